@@ -1,0 +1,1 @@
+"""analysis room (see docs/architecture.md)."""

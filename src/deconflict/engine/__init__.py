@@ -1,0 +1,1 @@
+"""engine room (see docs/architecture.md)."""

@@ -1,0 +1,54 @@
+"""One exception hierarchy for the whole library. Every message says what was wrong and what to do.
+
+A single call raises one of these; stream and file runs record them as error records instead
+(see ``deconflict.surveillance`` and ``deconflict.predict.states``).
+"""
+
+from __future__ import annotations
+
+
+class DeconflictError(Exception):
+    """Base of every error Deconflict raises on purpose."""
+
+
+class InputError(DeconflictError, ValueError):
+    """Input data is malformed: a missing or misspelt column, a value out of range, a bad file."""
+
+
+class UnknownNameError(DeconflictError, KeyError):
+    """A name (standard, decoder, algorithm) that is not registered."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the sentence
+        return str(self.args[0]) if self.args else ""
+
+
+class DecodeError(InputError):
+    """A frame or record that cannot be decoded (bad length, bad CRC, unknown format)."""
+
+
+class ConfigError(DeconflictError):
+    """A configuration file or setting is invalid."""
+
+
+class StorageError(DeconflictError):
+    """The store cannot do what was asked (bad URL, migration needed, integrity violation)."""
+
+
+class ConflictError(DeconflictError):
+    """A write was refused because of a conflict (e.g. missing proof of awareness)."""
+
+
+class NotFoundError(DeconflictError, LookupError):
+    """Something asked for by id does not exist, or is not visible to the asking party."""
+
+
+class PermissionDeniedError(DeconflictError):
+    """The caller is authenticated but may not do this."""
+
+
+class AuthenticationError(DeconflictError):
+    """The caller could not be authenticated (missing, unknown or revoked token or key)."""
+
+
+class VerificationError(DeconflictError):
+    """A signature, hash chain or log failed verification."""

@@ -1,0 +1,1 @@
+"""geo room (see docs/architecture.md)."""

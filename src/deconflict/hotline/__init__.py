@@ -1,0 +1,1 @@
+"""hotline room (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""identify room (see docs/architecture.md)."""

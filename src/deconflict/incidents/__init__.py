@@ -1,0 +1,1 @@
+"""incidents room (see docs/architecture.md)."""

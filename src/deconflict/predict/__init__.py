@@ -1,0 +1,1 @@
+"""predict room (see docs/architecture.md)."""

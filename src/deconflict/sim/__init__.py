@@ -1,0 +1,1 @@
+"""sim room (see docs/architecture.md)."""

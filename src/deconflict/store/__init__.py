@@ -1,0 +1,1 @@
+"""store room (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""strategic room (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""surveillance room (see docs/architecture.md)."""
