@@ -13,7 +13,6 @@ from deconflict.cli._app import app
 
 # Modules that register commands on ``app``; add one line per new command module.
 COMMAND_MODULES: tuple[str, ...] = (
-    "predict",
 )
 
 for _name in COMMAND_MODULES:
