@@ -1,1 +1,0 @@
-"""geo room (see docs/architecture.md)."""
