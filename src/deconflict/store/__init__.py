@@ -1,1 +1,33 @@
-"""store room (see docs/architecture.md)."""
+"""store room: persistence of parties, operations, constraints and the event log (SQLite or
+PostgreSQL, one schema, Alembic migrations run on open)."""
+
+from deconflict.store.records import (
+    BBox,
+    ConstraintRecord,
+    Decide,
+    Decision,
+    Event,
+    EventDraft,
+    OperationDraft,
+    OperationRecord,
+    Party,
+    Sealer,
+)
+from deconflict.store.store import Store, chain_sealer, hash_token, open_store
+
+__all__ = [
+    "BBox",
+    "ConstraintRecord",
+    "Decide",
+    "Decision",
+    "Event",
+    "EventDraft",
+    "OperationDraft",
+    "OperationRecord",
+    "Party",
+    "Sealer",
+    "Store",
+    "chain_sealer",
+    "hash_token",
+    "open_store",
+]

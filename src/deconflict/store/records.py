@@ -1,0 +1,124 @@
+"""The records the store reads and writes (no units beyond the field names: s, m, degrees)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat (degrees)
+
+
+@dataclass(frozen=True)
+class Party:
+    """A registered party (or the host, role ``admin``); the token itself is never stored."""
+
+    id: str
+    name: str
+    role: str
+    public_key: str
+    contact: str
+    created_s: float
+
+
+@dataclass(frozen=True)
+class OperationDraft:
+    """What a writer asks the store to keep for an operation (new, or a new version)."""
+
+    owner_id: str
+    state: str
+    priority: int
+    volumes: list[dict[str, Any]]
+    aircraft: list[str]
+    time_start_s: float
+    time_end_s: float
+    alt_lower_m: float
+    alt_upper_m: float
+    bbox: BBox
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    """An operation as stored: the draft plus id, version, token and times of writing."""
+
+    id: str
+    owner_id: str
+    state: str
+    priority: int
+    version: int
+    token: str
+    volumes: list[dict[str, Any]]
+    aircraft: list[str]
+    flags: list[dict[str, Any]]
+    time_start_s: float
+    time_end_s: float
+    alt_lower_m: float
+    alt_upper_m: float
+    bbox: BBox
+    created_s: float
+    updated_s: float
+
+
+@dataclass(frozen=True)
+class ConstraintRecord:
+    """A restricted or no-fly area: GeoJSON geometry, altitude bounds (m) and time bounds (s)."""
+
+    id: str
+    owner_id: str
+    kind: str
+    name: str
+    geometry: dict[str, Any]
+    alt_lower_m: float
+    alt_upper_m: float
+    time_start_s: float
+    time_end_s: float
+    created_s: float
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """An entry to append to the log, and the parties it is addressed to."""
+
+    author: str
+    kind: str
+    payload: dict[str, Any]
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Event:
+    """An entry of the append-only, hash-chained log."""
+
+    seq: int
+    time_s: float
+    author: str
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the writer's check decided about a draft, seen against the stored candidates.
+
+    ``commit``: write the operation (with ``state`` and ``flags``); either way ``events`` are
+    appended in the same transaction. ``error``, when set, is raised after the transaction
+    commits (the events stay); when ``commit`` is false and ``error`` is None, nothing happened.
+    """
+
+    commit: bool
+    state: str = ""
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    events: list[EventDraft] = field(default_factory=list)
+    error: Exception | None = None
+
+
+# decide(draft, current version or None, candidates) -> Decision; runs inside the transaction.
+Decide = Callable[[OperationDraft, OperationRecord | None, Sequence[OperationRecord]], Decision]
+
+# seal(seq, time_s, author, kind, payload, prev_hash) -> (hash, signature)
+Sealer = Callable[[int, float, str, str, dict[str, Any], str], tuple[str, str]]

@@ -1,0 +1,110 @@
+"""The store's tables, as SQLAlchemy Core metadata: one schema for SQLite and PostgreSQL.
+
+Times are UNIX seconds (UTC, float), altitudes metres above mean sea level, longitudes and
+latitudes degrees WGS84. The Alembic revisions in ``deconflict.store.migrations`` create exactly
+these tables (a test compares them).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+parties = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),  # "party" or "admin"
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # sha256 hex
+    sa.Column("public_key", sa.Text, nullable=False),  # Ed25519, raw 32 bytes in base64
+    sa.Column("contact", sa.Text, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+)
+
+operations = sa.Table(
+    "operations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("token", sa.String(64), nullable=False),
+    sa.Column("volumes", sa.JSON, nullable=False),
+    sa.Column("aircraft", sa.JSON, nullable=False),
+    sa.Column("flags", sa.JSON, nullable=False),
+    sa.Column("time_start_s", sa.Float, nullable=False),
+    sa.Column("time_end_s", sa.Float, nullable=False),
+    sa.Column("alt_lower_m", sa.Float, nullable=False),
+    sa.Column("alt_upper_m", sa.Float, nullable=False),
+    sa.Column("min_lon", sa.Float, nullable=False),
+    sa.Column("min_lat", sa.Float, nullable=False),
+    sa.Column("max_lon", sa.Float, nullable=False),
+    sa.Column("max_lat", sa.Float, nullable=False),
+    sa.Column("cell_level", sa.Integer, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Column("updated_s", sa.Float, nullable=False),
+    sa.Index("ix_operations_owner", "owner_id", "state"),
+    sa.Index("ix_operations_level_time", "cell_level", "time_end_s"),
+)
+
+operation_cells = sa.Table(
+    "operation_cells",
+    metadata,
+    sa.Column("cell", sa.BigInteger, primary_key=True),
+    sa.Column(
+        "operation_id",
+        sa.String(32),
+        sa.ForeignKey("operations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("time_start_s", sa.Float, nullable=False),
+    sa.Column("time_end_s", sa.Float, nullable=False),
+    sa.Index("ix_operation_cells_op", "operation_id"),
+)
+
+constraints = sa.Table(
+    "constraints",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "restricted" or "no-fly"
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("geometry", sa.JSON, nullable=False),  # GeoJSON
+    sa.Column("alt_lower_m", sa.Float, nullable=False),
+    sa.Column("alt_upper_m", sa.Float, nullable=False),
+    sa.Column("time_start_s", sa.Float, nullable=False),
+    sa.Column("time_end_s", sa.Float, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Index("ix_constraints_time", "time_end_s"),
+)
+
+chain_head = sa.Table(
+    "chain_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),  # always 1: one row, locked by each append
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(128), nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("time_s", sa.Float, nullable=False),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("prev_hash", sa.String(128), nullable=False),
+    sa.Column("hash", sa.String(128), nullable=False),
+    sa.Column("signature", sa.String(256), nullable=False),
+)
+
+event_recipients = sa.Table(
+    "event_recipients",
+    metadata,
+    sa.Column("party_id", sa.String(32), primary_key=True),
+    sa.Column("event_seq", sa.BigInteger, sa.ForeignKey("events.seq"), primary_key=True),
+)

@@ -1,0 +1,606 @@
+"""The store: parties, operations, constraints and the event log over SQLAlchemy Core.
+
+Times are UNIX seconds, altitudes metres, coordinates degrees WGS84. ``open_store(url)`` opens
+SQLite (default; WAL, one writer) or PostgreSQL (``postgresql+psycopg://``) and upgrades the
+schema to the newest Alembic revision.
+
+Every write runs in one transaction that first locks the head of the event log (the one row of
+``chain_head``): on PostgreSQL that row lock serialises writers, on SQLite the single writer
+connection (``BEGIN IMMEDIATE``) does. So an awareness check and the write it guards, and the log
+entries recording it, are one atomic step: nobody commits in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from deconflict.errors import ConflictError, InputError, NotFoundError, StorageError
+from deconflict.store import grid
+from deconflict.store.records import (
+    BBox,
+    ConstraintRecord,
+    Decide,
+    Decision,
+    Event,
+    EventDraft,
+    OperationDraft,
+    OperationRecord,
+    Party,
+    Sealer,
+)
+from deconflict.store.schema import (
+    chain_head,
+    constraints,
+    event_recipients,
+    events,
+    operation_cells,
+    operations,
+    parties,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_QUERY_CELL_LIMIT = 512
+
+
+def hash_token(token: str) -> str:
+    """sha256 hex of an API token: the only form in which tokens are stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def chain_sealer(
+    seq: int, time_s: float, author: str, kind: str, payload: dict[str, Any], prev_hash: str
+) -> tuple[str, str]:
+    """Unsigned hash chain: sha256 over the canonical JSON of the entry and the previous hash."""
+    body = {
+        "seq": seq,
+        "time_s": time_s,
+        "author": author,
+        "kind": kind,
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), ""
+
+
+def _is_memory(url: sa.URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+class Store:
+    """Persistent state of the shared service. Thread-safe; open with :func:`open_store`."""
+
+    def __init__(self, url: str, sealer: Sealer = chain_sealer) -> None:
+        try:
+            parsed = sa.make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise StorageError(
+                f"database URL {url!r} is not a URL; use sqlite:///FILE or "
+                "postgresql+psycopg://USER@HOST/DB"
+            ) from exc
+        self.url = parsed
+        self.sealer = sealer
+        self.backend = parsed.get_backend_name()
+        if self.backend not in ("sqlite", "postgresql"):
+            raise StorageError(
+                f"database {self.backend!r} is not supported; use sqlite or postgresql+psycopg"
+            )
+        self._write_lock = threading.Lock()
+        self._memory = _is_memory(parsed)
+        if self.backend == "sqlite":
+            if self._memory:
+                self._writer = sa.create_engine(
+                    "sqlite://",
+                    poolclass=StaticPool,
+                    connect_args={"check_same_thread": False},
+                )
+                _sqlite_setup(self._writer, "BEGIN IMMEDIATE", wal=False)
+                self._reader = self._writer
+            else:
+                self._writer = sa.create_engine(
+                    parsed,
+                    pool_size=1,
+                    max_overflow=0,
+                    connect_args={"check_same_thread": False, "timeout": 30},
+                )
+                _sqlite_setup(self._writer, "BEGIN IMMEDIATE", wal=True)
+                self._reader = sa.create_engine(
+                    parsed, connect_args={"check_same_thread": False, "timeout": 30}
+                )
+                _sqlite_setup(self._reader, "BEGIN", wal=True)
+        else:
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            self._writer = sa.create_engine(parsed, pool_pre_ping=True, pool_size=10)
+            self._reader = self._writer
+        self._read_lock = self._write_lock if self._memory else None
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self._write_lock, self._writer.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except sa.exc.OperationalError as exc:
+            raise StorageError(f"cannot open the store at {self.url!r}: {exc.orig}") from exc
+
+    def close(self) -> None:
+        self._writer.dispose()
+        if self._reader is not self._writer:
+            self._reader.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[Connection, list[int | str]]]:
+        """A write transaction holding the log head: yields (connection, [seq, hash])."""
+        with self._write_lock, self._writer.begin() as conn:
+            row = conn.execute(
+                sa.select(chain_head.c.seq, chain_head.c.hash)
+                .where(chain_head.c.id == 1)
+                .with_for_update()
+            ).one()
+            head: list[int | str] = [int(row.seq), str(row.hash)]
+            start = int(row.seq)
+            yield conn, head
+            if int(head[0]) != start:
+                conn.execute(
+                    sa.update(chain_head)
+                    .where(chain_head.c.id == 1)
+                    .values(seq=head[0], hash=head[1])
+                )
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._read_lock is not None:
+            with self._read_lock, self._reader.connect() as conn:
+                yield conn
+        else:
+            with self._reader.connect() as conn:
+                yield conn
+
+    def _append(self, conn: Connection, head: list[int | str], draft: EventDraft) -> Event:
+        seq = int(head[0]) + 1
+        now = time.time()
+        prev = str(head[1])
+        digest, signature = self.sealer(seq, now, draft.author, draft.kind, draft.payload, prev)
+        conn.execute(
+            sa.insert(events).values(
+                seq=seq,
+                time_s=now,
+                author=draft.author,
+                kind=draft.kind,
+                payload=draft.payload,
+                prev_hash=prev,
+                hash=digest,
+                signature=signature,
+            )
+        )
+        recipients = sorted(set(draft.recipients))
+        if recipients:
+            conn.execute(
+                sa.insert(event_recipients),
+                [{"party_id": p, "event_seq": seq} for p in recipients],
+            )
+        head[0], head[1] = seq, digest
+        return Event(seq, now, draft.author, draft.kind, draft.payload, prev, digest, signature)
+
+    # -- parties --------------------------------------------------------------------------
+
+    def add_party(
+        self, name: str, *, public_key: str, role: str = "party", contact: str = ""
+    ) -> tuple[Party, str]:
+        """Register a party; returns it and its API token (shown once, stored only hashed)."""
+        if role not in ("party", "admin"):
+            raise InputError(f"role {role!r} is not known; use 'party' or 'admin'")
+        if not name.strip():
+            raise InputError("a party needs a non-empty name")
+        token = secrets.token_urlsafe(32)
+        party = Party(uuid.uuid4().hex, name, role, public_key, contact, time.time())
+        try:
+            with self._write() as (conn, head):
+                conn.execute(
+                    sa.insert(parties).values(
+                        id=party.id,
+                        name=name,
+                        role=role,
+                        token_hash=hash_token(token),
+                        public_key=public_key,
+                        contact=contact,
+                        created_s=party.created_s,
+                    )
+                )
+                self._append(
+                    conn,
+                    head,
+                    EventDraft(
+                        "host",
+                        "party.registered",
+                        {"party": party.id, "name": name, "role": role, "public_key": public_key},
+                    ),
+                )
+        except sa.exc.IntegrityError as exc:
+            raise ConflictError(
+                f"a party named {name!r} is already registered; choose another name"
+            ) from exc
+        return party, token
+
+    def party_by_token(self, token: str) -> Party | None:
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(parties).where(parties.c.token_hash == hash_token(token))
+            ).first()
+        return _party(row) if row is not None else None
+
+    def get_party(self, party_id: str) -> Party:
+        with self._read() as conn:
+            row = conn.execute(sa.select(parties).where(parties.c.id == party_id)).first()
+        if row is None:
+            raise NotFoundError(f"no party {party_id!r}; list parties with GET /v1/parties")
+        return _party(row)
+
+    def list_parties(self) -> list[Party]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(parties).order_by(parties.c.created_s)).all()
+        return [_party(r) for r in rows]
+
+    # -- operations -----------------------------------------------------------------------
+
+    def get_operation(self, operation_id: str) -> OperationRecord:
+        with self._read() as conn:
+            row = conn.execute(sa.select(operations).where(operations.c.id == operation_id)).first()
+        if row is None:
+            raise NotFoundError(f"no operation {operation_id!r}")
+        return _operation(row)
+
+    def operations_of(self, owner_id: str, *, include_ended: bool = False) -> list[OperationRecord]:
+        query = sa.select(operations).where(operations.c.owner_id == owner_id)
+        if not include_ended:
+            query = query.where(operations.c.state != "ended")
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(operations.c.created_s)).all()
+        return [_operation(r) for r in rows]
+
+    def query_operations(
+        self,
+        bbox: BBox,
+        time_start_s: float,
+        time_end_s: float,
+        *,
+        include_ended: bool = False,
+    ) -> list[OperationRecord]:
+        """Operations whose footprint box meets ``bbox`` and whose time span meets the window."""
+        with self._read() as conn:
+            return self._candidates(conn, bbox, time_start_s, time_end_s, include_ended)
+
+    def _candidates(
+        self,
+        conn: Connection,
+        bbox: BBox,
+        time_start_s: float,
+        time_end_s: float,
+        include_ended: bool = False,
+        exclude: str | None = None,
+    ) -> list[OperationRecord]:
+        ids: set[str] = set()
+        scan_levels: list[int] = []
+        keys: list[int] = []
+        for level in range(len(grid.LEVEL_DEG)):
+            if grid.cell_count(bbox, level) <= _QUERY_CELL_LIMIT:
+                keys.extend(grid.cells(bbox, level))
+            else:
+                scan_levels.append(level)
+        if keys:
+            found = conn.execute(
+                sa.select(operation_cells.c.operation_id)
+                .where(operation_cells.c.cell.in_(keys))
+                .where(operation_cells.c.time_start_s < time_end_s)
+                .where(operation_cells.c.time_end_s > time_start_s)
+            ).scalars()
+            ids.update(found)
+        box_match = sa.and_(
+            operations.c.min_lon <= bbox[2],
+            operations.c.max_lon >= bbox[0],
+            operations.c.min_lat <= bbox[3],
+            operations.c.max_lat >= bbox[1],
+            operations.c.time_start_s < time_end_s,
+            operations.c.time_end_s > time_start_s,
+        )
+        if scan_levels:
+            found = conn.execute(
+                sa.select(operations.c.id)
+                .where(operations.c.cell_level.in_(scan_levels))
+                .where(box_match)
+            ).scalars()
+            ids.update(found)
+        ids.discard(exclude or "")
+        if not ids:
+            return []
+        query = sa.select(operations).where(operations.c.id.in_(sorted(ids))).where(box_match)
+        if not include_ended:
+            query = query.where(operations.c.state != "ended")
+        return [_operation(r) for r in conn.execute(query.order_by(operations.c.created_s))]
+
+    def write_operation(
+        self,
+        draft: OperationDraft,
+        decide: Decide,
+        *,
+        search_bbox: BBox,
+        expected_token: str | None = None,
+    ) -> tuple[OperationRecord | None, Decision]:
+        """Check and write an operation in one transaction.
+
+        ``search_bbox`` is the draft's footprint widened by the separation buffer: stored
+        operations that meet it in space and time are the candidates handed to ``decide``
+        (with the current version when ``draft.id`` is set, whose token must equal
+        ``expected_token``). Returns the written record (None if not written) and the decision;
+        raises the decision's ``error`` after committing its events.
+        """
+        with self._write() as (conn, head):
+            current: OperationRecord | None = None
+            if draft.id is not None:
+                row = conn.execute(sa.select(operations).where(operations.c.id == draft.id)).first()
+                if row is None:
+                    raise NotFoundError(f"no operation {draft.id!r}")
+                current = _operation(row)
+                if expected_token != current.token:
+                    raise ConflictError(
+                        f"operation {draft.id} is at version {current.version} and the token "
+                        "given is not its current one; GET it and retry with its token"
+                    )
+            candidates = self._candidates(
+                conn, search_bbox, draft.time_start_s, draft.time_end_s, exclude=draft.id
+            )
+            decision = decide(draft, current, candidates)
+            record = None
+            if decision.commit:
+                record = self._put_operation(conn, draft, decision, current)
+            for ev in decision.events:
+                payload = ev.payload
+                if record is not None and "operation" in payload:
+                    payload = {**payload, "version": record.version}
+                self._append(conn, head, EventDraft(ev.author, ev.kind, payload, ev.recipients))
+        if decision.error is not None:
+            raise decision.error
+        return record, decision
+
+    def _put_operation(
+        self,
+        conn: Connection,
+        draft: OperationDraft,
+        decision: Decision,
+        current: OperationRecord | None,
+    ) -> OperationRecord:
+        now = time.time()
+        op_id = draft.id if draft.id is not None else uuid.uuid4().hex
+        version = 1 if current is None else current.version + 1
+        level = grid.filing_level(draft.bbox)
+        values = {
+            "owner_id": draft.owner_id,
+            "state": decision.state or draft.state,
+            "priority": draft.priority,
+            "version": version,
+            "token": secrets.token_hex(16),
+            "volumes": draft.volumes,
+            "aircraft": draft.aircraft,
+            "flags": decision.flags,
+            "time_start_s": draft.time_start_s,
+            "time_end_s": draft.time_end_s,
+            "alt_lower_m": draft.alt_lower_m,
+            "alt_upper_m": draft.alt_upper_m,
+            "min_lon": draft.bbox[0],
+            "min_lat": draft.bbox[1],
+            "max_lon": draft.bbox[2],
+            "max_lat": draft.bbox[3],
+            "cell_level": level,
+            "updated_s": now,
+        }
+        if current is None:
+            conn.execute(sa.insert(operations).values(id=op_id, created_s=now, **values))
+        else:
+            conn.execute(sa.update(operations).where(operations.c.id == op_id).values(**values))
+            conn.execute(sa.delete(operation_cells).where(operation_cells.c.operation_id == op_id))
+        if values["state"] != "ended":
+            conn.execute(
+                sa.insert(operation_cells),
+                [
+                    {
+                        "cell": key,
+                        "operation_id": op_id,
+                        "time_start_s": draft.time_start_s,
+                        "time_end_s": draft.time_end_s,
+                    }
+                    for key in grid.cells(draft.bbox, level)
+                ],
+            )
+        created = now if current is None else current.created_s
+        row = {"id": op_id, "created_s": created, **values}
+        return _operation(_Row(row))
+
+    # -- constraints ----------------------------------------------------------------------
+
+    def add_constraint(self, record: ConstraintRecord, notify: Sequence[EventDraft] = ()) -> None:
+        with self._write() as (conn, head):
+            conn.execute(
+                sa.insert(constraints).values(
+                    id=record.id,
+                    owner_id=record.owner_id,
+                    kind=record.kind,
+                    name=record.name,
+                    geometry=record.geometry,
+                    alt_lower_m=record.alt_lower_m,
+                    alt_upper_m=record.alt_upper_m,
+                    time_start_s=record.time_start_s,
+                    time_end_s=record.time_end_s,
+                    created_s=record.created_s,
+                )
+            )
+            for ev in notify:
+                self._append(conn, head, ev)
+
+    def get_constraint(self, constraint_id: str) -> ConstraintRecord:
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(constraints).where(constraints.c.id == constraint_id)
+            ).first()
+        if row is None:
+            raise NotFoundError(
+                f"no constraint {constraint_id!r}; list them with GET /v1/constraints"
+            )
+        return _constraint(row)
+
+    def delete_constraint(self, constraint_id: str, notify: Sequence[EventDraft] = ()) -> None:
+        with self._write() as (conn, head):
+            done = conn.execute(sa.delete(constraints).where(constraints.c.id == constraint_id))
+            if done.rowcount == 0:
+                raise NotFoundError(f"no constraint {constraint_id!r}")
+            for ev in notify:
+                self._append(conn, head, ev)
+
+    def list_constraints(
+        self, time_start_s: float = float("-inf"), time_end_s: float = float("inf")
+    ) -> list[ConstraintRecord]:
+        query = sa.select(constraints).order_by(constraints.c.created_s)
+        if time_end_s != float("inf"):
+            query = query.where(constraints.c.time_start_s < time_end_s)
+        if time_start_s != float("-inf"):
+            query = query.where(constraints.c.time_end_s > time_start_s)
+        with self._read() as conn:
+            return [_constraint(r) for r in conn.execute(query)]
+
+    # -- events ---------------------------------------------------------------------------
+
+    def append_events(self, drafts: Sequence[EventDraft]) -> list[Event]:
+        """Append entries to the log in one transaction."""
+        with self._write() as (conn, head):
+            return [self._append(conn, head, d) for d in drafts]
+
+    def events_for(self, party_id: str, after: int = 0, limit: int = 500) -> list[Event]:
+        """Entries addressed to ``party_id`` with seq > ``after``, oldest first."""
+        query = (
+            sa.select(events)
+            .join(event_recipients, event_recipients.c.event_seq == events.c.seq)
+            .where(event_recipients.c.party_id == party_id)
+            .where(events.c.seq > after)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [_event(r) for r in conn.execute(query)]
+
+    def log(self, after: int = 0, limit: int = 1000) -> list[Event]:
+        """The whole log from seq > ``after``, oldest first (for verification and audit)."""
+        query = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
+        with self._read() as conn:
+            return [_event(r) for r in conn.execute(query)]
+
+    def head(self) -> tuple[int, str]:
+        with self._read() as conn:
+            row = conn.execute(sa.select(chain_head).where(chain_head.c.id == 1)).one()
+        return int(row.seq), str(row.hash)
+
+
+class _Row:
+    """Attribute access over a dict, shaped like a result row for the converters."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _party(row: Any) -> Party:
+    return Party(row.id, row.name, row.role, row.public_key, row.contact, row.created_s)
+
+
+def _operation(row: Any) -> OperationRecord:
+    return OperationRecord(
+        id=row.id,
+        owner_id=row.owner_id,
+        state=row.state,
+        priority=int(row.priority),
+        version=int(row.version),
+        token=row.token,
+        volumes=list(row.volumes),
+        aircraft=list(row.aircraft),
+        flags=list(row.flags),
+        time_start_s=float(row.time_start_s),
+        time_end_s=float(row.time_end_s),
+        alt_lower_m=float(row.alt_lower_m),
+        alt_upper_m=float(row.alt_upper_m),
+        bbox=(float(row.min_lon), float(row.min_lat), float(row.max_lon), float(row.max_lat)),
+        created_s=float(row.created_s),
+        updated_s=float(row.updated_s),
+    )
+
+
+def _constraint(row: Any) -> ConstraintRecord:
+    return ConstraintRecord(
+        id=row.id,
+        owner_id=row.owner_id,
+        kind=row.kind,
+        name=row.name,
+        geometry=dict(row.geometry),
+        alt_lower_m=float(row.alt_lower_m),
+        alt_upper_m=float(row.alt_upper_m),
+        time_start_s=float(row.time_start_s),
+        time_end_s=float(row.time_end_s),
+        created_s=float(row.created_s),
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        seq=int(row.seq),
+        time_s=float(row.time_s),
+        author=row.author,
+        kind=row.kind,
+        payload=dict(row.payload),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        signature=row.signature,
+    )
+
+
+def _sqlite_setup(engine: Engine, begin: str, *, wal: bool) -> None:
+    @sa_event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if wal:
+            cur.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a commit survives the process being killed (only a power cut
+            # can lose the last commits), which is what the SIGKILL test checks.
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+
+def open_store(url: str, *, sealer: Sealer = chain_sealer) -> Store:
+    """Open the store at ``url`` and upgrade its schema to the newest revision."""
+    store = Store(url, sealer=sealer)
+    store.upgrade()
+    return store
