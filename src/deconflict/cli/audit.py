@@ -1,0 +1,79 @@
+"""``deconflict audit``: verify an exported log offline, and make party keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from deconflict.cli._app import app, echo_json, fail
+
+audit_app = typer.Typer(
+    help="Check the signed, hash-chained log offline; make Ed25519 keys for parties.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def verify(
+    file: Path = typer.Argument(..., help="Exported log, JSON lines (one entry per line)."),
+    keys: Path = typer.Option(..., "--keys", help='Key ring JSON: {"party": "base64 key" | [...]}'),
+    head: str | None = typer.Option(
+        None, "--head", help="Hash the log must end at (catches a cut-off tail)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Verify every entry's hash, signature and chain; exit 1 naming the first bad entry."""
+    from deconflict.errors import DeconflictError
+    from deconflict.hotline.jsonl import read_log_records
+    from deconflict.hotline.keys import KeyRing
+    from deconflict.hotline.log import verify_log
+
+    try:
+        ring = KeyRing.load(keys)
+        report = verify_log(read_log_records(file), ring, expected_head=head)
+    except DeconflictError as exc:
+        fail(exc)
+    if as_json:
+        echo_json(report.to_dict())
+    elif report.first_bad is None:
+        typer.echo(f"ok: {report.entries} entries verified, head {report.head_hash}")
+    else:
+        typer.echo(f"FAILED: {report.first_bad.describe()}")
+        typer.echo(f"{report.entries} entries before it verified")
+    if report.first_bad is not None:
+        raise typer.Exit(1)
+
+
+@audit_app.command("keygen")
+def keygen(
+    party: str = typer.Argument(..., help="Party the key belongs to."),
+    out: Path = typer.Option(..., "--out", help="PEM file to write the private key to."),
+    keys: Path | None = typer.Option(
+        None, "--keys", help="Key ring JSON to add the public key to (created if missing)."
+    ),
+) -> None:
+    """Make an Ed25519 key pair: private key to --out (PEM), public key printed in base64."""
+    import json
+    import os
+
+    from deconflict.errors import DeconflictError
+    from deconflict.hotline.keys import generate_private_key, private_key_to_pem, public_key_to_b64
+
+    if out.exists():
+        fail(f"{out} exists: refusing to overwrite a private key; choose another --out")
+    key = generate_private_key()
+    public = public_key_to_b64(key.public_key())
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(private_key_to_pem(key))
+        if keys is not None:
+            ring = json.loads(keys.read_text(encoding="utf-8")) if keys.exists() else {}
+            current = ring.get(party, [])
+            ring[party] = [*(current if isinstance(current, list) else [current]), public]
+            keys.write_text(json.dumps(ring, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(DeconflictError(f"cannot write keys: {exc}"))
+    typer.echo(public)

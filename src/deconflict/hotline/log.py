@@ -1,0 +1,295 @@
+"""The signed, hash-chained log every message, alert and decision is appended to (time in s).
+
+An entry's *body* is ``{seq, time_s, author, key_id, kind, payload, prev_hash}``; ``time_s`` is
+Unix seconds UTC, passed in (nothing here reads a clock). ``hash`` is the SHA-256 hex of the
+body's canonical JSON (``deconflict.hotline.canonical``); ``signature`` is the author's Ed25519
+signature over the 32 raw bytes of that hash, in base64. ``seq`` counts from 0 and ``prev_hash``
+of entry 0 is 64 zeros (``GENESIS_HASH``), so the whole log is one chain: altering, dropping,
+reordering or inserting any entry breaks it at that entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+
+from deconflict.errors import InputError
+from deconflict.hotline.canonical import canonical_json, sha256_hex
+from deconflict.hotline.keys import KeyRing, Signer
+
+GENESIS_HASH: Final = "0" * 64
+BODY_FIELDS: Final = ("seq", "time_s", "author", "key_id", "kind", "payload", "prev_hash")
+ENTRY_FIELDS: Final = (*BODY_FIELDS, "hash", "signature")
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One signed entry of the log."""
+
+    seq: int
+    time_s: float
+    author: str
+    key_id: str
+    kind: str
+    payload: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+    signature: str
+
+    def body(self) -> dict[str, Any]:
+        """The hashed part, as a plain dict."""
+        return {
+            "seq": self.seq,
+            "time_s": self.time_s,
+            "author": self.author,
+            "key_id": self.key_id,
+            "kind": self.kind,
+            "payload": dict(self.payload),
+            "prev_hash": self.prev_hash,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.body(), "hash": self.hash, "signature": self.signature}
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> LogEntry:
+        """Build an entry from its dict form, checking field presence and types (not validity)."""
+        problem = _shape_problem(record)
+        if problem:
+            raise InputError(f"malformed log entry: {problem}")
+        return cls(**{name: record[name] for name in ENTRY_FIELDS})
+
+
+def entry_hash(body: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of an entry body."""
+    return sha256_hex(canonical_json({k: body[k] for k in BODY_FIELDS}))
+
+
+def append_entry(
+    prev: LogEntry | None,
+    signer: Signer,
+    *,
+    time_s: float,
+    kind: str,
+    payload: Mapping[str, Any],
+) -> LogEntry:
+    """The entry that follows ``prev`` (None for the first), signed by ``signer``."""
+    if not kind:
+        raise InputError("log entry kind is empty: name what the entry records (e.g. 'message')")
+    if prev is not None and time_s < prev.time_s:
+        raise InputError(
+            f"log time goes backwards ({time_s} < {prev.time_s}): pass a non-decreasing time_s"
+        )
+    body: dict[str, Any] = {
+        "seq": 0 if prev is None else prev.seq + 1,
+        "time_s": float(time_s),
+        "author": signer.party,
+        "key_id": signer.key_id,
+        "kind": kind,
+        "payload": dict(payload),
+        "prev_hash": GENESIS_HASH if prev is None else prev.hash,
+    }
+    digest = entry_hash(body)
+    return LogEntry(**body, hash=digest, signature=signer.sign(bytes.fromhex(digest)))
+
+
+class Problem(StrEnum):
+    """Why an entry failed verification."""
+
+    MALFORMED = "malformed"  # not an entry: missing field, wrong type, not JSON
+    ALTERED = "altered"  # body does not hash to the recorded hash
+    UNKNOWN_KEY = "unknown_key"  # author/key id not in the key ring
+    BAD_SIGNATURE = "bad_signature"  # signature does not verify (re-hashed after alteration)
+    DROPPED = "dropped"  # entries before this one are missing
+    REORDERED = "reordered"  # entry is out of sequence order
+    DUPLICATED = "duplicated"  # the same entry appears twice
+    CHAIN_BROKEN = "chain_broken"  # prev_hash does not match the previous entry's hash
+    TRUNCATED = "truncated"  # the log ends before the expected head
+
+
+@dataclass(frozen=True, slots=True)
+class BadEntry:
+    """The first entry that failed, where it is and why."""
+
+    position: int  # 0-based index of the entry in the checked sequence (line number - 1)
+    seq: int | None  # its seq field, when readable
+    problem: Problem
+    detail: str
+
+    def describe(self) -> str:
+        seq = "?" if self.seq is None else str(self.seq)
+        return f"entry at line {self.position + 1} (seq {seq}): {self.problem.value}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """Result of ``verify_log``: ok, how many entries passed, and the first bad one."""
+
+    entries: int  # entries that passed, in order, before the first bad one (all when ok)
+    first_bad: BadEntry | None = None
+    head_hash: str = GENESIS_HASH  # hash of the last good entry
+    authors: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+    def to_dict(self) -> dict[str, Any]:
+        bad = self.first_bad
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head_hash": self.head_hash,
+            "authors": dict(self.authors),
+            "first_bad": None
+            if bad is None
+            else {
+                "line": bad.position + 1,
+                "seq": bad.seq,
+                "problem": bad.problem.value,
+                "detail": bad.detail,
+            },
+        }
+
+
+_TYPES: Final[dict[str, tuple[type, ...]]] = {
+    "seq": (int,),
+    "time_s": (int, float),
+    "author": (str,),
+    "key_id": (str,),
+    "kind": (str,),
+    "payload": (dict,),
+    "prev_hash": (str,),
+    "hash": (str,),
+    "signature": (str,),
+}
+
+
+def _shape_problem(record: Any) -> str | None:
+    if not isinstance(record, Mapping):
+        return f"expected a JSON object, got {type(record).__name__}"
+    missing = [f for f in ENTRY_FIELDS if f not in record]
+    if missing:
+        return f"missing field(s) {', '.join(missing)}"
+    extra = sorted(set(record) - set(ENTRY_FIELDS))
+    if extra:
+        return f"unexpected field(s) {', '.join(extra)}"
+    for name, types in _TYPES.items():
+        value = record[name]
+        if isinstance(value, bool) or not isinstance(value, types):
+            return f"field {name} is {type(value).__name__}"
+    return None
+
+
+def _entry_problem(record: Mapping[str, Any], keys: KeyRing) -> tuple[Problem, str] | None:
+    """Checks of one entry on its own: shape, hash, key, signature."""
+    shape = _shape_problem(record)
+    if shape:
+        return Problem.MALFORMED, shape
+    try:
+        digest = entry_hash(record)
+    except InputError as exc:
+        return Problem.MALFORMED, str(exc)
+    if digest != record["hash"]:
+        return Problem.ALTERED, "its content does not match its hash"
+    key = keys.lookup(record["author"], record["key_id"])
+    if key is None:
+        return (
+            Problem.UNKNOWN_KEY,
+            f"signed by key {record['key_id']} of {record['author']!r}, which the key ring does "
+            "not hold",
+        )
+    try:
+        key.verify(base64.b64decode(record["signature"], validate=True), bytes.fromhex(digest))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return Problem.BAD_SIGNATURE, f"signature does not verify with {record['author']!r}'s key"
+    return None
+
+
+def _chain_problem(
+    record: Mapping[str, Any],
+    prev: Mapping[str, Any] | None,
+    later_seqs: set[int],
+    seen: Mapping[int, str],
+) -> tuple[Problem, str] | None:
+    expected_seq = 0 if prev is None else prev["seq"] + 1
+    expected_prev = GENESIS_HASH if prev is None else prev["hash"]
+    seq = record["seq"]
+    if seq == expected_seq:
+        if record["prev_hash"] != expected_prev:
+            return (
+                Problem.CHAIN_BROKEN,
+                "its prev_hash does not match the entry before it (that entry was replaced)",
+            )
+        return None
+    if seq in seen:
+        if seen[seq] == record["hash"]:
+            return Problem.DUPLICATED, f"seq {seq} already appeared earlier"
+        return Problem.REORDERED, f"seq {seq} comes after seq {expected_seq - 1}"
+    if seq < expected_seq:
+        return Problem.REORDERED, f"seq {seq} comes after seq {expected_seq - 1}"
+    if expected_seq in later_seqs:
+        return Problem.REORDERED, f"expected seq {expected_seq}, which appears later in the log"
+    missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}..{seq - 1}"
+    return Problem.DROPPED, f"expected seq {expected_seq}: seq {missing} missing"
+
+
+def verify_log(
+    records: Iterable[LogEntry | Mapping[str, Any] | None],
+    keys: KeyRing,
+    *,
+    expected_head: str | None = None,
+) -> VerificationReport:
+    """Check a whole log in order and name the first bad entry.
+
+    ``records`` are entries or their dict forms; ``None`` stands for an unreadable line. Each
+    entry is checked on its own (shape, hash, known key, signature), then against the one before
+    (seq follows, prev_hash matches). A log whose tail was cut off is still a valid chain: pass
+    ``expected_head`` (the last hash a party saw) to catch that.
+    """
+    items = [r.to_dict() if isinstance(r, LogEntry) else r for r in records]
+    seqs_after: list[set[int]] = []
+    acc: set[int] = set()
+    for item in reversed(items):
+        seqs_after.append(set(acc))
+        if isinstance(item, Mapping) and isinstance(item.get("seq"), int):
+            acc.add(item["seq"])
+    seqs_after.reverse()
+
+    prev: Mapping[str, Any] | None = None
+    seen: dict[int, str] = {}
+    authors: dict[str, int] = {}
+    for position, item in enumerate(items):
+        seq = item.get("seq") if isinstance(item, Mapping) else None
+        seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+        if item is None:
+            found: tuple[Problem, str] | None = (Problem.MALFORMED, "line is not valid JSON")
+        else:
+            found = _entry_problem(item, keys) or _chain_problem(
+                item, prev, seqs_after[position], seen
+            )
+        if found is not None:
+            bad = BadEntry(position, seq, found[0], found[1])
+            head = GENESIS_HASH if prev is None else prev["hash"]
+            return VerificationReport(position, bad, head, authors)
+        assert item is not None
+        prev = item
+        seen[item["seq"]] = item["hash"]
+        authors[item["author"]] = authors.get(item["author"], 0) + 1
+    head = GENESIS_HASH if prev is None else prev["hash"]
+    if expected_head is not None and head != expected_head:
+        bad = BadEntry(
+            len(items),
+            None,
+            Problem.TRUNCATED,
+            f"log ends at hash {head[:16]}…, expected head {expected_head[:16]}…: entries after "
+            "the last line were dropped",
+        )
+        return VerificationReport(len(items), bad, head, authors)
+    return VerificationReport(len(items), None, head, authors)
