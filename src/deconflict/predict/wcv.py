@@ -48,7 +48,7 @@ def _horizontal_violation(
     sqv = vx * vx + vy * vy
     sqd = dthr * dthr
     inside = sqs <= sqd
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # dcpa <= DTHR (only consulted while converging, where tcpa > 0)
         tcpa = np.where(sqv > 0.0, np.maximum(-sdotv / np.where(sqv > 0.0, sqv, 1.0), 0.0), 0.0)
         cx = sx + tcpa * vx
@@ -64,7 +64,7 @@ def _vertical_violation(
 ) -> NDArray[np.bool_]:
     """Vertical part of the volume at one instant (``|sz| <= ZTHR`` or time to co-altitude)."""
     moving = vz != 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tcoa_now = np.where(moving, -sz / np.where(moving, vz, 1.0), np.inf)
     result: NDArray[np.bool_] = (np.abs(sz) <= zthr) | (
         moving & (sz * vz <= 0.0) & (tcoa_now <= tcoa)
