@@ -1,0 +1,149 @@
+"""Checks of volume geometry, with messages that name the problem and the fix (degrees, metres).
+
+Polygons are GeoJSON-like: one exterior ring of ``[longitude, latitude]`` vertices, closed or not.
+The rules (each broken one raises ``InputError``):
+
+- at most ``MAX_POLYGON_VERTICES`` vertices per polygon (checked before anything else is parsed);
+- every coordinate finite; latitude within ±90°; longitude within ±360° (so a ring crossing the
+  antimeridian may be written 179.9 → 180.1 as well as 179.9 → −179.9: both are the same points);
+- at least three distinct vertices, a non-zero area, no crossing or touching edges (shapely's
+  ``is_valid_reason``, located in degrees);
+- no holes (ASTM F3548 polygons have none): split the volume instead;
+- no vertex farther than ``MAX_VOLUME_RADIUS_M`` from the polygon's centre (split bigger ones).
+
+Winding: RFC 7946 asks for counter-clockwise exterior rings but tells readers not to reject the
+other way. We are lenient: a clockwise ring is accepted and reversed, and every stored ring is
+counter-clockwise and closed (first vertex repeated at the end).
+Edges are straight lines in the tangent plane at the polygon's centre (close to great circles).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+import shapely
+
+from deconflict.errors import InputError
+from deconflict.geo import ecef_m
+from deconflict.strategic import frames
+
+MAX_POLYGON_VERTICES: Final = 10_000
+MAX_OPERATION_VERTICES: Final = 20_000
+MAX_VOLUMES: Final = 200
+MAX_VOLUME_RADIUS_M: Final = 300_000.0
+
+Ring = tuple[tuple[float, float], ...]
+
+_LOCATION = re.compile(r"\[\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\]")
+
+
+def count_raw_vertices(value: Any) -> int:
+    """Number of vertices in a raw (unparsed) GeoJSON polygon ``coordinates`` list; 0 if unsure."""
+    if isinstance(value, list | tuple):
+        return sum(len(r) for r in value if isinstance(r, list | tuple))
+    return 0
+
+
+def check_vertex_count(n: int, where: str = "polygon") -> None:
+    if n > MAX_POLYGON_VERTICES:
+        raise InputError(
+            f"{where} has {n:,} vertices; the limit is {MAX_POLYGON_VERTICES:,} per polygon: "
+            "simplify the outline or split it into several volumes"
+        )
+
+
+def _located(reason: str, lat0: float, lon0: float) -> str:
+    m = _LOCATION.search(reason)
+    if m is None:
+        return reason
+    lat, lon = frames.unproject([float(m.group(1)), float(m.group(2))], lat0, lon0)
+    return (
+        f"{reason[: m.start()].strip()} near latitude {float(lat):.6f}, longitude {float(lon):.6f}"
+    )
+
+
+def normalise_ring(rings: Sequence[Sequence[Sequence[float]]]) -> Ring:
+    """Check a GeoJSON polygon (list of rings) and return its exterior ring, closed and CCW."""
+    if len(rings) == 0:
+        raise InputError("polygon has no ring: give one ring of [longitude, latitude] vertices")
+    if len(rings) > 1:
+        raise InputError(
+            f"polygon has {len(rings) - 1} hole(s); operation and constraint polygons must be a "
+            "single exterior ring: split the volume around the hole"
+        )
+    ring = rings[0]
+    check_vertex_count(len(ring))
+    for i, v in enumerate(ring):
+        if len(v) not in (2, 3):
+            raise InputError(
+                f"polygon vertex {i} has {len(v)} numbers; give [longitude, latitude] "
+                "(GeoJSON order)"
+            )
+    xy = np.array([[float(v[0]), float(v[1])] for v in ring], dtype=np.float64).reshape(-1, 2)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"polygon vertex {i} is not a finite number ({ring[i]!r}): NaN and infinity are not "
+            "coordinates"
+        )
+    lon, lat = xy[:, 0], xy[:, 1]
+    if (np.abs(lat) > 90.0).any():
+        i = int(np.flatnonzero(np.abs(lat) > 90.0)[0])
+        raise InputError(
+            f"polygon vertex {i} has latitude {lat[i]} beyond ±90°; GeoJSON order is "
+            "[longitude, latitude]: check that they are not swapped"
+        )
+    if (np.abs(lon) > 360.0).any():
+        i = int(np.flatnonzero(np.abs(lon) > 360.0)[0])
+        raise InputError(f"polygon vertex {i} has longitude {lon[i]} beyond ±360°")
+    if len(xy) > 1 and np.array_equal(xy[0], xy[-1]):
+        xy = xy[:-1]
+    p = ecef_m(xy[:, 1], xy[:, 0])
+    distinct = np.unique(np.round(p, 3), axis=0)
+    if len(distinct) < 3:
+        raise InputError(
+            f"polygon has {len(distinct)} distinct vertices; a polygon needs at least 3"
+        )
+    lat0, lon0 = frames.centre_deg(xy[:, 1], xy[:, 0])
+    local = frames.project_ecef(p, lat0, lon0)
+    radius = float(np.hypot(local[:, 0], local[:, 1]).max())
+    if radius > MAX_VOLUME_RADIUS_M:
+        raise InputError(
+            f"polygon reaches {radius / 1000:.0f} km from its centre; the limit is "
+            f"{MAX_VOLUME_RADIUS_M / 1000:.0f} km: split it into several volumes"
+        )
+    poly = shapely.Polygon(local)
+    reason = shapely.is_valid_reason(poly)
+    if reason != "Valid Geometry":
+        raise InputError(
+            f"polygon is invalid: {_located(reason, lat0, lon0)}; give the vertices in order "
+            "around the boundary, with no edge crossing or touching another"
+        )
+    if poly.area <= 1.0:
+        raise InputError("polygon has an area under 1 m²: give at least three separate vertices")
+    if not shapely.is_ccw(poly.exterior):
+        xy = xy[::-1]
+    closed = np.vstack((xy, xy[:1]))
+    return tuple((float(a), float(b)) for a, b in closed)
+
+
+def check_circle(lat_deg: float, lon_deg: float, radius_m: float) -> None:
+    for name, value in (("latitude", lat_deg), ("longitude", lon_deg), ("radius_m", radius_m)):
+        if not math.isfinite(value):
+            raise InputError(f"circle {name} is {value}: give a finite number")
+    if abs(lat_deg) > 90.0:
+        raise InputError(f"circle latitude {lat_deg} is beyond ±90°")
+    if abs(lon_deg) > 360.0:
+        raise InputError(f"circle longitude {lon_deg} is beyond ±360°")
+    if radius_m <= 0.0:
+        raise InputError(f"circle radius_m is {radius_m}; it must be positive (metres)")
+    if radius_m > MAX_VOLUME_RADIUS_M:
+        raise InputError(
+            f"circle radius is {radius_m / 1000:.0f} km; the limit is "
+            f"{MAX_VOLUME_RADIUS_M / 1000:.0f} km: split it into several volumes"
+        )
