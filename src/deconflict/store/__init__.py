@@ -13,10 +13,11 @@ from deconflict.store.records import (
     Party,
     Sealer,
 )
-from deconflict.store.store import Store, chain_sealer, hash_token, open_store
+from deconflict.store.store import ChainSealer, Store, hash_token, open_store
 
 __all__ = [
     "BBox",
+    "ChainSealer",
     "ConstraintRecord",
     "Decide",
     "Decision",
@@ -27,7 +28,6 @@ __all__ = [
     "Party",
     "Sealer",
     "Store",
-    "chain_sealer",
     "hash_token",
     "open_store",
 ]

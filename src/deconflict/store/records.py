@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat (degrees)
 
@@ -94,11 +94,26 @@ class Event:
     seq: int
     time_s: float
     author: str
+    key_id: str
     kind: str
     payload: dict[str, Any]
     prev_hash: str
     hash: str
     signature: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry in the hotline log's dict form (body fields, hash, signature)."""
+        return {
+            "seq": self.seq,
+            "time_s": self.time_s,
+            "author": self.author,
+            "key_id": self.key_id,
+            "kind": self.kind,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+            "signature": self.signature,
+        }
 
 
 @dataclass(frozen=True)
@@ -120,5 +135,18 @@ class Decision:
 # decide(draft, current version or None, candidates) -> Decision; runs inside the transaction.
 Decide = Callable[[OperationDraft, OperationRecord | None, Sequence[OperationRecord]], Decision]
 
-# seal(seq, time_s, author, kind, payload, prev_hash) -> (hash, signature)
-Sealer = Callable[[int, float, str, str, dict[str, Any], str], tuple[str, str]]
+
+class Sealer(Protocol):
+    """Hashes and signs a log entry body for the store, as the service's own key.
+
+    ``author`` and ``key_id`` name the signer; ``seal(body)`` gets the body (seq, time_s, author,
+    key_id, kind, payload, prev_hash) and returns (hash, signature).
+    """
+
+    @property
+    def author(self) -> str: ...
+
+    @property
+    def key_id(self) -> str: ...
+
+    def seal(self, body: dict[str, Any]) -> tuple[str, str]: ...

@@ -84,7 +84,9 @@ constraints = sa.Table(
 chain_head = sa.Table(
     "chain_head",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),  # always 1: one row, locked by each append
+    sa.Column(
+        "id", sa.Integer, primary_key=True
+    ),  # always 1: one row, locked by each append; seq -1 = empty log
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(128), nullable=False),
 )
@@ -95,6 +97,7 @@ events = sa.Table(
     sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("time_s", sa.Float, nullable=False),
     sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("prev_hash", sa.String(128), nullable=False),

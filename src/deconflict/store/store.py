@@ -54,6 +54,7 @@ from deconflict.store.schema import (
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _QUERY_CELL_LIMIT = 512
+ENDED = "Ended"  # the state of an operation kept only as a record (ASTM F3548 spelling)
 
 
 def hash_token(token: str) -> str:
@@ -61,20 +62,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def chain_sealer(
-    seq: int, time_s: float, author: str, kind: str, payload: dict[str, Any], prev_hash: str
-) -> tuple[str, str]:
-    """Unsigned hash chain: sha256 over the canonical JSON of the entry and the previous hash."""
-    body = {
-        "seq": seq,
-        "time_s": time_s,
-        "author": author,
-        "kind": kind,
-        "payload": payload,
-        "prev_hash": prev_hash,
-    }
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest(), ""
+class ChainSealer:
+    """Hash chain without signatures: the hash is sha256 of the body's canonical JSON
+    (sorted keys, no whitespace, UTF-8: the hotline log's rule); the signature is empty."""
+
+    author = "host"
+    key_id = ""
+
+    def seal(self, body: dict[str, Any]) -> tuple[str, str]:
+        text = json.dumps(
+            body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest(), ""
 
 
 def _is_memory(url: sa.URL) -> bool:
@@ -84,7 +83,7 @@ def _is_memory(url: sa.URL) -> bool:
 class Store:
     """Persistent state of the shared service. Thread-safe; open with :func:`open_store`."""
 
-    def __init__(self, url: str, sealer: Sealer = chain_sealer) -> None:
+    def __init__(self, url: str, sealer: Sealer | None = None) -> None:
         try:
             parsed = sa.make_url(url)
         except sa.exc.ArgumentError as exc:
@@ -93,7 +92,7 @@ class Store:
                 "postgresql+psycopg://USER@HOST/DB"
             ) from exc
         self.url = parsed
-        self.sealer = sealer
+        self.sealer: Sealer = sealer if sealer is not None else ChainSealer()
         self.backend = parsed.get_backend_name()
         if self.backend not in ("sqlite", "postgresql"):
             raise StorageError(
@@ -179,22 +178,20 @@ class Store:
                 yield conn
 
     def _append(self, conn: Connection, head: list[int | str], draft: EventDraft) -> Event:
-        seq = int(head[0]) + 1
-        now = time.time()
-        prev = str(head[1])
-        digest, signature = self.sealer(seq, now, draft.author, draft.kind, draft.payload, prev)
-        conn.execute(
-            sa.insert(events).values(
-                seq=seq,
-                time_s=now,
-                author=draft.author,
-                kind=draft.kind,
-                payload=draft.payload,
-                prev_hash=prev,
-                hash=digest,
-                signature=signature,
-            )
-        )
+        body: dict[str, Any] = {
+            "seq": int(head[0]) + 1,
+            "time_s": time.time(),
+            "author": self.sealer.author,
+            "key_id": self.sealer.key_id,
+            "kind": draft.kind,
+            "payload": {**draft.payload, "by": draft.author}
+            if draft.author != self.sealer.author
+            else draft.payload,
+            "prev_hash": str(head[1]),
+        }
+        digest, signature = self.sealer.seal(body)
+        conn.execute(sa.insert(events).values(**body, hash=digest, signature=signature))
+        seq = int(body["seq"])
         recipients = sorted(set(draft.recipients))
         if recipients:
             conn.execute(
@@ -202,7 +199,7 @@ class Store:
                 [{"party_id": p, "event_seq": seq} for p in recipients],
             )
         head[0], head[1] = seq, digest
-        return Event(seq, now, draft.author, draft.kind, draft.payload, prev, digest, signature)
+        return Event(**body, hash=digest, signature=signature)
 
     # -- parties --------------------------------------------------------------------------
 
@@ -275,7 +272,7 @@ class Store:
     def operations_of(self, owner_id: str, *, include_ended: bool = False) -> list[OperationRecord]:
         query = sa.select(operations).where(operations.c.owner_id == owner_id)
         if not include_ended:
-            query = query.where(operations.c.state != "ended")
+            query = query.where(operations.c.state != ENDED)
         with self._read() as conn:
             rows = conn.execute(query.order_by(operations.c.created_s)).all()
         return [_operation(r) for r in rows]
@@ -337,7 +334,7 @@ class Store:
             return []
         query = sa.select(operations).where(operations.c.id.in_(sorted(ids))).where(box_match)
         if not include_ended:
-            query = query.where(operations.c.state != "ended")
+            query = query.where(operations.c.state != ENDED)
         return [_operation(r) for r in conn.execute(query.order_by(operations.c.created_s))]
 
     def write_operation(
@@ -420,19 +417,18 @@ class Store:
         else:
             conn.execute(sa.update(operations).where(operations.c.id == op_id).values(**values))
             conn.execute(sa.delete(operation_cells).where(operation_cells.c.operation_id == op_id))
-        if values["state"] != "ended":
-            conn.execute(
-                sa.insert(operation_cells),
-                [
-                    {
-                        "cell": key,
-                        "operation_id": op_id,
-                        "time_start_s": draft.time_start_s,
-                        "time_end_s": draft.time_end_s,
-                    }
-                    for key in grid.cells(draft.bbox, level)
-                ],
-            )
+        conn.execute(
+            sa.insert(operation_cells),
+            [
+                {
+                    "cell": key,
+                    "operation_id": op_id,
+                    "time_start_s": draft.time_start_s,
+                    "time_end_s": draft.time_end_s,
+                }
+                for key in grid.cells(draft.bbox, level)
+            ],
+        )
         created = now if current is None else current.created_s
         row = {"id": op_id, "created_s": created, **values}
         return _operation(_Row(row))
@@ -495,7 +491,7 @@ class Store:
         with self._write() as (conn, head):
             return [self._append(conn, head, d) for d in drafts]
 
-    def events_for(self, party_id: str, after: int = 0, limit: int = 500) -> list[Event]:
+    def events_for(self, party_id: str, after: int = -1, limit: int = 500) -> list[Event]:
         """Entries addressed to ``party_id`` with seq > ``after``, oldest first."""
         query = (
             sa.select(events)
@@ -508,7 +504,7 @@ class Store:
         with self._read() as conn:
             return [_event(r) for r in conn.execute(query)]
 
-    def log(self, after: int = 0, limit: int = 1000) -> list[Event]:
+    def log(self, after: int = -1, limit: int = 1000) -> list[Event]:
         """The whole log from seq > ``after``, oldest first (for verification and audit)."""
         query = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
         with self._read() as conn:
@@ -572,6 +568,7 @@ def _event(row: Any) -> Event:
         seq=int(row.seq),
         time_s=float(row.time_s),
         author=row.author,
+        key_id=row.key_id,
         kind=row.kind,
         payload=dict(row.payload),
         prev_hash=row.prev_hash,
@@ -599,7 +596,7 @@ def _sqlite_setup(engine: Engine, begin: str, *, wal: bool) -> None:
         conn.exec_driver_sql(begin)
 
 
-def open_store(url: str, *, sealer: Sealer = chain_sealer) -> Store:
+def open_store(url: str, *, sealer: Sealer | None = None) -> Store:
     """Open the store at ``url`` and upgrade its schema to the newest revision."""
     store = Store(url, sealer=sealer)
     store.upgrade()

@@ -89,6 +89,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("time_s", sa.Float, nullable=False),
         sa.Column("author", sa.String(64), nullable=False),
+        sa.Column("key_id", sa.String(32), nullable=False),
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("payload", sa.JSON, nullable=False),
         sa.Column("prev_hash", sa.String(128), nullable=False),
@@ -102,7 +103,7 @@ def upgrade() -> None:
     )
     op.bulk_insert(
         sa.table("chain_head", sa.column("id"), sa.column("seq"), sa.column("hash")),
-        [{"id": 1, "seq": 0, "hash": "0" * 64}],
+        [{"id": 1, "seq": -1, "hash": "0" * 64}],
     )
 
 
