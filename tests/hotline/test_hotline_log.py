@@ -237,3 +237,10 @@ def test_any_single_tamper_is_found_at_its_entry(n: int, data: st.DataObject) ->
         "forge": Problem.UNKNOWN_KEY,
     }[how]
     assert bad.problem is expected
+
+
+def test_signer_seal_matches_append_entry() -> None:
+    """The store seals bodies with ``Signer.seal``; its entries verify like ours."""
+    log = make_log(3)
+    for entry in log:
+        assert SIGNERS[entry.author].seal(entry.body()) == (entry.hash, entry.signature)

@@ -16,12 +16,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from deconflict.errors import InputError
-from deconflict.hotline.canonical import sha256_hex
+from deconflict.hotline.canonical import canonical_json, sha256_hex
 
 
 def generate_private_key() -> Ed25519PrivateKey:
@@ -87,9 +88,20 @@ class Signer:
     def public_key(self) -> Ed25519PublicKey:
         return self.private_key.public_key()
 
+    @property
+    def author(self) -> str:
+        """The signing party (the name the store's ``Sealer`` protocol uses)."""
+        return self.party
+
     def sign(self, data: bytes) -> str:
         """Ed25519 signature of ``data`` in standard base64."""
         return base64.b64encode(self.private_key.sign(data)).decode("ascii")
+
+    def seal(self, body: Mapping[str, Any]) -> tuple[str, str]:
+        """(hash, signature) of a log entry body, exactly as ``hotline.log.append_entry`` makes
+        them: SHA-256 hex of the body's canonical JSON, signed as 32 raw bytes."""
+        digest = sha256_hex(canonical_json(dict(body)))
+        return digest, self.sign(bytes.fromhex(digest))
 
 
 @dataclass(frozen=True)
