@@ -1,0 +1,156 @@
+"""Volumes as arrays, and the exact pairwise conflict test: metres, seconds since the epoch.
+
+``compile_volumes`` turns ``Volume4D`` models into rows of numpy arrays: centre (ECEF and
+degrees), a bounding reach around it, circle radius, altitude bounds, time bounds, and the ECEF
+vertices of each polygon. ``conflict_mask`` is the exact test of pairs of rows: every pair is
+compared in the tangent plane at the first volume's centre (``deconflict.strategic.frames``),
+circles as points whose radius adds to the horizontal minimum, polygons by shapely's exact
+distance. A pair conflicts where
+
+    horizontal gap < horizontal minimum − tolerance   (both minima 0: interiors overlap)
+    and vertical gap < vertical minimum − tolerance   (0: the altitude ranges overlap)
+    and the time intervals overlap (start of each before the end of the other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from deconflict.geo import F64, ecef_m
+from deconflict.strategic import frames
+from deconflict.strategic.model import Buffers, Volume4D
+
+I64 = NDArray[np.int64]
+B = NDArray[np.bool_]
+
+#: Slack on bounding reaches: tangent-plane scale (≤ 0.2 % within the size limit) and rounding.
+_REACH_SLACK = 1.003
+_REACH_PAD_M = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeArrays:
+    """Rows of compiled volumes (one per volume)."""
+
+    centre_ecef_m: F64  # (n, 3)
+    centre_lat_deg: F64
+    centre_lon_deg: F64
+    reach_m: F64  # every point of the footprint is within this chord of the centre
+    radius_m: F64  # circle radius; 0 for polygons
+    lower_m: F64
+    upper_m: F64
+    start_s: F64
+    end_s: F64
+    vertices_ecef_m: Sequence[F64 | None]  # closed ring of each polygon; None for circles
+
+    def __len__(self) -> int:
+        return len(self.reach_m)
+
+
+def compile_volumes(volumes: Sequence[Volume4D]) -> VolumeArrays:
+    """Array rows of volumes (already validated models)."""
+    n = len(volumes)
+    centre = np.empty((n, 3))
+    clat, clon, reach, radius = (np.empty(n) for _ in range(4))
+    verts: list[F64 | None] = []
+    for i, v in enumerate(volumes):
+        if v.circle is not None:
+            c = v.circle
+            clat[i], clon[i] = c.latitude, c.longitude
+            centre[i] = ecef_m(c.latitude, c.longitude)
+            radius[i] = c.radius_m
+            reach[i] = c.radius_m * _REACH_SLACK + _REACH_PAD_M
+            verts.append(None)
+        else:
+            assert v.polygon is not None
+            ring = np.asarray(v.polygon[0], dtype=np.float64)
+            p = ecef_m(ring[:, 1], ring[:, 0])
+            lat0, lon0 = frames.centre_deg(ring[:-1, 1], ring[:-1, 0])
+            clat[i], clon[i] = lat0, lon0
+            centre[i] = ecef_m(lat0, lon0)
+            radius[i] = 0.0
+            reach[i] = float(np.linalg.norm(p - centre[i], axis=1).max()) * _REACH_SLACK
+            reach[i] += _REACH_PAD_M
+            verts.append(p)
+    return VolumeArrays(
+        centre_ecef_m=centre,
+        centre_lat_deg=clat,
+        centre_lon_deg=clon,
+        reach_m=reach,
+        radius_m=radius,
+        lower_m=np.array([v.altitude_lower.m for v in volumes], dtype=np.float64),
+        upper_m=np.array([v.altitude_upper.m for v in volumes], dtype=np.float64),
+        start_s=np.array([v.start_s for v in volumes], dtype=np.float64),
+        end_s=np.array([v.end_s for v in volumes], dtype=np.float64),
+        vertices_ecef_m=verts,
+    )
+
+
+def footprints(
+    vertices_ecef_m: Sequence[F64 | None],
+    centre_ecef_m: F64,
+    lat0_deg: float,
+    lon0_deg: float,
+) -> NDArray[np.object_]:
+    """Shapely footprints in the tangent plane at one centre: polygons, or points for circles."""
+    n = len(vertices_ecef_m)
+    out = np.empty(n, dtype=object)
+    is_poly = np.array([v is not None for v in vertices_ecef_m], dtype=bool)
+    if is_poly.any():
+        rings = [v for v in vertices_ecef_m if v is not None]
+        counts = np.array([len(r) for r in rings])
+        xy = frames.project_ecef(np.concatenate(rings), lat0_deg, lon0_deg)
+        lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), counts))
+        out[is_poly] = shapely.polygons(lr)
+    if (~is_poly).any():
+        xy = frames.project_ecef(centre_ecef_m[~is_poly], lat0_deg, lon0_deg)
+        out[~is_poly] = shapely.points(xy)
+    return out
+
+
+def prefilter(a: VolumeArrays, i: int, b: VolumeArrays, buffers: Buffers) -> B:
+    """Rows of ``b`` that may conflict with row ``i`` of ``a``: time, altitude, bounding spheres."""
+    time_ok = (b.start_s < a.end_s[i]) & (a.start_s[i] < b.end_s)
+    vgap = np.maximum(b.lower_m - a.upper_m[i], a.lower_m[i] - b.upper_m)
+    vert_ok = vgap < buffers.vertical_m - buffers.tolerance_m
+    d = b.centre_ecef_m - a.centre_ecef_m[i]
+    lim = a.reach_m[i] + b.reach_m + buffers.horizontal_m
+    horiz_ok = np.einsum("ij,ij->i", d, d) < lim * lim
+    return np.asarray(time_ok & vert_ok & horiz_ok)
+
+
+def horizontal_conflict(a: VolumeArrays, i: int, b: VolumeArrays, rows: I64, buffers: Buffers) -> B:
+    """Exact horizontal test of row ``i`` of ``a`` against prefiltered ``rows`` of ``b``."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool)
+    lat0, lon0 = float(a.centre_lat_deg[i]), float(a.centre_lon_deg[i])
+    own = footprints(a.vertices_ecef_m[i : i + 1], a.centre_ecef_m[i : i + 1], lat0, lon0)[0]
+    other = footprints([b.vertices_ecef_m[j] for j in rows], b.centre_ecef_m[rows], lat0, lon0)
+    dist = shapely.distance(own, other)
+    reach = a.radius_m[i] + b.radius_m[rows]
+    if buffers.horizontal_m > 0:
+        return np.asarray(dist < buffers.horizontal_m + reach - buffers.tolerance_m)
+    out = dist < reach - buffers.tolerance_m
+    both_poly = reach == 0.0
+    if both_poly.any():
+        out[both_poly] = shapely.relate_pattern(own, other[both_poly], "T********")
+    return np.asarray(out)
+
+
+def conflict_pairs(a: VolumeArrays, b: VolumeArrays, buffers: Buffers) -> tuple[I64, I64]:
+    """All conflicting pairs (row of ``a``, row of ``b``), vectorised over ``b``."""
+    ia: list[I64] = []
+    ib: list[I64] = []
+    for i in range(len(a)):
+        rows = np.flatnonzero(prefilter(a, i, b, buffers)).astype(np.int64)
+        hit = rows[horizontal_conflict(a, i, b, rows, buffers)]
+        ia.append(np.full(len(hit), i, dtype=np.int64))
+        ib.append(hit)
+    if not ia:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(ia), np.concatenate(ib)
