@@ -42,6 +42,13 @@ class Settings:
         "Bearer token of the host (admin endpoints). Empty: only admin tokens made with "
         "`deconflict party add NAME --admin` work.",
     )
+    host_key_file: str = _setting(
+        "",
+        "DECONFLICT_HOST_KEY_FILE",
+        "PEM file of the host's Ed25519 private key, which signs the service's log entries; "
+        "made if missing. Empty: a new key each start (its public key is logged as the entry "
+        "`host.key`).",
+    )
     conflict_rule: str = _setting(
         "reject",
         "DECONFLICT_CONFLICT_RULE",
@@ -52,8 +59,8 @@ class Settings:
     separation_horizontal_m: float = _setting(
         9260.0,
         "DECONFLICT_SEPARATION_HORIZONTAL_M",
-        "Horizontal separation minimum (m) the operations' volumes are widened by before they "
-        "are compared (default 5 NM, ICAO en-route); each volume gets half.",
+        "Horizontal separation minimum (m): two operations conflict where their volumes come "
+        "closer than this (default 5 NM, ICAO en-route). 0 with a vertical 0 is InterUSS's rule.",
     )
     separation_vertical_m: float = _setting(
         304.8,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from deconflict.store import (
     OperationDraft,
     OperationRecord,
     Store,
+    WriteView,
     hash_token,
 )
 
@@ -43,9 +43,7 @@ def draft(
     )
 
 
-def accept_all(
-    d: OperationDraft, cur: OperationRecord | None, cands: Sequence[OperationRecord]
-) -> Decision:
+def accept_all(d: OperationDraft, cur: OperationRecord | None, view: WriteView) -> Decision:
     return Decision(commit=True, state=d.state)
 
 
@@ -68,33 +66,32 @@ def test_duplicate_party_name_is_a_conflict(store: Store) -> None:
 def test_candidates_are_the_operations_meeting_box_and_time(store: Store) -> None:
     a, _ = store.add_party("alpha", public_key="k")
     near, _ = store.write_operation(
-        draft(a.id, (8.50, 47.40, 8.51, 47.41)), accept_all, search_bbox=(8.50, 47.40, 8.51, 47.41)
+        draft(a.id, (8.50, 47.40, 8.51, 47.41)),
+        accept_all,
     )
     far, _ = store.write_operation(
-        draft(a.id, (9.50, 47.40, 9.51, 47.41)), accept_all, search_bbox=(9.50, 47.40, 9.51, 47.41)
+        draft(a.id, (9.50, 47.40, 9.51, 47.41)),
+        accept_all,
     )
     later, _ = store.write_operation(
         draft(a.id, (8.50, 47.40, 8.51, 47.41), 1000, 2000),
         accept_all,
-        search_bbox=(8.50, 47.40, 8.51, 47.41),
     )
     # a continent-sized operation is filed on the coarse grid and still found
     big, _ = store.write_operation(
-        draft(a.id, (-10.0, 35.0, 30.0, 60.0)), accept_all, search_bbox=(-10.0, 35.0, 30.0, 60.0)
+        draft(a.id, (-10.0, 35.0, 30.0, 60.0)),
+        accept_all,
     )
     assert near and far and later and big
     seen: list[list[str]] = []
 
-    def spy(
-        d: OperationDraft, cur: OperationRecord | None, cands: Sequence[OperationRecord]
-    ) -> Decision:
-        seen.append(sorted(c.id for c in cands))
+    def spy(d: OperationDraft, cur: OperationRecord | None, view: WriteView) -> Decision:
+        seen.append(sorted(c.id for c in view.candidates(d.bbox, d.time_start_s, d.time_end_s)))
         return Decision(commit=False)
 
     record, _ = store.write_operation(
         draft(a.id, (8.505, 47.405, 8.52, 47.42), 100, 200),
         spy,
-        search_bbox=(8.505, 47.405, 8.52, 47.42),
     )
     assert record is None
     assert seen == [sorted([near.id, big.id])]
@@ -104,16 +101,13 @@ def test_candidates_are_the_operations_meeting_box_and_time(store: Store) -> Non
 def test_update_needs_the_current_token_and_ended_is_kept(store: Store) -> None:
     a, _ = store.add_party("alpha", public_key="k")
     box = (8.5, 47.4, 8.51, 47.41)
-    first, _ = store.write_operation(draft(a.id, box), accept_all, search_bbox=box)
+    first, _ = store.write_operation(draft(a.id, box), accept_all)
     assert first is not None and first.version == 1
     with pytest.raises(ConflictError, match="not its current one"):
-        store.write_operation(
-            draft(a.id, box, op_id=first.id), accept_all, search_bbox=box, expected_token="stale"
-        )
+        store.write_operation(draft(a.id, box, op_id=first.id), accept_all, expected_token="stale")
     second, _ = store.write_operation(
         draft(a.id, box, op_id=first.id, state="Ended"),
         accept_all,
-        search_bbox=box,
         expected_token=first.token,
     )
     assert second is not None and second.version == 2 and second.token != first.token
@@ -155,14 +149,12 @@ def test_a_failed_check_writes_nothing(store: Store) -> None:
     a, _ = store.add_party("alpha", public_key="k")
     box = (8.5, 47.4, 8.51, 47.41)
 
-    def boom(
-        d: OperationDraft, cur: OperationRecord | None, cands: Sequence[OperationRecord]
-    ) -> Decision:
+    def boom(d: OperationDraft, cur: OperationRecord | None, view: WriteView) -> Decision:
         raise ConflictError("refused")
 
     before = store.head()
     with pytest.raises(ConflictError):
-        store.write_operation(draft(a.id, box), boom, search_bbox=box)
+        store.write_operation(draft(a.id, box), boom)
     assert store.head() == before
     assert store.query_operations(box, 0, 600) == []
 
@@ -177,17 +169,15 @@ def test_racing_writers_never_both_commit_unaware(store: Store) -> None:
     committed: list[str] = []
     refused: list[str] = []
 
-    def unaware_only(
-        d: OperationDraft, cur: OperationRecord | None, cands: Sequence[OperationRecord]
-    ) -> Decision:
-        if cands:
+    def unaware_only(d: OperationDraft, cur: OperationRecord | None, view: WriteView) -> Decision:
+        if view.candidates(d.bbox, d.time_start_s, d.time_end_s):
             return Decision(commit=False, error=ConflictError("missing awareness"))
         return Decision(commit=True, state=d.state)
 
     def run(owner: str) -> None:
         barrier.wait()
         try:
-            store.write_operation(draft(owner, box), unaware_only, search_bbox=box)
+            store.write_operation(draft(owner, box), unaware_only)
             committed.append(owner)
         except ConflictError:
             refused.append(owner)
@@ -199,3 +189,29 @@ def test_racing_writers_never_both_commit_unaware(store: Store) -> None:
         t.join()
     assert len(committed) == 1 and len(refused) == len(parties) - 1
     assert len(store.query_operations(box, 0, 600)) == 1
+
+
+def test_operations_since_follows_the_log(store: Store) -> None:
+    a, _ = store.add_party("alpha", public_key="k")
+    box = (8.5, 47.4, 8.51, 47.41)
+    marks: list[int] = []
+
+    def note(d: OperationDraft, cur: OperationRecord | None, view: WriteView) -> Decision:
+        marks.append(view.seq)
+        return Decision(commit=True, state=d.state)
+
+    first, _ = store.write_operation(draft(a.id, box), note)
+    second, _ = store.write_operation(draft(a.id, box), note)
+    assert first is not None and second is not None
+    seen: list[list[str]] = []
+
+    def since(d: OperationDraft, cur: OperationRecord | None, view: WriteView) -> Decision:
+        seen.append([o.id for o in view.operations_since(marks[1])])
+        seen.append([o.id for o in view.operations_since(-1)])
+        return Decision(commit=False)
+
+    store.write_operation(draft(a.id, box), since)
+    assert seen == [[second.id], [first.id, second.id]]
+    written = [e for e in store.log() if e.kind == "operation.written"]
+    assert [e.payload["operation"] for e in written] == [first.id, second.id]
+    assert [e.seq for e in written] == [first.seq, second.seq]

@@ -12,6 +12,7 @@ from deconflict.store.records import (
     OperationRecord,
     Party,
     Sealer,
+    WriteView,
 )
 from deconflict.store.store import ChainSealer, Store, hash_token, open_store
 
@@ -28,6 +29,7 @@ __all__ = [
     "Party",
     "Sealer",
     "Store",
+    "WriteView",
     "hash_token",
     "open_store",
 ]

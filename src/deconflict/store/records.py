@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,6 +59,7 @@ class OperationRecord:
     bbox: BBox
     created_s: float
     updated_s: float
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,27 @@ class Decision:
     error: Exception | None = None
 
 
-# decide(draft, current version or None, candidates) -> Decision; runs inside the transaction.
-Decide = Callable[[OperationDraft, OperationRecord | None, Sequence[OperationRecord]], Decision]
+class WriteView(Protocol):
+    """What a write's check may read, inside the write's transaction (so nothing changes)."""
+
+    @property
+    def seq(self) -> int:
+        """Seq of the last log entry committed before this transaction (-1: empty log)."""
+        ...
+
+    def operations_since(self, seq: int) -> list[OperationRecord]:
+        """Operations (any state) whose current version was written after log entry ``seq``."""
+        ...
+
+    def candidates(
+        self, bbox: BBox, time_start_s: float, time_end_s: float, exclude: str | None = None
+    ) -> list[OperationRecord]:
+        """Live operations whose footprint box meets ``bbox`` and time span the window."""
+        ...
+
+
+# decide(draft, current version or None, view) -> Decision; runs inside the transaction.
+Decide = Callable[[OperationDraft, "OperationRecord | None", WriteView], Decision]
 
 
 class Sealer(Protocol):

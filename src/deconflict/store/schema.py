@@ -44,10 +44,12 @@ operations = sa.Table(
     sa.Column("max_lon", sa.Float, nullable=False),
     sa.Column("max_lat", sa.Float, nullable=False),
     sa.Column("cell_level", sa.Integer, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),  # log seq of this version
     sa.Column("created_s", sa.Float, nullable=False),
     sa.Column("updated_s", sa.Float, nullable=False),
     sa.Index("ix_operations_owner", "owner_id", "state"),
     sa.Index("ix_operations_level_time", "cell_level", "time_end_s"),
+    sa.Index("ix_operations_seq", "seq"),
 )
 
 operation_cells = sa.Table(

@@ -342,16 +342,16 @@ class Store:
         draft: OperationDraft,
         decide: Decide,
         *,
-        search_bbox: BBox,
         expected_token: str | None = None,
     ) -> tuple[OperationRecord | None, Decision]:
         """Check and write an operation in one transaction.
 
-        ``search_bbox`` is the draft's footprint widened by the separation buffer: stored
-        operations that meet it in space and time are the candidates handed to ``decide``
-        (with the current version when ``draft.id`` is set, whose token must equal
-        ``expected_token``). Returns the written record (None if not written) and the decision;
-        raises the decision's ``error`` after committing its events.
+        ``decide(draft, current, view)`` runs inside the transaction, with the current version
+        when ``draft.id`` is set (whose token must equal ``expected_token``) and a view of the
+        store through which it reads what it checks against. When it commits, the new version
+        and an ``operation.written`` entry (to the owner) are written with its events, all or
+        nothing. Returns the written record (None if not written) and the decision; raises the
+        decision's ``error`` after committing its events.
         """
         with self._write() as (conn, head):
             current: OperationRecord | None = None
@@ -360,23 +360,39 @@ class Store:
                 if row is None:
                     raise NotFoundError(f"no operation {draft.id!r}")
                 current = _operation(row)
+                if current.owner_id != draft.owner_id:
+                    raise NotFoundError(f"no operation {draft.id!r} of yours")
                 if expected_token != current.token:
                     raise ConflictError(
                         f"operation {draft.id} is at version {current.version} and the token "
                         "given is not its current one; GET it and retry with its token"
                     )
-            candidates = self._candidates(
-                conn, search_bbox, draft.time_start_s, draft.time_end_s, exclude=draft.id
-            )
-            decision = decide(draft, current, candidates)
+            decision = decide(draft, current, _View(self, conn, int(head[0])))
             record = None
             if decision.commit:
-                record = self._put_operation(conn, draft, decision, current)
+                op_id = draft.id if draft.id is not None else uuid.uuid4().hex
+                version = 1 if current is None else current.version + 1
+                state = decision.state or draft.state
+                written = EventDraft(
+                    draft.owner_id,
+                    "operation.written",
+                    {
+                        "operation": op_id,
+                        "version": version,
+                        "state": state,
+                        "priority": draft.priority,
+                        "volumes": draft.volumes,
+                        "aircraft": draft.aircraft,
+                        "flags": decision.flags,
+                    },
+                    (draft.owner_id,),
+                )
+                self._append(conn, head, written)
+                record = self._put_operation(
+                    conn, op_id, version, state, draft, decision, current, int(head[0])
+                )
             for ev in decision.events:
-                payload = ev.payload
-                if record is not None and "operation" in payload:
-                    payload = {**payload, "version": record.version}
-                self._append(conn, head, EventDraft(ev.author, ev.kind, payload, ev.recipients))
+                self._append(conn, head, ev)
         if decision.error is not None:
             raise decision.error
         return record, decision
@@ -384,17 +400,19 @@ class Store:
     def _put_operation(
         self,
         conn: Connection,
+        op_id: str,
+        version: int,
+        state: str,
         draft: OperationDraft,
         decision: Decision,
         current: OperationRecord | None,
+        seq: int,
     ) -> OperationRecord:
         now = time.time()
-        op_id = draft.id if draft.id is not None else uuid.uuid4().hex
-        version = 1 if current is None else current.version + 1
         level = grid.filing_level(draft.bbox)
         values = {
             "owner_id": draft.owner_id,
-            "state": decision.state or draft.state,
+            "state": state,
             "priority": draft.priority,
             "version": version,
             "token": secrets.token_hex(16),
@@ -410,6 +428,7 @@ class Store:
             "max_lon": draft.bbox[2],
             "max_lat": draft.bbox[3],
             "cell_level": level,
+            "seq": seq,
             "updated_s": now,
         }
         if current is None:
@@ -516,6 +535,30 @@ class Store:
         return int(row.seq), str(row.hash)
 
 
+class _View:
+    """The store as a write's check sees it, inside the write's transaction."""
+
+    def __init__(self, store: Store, conn: Connection, seq: int) -> None:
+        self._store = store
+        self._conn = conn
+        self._seq = seq
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def operations_since(self, seq: int) -> list[OperationRecord]:
+        rows = self._conn.execute(
+            sa.select(operations).where(operations.c.seq > seq).order_by(operations.c.seq)
+        )
+        return [_operation(r) for r in rows]
+
+    def candidates(
+        self, bbox: BBox, time_start_s: float, time_end_s: float, exclude: str | None = None
+    ) -> list[OperationRecord]:
+        return self._store._candidates(self._conn, bbox, time_start_s, time_end_s, exclude=exclude)
+
+
 class _Row:
     """Attribute access over a dict, shaped like a result row for the converters."""
 
@@ -545,6 +588,7 @@ def _operation(row: Any) -> OperationRecord:
         bbox=(float(row.min_lon), float(row.min_lat), float(row.max_lon), float(row.max_lat)),
         created_s=float(row.created_s),
         updated_s=float(row.updated_s),
+        seq=int(row.seq),
     )
 
 

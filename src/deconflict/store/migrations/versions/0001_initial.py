@@ -46,11 +46,13 @@ def upgrade() -> None:
         sa.Column("max_lon", sa.Float, nullable=False),
         sa.Column("max_lat", sa.Float, nullable=False),
         sa.Column("cell_level", sa.Integer, nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("created_s", sa.Float, nullable=False),
         sa.Column("updated_s", sa.Float, nullable=False),
     )
     op.create_index("ix_operations_owner", "operations", ["owner_id", "state"])
     op.create_index("ix_operations_level_time", "operations", ["cell_level", "time_end_s"])
+    op.create_index("ix_operations_seq", "operations", ["seq"])
     op.create_table(
         "operation_cells",
         sa.Column("cell", sa.BigInteger, primary_key=True),
