@@ -110,13 +110,19 @@ def main() -> None:
         rm_t.append(time.perf_counter() - t)
 
     print(f"scene: {args.n:,} operations, {n_vol:,} volumes; index built in {build_s:.2f} s")
-    print(f"conflicting volume pairs per query (5 NM / 1000 ft): median {np.median(hits):.0f}, "
-          f"mean {np.mean(hits):.1f}; no buffers: mean {np.mean(hits0):.2f}")
+    print(
+        f"conflicting volume pairs per query (5 NM / 1000 ft): median {np.median(hits):.0f}, "
+        f"mean {np.mean(hits):.1f}; no buffers: mean {np.mean(hits0):.2f}"
+    )
     print(f"query, buffers 5 NM / 1000 ft : {ours:8.3f} ms median ({args.queries} candidates)")
-    print(f"query, no buffers (InterUSS)  : {inter:8.3f} ms median  ratio ours/InterUSS-style "
-          f"{ours / inter:.2f}")
-    print(f"brute force, same buffers     : {brute:8.1f} ms median ({args.brute} candidates)  "
-          f"speed-up {brute / ours:.0f}x")
+    print(
+        f"query, no buffers (InterUSS)  : {inter:8.3f} ms median  ratio ours/InterUSS-style "
+        f"{ours / inter:.2f}"
+    )
+    print(
+        f"brute force, same buffers     : {brute:8.1f} ms median ({args.brute} candidates)  "
+        f"speed-up {brute / ours:.0f}x"
+    )
     print(f"add one operation             : {statistics.median(add_t) * 1e3:8.3f} ms median")
     print(f"remove one operation          : {statistics.median(rm_t) * 1e3:8.3f} ms median")
     print(f"target < 5 ms median: {'met' if ours < 5.0 else 'NOT met'}")

@@ -96,11 +96,11 @@ def _utc(t: datetime) -> datetime:
 class Volume4D(_Frozen):
     """A footprint (exactly one of ``polygon`` or ``circle``), altitude bounds and time bounds.
 
-    ``polygon`` is the ``coordinates`` of a GeoJSON Polygon: one ring of ``[lon, lat]``.
-    It is stored closed and counter-clockwise (see ``deconflict.strategic.validate``).
+    ``polygon`` is the ``coordinates`` of a GeoJSON Polygon: one ring of ``[lon, lat]`` (a third
+    number, GeoJSON's altitude, is dropped). It is stored closed, counter-clockwise, as pairs (see ``deconflict.strategic.validate``).
     """
 
-    polygon: tuple[tuple[tuple[float, float], ...], ...] | None = None
+    polygon: tuple[tuple[tuple[float, ...], ...], ...] | None = None
     circle: Circle | None = None
     altitude_lower: Altitude
     altitude_upper: Altitude
@@ -116,8 +116,8 @@ class Volume4D(_Frozen):
     @field_validator("polygon", mode="after")
     @classmethod
     def _ring(
-        cls, v: tuple[tuple[tuple[float, float], ...], ...] | None
-    ) -> tuple[tuple[tuple[float, float], ...], ...] | None:
+        cls, v: tuple[tuple[tuple[float, ...], ...], ...] | None
+    ) -> tuple[tuple[tuple[float, ...], ...], ...] | None:
         return None if v is None else (validate.normalise_ring(v),)
 
     @field_validator("time_start", "time_end", mode="after")
