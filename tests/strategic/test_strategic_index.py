@@ -130,8 +130,10 @@ def test_many_operations_compaction_keeps_answers() -> None:
 
 
 # -- buffers against exact geodesic gaps --------------------------------------------------------
-@pytest.mark.parametrize(("lat", "lon", "az"), [(46.0, 7.0, 0.0), (-33.9, 151.2, 63.0),
-                                                 (0.0, 179.95, 90.0), (80.0, -40.0, 200.0)])  # fmt: skip
+SPOTS = [(46.0, 7.0, 0.0), (-33.9, 151.2, 63.0), (0.0, 179.95, 90.0), (80.0, -40.0, 200.0)]
+
+
+@pytest.mark.parametrize(("lat", "lon", "az"), SPOTS)
 @pytest.mark.parametrize("r", [200.0, 3000.0])
 def test_circle_buffer_threshold_matches_geodesic_gap(
     lat: float, lon: float, az: float, r: float

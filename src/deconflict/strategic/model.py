@@ -97,7 +97,8 @@ class Volume4D(_Frozen):
     """A footprint (exactly one of ``polygon`` or ``circle``), altitude bounds and time bounds.
 
     ``polygon`` is the ``coordinates`` of a GeoJSON Polygon: one ring of ``[lon, lat]`` (a third
-    number, GeoJSON's altitude, is dropped). It is stored closed, counter-clockwise, as pairs (see ``deconflict.strategic.validate``).
+    number, GeoJSON's altitude, is dropped). It is stored closed, counter-clockwise, as pairs
+    (see ``deconflict.strategic.validate``).
     """
 
     polygon: tuple[tuple[tuple[float, ...], ...], ...] | None = None
