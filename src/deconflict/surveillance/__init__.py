@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deconflict.surveillance import beast, hexlines, modes  # noqa: F401  (register decoders)
+from deconflict.surveillance import beast, hexlines, modes, sbs, tables  # noqa: F401  (registry)
 from deconflict.surveillance.base import (
     ALIASES,
     DECODERS,
