@@ -14,6 +14,7 @@ from deconflict.cli._app import app
 # Modules that register commands on ``app``; add one line per new command module.
 COMMAND_MODULES: tuple[str, ...] = (
     "audit",
+    "analyze",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,129 @@
+"""The analysis report: one self-contained HTML page (plots embedded as PNG), NM and ft shown.
+
+It holds a summary by severity, a map of the events (longitude / latitude, no basemap, so nothing
+is fetched), the distribution of horizontal and vertical separation at closest approach, a
+timeline, and the table of the losses of separation.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from deconflict.analysis.windows import Params
+
+from deconflict.units import FT, NM
+
+_COLOURS = {"A": "#b2182b", "B": "#ef8a62", "C": "#f4c542", "E": "#7fa7c9"}
+
+
+def _png(fig: object) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")  # type: ignore[attr-defined]
+    plt.close(fig)  # type: ignore[arg-type]
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _plots(events: pd.DataFrame, params: Params) -> list[tuple[str, str]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out: list[tuple[str, str]] = []
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    for sev, colour in _COLOURS.items():
+        sub = events[events["severity"] == sev]
+        if len(sub):
+            ax.scatter(
+                sub["longitude"],
+                sub["latitude"],
+                s=14 if sev == "E" else 28,
+                c=colour,
+                label=f"{sev} ({len(sub)})",
+                alpha=0.8,
+                edgecolors="none",
+            )
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    ax.set_title("Closest approaches")
+    if len(events):
+        ax.legend(title="severity")
+    out.append(("Map of the events", _png(fig)))
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    axes[0].hist(events["dcpa_nm"], bins=40, color="#4a78a8")
+    axes[0].axvline(params.h_m / NM, color="k", ls="--", lw=1, label="minimum")
+    axes[0].set_xlabel("horizontal separation at CPA (NM)")
+    axes[0].set_ylabel("events")
+    axes[0].legend()
+    axes[1].hist(events["dalt_ft"], bins=40, color="#4a78a8")
+    axes[1].axvline(params.v_m / FT, color="k", ls="--", lw=1, label="minimum")
+    axes[1].set_xlabel("vertical separation at CPA (ft)")
+    axes[1].legend()
+    out.append(("Distribution of separations", _png(fig)))
+
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    for sev, colour in _COLOURS.items():
+        sub = events[events["severity"] == sev]
+        if len(sub):
+            ax.scatter(sub["t_cpa"], sub["ratio"], s=12, c=colour, label=sev, edgecolors="none")
+    ax.axhline(1.0, color="k", ls="--", lw=1)
+    ax.set_xlabel("time of closest approach (UTC)")
+    ax.set_ylabel("separation / minima")
+    if len(events):
+        ax.legend(title="severity", ncol=4)
+    out.append(("Timeline", _png(fig)))
+    return out
+
+
+def render_report(events: pd.DataFrame, params: Params) -> str:
+    """The HTML report of an event table (as written to ``events.parquet``)."""
+    counts = events["severity"].value_counts().to_dict()
+    losses = events[events["loss"].astype(bool)].sort_values("ratio")
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                pd.Timestamp(str(r.t_cpa)).strftime("%Y-%m-%d %H:%M:%S"),
+                f"{r.a} {r.callsign_a}",
+                f"{r.b} {r.callsign_b}",
+                f"{r.dcpa_nm:.2f}",
+                f"{r.dalt_ft:.0f}",
+                f"{r.duration_s:.0f}",
+                r.severity,
+            )
+        )
+        + "</tr>"
+        for r in losses.head(500).itertuples(index=False)
+    )
+    figures = "".join(
+        f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
+        f"src='data:image/png;base64,{data}'>"
+        for title, data in _plots(events, params)
+    )
+    summary = ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("A", "B", "C", "E"))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Deconflict analysis</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style></head>
+<body><h1>Losses of separation and closest approaches</h1>
+<p>Standard <b>{html.escape(params.standard)}</b> ({params.h_m / NM:g} NM, {params.v_m / FT:g} ft);
+screening {params.screen_h_m / NM:g} NM / {params.screen_v_m / FT:g} ft; grid step
+{params.step_s:g} s, no interpolation across gaps over {params.max_gap_s:g} s.</p>
+<p><b>{len(events)}</b> encounters, <b>{len(losses)}</b> losses of separation.
+By severity: {summary} (A: ratio &lt; 0.25, B: &lt; 0.5, C: other losses, E: no loss).</p>
+{figures}
+<h2>Losses of separation</h2>
+<table><tr><th>CPA (UTC)</th><th>aircraft a</th><th>aircraft b</th><th>dcpa (NM)</th>
+<th>dalt (ft)</th><th>duration (s)</th><th>severity</th></tr>{rows}</table>
+</body></html>
+"""

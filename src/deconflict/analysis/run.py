@@ -1,0 +1,278 @@
+"""The analysis driver: windows on a local loop or on Dask, resumable, with a progress bar.
+
+Each window's events are written to ``DIR/windows/<start>.parquet`` as soon as the window is
+done (written to a temporary name, then renamed: a window file is complete or absent). A rerun
+with the same inputs and parameters skips the windows already written, so a run stopped by a
+dead scheduler, a killed process or a bad file resumes where it stopped. ``DIR/windows/
+manifest.json`` records the parameters; a rerun with other parameters is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from deconflict.analysis.inputs import Source, open_source
+from deconflict.analysis.windows import EVENT_COLUMNS, Params, analyse_window, empty_events, plan
+from deconflict.errors import DeconflictError, InputError
+from deconflict.units import FT, NM
+
+Engine = Literal["local", "dask"]
+Window = tuple[float, float]
+
+
+class ClusterError(DeconflictError):
+    """The Dask scheduler could not be reached, or was lost during the run."""
+
+
+def median_step_s(sources: Sequence[Source], t_min_s: float) -> float:
+    """The grid step: the median sampling interval of the first hour, whole seconds, >= 1."""
+    from deconflict.analysis.windows import read_canonical
+
+    data = read_canonical(sources, t_min_s, t_min_s + 3600.0)
+    t = data["t_s"].to_numpy(np.float64)
+    same = data["id"].to_numpy(dtype=str)
+    dt = np.diff(t)[(same[1:] == same[:-1]) & (np.diff(t) > 0)]
+    return float(max(1.0, np.rint(np.median(dt)))) if dt.size else 1.0
+
+
+def make_params(
+    sources: Sequence[Source],
+    t_min_s: float,
+    standard: str = "icao-5nm",
+    screen_nm: float = 10.0,
+    screen_ft: float = 2000.0,
+    step_s: float | None = None,
+    max_gap_s: float = 60.0,
+    window_s: float = 3600.0,
+    overlap_s: float = 600.0,
+) -> Params:
+    """Analysis parameters, the standard's minima looked up and the step chosen if not given."""
+    from deconflict.predict.standards import get_standard
+
+    std = get_standard(standard)
+    step = float(step_s) if step_s else median_step_s(sources, t_min_s)
+    if window_s % step:
+        window_s = float(np.ceil(window_s / step) * step)
+    if screen_nm * NM < std.separation.horizontal_m or screen_ft * FT < std.separation.vertical_m:
+        raise InputError(
+            f"screening distances ({screen_nm} NM, {screen_ft} ft) must be at least the minima "
+            f"of {std.name} ({std.separation.horizontal_m / NM:g} NM, "
+            f"{std.separation.vertical_m / FT:g} ft)"
+        )
+    return Params(
+        standard=std.name,
+        h_m=std.separation.horizontal_m,
+        v_m=std.separation.vertical_m,
+        tol_m=std.vertical_tolerance_m,
+        screen_h_m=screen_nm * NM,
+        screen_v_m=screen_ft * FT,
+        step_s=step,
+        max_gap_s=float(max_gap_s),
+        window_s=float(window_s),
+        overlap_s=max(float(overlap_s), step),
+    )
+
+
+def _window_path(folder: Path, window: Window) -> Path:
+    return folder / f"{int(window[0])}.parquet"
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _manifest(folder: Path, params: Params, files: Sequence[Path]) -> None:
+    """Create the run's manifest, or check that the one there has the same parameters."""
+    path = folder / "manifest.json"
+    record = {"params": asdict(params), "files": sorted(str(Path(f).resolve()) for f in files)}
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old != record:
+            raise InputError(
+                f"{folder} holds windows of a run with other inputs or parameters; give another "
+                f"--out, or delete {folder} to start again"
+            )
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    os.replace(tmp, path)
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, workers: int, processes: bool) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address or "
+                "leave --scheduler out for a local cluster"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+        return
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+    )
+    client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        yield client
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        cluster.close()
+
+
+def _run_windows(
+    engine: Engine,
+    sources: Sequence[Source],
+    params: Params,
+    todo: Sequence[Window],
+    data_end_s: float,
+    scheduler: str | None,
+    workers: int,
+    processes: bool,
+) -> Iterator[tuple[Window, pd.DataFrame]]:
+    if engine == "local":
+        for w in todo:
+            yield w, analyse_window(sources, params, w[0], w[1], data_end_s)
+        return
+    from distributed import as_completed
+
+    with _dask_client(scheduler, workers, processes) as client:
+        try:
+            futures = {
+                client.submit(
+                    analyse_window, list(sources), params, w[0], w[1], data_end_s, pure=False
+                ): w
+                for w in todo
+            }
+            for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+                yield futures[fut], fut.result()
+        except DeconflictError:
+            raise
+        except Exception as exc:  # the scheduler or a worker is gone
+            raise ClusterError(
+                f"the Dask cluster failed during the run ({type(exc).__name__}: {exc}); the "
+                "windows finished so far are kept: rerun the same command to resume"
+            ) from exc
+
+
+def analyse_files(
+    files: Sequence[str | Path],
+    out_dir: str | Path,
+    standard: str = "icao-5nm",
+    screen_nm: float = 10.0,
+    screen_ft: float = 2000.0,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    step_s: float | None = None,
+    max_gap_s: float = 60.0,
+    window_s: float = 3600.0,
+    overlap_s: float = 600.0,
+    workers: int = 2,
+    processes: bool = True,
+    progress: bool = True,
+    on_window: Callable[[Window], None] | None = None,
+) -> pd.DataFrame:
+    """Every encounter in the recordings, written to ``out_dir`` (see ``write_outputs``).
+
+    Returns the events, sorted by time of closest approach.
+    """
+    if engine not in ("local", "dask"):
+        raise InputError(f"unknown engine {engine!r}: use 'local' or 'dask'")
+    if not files:
+        raise InputError("no input files: give one or more Parquet or CSV recordings")
+    sources = [open_source(f) for f in files]
+    ranges = [r for r in (s.time_range_s() for s in sources) if r is not None]
+    if not ranges:
+        raise InputError("the input files hold no rows with a time")
+    t_min, t_max = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    params = make_params(
+        sources, t_min, standard, screen_nm, screen_ft, step_s, max_gap_s, window_s, overlap_s
+    )
+    out = Path(out_dir)
+    folder = out / "windows"
+    _manifest(folder, params, [s.path for s in sources])
+    windows = plan(t_min, t_max, params.window_s)
+    todo = [w for w in windows if not _window_path(folder, w).is_file()]
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not progress,
+    ) as bar:
+        task = bar.add_task(
+            "analysing windows", total=len(windows), completed=len(windows) - len(todo)
+        )
+        for window, events in _run_windows(
+            engine, sources, params, todo, t_max, scheduler, workers, processes
+        ):
+            _write_atomic(events, _window_path(folder, window))
+            bar.advance(task)
+            if on_window is not None:
+                on_window(window)
+
+    parts = [pd.read_parquet(_window_path(folder, w)) for w in windows]
+    parts = [p for p in parts if len(p)]
+    events = pd.concat(parts, ignore_index=True) if parts else empty_events()
+    events = events.sort_values(["t_cpa", "a", "b"], kind="stable").reset_index(drop=True)
+    write_outputs(events, out, params)
+    return events[list(EVENT_COLUMNS)]
+
+
+def events_json(events: pd.DataFrame) -> list[dict[str, Any]]:
+    """The events as JSON-ready dicts (times in ISO 8601 UTC)."""
+    rows: list[dict[str, Any]] = []
+    for r in events.to_dict("records"):
+        rows.append(
+            {
+                "a": r["a"],
+                "b": r["b"],
+                "callsign_a": r["callsign_a"],
+                "callsign_b": r["callsign_b"],
+                "t_cpa": pd.Timestamp(r["t_cpa"]).isoformat(),
+                "dcpa_nm": round(float(r["dcpa_nm"]), 4),
+                "dalt_ft": round(float(r["dalt_ft"]), 1),
+                "duration_s": round(float(r["duration_s"]), 2),
+                "severity": r["severity"],
+                "loss": bool(r["loss"]),
+                "latitude": round(float(r["latitude"]), 6),
+                "longitude": round(float(r["longitude"]), 6),
+                "altitude_ft": round(float(r["altitude_ft"]), 1),
+            }
+        )
+    return rows
+
+
+def write_outputs(events: pd.DataFrame, out: Path, params: Params) -> None:
+    """``events.parquet``, ``events.json`` and ``report.html`` in ``out`` (each written whole)."""
+    from deconflict.analysis.report import render_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    _write_atomic(events, out / "events.parquet")
+    tmp = out / ".events.json.tmp"
+    tmp.write_text(json.dumps(events_json(events), indent=1))
+    os.replace(tmp, out / "events.json")
+    tmp = out / ".report.html.tmp"
+    tmp.write_text(render_report(events, params))
+    os.replace(tmp, out / "report.html")

@@ -1,0 +1,200 @@
+"""Time windows with overlap: one unit of work of the analysis, in seconds and metres.
+
+A window owns the grid steps ``[k0, k1)`` and looks at ``[k0 − overlap, k1 + overlap)``. It keeps
+exactly the encounters whose first step lies in ``[k0, k1)``: every encounter has one first step
+on the common grid, so it belongs to one window — never lost, never counted twice. Its first
+step is seen as such because the overlap before holds at least one step; an owned encounter that
+still runs at the end of the look-ahead is not cut: the window widens its look-ahead (doubling it)
+until the encounter ends or the recording does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from deconflict.analysis.encounters import Encounters, encounters
+from deconflict.analysis.inputs import CANONICAL, Source
+from deconflict.analysis.screen import resample, screen
+from deconflict.geo import WGS84_E2
+from deconflict.units import FT, NM
+
+EVENT_COLUMNS: Final = (
+    "a",
+    "b",
+    "callsign_a",
+    "callsign_b",
+    "t_cpa",
+    "dcpa_nm",
+    "dalt_ft",
+    "duration_s",
+    "severity",
+    "loss",
+    "ratio",
+    "t_start",
+    "t_end",
+    "latitude",
+    "longitude",
+    "altitude_ft",
+)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything that decides the result of a window (a resumed run must use the same)."""
+
+    standard: str
+    h_m: float  # separation minima of the standard
+    v_m: float
+    tol_m: float
+    screen_h_m: float
+    screen_v_m: float
+    step_s: float
+    max_gap_s: float
+    window_s: float
+    overlap_s: float
+
+    def fingerprint(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def plan(t_min_s: float, t_max_s: float, window_s: float) -> list[tuple[float, float]]:
+    """Windows ``[w0, w1)`` of ``window_s`` aligned on multiples of it, covering the data."""
+    first = np.floor(t_min_s / window_s) * window_s
+    n = int(np.floor((t_max_s - first) / window_s)) + 1
+    return [(float(first + i * window_s), float(first + (i + 1) * window_s)) for i in range(n)]
+
+
+def read_canonical(sources: Sequence[Source], t0_s: float, t1_s: float) -> pd.DataFrame:
+    """Canonical rows of every source with ``t0_s <= t_s < t1_s``, sorted by (id, t_s)."""
+    parts = [src.read_window(t0_s, t1_s) for src in sources]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CANONICAL})
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if len(parts) > 1:
+        frame = frame.sort_values(["id", "t_s"], kind="stable").drop_duplicates(["id", "t_s"])
+    return frame.reset_index(drop=True)
+
+
+def _surface_deg(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
+    lat = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1]) * (1.0 - WGS84_E2)))
+    return lat, lon
+
+
+def _callsigns(
+    frame: pd.DataFrame, code: np.ndarray, who: np.ndarray, t_s: np.ndarray
+) -> list[str]:
+    """Callsign of aircraft ``who`` at its last sample at or before ``t_s`` (else its first)."""
+    if len(who) == 0:
+        return []
+    filled = frame["callsign"].replace("", np.nan)
+    calls = filled.groupby(code).ffill().groupby(code).bfill().fillna("").to_numpy()
+    t_rel = np.rint((frame["t_s"].to_numpy() - frame["t_s"].min()) * 100).astype(np.int64)
+    base = 10**11
+    keys = code.astype(np.int64) * base + t_rel
+    want = who.astype(np.int64) * base + np.rint((t_s - frame["t_s"].min()) * 100).astype(np.int64)
+    pos = np.searchsorted(keys, want, side="right") - 1
+    pos = np.clip(pos, 0, keys.size - 1)
+    # before the aircraft's first sample: take its first sample
+    wrong = code[pos] != who
+    pos = np.where(wrong, np.searchsorted(keys, who.astype(np.int64) * base), pos)
+    return [str(c) for c in calls[pos]]
+
+
+def _utc(t_s: np.ndarray) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.rint(t_s * 1e6).astype(np.int64), unit="us", utc=True)
+
+
+def _frame(
+    enc: Encounters, names: np.ndarray, data: pd.DataFrame, code: np.ndarray, step_s: float
+) -> pd.DataFrame:
+    lat, lon = _surface_deg(enc.cpa_xyz_m)
+    return pd.DataFrame(
+        {
+            "a": names[enc.a].astype(str),
+            "b": names[enc.b].astype(str),
+            "callsign_a": _callsigns(data, code, enc.a, enc.t_cpa_s),
+            "callsign_b": _callsigns(data, code, enc.b, enc.t_cpa_s),
+            "t_cpa": _utc(enc.t_cpa_s),
+            "dcpa_nm": enc.dcpa_m / NM,
+            "dalt_ft": enc.dalt_m / FT,
+            "duration_s": enc.loss_s,
+            "severity": enc.severity.astype(str),
+            "loss": enc.loss,
+            "ratio": enc.ratio,
+            "t_start": _utc(enc.k_start * step_s),
+            "t_end": _utc(enc.k_end * step_s),
+            "latitude": lat,
+            "longitude": lon,
+            "altitude_ft": enc.cpa_alt_m / FT,
+        },
+        columns=list(EVENT_COLUMNS),
+    )
+
+
+def empty_events() -> pd.DataFrame:
+    """An event table with no rows and the right columns."""
+    i0, f0 = np.zeros(0, dtype=np.int64), np.zeros(0)
+    none = Encounters(
+        a=i0,
+        b=i0,
+        k_start=i0,
+        k_end=i0,
+        t_cpa_s=f0,
+        dcpa_m=f0,
+        dalt_m=f0,
+        ratio=f0,
+        loss_s=f0,
+        loss=np.zeros(0, dtype=bool),
+        cpa_xyz_m=np.zeros((0, 3)),
+        cpa_alt_m=f0,
+        severity=np.zeros(0, dtype="<U1"),
+    )
+    frame = pd.DataFrame({"callsign": pd.Series([], dtype=str), "t_s": f0})
+    return _frame(none, np.zeros(0, dtype=object), frame, i0, 1.0)
+
+
+def analyse_window(
+    sources: Sequence[Source], params: Params, w0_s: float, w1_s: float, data_end_s: float
+) -> pd.DataFrame:
+    """Every encounter owned by the window ``[w0_s, w1_s)`` (see module note), as events."""
+    step = params.step_s
+    k0, k1 = int(np.ceil(w0_s / step - 1e-9)), int(np.ceil(w1_s / step - 1e-9))
+    before = max(int(np.ceil(params.overlap_s / step)), 1)
+    after = before
+    while True:
+        k_lo, k_hi = k0 - before, k1 + after
+        data = read_canonical(
+            sources, k_lo * step - params.max_gap_s, k_hi * step + params.max_gap_s
+        )
+        if len(data) == 0:
+            return empty_events()
+        names, code = np.unique(data["id"].to_numpy(dtype=str), return_inverse=True)
+        grid = resample(
+            code.astype(np.int64),
+            data["t_s"].to_numpy(np.float64),
+            data["lat_deg"].to_numpy(np.float64),
+            data["lon_deg"].to_numpy(np.float64),
+            data["alt_m"].to_numpy(np.float64),
+            data["airborne"].to_numpy(bool),
+            step,
+            k_lo,
+            k_hi,
+            params.max_gap_s,
+        )
+        i, j = screen(grid, params.screen_h_m, params.screen_v_m)
+        enc = encounters(grid, i, j, step, params.h_m, params.v_m, params.tol_m)
+        owned = enc.take((enc.k_start >= k0) & (enc.k_start < k1))
+        cut = owned.k_end >= k_hi - 2
+        if not np.any(cut) or k_hi * step > data_end_s + params.max_gap_s + step:
+            return _frame(owned, names, data, code.astype(np.int64), step)
+        after *= 2
