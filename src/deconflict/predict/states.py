@@ -1,0 +1,231 @@
+"""Aircraft states at one instant, converted once from the edge units to SI arrays.
+
+Edge columns (the ``traffic`` convention): ``id`` (or ``icao24``), ``latitude``, ``longitude`` (deg
+WGS84), ``altitude`` (ft), ``groundspeed`` (kt), ``track`` (deg true), ``vertical_rate`` (ft/min,
+optional: 0 when absent). Optional: ``alerter`` (1|2|3, DAIDALUS), ``zone_nm`` / ``zone_ft``
+(a larger protected zone for this aircraft: a pair uses the larger of its two aircraft's and the
+standard's minima). Inside: metres, m/s, seconds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from deconflict.errors import InputError
+from deconflict.units import FPM, FT, KT, NM
+
+REQUIRED = ("latitude", "longitude", "altitude", "groundspeed", "track")
+OPTIONAL = ("vertical_rate", "alerter", "zone_nm", "zone_ft", "callsign", "timestamp")
+KNOWN = ("id", "icao24", *REQUIRED, *OPTIONAL)
+
+
+@dataclass(frozen=True, slots=True)
+class States:
+    """N aircraft states in SI (struct of arrays)."""
+
+    ids: NDArray[np.object_]
+    lat_deg: NDArray[np.float64]
+    lon_deg: NDArray[np.float64]
+    alt_m: NDArray[np.float64]
+    gs_mps: NDArray[np.float64]
+    trk_deg: NDArray[np.float64]
+    vs_mps: NDArray[np.float64]
+    alerter: NDArray[np.int64]
+    zone_h_m: NDArray[np.float64]  # 0 where no override
+    zone_v_m: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A row left out of a file run, and why."""
+
+    row: int
+    id: str
+    reason: str
+
+
+StatesInput = pd.DataFrame | Mapping[str, Any] | str | Path
+
+
+def read_states_file(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, Parquet, JSON (list of states, ``{"states": [...]}``) or JSON-lines file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file; give the path of a CSV, Parquet or JSON file")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(p)
+        if suffix in {".csv", ".txt"}:
+            return pd.read_csv(p)
+        if suffix in {".jsonl", ".ndjson"}:
+            return pd.read_json(p, lines=True)
+        if suffix == ".json":
+            data = json.loads(p.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and "states" in data:
+                data = data["states"]
+            if not isinstance(data, list):
+                raise InputError(
+                    f'{p}: JSON must be a list of states or {{"states": [...]}}, '
+                    f"got {type(data).__name__}"
+                )
+            return pd.DataFrame.from_records(data)
+    except InputError:
+        raise
+    except Exception as exc:  # pyarrow / pandas / json raise many types
+        raise InputError(
+            f"{p}: cannot read as {suffix.lstrip('.') or 'a table'} ({exc.__class__.__name__}: "
+            f"{exc}); check the file is complete and of that format"
+        ) from None
+    raise InputError(f"{p}: unknown file type {suffix!r}; use .csv, .parquet, .json or .jsonl")
+
+
+def as_frame(states: StatesInput) -> pd.DataFrame:
+    """Any accepted input (DataFrame, ``traffic`` object, mapping of arrays, file) as a frame."""
+    if isinstance(states, str | Path):
+        return read_states_file(states)
+    data = getattr(states, "data", None)  # a traffic.core.Traffic / Flight object
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(states, pd.DataFrame):
+        return states
+    if isinstance(states, Mapping):
+        try:
+            return pd.DataFrame({k: np.atleast_1d(np.asarray(v)) for k, v in states.items()})
+        except ValueError as exc:
+            raise InputError(f"state arrays must all have the same length: {exc}") from None
+    raise InputError(
+        f"cannot read aircraft states from a {type(states).__name__}: give a pandas DataFrame, "
+        "a mapping of column name to array, or a CSV/Parquet/JSON file path"
+    )
+
+
+def _check_columns(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    id_col = "id" if "id" in cols else "icao24" if "icao24" in cols else None
+    missing = [c for c in REQUIRED if c not in cols]
+    if id_col is None:
+        missing.insert(0, "id")
+    if missing:
+        hints = []
+        for m in missing:
+            close = difflib.get_close_matches(m, [c for c in cols if c not in KNOWN], n=1)
+            hints.append(f"{m} (did you mean {close[0]!r}?)" if close else m)
+        raise InputError(
+            f"missing column(s): {', '.join(hints)}; states need id (or icao24), "
+            f"{', '.join(REQUIRED)} and optionally vertical_rate, in the units of DESIGN.md "
+            "(deg, ft, kt, deg, ft/min)"
+        )
+    assert id_col is not None
+    return id_col
+
+
+def _row_problems(frame: pd.DataFrame, id_col: str) -> pd.Series:
+    """A reason per row ('' where the row is good)."""
+    reasons = pd.Series("", index=frame.index, dtype=object)
+
+    def flag(mask: pd.Series | NDArray[np.bool_], text: str) -> None:
+        m = pd.Series(np.asarray(mask, dtype=bool), index=frame.index) & (reasons == "")
+        reasons[m] = text
+
+    ids = frame[id_col]
+    flag(ids.isna() | (ids.astype(str).str.strip() == ""), f"{id_col} is empty")
+    for col in (*REQUIRED, "vertical_rate"):
+        if col not in frame:
+            continue
+        num = pd.to_numeric(frame[col], errors="coerce")
+        flag(num.isna(), f"{col} is missing or not a number")
+        flag(~np.isfinite(num.fillna(0.0).to_numpy(dtype=float)), f"{col} is not finite")
+    lat = pd.to_numeric(frame["latitude"], errors="coerce")
+    lon = pd.to_numeric(frame["longitude"], errors="coerce")
+    flag(lat.abs() > 90.0, "latitude beyond ±90°")
+    flag((lon < -180.0) | (lon > 360.0), "longitude outside -180..360°")
+    flag(pd.to_numeric(frame["groundspeed"], errors="coerce") < 0.0, "negative groundspeed")
+    if "alerter" in frame:
+        alerter = pd.to_numeric(frame["alerter"], errors="coerce").fillna(1)
+        flag(~alerter.isin([1, 2, 3]), "alerter must be 1, 2 or 3")
+    for col in ("zone_nm", "zone_ft"):
+        if col in frame:
+            z = pd.to_numeric(frame[col], errors="coerce").fillna(0.0)
+            flag(z < 0.0, f"negative {col}")
+    dup = ids.astype(str).duplicated(keep=False)
+    flag(dup, "duplicate id (states must be at one instant: one row per aircraft)")
+    return reasons
+
+
+def _to_states(frame: pd.DataFrame, id_col: str) -> States:
+    def col(name: str, default: float = 0.0) -> NDArray[np.float64]:
+        if name not in frame:
+            return np.full(len(frame), default)
+        return pd.to_numeric(frame[name], errors="coerce").fillna(default).to_numpy(np.float64)
+
+    return States(
+        ids=frame[id_col].astype(str).to_numpy(dtype=object),
+        lat_deg=col("latitude"),
+        lon_deg=col("longitude"),
+        alt_m=col("altitude") * FT,
+        gs_mps=col("groundspeed") * KT,
+        trk_deg=np.mod(col("track"), 360.0),
+        vs_mps=col("vertical_rate") * FPM,
+        alerter=col("alerter", 1.0).astype(np.int64),
+        zone_h_m=col("zone_nm") * NM,
+        zone_v_m=col("zone_ft") * FT,
+    )
+
+
+def to_states(states: StatesInput) -> States:
+    """Validate and convert; any bad value raises InputError naming the row, value and fix."""
+    frame = as_frame(states)
+    if len(frame) == 0:
+        raise InputError(
+            "the states table is empty: give at least one aircraft state "
+            "(id, latitude, longitude, altitude, groundspeed, track)"
+        )
+    id_col = _check_columns(frame)
+    reasons = _row_problems(frame, id_col)
+    bad = reasons[reasons != ""]
+    if len(bad):
+        pos = int(frame.index.get_loc(bad.index[0]))  # type: ignore[arg-type]
+        ident = frame[id_col].iloc[pos]
+        raise InputError(
+            f"row {pos} ({id_col}={ident!r}): {bad.iloc[0]}"
+            + (f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else "")
+            + "; fix or drop these rows, or run `deconflict detect FILE`, which skips and lists"
+            " them"
+        )
+    return _to_states(frame.reset_index(drop=True), id_col)
+
+
+def to_states_lenient(states: StatesInput) -> tuple[States | None, list[BadRow]]:
+    """Like ``to_states`` but leaves out bad rows and lists them (for file runs).
+
+    Column-level problems (a missing column, an unreadable file) still raise InputError.
+    Returns ``(None, bad)`` when no good row remains.
+    """
+    frame = as_frame(states)
+    if len(frame) == 0:
+        return None, []
+    id_col = _check_columns(frame)
+    frame = frame.reset_index(drop=True)
+    reasons = _row_problems(frame, id_col)
+    bad_mask = (reasons != "").to_numpy()
+    bad = [
+        BadRow(int(i), str(frame[id_col].iloc[i]), str(reasons.iloc[i]))
+        for i in np.flatnonzero(bad_mask)
+    ]
+    good = frame.loc[~bad_mask].reset_index(drop=True)
+    if len(good) == 0:
+        return None, bad
+    return _to_states(good, id_col), bad
