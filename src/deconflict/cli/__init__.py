@@ -13,7 +13,9 @@ from deconflict.cli._app import app
 
 # Modules that register commands on ``app``; add one line per new command module.
 COMMAND_MODULES: tuple[str, ...] = (
+    "predict",
     "audit",
+    "incidents",
     "analyze",
 )
 

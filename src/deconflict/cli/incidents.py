@@ -1,0 +1,75 @@
+"""``deconflict incidents``: list incident records and render their reports (HTML or PDF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from deconflict.cli._app import app, echo_json, fail
+
+incidents_app = typer.Typer(
+    help="Incident records: closest approach, severity, report with plots.",
+    no_args_is_help=True,
+)
+app.add_typer(incidents_app, name="incidents")
+
+
+@incidents_app.command("list")
+def list_incidents(
+    files: list[Path] = typer.Argument(..., help="Incident JSON files (as saved by the library)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List incidents, most severe first, then by time."""
+    from datetime import UTC, datetime
+
+    from deconflict.errors import DeconflictError
+    from deconflict.incidents.record import load_incident
+
+    try:
+        incidents = [load_incident(f) for f in files]
+    except DeconflictError as exc:
+        fail(exc)
+    incidents.sort(key=lambda i: (i.severity.value, i.time_s))
+    rows = [i.summary() for i in incidents]
+    if as_json:
+        echo_json(rows)
+        return
+    typer.echo(
+        f"{'id':<17} {'sev':<4} {'time (UTC)':<19}  {'kind':<19} {'parties':<14} "
+        f"{'h (m)':>7} {'v (ft)':>7}"
+    )
+    for r in rows:
+        when = datetime.fromtimestamp(r["time_s"], tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(
+            f"{r['incident_id']:<17} {r['severity']:<4} {when}  {r['kind']:<19} "
+            f"{'/'.join(r['parties']):<14} {r['horizontal_m']:7.0f} {r['vertical_m'] / 0.3048:7.0f}"
+        )
+
+
+@incidents_app.command("report")
+def report(
+    file: Path = typer.Argument(..., help="Incident JSON file."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output file (default: incident-<id>.html or .pdf here)."
+    ),
+    pdf: bool = typer.Option(False, "--pdf", help="Write a PDF instead of HTML."),
+) -> None:
+    """Render an incident's report: plan view, vertical profile, separation and timeline."""
+    from deconflict.errors import DeconflictError
+    from deconflict.incidents.record import load_incident
+    from deconflict.incidents.report import render_incident_html, render_incident_pdf
+
+    try:
+        incident = load_incident(file)
+    except DeconflictError as exc:
+        fail(exc)
+    target = out or Path(f"incident-{incident.incident_id}.{'pdf' if pdf else 'html'}")
+    try:
+        if pdf:
+            target.write_bytes(render_incident_pdf(incident))
+        else:
+            target.write_text(render_incident_html(incident), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc}")
+    typer.echo(str(target))
