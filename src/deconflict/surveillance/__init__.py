@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deconflict.surveillance import beast, hexlines, modes, sbs, tables  # noqa: F401  (registry)
+from deconflict.surveillance import (  # noqa: F401  (each module registers its decoder)
+    asterix,
+    beast,
+    hexlines,
+    modes,
+    pcap,
+    sbs,
+    tables,
+)
 from deconflict.surveillance.base import (
     ALIASES,
     DECODERS,
