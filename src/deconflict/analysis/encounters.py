@@ -5,7 +5,9 @@ volume. Between two grid steps both aircraft move linearly (the resampling's own
 relative position is affine in time over each step: the closest approach is searched over every
 step of the run and the step on either side of it (where both aircraft have states), minimising
 the normalised separation ``r = max(h / H, |dz| / V)`` (``H``, ``V``: the standard's minima) —
-the quantity `traffic` calls *aggregated*. ``r`` is convex over a step, so a golden-section search
+the quantity `traffic` calls *aggregated*. Where ``r`` is flat (one distance dominates, e.g. two
+aircraft 400 ft apart passing 1 NM abeam), the time of least ``h / H + |dz| / V`` is taken: the
+objective is ``r + 1e-6 (h / H + |dz| / V)``, convex over a step, so a golden-section search
 finds its minimum to 1e-9 of a step.
 
 Separation is lost while ``h < H`` and ``|dz| < V − tol`` (``tol``: the standard's vertical
@@ -35,6 +37,7 @@ I64 = NDArray[np.int64]
 
 _GOLDEN: Final = (np.sqrt(5.0) - 1.0) / 2.0
 _ITERATIONS: Final = 48
+_TIE: Final = 1e-6  # where r is flat (one distance dominates), the least other distance wins
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,12 @@ def _affine(grid: Grid, r0: I64, r1: I64) -> tuple[F64, F64]:
     return p0, p1 - p0
 
 
-def _ratio(s: F64, w: F64, tau: F64, h_m: float, v_m: float) -> F64:
+def _ratio(s: F64, w: F64, tau: F64, h_m: float, v_m: float, tie: float = 0.0) -> F64:
+    """``max(h / H, |dz| / V)``, plus ``tie`` times their sum (a convex tie-break)."""
     rel = s + w * tau[:, None]
-    out: F64 = np.maximum(np.linalg.norm(rel[:, :3], axis=1) / h_m, np.abs(rel[:, 3]) / v_m)
+    h = np.linalg.norm(rel[:, :3], axis=1) / h_m
+    v = np.abs(rel[:, 3]) / v_m
+    out: F64 = np.maximum(h, v) + tie * (h + v)
     return out
 
 
@@ -130,11 +136,12 @@ def encounters(
     for _ in range(_ITERATIONS):
         c = hi - _GOLDEN * (hi - lo)
         d = lo + _GOLDEN * (hi - lo)
-        left = _ratio(rel0, rel_w, c, h_m, v_m) < _ratio(rel0, rel_w, d, h_m, v_m)
+        left = _ratio(rel0, rel_w, c, h_m, v_m, _TIE) < _ratio(rel0, rel_w, d, h_m, v_m, _TIE)
         hi = np.where(left, d, hi)
         lo = np.where(left, lo, c)
     tau = 0.5 * (lo + hi)
     ratio_sub = np.where(usable, _ratio(rel0, rel_w, tau, h_m, v_m), np.inf)
+    objective = np.where(usable, _ratio(rel0, rel_w, tau, h_m, v_m, _TIE), np.inf)
 
     # loss time in each full sub-step (relative motion per unit of tau, so times are fractions)
     s_len = np.linalg.norm(rel0[:, :3], axis=1)
@@ -148,7 +155,7 @@ def encounters(
     loss_sub = np.where(full, np.maximum(t_out - t_in, 0.0), 0.0) * step_s
 
     # per run: the sub-step of least ratio
-    best_order = np.lexsort((ratio_sub, run))
+    best_order = np.lexsort((objective, run))
     first_of_run = np.cumsum(count) - count
     best = best_order[first_of_run]
     tb = tau[best]

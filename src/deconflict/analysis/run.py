@@ -54,6 +54,8 @@ def make_params(
     max_gap_s: float = 60.0,
     window_s: float = 3600.0,
     overlap_s: float = 600.0,
+    start_s: float | None = None,
+    stop_s: float | None = None,
 ) -> Params:
     """Analysis parameters, the standard's minima looked up and the step chosen if not given."""
     from deconflict.predict.standards import get_standard
@@ -79,7 +81,15 @@ def make_params(
         max_gap_s=float(max_gap_s),
         window_s=float(window_s),
         overlap_s=max(float(overlap_s), step),
+        start_s=float("-inf") if start_s is None else float(start_s),
+        stop_s=float("inf") if stop_s is None else float(stop_s),
     )
+
+
+def _epoch(when: str | pd.Timestamp) -> float:
+    stamp = pd.Timestamp(when)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return float(stamp.value) / 1e9
 
 
 def _window_path(folder: Path, window: Window) -> Path:
@@ -185,12 +195,16 @@ def analyse_files(
     max_gap_s: float = 60.0,
     window_s: float = 3600.0,
     overlap_s: float = 600.0,
+    start: str | pd.Timestamp | None = None,
+    stop: str | pd.Timestamp | None = None,
     workers: int = 2,
     processes: bool = True,
     progress: bool = True,
     on_window: Callable[[Window], None] | None = None,
 ) -> pd.DataFrame:
     """Every encounter in the recordings, written to ``out_dir`` (see ``write_outputs``).
+
+    ``start`` / ``stop`` (UTC; naive times are UTC) leave out the data outside ``[start, stop)``.
 
     Returns the events, sorted by time of closest approach.
     """
@@ -203,8 +217,24 @@ def analyse_files(
     if not ranges:
         raise InputError("the input files hold no rows with a time")
     t_min, t_max = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    start_s = _epoch(start) if start is not None else None
+    stop_s = _epoch(stop) if stop is not None else None
+    t_min = max(t_min, start_s) if start_s is not None else t_min
+    t_max = min(t_max, stop_s - 1e-6) if stop_s is not None else t_max
+    if t_max < t_min:
+        raise InputError(f"no data between {start} and {stop}: check --start / --stop (UTC)")
     params = make_params(
-        sources, t_min, standard, screen_nm, screen_ft, step_s, max_gap_s, window_s, overlap_s
+        sources,
+        t_min,
+        standard,
+        screen_nm,
+        screen_ft,
+        step_s,
+        max_gap_s,
+        window_s,
+        overlap_s,
+        start_s,
+        stop_s,
     )
     out = Path(out_dir)
     folder = out / "windows"

@@ -59,6 +59,8 @@ class Params:
     max_gap_s: float
     window_s: float
     overlap_s: float
+    start_s: float = float("-inf")  # data outside [start_s, stop_s) is left out
+    stop_s: float = float("inf")
 
     def fingerprint(self) -> str:
         text = json.dumps(asdict(self), sort_keys=True)
@@ -174,7 +176,9 @@ def analyse_window(
     while True:
         k_lo, k_hi = k0 - before, k1 + after
         data = read_canonical(
-            sources, k_lo * step - params.max_gap_s, k_hi * step + params.max_gap_s
+            sources,
+            max(k_lo * step - params.max_gap_s, params.start_s),
+            min(k_hi * step + params.max_gap_s, params.stop_s),
         )
         if len(data) == 0:
             return empty_events()

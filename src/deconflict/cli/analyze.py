@@ -33,6 +33,12 @@ def analyze(
         float, typer.Option(help="Never interpolate across a longer gap (s).")
     ] = 60.0,
     window_s: Annotated[float, typer.Option(help="Length of a unit of work (s).")] = 3600.0,
+    start: Annotated[
+        str | None, typer.Option(help="Leave out data before this time (UTC).")
+    ] = None,
+    stop: Annotated[
+        str | None, typer.Option(help="Leave out data from this time on (UTC).")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
 ) -> None:
     """Find every loss of separation and closest approach inside the screening distances."""
@@ -53,6 +59,8 @@ def analyze(
             step_s=step_s,
             max_gap_s=max_gap_s,
             window_s=window_s,
+            start=start,
+            stop=stop,
             workers=workers,
         )
     except DeconflictError as exc:
