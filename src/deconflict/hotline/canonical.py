@@ -35,9 +35,14 @@ def _check_keys(value: Any) -> None:
             _check_keys(item)
 
 
-def canonical_json(value: Any) -> bytes:
-    """The canonical UTF-8 bytes of a JSON-compatible value (see the module docstring)."""
-    _check_keys(value)
+def canonical_json(value: Any, *, check_keys: bool = True) -> bytes:
+    """The canonical UTF-8 bytes of a JSON-compatible value (see the module docstring).
+
+    ``check_keys=False`` skips the walk that refuses non-str keys: for values just read from
+    JSON, whose keys are str by construction (verification does this; it is ~20 % faster).
+    """
+    if check_keys:
+        _check_keys(value)
     try:
         text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

@@ -15,6 +15,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ class Signer:
     party: str
     private_key: Ed25519PrivateKey
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return key_id(self.private_key.public_key())
 

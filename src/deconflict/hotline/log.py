@@ -66,9 +66,9 @@ class LogEntry:
         return cls(**{name: record[name] for name in ENTRY_FIELDS})
 
 
-def entry_hash(body: Mapping[str, Any]) -> str:
+def entry_hash(body: Mapping[str, Any], *, check_keys: bool = True) -> str:
     """SHA-256 hex of the canonical JSON of an entry body."""
-    return sha256_hex(canonical_json({k: body[k] for k in BODY_FIELDS}))
+    return sha256_hex(canonical_json({k: body[k] for k in BODY_FIELDS}, check_keys=check_keys))
 
 
 def append_entry(
@@ -193,7 +193,7 @@ def _entry_problem(record: Mapping[str, Any], keys: KeyRing) -> tuple[Problem, s
     if shape:
         return Problem.MALFORMED, shape
     try:
-        digest = entry_hash(record)
+        digest = entry_hash(record, check_keys=False)
     except InputError as exc:
         return Problem.MALFORMED, str(exc)
     if digest != record["hash"]:
@@ -215,7 +215,8 @@ def _entry_problem(record: Mapping[str, Any], keys: KeyRing) -> tuple[Problem, s
 def _chain_problem(
     record: Mapping[str, Any],
     prev: Mapping[str, Any] | None,
-    later_seqs: set[int],
+    position: int,
+    last_at: Mapping[int, int],
     seen: Mapping[int, str],
 ) -> tuple[Problem, str] | None:
     expected_seq = 0 if prev is None else prev["seq"] + 1
@@ -234,7 +235,7 @@ def _chain_problem(
         return Problem.REORDERED, f"seq {seq} comes after seq {expected_seq - 1}"
     if seq < expected_seq:
         return Problem.REORDERED, f"seq {seq} comes after seq {expected_seq - 1}"
-    if expected_seq in later_seqs:
+    if last_at.get(expected_seq, -1) > position:
         return Problem.REORDERED, f"expected seq {expected_seq}, which appears later in the log"
     missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}..{seq - 1}"
     return Problem.DROPPED, f"expected seq {expected_seq}: seq {missing} missing"
@@ -254,13 +255,10 @@ def verify_log(
     ``expected_head`` (the last hash a party saw) to catch that.
     """
     items = [r.to_dict() if isinstance(r, LogEntry) else r for r in records]
-    seqs_after: list[set[int]] = []
-    acc: set[int] = set()
-    for item in reversed(items):
-        seqs_after.append(set(acc))
+    last_at: dict[int, int] = {}  # seq -> last position it occupies
+    for position, item in enumerate(items):
         if isinstance(item, Mapping) and isinstance(item.get("seq"), int):
-            acc.add(item["seq"])
-    seqs_after.reverse()
+            last_at[item["seq"]] = position
 
     prev: Mapping[str, Any] | None = None
     seen: dict[int, str] = {}
@@ -272,7 +270,7 @@ def verify_log(
             found: tuple[Problem, str] | None = (Problem.MALFORMED, "line is not valid JSON")
         else:
             found = _entry_problem(item, keys) or _chain_problem(
-                item, prev, seqs_after[position], seen
+                item, prev, position, last_at, seen
             )
         if found is not None:
             bad = BadEntry(position, seq, found[0], found[1])
