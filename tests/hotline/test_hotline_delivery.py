@@ -42,6 +42,8 @@ def test_make_message_checks_kind_addressing_and_body() -> None:
     )
     assert m.to == ("alpha", "bravo") and m.safety and m.priority is Priority.IMMEDIATE
     assert Message.from_dict(m.to_dict()) == m
+    with pytest.raises(InputError, match="altered"):
+        Message.from_dict({**m.to_dict(), "body": {**m.body, "level": 1}})
     assert not text("alpha", "bravo", 0).safety
 
 

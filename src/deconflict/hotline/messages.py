@@ -109,7 +109,7 @@ class Message:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Message:
         try:
-            return make_message(
+            message = make_message(
                 MessageKind(data["kind"]),
                 data["sender"],
                 data["to"],
@@ -117,8 +117,14 @@ class Message:
                 time_s=data["time_s"],
                 priority=Priority(data["priority"]),
             )
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             raise InputError(f"not a hotline message ({exc}): see Message.to_dict") from exc
+        if "message_id" in data and data["message_id"] != message.message_id:
+            raise InputError(
+                f"message id {data['message_id']} does not match its content "
+                f"({message.message_id}): the message was altered"
+            )
+        return message
 
 
 def make_message(
