@@ -17,6 +17,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit",
     "incidents",
     "analyze",
+    "decode",
+    "feed",
+    "alert",
 )
 
 for _name in COMMAND_MODULES:
