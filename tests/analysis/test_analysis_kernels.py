@@ -75,18 +75,18 @@ def test_screen_equals_brute_force(n: int, steps: int, seed: int) -> None:
     )
     h, v = 10 * NM, 2000 * FT
     i, j = screen(grid, h, v)
-    got = {(int(grid.k[a]), int(grid.aid[a]), int(grid.aid[b])) for a, b in zip(i, j)}
+    got = {(int(grid.k[a]), int(grid.aid[a]), int(grid.aid[b])) for a, b in zip(i, j, strict=True)}
     want = set()
     for s in range(steps):
         d = geodesic_m(lat[s][:, None], lon[s][:, None], lat[s][None, :], lon[s][None, :])
         close = (d <= h) & (np.abs(alt[s][:, None] - alt[s][None, :]) <= v)
-        for a, b in zip(*np.nonzero(np.triu(close, 1))):
+        for a, b in zip(*np.nonzero(np.triu(close, 1)), strict=True):
             want.add((s, int(a), int(b)))
     # the screen uses the chord; pairs within 1 m of the screen edge may differ
     for s, a, b in want ^ got:
         dist = geodesic_m(lat[s][a], lon[s][a], lat[s][b], lon[s][b])
         assert abs(float(dist) - h) < 1.0
-    assert all(grid.aid[a] < grid.aid[b] for a, b in zip(i, j))
+    assert all(grid.aid[a] < grid.aid[b] for a, b in zip(i, j, strict=True))
 
 
 def test_closest_approach_between_samples(

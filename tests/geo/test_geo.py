@@ -46,7 +46,6 @@ def test_antimeridian_and_poles() -> None:
     assert abs(d - exact) < 0.01
     # across the pole: two points 1 km from the pole on opposite meridians are 2 km apart
     lon_a, lat_a, _ = GEOD.fwd(0.0, 90.0, 180.0, 1000.0)
-    lon_b, lat_b, _ = GEOD.fwd(0.0, 90.0, 0.0, 1000.0)
     lat_b2, lon_b2 = geo.destination_deg(90.0, 0.0, 0.0, 1000.0)
     d_pole = float(geo.distance_m(lat_a, lon_a, lat_b2, lon_b2))
     assert abs(d_pole - 2000.0) < 0.05

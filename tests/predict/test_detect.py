@@ -66,7 +66,7 @@ def brute_force(states: pd.DataFrame, standard: str = "icao-5nm") -> pd.DataFram
     n = len(s)
     i, j = np.triu_indices(n, k=1)
     rel = relative(Scene.from_states(s), i.astype(np.int64), j.astype(np.int64))
-    t_in, t_out = det.volume_interval(
+    t_in, _ = det.volume_interval(
         std.separation, rel, std.lookahead_s, std.vertical_tolerance_m
     )
     keep = np.isfinite(t_in)
