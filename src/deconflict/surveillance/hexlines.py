@@ -104,7 +104,7 @@ class HexLineStream(StreamDecoder):
             where.append(index)
         self.line_index += len(lines)
         result = self.modes.decode(frames, np.array(times, dtype=np.int64), np.array(where))
-        return concat_results([result, make_result(empty_reports(), errors, 0)])
+        return concat_results([result, make_result(empty_reports(), errors, len(errors.rows))])
 
 
 def decode_hex_lines(data: bytes, options: DecodeOptions = DecodeOptions()) -> DecodeResult:

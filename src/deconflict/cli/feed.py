@@ -1,0 +1,126 @@
+"""``deconflict feed``: decode live TCP/UDP feeds or replay recordings, as JSON lines."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from deconflict.cli._app import app, echo_json, fail
+from deconflict.errors import DeconflictError
+
+if TYPE_CHECKING:
+    from deconflict.surveillance.base import DecodeOptions
+    from deconflict.surveillance.feeds import FeedSpec
+
+
+@app.command("feed")
+def feed_command(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="tcp://HOST:PORT (connect), tcp-listen://HOST:PORT, udp://HOST:PORT, "
+            "or a recording file to replay."
+        ),
+    ],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Feed format (default: by port 30005/30003/30002, or "
+            "guessed from a file's content).",
+        ),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(
+            help="Replay speed for files: 1 real time, 10 ten times faster, 0 as fast as possible."
+        ),
+    ] = 1.0,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop after this many seconds (default: run until the "
+            "files end, or forever for network feeds)."
+        ),
+    ] = None,
+    queue_size: Annotated[int, typer.Option(help="Batches held before readers wait.")] = 64,
+    no_reconnect: Annotated[
+        bool, typer.Option(help="Stop a TCP client when it disconnects.")
+    ] = False,
+    sensors: Annotated[Path | None, typer.Option(help="Sensor configuration TOML.")] = None,
+    party: Annotated[str, typer.Option(help="Party label on every report.")] = "",
+    sensor: Annotated[str, typer.Option(help="Sensor id on every report.")] = "",
+    reference: Annotated[str | None, typer.Option(help="Receiver LAT,LON for local CPR.")] = None,
+) -> None:
+    """Connect to or listen on feeds (reconnecting, with backpressure) or replay recordings;
+    print JSON lines of reports and error records, and a summary when stopped."""
+    from deconflict.cli.decode import make_options
+    from deconflict.surveillance.feeds import parse_feed
+
+    if speed < 0 or queue_size < 1:
+        fail("--speed must be >= 0 and --queue-size >= 1")
+    try:
+        specs = [parse_feed(s) for s in sources]
+        for spec in specs:
+            if spec.kind == "file" and (spec.path is None or not spec.path.is_file()):
+                fail(f"no such file: {spec.path}: give a recording or a tcp:// / udp:// URL")
+        options = make_options(party, sensor, sensors, reference, None)
+        asyncio.run(_run(specs, format, options, speed, duration, queue_size, not no_reconnect))
+    except DeconflictError as exc:
+        fail(exc)
+
+
+async def _run(
+    specs: list[FeedSpec],
+    format_key: str | None,
+    options: DecodeOptions,
+    speed: float,
+    duration: float | None,
+    queue_size: int,
+    reconnect: bool,
+) -> None:
+    from collections import Counter
+
+    from deconflict.cli.decode import write_result
+    from deconflict.surveillance.base import DecodeResult
+    from deconflict.surveillance.feeds import FeedStats, run_feed
+
+    queue: asyncio.Queue[DecodeResult] = asyncio.Queue(maxsize=queue_size)
+    stats = FeedStats()
+    tasks = [
+        asyncio.create_task(
+            run_feed(s, format_key, options, queue, stats, speed=speed, reconnect=reconnect)
+        )
+        for s in specs
+    ]
+    totals: Counter[str] = Counter()
+    done = asyncio.gather(*tasks)
+    deadline = None if duration is None else asyncio.get_running_loop().time() + duration
+    try:
+        while True:
+            if done.done() and queue.empty():
+                break
+            if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+                break
+            try:
+                result = await asyncio.wait_for(queue.get(), timeout=0.2)
+            except TimeoutError:
+                continue
+            write_result(result, sys.stdout)
+            sys.stdout.flush()
+            totals.update(result.counts)
+    finally:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await done
+        if done.done() and not done.cancelled() and done.exception() is not None:
+            raise done.exception()  # type: ignore[misc]
+        totals.update(stats.counts)
+        echo_json({"summary": dict(sorted(totals.items()))})
