@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 
 from deconflict.errors import InputError
@@ -222,3 +224,30 @@ def test_real_crossings_match_geodesic_reference(
     else:
         expected = Severity.E
     assert inc.severity is expected
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.floats(0, 359),
+    st.floats(0, 359),
+    st.floats(80, 300),
+    st.floats(80, 300),
+    st.floats(-3000, 3000),
+    st.floats(-200, 200),
+    st.floats(-60, 60),
+)
+def test_closest_approach_property(
+    az_a: float, az_b: float, va: float, vb: float, offset_m: float, dz_m: float, dt_s: float
+) -> None:
+    """Random straight encounters (different sampling of each track) against the reference."""
+    lon_b, lat_b, _ = GEOD.fwd(38.9, 35.5, 0.0, offset_m)
+    a = straight("alpha", "A", 35.5, 38.9, az_a, va, 9000.0, 0, 900, 4.0, 450.0)
+    b = straight(
+        "bravo", "B", float(lat_b), float(lon_b), az_b, vb, 9000.0 + dz_m, 1, 901, 6.0, 450.0 + dt_s
+    )
+    sep = separation(a, b)
+    k = int(np.argmin(sep.slant_m))
+    _, h_ref, v_ref = reference_cpa(a, b, step_s=0.02)
+    assert np.hypot(sep.horizontal_m[k], sep.vertical_m[k]) == pytest.approx(
+        np.hypot(h_ref, v_ref), abs=1.0
+    )
