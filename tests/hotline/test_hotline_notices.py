@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconflict.hotline.canonical import canonical_json
-from deconflict.hotline.messages import MessageKind, make_message
+from deconflict.hotline.messages import MessageKind
 from deconflict.hotline.notices import (
     AircraftState,
     ConflictPrediction,
@@ -14,6 +14,7 @@ from deconflict.hotline.notices import (
     NoticePolicy,
     OpenNotice,
     PairKey,
+    notice_message,
     update_notices,
 )
 
@@ -59,8 +60,11 @@ def test_each_party_gets_what_it_needs_and_not_the_other_identity() -> None:
     assert b"bravo" not in canonical_json(dict(a))
     assert b["resolution"] == "climb" and b"VIPER11" not in canonical_json(dict(b))
     assert a["notice_id"] == b["notice_id"]
-    message = make_message(MessageKind.CONFLICT_NOTICE, "host", "alpha", a, time_s=100.0)
-    assert message.safety
+    message = notice_message(by_party["alpha"])
+    assert (
+        message.safety and message.to == ("alpha",) and message.kind is MessageKind.CONFLICT_NOTICE
+    )
+    assert message.body == a and message.time_s == 100.0
 
 
 def test_same_party_pairs_and_level_zero_are_ignored() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from deconflict.errors import InputError
 from deconflict.hotline.canonical import canonical_json, sha256_hex
+from deconflict.hotline.messages import Message, MessageKind, make_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,3 +182,10 @@ def update_notices(
             del state[pair]
         out += _notices(notice.notice_id, action, notice.last, notice.level, now_s)
     return state, out
+
+
+def notice_message(notice: Notice, sender: str = "host") -> Message:
+    """The hotline ``conflict_notice`` message carrying ``notice`` to its party."""
+    return make_message(
+        MessageKind.CONFLICT_NOTICE, sender, notice.party, notice.body, time_s=notice.time_s
+    )
