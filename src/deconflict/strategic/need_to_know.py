@@ -85,7 +85,7 @@ def intersection_view(
     for vop in viewer_ops:
         a = vol.compile_volumes(vop.volumes)
         for i in range(len(a)):
-            rows = np.flatnonzero(vol.prefilter(a, i, b, buffers)).astype(np.int64)
+            rows = vol.prefilter(a, i, b, buffers)
             rows = rows[vol.horizontal_conflict(a, i, b, rows, buffers)]
             if len(rows) == 0:
                 continue

@@ -113,15 +113,19 @@ def footprints(
     return out
 
 
-def prefilter(a: VolumeArrays, i: int, b: VolumeArrays, buffers: Buffers) -> B:
-    """Rows of ``b`` that may conflict with row ``i`` of ``a``: time, altitude, bounding spheres."""
-    time_ok = (b.start_s < a.end_s[i]) & (a.start_s[i] < b.end_s)
-    vgap = np.maximum(b.lower_m - a.upper_m[i], a.lower_m[i] - b.upper_m)
-    vert_ok = vgap < buffers.vertical_m - buffers.tolerance_m
-    d = b.centre_ecef_m - a.centre_ecef_m[i]
-    lim = a.reach_m[i] + b.reach_m + buffers.horizontal_m
-    horiz_ok = np.einsum("ij,ij->i", d, d) < lim * lim
-    return np.asarray(time_ok & vert_ok & horiz_ok)
+def prefilter(a: VolumeArrays, i: int, b: VolumeArrays, buffers: Buffers) -> I64:
+    """Rows of ``b`` that may conflict with row ``i`` of ``a``: time, altitude, bounding spheres.
+
+    Staged: the time test runs over every row, the others over the survivors only.
+    """
+    rows = np.flatnonzero((b.start_s < a.end_s[i]) & (b.end_s > a.start_s[i]))
+    lo, hi = b.lower_m[rows], b.upper_m[rows]
+    vgap = np.maximum(lo - a.upper_m[i], a.lower_m[i] - hi)
+    rows = rows[vgap < buffers.vertical_m - buffers.tolerance_m]
+    d = b.centre_ecef_m[rows] - a.centre_ecef_m[i]
+    lim = a.reach_m[i] + b.reach_m[rows] + buffers.horizontal_m
+    keep = np.einsum("ij,ij->i", d, d) < lim * lim
+    return np.asarray(rows[keep], dtype=np.int64)
 
 
 def horizontal_conflict(a: VolumeArrays, i: int, b: VolumeArrays, rows: I64, buffers: Buffers) -> B:
@@ -147,7 +151,7 @@ def conflict_pairs(a: VolumeArrays, b: VolumeArrays, buffers: Buffers) -> tuple[
     ia: list[I64] = []
     ib: list[I64] = []
     for i in range(len(a)):
-        rows = np.flatnonzero(prefilter(a, i, b, buffers)).astype(np.int64)
+        rows = prefilter(a, i, b, buffers)
         hit = rows[horizontal_conflict(a, i, b, rows, buffers)]
         ia.append(np.full(len(hit), i, dtype=np.int64))
         ib.append(hit)
