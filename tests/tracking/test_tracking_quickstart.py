@@ -79,15 +79,21 @@ def test_track_positions_follow_the_reports(
     quickstart: pd.DataFrame, replayed: tuple[pd.DataFrame, Tracker]
 ) -> None:
     out, _ = replayed
+    # airborne reports with a new position (OpenSky repeats the last position between updates)
+    prev = quickstart.groupby("icao24")[["latitude", "longitude"]].shift()
+    repeated = (quickstart["latitude"] == prev["latitude"]) & (
+        quickstart["longitude"] == prev["longitude"]
+    )
+    fresh = quickstart[~repeated & ~quickstart["onground"].fillna(False).astype(bool)]
     live = out[out["status"] == "confirmed"]
-    rows = live.merge(quickstart, on=["timestamp", "icao24"], suffixes=("", "_rep"))
-    rows = rows.drop_duplicates(["timestamp", "icao24"])
+    rows = live.merge(fresh, on=["timestamp", "icao24"], suffixes=("", "_rep"))
+    assert len(rows) > 0.7 * len(fresh)
     d = distance_m(rows["latitude"], rows["longitude"], rows["latitude_rep"], rows["longitude_rep"])
     # ADS-B positions are good to tens of metres; the filter stays close to them
     assert np.median(d) < 30.0
-    assert np.percentile(d, 99) < 500.0
-    speed = (rows["groundspeed"] - rows["groundspeed_rep"]).abs()
-    assert np.nanmedian(speed) < 5.0
+    assert np.percentile(d, 99) < 200.0
+    speed = (rows["groundspeed"] - rows["groundspeed_rep"].astype(float)).abs()
+    assert np.nanmedian(speed) < 2.0
 
 
 def test_altitude_outliers_rejected_never_a_track(

@@ -1,0 +1,114 @@
+"""Tracker settings, in SI units (m, m/s, s, m²/s³) with the edge units named where used.
+
+Every number that shapes the tracker's behaviour is here, with its default and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deconflict.errors import ConfigError
+from deconflict.units import FT
+
+__all__ = ["TrackerConfig"]
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Settings of a ``Tracker``.
+
+    The defaults suit a mixed picture of ADS-B (1 s) and secondary radar (4–12 s) reports of
+    aircraft; ``TrackerConfig.for_scan_period`` derives life-cycle times for one radar period.
+    """
+
+    #: Origin of the local frame (degrees); None: the mean position of the first reports.
+    origin_lat_deg: float | None = None
+    origin_lon_deg: float | None = None
+    #: White-noise acceleration intensity of the constant-velocity model (m²/s³, per axis).
+    q_cv: float = 1.0
+    #: Intensity used while a manoeuvre is detected (m²/s³): about 10 m/s² over one second.
+    q_manoeuvre: float = 100.0
+    #: Normalised innovation squared above which a manoeuvre is declared.
+    manoeuvre_d2: float = 16.0
+    #: How long the manoeuvre model stays on after the last large innovation (s).
+    manoeuvre_hold_s: float = 15.0
+    #: 1-sigma horizontal position error of a report whose ``accuracy_m`` is NaN (m).
+    position_sigma_m: float = 50.0
+    #: 1-sigma error per axis of a reported velocity (groundspeed and track) (m/s).
+    velocity_sigma_mps: float = 3.0
+    #: 1-sigma of the unknown velocity of a track started from a plot without velocity (m/s).
+    init_velocity_sigma_mps: float = 200.0
+    #: Gate on the squared Mahalanobis distance of a plot to a track (kinematic association).
+    gate_d2: float = 9.0
+    #: KD-tree pre-gating radius ceiling (m): no plot further than this joins a track.
+    max_gate_m: float = 10_000.0
+    #: An identified report further than this (squared Mahalanobis) restarts its track's state.
+    reinit_d2: float = 1.0e4
+    #: Associated reports needed to confirm a tentative track.
+    confirm_hits: int = 3
+    #: A tentative track not updated for longer than this is dropped (s).
+    tentative_timeout_s: float = 6.0
+    #: A confirmed track not updated for longer than this is coasting (s).
+    coast_after_s: float = 10.0
+    #: A confirmed or coasting track not updated for longer than this is dropped (s).
+    drop_after_s: float = 60.0
+    #: An identifier (icao24, callsign, squawk) not confirmed for this long is stale (s).
+    identity_stale_after_s: float = 60.0
+    #: Barometric altitudes outside [min, max] are impossible and rejected (m).
+    min_altitude_m: float = -1500.0 * FT
+    max_altitude_m: float = 60_000.0 * FT
+    #: 1-sigma of a reported altitude (m) and of a reported vertical rate (m/s).
+    altitude_sigma_m: float = 10.0
+    vertical_rate_sigma_mps: float = 1.0
+    #: Vertical white-noise acceleration intensity (m²/s³).
+    q_vertical: float = 1.0
+    #: Altitude innovation gate: max(this, 5 sigma) (m). 150 m is about 500 ft.
+    altitude_gate_m: float = 150.0
+    #: This many consecutive rejected altitudes that agree with each other restart the channel,
+    #: once the aircraft could have flown there at ``max_vertical_speed_mps`` (about 12,000 fpm).
+    altitude_reinit_count: int = 5
+    max_vertical_speed_mps: float = 60.0
+    #: Reports stamped further ahead of ``now`` than this are re-timed to ``now`` (s).
+    max_clock_ahead_s: float = 5.0
+    #: Reports older than ``now`` by more than this are counted as stale (still applied) (s).
+    max_report_age_s: float = 300.0
+    #: Merge two confirmed tracks whose states agree (squared Mahalanobis, 4 dof) ...
+    merge_d2: float = 9.0
+    #: ... and whose positions are closer than this (m).
+    merge_radius_m: float = 2_000.0
+    #: Error records kept in memory (counters are exact regardless).
+    max_error_records: int = 10_000
+
+    def __post_init__(self) -> None:
+        checks = {
+            "q_cv": self.q_cv > 0,
+            "q_manoeuvre": self.q_manoeuvre >= self.q_cv,
+            "position_sigma_m": self.position_sigma_m > 0,
+            "velocity_sigma_mps": self.velocity_sigma_mps > 0,
+            "gate_d2": self.gate_d2 > 0,
+            "confirm_hits": self.confirm_hits >= 1,
+            "coast_after_s": 0 < self.coast_after_s <= self.drop_after_s,
+            "tentative_timeout_s": self.tentative_timeout_s > 0,
+            "identity_stale_after_s": self.identity_stale_after_s > 0,
+            "altitude band": self.min_altitude_m < self.max_altitude_m,
+            "altitude_reinit_count": self.altitude_reinit_count >= 1,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ConfigError(
+                f"invalid tracker settings: {', '.join(bad)}; see TrackerConfig for the ranges"
+            )
+        if (self.origin_lat_deg is None) != (self.origin_lon_deg is None):
+            raise ConfigError("give both origin_lat_deg and origin_lon_deg, or neither")
+
+    @classmethod
+    def for_scan_period(cls, period_s: float, **overrides: float) -> TrackerConfig:
+        """Settings for a radar of scan period ``period_s``: a tentative track dies after two
+        missed scans, a confirmed one coasts after one and is dropped after three."""
+        base: dict[str, float] = {
+            "tentative_timeout_s": 1.5 * period_s,
+            "coast_after_s": 1.5 * period_s,
+            "drop_after_s": 2.5 * period_s,
+        }
+        base.update(overrides)
+        return cls(**base)  # type: ignore[arg-type]
