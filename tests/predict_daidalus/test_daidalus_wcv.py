@@ -101,6 +101,10 @@ def test_properties(
     zthr = 450 * FT
     # a state exactly on the boundary, moving out, touches the volume for an instant only
     assume(abs(math.hypot(sx, sy) - dthr) > 1e-3 and abs(abs(sz) - zthr) > 1e-3)
+    # ... and a path grazing the DTHR circle (dcpa = DTHR) likewise
+    v2 = vx * vx + vy * vy
+    dcpa = abs(sx * vy - sy * vx) / math.sqrt(v2) if v2 > 0 else math.hypot(sx, sy)
+    assume(abs(dcpa - dthr) > 1e-3)
     t_in, t_out = wcv_interval(sx, sy, sz, vx, vy, vz, dthr, zthr, tthr, 0.0, 180.0)
     t_in2, t_out2 = wcv_interval(-sx, -sy, -sz, -vx, -vy, -vz, dthr, zthr, tthr, 0.0, 180.0)
     # symmetric under s, v -> -s, -v

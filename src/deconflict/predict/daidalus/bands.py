@@ -203,49 +203,63 @@ def _alt_green(
     t3 = t3 + tstep
     traj_end = np.where(t1 < 0, -1.0, t3 - tstep) + tstep  # vsLevelOutTime + time step
 
-    def state(tt: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Ownship on every target's trajectory at times ``tt`` (shape (J,) or (J, I))."""
-        extra = (1,) * (tt.ndim - 1)
-        tgt, pa1, pa2, pt1, pt2, pt3, pend = (
-            x.reshape(x.shape + extra) for x in (targets, a1, a2, t1, t2, t3 - tstep, traj_end)
+    def state_at(j: NDArray[np.int64], tt: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Ownship on target ``j``'s trajectory at time ``tt`` (1-D arrays, same length)."""
+        z, vz = level_out_state(
+            float(own_s[2]),
+            float(own_v[2]),
+            targets[j],
+            a1[j],
+            a2[j],
+            t1[j],
+            t2[j],
+            t3[j] - tstep,
+            tt,
         )
-        z, vz = level_out_state(float(own_s[2]), float(own_v[2]), tgt, pa1, pa2, pt1, pt2, pt3, tt)
-        late = tt > pend
-        z = np.where(late, tgt, z)
+        late = tt > traj_end[j]
+        z = np.where(late, targets[j], z)
         vz = np.where(late, 0.0, vz)
-        zero = np.zeros_like(z)
-        s = np.stack([own_s[0] + own_v[0] * tt + zero, own_s[1] + own_v[1] * tt + zero, z], axis=-1)
-        v = np.stack([own_v[0] + zero, own_v[1] + zero, vz + zero], axis=-1)
+        ones = np.ones_like(tt)
+        s = np.stack([own_s[0] + own_v[0] * tt, own_s[1] + own_v[1] * tt, z], axis=-1)
+        v = np.stack([own_v[0] * ones, own_v[1] * ones, vz], axis=-1)
         return s, v
 
     horizon_max = config.lookahead_s
     grid = np.arange(0.0, math.floor(horizon_max / tstep) + 1) * tstep  # sample seconds
-    g_t = np.broadcast_to(grid[None, :], (targets.shape[0], grid.shape[0]))
-    g_s, g_v = state(g_t)
-    # LOS samples: up to the end of the first acceleration, and over the level-off phase
+    # LOS samples: up to the end of the first acceleration, and over the level-off phase;
+    # only those (target, second) pairs are evaluated (a few per target)
     sampled = (grid[None, :] <= np.floor(t1 / tstep)[:, None] * tstep) | (
         (grid[None, :] >= np.ceil(t2 / tstep)[:, None] * tstep)
         & (grid[None, :] <= np.floor(t3 / tstep)[:, None] * tstep)
     )
+    e_target, e_sample = np.nonzero(sampled)
+    e_t = grid[e_sample]
+    n_targets = targets.shape[0]
+    e_s, e_v = state_at(e_target, e_t)
     t_climb = np.maximum(t1, 0.0)
-    s_climb, v_climb = state(t_climb)
+    s_climb, v_climb = state_at(np.arange(n_targets), t_climb)
     t_level = np.maximum(t3, 0.0)
-    s_level, v_level = state(t_level)
+    s_level, v_level = state_at(np.arange(n_targets), t_level)
     cache: dict[bytes, BoolArray] = {}
 
-    def los_grid(traffic: _Traffic, vol: Volume4) -> BoolArray:
+    def los_entries(traffic: _Traffic, vol: Volume4) -> BoolArray:
         key = b"".join(np.ascontiguousarray(x).tobytes() for x in vol) + traffic.s.tobytes()
         if key not in cache:
-            cache[key] = violation_at(g_s, g_v, g_t, traffic.s, traffic.v, vol)
+            cache[key] = violation_at(e_s, e_v, e_t, traffic.s, traffic.v, vol)
         return cache[key]
+
+    def any_by_target(hits: BoolArray) -> BoolArray:
+        counts = np.zeros((n_targets, hits.shape[1]), dtype=np.int64)
+        np.add.at(counts, e_target, hits.astype(np.int64))
+        result: BoolArray = counts > 0
+        return result
 
     def green(
         traffic: _Traffic, vol: Volume4, horizon: FloatArray, b: float, rec: Volume4 | None
     ) -> BoolArray:
         la = traffic.config.lookahead_s
-        gt = grid[None, :, None]
-        los = sampled[:, :, None] & (b <= gt) & (gt < la) & los_grid(traffic, vol)
-        red = los.any(axis=1)
+        et = e_t[:, None]
+        red = any_by_target((b <= et) & (et < la) & los_entries(traffic, vol))
         climb_horizon = np.minimum(la, np.minimum(horizon[None, :] + t_climb[:, None], t2[:, None]))
         red |= (t2 >= b)[:, None] & conflict_after(
             s_climb, v_climb, t_climb, traffic.s, traffic.v, vol, b, climb_horizon
@@ -255,8 +269,7 @@ def _alt_green(
             s_level, v_level, t_level, traffic.s, traffic.v, vol, b, level_horizon
         )
         if rec is not None:
-            los_r = sampled[:, :, None] & (gt <= b) & (gt < la) & los_grid(traffic, rec)
-            red |= los_r.any(axis=1)
+            red |= any_by_target((et <= b) & (et < la) & los_entries(traffic, rec))
             red |= (t2 >= 0.0)[:, None] & conflict_after(
                 s_climb,
                 v_climb,

@@ -1,0 +1,189 @@
+"""Manoeuvre guidance bands, resolutions and recovery bands against DAIDALUS's outputs for every
+reference encounter, plus closed-form and structural properties."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from predict_daidalus_helpers import case_encounter, load_cases, num
+
+from deconflict.predict.daidalus.api import alert
+
+REF_KEY = {"hdir": "hdir_deg", "hs": "hs_kn", "vs": "vs_fpm", "alt": "alt_ft"}
+OUR_KEY = {"hdir": "hdir_deg", "hs": "hs_kt", "vs": "vs_fpm", "alt": "alt_ft"}
+STEP = {"hdir": 1.0, "hs": 5.0, "vs": 100.0, "alt": 100.0}
+RANGE = {
+    "hdir": (0.0, 360.0),
+    "hs": (10.0, 700.0),
+    "vs": (-6000.0, 6000.0),
+    "alt": (100.0, 50000.0),
+}
+
+
+@pytest.fixture(scope="module")
+def results(reference_dir: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(case, alert(case_encounter(case))) for case in load_cases(reference_dir)]
+
+
+def _hs_recovery(case: dict[str, Any]) -> bool:
+    return bool(case["outputs"]["bands"]["recovery"]["hs"]["computed"])
+
+
+def _edge_error(ours: list[list[Any]], ref: list[list[Any]]) -> float:
+    """Largest band-edge difference when both have the same regions in the same order."""
+    if len(ours) != len(ref) or any(a[2] != b[2] for a, b in zip(ours, ref, strict=True)):
+        return math.inf
+    return max(
+        (
+            max(abs(num(a[0]) - num(b[0])), abs(num(a[1]) - num(b[1])))
+            for a, b in zip(ours, ref, strict=True)
+        ),
+        default=0.0,
+    )
+
+
+def test_bands_match_daidalus(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Direction, vertical-speed and altitude bands match DAIDALUS in every encounter (same
+    regions, edges within 1e-3 of a unit); speed bands too except where DAIDALUS computed speed
+    recovery bands (6 of 44: its speed recovery search is stricter than ours, see the report)."""
+    exact = {d: 0 for d in REF_KEY}
+    worst = {d: 0.0 for d in REF_KEY}
+    for case, ours in results:
+        for dim in REF_KEY:
+            err = _edge_error(ours["bands"][OUR_KEY[dim]], case["outputs"]["bands"][REF_KEY[dim]])
+            if err < 1e-3:
+                exact[dim] += 1
+                worst[dim] = max(worst[dim], err)
+            else:
+                assert dim == "hs" and _hs_recovery(case), (case["case_id"], dim)
+    n = len(results)
+    assert n >= 40
+    assert exact["hdir"] == exact["vs"] == exact["alt"] == n
+    assert exact["hs"] >= n - 6
+    assert all(w < 1e-3 for w in worst.values())
+
+
+def test_resolutions_and_current_region_match(
+    results: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    pairs = [
+        ("hdir_right_deg", "hdir_right_deg"),
+        ("hdir_left_deg", "hdir_left_deg"),
+        ("hs_up_kn", "hs_up_kt"),
+        ("hs_down_kn", "hs_down_kt"),
+        ("vs_up_fpm", "vs_up_fpm"),
+        ("vs_down_fpm", "vs_down_fpm"),
+        ("alt_up_ft", "alt_up_ft"),
+        ("alt_down_ft", "alt_down_ft"),
+        ("hdir_preferred", "hdir_preferred"),
+        ("hs_preferred", "hs_preferred"),
+        ("vs_preferred", "vs_preferred"),
+        ("alt_preferred", "alt_preferred"),
+    ]
+    in_conflict = 0
+    for case, ours in results:
+        ref = case["outputs"]["bands"]
+        skip_hs = _hs_recovery(case)
+        for dim in REF_KEY:
+            if not (dim == "hs" and skip_hs):
+                assert ours["bands"]["current_region"][dim] == ref["current_region"][dim]
+        for ref_key, our_key in pairs:
+            if skip_hs and ref_key.startswith("hs"):
+                continue
+            a, b = ours["resolution"][our_key], ref["resolution"][ref_key]
+            if ref_key.endswith("preferred"):
+                assert a == b, (case["case_id"], ref_key)
+            elif b is None:
+                assert a is None, (case["case_id"], ref_key)
+            else:
+                in_conflict += 1
+                fa, fb = num(a), num(b)
+                assert fa == fb or abs(fa - fb) < 1e-3, (case["case_id"], ref_key, a, b)
+    assert in_conflict > 50
+
+
+def test_recovery_information_matches(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    computed = 0
+    for case, ours in results:
+        for dim in ("hdir", "vs", "alt"):
+            ref = case["outputs"]["bands"]["recovery"][dim]
+            got = ours["bands"]["recovery"][dim]
+            assert got["computed"] == ref["computed"], (case["case_id"], dim)
+            if not ref["computed"]:
+                continue
+            computed += 1
+            assert got["saturated"] == ref["saturated"]
+            assert got["n_factor"] == ref["n_factor"], (case["case_id"], dim)
+            for key in ("time_to_recovery_s", "horizontal_distance_nmi", "vertical_distance_ft"):
+                fa, fb = num(got[key]), num(ref[key])
+                assert fa == fb or abs(fa - fb) < 1e-3, (case["case_id"], dim, key)
+    assert computed > 30
+
+
+def test_bands_cover_the_range(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    for _case, ours in results:
+        for dim, key in OUR_KEY.items():
+            bands = ours["bands"][key]
+            if not bands:
+                assert ours["bands"]["current_region"][dim] == "UNKNOWN"
+                continue
+            assert (bands[0][0], bands[-1][1]) == RANGE[dim]
+            for (lo, hi, region), nxt in zip(bands, [*bands[1:], None], strict=True):
+                assert lo < hi and region in {"NONE", "MID", "NEAR", "RECOVERY"}
+                if nxt is not None:
+                    assert hi == nxt[0] and region != nxt[2]
+            # no resolution is needed exactly when the current value is conflict free
+            current = ours["bands"]["current_region"][dim]
+            up_key = [
+                k for k in ours["resolution"] if k.startswith(dim + "_") and "preferred" not in k
+            ]
+            free = current in {"NONE", "RECOVERY"}
+            assert all((ours["resolution"][k] is None) == free for k in up_key), (dim, current)
+
+
+def _state(ident: str, x: float, y: float, trk: float, gs: float, **kw: Any) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "id": ident,
+        "x_nmi": x,
+        "y_nmi": y,
+        "altitude": 10000.0,
+        "track": trk,
+        "groundspeed": gs,
+        "vertical_rate": 0.0,
+    }
+    state.update(kw)
+    return state
+
+
+def test_head_on_10nmi_example_of_the_notes() -> None:
+    """notes §6.2 (DAIDALUS's headon_10nmi): track MID on [352°, 8°], resolutions right 8° /
+    left 352°; vertical speed MID on [-600, 600] fpm, resolutions ±600 fpm; no speed resolution."""
+    enc = {"ownship": _state("own", 0, 0, 0, 200), "intruders": [_state("i", 0, 10, 180, 200)]}
+    out = alert(enc)
+    assert out["intruders"][0]["alert_level"] == 2
+    hdir = out["bands"]["hdir_deg"]
+    assert hdir[0][1:] == [8.0, "MID"] and hdir[-1][0] == 352.0 and hdir[-1][2] == "MID"
+    res = out["resolution"]
+    assert (res["hdir_right_deg"], res["hdir_left_deg"]) == (8.0, 352.0)
+    assert [r for lo, hi, r in out["bands"]["vs_fpm"] if lo == -600.0 and hi == 600.0] == ["MID"]
+    assert (res["vs_up_fpm"], res["vs_down_fpm"]) == (600.0, -600.0)
+    assert (res["hs_up_kt"], res["hs_down_kt"]) == ("inf", "-inf")
+    assert res["recommended"] == {
+        "dimension": "hdir",
+        "direction": "right",
+        "value": 8.0,
+        "change": 8.0,
+        "unit": "deg",
+    }
+
+
+def test_no_traffic_and_hovering() -> None:
+    out = alert({"ownship": _state("own", 0, 0, 0, 200), "intruders": []})
+    for key in OUR_KEY.values():
+        assert [r for _, _, r in out["bands"][key]] == ["NONE"]
+    assert out["resolution"]["recommended"] is None
+    hover = alert({"ownship": _state("own", 0, 0, 0, 0), "intruders": []})
+    assert hover["bands"]["hs_kt"] == [] and hover["bands"]["current_region"]["hs"] == "UNKNOWN"
