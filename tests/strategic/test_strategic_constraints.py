@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 
 from deconflict.errors import InputError
 from deconflict.strategic.constraints import (
+    Constraint,
     ConstraintKind,
     ConstraintRule,
     ConstraintSet,
@@ -23,7 +26,7 @@ from deconflict.strategic.constraints import (
     constraints_from_airspace,
     constraints_from_geojson,
 )
-from deconflict.strategic.model import parse_operation
+from deconflict.strategic.model import parse_operation, parse_volume
 from deconflict.units import FT
 
 GEOD = Geod(ellps="WGS84")
@@ -239,3 +242,57 @@ def test_real_track_entering_an_area_is_announced(real_data: Path) -> None:
         assert row in predicted, (row, truth)
         assert abs(predicted[row] - truth) <= 2.0 + 0.03 * truth
     assert set(alerts["callsign"]) == {g["callsign"].iloc[0]}
+
+
+SITES = [(46.0, 7.0), (-10.0, 179.99), (88.0, 45.0)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(SITES),
+    st.floats(0, 360),
+    st.floats(2_000, 40_000),
+    st.floats(-40, 40),
+    st.floats(60, 300),
+    st.floats(1_000, 8_000),
+)
+def test_area_proximity_matches_geodesic_sampling(
+    site: tuple[float, float], bearing: float, dist: float, off: float, gs: float, r: float
+) -> None:
+    """Entry times against an independent reference: the track flown along its geodesic
+    (pyproj), sampled every second, against the geodesic distance to the circle's centre."""
+    lat0, lon0 = site
+    cs = ConstraintSet(
+        [
+            Constraint(
+                id="c",
+                name="c",
+                volume=parse_volume(
+                    {
+                        "circle": {"latitude": lat0, "longitude": lon0, "radius_m": r},
+                        "altitude_lower": {"value": 0},
+                        "altitude_upper": {"value": 10_000},
+                        "time_start": "1970-01-01T00:00:00Z",
+                        "time_end": "2100-01-01T00:00:00Z",
+                    }
+                ),
+            )
+        ]
+    )
+    lon, lat, _ = GEOD.fwd(lon0, lat0, bearing, dist)
+    trk = (GEOD.inv(lon, lat, lon0, lat0)[0] + off) % 360.0  # roughly towards the area
+    out = area_proximity(lat, lon, 1000.0, gs, trk, 0.0, 0.0, cs)
+    steps = np.arange(0.0, 121.0)
+    plon, plat, _ = GEOD.fwd(np.full(121, lon), np.full(121, lat), np.full(121, trk), gs * steps)
+    _, _, d = GEOD.inv(np.full(121, lon0), np.full(121, lat0), plon, plat)
+    inside = d < r
+    # the two paths differ by centimetres over 36 km: allow one sample at the boundary
+    margin = np.abs(d - r) < 0.002 * r + gs
+    if inside.any():
+        truth = steps[np.argmax(inside)]
+        if len(out.track):
+            assert abs(out.time_to_entry_s[0] - truth) <= 1.0
+        else:
+            assert margin[inside].all()
+    elif len(out.track):
+        assert margin[int(out.time_to_entry_s[0])]

@@ -5,9 +5,22 @@ Pure kernels (no database, no web); degrees, ft/FL and UTC at the edge, SI insid
 - ``model``: ``Volume4D``, ``Operation``, ``Altitude``, ``Circle``, ``Buffers``;
   ``parse_operation`` / ``parse_volume`` raise ``InputError`` naming every problem.
 - ``states``: ``OperationState``, ``TRANSITIONS``, ``check_transition``
-  (``IllegalTransitionError``).
+  (``IllegalTransitionError``), ``requires_awareness``.
 - ``validate``: the geometry rules and limits (vertex cap, size cap, winding, antimeridian).
 - ``frames``: the tangent-plane frames volumes are compared in.
 - ``volumes``: volumes as arrays and the exact pairwise test.
 - ``index``: ``OperationIndex`` (add / remove / replace / query) and ``brute_force_conflicts``.
+- ``rules``: ``ConflictRule`` (reject | accept-by-priority), ``check_awareness``, ``decide``,
+  ``evaluate`` → ``Decision`` (``MissingAwarenessError``, ``ConflictRejectedError``: HTTP 409).
+- ``need_to_know``: ``intersection_view`` → ``OperationView``, ``visible_operations``.
+- ``constraints``: restricted / no-fly areas (GeoJSON, ``traffic`` airspaces), ``check_operation``,
+  ``ConstraintRule``, ``area_proximity`` (tracks predicted to enter within 2 minutes).
+
+A write, as the store should run it in one transaction::
+
+    op = parse_operation(body)                       # InputError -> 4xx naming the problem
+    check_transition(current.state if current else None, op.state)   # IllegalTransitionError
+    decision = evaluate(op, index, rule, presented_tokens)           # index of live operations
+    decision.raise_if_refused()                      # 409: missing/stale tokens, or the rule
+    index.replace(op)                                # then notify ``decision.notify``
 """
