@@ -10,11 +10,13 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from deconflict.errors import ConflictError, InputError
+from deconflict.errors import ConflictError, InputError, PermissionDeniedError
 from deconflict.strategic.model import (
     Buffers,
     Operation,
+    OperationDraft,
     OperationState,
+    build_operation,
     parse_operation,
     parse_volume,
 )
@@ -199,3 +201,19 @@ def test_buffers() -> None:
         Buffers(horizontal_m=float("nan"))
     with pytest.raises(InputError):
         Buffers(vertical_m=-1.0)
+
+
+def test_build_operation_from_draft() -> None:
+    draft = OperationDraft.model_validate({"volumes": [vol()], "priority": 2, "contact": "desk"})
+    first = build_operation(draft, "op-1", "alpha")
+    assert (first.id, first.owner, first.version, first.priority) == ("op-1", "alpha", 1, 2)
+    second = build_operation(
+        draft.model_copy(update={"state": S.ACTIVATED}), "op-1", "alpha", first
+    )
+    assert second.version == 2 and second.token != first.token
+    with pytest.raises(PermissionDeniedError):
+        build_operation(draft, "op-1", "bravo", first)
+    with pytest.raises(IllegalTransitionError):
+        build_operation(draft.model_copy(update={"state": S.CONTINGENT}), "op-2", "alpha")
+    with pytest.raises(Exception, match="extra"):
+        OperationDraft.model_validate({"volumes": [vol()], "token": "forged"})

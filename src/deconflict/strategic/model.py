@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from deconflict.errors import InputError
+from deconflict.errors import InputError, PermissionDeniedError
 from deconflict.strategic import validate
 from deconflict.strategic.states import OperationState, check_transition
 from deconflict.units import FT, NM
@@ -210,6 +210,39 @@ class Operation(_Frozen):
         data["version"] = self.version + 1
         data["token"] = new_token()
         return parse_operation(data)
+
+
+class OperationDraft(_Frozen):
+    """What a party submits for an operation: everything but the identity and versioning that
+    the host assigns (id, owner, version, token). A request body for the service."""
+
+    volumes: tuple[Volume4D, ...] = Field(min_length=1, max_length=validate.MAX_VOLUMES)
+    priority: int = 0
+    aircraft_ids: tuple[str, ...] = ()
+    contact: str = Field(default="", max_length=500)
+    state: OperationState = OperationState.ACCEPTED
+
+
+def build_operation(
+    draft: OperationDraft, operation_id: str, owner: str, previous: Operation | None = None
+) -> Operation:
+    """The operation a draft makes: version 1 with a fresh token, or the next version of
+    ``previous`` (same owner required). Checks the F3548 transition (``IllegalTransitionError``)
+    and the operation-wide limits (``InputError``)."""
+    if previous is not None and previous.owner != owner:
+        raise PermissionDeniedError(
+            f"operation {operation_id!r} belongs to another party; choose another id"
+        )
+    check_transition(None if previous is None else previous.state, draft.state)
+    return parse_operation(
+        {
+            **draft.model_dump(),
+            "id": operation_id,
+            "owner": owner,
+            "version": 1 if previous is None else previous.version + 1,
+            "token": new_token(),
+        }
+    )
 
 
 def _messages(exc: ValidationError) -> str:
