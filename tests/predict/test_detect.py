@@ -66,9 +66,7 @@ def brute_force(states: pd.DataFrame, standard: str = "icao-5nm") -> pd.DataFram
     n = len(s)
     i, j = np.triu_indices(n, k=1)
     rel = relative(Scene.from_states(s), i.astype(np.int64), j.astype(np.int64))
-    t_in, _ = det.volume_interval(
-        std.separation, rel, std.lookahead_s, std.vertical_tolerance_m
-    )
+    t_in, _ = det.volume_interval(std.separation, rel, std.lookahead_s, std.vertical_tolerance_m)
     keep = np.isfinite(t_in)
     return pd.DataFrame({"a": s.ids[i[keep]], "b": s.ids[j[keep]], "t_in_s": t_in[keep]})
 
