@@ -174,15 +174,6 @@ def wcv_interval(
         t_tau = (-b - np.sqrt(np.maximum(discr, 0.0))) / (2.0 * safe_a)
         delta = sqd * a - det * det  # >= 0 <=> dcpa <= DTHR
 
-        h_in = np.full_like(window, np.inf)
-        h_out = np.full_like(window, -np.inf)
-        # inside the circle: [0, exit]
-        case_inside = inside & ~no_motion
-        h_in = np.where(case_inside, 0.0, h_in)
-        h_out = np.where(case_inside, np.minimum(window, theta_exit), h_out)
-        case_still = inside & no_motion
-        h_in = np.where(case_still, 0.0, h_in)
-        h_out = np.where(case_still, window, h_out)
         # outside, converging, reaching tau_mod = TTHR with dcpa <= DTHR within the window
         case_tau = (
             ~inside
@@ -192,18 +183,25 @@ def wcv_interval(
             & (delta >= 0.0)
             & (t_tau <= window)
         )
-        h_in = np.where(case_tau, np.maximum(0.0, t_tau), h_in)
-        h_out = np.where(case_tau, np.minimum(window, theta_exit), h_out)
+        exit_in_window = np.minimum(window, theta_exit)
+        # inside the circle: [0, exit] (the whole window when not moving)
+        h_in = np.where(inside, 0.0, np.where(case_tau, np.maximum(0.0, t_tau), np.inf))
+        h_out = np.where(
+            inside,
+            np.where(no_motion, window, exit_in_window),
+            np.where(case_tau, exit_in_window, -np.inf),
+        )
 
         # a window of a single instant: test the horizontal volume there
-        point = _almost_equal(v_in, v_out)
-        point_hit = _horizontal_violation(hx, hy, vx, vy, dthr, tthr)
-        h_in = np.where(point, np.where(point_hit, 0.0, np.inf), h_in)
-        h_out = np.where(point, np.where(point_hit, 0.0, -np.inf), h_out)
+        point = v_ok & _almost_equal(v_in, v_out)
+        if point.any():
+            point_hit = _horizontal_violation(hx, hy, vx, vy, dthr, tthr)
+            h_in = np.where(point, np.where(point_hit, 0.0, np.inf), h_in)
+            h_out = np.where(point, np.where(point_hit, 0.0, -np.inf), h_out)
 
         t_in = v_in + h_in
         t_out = v_in + h_out
-        conflict = v_ok & (t_in < t_out) & ~_almost_equal(t_in, t_out)
+        conflict = v_ok & (t_out - t_in > _REL_TOL * np.maximum(np.abs(t_in), np.abs(t_out)))
     t_in_s: FloatArray = np.where(conflict, t_in, np.inf)
     t_out_s: FloatArray = np.where(conflict, t_out, -np.inf)
     return t_in_s, t_out_s

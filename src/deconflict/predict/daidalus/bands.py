@@ -156,6 +156,14 @@ def _kinematic_green(samples: Samples) -> GreenFn:
     k = np.abs(samples.idx)
     right = samples.idx >= 0
     left = samples.idx <= 0
+    cache: dict[bytes, BoolArray] = {}
+
+    def los_at(traffic: _Traffic, vol: Volume4) -> BoolArray:
+        """Loss of separation at each sample (independent of B and T, so cached)."""
+        key = b"".join(np.ascontiguousarray(x).tobytes() for x in vol) + traffic.s.tobytes()
+        if key not in cache:
+            cache[key] = violation_at(samples.s, samples.v, samples.t, traffic.s, traffic.v, vol)
+        return cache[key]
 
     def green(
         traffic: _Traffic, vol: Volume4, horizon: FloatArray, b: float, rec: Volume4 | None
@@ -163,21 +171,13 @@ def _kinematic_green(samples: Samples) -> GreenFn:
         la = traffic.config.lookahead_s
         t = samples.t[:, None]
         # horizons are relative to the manoeuvre: [max(B, t_k), min(lookahead, T + t_k)]
-        los = (
-            (b <= t)
-            & (t < la)
-            & violation_at(samples.s, samples.v, samples.t, traffic.s, traffic.v, vol)
-        )
+        los = (b <= t) & (t < la) & los_at(traffic, vol)
         horizon_k = np.minimum(la, horizon[None, :] + t)
         red = conflict_after(
             samples.s, samples.v, samples.t, traffic.s, traffic.v, vol, b, horizon_k
         )
         if rec is not None:
-            los |= (
-                (t <= b)
-                & (t < la)
-                & violation_at(samples.s, samples.v, samples.t, traffic.s, traffic.v, rec)
-            )
+            los = los | ((t <= b) & (t < la) & los_at(traffic, rec))
             red |= conflict_after(
                 samples.s, samples.v, samples.t, traffic.s, traffic.v, rec, 0.0, min(b, la)
             )
