@@ -1,0 +1,61 @@
+"""The rooms of the house (DESIGN.md): kernels never import storage, engine or service, and each
+room imports only what it may. Checked on the source, statically."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "deconflict"
+
+# room -> rooms of ours it may import (units, errors and settings are shared by all)
+ALLOWED: dict[str, set[str]] = {
+    "geo": set(),
+    "predict": {"geo"},
+    "surveillance": set(),
+    "tracking": {"geo", "surveillance"},
+    "strategic": {"geo", "predict"},
+    "identify": {"tracking", "hotline"},
+    "hotline": set(),
+    "incidents": {"predict", "geo"},
+}
+COMMON = {"units", "errors"}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "deconflict" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def room_files(room: str) -> list[Path]:
+    single = SRC / f"{room}.py"
+    return [single] if single.exists() else sorted((SRC / room).rglob("*.py"))
+
+
+@pytest.mark.parametrize("room", sorted(ALLOWED))
+def test_room_imports_only_what_it_may(room: str) -> None:
+    files = room_files(room)
+    assert files, f"room {room} has no source"
+    for path in files:
+        extra = imports_of(path) - ALLOWED[room] - COMMON - {room}
+        assert not extra, f"{path.relative_to(SRC)} imports {sorted(extra)}"
+
+
+@pytest.mark.parametrize("room", ["geo", "predict", "strategic", "hotline"])
+def test_kernels_never_import_store_engine_or_service(room: str) -> None:
+    for path in room_files(room):
+        assert not imports_of(path) & {"store", "engine", "service", "cli"}, path
