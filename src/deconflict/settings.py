@@ -53,20 +53,17 @@ class Settings:
         "reject",
         "DECONFLICT_CONFLICT_RULE",
         "What the procedures do with an operation that conflicts with another: `reject` it, or "
-        "`accept-by-priority` (accepted as conflicting when its priority is at least the other's).",
+        "`accept-by-priority` (accepted as conflicting when its priority is higher than every "
+        "conflicting operation's).",
         CONFLICT_RULES,
     )
-    separation_horizontal_m: float = _setting(
-        9260.0,
-        "DECONFLICT_SEPARATION_HORIZONTAL_M",
-        "Horizontal separation minimum (m): two operations conflict where their volumes come "
-        "closer than this (default 5 NM, ICAO en-route). 0 with a vertical 0 is InterUSS's rule.",
-    )
-    separation_vertical_m: float = _setting(
-        304.8,
-        "DECONFLICT_SEPARATION_VERTICAL_M",
-        "Vertical separation minimum (m) (default 1,000 ft); volumes exactly this far apart "
-        "do not conflict.",
+    separation_standard: str = _setting(
+        "icao-5nm",
+        "DECONFLICT_SEPARATION_STANDARD",
+        "Separation standard whose minima widen the comparison of operations: two conflict "
+        "where their volumes come closer than its horizontal and vertical minima while their "
+        "times overlap (a name from `deconflict.predict.standards`, e.g. `icao-5nm`, "
+        "`icao-3nm`, `do365`; `none`: volumes must overlap, InterUSS's rule).",
     )
     constraint_rule: str = _setting(
         "reject",
@@ -111,8 +108,6 @@ class Settings:
                     f"setting {f.name} ({f.metadata['env']}) is {value!r}; "
                     f"choose one of {', '.join(choices)}"
                 )
-        if self.separation_horizontal_m < 0 or self.separation_vertical_m < 0:
-            raise ConfigError("separation minima must be >= 0 m; set them to a distance in metres")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is not a TCP port; use 1-65535")
 

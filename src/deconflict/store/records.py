@@ -151,6 +151,10 @@ class WriteView(Protocol):
         """Live operations whose footprint box meets ``bbox`` and time span the window."""
         ...
 
+    def party(self, party_id: str) -> Party | None:
+        """A registered party, or None."""
+        ...
+
 
 # decide(draft, current version or None, view) -> Decision; runs inside the transaction.
 Decide = Callable[[OperationDraft, "OperationRecord | None", WriteView], Decision]

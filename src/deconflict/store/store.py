@@ -12,6 +12,7 @@ entries recording it, are one atomic step: nobody commits in between.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -346,16 +347,24 @@ class Store:
     ) -> tuple[OperationRecord | None, Decision]:
         """Check and write an operation in one transaction.
 
-        ``decide(draft, current, view)`` runs inside the transaction, with the current version
-        when ``draft.id`` is set (whose token must equal ``expected_token``) and a view of the
+        ``decide(draft, current, view)`` runs inside the transaction. A draft without ``id``
+        (or with one but no ``expected_token``) is a new operation: it gets its id (a fresh one
+        when None) before ``decide`` sees it, and ``current`` is None. Otherwise ``current`` is
+        the stored version, whose token must equal ``expected_token``. ``view`` is the
         store through which it reads what it checks against. When it commits, the new version
         and an ``operation.written`` entry (to the owner) are written with its events, all or
         nothing. Returns the written record (None if not written) and the decision; raises the
         decision's ``error`` after committing its events.
         """
+        if draft.id is None:
+            draft = dataclasses.replace(draft, id=uuid.uuid4().hex)
+            creating = True
+        else:
+            creating = expected_token is None
+        assert draft.id is not None
         with self._write() as (conn, head):
             current: OperationRecord | None = None
-            if draft.id is not None:
+            if not creating:
                 row = conn.execute(sa.select(operations).where(operations.c.id == draft.id)).first()
                 if row is None:
                     raise NotFoundError(f"no operation {draft.id!r}")
@@ -370,7 +379,7 @@ class Store:
             decision = decide(draft, current, _View(self, conn, int(head[0])))
             record = None
             if decision.commit:
-                op_id = draft.id if draft.id is not None else uuid.uuid4().hex
+                op_id = draft.id
                 version = 1 if current is None else current.version + 1
                 state = decision.state or draft.state
                 written = EventDraft(
@@ -388,9 +397,14 @@ class Store:
                     (draft.owner_id,),
                 )
                 self._append(conn, head, written)
-                record = self._put_operation(
-                    conn, op_id, version, state, draft, decision, current, int(head[0])
-                )
+                try:
+                    record = self._put_operation(
+                        conn, op_id, version, state, draft, decision, current, int(head[0])
+                    )
+                except sa.exc.IntegrityError as exc:
+                    raise ConflictError(
+                        f"operation {op_id} already exists; choose another id or PUT it"
+                    ) from exc
             for ev in decision.events:
                 self._append(conn, head, ev)
         if decision.error is not None:
@@ -557,6 +571,10 @@ class _View:
         self, bbox: BBox, time_start_s: float, time_end_s: float, exclude: str | None = None
     ) -> list[OperationRecord]:
         return self._store._candidates(self._conn, bbox, time_start_s, time_end_s, exclude=exclude)
+
+    def party(self, party_id: str) -> Party | None:
+        row = self._conn.execute(sa.select(parties).where(parties.c.id == party_id)).first()
+        return _party(row) if row is not None else None
 
 
 class _Row:

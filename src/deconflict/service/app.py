@@ -1,0 +1,94 @@
+"""The web app factory: ``create_app(settings)`` returns the FastAPI app of the shared service.
+
+The store is opened by the app's lifespan (and the schema upgraded), closed when it ends. Every
+``/v1`` endpoint needs a bearer token and is scoped to its party; errors all have one shape
+(``deconflict.service.errors``). OpenAPI is served at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from deconflict.hotline.keys import public_key_to_b64
+from deconflict.service import errors
+from deconflict.service.deconfliction import Deconflictor, buffers_for
+from deconflict.service.disclosure import Disclosure
+from deconflict.service.notify import Notifier
+from deconflict.service.schemas import Health
+from deconflict.service.signing import HostSealer, load_host_signer
+from deconflict.settings import Settings
+from deconflict.store import EventDraft, open_store
+
+VERSION = "0.1.0"
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": errors.ErrorResponse, "description": text}
+    for code, text in (
+        (401, "Missing or unknown bearer token"),
+        (403, "Not allowed for this token"),
+        (404, "Not found, or not visible to this party"),
+        (409, "Conflict: stale token, missing awareness, or refused by the rules"),
+        (422, "Invalid input: the message names the problem"),
+    )
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The shared service's app; ``settings`` default to the environment's."""
+    settings = Settings.from_env() if settings is None else settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signer = load_host_signer(settings.host_key_file)
+        store = await run_in_threadpool(
+            open_store, settings.database_url, sealer=HostSealer(signer)
+        )
+        app.state.store = store
+        app.state.signer = signer
+        buffers = buffers_for(settings)
+        app.state.disclosure = Disclosure(store, buffers)
+        app.state.deconflictor = Deconflictor(settings, store, app.state.disclosure.describe)
+        app.state.notifier.bind(asyncio.get_running_loop())
+        await run_in_threadpool(
+            store.append_events,
+            [
+                EventDraft(
+                    "host",
+                    "host.key",
+                    {"key_id": signer.key_id, "public_key": public_key_to_b64(signer.public_key)},
+                )
+            ],
+        )
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="Deconflict",
+        version=VERSION,
+        summary="Strategic deconfliction between independent operators: declared operations, "
+        "need-to-know sharing, signed log.",
+        lifespan=lifespan,
+        responses=_ERRORS,
+    )
+    app.state.settings = settings
+    app.state.notifier = Notifier()
+    errors.install(app)
+
+    @app.get("/health", tags=["service"])
+    def health() -> Health:
+        """Liveness: the service answers and its store is readable."""
+        store = app.state.store
+        return Health(status="ok", version=VERSION, database=store.backend, log_seq=store.head()[0])
+
+    from deconflict.service.routes import events, operations, parties
+
+    for module in (parties, operations, events):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,268 @@
+"""Strategic checks of the shared service: the strategic kernels applied to the store's state.
+
+Metres and seconds inside, degrees at the edge. Every check runs inside the store's write
+transaction (``Store.write_operation``), against an ``OperationIndex`` of the live operations
+that is brought up to date from the store's log seq first, so what is checked is exactly what
+is committed: the proof of awareness and the write are one step.
+
+The rules applied, as the procedures (``Settings``) set them:
+
+- proof of awareness: entering ``Accepted`` or ``Activated`` needs the current token of every
+  other party's operation the new version conflicts with (volumes closer than the separation
+  standard's minima while their times overlap); missing ones give 409 with each one's
+  need-to-know view;
+- conflicts the writer is aware of: ``deconflict.strategic.rules`` (``reject``: 409, or
+  ``accept-by-priority``: accepted and flagged when its priority is higher than every
+  conflicting one's); off-nominal states (``Nonconforming``, ``Contingent``) are always
+  accepted, so an aircraft off its plan can say so; both owners are notified either way;
+- one's own operations never block one another.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deconflict.service.errors import AwarenessError
+from deconflict.settings import Settings
+from deconflict.store import (
+    BBox,
+    Decision,
+    EventDraft,
+    OperationDraft,
+    OperationRecord,
+    Party,
+    Store,
+    WriteView,
+)
+from deconflict.strategic import rules
+from deconflict.strategic.index import OperationIndex, conflicting_ids
+from deconflict.strategic.model import NO_BUFFERS, Buffers, Operation, parse_operation
+from deconflict.strategic.states import OperationState, check_transition
+
+_M_PER_DEG = 111_320.0
+
+
+def buffers_for(settings: Settings) -> Buffers:
+    """The buffers of the procedures' separation standard (``none``: InterUSS's rule)."""
+    if settings.separation_standard == "none":
+        return NO_BUFFERS
+    from deconflict.predict.standards import get_standard
+
+    return Buffers.from_standard(get_standard(settings.separation_standard))
+
+
+def footprint_bbox(volumes: Iterable[Any], margin_m: float = 0.0) -> BBox:
+    """Longitude/latitude box (degrees) around volumes, widened by ``margin_m``.
+
+    A footprint crossing the antimeridian gets the whole band of longitudes (a superset, so
+    nothing is missed); so does one within reach of a pole.
+    """
+    lons: list[float] = []
+    lats: list[float] = []
+    pad_lat = margin_m / _M_PER_DEG
+    for v in volumes:
+        if v.circle is not None:
+            c = v.circle
+            r = (c.radius_m + margin_m) / _M_PER_DEG
+            lats += [c.latitude - r, c.latitude + r]
+            cos = math.cos(math.radians(min(abs(c.latitude) + r, 90.0)))
+            dl = 360.0 if cos < 1e-6 else r / cos
+            lon = (c.longitude + 180.0) % 360.0 - 180.0
+            lons += [lon - dl, lon + dl]
+        else:
+            ring = v.polygon[0]
+            for lon, lat in ring:
+                lats += [lat - pad_lat, lat + pad_lat]
+                cos = math.cos(math.radians(min(abs(lat) + pad_lat, 90.0)))
+                dl = 360.0 if cos < 1e-6 else pad_lat / cos
+                w = (lon + 180.0) % 360.0 - 180.0
+                lons += [w - dl, w + dl]
+            wrapped = [(lon + 180.0) % 360.0 - 180.0 for lon, _ in ring]
+            if max(wrapped) - min(wrapped) > 180.0:  # crosses the antimeridian
+                lons += [-180.0, 180.0]
+    lo_lon, hi_lon = min(lons), max(lons)
+    if lo_lon < -180.0 or hi_lon > 180.0:
+        lo_lon, hi_lon = -180.0, 180.0
+    return (lo_lon, max(min(lats), -90.0), hi_lon, min(max(lats), 90.0))
+
+
+def draft_for(op: Operation, owner: Party, op_id: str | None) -> OperationDraft:
+    """What the store keeps of a validated operation."""
+    return OperationDraft(
+        owner_id=owner.id,
+        state=op.state.value,
+        priority=op.priority,
+        volumes=[v.model_dump(mode="json") for v in op.volumes],
+        aircraft=list(op.aircraft_ids),
+        time_start_s=min(v.start_s for v in op.volumes),
+        time_end_s=max(v.end_s for v in op.volumes),
+        alt_lower_m=min(v.altitude_lower.m for v in op.volumes),
+        alt_upper_m=max(v.altitude_upper.m for v in op.volumes),
+        bbox=footprint_bbox(op.volumes),
+        id=op_id,
+    )
+
+
+def operation_of(record: OperationRecord, contact: str = "") -> Operation:
+    """The strategic model of a stored operation."""
+    return parse_operation(
+        {
+            "id": record.id,
+            "owner": record.owner_id,
+            "contact": contact,
+            "volumes": record.volumes,
+            "priority": record.priority,
+            "aircraft_ids": record.aircraft,
+            "state": record.state,
+            "version": record.version,
+            "token": record.token,
+        }
+    )
+
+
+@dataclass
+class Outcome:
+    """What a write did: the record written and the operations it conflicts with."""
+
+    record: OperationRecord
+    conflicts: list[str]
+
+
+SharedView = Callable[
+    [Operation, Sequence[Operation], Callable[[str], Party | None]], dict[str, Any]
+]
+
+
+class Deconflictor:
+    """The live-operation index and the write rules; one per service instance."""
+
+    def __init__(self, settings: Settings, store: Store, shared_view: SharedView) -> None:
+        self.settings = settings
+        self.store = store
+        self.buffers = buffers_for(settings)
+        self.index = OperationIndex(self.buffers)
+        self.shared_view = shared_view
+        self.rule = rules.ConflictRule(rules.ConflictPolicy(settings.conflict_rule))
+        self.seq = -1
+        self._models: dict[str, Operation] = {}
+
+    def _model(self, record: OperationRecord) -> Operation:
+        cached = self._models.get(record.id)
+        if cached is not None and cached.version == record.version:
+            return cached
+        op = operation_of(record)
+        self._models[record.id] = op
+        return op
+
+    def sync(self, view: WriteView) -> None:
+        """Bring the index up to the store's committed state (inside a write transaction)."""
+        if view.seq == self.seq:
+            return
+        for record in view.operations_since(self.seq):
+            op = self._model(record)
+            self.index.add(op)
+            if op.state == OperationState.ENDED:
+                self._models.pop(op.id, None)
+        self.seq = view.seq
+
+    def write(
+        self,
+        owner: Party,
+        candidate: Operation,
+        keys: Iterable[str],
+        *,
+        op_id: str | None = None,
+        expected_token: str | None = None,
+    ) -> Outcome:
+        """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it."""
+        presented = set(keys)
+        found: list[str] = []
+
+        def decide(
+            draft: OperationDraft, current: OperationRecord | None, view: WriteView
+        ) -> Decision:
+            try:
+                self.sync(view)
+            except Exception:
+                self.seq = -2  # rebuild from scratch next time
+                raise
+            assert draft.id is not None
+            cand = candidate.model_copy(update={"id": draft.id, "owner": owner.id})
+            state = cand.state
+            check_transition(None if current is None else OperationState(current.state), state)
+            if state == OperationState.ENDED:
+                return Decision(commit=True, state=state.value)
+            hits = conflicting_ids(self.index.query(cand))
+            others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner.id]
+            found.extend(o.id for o in others)
+            verdict = rules.decide(cand, others, self.rule, presented)
+            if verdict.gaps:
+                missing = [self.index.get(g.operation_id) for g in verdict.gaps]
+                return Decision(
+                    commit=False,
+                    error=AwarenessError(
+                        str(rules.MissingAwarenessError(verdict.gaps)),
+                        missing=[self.shared_view(o, [cand], view.party) for o in missing],
+                    ),
+                )
+            if not others:
+                return Decision(commit=True, state=state.value)
+            outcome = "accepted" if verdict.accepted else "rejected"
+            events = []
+            for o in others:
+                events.append(
+                    EventDraft(
+                        owner.id,
+                        "operation.conflict",
+                        {
+                            "operation": o.id,
+                            "outcome": outcome,
+                            "reason": verdict.reason,
+                            "other": self.shared_view(cand, [o], view.party),
+                        },
+                        (o.owner,),
+                    )
+                )
+                events.append(
+                    EventDraft(
+                        owner.id,
+                        "operation.conflict",
+                        {
+                            "operation": cand.id,
+                            "outcome": outcome,
+                            "reason": verdict.reason,
+                            "other": self.shared_view(o, [cand], view.party),
+                        },
+                        (owner.id,),
+                    )
+                )
+            if not verdict.accepted:
+                return Decision(
+                    commit=False,
+                    events=events,
+                    error=rules.ConflictRejectedError(
+                        verdict.conflicting_ids,
+                        f"refused: {verdict.reason}; change the volumes or times, or raise the "
+                        "priority where the procedures allow",
+                    ),
+                )
+            flags = [{"kind": "conflict", "operations": list(verdict.conflicting_ids)}]
+            return Decision(commit=True, state=state.value, flags=flags, events=events)
+
+        draft = draft_for(candidate, owner, op_id)
+        record, _ = self.store.write_operation(draft, decide, expected_token=expected_token)
+        assert record is not None
+        model = candidate.model_copy(
+            update={
+                "id": record.id,
+                "owner": owner.id,
+                "version": record.version,
+                "token": record.token,
+                "state": OperationState(record.state),
+            }
+        )
+        self._models[record.id] = model
+        return Outcome(record, found)

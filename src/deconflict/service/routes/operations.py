@@ -1,0 +1,204 @@
+"""Operations: declare, read, revise, change state, search; need-to-know for others' ones."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from deconflict.errors import InputError, NotFoundError
+from deconflict.service.auth import MemberDep, StoreDep
+from deconflict.service.deconfliction import Deconflictor, operation_of
+from deconflict.service.disclosure import Disclosure
+from deconflict.service.schemas import (
+    OperationIn,
+    OperationList,
+    OperationOut,
+    OperationUpdate,
+    SharedOperation,
+    StateChange,
+)
+from deconflict.store import OperationRecord, Party
+from deconflict.strategic.model import Operation, parse_operation
+from deconflict.strategic.states import OperationState
+
+router = APIRouter(prefix="/v1/operations", tags=["operations"])
+
+OperationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+_NOT_VISIBLE = "no operation {id!r} that you own or whose volumes meet yours"
+
+
+def _deconflictor(request: Request) -> Deconflictor:
+    d: Deconflictor = request.app.state.deconflictor
+    return d
+
+
+def _disclosure(request: Request) -> Disclosure:
+    d: Disclosure = request.app.state.disclosure
+    return d
+
+
+def owner_view(record: OperationRecord, party: Party) -> OperationOut:
+    return OperationOut(
+        id=record.id,
+        owner=party.name,
+        contact=party.contact,
+        version=record.version,
+        token=record.token,
+        state=OperationState(record.state),
+        priority=record.priority,
+        aircraft_ids=record.aircraft,
+        volumes=record.volumes,
+        flags=record.flags,
+    )
+
+
+def _candidate(
+    party: Party, volumes: Any, priority: int, aircraft: list[str], state: str
+) -> Operation:
+    return parse_operation(
+        {
+            "id": "new",
+            "owner": party.id,
+            "contact": party.contact,
+            "volumes": volumes,
+            "priority": priority,
+            "aircraft_ids": aircraft,
+            "state": state,
+        }
+    )
+
+
+@router.post("", status_code=201)
+def declare(body: OperationIn, party: MemberDep, request: Request) -> OperationOut:
+    """Declare an operation. 201 with its id, version, token and state; 409 with ``missing``
+    (need-to-know views) when ``keys`` lacks the token of an operation it conflicts with, or
+    when the procedures refuse the conflict."""
+    op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
+    try:
+        outcome = _deconflictor(request).write(party, op, body.keys)
+    finally:
+        request.app.state.notifier.wake()
+    return owner_view(outcome.record, party)
+
+
+@router.get("")
+def search(
+    party: MemberDep,
+    store: StoreDep,
+    request: Request,
+    bbox: Annotated[
+        str | None, Query(description="min_lon,min_lat,max_lon,max_lat (degrees)", max_length=200)
+    ] = None,
+    start: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
+    end: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
+) -> OperationList:
+    """Live operations meeting the box and time window: one's own in full, others' only where
+    they meet one's own (need-to-know)."""
+    box = _parse_bbox(bbox)
+    t0 = _seconds(start, "start") if start is not None else 0.0
+    t1 = _seconds(end, "end") if end is not None else 1e11
+    if t1 <= t0:
+        raise InputError("end is not after start: swap them")
+    records = store.query_operations(box, t0, t1)
+    own = [r for r in records if r.owner_id == party.id]
+    others = [r for r in records if r.owner_id != party.id]
+    out: list[OperationOut | SharedOperation] = [owner_view(r, party) for r in own]
+    if others:
+        mine = [operation_of(r) for r in store.operations_of(party.id)]
+        disclosure = _disclosure(request)
+        for r in others:
+            shared = disclosure.view(operation_of(r), mine)
+            if shared is not None:
+                out.append(SharedOperation(**shared))
+    return OperationList(operations=out)
+
+
+@router.get("/{operation_id}")
+def read(
+    operation_id: OperationId, party: MemberDep, store: StoreDep, request: Request
+) -> OperationOut | SharedOperation:
+    """One's own operation in full; another's only where it meets one's own live operations
+    (the intersecting parts of its volumes and how to reach its owner), else 404."""
+    try:
+        record = store.get_operation(operation_id)
+    except NotFoundError:
+        raise NotFoundError(_NOT_VISIBLE.format(id=operation_id)) from None
+    if record.owner_id == party.id:
+        return owner_view(record, party)
+    if record.state != "Ended":
+        mine = [operation_of(r) for r in store.operations_of(party.id)]
+        shared = _disclosure(request).view(operation_of(record), mine)
+        if shared is not None:
+            return SharedOperation(**shared)
+    raise NotFoundError(_NOT_VISIBLE.format(id=operation_id))
+
+
+@router.put("/{operation_id}")
+def revise(
+    operation_id: OperationId, body: OperationUpdate, party: MemberDep, request: Request
+) -> OperationOut:
+    """A new version of one's own operation, given its current token (409 if stale)."""
+    op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
+    try:
+        outcome = _deconflictor(request).write(
+            party, op, body.keys, op_id=operation_id, expected_token=body.token
+        )
+    finally:
+        request.app.state.notifier.wake()
+    return owner_view(outcome.record, party)
+
+
+@router.post("/{operation_id}/state")
+def change_state(
+    operation_id: OperationId,
+    body: StateChange,
+    party: MemberDep,
+    store: StoreDep,
+    request: Request,
+) -> OperationOut:
+    """Move one's own operation to another ASTM F3548 state (``Ended`` keeps it as a record)."""
+    try:
+        record = store.get_operation(operation_id)
+    except NotFoundError:
+        raise NotFoundError(_NOT_VISIBLE.format(id=operation_id)) from None
+    if record.owner_id != party.id:
+        raise NotFoundError(_NOT_VISIBLE.format(id=operation_id))
+    op = _candidate(party, record.volumes, record.priority, record.aircraft, body.state.value)
+    try:
+        outcome = _deconflictor(request).write(
+            party, op, body.keys, op_id=operation_id, expected_token=body.token
+        )
+    finally:
+        request.app.state.notifier.wake()
+    return owner_view(outcome.record, party)
+
+
+def _parse_bbox(text: str | None) -> tuple[float, float, float, float]:
+    if text is None:
+        return (-180.0, -90.0, 180.0, 90.0)
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise InputError(
+            f"bbox {text!r} is not four numbers: give min_lon,min_lat,max_lon,max_lat"
+        ) from None
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
+        raise InputError(
+            f"bbox {text!r} is not four finite numbers: give min_lon,min_lat,max_lon,max_lat"
+        )
+    lo_lon, lo_lat, hi_lon, hi_lat = parts
+    if not (-90.0 <= lo_lat <= hi_lat <= 90.0) or not (-180.0 <= lo_lon <= hi_lon <= 180.0):
+        raise InputError(
+            f"bbox {text!r} is out of order or range: min_lon <= max_lon within ±180, "
+            "min_lat <= max_lat within ±90"
+        )
+    return (lo_lon, lo_lat, hi_lon, hi_lat)
+
+
+def _seconds(t: datetime, name: str) -> float:
+    if t.tzinfo is None:
+        raise InputError(f"{name} {t.isoformat()} has no time zone: add Z or +00:00")
+    return t.timestamp()
