@@ -296,3 +296,41 @@ def test_area_proximity_matches_geodesic_sampling(
             assert margin[inside].all()
     elif len(out.track):
         assert margin[int(out.time_to_entry_s[0])]
+
+
+def test_area_proximity_in_chunks_equals_one_track_at_a_time() -> None:
+    rng = np.random.default_rng(5)
+    n_c, n_t = 2500, 500  # 2,500 constraints: tracks go 400 at a time
+    lon_c, lat_c, _ = GEOD.fwd(
+        np.full(n_c, 7.0), np.full(n_c, 46.0), rng.uniform(0, 360, n_c), rng.uniform(0, 2e5, n_c)
+    )
+    cs = ConstraintSet(
+        Constraint(
+            id=f"c{k}",
+            name="c",
+            volume=parse_volume(
+                {
+                    "circle": {"latitude": la, "longitude": lo, "radius_m": 2000.0},
+                    "altitude_lower": {"value": 0},
+                    "altitude_upper": {"value": 20_000},
+                    "time_start": "1970-01-01T00:00:00Z",
+                    "time_end": "2100-01-01T00:00:00Z",
+                }
+            ),
+        )
+        for k, (la, lo) in enumerate(zip(lat_c, lon_c, strict=True))
+    )
+    lon_t, lat_t, _ = GEOD.fwd(
+        np.full(n_t, 7.0), np.full(n_t, 46.0), rng.uniform(0, 360, n_t), rng.uniform(0, 2e5, n_t)
+    )
+    trk = rng.uniform(0, 360, n_t)
+    args = (np.full(n_t, 3000.0), np.full(n_t, 200.0), trk, np.zeros(n_t), 0.0)
+    together = area_proximity(lat_t, lon_t, *args, cs)
+    assert len(together.track) > 50
+    for k in range(n_t):
+        alone = area_proximity(
+            lat_t[k], lon_t[k], *(np.atleast_1d(x)[k % np.size(x)] for x in args), cs
+        )
+        mine = together.track == k
+        assert together.constraint[mine].tolist() == alone.constraint.tolist()
+        assert together.time_to_entry_s[mine].tolist() == alone.time_to_entry_s.tolist()

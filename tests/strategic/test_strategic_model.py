@@ -217,3 +217,12 @@ def test_build_operation_from_draft() -> None:
         build_operation(draft.model_copy(update={"state": S.CONTINGENT}), "op-2", "alpha")
     with pytest.raises(Exception, match="extra"):
         OperationDraft.model_validate({"volumes": [vol()], "token": "forged"})
+
+
+def test_buffers_from_the_predict_standards() -> None:
+    from deconflict.predict.standards import get_standard
+
+    b = Buffers.from_standard(get_standard("icao-5nm"))
+    assert b.horizontal_m == pytest.approx(5 * NM) and b.vertical_m == pytest.approx(1000 * FT)
+    b3 = Buffers.from_standard(get_standard("icao-3nm"))
+    assert b3.horizontal_m == pytest.approx(3 * NM)

@@ -259,6 +259,33 @@ def area_proximity(
     gs = np.where(np.isfinite(gs), gs, 0.0)
     trk = np.where(np.isfinite(trk), trk, 0.0)
     vs = np.where(np.isfinite(vs), vs, 0.0)
+    # tracks in chunks, so that the tracks x constraints prefilter stays near 10^6 cells
+    chunk = max(1, 1_000_000 // len(constraints))
+    parts = [
+        _proximity_chunk(
+            slice(k, k + chunk), (lat, lon, alt, gs, trk, vs, t), ok, constraints, horizon_s, step_s
+        )
+        for k in range(0, lat.size, chunk)
+    ]
+    return ProximityAlerts(
+        np.concatenate(
+            [p.track + k for p, k in zip(parts, range(0, lat.size, chunk), strict=True)]
+        ),
+        np.concatenate([p.constraint for p in parts]),
+        np.concatenate([p.time_to_entry_s for p in parts]),
+    )
+
+
+def _proximity_chunk(
+    rows: slice,
+    tracks: tuple[F64, F64, F64, F64, F64, F64, F64],
+    ok_all: NDArray[np.bool_],
+    constraints: ConstraintSet,
+    horizon_s: float,
+    step_s: float,
+) -> ProximityAlerts:
+    lat, lon, alt, gs, trk, vs, t = (x[rows] for x in tracks)
+    ok = ok_all[rows]
     a = constraints.arrays
     p0 = ecef_m(lat, lon)
     v = ground_velocity_ecef_mps(lat, lon, trk, gs)
@@ -272,7 +299,7 @@ def area_proximity(
     active = (t[:, None] < a.end_s[None, :]) & (t[:, None] + horizon_s >= a.start_s[None, :])
     ti, ci = np.nonzero(near & band & active & ok[:, None])
     if len(ti) == 0:
-        return empty
+        return ProximityAlerts(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     steps = np.arange(0.0, horizon_s + step_s / 2, step_s)
     basis = constraints._bases[ci]  # (P, 2, 3)
     xy0 = np.einsum("pk,pjk->pj", p0[ti] - a.centre_ecef_m[ci], basis)
