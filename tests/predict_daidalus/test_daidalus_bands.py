@@ -47,8 +47,9 @@ def _edge_error(ours: list[list[Any]], ref: list[list[Any]]) -> float:
 
 def test_bands_match_daidalus(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     """Direction, vertical-speed and altitude bands match DAIDALUS in every encounter (same
-    regions, edges within 1e-3 of a unit); speed bands too except where DAIDALUS computed speed
-    recovery bands (6 of 44: its speed recovery search is stricter than ours, see the report)."""
+    regions, edges within 1e-3 of a unit); speed bands in all but one, where DAIDALUS's speed
+    recovery search rejects a recovery cylinder that ours accepts (a knife-edge crossing between
+    two trajectory samples, see the report)."""
     exact = {d: 0 for d in REF_KEY}
     worst = {d: 0.0 for d in REF_KEY}
     for case, ours in results:
@@ -62,13 +63,15 @@ def test_bands_match_daidalus(results: list[tuple[dict[str, Any], dict[str, Any]
     n = len(results)
     assert n >= 40
     assert exact["hdir"] == exact["vs"] == exact["alt"] == n
-    assert exact["hs"] >= n - 6
+    assert exact["hs"] >= n - 1
     assert all(w < 1e-3 for w in worst.values())
 
 
 def test_resolutions_and_current_region_match(
     results: list[tuple[dict[str, Any], dict[str, Any]]],
 ) -> None:
+    """Current region, resolutions and preferred side of every dimension match DAIDALUS; speed
+    may differ in at most the one case whose speed recovery bands differ."""
     pairs = [
         ("hdir_right_deg", "hdir_right_deg"),
         ("hdir_left_deg", "hdir_left_deg"),
@@ -84,43 +87,55 @@ def test_resolutions_and_current_region_match(
         ("alt_preferred", "alt_preferred"),
     ]
     in_conflict = 0
+    hs_differs: set[str] = set()
     for case, ours in results:
         ref = case["outputs"]["bands"]
-        skip_hs = _hs_recovery(case)
+        cid = case["case_id"]
         for dim in REF_KEY:
-            if not (dim == "hs" and skip_hs):
-                assert ours["bands"]["current_region"][dim] == ref["current_region"][dim]
+            if ours["bands"]["current_region"][dim] != ref["current_region"][dim]:
+                assert dim == "hs", (cid, dim)
+                hs_differs.add(cid)
         for ref_key, our_key in pairs:
-            if skip_hs and ref_key.startswith("hs"):
-                continue
             a, b = ours["resolution"][our_key], ref["resolution"][ref_key]
             if ref_key.endswith("preferred"):
-                assert a == b, (case["case_id"], ref_key)
+                same = a == b
             elif b is None:
-                assert a is None, (case["case_id"], ref_key)
+                same = a is None
             else:
                 in_conflict += 1
-                fa, fb = num(a), num(b)
-                assert fa == fb or abs(fa - fb) < 1e-3, (case["case_id"], ref_key, a, b)
+                same = a is not None and (num(a) == num(b) or abs(num(a) - num(b)) < 1e-3)
+            if not same:
+                assert ref_key.startswith("hs"), (cid, ref_key, a, b)
+                hs_differs.add(cid)
     assert in_conflict > 50
+    assert len(hs_differs) <= 1, hs_differs
 
 
 def test_recovery_information_matches(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Recovery bands computed or not, saturated, time to recovery, protected distances and
+    number of cylinder shrinks as DAIDALUS reports them (speed: all but one case)."""
     computed = 0
+    hs_differs: set[str] = set()
     for case, ours in results:
-        for dim in ("hdir", "vs", "alt"):
+        for dim in ("hdir", "hs", "vs", "alt"):
             ref = case["outputs"]["bands"]["recovery"][dim]
             got = ours["bands"]["recovery"][dim]
-            assert got["computed"] == ref["computed"], (case["case_id"], dim)
-            if not ref["computed"]:
-                continue
-            computed += 1
-            assert got["saturated"] == ref["saturated"]
-            assert got["n_factor"] == ref["n_factor"], (case["case_id"], dim)
-            for key in ("time_to_recovery_s", "horizontal_distance_nmi", "vertical_distance_ft"):
-                fa, fb = num(got[key]), num(ref[key])
-                assert fa == fb or abs(fa - fb) < 1e-3, (case["case_id"], dim, key)
-    assert computed > 30
+            same = got["computed"] == ref["computed"]
+            if same and ref["computed"]:
+                computed += 1
+                same = got["saturated"] == ref["saturated"] and got["n_factor"] == ref["n_factor"]
+                for key in (
+                    "time_to_recovery_s",
+                    "horizontal_distance_nmi",
+                    "vertical_distance_ft",
+                ):
+                    fa, fb = num(got[key]), num(ref[key])
+                    same = same and (fa == fb or abs(fa - fb) < 1e-3)
+            if not same:
+                assert dim == "hs", (case["case_id"], dim)
+                hs_differs.add(case["case_id"])
+    assert computed > 40
+    assert len(hs_differs) <= 1, hs_differs
 
 
 def test_bands_cover_the_range(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:

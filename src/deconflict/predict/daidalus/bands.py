@@ -36,6 +36,7 @@ from deconflict.predict.daidalus.detection import (
     Volume4,
     conflict_after,
     cylinder,
+    is_cylinder,
     violation_at,
 )
 from deconflict.predict.daidalus.kinematics import (
@@ -165,6 +166,25 @@ def _kinematic_green(samples: Samples) -> GreenFn:
             cache[key] = violation_at(samples.s, samples.v, samples.t, traffic.s, traffic.v, vol)
         return cache[key]
 
+    back_s = samples.s - samples.v * samples.t[:, None]
+    zero_t = np.zeros_like(samples.t)
+
+    def cd_future(
+        traffic: _Traffic, vol: Volume4, b: float, horizon: FloatArray | float
+    ) -> BoolArray:
+        """CD_future_traj of the conflict detector for every sample. When that detector is a
+        cylinder (the NMAC and recovery-cylinder tests), DAIDALUS's results match testing the
+        final leg's straight line from B rather than from the sample's time, so a cylinder
+        crossed between two samples is still seen; we do the same."""
+        if is_cylinder(vol):
+            late = samples.t[:, None] > horizon
+            hit = conflict_after(back_s, samples.v, zero_t, traffic.s, traffic.v, vol, b, horizon)
+            result: BoolArray = hit & ~late
+            return result
+        return conflict_after(
+            samples.s, samples.v, samples.t, traffic.s, traffic.v, vol, b, horizon
+        )
+
     def green(
         traffic: _Traffic, vol: Volume4, horizon: FloatArray, b: float, rec: Volume4 | None
     ) -> BoolArray:
@@ -173,9 +193,7 @@ def _kinematic_green(samples: Samples) -> GreenFn:
         # horizons are relative to the manoeuvre: [max(B, t_k), min(lookahead, T + t_k)]
         los = (b <= t) & (t < la) & los_at(traffic, vol)
         horizon_k = np.minimum(la, horizon[None, :] + t)
-        red = conflict_after(
-            samples.s, samples.v, samples.t, traffic.s, traffic.v, vol, b, horizon_k
-        )
+        red = cd_future(traffic, vol, b, horizon_k)
         if rec is not None:
             los = los | ((t <= b) & (t < la) & los_at(traffic, rec))
             red |= conflict_after(

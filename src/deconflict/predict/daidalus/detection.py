@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from deconflict.predict.wcv import wcv_interval, wcv_violated_now
 
-__all__ = ["Volume4", "conflict_after", "cylinder", "violation_at"]
+__all__ = ["Volume4", "conflict_after", "cylinder", "is_cylinder", "violation_at"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -21,13 +21,22 @@ Volume4 = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 
 def cylinder(horizontal_m: float, vertical_m: float, n: int) -> Volume4:
-    """A plain cylinder volume (radius, half-height) for ``n`` intruders."""
+    """A plain cylinder volume (radius, half-height) for ``n`` intruders (DAIDALUS CDCylinder).
+
+    It is stored as a well-clear volume with TTHR = 0 and TCOA = -1, which is the same volume as
+    TCOA = 0; the negative TCOA only marks it as a cylinder (see :func:`is_cylinder`).
+    """
     return (
         np.full(n, horizontal_m),
         np.full(n, vertical_m),
         np.zeros(n),
-        np.zeros(n),
+        np.full(n, -1.0),
     )
+
+
+def is_cylinder(vol: Volume4) -> bool:
+    """Whether ``vol`` was made by :func:`cylinder`."""
+    return bool(np.all(vol[3] < 0.0))
 
 
 def violation_at(
