@@ -103,7 +103,7 @@ def encounters(
     new = np.ones(a_all.size, dtype=bool)
     new[1:] = (a_all[1:] != a_all[:-1]) | (b_all[1:] != b_all[:-1]) | (k_all[1:] != k_all[:-1] + 1)
     starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], a_all.size) - 1
+    ends = np.concatenate((starts[1:], [a_all.size]))[: starts.size] - 1
     a, b = a_all[starts], b_all[starts]
     k_start, k_end = k_all[starts], k_all[ends]
     n_runs = starts.size

@@ -120,7 +120,7 @@ def _frame(
     enc: Encounters, names: np.ndarray, data: pd.DataFrame, code: np.ndarray, step_s: float
 ) -> pd.DataFrame:
     lat, lon = _surface_deg(enc.cpa_xyz_m)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "a": names[enc.a].astype(str),
             "b": names[enc.b].astype(str),
@@ -141,6 +141,9 @@ def _frame(
         },
         columns=list(EVENT_COLUMNS),
     )
+    for col in ("a", "b", "callsign_a", "callsign_b", "severity"):
+        frame[col] = frame[col].astype(str)
+    return frame
 
 
 def empty_events() -> pd.DataFrame:
@@ -201,4 +204,4 @@ def analyse_window(
         cut = owned.k_end >= k_hi - 2
         if not np.any(cut) or k_hi * step > data_end_s + params.max_gap_s + step:
             return _frame(owned, names, data, code.astype(np.int64), step)
-        after *= 2
+        after = max(2 * after, 64)
