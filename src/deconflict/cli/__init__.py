@@ -13,6 +13,7 @@ from deconflict.cli._app import app
 
 # Modules that register commands on ``app``; add one line per new command module.
 COMMAND_MODULES: tuple[str, ...] = (
+    "serve", "party",
     "predict",
     "audit",
     "incidents",
