@@ -202,3 +202,29 @@ def test_no_traffic_and_hovering() -> None:
     assert out["resolution"]["recommended"] is None
     hover = alert({"ownship": _state("own", 0, 0, 0, 0), "intruders": []})
     assert hover["bands"]["hs_kt"] == [] and hover["bands"]["current_region"]["hs"] == "UNKNOWN"
+
+
+def test_wind_turns_track_bands_into_heading_bands() -> None:
+    """notes §8 (DAIDALUS, headon_10nmi with a 40 kn wind to 090°): the corrective alert is
+    unchanged (54.019549 vs 54.019548 s) and the MID direction band becomes the headings
+    [340.69°, 356.69°] instead of the tracks [352°, 8°]."""
+    lat_10nmi = 37.0 + 10.0 / 60.0  # 1 nmi = 1 arc-minute on DAIDALUS's sphere
+    own = {
+        "id": "own",
+        "latitude": 37.0,
+        "longitude": -122.0,
+        "altitude": 10000.0,
+        "groundspeed": 200.0,
+        "track": 0.0,
+        "vertical_rate": 0.0,
+    }
+    intr = dict(own, id="intr", latitude=lat_10nmi, track=180.0)
+    calm = alert({"ownship": own, "intruders": [intr]})
+    windy = alert({"ownship": own, "intruders": [intr], "wind": {"to_deg": 90.0, "speed_kt": 40.0}})
+    t_calm = calm["intruders"][0]["time_to_violation_s"]
+    t_windy = windy["intruders"][0]["time_to_violation_s"]
+    assert abs(t_calm - 54.0195) < 1e-3 and abs(t_calm - t_windy) < 1e-5
+    mid = [(lo, hi) for lo, hi, region in windy["bands"]["hdir_deg"] if region == "MID"]
+    assert len(mid) == 1
+    assert abs(mid[0][0] - 340.69) < 0.01 and abs(mid[0][1] - 356.69) < 0.01
+    assert windy["bands"]["direction"] == "heading"
