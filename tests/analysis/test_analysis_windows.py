@@ -41,7 +41,7 @@ def _by_windows(path: Path, window_s: float, overlap_s: float) -> pd.DataFrame:
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: each case runs files
@@ -52,6 +52,7 @@ def _by_windows(path: Path, window_s: float, overlap_s: float) -> pd.DataFrame:
     overlap_s=st.sampled_from([10.0, 60.0]),
     speed=st.sampled_from([30.0, 80.0, 240.0]),
 )
+@pytest.mark.slow
 def test_boundary_encounter_counted_once(
     write_tracks: Callable[..., Path],
     make_track: Callable[..., pd.DataFrame],
@@ -69,6 +70,7 @@ def test_boundary_encounter_counted_once(
     pd.testing.assert_frame_equal(split, whole)
 
 
+@pytest.mark.slow
 def test_real_boundary_crossers_counted_once(real_data: Path, tmp_path: Path) -> None:
     """On real traffic, 10-min windows with a 10 s overlap give the events of 2-h windows."""
     files = [real_data / "traffic" / "switzerland.parquet"]
@@ -113,6 +115,7 @@ class _Stop(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes(real_data: Path, tmp_path: Path) -> None:
     files = [real_data / "traffic" / "switzerland.parquet"]
     kw = dict(start=SWISS[0], stop=SWISS[1], progress=False, window_s=1800, engine="local")

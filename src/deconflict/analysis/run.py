@@ -121,12 +121,14 @@ def _manifest(folder: Path, params: Params, files: Sequence[Path]) -> None:
 
 
 @contextmanager
-def _dask_client(scheduler: str | None, workers: int, processes: bool) -> Iterator[Any]:
+def _dask_client(
+    scheduler: str | None, workers: int, processes: bool, timeout_s: float = 10.0
+) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
+            client = Client(scheduler, timeout=f"{timeout_s}s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address or "
@@ -157,6 +159,7 @@ def _run_windows(
     scheduler: str | None,
     workers: int,
     processes: bool,
+    timeout_s: float,
 ) -> Iterator[tuple[Window, pd.DataFrame]]:
     if engine == "local":
         for w in todo:
@@ -164,7 +167,7 @@ def _run_windows(
         return
     from distributed import as_completed
 
-    with _dask_client(scheduler, workers, processes) as client:
+    with _dask_client(scheduler, workers, processes, timeout_s) as client:
         try:
             futures = {
                 client.submit(
@@ -200,6 +203,7 @@ def analyse_files(
     workers: int = 2,
     processes: bool = True,
     progress: bool = True,
+    scheduler_timeout_s: float = 10.0,
     on_window: Callable[[Window], None] | None = None,
 ) -> pd.DataFrame:
     """Every encounter in the recordings, written to ``out_dir`` (see ``write_outputs``).
@@ -255,7 +259,7 @@ def analyse_files(
             "analysing windows", total=len(windows), completed=len(windows) - len(todo)
         )
         for window, events in _run_windows(
-            engine, sources, params, todo, t_max, scheduler, workers, processes
+            engine, sources, params, todo, t_max, scheduler, workers, processes, scheduler_timeout_s
         ):
             _write_atomic(events, _window_path(folder, window))
             bar.advance(task)
