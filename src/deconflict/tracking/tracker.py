@@ -395,6 +395,21 @@ class Tracker:
                 left[rj] = False
                 rest = rest[left]
         if rest.size:
+            # reports with an identity start tracks first; anonymous plots of the same round
+            # may then join those new tracks rather than start a second track each
+            ident = b.icao24[rest] != None  # noqa: E711
+            if ident.any():
+                new_rows = self._start(b, rest[ident])
+                rest = rest[~ident]
+                if rest.size:
+                    ti, rj = self._kinematic(b, rest, new_rows)
+                    if ti.size:
+                        self.counters["kinematic_associations"] += int(ti.size)
+                        self._apply(ti, rest[rj], b, identified=False)
+                        left = np.ones(rest.size, dtype=bool)
+                        left[rj] = False
+                        rest = rest[left]
+        if rest.size:
             self._start(b, rest)
         nopos = idx[~matched & ~has_pos]
         if nopos.size:
@@ -526,7 +541,7 @@ class Tracker:
                 x0, p0 = self._initial_state(b, ri[jump])
                 x_new[jump], p_new[jump] = x0, p0
                 t_new[jump] = b.t_s[ri[jump]]
-        manoeuvre = d2 > c.manoeuvre_d2
+        manoeuvre = d2 > c.manoeuvre_nis_per_dim * np.where(has_v, 4.0, 2.0)
         until = np.where(manoeuvre, t_new + c.manoeuvre_hold_s, self.manoeuvre_until[rows])
         self.manoeuvre_until[rows] = until
         self.q[rows] = np.where(t_new < until, c.q_manoeuvre, c.q_cv)
@@ -692,7 +707,7 @@ class Tracker:
                 self._sensor_keys.setdefault(tid, []).append(key)
 
     # ------------------------------------------------------------------ life cycle
-    def _start(self, b: ReportBatch, ri: I64) -> None:
+    def _start(self, b: ReportBatch, ri: I64) -> I64:
         c = self.config
         n = ri.size
         self._reserve(n)
@@ -719,6 +734,7 @@ class Tracker:
         self._altitude_update(rows, ri, b)
         self._identity_update(rows, ri, b)
         self.touched[rows] = True
+        return rows
 
     def _life_cycle(self, now_s: float) -> None:
         c = self.config

@@ -1,0 +1,191 @@
+"""Tracker behaviour on real aircraft (quickstart.parquet) seen by several sensors and parties,
+with bad input: late reports, jumping clocks, missing positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deconflict.errors import InputError
+from deconflict.geo import distance_m
+from deconflict.surveillance.report import Report, reports_frame
+from deconflict.tracking import Tracker, TrackerConfig, replay
+from deconflict.units import KT
+
+pytestmark = pytest.mark.real_data
+
+
+@pytest.fixture(scope="module")
+def quickstart(real_data: Path) -> pd.DataFrame:
+    return pd.read_parquet(real_data / "traffic" / "quickstart.parquet")
+
+
+@pytest.fixture(scope="module")
+def one_aircraft(quickstart: pd.DataFrame) -> pd.DataFrame:
+    """Ten airborne minutes of one real aircraft, as party A's ADS-B reports."""
+    counts = quickstart[~quickstart["onground"].fillna(False).astype(bool)]["icao24"]
+    icao = counts.value_counts().index[0]
+    f = quickstart[quickstart["icao24"] == icao].sort_values("timestamp")
+    f = f[f["timestamp"] < f["timestamp"].iloc[0] + pd.Timedelta("10min")]
+    return f.assign(party="A", sensor="adsb", source="trajectory").reset_index(drop=True)
+
+
+def radar_plots(adsb: pd.DataFrame, seed: int, every: int = 4) -> pd.DataFrame:
+    """Party B's primary radar: every 4th position of the aircraft, 100 m noise, no identity."""
+    rng = np.random.default_rng(seed)
+    plots = adsb.iloc[::every][["timestamp", "latitude", "longitude"]].copy()
+    lat0 = np.radians(plots["latitude"].to_numpy())
+    plots["latitude"] += rng.normal(0, 100.0, len(plots)) / 111_132.0
+    plots["longitude"] += rng.normal(0, 100.0, len(plots)) / (111_320.0 * np.cos(lat0))
+    return plots.assign(party="B", sensor="radar-1", source="asterix", accuracy_m=100.0)
+
+
+def test_two_parties_sensors_make_one_track(one_aircraft: pd.DataFrame) -> None:
+    plots = radar_plots(one_aircraft, seed=1)
+    both = pd.concat([one_aircraft, plots]).sort_values("timestamp", kind="stable")
+    out, trk = replay(both.reset_index(drop=True))
+    assert out["track_id"].nunique() == 1
+    assert trk.counters["kinematic_associations"] == len(plots)
+    assert set(out["icao24"].dropna()) == {one_aircraft["icao24"].iloc[0]}
+
+
+def test_radar_track_picked_up_by_adsb_stays_one_track(one_aircraft: pd.DataFrame) -> None:
+    plots = radar_plots(one_aircraft, seed=2)
+    late_adsb = one_aircraft[one_aircraft["timestamp"] >= one_aircraft["timestamp"].iloc[120]]
+    both = pd.concat([late_adsb, plots]).sort_values("timestamp", kind="stable")
+    out, _trk = replay(both.reset_index(drop=True))
+    confirmed = out[out["status"] == "confirmed"]
+    assert confirmed["track_id"].nunique() == 1
+    assert out["track_id"].nunique() <= 2  # at most a tentative ADS-B track merged away
+    last = out.iloc[-1]
+    assert last["icao24"] == one_aircraft["icao24"].iloc[0]
+    early = out[out["timestamp"] < late_adsb["timestamp"].iloc[0]]
+    assert early["icao24"].isna().all()  # before ADS-B the track had no identity
+
+
+def test_reports_out_of_time_order(quickstart: pd.DataFrame) -> None:
+    t0 = quickstart["timestamp"].iloc[0]
+    part = quickstart[quickstart["timestamp"] < t0 + pd.Timedelta("10min")].reset_index(drop=True)
+    rng = np.random.default_rng(3)
+    # each report arrives up to 5 s late: shuffle within 5 s blocks
+    block = (part["timestamp"] - t0).dt.total_seconds() // 5
+    shuffled = part.iloc[np.lexsort((rng.random(len(part)), block.to_numpy()))]
+    shuffled = shuffled.reset_index(drop=True)
+    out_sorted, _trk_sorted = replay(part)
+    out, trk = replay(shuffled)
+    assert trk.counters["out_of_order"] > 100
+    assert trk.counters["reports"] == len(part)
+    assert trk.counters["position_updates"] + trk.counters["tracks_started"] == len(part)
+    assert out["track_id"].nunique() == out_sorted["track_id"].nunique()
+    # late reports are applied at their own time: positions stay close to the sorted replay
+    a = out_sorted[out_sorted["status"] == "confirmed"].drop_duplicates(["timestamp", "icao24"])
+    b = out[out["status"] == "confirmed"].drop_duplicates(["timestamp", "icao24"])
+    m = a.merge(b, on=["timestamp", "icao24"])
+    d = distance_m(m["latitude_x"], m["longitude_x"], m["latitude_y"], m["longitude_y"])
+    assert np.median(d) < 20.0
+
+
+def test_a_sensor_clock_that_jumps(quickstart: pd.DataFrame) -> None:
+    t0 = quickstart["timestamp"].iloc[0]
+    part = quickstart[quickstart["timestamp"] < t0 + pd.Timedelta("5min")].reset_index(drop=True)
+    icao = part["icao24"].value_counts().index[0]
+    jumped = part.copy()
+    sel = (jumped["icao24"] == icao) & (jumped["timestamp"] > t0 + pd.Timedelta("60s"))
+    sel &= jumped["timestamp"] < t0 + pd.Timedelta("120s")
+    jumped.loc[sel, "timestamp"] += pd.Timedelta("2h")  # that receiver's clock jumps ahead
+    out_ok, _ = replay(part)
+    out, trk = replay(jumped)
+    assert trk.counters["clock_ahead"] == int(sel.sum())
+    assert trk.counters["reports"] == len(part)
+    assert out["track_id"].nunique() == out_ok["track_id"].nunique()
+    errors = trk.errors()
+    assert (errors["kind"] == "clock_ahead").sum() == int(sel.sum())
+    assert set(errors.loc[errors["kind"] == "clock_ahead", "icao24"]) == {icao}
+
+
+def test_now_going_backwards_is_counted(one_aircraft: pd.DataFrame) -> None:
+    trk = Tracker()
+    first = one_aircraft.iloc[:10]
+    trk.update(first, first["timestamp"].max())
+    trk.update(one_aircraft.iloc[10:20], first["timestamp"].max() - pd.Timedelta("30s"))
+    assert trk.counters["clock_backwards"] == 1
+    assert trk.counters["reports"] == 20
+    assert len(trk.tracks()) == 1
+
+
+def test_life_cycle(one_aircraft: pd.DataFrame) -> None:
+    cfg = TrackerConfig(coast_after_s=10.0, drop_after_s=40.0)
+    trk = Tracker(cfg)
+    seen: list[str] = []
+    minute = one_aircraft.iloc[:60]
+    for _, row in minute.iterrows():
+        out = trk.update(pd.DataFrame([row]), row["timestamp"])
+        seen += list(out["status"])
+    end = minute["timestamp"].iloc[-1]
+    for k in range(1, 60):
+        out = trk.update(minute.iloc[:0], end + pd.Timedelta(seconds=k))
+        seen += list(out["status"])
+        if k == 11:
+            assert list(trk.tracks()["status"]) == ["coasting"]
+    order = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s]
+    assert order == ["tentative", "confirmed", "coasting", "dropped"]
+    assert len(trk.tracks(live_only=False)) == 0
+    assert trk.counters["tracks_dropped"] == 1
+
+
+def test_identity_goes_stale_without_confirmation(one_aircraft: pd.DataFrame) -> None:
+    cfg = TrackerConfig(identity_stale_after_s=30.0)
+    adsb = one_aircraft.iloc[:60]
+    plots = radar_plots(one_aircraft.iloc[60:300], seed=4, every=4)
+    both = pd.concat([adsb, plots]).reset_index(drop=True)
+    out, trk = replay(both, cfg)
+    assert out["track_id"].nunique() == 1
+    last_adsb = adsb["timestamp"].max()
+    fresh = out[out["timestamp"] <= last_adsb + pd.Timedelta("30s")]
+    stale = out[out["timestamp"] > last_adsb + pd.Timedelta("31s")]
+    assert (fresh["identity"] == "fresh").all()
+    assert len(stale) > 10 and (stale["identity"] == "stale").all()
+    ident = trk.identities()
+    assert ident["callsign_time"].iloc[0] == last_adsb
+    assert ident["icao24"].iloc[0] == adsb["icao24"].iloc[0]
+
+
+def test_report_table_from_the_contract_and_reports_without_position() -> None:
+    t = pd.Timestamp("2024-01-01T12:00:00Z")
+    rows = [
+        Report(
+            t + pd.Timedelta(seconds=k),
+            "A",
+            "s1",
+            "sbs",
+            "3c6444",
+            "DLH1",
+            "1000",
+            None,
+            50.0 + k * 400 * KT / 111_250.0,
+            8.0,
+            30_000.0,
+            400.0,
+            0.0,
+            0.0,
+        )
+        for k in range(5)
+    ]
+    trk = Tracker()
+    out = trk.update(reports_frame(rows), t + pd.Timedelta(seconds=5))
+    assert list(out["status"]) == ["confirmed"]
+    assert out["altitude"].iloc[0] == pytest.approx(30_000.0, abs=1.0)
+    assert out["groundspeed"].iloc[0] == pytest.approx(400.0, abs=1.0)
+    # an identity-only report (no position) still renews the callsign
+    no_pos = Report(t + pd.Timedelta(seconds=6), "A", "s1", "modes", "3c6444", "DLH2")
+    stray = Report(t + pd.Timedelta(seconds=6), "A", "s1", "modes", "abcdef", "XYZ1")
+    out = trk.update(reports_frame([no_pos, stray]), t + pd.Timedelta(seconds=6))
+    assert list(out["callsign"]) == ["DLH2"]
+    assert trk.counters["no_position"] == 1
+    assert trk.counters["unassociated_no_position"] == 1
+    assert (trk.errors()["kind"] == "unassociated_no_position").sum() == 1
+    with pytest.raises(InputError, match="latitude"):
+        trk.update(pd.DataFrame({"timestamp": [t]}), t)
