@@ -349,3 +349,29 @@ def test_empty_table_and_wrong_files(tmp_path: Path) -> None:
         det.detect(tmp_path / "x.xlsx") if (tmp_path / "x.xlsx").write_text("x") else None
     with pytest.raises(UnknownNameError, match="icao-5nm"):
         det.detect(pd.DataFrame(GOOD), standard="icao-9nm")
+
+
+@pytest.mark.parametrize(("alt_ft", "ta_tau", "ta_dmod", "ra_tau", "ra_dmod"),
+                         [(30000.0, 48, 1.30, 35, 1.10), (8000.0, 40, 0.75, 25, 0.55)])  # fmt: skip
+def test_tcas_thresholds_by_sensitivity_level(
+    alt_ft: float, ta_tau: float, ta_dmod: float, ra_tau: float, ra_dmod: float
+) -> None:
+    """Head-on at 600 kt closure: TA when modified tau reaches the SL's TA threshold, RA at the
+    RA threshold (primer §c table). Entry range solves r² − τ·c·r − DMOD² = 0 for closure c."""
+    closure = 600 * 1852 / 3600
+    std = get_standard("tcas")
+    for tau, dmod_nm, level_name in ((ta_tau, ta_dmod, "TA"), (ra_tau, ra_dmod, "RA")):
+        dmod = dmod_nm * NM
+        r_entry = (tau * closure + np.sqrt((tau * closure) ** 2 + 4 * dmod**2)) / 2
+        for margin_m, raised in ((-200.0, True), (200.0, False)):  # just inside / just outside
+            lon_b = GEOD.fwd(0.0, 0.0, 90.0, r_entry + margin_m)[0]
+            states = pd.DataFrame(
+                {"id": ["A", "B"], "latitude": [0.0, 0.0], "longitude": [0.0, lon_b],
+                 "altitude": [alt_ft, alt_ft], "groundspeed": [300.0, 300.0], "track": [90.0, 270.0]}
+            )  # fmt: skip
+            out = det.detect(states, std, lookahead_s=120)
+            names = set(out.level_name) if len(out) else set()
+            if level_name == "TA":
+                assert ("TA" in names or "RA" in names) is raised, (alt_ft, margin_m, out)
+            else:
+                assert ("RA" in names) is raised, (alt_ft, margin_m, out)

@@ -119,16 +119,29 @@ def detect_states(states: States, standard: Standard) -> pd.DataFrame:
     i, j = candidate_pairs(scene, reach_h, reach_v, std.lookahead_s)
     rel = relative(scene, i, j)
 
-    sep = std.separation
-    h_m: F64 | None = None
-    v_m: F64 | None = None
-    if zone_h > 0.0 or zone_v > 0.0:
-        h_m = np.maximum(sep.horizontal_m, np.maximum(states.zone_h_m[i], states.zone_h_m[j]))
-        v_m = np.maximum(sep.vertical_m, np.maximum(states.zone_v_m[i], states.zone_v_m[j]))
     cache: dict[Volume, tuple[F64, F64]] = {}
-    t_in, t_out = volume_interval(sep, rel, std.lookahead_s, std.vertical_tolerance_m, h_m, v_m)
-    if h_m is None:
-        cache[sep] = (t_in, t_out)
+    zoned = zone_h > 0.0 or zone_v > 0.0
+
+    def interval(vol: Volume, sel: NDArray[np.bool_] | None = None) -> tuple[F64, F64]:
+        if not zoned:
+            if vol not in cache:
+                cache[vol] = volume_interval(vol, rel, std.lookahead_s, std.vertical_tolerance_m)
+            return cache[vol]
+        h_m = np.maximum(vol.horizontal_m, np.maximum(states.zone_h_m[i], states.zone_h_m[j]))
+        v_m = np.maximum(vol.vertical_m, np.maximum(states.zone_v_m[i], states.zone_v_m[j]))
+        return volume_interval(vol, rel, std.lookahead_s, std.vertical_tolerance_m, h_m, v_m)
+
+    if std.separation_level is None:
+        t_in, t_out = interval(std.separation)
+    else:  # the separation volume of each pair's own level set (DAIDALUS alerter, TCAS SL)
+        t_in = np.full(len(i), np.inf)
+        t_out = np.full(len(i), -np.inf)
+        for keys in _level_keys(std, states, i, j):
+            for key in np.unique(keys):
+                sel = keys == key
+                a, b = interval(std.separation_volume(str(key)))
+                t_in = np.where(sel, np.minimum(t_in, a), t_in)
+                t_out = np.where(sel, np.maximum(t_out, b), t_out)
     level = _levels(std, states, rel, i, j, cache)
     keep = np.isfinite(t_in) | (level > 0)
     return _table(std, states, rel, i, j, t_in, t_out, level, keep)

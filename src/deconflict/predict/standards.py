@@ -73,7 +73,20 @@ class Standard:
     level_sets: Mapping[str, tuple[AlertLevel, ...]]
     vertical_tolerance_m: float = 1.0 * FT
     altitude_bands_ft: tuple[tuple[float, str], ...] = ()  # (floor_ft, level-set key), ascending
+    #: when set, a pair's separation volume is this level's volume in the pair's own level set
+    #: (DAIDALUS: each alerter's corrective volume; TCAS: each sensitivity level's RA volume)
+    separation_level: int | None = None
     extra: Mapping[str, float] = field(default_factory=dict)
+
+    def separation_volume(self, key: str = "default") -> Volume:
+        """The separation volume for one level set (see ``separation_level``)."""
+        if self.separation_level is None:
+            return self.separation
+        levels = self.level_sets[key]
+        for lv in levels:
+            if lv.level == self.separation_level:
+                return lv.volume
+        return levels[-1].volume
 
     @property
     def levels(self) -> tuple[AlertLevel, ...]:
@@ -148,6 +161,7 @@ def _do365() -> Standard:
         separation=phase1[1].volume,
         lookahead_s=180.0,
         level_sets={"default": phase1, "1": phase1, "2": phase2, "3": noncoop},
+        separation_level=2,
     )
 
 
@@ -188,6 +202,7 @@ def _tcas() -> Standard:
         lookahead_s=60.0,
         level_sets=sets,
         altitude_bands_ft=tuple(bands),
+        separation_level=2,
     )
 
 
