@@ -3,12 +3,15 @@ DAIDALUS's reference cases."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from predict_daidalus_helpers import case_encounter, load_cases, num
 from typer.testing import CliRunner
 
@@ -92,3 +95,36 @@ def test_cli_alert(reference_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["alert", str(bad)])
     assert result.exit_code == 2
     assert "ownship.groundspeed" in result.output
+
+
+state_st = st.fixed_dictionaries(
+    {
+        "x_nmi": st.floats(-3, 3),
+        "y_nmi": st.floats(-3, 3),
+        "altitude": st.floats(50, 52000),
+        "groundspeed": st.floats(0, 750),
+        "track": st.floats(0, 360),
+        "vertical_rate": st.floats(-7000, 7000),
+        "alerter": st.sampled_from([1, 2, 3]),
+    }
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(state_st, st.lists(state_st, min_size=0, max_size=3))
+def test_alert_on_random_encounters(own: dict[str, Any], intruders: list[dict[str, Any]]) -> None:
+    """Any valid encounter (including out-of-range own values, hovering, co-located traffic)
+    gives a JSON-safe result whose bands cover their ranges and whose levels are consistent."""
+    own = dict(own, id="own")
+    own.pop("alerter")
+    enc = {"ownship": own, "intruders": [dict(s, id=f"i{k}") for k, s in enumerate(intruders)]}
+    out = alert(enc)
+    json.dumps(out, allow_nan=False)
+    for intr in out["intruders"]:
+        assert intr["alert_level"] in (0, 1, 2, 3)
+        if intr["in_violation"]:
+            assert intr["time_to_violation_s"] == 0.0 and intr["alert_level"] >= 2
+    for key in ("hdir_deg", "hs_kt", "vs_fpm", "alt_ft"):
+        bands = out["bands"][key]
+        for (_lo, hi, _r), nxt in itertools.pairwise(bands):
+            assert hi == nxt[0]
