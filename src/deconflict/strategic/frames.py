@@ -15,16 +15,23 @@ from numpy.typing import ArrayLike
 from deconflict.geo import F64, WGS84_A_M, WGS84_E2, ecef_m, enu_basis
 
 
+def direction_deg(p_ecef_m: F64) -> tuple[F64, F64]:
+    """Latitude and longitude (degrees) of the surface point in the direction of ECEF vectors
+    (shape ``(..., 3)``), as ``geo.midpoint_deg`` finds them."""
+    lon = np.degrees(np.arctan2(p_ecef_m[..., 1], p_ecef_m[..., 0]))
+    hyp = np.hypot(p_ecef_m[..., 0], p_ecef_m[..., 1])
+    lat = np.degrees(np.arctan2(p_ecef_m[..., 2], hyp * (1.0 - WGS84_E2)))
+    return lat, lon
+
+
 def centre_deg(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[float, float]:
     """Centre (degrees) of a set of surface points: the direction of their mean ECEF position.
 
     Antimeridian and pole safe. The points must not be spread around the globe (their mean must
     not be near the Earth's centre); volumes are limited in size, so they are not.
     """
-    p = ecef_m(lat_deg, lon_deg).reshape(-1, 3).mean(axis=0)
-    lon = float(np.degrees(np.arctan2(p[1], p[0])))
-    lat = float(np.degrees(np.arctan2(p[2], np.hypot(p[0], p[1]) * (1.0 - WGS84_E2))))
-    return lat, lon
+    lat, lon = direction_deg(ecef_m(lat_deg, lon_deg).reshape(-1, 3).mean(axis=0))
+    return float(lat), float(lon)
 
 
 def basis(lat0_deg: float, lon0_deg: float) -> F64:

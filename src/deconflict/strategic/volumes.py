@@ -53,35 +53,36 @@ class VolumeArrays:
 
 
 def compile_volumes(volumes: Sequence[Volume4D]) -> VolumeArrays:
-    """Array rows of volumes (already validated models)."""
+    """Array rows of volumes (already validated models), vectorised over all their vertices."""
     n = len(volumes)
-    centre = np.empty((n, 3))
-    clat, clon, reach, radius = (np.empty(n) for _ in range(4))
-    verts: list[F64 | None] = []
-    for i, v in enumerate(volumes):
-        if v.circle is not None:
-            c = v.circle
-            clat[i], clon[i] = c.latitude, c.longitude
-            centre[i] = ecef_m(c.latitude, c.longitude)
-            radius[i] = c.radius_m
-            reach[i] = c.radius_m * _REACH_SLACK + _REACH_PAD_M
-            verts.append(None)
-        else:
-            assert v.polygon is not None
-            ring = np.asarray(v.polygon[0], dtype=np.float64)
-            p = ecef_m(ring[:, 1], ring[:, 0])
-            lat0, lon0 = frames.centre_deg(ring[:-1, 1], ring[:-1, 0])
-            clat[i], clon[i] = lat0, lon0
-            centre[i] = ecef_m(lat0, lon0)
-            radius[i] = 0.0
-            reach[i] = float(np.linalg.norm(p - centre[i], axis=1).max()) * _REACH_SLACK
-            reach[i] += _REACH_PAD_M
-            verts.append(p)
+    is_poly = np.array([v.polygon is not None for v in volumes], dtype=bool)
+    radius = np.array([0.0 if v.circle is None else v.circle.radius_m for v in volumes])
+    clat = np.array([0.0 if v.circle is None else v.circle.latitude for v in volumes])
+    clon = np.array([0.0 if v.circle is None else v.circle.longitude for v in volumes])
+    verts: list[F64 | None] = [None] * n
+    rings = [np.asarray(v.polygon[0], dtype=np.float64) for v in volumes if v.polygon is not None]
+    if rings:
+        counts = np.array([len(r) for r in rings])
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        p = ecef_m(*np.concatenate(rings)[:, ::-1].T)
+        # centre: direction of the mean of the vertices (the closing one counted once)
+        mean = (np.add.reduceat(p, starts, axis=0) - p[ends - 1]) / (counts - 1)[:, None]
+        clat[is_poly], clon[is_poly] = frames.direction_deg(mean)
+        centre_poly = ecef_m(clat[is_poly], clon[is_poly])
+        dist = np.linalg.norm(p - np.repeat(centre_poly, counts, axis=0), axis=1)
+        reach_poly = np.maximum.reduceat(dist, starts)
+        for k, i in enumerate(np.flatnonzero(is_poly).tolist()):
+            verts[i] = p[starts[k] : ends[k]]
+    centre = ecef_m(clat, clon)
+    reach = radius.copy()
+    if rings:
+        reach[is_poly] = reach_poly
     return VolumeArrays(
         centre_ecef_m=centre,
         centre_lat_deg=clat,
         centre_lon_deg=clon,
-        reach_m=reach,
+        reach_m=reach * _REACH_SLACK + _REACH_PAD_M,
         radius_m=radius,
         lower_m=np.array([v.altitude_lower.m for v in volumes], dtype=np.float64),
         upper_m=np.array([v.altitude_upper.m for v in volumes], dtype=np.float64),
