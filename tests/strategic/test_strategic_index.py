@@ -225,3 +225,12 @@ def test_ended_operations_are_not_indexed_and_own_id_is_skipped() -> None:
     index.add(a.revised(state="Ended"))
     assert "a" not in index and index.query(op("b", volume(fp))) == []
     assert NM == 1852.0
+
+
+def test_prune_removes_finished_operations() -> None:
+    fp = box(7.0, 46.0, 7.01, 46.01)
+    early, late = op("early", volume(fp, t1_min=30)), op("late", volume(fp, t1_min=90))
+    index = OperationIndex(FIVE_NM, [early, late])
+    assert index.prune((T0 + timedelta(minutes=29)).timestamp()) == []
+    assert index.prune((T0 + timedelta(minutes=30)).timestamp()) == ["early"]
+    assert [o.id for o in index] == ["late"]

@@ -43,6 +43,8 @@ class OperationIndex:
     """Live operations, indexed for ``query``; ``buffers`` are the separation minima.
 
     Operations in state ``Ended`` are not indexed (``add`` of one removes any earlier version).
+    Not thread-safe: a service shares one index behind a lock (or rebuilds it per process from
+    the store: ``OperationIndex(buffers, live_operations)``).
     """
 
     _FIELDS = ("radius_m", "reach_m", "lower_m", "upper_m", "start_s", "end_s", "lat", "lon")
@@ -124,6 +126,14 @@ class OperationIndex:
             if self._dead > 1024 and 2 * self._dead > self._n:
                 self._compact()
         return op
+
+    def prune(self, now_s: float) -> list[str]:
+        """Remove the operations whose every volume has ended by ``now_s`` (seconds since the
+        epoch); return their ids, sorted."""
+        gone = sorted(i for i, op in self._ops.items() if op.time_end.timestamp() <= now_s)
+        for i in gone:
+            self.remove(i)
+        return gone
 
     def _compact(self) -> None:
         ops = list(self._ops.values())
