@@ -226,3 +226,11 @@ def test_buffers_from_the_predict_standards() -> None:
     assert b.horizontal_m == pytest.approx(5 * NM) and b.vertical_m == pytest.approx(1000 * FT)
     b3 = Buffers.from_standard(get_standard("icao-3nm"))
     assert b3.horizontal_m == pytest.approx(3 * NM)
+
+
+def test_bare_ring_and_json_round_trip() -> None:
+    ring = [[7.0, 46.0], [7.1, 46.0], [7.1, 46.1], [7.0, 46.1]]
+    assert "wrap the ring" in error_of(polygon=ring)
+    assert "wrap the ring" in error_of(polygon=[[7.0, 46.0]] * 100_000)
+    op = parse_operation({"id": "a", "owner": "p", "aircraft_ids": ["x"], "volumes": [vol()]})
+    assert Operation.model_validate_json(op.model_dump_json()) == op

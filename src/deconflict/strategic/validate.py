@@ -42,10 +42,19 @@ _LOCATION = re.compile(r"\[\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\]")
 
 
 def count_raw_vertices(value: Any) -> int:
-    """Number of vertices in a raw (unparsed) GeoJSON polygon ``coordinates`` list; 0 if unsure."""
-    if isinstance(value, list | tuple):
-        return sum(len(r) for r in value if isinstance(r, list | tuple))
-    return 0
+    """Number of vertices in a raw (unparsed) GeoJSON polygon ``coordinates`` list; 0 if unsure.
+
+    Raises ``InputError`` for a bare ring (a list of positions not wrapped in a list of rings).
+    """
+    if not isinstance(value, list | tuple) or not value:
+        return 0
+    first = value[0]
+    if isinstance(first, list | tuple) and first and isinstance(first[0], int | float):
+        raise InputError(
+            "polygon is a bare list of positions; GeoJSON Polygon coordinates are a list of "
+            "rings: wrap the ring in one more list, [[[lon, lat], ...]]"
+        )
+    return sum(len(r) for r in value if isinstance(r, list | tuple))
 
 
 def check_vertex_count(n: int, where: str = "polygon") -> None:
