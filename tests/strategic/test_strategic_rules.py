@@ -7,6 +7,7 @@ import pytest
 from deconflict.errors import ConflictError
 from deconflict.strategic.index import OperationIndex
 from deconflict.strategic.model import Buffers, Operation, parse_operation
+from deconflict.strategic.need_to_know import missing_views
 from deconflict.strategic.rules import (
     AwarenessGap,
     ConflictPolicy,
@@ -104,3 +105,12 @@ def test_off_nominal_states_need_no_proof_and_are_not_refused(index: OperationIn
     for state in ("Nonconforming", "Contingent"):
         d = evaluate(flying.revised(state=state), index, REJECT)
         assert d.accepted and d.conflicting_ids == ("a", "b") and "november" in d.notify
+
+
+def test_missing_views_disclose_only_the_intersection(index: OperationIndex) -> None:
+    cand = op("n", "november", 7.02, priority=5)
+    d = evaluate(cand, index, BY_PRIORITY, {"a": index.get("a").token})
+    views = missing_views(d.gaps, cand, index)
+    assert [v.operation_id for v in views] == ["b"]
+    assert views[0].token == index.get("b").token and views[0].owner == "bravo"
+    assert all(p.viewer_operation_id == "n" for p in views[0].parts)

@@ -12,7 +12,8 @@ Pure kernels (no database, no web); degrees, ft/FL and UTC at the edge, SI insid
 - ``index``: ``OperationIndex`` (add / remove / replace / query) and ``brute_force_conflicts``.
 - ``rules``: ``ConflictRule`` (reject | accept-by-priority), ``check_awareness``, ``decide``,
   ``evaluate`` → ``Decision`` (``MissingAwarenessError``, ``ConflictRejectedError``: HTTP 409).
-- ``need_to_know``: ``intersection_view`` → ``OperationView``, ``visible_operations``.
+- ``need_to_know``: ``intersection_view`` → ``OperationView``, ``visible_operations``,
+  ``missing_views`` (the body of a 409 for missing tokens).
 - ``constraints``: restricted / no-fly areas (GeoJSON, ``traffic`` airspaces), ``check_operation``,
   ``ConstraintRule``, ``area_proximity`` (tracks predicted to enter within 2 minutes).
 
@@ -21,6 +22,6 @@ A write, as the store should run it in one transaction::
     op = parse_operation(body)                       # InputError -> 4xx naming the problem
     check_transition(current.state if current else None, op.state)   # IllegalTransitionError
     decision = evaluate(op, index, rule, presented_tokens)           # index of live operations
-    decision.raise_if_refused()                      # 409: missing/stale tokens, or the rule
+    decision.raise_if_refused()   # 409: missing/stale tokens (body: missing_views), or the rule
     index.replace(op)                                # then notify ``decision.notify``
 """

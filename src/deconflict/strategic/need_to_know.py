@@ -28,6 +28,7 @@ from deconflict.strategic import frames
 from deconflict.strategic import volumes as vol
 from deconflict.strategic.index import OperationIndex
 from deconflict.strategic.model import NO_BUFFERS, Buffers, Operation
+from deconflict.strategic.rules import AwarenessGap
 from deconflict.units import FT
 
 _QUAD_SEGS = 64
@@ -150,6 +151,21 @@ def visible_operations(
         if other.owner == viewer:
             continue
         view = intersection_view(other, mine, index.buffers)
+        if view is not None:
+            views.append(view)
+    return views
+
+
+def missing_views(
+    gaps: Iterable[AwarenessGap], candidate: Operation, index: OperationIndex
+) -> list[OperationView]:
+    """The body of a 409 for missing proof of awareness: for each operation whose token is
+    missing or stale, what the candidate's owner may see of it (its intersection with the
+    candidate, its owner's contact, its current version and token), as InterUSS returns the
+    missing references with their OVNs."""
+    views = []
+    for gap in gaps:
+        view = intersection_view(index.get(gap.operation_id), [candidate], index.buffers)
         if view is not None:
             views.append(view)
     return views
