@@ -35,6 +35,7 @@ from typing import Any, Final, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
 import rs1090
 
 from deconflict.errors import DecodeError
@@ -47,7 +48,7 @@ from deconflict.surveillance.base import (
     report_from_row,
 )
 from deconflict.surveillance.crc import residual
-from deconflict.surveillance.report import Report
+from deconflict.surveillance.report import REPORT_COLUMNS, Report
 
 _HEX: Final = re.compile(r"[0-9a-fA-F]*")
 #: Downlink formats rs1090 decodes into reports.
@@ -101,8 +102,9 @@ def _to_matrix(frames: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def check_frames(
     frames: list[str], errors: ErrorLog, counts: Counter[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validate hex frames; returns (mask of frames to decode, downlink format of each).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate hex frames; returns (mask of frames to decode, downlink format of each, 24-bit
+    address of each: the AA field of DF11/17/18, the CRC residual (AP) of the others).
 
     Records one error for each rejected frame (see the module docstring for the kinds).
     """
@@ -134,7 +136,13 @@ def check_frames(
     for i in np.flatnonzero(bad_crc):
         errors.add(i, "bad-crc", f"DF{df[i]} parity residual {res[i]:06x}, not 0", frames[i])
     ok &= ~bad_crc
-    return ok, df
+    announced = (df == 11) | (df == 17) | (df == 18)
+    aa = (
+        (matrix[:, 1].astype(np.uint32) << 16)
+        | (matrix[:, 2].astype(np.uint32) << 8)
+        | matrix[:, 3].astype(np.uint32)
+    )
+    return ok, df, np.where(announced, aa, res)
 
 
 def _accuracy(nucp: list[Any]) -> np.ndarray:
@@ -151,75 +159,104 @@ def _column(messages: list[dict[str, Any]], key: str) -> list[Any]:
 def _floats(n: int, at: np.ndarray, values: list[Any]) -> np.ndarray:
     out = np.full(n, np.nan)
     if len(at):
-        out[at] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        out[at] = np.array(values, dtype=np.float64)  # None becomes NaN
     return out
 
 
-def _strings(n: int, at: np.ndarray, values: list[Any]) -> pd.api.extensions.ExtensionArray:
+_HEX_DIGITS: Final = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NIBBLES: Final = np.array([20, 16, 12, 8, 4, 0], dtype=np.uint32)
+
+
+def hex24(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """24-bit integers as 6 lowercase hex digits, vectorised (a "string" array)."""
+    digits = _HEX_DIGITS[(np.asarray(values, dtype=np.uint32)[:, None] >> _NIBBLES) & 0xF]
+    fixed = np.ascontiguousarray(digits).view("S6").ravel()
+    return pd.arrays.ArrowStringArray(pa.array(fixed).cast(pa.large_string()))
+
+
+def _strings(values: list[Any] | np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A pandas "string" array built through pyarrow (much cheaper than ``pd.array``)."""
+    seq = values.tolist() if isinstance(values, np.ndarray) else values
+    return pd.arrays.ArrowStringArray(pa.array(seq, type=pa.large_string()))
+
+
+def _sparse_strings(n: int, at: np.ndarray, values: list[Any]) -> pd.api.extensions.ExtensionArray:
     out = np.full(n, None, dtype=object)
     out[at] = values
-    return pd.array(out, dtype="string")
+    return _strings(out)
 
 
 def messages_to_reports(
     messages: list[dict[str, Any]],
     df: np.ndarray,
+    address: np.ndarray,
     times_ns: np.ndarray,
     options: DecodeOptions,
     source: str,
-) -> pd.DataFrame:
-    """rs1090 message dicts (one per report, downlink format ``df`` of each) to a report table.
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """rs1090 message dicts (one per report; downlink format ``df`` and 24-bit ``address`` of
+    each, from ``check_frames``) to a report table.
 
-    Only the keys each downlink format can carry are read, which keeps this step cheap beside
-    rs1090 itself (see bench/decode_throughput.py).
+    Only the keys each message kind can carry are read (by downlink format, and for DF17/18 by
+    register: 05 airborne position, 06 surface position, 08 identification, 09 velocity), which
+    keeps this step cheap beside rs1090 itself (see bench/decode_throughput.py). Also returns
+    the rows of position messages (airborne and surface), in order.
     """
     n = len(messages)
     squitter = np.flatnonzero((df == 17) | (df == 18))
+    bds = np.array(_column([messages[i] for i in squitter], "bds"), dtype=object)
+    kinds = {code: squitter[bds == code] for code in ("05", "06", "08", "09")}
+    sub = {code: [messages[i] for i in at] for code, at in kinds.items()}
     alt_at = np.flatnonzero(np.isin(df, (0, 4, 16, 20)))
     id_at = np.flatnonzero((df == 5) | (df == 21))
-    es = [messages[i] for i in squitter]
-    alt_es = _column(es, "altitude")
-    gnss = [s is not None and s != "barometric" for s in _column(es, "source")]
-    alt_es = [None if g else a for a, g in zip(alt_es, gnss, strict=True)]
-    altitude = _floats(n, squitter, alt_es)
+
+    pos_alt = _column(sub["05"], "altitude")
+    gnss = [s is not None and s != "barometric" for s in _column(sub["05"], "source")]
+    pos_alt = [None if g else a for a, g in zip(pos_alt, gnss, strict=True)]
+    altitude = _floats(n, kinds["05"], pos_alt)
     altitude[alt_at] = _floats(
         len(alt_at), np.arange(len(alt_at)), _column([messages[i] for i in alt_at], "altitude")
     )
     callsign = np.full(n, None, dtype=object)
-    callsign[squitter] = _column(es, "callsign")
-    groundspeed = _floats(n, squitter, _column(es, "groundspeed"))
-    track = _floats(n, squitter, _column(es, "track"))
+    callsign[kinds["08"]] = _column(sub["08"], "callsign")
+    moving = np.concatenate([kinds["06"], kinds["09"]])
+    moving_msgs = sub["06"] + sub["09"]
+    groundspeed = _floats(n, moving, _column(moving_msgs, "groundspeed"))
+    track = _floats(n, moving, _column(moving_msgs, "track"))
+    placed = np.concatenate([kinds["05"], kinds["06"]])
+    placed_msgs = sub["05"] + sub["06"]
     for i in np.flatnonzero((df == 20) | (df == 21)):  # Comm-B: BDS 2,0 and unambiguous 5,0
         m = messages[i]
         if "bds20" in m:
             callsign[i] = m["bds20"].get("callsign")
         if "bds50" in m and "bds60" not in m:
-            groundspeed[i] = (
-                np.nan if m["bds50"].get("groundspeed") is None else m["bds50"]["groundspeed"]
-            )
-            track[i] = np.nan if m["bds50"].get("track") is None else m["bds50"]["track"]
+            speed, angle = m["bds50"].get("groundspeed"), m["bds50"].get("track")
+            groundspeed[i] = np.nan if speed is None else speed
+            track[i] = np.nan if angle is None else angle
     accuracy = np.full(n, np.nan)
-    accuracy[squitter] = _accuracy(_column(es, "NUCp"))
+    accuracy[placed] = _accuracy(_column(placed_msgs, "NUCp"))
     table = pd.DataFrame(
         {
-            "timestamp": pd.to_datetime(times_ns, utc=True),
-            "party": pd.array(np.full(n, options.party, dtype=object), dtype="string"),
-            "sensor": pd.array(np.full(n, options.sensor, dtype=object), dtype="string"),
-            "source": pd.array(np.full(n, source, dtype=object), dtype="string"),
-            "icao24": pd.array(_column(messages, "icao24"), dtype="string"),
-            "callsign": pd.array(callsign, dtype="string"),
-            "squawk": _strings(n, id_at, _column([messages[i] for i in id_at], "squawk")),
-            "track_number": pd.array(np.full(n, None, dtype=object), dtype="Int64"),
-            "latitude": _floats(n, squitter, _column(es, "latitude")),
-            "longitude": _floats(n, squitter, _column(es, "longitude")),
+            "timestamp": pd.DatetimeIndex(times_ns.astype("datetime64[ns]"), tz="UTC"),
+            "party": _strings([options.party] * n),
+            "sensor": _strings([options.sensor] * n),
+            "source": _strings([source] * n),
+            "icao24": hex24(address),
+            "callsign": _strings(callsign),
+            "squawk": _sparse_strings(n, id_at, _column([messages[i] for i in id_at], "squawk")),
+            "track_number": pd.arrays.IntegerArray(
+                np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+            ),
+            "latitude": _floats(n, placed, _column(placed_msgs, "latitude")),
+            "longitude": _floats(n, placed, _column(placed_msgs, "longitude")),
             "altitude": altitude,
             "groundspeed": groundspeed,
             "track": track,
-            "vertical_rate": _floats(n, squitter, _column(es, "vertical_rate")),
+            "vertical_rate": _floats(n, kinds["09"], _column(sub["09"], "vertical_rate")),
             "accuracy_m": accuracy,
         }
     )
-    return table
+    return table, np.sort(placed)
 
 
 #: Local CPR decoding is unambiguous within 180 NM of the reference; a last known position is
@@ -229,37 +266,76 @@ LOCAL_REFERENCE_MAX_AGE_S: Final = 600.0
 CPR_PAIR_MAX_S: Final = 10.0
 
 
-def _local_positions(
+def _fill_local(
+    table: pd.DataFrame,
+    times_ns: np.ndarray,
     out: list[dict[str, Any]],
-    squitter: np.ndarray,
+    placed: np.ndarray,
     reference: tuple[float, float] | None,
     last: dict[str, tuple[float, float, float]],
 ) -> int:
     """Local CPR decoding of the positions the batch left undecoded (after a gap, before the
-    next even/odd pair): against the aircraft's own last position (``last``: icao24 -> lat,
-    lon, time s) if recent, else against the receiver ``reference``. Returns how many were
-    filled in; updates ``last``."""
-    filled = 0
-    for k in squitter:
-        m = out[k]
-        if "lat_cpr" not in m:
-            continue
-        if m.get("latitude") is not None:
-            last[m["icao24"]] = (m["latitude"], m["longitude"], m["timestamp"])
-            continue
-        seen = last.get(m["icao24"])
-        if seen is not None and 0 <= m["timestamp"] - seen[2] < LOCAL_REFERENCE_MAX_AGE_S:
-            ref: tuple[float, float] | None = (seen[0], seen[1])
-        else:
-            ref = reference
+    next even/odd pair): against the aircraft's own last position (from this batch, or ``last``
+    from earlier ones: icao24 -> lat, lon, time s) if younger than
+    ``LOCAL_REFERENCE_MAX_AGE_S``, else against the receiver ``reference``. Fills ``table`` in
+    place and returns how many were filled. Only the missing rows are visited one by one."""
+    lat = table["latitude"].to_numpy()[placed]
+    missing = np.isnan(lat)
+    if not missing.any():
+        return 0
+    times_s = times_ns[placed] / 1e9
+    known = pd.DataFrame(
+        {
+            "icao24": table["icao24"].to_numpy()[placed],
+            "lat": lat,
+            "lon": table["longitude"].to_numpy()[placed],
+            "t": np.where(missing, np.nan, times_s),
+        }
+    )
+    before = known.groupby("icao24")[["lat", "lon", "t"]].ffill().to_numpy(dtype=np.float64)
+    icaos = known["icao24"].to_numpy(dtype=object)
+    filled: dict[str, tuple[float, float, float]] = {}
+    count = 0
+    for j in np.flatnonzero(missing):
+        icao, now = str(icaos[j]), float(times_s[j])
+        candidates = [filled.get(icao), last.get(icao)]
+        if not np.isnan(before[j, 2]):
+            candidates.append((float(before[j, 0]), float(before[j, 1]), float(before[j, 2])))
+        fresh = [
+            c for c in candidates if c is not None and 0 <= now - c[2] < LOCAL_REFERENCE_MAX_AGE_S
+        ]
+        ref = (max(fresh, key=lambda c: c[2])[:2]) if fresh else reference
         if ref is None:
             continue
-        single = rs1090.decode(m["frame"], reference=ref)
+        row = int(placed[j])
+        single = rs1090.decode(out[row]["frame"], reference=(float(ref[0]), float(ref[1])))
         if single.get("latitude") is not None:
-            out[k] = {**m, "latitude": single["latitude"], "longitude": single["longitude"]}
-            last[m["icao24"]] = (single["latitude"], single["longitude"], m["timestamp"])
-            filled += 1
-    return filled
+            table.iat[row, _LAT] = single["latitude"]
+            table.iat[row, _LON] = single["longitude"]
+            filled[icao] = (single["latitude"], single["longitude"], now)
+            count += 1
+    return count
+
+
+_LAT: Final = REPORT_COLUMNS.index("latitude")
+_LON: Final = REPORT_COLUMNS.index("longitude")
+
+
+def _last_positions(
+    table: pd.DataFrame,
+    times_ns: np.ndarray,
+    placed: np.ndarray,
+    last: dict[str, tuple[float, float, float]],
+) -> None:
+    """Update ``last`` with each aircraft's latest position in ``table`` (for the next batch)."""
+    rows = table.iloc[placed].assign(t=times_ns[placed] / 1e9).dropna(subset=["latitude"])
+    if rows.empty:
+        return
+    latest = rows.groupby("icao24", sort=False).tail(1)
+    for icao, la, lo, t in zip(
+        latest["icao24"], latest["latitude"], latest["longitude"], latest["t"], strict=True
+    ):
+        last[str(icao)] = (float(la), float(lo), float(t))
 
 
 def _rs1090_batch(
@@ -289,9 +365,12 @@ class ModeSDecoder:
     odd airborne position frame of each aircraft (so a CPR pair split across two batches still
     decodes globally) and each aircraft's last position (for local decoding)."""
 
-    def __init__(self, options: DecodeOptions = DecodeOptions(), source: str = "modes") -> None:
+    def __init__(
+        self, options: DecodeOptions = DecodeOptions(), source: str = "modes", stateful: bool = True
+    ) -> None:
         self.options = options
         self.source = source
+        self.stateful = stateful  # False: one batch only, nothing kept for the next
         self.last: dict[str, tuple[float, float, float]] = {}
         self.carry: dict[tuple[str, str], tuple[str, float]] = {}  # (icao24, parity) -> frame
 
@@ -313,13 +392,17 @@ class ModeSDecoder:
 
         ``positions`` (default: the frame index) is what error records cite, e.g. byte offsets.
         """
-        frames = [f.strip().lower() for f in frames]
+        joined = "".join(frames)
+        if not ((joined.isalnum() and joined.islower()) or joined.isdigit()):
+            frames = [f.strip().lower() for f in frames]
+        elif not isinstance(frames, list):
+            frames = list(frames)
         times_ns = np.asarray(times_ns, dtype=np.int64)
         if len(times_ns) != len(frames):
             raise DecodeError(f"{len(frames)} frames but {len(times_ns)} timestamps: pass one each")
         errors = ErrorLog()
         counts: Counter[str] = Counter()
-        ok, df = check_frames(frames, errors, counts)
+        ok, df, address = check_frames(frames, errors, counts)
         idx = np.flatnonzero(ok)
         sent = [frames[i] for i in idx]
         times_s = (times_ns[idx] / 1e9).tolist()
@@ -335,12 +418,16 @@ class ModeSDecoder:
             i = idx[k]
             errors.add(int(i), "undecodable", f"DF{df[i]} frame not decodable", frames[i])
         decoded = idx[got]
-        squitter = np.flatnonzero((df[decoded] == 17) | (df[decoded] == 18))
-        counts["local_cpr"] = _local_positions(out, squitter, self.options.reference, self.last)
-        self._remember(out, squitter)
-        reports = messages_to_reports(
-            out, df[decoded], times_ns[decoded], self.options, self.source
+        reports, placed = messages_to_reports(
+            out, df[decoded], address[decoded], times_ns[decoded], self.options, self.source
         )
+        when = times_ns[decoded]
+        counts["local_cpr"] = _fill_local(
+            reports, when, out, placed, self.options.reference, self.last
+        )
+        if self.stateful:
+            self._remember(out, placed)
+            _last_positions(reports, when, placed, self.last)
         for value, number in zip(*np.unique(df[decoded], return_counts=True), strict=True):
             counts[f"df{value}"] = int(number)
         counts.update(check_time_order(times_ns[decoded] / 1e9, errors, positions=decoded))
@@ -357,7 +444,7 @@ def decode_frames(
     positions: np.ndarray | None = None,
 ) -> DecodeResult:
     """Decode a batch of hex frames received at ``times_ns`` (int64 ns since the epoch, UTC)."""
-    return ModeSDecoder(options, source).decode(frames, times_ns, positions)
+    return ModeSDecoder(options, source, stateful=False).decode(frames, times_ns, positions)
 
 
 def decode_message(
