@@ -19,9 +19,10 @@ Pure kernels (no database, no web); degrees, ft/FL and UTC at the edge, SI insid
 
 A write, as the store should run it in one transaction::
 
-    op = parse_operation(body)                       # InputError -> 4xx naming the problem
-    check_transition(current.state if current else None, op.state)   # IllegalTransitionError
-    decision = evaluate(op, index, rule, presented_tokens)           # index of live operations
-    decision.raise_if_refused()   # 409: missing/stale tokens (body: missing_views), or the rule
-    index.replace(op)                                # then notify ``decision.notify``
+    draft = OperationDraft.model_validate(body)        # 4xx naming each problem
+    op = build_operation(draft, op_id, party, previous)  # IllegalTransitionError: 409
+    decision = evaluate(op, index, rule, presented_tokens)  # index of live operations
+    decision.raise_if_refused()  # 409: missing/stale tokens (body: missing_views), or the rule
+    refused = ConstraintRule().rejects(check_operation(op, constraint_set))  # no-fly: reject
+    index.replace(op)  # commit; then notify decision.notify (and flag constraint hits)
 """
