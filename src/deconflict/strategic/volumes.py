@@ -2,14 +2,19 @@
 
 ``compile_volumes`` turns ``Volume4D`` models into rows of numpy arrays: centre (ECEF and
 degrees), a bounding reach around it, circle radius, altitude bounds, time bounds, and the ECEF
-vertices of each polygon. ``conflict_mask`` is the exact test of pairs of rows: every pair is
-compared in the tangent plane at the first volume's centre (``deconflict.strategic.frames``),
-circles as points whose radius adds to the horizontal minimum, polygons by shapely's exact
-distance. A pair conflicts where
+vertices of each polygon. ``prefilter`` keeps the rows that may conflict (times, altitudes,
+bounding spheres in ECEF); ``horizontal_conflict`` is the exact test: every pair is compared in
+the tangent plane at the first volume's centre (``deconflict.strategic.frames``), circles as
+points whose radius adds to the horizontal minimum, polygons by shapely's exact distance.
+A pair conflicts where
 
-    horizontal gap < horizontal minimum − tolerance   (both minima 0: interiors overlap)
-    and vertical gap < vertical minimum − tolerance   (0: the altitude ranges overlap)
+    horizontal gap < horizontal minimum − tolerance   (minimum 0, two polygons: interiors meet)
+    and vertical gap < vertical minimum − tolerance   (minimum 0: overlap deeper than tolerance)
     and the time intervals overlap (start of each before the end of the other).
+
+The gap is between the volumes themselves: widening one of them by the minimum (or both by half
+of it) makes them overlap. Aircraft anywhere inside each volume are then never closer than the
+minimum unless the volumes conflict. Tolerance is 1 cm (InterUSS's intersection precision).
 """
 
 from __future__ import annotations
