@@ -79,7 +79,7 @@ def test_both_conventions_in_one_file_is_mixed_units(real_data: Path) -> None:
 def test_speed_in_the_wrong_unit_is_mixed_units(real_data: Path) -> None:
     raw = pd.read_parquet(real_data / "traffic" / "switzerland.parquet").head(20000)
     normalise(raw)  # as recorded: knots, accepted
-    with pytest.raises(InputError, match="groundspeed.*kt.*mixed units"):
+    with pytest.raises(InputError, match=r"groundspeed.*kt.*mixed units"):
         normalise(raw.assign(groundspeed=raw.groundspeed * 1852 / 3600))  # m/s labelled kt
 
 

@@ -190,6 +190,8 @@ class Source:
     path: Path
     fmt: Literal["parquet", "csv"]
     schema: Schema
+    t_min_s: float = float("-inf")  # time span, once known: windows outside it skip the file
+    t_max_s: float = float("inf")
 
     @property
     def time_column(self) -> str:
@@ -221,6 +223,8 @@ class Source:
 
     def read_window(self, t0_s: float, t1_s: float) -> pd.DataFrame:
         """Canonical rows with ``t0_s <= t_s < t1_s`` (a filtered read for Parquet)."""
+        if t1_s <= self.t_min_s or t0_s > self.t_max_s:
+            return pd.DataFrame({c: [] for c in CANONICAL})
         dataset = self._dataset()
         field = dataset.schema.field(self.time_column)
         try:

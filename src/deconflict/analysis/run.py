@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -216,8 +216,12 @@ def analyse_files(
         raise InputError(f"unknown engine {engine!r}: use 'local' or 'dask'")
     if not files:
         raise InputError("no input files: give one or more Parquet or CSV recordings")
-    sources = [open_source(f) for f in files]
-    ranges = [r for r in (s.time_range_s() for s in sources) if r is not None]
+    sources = []
+    for src in (open_source(f) for f in files):
+        span = src.time_range_s()
+        if span is not None:
+            sources.append(replace(src, t_min_s=span[0], t_max_s=span[1]))
+    ranges = [(s.t_min_s, s.t_max_s) for s in sources]
     if not ranges:
         raise InputError("the input files hold no rows with a time")
     t_min, t_max = min(r[0] for r in ranges), max(r[1] for r in ranges)
@@ -242,7 +246,7 @@ def analyse_files(
     )
     out = Path(out_dir)
     folder = out / "windows"
-    _manifest(folder, params, [s.path for s in sources])
+    _manifest(folder, params, [Path(f) for f in files])
     windows = plan(t_min, t_max, params.window_s)
     todo = [w for w in windows if not _window_path(folder, w).is_file()]
 
