@@ -234,3 +234,29 @@ def test_bad_input_structure() -> None:
         read_encounter({"ownship": own, "intruders": [], "wind": {"to_deg": 10, "speed_kn": 3}})
     with pytest.raises(InputError, match="unknown field"):
         read_encounter({"ownship": own, "intruder": []})
+
+
+def test_timestamps_synchronise_traffic_to_the_ownship() -> None:
+    """An intruder reported 10 s earlier (60 nmi/h further back along its track) is projected to
+    the ownship's time, as DAIDALUS's addTrafficState does: same alert as a simultaneous state."""
+    own = _geo_state("own", 0.0, 0.0)
+    now = _geo_state("intr", 0.0, 10.0, track=180.0)
+    earlier = _geo_state("intr", 0.0, 10.0 + 200.0 * 10.0 / 3600.0, track=180.0)
+    ref = _alerts({"ownship": own, "intruders": [now]})
+    synced = _alerts(
+        {
+            "ownship": dict(own, timestamp="2024-05-01T12:00:10Z"),
+            "intruders": [dict(earlier, timestamp="2024-05-01T12:00:00Z")],
+        }
+    )
+    assert synced.alert_level[0] == ref.alert_level[0] == 2
+    assert abs(float(synced.time_to_violation_s[0]) - float(ref.time_to_violation_s[0])) < 0.01
+    unsynced = _alerts({"ownship": own, "intruders": [earlier]})
+    # 10 s of the intruder alone at half the 400 kn closure: entry 5 s later
+    assert (
+        abs(float(unsynced.time_to_violation_s[0]) - float(ref.time_to_violation_s[0]) - 5.0) < 0.01
+    )
+    with pytest.raises(InputError, match="for some aircraft only"):
+        read_encounter({"ownship": dict(own, timestamp=10.0), "intruders": [now]})
+    with pytest.raises(InputError, match=r"ownship\.timestamp"):
+        read_encounter({"ownship": dict(own, timestamp="noon"), "intruders": []})

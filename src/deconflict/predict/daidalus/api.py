@@ -92,8 +92,9 @@ def alert(encounter: Mapping[str, Any] | str | Path, standard: str = "do365") ->
     ``latitude``, ``longitude`` (deg; or ``x_nmi``, ``y_nmi`` east/north in a local plane, for all
     aircraft alike), ``altitude`` (ft), ``groundspeed`` (kt), ``track`` (deg), ``vertical_rate``
     (ft/min) and optionally ``alerter`` (1 DWC Phase I, the default; 2 DWC Phase II;
-    3 non-cooperative). All states are taken at the same instant. Evaluation is a snapshot, as a
-    fresh DAIDALUS object gives it (no hysteresis).
+    3 non-cooperative) and ``timestamp`` (seconds or ISO-8601; given for all aircraft, the
+    intruders are first projected to the ownship's time, otherwise all states are taken as
+    simultaneous). Evaluation is a snapshot, as a fresh DAIDALUS object gives it (no hysteresis).
 
     Returns a JSON-safe dict: ``intruders`` (per intruder ``id``, ``alerter``, ``alert_level``
     0-3, ``alert``, ``time_to_violation_s`` of the corrective volume, ``time_out_of_violation_s``,

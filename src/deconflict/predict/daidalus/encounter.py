@@ -4,6 +4,9 @@ Input states follow the project's edge convention: ``latitude``/``longitude`` (d
 ``x_nmi``/``y_nmi`` (local east/north, nmi), ``altitude`` (ft), ``groundspeed`` (kt), ``track``
 (deg true), ``vertical_rate`` (ft/min), optional ``alerter`` (1, 2 or 3). Inside: m, m/s, rad.
 With a wind, every velocity becomes the air velocity (ground velocity − wind), as in DAIDALUS.
+States may carry a ``timestamp`` (seconds, or an ISO-8601 string); then every intruder is first
+projected to the ownship's time along its ground track (a great circle for lat/lon), as
+DAIDALUS's ``addTrafficState(id, pos, vel, time)`` does.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
-from deconflict.predict.daidalus.projection import project_states
+from deconflict.predict.daidalus.projection import EARTH_RADIUS_M, great_circle_step, project_states
 from deconflict.units import FPM, FT, KT, NM
 
 __all__ = ["Encounter", "read_encounter"]
@@ -124,7 +128,58 @@ def _state(obj: Any, path: str, geodetic: bool | None) -> tuple[dict[str, Any], 
             "2 (DWC Phase II) or 3 (non-cooperative)"
         )
     out["alerter"] = int(alerter)
+    out["time"] = _timestamp(obj, path)
     return out, is_geo
+
+
+def _timestamp(obj: Mapping[str, Any], path: str) -> float | None:
+    """The state's ``timestamp`` in seconds (number, or ISO-8601 string), None if absent."""
+    value = obj.get("timestamp")
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value):
+            return float(value)
+    elif isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    raise InputError(
+        f"{path}.timestamp: {value!r} is not a time; give seconds (a number) or an ISO-8601 "
+        "string such as '2024-05-01T12:00:00Z'"
+    )
+
+
+def _synchronise(states: list[dict[str, Any]], geodetic: bool) -> None:
+    """Project every intruder in place to the ownship's timestamp, along its ground track."""
+    times = [a["time"] for a in states]
+    if all(t is None for t in times):
+        return
+    if any(t is None for t in times):
+        raise InputError(
+            "timestamp: given for some aircraft only; give a timestamp for every aircraft or "
+            "for none (then all states are taken as simultaneous)"
+        )
+    own_time = times[0]
+    for a, t in zip(states[1:], times[1:], strict=True):
+        dt = own_time - t
+        if abs(dt) > 3600.0:
+            raise InputError(
+                f"timestamp of '{a['id']}' is {dt:g} s from the ownship's; states must be "
+                "within an hour of each other (check that all timestamps are in seconds)"
+            )
+        if dt == 0.0:
+            continue
+        if geodetic:
+            lat, lon = great_circle_step(
+                np.radians(a["lat"]), np.radians(a["lon"]), a["trk"], a["gs"] * dt / EARTH_RADIUS_M
+            )
+            a["lat"], a["lon"] = float(np.degrees(lat)), float(np.degrees(lon))
+        else:
+            a["x"] += a["gs"] * math.sin(a["trk"]) * dt
+            a["y"] += a["gs"] * math.cos(a["trk"]) * dt
+        a["alt"] += a["vs"] * dt
 
 
 def read_encounter(encounter: Mapping[str, Any] | str | Path) -> Encounter:
@@ -171,6 +226,7 @@ def read_encounter(encounter: Mapping[str, Any] | str | Path) -> Encounter:
         wind = np.array([speed * math.sin(to), speed * math.cos(to)])
 
     states = [own, *intr]
+    _synchronise(states, geodetic)
     gs = np.array([a["gs"] for a in states])
     trk = np.array([a["trk"] for a in states])
     vx = gs * np.sin(trk) - wind[0]

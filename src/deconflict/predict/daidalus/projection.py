@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["EARTH_RADIUS_M", "project_enu", "project_states"]
+__all__ = ["EARTH_RADIUS_M", "great_circle_step", "project_enu", "project_states"]
 
 FloatArray = NDArray[np.float64]
 
@@ -45,10 +45,11 @@ def project_enu(
     return east, north
 
 
-def _great_circle_step(
+def great_circle_step(
     lat: FloatArray, lon: FloatArray, track: FloatArray, angle: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Point reached from ``(lat, lon)`` (rad) along the great circle of initial ``track``."""
+    """Point (lat, lon in rad) reached from ``(lat, lon)`` (rad) along the great circle of
+    initial ``track`` (rad) after the central ``angle`` (rad; negative goes backwards)."""
     sin_lat = np.sin(lat)
     cos_lat = np.cos(lat)
     lat2 = np.arcsin(
@@ -84,7 +85,7 @@ def project_states(
     east, north = project_enu(lat0_deg, lon0_deg, np.degrees(lat), np.degrees(lon))
     track = np.arctan2(vx, vy)
     angle = np.hypot(vx, vy) * _TIME_STEP_S / EARTH_RADIUS_M
-    lat2, lon2 = _great_circle_step(lat, lon, track, angle)
+    lat2, lon2 = great_circle_step(lat, lon, track, angle)
     east2, north2 = project_enu(lat0_deg, lon0_deg, np.degrees(lat2), np.degrees(lon2))
     s = np.stack([east, north, alt], axis=-1)
     v = np.stack([(east2 - east) / _TIME_STEP_S, (north2 - north) / _TIME_STEP_S, vz], axis=-1)
