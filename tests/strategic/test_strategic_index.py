@@ -234,3 +234,28 @@ def test_prune_removes_finished_operations() -> None:
     assert index.prune((T0 + timedelta(minutes=29)).timestamp()) == []
     assert index.prune((T0 + timedelta(minutes=30)).timestamp()) == ["early"]
     assert [o.id for o in index] == ["late"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(scene(), min_size=3, max_size=3), st.lists(st.integers(0, 40), max_size=40))
+def test_random_writes_keep_index_equal_to_brute_force(
+    scenes: list[tuple[Operation, list[Operation]]], script: list[int]
+) -> None:
+    """Adds, replacements (new versions), removals and ends in any order."""
+    pool = [o for _, ops in scenes for o in ops]
+    live: dict[str, Operation] = {}
+    index = OperationIndex(FIVE_NM)
+    for k in script:
+        o = pool[k % len(pool)]
+        if k % 4 == 3 and o.id in live:
+            index.remove(o.id)
+            del live[o.id]
+        elif k % 4 == 2 and o.id in live:
+            ended = live.pop(o.id).revised(state="Ended")
+            index.add(ended)
+        else:
+            index.replace(o)
+            live[o.id] = o
+    assert {x.id for x in index} == set(live)
+    for cand, _ in scenes:
+        assert index.query(cand) == brute_force_conflicts(cand, list(live.values()), FIVE_NM)
