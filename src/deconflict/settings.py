@@ -65,11 +65,17 @@ class Settings:
         "times overlap (a name from `deconflict.predict.standards`, e.g. `icao-5nm`, "
         "`icao-3nm`, `do365`; `none`: volumes must overlap, InterUSS's rule).",
     )
-    constraint_rule: str = _setting(
+    no_fly_rule: str = _setting(
         "reject",
-        "DECONFLICT_CONSTRAINT_RULE",
-        "What happens to an operation entering a restricted or no-fly area: `reject` it, or "
-        "`flag` it (accepted, and the owner notified).",
+        "DECONFLICT_NO_FLY_RULE",
+        "What happens to an operation entering a no-fly area: `reject` it (409), or `flag` it "
+        "(accepted, flagged, and its owner notified).",
+        CONSTRAINT_RULES,
+    )
+    restricted_rule: str = _setting(
+        "flag",
+        "DECONFLICT_RESTRICTED_RULE",
+        "What happens to an operation entering a restricted area: `reject` or `flag`.",
         CONSTRAINT_RULES,
     )
     proximity_horizon_s: float = _setting(
@@ -77,11 +83,6 @@ class Settings:
         "DECONFLICT_PROXIMITY_HORIZON_S",
         "Area proximity warning: a track predicted to enter an airspace constraint within this "
         "many seconds raises an alert.",
-    )
-    max_vertices: int = _setting(
-        10000,
-        "DECONFLICT_MAX_VERTICES",
-        "Most vertices one volume's polygon may have; larger ones are refused with 422.",
     )
     poll_limit: int = _setting(
         500, "DECONFLICT_POLL_LIMIT", "Most events one poll of `/v1/events` returns."

@@ -87,8 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = app.state.store
         return Health(status="ok", version=VERSION, database=store.backend, log_seq=store.head()[0])
 
-    from deconflict.service.routes import events, operations, parties
+    from deconflict.service.routes import constraints, events, operations, parties
 
-    for module in (parties, operations, events):
+    for module in (parties, operations, constraints, events):
         app.include_router(module.router)
     return app

@@ -23,12 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from deconflict.errors import ConflictError
 from deconflict.service.errors import AwarenessError
 from deconflict.settings import Settings
 from deconflict.store import (
     BBox,
+    ConstraintRecord,
     Decision,
     EventDraft,
     OperationDraft,
@@ -38,8 +40,21 @@ from deconflict.store import (
     WriteView,
 )
 from deconflict.strategic import rules
+from deconflict.strategic.constraints import (
+    Constraint,
+    ConstraintKind,
+    ConstraintRule,
+    ConstraintSet,
+    check_operation,
+)
 from deconflict.strategic.index import OperationIndex, conflicting_ids
-from deconflict.strategic.model import NO_BUFFERS, Buffers, Operation, parse_operation
+from deconflict.strategic.model import (
+    NO_BUFFERS,
+    Buffers,
+    Operation,
+    parse_operation,
+    parse_volume,
+)
 from deconflict.strategic.states import OperationState, check_transition
 
 _M_PER_DEG = 111_320.0
@@ -123,6 +138,24 @@ def operation_of(record: OperationRecord, contact: str = "") -> Operation:
     )
 
 
+class ConstraintError(ConflictError):
+    """The operation enters an airspace constraint that the procedures close to it (409)."""
+
+
+def _action(rule: str) -> Literal["reject", "flag"]:
+    return "reject" if rule == "reject" else "flag"
+
+
+def constraint_of(record: ConstraintRecord) -> Constraint:
+    """The strategic model of a stored constraint."""
+    return Constraint(
+        id=record.id,
+        name=record.name,
+        kind=ConstraintKind(record.kind),
+        volume=parse_volume(record.volume),
+    )
+
+
 @dataclass
 class Outcome:
     """What a write did: the record written and the operations it conflicts with."""
@@ -148,6 +181,19 @@ class Deconflictor:
         self.rule = rules.ConflictRule(rules.ConflictPolicy(settings.conflict_rule))
         self.seq = -1
         self._models: dict[str, Operation] = {}
+        self.constraint_rule = ConstraintRule(
+            no_fly=_action(settings.no_fly_rule), restricted=_action(settings.restricted_rule)
+        )
+        self._constraint_key: tuple[str, ...] = ()
+        self._constraint_set = ConstraintSet(())
+
+    def constraint_set(self, records: Sequence[ConstraintRecord]) -> ConstraintSet:
+        """The compiled set of these constraints (kept while the same ones are asked for)."""
+        key = tuple(r.id for r in records)
+        if key != self._constraint_key:
+            self._constraint_set = ConstraintSet(constraint_of(r) for r in records)
+            self._constraint_key = key
+        return self._constraint_set
 
     def _model(self, record: OperationRecord) -> Operation:
         cached = self._models.get(record.id)
@@ -195,6 +241,41 @@ class Deconflictor:
             check_transition(None if current is None else OperationState(current.state), state)
             if state == OperationState.ENDED:
                 return Decision(commit=True, state=state.value)
+            flags: list[dict[str, Any]] = []
+            events: list[EventDraft] = []
+            active = view.constraints(draft.time_start_s, draft.time_end_s)
+            if active:
+                entered = check_operation(cand, self.constraint_set(active))
+                if entered:
+                    ids = sorted({h.constraint_id for h in entered})
+                    refused = sorted(
+                        {h.constraint_id for h in self.constraint_rule.rejects(entered)}
+                    )
+                    names = {r.id: r.name for r in active}
+                    events.append(
+                        EventDraft(
+                            owner.id,
+                            "operation.constraint",
+                            {
+                                "operation": cand.id,
+                                "constraints": [{"id": i, "name": names[i]} for i in ids],
+                                "outcome": "rejected" if refused else "accepted",
+                            },
+                            (owner.id,),
+                        )
+                    )
+                    if refused:
+                        return Decision(
+                            commit=False,
+                            events=events,
+                            error=ConstraintError(
+                                "the operation enters airspace constraint(s) the procedures "
+                                "close to it: "
+                                + ", ".join(f"{names[i]} ({i})" for i in refused)
+                                + "; route it around them or change its times or altitudes"
+                            ),
+                        )
+                    flags.append({"kind": "constraint", "constraints": ids})
             hits = conflicting_ids(self.index.query(cand))
             others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner.id]
             found.extend(o.id for o in others)
@@ -209,9 +290,8 @@ class Deconflictor:
                     ),
                 )
             if not others:
-                return Decision(commit=True, state=state.value)
+                return Decision(commit=True, state=state.value, flags=flags, events=events)
             outcome = "accepted" if verdict.accepted else "rejected"
-            events = []
             for o in others:
                 events.append(
                     EventDraft(
@@ -249,7 +329,7 @@ class Deconflictor:
                         "priority where the procedures allow",
                     ),
                 )
-            flags = [{"kind": "conflict", "operations": list(verdict.conflicting_ids)}]
+            flags.append({"kind": "conflict", "operations": list(verdict.conflicting_ids)})
             return Decision(commit=True, state=state.value, flags=flags, events=events)
 
         draft = draft_for(candidate, owner, op_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from deconflict.strategic.model import Volume4D
 from deconflict.strategic.states import OperationState
@@ -121,29 +121,54 @@ class OperationList(BaseModel):
 
 
 class ConstraintIn(_In):
-    kind: Literal["restricted", "no-fly"]
-    name: Name
-    geometry: dict[str, Any] = Field(description="GeoJSON Polygon (one ring, [lon, lat])")
-    altitude_lower: dict[str, Any] = Field(description='{"value": 0, "units": "ft" | "FL"}')
-    altitude_upper: dict[str, Any]
-    time_start: str = Field(description="ISO 8601 with a time zone")
-    time_end: str
+    """Restricted or no-fly areas as GeoJSON: a FeatureCollection or one Feature, each with
+    properties ``name``, ``kind`` (``restricted`` | ``no-fly``), ``lower``, ``upper``, ``units``
+    (``ft`` | ``FL``), and optionally ``start`` / ``end`` (ISO 8601; absent: always)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["FeatureCollection", "Feature"]
 
 
 class ConstraintOut(BaseModel):
     id: str
-    owner: str
     kind: str
     name: str
-    geometry: dict[str, Any]
-    altitude_lower_ft: float
-    altitude_upper_ft: float
-    time_start: str
-    time_end: str
+    volume: dict[str, Any] = Field(description="Footprint, altitude bounds and times")
 
 
 class ConstraintList(BaseModel):
     constraints: list[ConstraintOut]
+
+
+class TrackState(_In):
+    """A live track's state, in the ``traffic`` library's units."""
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    timestamp: AwareDatetime
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    altitude: float = Field(ge=-2000, le=100_000, description="ft")
+    groundspeed: float = Field(0.0, ge=0, le=2000, description="kt")
+    track: float = Field(0.0, ge=0, le=360, description="degrees true")
+    vertical_rate: float = Field(0.0, ge=-30_000, le=30_000, description="ft/min")
+
+
+class TracksIn(_In):
+    tracks: list[TrackState] = Field(min_length=1, max_length=10_000)
+
+
+class ProximityAlert(BaseModel):
+    track: str
+    constraint: str
+    name: str
+    kind: str
+    time_to_entry_s: float
+
+
+class ProximityAlerts(BaseModel):
+    alerts: list[ProximityAlert]
+    horizon_s: float
 
 
 class EventOut(BaseModel):

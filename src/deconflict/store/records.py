@@ -64,13 +64,14 @@ class OperationRecord:
 
 @dataclass(frozen=True)
 class ConstraintRecord:
-    """A restricted or no-fly area: GeoJSON geometry, altitude bounds (m) and time bounds (s)."""
+    """A restricted or no-fly area: its volume (the strategic ``Volume4D`` as JSON), and its
+    altitude bounds (m) and time bounds (s) for searching."""
 
     id: str
     owner_id: str
     kind: str
     name: str
-    geometry: dict[str, Any]
+    volume: dict[str, Any]
     alt_lower_m: float
     alt_upper_m: float
     time_start_s: float
@@ -153,6 +154,10 @@ class WriteView(Protocol):
 
     def party(self, party_id: str) -> Party | None:
         """A registered party, or None."""
+        ...
+
+    def constraints(self, time_start_s: float, time_end_s: float) -> list[ConstraintRecord]:
+        """Airspace constraints active at some time in the window."""
         ...
 
 

@@ -71,10 +71,10 @@ constraints = sa.Table(
     "constraints",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("owner_id", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),  # "restricted" or "no-fly"
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("geometry", sa.JSON, nullable=False),  # GeoJSON
+    sa.Column("volume", sa.JSON, nullable=False),  # the strategic Volume4D, as JSON
     sa.Column("alt_lower_m", sa.Float, nullable=False),
     sa.Column("alt_upper_m", sa.Float, nullable=False),
     sa.Column("time_start_s", sa.Float, nullable=False),

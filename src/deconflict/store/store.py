@@ -468,22 +468,26 @@ class Store:
 
     # -- constraints ----------------------------------------------------------------------
 
-    def add_constraint(self, record: ConstraintRecord, notify: Sequence[EventDraft] = ()) -> None:
+    def add_constraints(
+        self, records: Sequence[ConstraintRecord], notify: Sequence[EventDraft] = ()
+    ) -> None:
+        """Store constraints and the entries announcing them, in one transaction."""
         with self._write() as (conn, head):
-            conn.execute(
-                sa.insert(constraints).values(
-                    id=record.id,
-                    owner_id=record.owner_id,
-                    kind=record.kind,
-                    name=record.name,
-                    geometry=record.geometry,
-                    alt_lower_m=record.alt_lower_m,
-                    alt_upper_m=record.alt_upper_m,
-                    time_start_s=record.time_start_s,
-                    time_end_s=record.time_end_s,
-                    created_s=record.created_s,
+            for record in records:
+                conn.execute(
+                    sa.insert(constraints).values(
+                        id=record.id,
+                        owner_id=record.owner_id,
+                        kind=record.kind,
+                        name=record.name,
+                        volume=record.volume,
+                        alt_lower_m=record.alt_lower_m,
+                        alt_upper_m=record.alt_upper_m,
+                        time_start_s=record.time_start_s,
+                        time_end_s=record.time_end_s,
+                        created_s=record.created_s,
+                    )
                 )
-            )
             for ev in notify:
                 self._append(conn, head, ev)
 
@@ -507,15 +511,22 @@ class Store:
                 self._append(conn, head, ev)
 
     def list_constraints(
-        self, time_start_s: float = float("-inf"), time_end_s: float = float("inf")
+        self, time_start_s: float = -1e12, time_end_s: float = 1e12
     ) -> list[ConstraintRecord]:
-        query = sa.select(constraints).order_by(constraints.c.created_s)
-        if time_end_s != float("inf"):
-            query = query.where(constraints.c.time_start_s < time_end_s)
-        if time_start_s != float("-inf"):
-            query = query.where(constraints.c.time_end_s > time_start_s)
+        """Constraints active at some time in the window (default: all)."""
         with self._read() as conn:
-            return [_constraint(r) for r in conn.execute(query)]
+            return self._constraints(conn, time_start_s, time_end_s)
+
+    def _constraints(
+        self, conn: Connection, time_start_s: float, time_end_s: float
+    ) -> list[ConstraintRecord]:
+        query = (
+            sa.select(constraints)
+            .where(constraints.c.time_start_s < time_end_s)
+            .where(constraints.c.time_end_s > time_start_s)
+            .order_by(constraints.c.created_s, constraints.c.id)
+        )
+        return [_constraint(r) for r in conn.execute(query)]
 
     # -- events ---------------------------------------------------------------------------
 
@@ -576,6 +587,9 @@ class _View:
         row = self._conn.execute(sa.select(parties).where(parties.c.id == party_id)).first()
         return _party(row) if row is not None else None
 
+    def constraints(self, time_start_s: float, time_end_s: float) -> list[ConstraintRecord]:
+        return self._store._constraints(self._conn, time_start_s, time_end_s)
+
 
 class _Row:
     """Attribute access over a dict, shaped like a result row for the converters."""
@@ -616,7 +630,7 @@ def _constraint(row: Any) -> ConstraintRecord:
         owner_id=row.owner_id,
         kind=row.kind,
         name=row.name,
-        geometry=dict(row.geometry),
+        volume=dict(row.volume),
         alt_lower_m=float(row.alt_lower_m),
         alt_upper_m=float(row.alt_upper_m),
         time_start_s=float(row.time_start_s),

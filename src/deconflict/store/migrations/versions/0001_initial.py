@@ -69,10 +69,10 @@ def upgrade() -> None:
     op.create_table(
         "constraints",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+        sa.Column("owner_id", sa.String(32), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("geometry", sa.JSON, nullable=False),
+        sa.Column("volume", sa.JSON, nullable=False),
         sa.Column("alt_lower_m", sa.Float, nullable=False),
         sa.Column("alt_upper_m", sa.Float, nullable=False),
         sa.Column("time_start_s", sa.Float, nullable=False),
