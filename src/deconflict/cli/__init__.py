@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "decode",
     "feed",
     "alert",
+    "track",
 )
 
 for _name in COMMAND_MODULES:

@@ -82,9 +82,6 @@ COUNTER_NAMES: Final[tuple[str, ...]] = (
     "identity_conflicts",  # an icao24 moved from one track to another
 )
 
-_FIELDS_F = ("t", "t_update", "t_first", "q", "manoeuvre_until", "alt_t", "alt_rej_val")
-_FIELDS_T = ("icao24_t", "callsign_t", "squawk_t")
-
 
 @dataclass
 class TrackRows:
@@ -180,6 +177,7 @@ class Tracker:
         self.t = np.zeros(cap)
         self.t_update = np.zeros(cap)
         self.t_first = np.zeros(cap)
+        self.t_seen = np.zeros(cap)  # ``now`` of the last update that brought a report
         self.q = np.zeros(cap)
         self.manoeuvre_until = np.zeros(cap)
         self.status = np.zeros(cap, dtype=np.int8)
@@ -209,6 +207,7 @@ class Tracker:
         "t",
         "t_update",
         "t_first",
+        "t_seen",
         "q",
         "manoeuvre_until",
         "status",
@@ -741,7 +740,10 @@ class Tracker:
         n = self._n
         if n == 0:
             return
-        age = now_s - self.t_update[:n]
+        # ages count from the last update that brought a report (arrival, not report time): a
+        # feed with latency keeps its tracks alive while its reports keep coming
+        self.t_seen[:n][self.touched[:n]] = now_s
+        age = now_s - self.t_seen[:n]
         st = self.status[:n]
         drop = ((st == TENTATIVE) & (age > c.tentative_timeout_s)) | (
             (st != TENTATIVE) & (age > c.drop_after_s)
