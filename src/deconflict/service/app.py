@@ -44,13 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        buffers = buffers_for(settings)  # an unknown standard fails before the store opens
         signer = load_host_signer(settings.host_key_file)
         store = await run_in_threadpool(
             open_store, settings.database_url, sealer=HostSealer(signer)
         )
         app.state.store = store
         app.state.signer = signer
-        buffers = buffers_for(settings)
         app.state.disclosure = Disclosure(store, buffers)
         app.state.deconflictor = Deconflictor(settings, store, app.state.disclosure.describe)
         app.state.notifier.bind(asyncio.get_running_loop())
