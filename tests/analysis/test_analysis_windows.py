@@ -139,6 +139,7 @@ def test_interrupted_run_resumes(real_data: Path, tmp_path: Path) -> None:
         analyse_files(files, tmp_path / "r", **{**kw, "window_s": 600})
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_clear_error(real_data: Path, tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

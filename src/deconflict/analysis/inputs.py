@@ -89,6 +89,13 @@ def _epoch_s(values: pd.Series, where: str) -> np.ndarray:
     return out
 
 
+def _strings(values: pd.Series, strip: bool = False) -> np.ndarray:
+    """Object array of str ('' for missing), converting each distinct value once."""
+    codes, uniques = pd.factorize(values)
+    table = np.array([(str(u).strip() if strip else str(u)) for u in uniques] + [""], dtype=object)
+    return table[np.where(codes < 0, len(uniques), codes)]
+
+
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -136,9 +143,9 @@ def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
         alt_m = _column(frame, "baroaltitude")
         speed_col, speed_unit, speed_k = "velocity", "m/s", 1.0
     t_s = _epoch_s(frame[_TIME[schema]], where)
-    ids = frame[id_col].astype("string").fillna("").to_numpy(dtype=object)
+    ids = _strings(frame[id_col])
     callsign = (
-        frame["callsign"].astype("string").str.strip().fillna("").to_numpy(dtype=object)
+        _strings(frame["callsign"], strip=True)
         if "callsign" in frame.columns
         else np.full(len(frame), "", dtype=object)
     )
@@ -166,8 +173,12 @@ def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
             "speed_mps": speed[good] if speed is not None else np.nan,
         }
     )
-    out = out.sort_values(["id", "t_s"], kind="stable").drop_duplicates(["id", "t_s"])
-    out = out.reset_index(drop=True)
+    id_code = pd.factorize(out["id"], sort=True)[0]
+    order = np.lexsort((out["t_s"].to_numpy(), id_code))
+    id_sorted, t_sorted = id_code[order], out["t_s"].to_numpy()[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (id_sorted[1:] != id_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+    out = out.iloc[order[first]].reset_index(drop=True)
     if speed is not None:
         _check_speed_units(
             out["id"].to_numpy(),
