@@ -51,8 +51,8 @@ class LocalFrame:
         u = -(xy[:, 0] ** 2 + xy[:, 1] ** 2) / (2.0 * WGS84_A_M)
         for _ in range(4):
             p = base + u[:, None] * up
-            f = np.einsum("ni,i,ni->n", p, w, p) - 1.0
-            df = 2.0 * np.einsum("ni,i,i->n", p, w, up)
+            f = (p * p) @ w - 1.0
+            df = 2.0 * (p @ (w * up))
             u = u - f / df
         p = base + u[:, None] * up
         lon = np.degrees(np.arctan2(p[:, 1], p[:, 0]))
@@ -73,6 +73,6 @@ class LocalFrame:
         _, east0, north0, _ = self._frame
         v_ecef = v_xy[:, :1] * east0 + v_xy[:, 1:2] * north0
         east, north, _ = enu_basis(lat_deg, lon_deg)
-        ve = np.einsum("ni,ni->n", v_ecef, east)
-        vn = np.einsum("ni,ni->n", v_ecef, north)
+        ve = (v_ecef * east).sum(axis=1)
+        vn = (v_ecef * north).sum(axis=1)
         return np.degrees(np.arctan2(ve, vn)) % 360.0, np.hypot(ve, vn)

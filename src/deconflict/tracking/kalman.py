@@ -80,14 +80,15 @@ def kalman_update(x: F64, p: F64, z: F64, h: F64, r: F64) -> tuple[F64, F64, F64
     Returns the updated state and covariance, the innovation and the squared Mahalanobis
     distance of the innovation (``ν^T S^-1 ν``).
     """
-    nu = z - np.einsum("nij,nj->ni", h, x)
-    ph_t = np.einsum("nij,nkj->nik", p, h)
-    s = np.einsum("nij,njk->nik", h, ph_t) + r
+    h_t = np.swapaxes(h, 1, 2)
+    nu = z - (h @ x[:, :, None])[:, :, 0]
+    ph_t = p @ h_t
+    s = h @ ph_t + r
     s_inv = np.linalg.inv(s)
-    k = np.einsum("nij,njk->nik", ph_t, s_inv)
-    x_new = x + np.einsum("nij,nj->ni", k, nu)
+    k = ph_t @ s_inv
+    x_new = x + (k @ nu[:, :, None])[:, :, 0]
     # Joseph form keeps P symmetric positive definite under round-off.
-    ikh = np.eye(x.shape[1])[None, :, :] - np.einsum("nij,njk->nik", k, h)
-    p_new = np.einsum("nij,njk,nlk->nil", ikh, p, ikh) + np.einsum("nij,njk,nlk->nil", k, r, k)
-    d2 = np.einsum("ni,nij,nj->n", nu, s_inv, nu)
+    ikh = np.eye(x.shape[1])[None, :, :] - k @ h
+    p_new = ikh @ p @ np.swapaxes(ikh, 1, 2) + k @ r @ np.swapaxes(k, 1, 2)
+    d2 = (nu[:, None, :] @ s_inv @ nu[:, :, None])[:, 0, 0]
     return x_new, p_new, nu, d2

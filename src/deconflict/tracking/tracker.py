@@ -775,7 +775,7 @@ class Tracker:
         xa, pa = cv_predict(self.x[a], self.p[a], now_s - self.t[a], self.q[a])
         xb, pb = cv_predict(self.x[bb], self.p[bb], now_s - self.t[bb], self.q[bb])
         d = xa - xb
-        d2 = np.einsum("ni,nij,nj->n", d, np.linalg.inv(pa + pb), d)
+        d2 = (d[:, None, :] @ np.linalg.inv(pa + pb) @ d[:, :, None])[:, 0, 0]
         close = np.flatnonzero(d2 < c.merge_d2)
         for j in close[np.argsort(d2[close])]:
             ra, rb = int(a[j]), int(bb[j])
