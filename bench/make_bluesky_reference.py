@@ -1,4 +1,5 @@
-"""Write BlueSky's own conflict sets (N = 2,000 and 5,000) as test data.
+"""Write BlueSky's own conflict sets (N = 2,000 and 5,000; and N = 2,000 on discrete flight
+levels) as test data.
 
 Runs ../shared/tools/bluesky_cd_bench.py with BlueSky (GPL, kept out of the project: it lives in
 its own virtualenv .venv-bluesky, created here if missing) and keeps the generated states and
@@ -33,12 +34,12 @@ def bluesky_python() -> Path:
 
 def main() -> None:
     py = bluesky_python()
-    for n in (2000, 5000):
+    for n, mode in ((2000, "continuous"), (5000, "continuous"), (2000, "levels")):
         with tempfile.TemporaryDirectory() as tmp:
             dump = Path(tmp) / "dump.json"
             subprocess.run(
                 [str(py), str(TOOL), "--sizes", "500", "--reps", "1", "--min-reps", "1",
-                 "--dump", str(dump), "--dump-n", str(n)],
+                 "--dump", str(dump), "--dump-n", str(n), "--alt-mode", mode],
                 check=True, cwd=tmp, stdout=subprocess.DEVNULL,
             )  # fmt: skip
             data = json.loads(dump.read_text())
@@ -57,7 +58,8 @@ def main() -> None:
                 for impl, r in data["results"].items()
             },
         }
-        out = REPO / "tests" / "data" / f"bluesky_cd_n{n}.json.gz"
+        suffix = "" if mode == "continuous" else f"_{mode}"
+        out = REPO / "tests" / "data" / f"bluesky_cd_n{n}{suffix}.json.gz"
         with gzip.open(out, "wt", encoding="utf-8") as fh:
             json.dump(keep, fh)
         print(f"wrote {out.relative_to(REPO)}: {len(keep['pairs']['StateBased'])} pairs")

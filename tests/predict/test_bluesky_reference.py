@@ -25,7 +25,11 @@ GEOD = Geod(ellps="WGS84")
 
 
 def load(n: int) -> tuple[pd.DataFrame, dict[str, set[frozenset[str]]]]:
-    with gzip.open(DATA / f"bluesky_cd_n{n}.json.gz", "rt", encoding="utf-8") as fh:
+    return load_file(f"bluesky_cd_n{n}.json.gz")
+
+
+def load_file(name: str) -> tuple[pd.DataFrame, dict[str, set[frozenset[str]]]]:
+    with gzip.open(DATA / name, "rt", encoding="utf-8") as fh:
         data = json.load(fh)
     ac = data["aircraft"]
     states = pd.DataFrame(
@@ -67,7 +71,36 @@ def test_same_conflict_set_as_bluesky_but_for_listed_boundary_pairs(n: int) -> N
     mine = {frozenset(p) for p in zip(ours.a, ours.b, strict=True)}
     differing = sorted(tuple(sorted(p)) for p in mine ^ ref)
     print(f"N={n}: ours {len(mine)}, BlueSky {len(ref)}, differing pairs: {differing}")
-    assert len(differing) <= max(3, len(ref) * 15 // 1000)  # geodesy-boundary pairs only
+    assert len(differing) <= max(5, len(ref) * 2 // 100)  # geodesy-boundary pairs only
     for a, b in differing:
         # the exact geodesic simulation sides with us on every differing pair
         assert exact_los(states, a, b) is (frozenset((a, b)) in mine), (a, b)
+
+
+def test_flight_levels_differ_from_bluesky_only_on_the_vertical_boundary() -> None:
+    """On discrete flight levels, BlueSky's NumPy and C++ detectors disagree with each other on
+    aircraft exactly 1,000 ft apart (its issue #345). We hold those separated (tolerance 1 ft):
+    pairs on which we differ from either detector are level pairs within 1 ft of 1,000 ft (listed)
+    or, as on continuous altitudes, geodesy-boundary pairs on which the exact simulation sides
+    with us."""
+    states, bluesky = load_file("bluesky_cd_n2000_levels.json.gz")
+    ours = detect(states)
+    mine = {frozenset(p) for p in zip(ours.a, ours.b, strict=True)}
+    by_id = states.set_index("id")
+    for impl, ref in bluesky.items():
+        differing = sorted(tuple(sorted(p)) for p in mine ^ ref)
+        vertical = [
+            (a, b)
+            for a, b in differing
+            if by_id.loc[a].vertical_rate == 0.0
+            and by_id.loc[b].vertical_rate == 0.0
+            and abs(abs(by_id.loc[a].altitude - by_id.loc[b].altitude) - 1000.0) < 1.0
+        ]
+        others = [p for p in differing if p not in vertical]
+        print(f"{impl}: ours {len(mine)}, BlueSky {len(ref)}; on the vertical boundary "
+              f"({len(vertical)}): {vertical}; geodesy boundary ({len(others)}): {others}")  # fmt: skip
+        assert all(frozenset(p) in ref and frozenset(p) not in mine for p in vertical)
+        assert len(others) <= max(5, len(ref) * 2 // 100)
+        for a, b in others:
+            assert exact_los(states, a, b) is (frozenset((a, b)) in mine), (impl, a, b)
+    assert bluesky["StateBased"] != bluesky["cstatebased"]  # the boundary BlueSky disagrees on
