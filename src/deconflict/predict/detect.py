@@ -9,7 +9,6 @@ the number of nearby pairs, not with N².
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -210,9 +209,10 @@ def detect(
 
 def conflicts_json(frame: pd.DataFrame, standard: str) -> dict[str, Any]:
     """The JSON shape of the CLI: ``{"standard": NAME, "conflicts": [...]}`` (NaN → null)."""
-    fix: Callable[[Any], Any] = lambda v: None if isinstance(v, float) and not np.isfinite(v) else v  # noqa: E731
-    rows = [
-        {k: fix(v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
-        for rec in frame.to_dict(orient="records")
-    ]
+
+    def plain(value: Any) -> Any:
+        value = value.item() if isinstance(value, np.generic) else value
+        return None if isinstance(value, float) and not np.isfinite(value) else value
+
+    rows = [{k: plain(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
     return {"standard": standard, "conflicts": rows}
