@@ -4,7 +4,8 @@ The frame is the tangent plane at one origin (``deconflict.geo.local_xy_m``): a 
 WGS84 ellipsoid is projected orthogonally onto the plane. ``to_latlon`` inverts that projection
 exactly (a Newton solve for the height above the plane), so a round trip loses nothing but
 round-off. Velocities given as track (degrees true) and speed at the aircraft are rotated into
-the origin's axes through ECEF, so the frame stays correct far from the origin.
+the origin's axes through ECEF (the plane holds their orthogonal projection) and lifted back to
+the local horizontal on the way out, so speeds and tracks survive the round trip exactly.
 """
 
 from __future__ import annotations
@@ -70,9 +71,13 @@ class LocalFrame:
 
     def track_speed_at(self, lat_deg: F64, lon_deg: F64, v_xy: F64) -> tuple[F64, F64]:
         """Track (degrees true, 0–360) and ground speed (m/s) at points, from frame velocities."""
-        _, east0, north0, _ = self._frame
-        v_ecef = v_xy[:, :1] * east0 + v_xy[:, 1:2] * north0
-        east, north, _ = enu_basis(lat_deg, lon_deg)
+        _, east0, north0, up0 = self._frame
+        east, north, up = enu_basis(lat_deg, lon_deg)
+        # lift the plane velocity back to the horizontal at the point: the plane holds the
+        # orthogonal projection of the motion, so the missing part is along the origin's up
+        v_plane = v_xy[:, :1] * east0 + v_xy[:, 1:2] * north0
+        lift = -(v_plane * up).sum(axis=1) / (up @ up0)
+        v_ecef = v_plane + lift[:, None] * up0
         ve = (v_ecef * east).sum(axis=1)
         vn = (v_ecef * north).sum(axis=1)
         return np.degrees(np.arctan2(ve, vn)) % 360.0, np.hypot(ve, vn)

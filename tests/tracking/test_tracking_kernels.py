@@ -1,0 +1,138 @@
+"""Tracker kernels against textbook formulas and brute force: Kalman predict/update, the GNN
+assignment, the local frame and OSPA."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deconflict.geo import local_xy_m
+from deconflict.tracking import LocalFrame, ospa
+from deconflict.tracking.assign import candidate_pairs, gnn_assign
+from deconflict.tracking.kalman import cv_predict, kalman_update
+
+
+def spd(rng: np.random.Generator, n: int, scale: float) -> np.ndarray:
+    a = rng.normal(size=(n, n)) * scale
+    return a @ a.T + np.eye(n) * scale**2
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 30.0), st.floats(0.01, 50.0))
+def test_cv_predict_is_f_p_ft_plus_q(seed: int, dt: float, q: float) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=4) * 100
+    p = spd(rng, 4, 10.0)
+    # Bar-Shalom's discrete white-noise-acceleration model, state [e, n, ve, vn]
+    f = np.array([[1, 0, dt, 0], [0, 1, 0, dt], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=float)
+    q1 = q * np.array([[dt**3 / 3, dt**2 / 2], [dt**2 / 2, dt]])
+    qm = np.zeros((4, 4))
+    qm[np.ix_([0, 2], [0, 2])] = q1
+    qm[np.ix_([1, 3], [1, 3])] = q1
+    xp, pp = cv_predict(x[None], p[None], np.array([dt]), np.array([q]))
+    np.testing.assert_allclose(xp[0], f @ x, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(pp[0], f @ p @ f.T + qm, rtol=1e-10, atol=1e-8)
+
+
+@settings(max_examples=50)
+@given(st.integers(0, 2**32 - 1))
+def test_kalman_update_matches_textbook_and_masking(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 5
+    x = rng.normal(size=(n, 4)) * 100
+    p = np.stack([spd(rng, 4, 20.0) for _ in range(n)])
+    z = rng.normal(size=(n, 4)) * 100
+    r = np.stack([spd(rng, 4, 5.0) for _ in range(n)])
+    h = np.broadcast_to(np.eye(4), (n, 4, 4)).copy()
+    xu, pu, _, d2 = kalman_update(x, p, z, h, r)
+    for i in range(n):
+        s = h[i] @ p[i] @ h[i].T + r[i]
+        k = p[i] @ h[i].T @ np.linalg.inv(s)
+        nu = z[i] - h[i] @ x[i]
+        np.testing.assert_allclose(xu[i], x[i] + k @ nu, rtol=1e-9, atol=1e-7)
+        np.testing.assert_allclose(pu[i], (np.eye(4) - k @ h[i]) @ p[i], rtol=1e-7, atol=1e-6)
+        assert d2[i] == pytest.approx(nu @ np.linalg.inv(s) @ nu, rel=1e-9)
+    # zero rows of H with zero measurement: the same as a position-only (2 x 4) measurement
+    hm = h.copy()
+    hm[:, 2:, :] = 0.0
+    zm = z.copy()
+    zm[:, 2:] = 0.0
+    rm = r.copy()
+    rm[:, :2, 2:] = rm[:, 2:, :2] = 0.0
+    xm, pm, _, _ = kalman_update(x, p, zm, hm, rm)
+    for i in range(n):
+        h2 = np.eye(4)[:2]
+        s = h2 @ p[i] @ h2.T + r[i][:2, :2]
+        k = p[i] @ h2.T @ np.linalg.inv(s)
+        np.testing.assert_allclose(xm[i], x[i] + k @ (z[i][:2] - h2 @ x[i]), rtol=1e-9, atol=1e-7)
+        np.testing.assert_allclose(pm[i], (np.eye(4) - k @ h2) @ p[i], rtol=1e-7, atol=1e-6)
+
+
+def brute_force(nt: int, nr: int, cost: dict[tuple[int, int], float], miss: float) -> float:
+    best = np.inf
+    for perm in itertools.product([-1, *range(nt)], repeat=nr):
+        used = [t for t in perm if t >= 0]
+        if len(used) != len(set(used)):
+            continue
+        if any(t >= 0 and (t, r) not in cost for r, t in enumerate(perm)):
+            continue
+        total = sum(cost[(t, r)] if t >= 0 else miss for r, t in enumerate(perm))
+        best = min(best, total)
+    return best
+
+
+@settings(max_examples=150)
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_gnn_assignment_is_optimal(nt: int, nr: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pairs = [(t, r) for t in range(nt) for r in range(nr) if rng.random() < 0.6]
+    cost = {pr: float(rng.uniform(0, 12)) for pr in pairs}
+    miss = 9.0
+    ti = np.array([t for t, _ in pairs], dtype=np.int64)
+    ri = np.array([r for _, r in pairs], dtype=np.int64)
+    c = np.array([cost[pr] for pr in pairs])
+    at, ar = gnn_assign(ti, ri, c, nt, nr, miss)
+    assert len(set(at.tolist())) == at.size and len(set(ar.tolist())) == ar.size
+    got = sum(cost[(int(t), int(r))] for t, r in zip(at, ar, strict=True)) + miss * (nr - ar.size)
+    assert got == pytest.approx(brute_force(nt, nr, cost, miss))
+
+
+def test_candidate_pairs_are_all_pairs_within_radius() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.uniform(0, 1000, (50, 2))
+    b = rng.uniform(0, 1000, (60, 2))
+    ti, ri = candidate_pairs(a, b, 120.0)
+    d = np.hypot(*(a[:, None, :] - b[None, :, :]).transpose(2, 0, 1))
+    assert set(zip(ti.tolist(), ri.tolist(), strict=True)) == set(
+        zip(*np.nonzero(d <= 120.0), strict=True)
+    )
+
+
+@pytest.mark.parametrize(("lat0", "lon0"), [(48.9, 2.4), (0.0, 179.9), (89.5, -30.0), (-45, 0)])
+def test_local_frame_round_trip(lat0: float, lon0: float) -> None:
+    rng = np.random.default_rng(7)
+    frame = LocalFrame(lat0, lon0)
+    xy = rng.uniform(-300e3, 300e3, (200, 2))
+    lat, lon = frame.to_latlon(xy)
+    np.testing.assert_allclose(frame.to_xy(lat, lon), xy, atol=1e-6)
+    np.testing.assert_allclose(local_xy_m(lat, lon, lat0, lon0), xy, atol=1e-6)
+    v = frame.velocity_xy(lat, lon, np.full(200, 75.0), np.full(200, 200.0))
+    trk, gs = frame.track_speed_at(lat, lon, v)
+    np.testing.assert_allclose(gs, 200.0, rtol=1e-9)
+    np.testing.assert_allclose(trk, 75.0, atol=1e-7)
+
+
+def test_ospa_hand_values() -> None:
+    assert ospa(np.zeros((0, 2)), np.zeros((0, 2))) == 0.0
+    assert ospa(np.zeros((3, 2)), np.zeros((0, 2))) == 1000.0
+    assert ospa(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])) == pytest.approx(5.0)
+    # two truths, one track 10 m from the first: (10 + c) / 2
+    assert ospa(np.array([[0.0, 0], [5e3, 0]]), np.array([[10.0, 0]])) == pytest.approx(505.0)
+    # distances are cut at c; order p = 2
+    far = ospa(np.array([[0.0, 0]]), np.array([[5e3, 0]]), c_m=1000.0, p=2.0)
+    assert far == pytest.approx(1000.0)
+    two = ospa(np.array([[0.0, 0], [100.0, 0]]), np.array([[0.0, 30], [100.0, 40]]), p=2.0)
+    assert two == pytest.approx(np.sqrt((30**2 + 40**2) / 2))
