@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deconflict.errors import InputError
 from deconflict.geo import distance_m
 from deconflict.surveillance.report import Report, reports_frame
-from deconflict.tracking import Tracker, TrackerConfig, replay
+from deconflict.tracking import TRACK_UPDATE_COLUMNS, Tracker, TrackerConfig, replay
 from deconflict.units import KT
 
 pytestmark = pytest.mark.real_data
@@ -189,3 +191,46 @@ def test_report_table_from_the_contract_and_reports_without_position() -> None:
     assert (trk.errors()["kind"] == "unassociated_no_position").sum() == 1
     with pytest.raises(InputError, match="latitude"):
         trk.update(pd.DataFrame({"timestamp": [t]}), t)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.floats(-4000.0, 4000.0), st.just(float("nan"))),  # time offset (s)
+            st.one_of(st.floats(-0.5, 0.5), st.just(float("nan"))),  # latitude offset (deg)
+            st.sampled_from([None, "aaaaaa", "bbbbbb"]),
+            st.one_of(st.floats(-2000.0, 130_000.0), st.just(float("nan"))),  # altitude (ft)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.floats(-100.0, 100.0), min_size=1, max_size=5),
+)
+def test_bad_input_never_crashes_and_every_report_is_accounted_for(
+    rows: list[tuple[float, float, str | None, float]], nows: list[float]
+) -> None:
+    t0 = pd.Timestamp("2024-01-01T00:00:00Z")
+    frame = pd.DataFrame(
+        {
+            "timestamp": [t0 + pd.Timedelta(seconds=dt) if dt == dt else pd.NaT for dt, *_ in rows],
+            "latitude": [48.0 + dl for _, dl, _, _ in rows],
+            "longitude": [2.0] * len(rows),
+            "icao24": pd.array([ic for _, _, ic, _ in rows], dtype="string"),
+            "altitude": [alt for *_, alt in rows],
+        }
+    )
+    trk = Tracker(TrackerConfig(origin_lat_deg=48.0, origin_lon_deg=2.0))
+    chunks = np.array_split(np.arange(len(frame)), len(nows))
+    for chunk, now in zip(chunks, nows, strict=True):
+        out = trk.update(frame.iloc[chunk], t0 + pd.Timedelta(seconds=now))
+        assert tuple(out.columns) == TRACK_UPDATE_COLUMNS
+        assert np.isfinite(out["latitude"]).all()
+    c = trk.counters
+    accounted = (
+        c["position_updates"]
+        + c["tracks_started"]
+        + c["no_position"]
+        + c["unassociated_no_position"]
+    )
+    assert c["reports"] == accounted == len(frame)
