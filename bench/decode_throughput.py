@@ -8,6 +8,8 @@ the report table. Target: at most 20 % over the anchor. Also measured: Beast fra
 of the same frames written as a Beast stream. Runs are interleaved and the best of ``--repeats``
 is kept, both in wall time and in CPU time of the process (all threads: rs1090 decodes on
 several threads), because the machine is shared and wall times of one run swing with its load.
+If pyModeS (GPL, the ``gpl`` extra) is importable, its batch decoder is timed too, for the choice
+of decoder (it is never used by the project's default path).
 
     .venv/bin/python bench/decode_throughput.py [--repeats 5] [--data ../shared/data/real]
 """
@@ -15,6 +17,8 @@ several threads), because the machine is shared and wall times of one run swing 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +70,11 @@ def main() -> None:
         "decode_frames (ours)": lambda: decode_frames(frames, times_ns, options),
         "Beast stream (ours)": lambda: decode(beast, format="beast", options=options),
     }
+    if importlib.util.find_spec("pyModeS") is not None:
+        pms = importlib.import_module("pyModeS")
+        runs["pyModeS batch (GPL, optional)"] = lambda: pms.decode(
+            frames, timestamps=times_s, surface_ref=CDG
+        )
     wall = {name: float("inf") for name in runs}
     cpu = {name: float("inf") for name in runs}
     with Progress(transient=True) as progress:

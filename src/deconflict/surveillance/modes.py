@@ -27,11 +27,13 @@ A 14-byte frame of a 56-bit format is accepted (``trimmed``): recorders often pa
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import repeat
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -77,7 +79,7 @@ def _to_matrix(frames: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Hex strings to a (n, 14) uint8 matrix (zero padded) and the byte length of each (-1 where
     the text is not hexadecimal). One C-level pass when every frame is clean."""
     n = len(frames)
-    lengths = {len(f) for f in frames}
+    lengths = set(map(len, frames))
     if len(lengths) == 1 and lengths <= {14, 28}:
         width = lengths.pop() // 2
         try:
@@ -100,11 +102,18 @@ def _to_matrix(frames: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return matrix, nbytes
 
 
-def check_frames(
-    frames: list[str], errors: ErrorLog, counts: Counter[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate hex frames; returns (mask of frames to decode, downlink format of each, 24-bit
-    address of each: the AA field of DF11/17/18, the CRC residual (AP) of the others).
+class Checked(NamedTuple):
+    """What ``check_frames`` learns from the bits of each frame, before rs1090 decodes it."""
+
+    ok: np.ndarray  # bool: frame passes the checks
+    df: np.ndarray  # downlink format
+    address: np.ndarray  # 24-bit address: AA field (DF11/17/18) or CRC residual (AP)
+    field13: np.ndarray  # 13-bit AC/ID field (bits 20-32) of DF0/4/5/16/20/21
+    tc: np.ndarray  # ADS-B type code (first 5 ME bits) of DF17/18
+
+
+def check_frames(frames: list[str], errors: ErrorLog, counts: Counter[str]) -> Checked:
+    """Validate hex frames and read their fixed-position fields (see ``Checked``).
 
     Records one error for each rejected frame (see the module docstring for the kinds).
     """
@@ -142,14 +151,8 @@ def check_frames(
         | (matrix[:, 2].astype(np.uint32) << 8)
         | matrix[:, 3].astype(np.uint32)
     )
-    return ok, df, np.where(announced, aa, res)
-
-
-def _accuracy(nucp: list[Any]) -> np.ndarray:
-    return np.array(
-        [NUCP_RC_M.get(v, np.nan) / RAYLEIGH_95 if v is not None else np.nan for v in nucp],
-        dtype=np.float64,
-    )
+    field13 = ((matrix[:, 2].astype(np.int64) & 0x1F) << 8) | matrix[:, 3]
+    return Checked(ok, df, np.where(announced, aa, res), field13, matrix[:, 4] >> 3)
 
 
 def _column(messages: list[dict[str, Any]], key: str) -> list[Any]:
@@ -180,42 +183,80 @@ def _strings(values: list[Any] | np.ndarray) -> pd.api.extensions.ExtensionArray
     return pd.arrays.ArrowStringArray(pa.array(seq, type=pa.large_string()))
 
 
-def _sparse_strings(n: int, at: np.ndarray, values: list[Any]) -> pd.api.extensions.ExtensionArray:
-    out = np.full(n, None, dtype=object)
-    out[at] = values
-    return _strings(out)
+def altitude_ac13_ft(field13: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Altitude (ft) of 13-bit AC fields in 25 ft steps (Q bit set, M bit clear), vectorised.
+
+    Layout, MSB first: C1 A1 C2 A2 C4 A4 M B1 Q B2 D2 B4 D4; with M = 0 and Q = 1 the 11 other
+    bits are N and the altitude is 25 N - 1000 ft. Returns (altitude, done): a field of 0 means
+    no altitude (NaN, done); ``done`` is False where the field is a Gillham (Q = 0) or metric
+    (M = 1) code, which is left to rs1090."""
+    f = np.asarray(field13, dtype=np.int64)
+    m_bit = (f >> 6) & 1
+    q_bit = (f >> 4) & 1
+    n = ((f >> 7) << 5) | (((f >> 5) & 1) << 4) | (f & 0xF)
+    simple = (m_bit == 0) & (q_bit == 1)
+    alt = np.where(simple, n * 25.0 - 1000.0, np.nan)
+    return alt, simple | (f == 0)
+
+
+def squawk_id13(field13: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Mode A codes (4 octal digits, text) of 13-bit ID fields, vectorised.
+
+    Layout, MSB first: C1 A1 C2 A2 C4 A4 X B1 D1 B2 D2 B4 D4 (bit 12 down to bit 0)."""
+    f = np.asarray(field13, dtype=np.int64)
+
+    def digit(b4: int, b2: int, b1: int) -> np.ndarray:
+        return np.asarray(((f >> b4) & 1) * 4 + ((f >> b2) & 1) * 2 + ((f >> b1) & 1))
+
+    digits = np.stack([digit(7, 9, 11), digit(1, 3, 5), digit(8, 10, 12), digit(0, 2, 4)], 1)
+    text = np.ascontiguousarray((digits + 48).astype(np.uint8)).view("S4").ravel()
+    return pd.arrays.ArrowStringArray(pa.array(text).cast(pa.large_string()))
+
+
+#: NUCp of each ADS-B position type code (DO-260: TC 5-8 surface, 9-18 baro, 20-22 GNSS).
+_NUCP_OF_TC: Final = np.array(
+    [0, 0, 0, 0, 0, 9, 8, 7, 6, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 9, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+)
+_RC_OF_NUCP: Final = np.array([NUCP_RC_M.get(k, np.nan) / RAYLEIGH_95 for k in range(10)])
 
 
 def messages_to_reports(
     messages: list[dict[str, Any]],
-    df: np.ndarray,
-    address: np.ndarray,
+    checked: Checked,
     times_ns: np.ndarray,
     options: DecodeOptions,
     source: str,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """rs1090 message dicts (one per report; downlink format ``df`` and 24-bit ``address`` of
-    each, from ``check_frames``) to a report table.
+    """rs1090 message dicts (one per report) and the bit fields of the same frames
+    (``checked``, from ``check_frames``) to a report table.
 
-    Only the keys each message kind can carry are read (by downlink format, and for DF17/18 by
-    register: 05 airborne position, 06 surface position, 08 identification, 09 velocity), which
-    keeps this step cheap beside rs1090 itself (see bench/decode_throughput.py). Also returns
-    the rows of position messages (airborne and surface), in order.
+    What sits at fixed bit positions is read vectorised from the frames: the address, the
+    DF0/4/16/20 altitude (25 ft codes; Gillham codes are rs1090's), the DF5/21 squawk, the ADS-B
+    type code (which message kind, barometric or GNSS altitude, NUCp). From rs1090's dicts only
+    the keys each message kind carries are read (CPR-decoded positions, velocities, callsigns,
+    Comm-B registers), which keeps this step cheap beside rs1090 itself (see
+    bench/decode_throughput.py). Also returns the rows of position messages, in order.
     """
     n = len(messages)
-    squitter = np.flatnonzero((df == 17) | (df == 18))
-    bds = np.array(_column([messages[i] for i in squitter], "bds"), dtype=object)
-    kinds = {code: squitter[bds == code] for code in ("05", "06", "08", "09")}
+    df, tc = checked.df, checked.tc.astype(np.int64)
+    squitter = (df == 17) | (df == 18)
+    kinds = {
+        "05": np.flatnonzero(squitter & (((tc >= 9) & (tc <= 18)) | ((tc >= 20) & (tc <= 22)))),
+        "06": np.flatnonzero(squitter & (tc >= 5) & (tc <= 8)),
+        "08": np.flatnonzero(squitter & (tc >= 1) & (tc <= 4)),
+        "09": np.flatnonzero(squitter & (tc == 19)),
+    }
     sub = {code: [messages[i] for i in at] for code, at in kinds.items()}
     alt_at = np.flatnonzero(np.isin(df, (0, 4, 16, 20)))
     id_at = np.flatnonzero((df == 5) | (df == 21))
 
-    pos_alt = _column(sub["05"], "altitude")
-    gnss = [s is not None and s != "barometric" for s in _column(sub["05"], "source")]
-    pos_alt = [None if g else a for a, g in zip(pos_alt, gnss, strict=True)]
-    altitude = _floats(n, kinds["05"], pos_alt)
-    altitude[alt_at] = _floats(
-        len(alt_at), np.arange(len(alt_at)), _column([messages[i] for i in alt_at], "altitude")
+    baro = kinds["05"][tc[kinds["05"]] <= 18]  # TC 20-22 carry GNSS height, not pressure altitude
+    altitude = _floats(n, baro, _column([messages[i] for i in baro], "altitude"))
+    coded, done = altitude_ac13_ft(checked.field13[alt_at])
+    altitude[alt_at] = coded
+    hard = alt_at[~done]
+    altitude[hard] = _floats(
+        len(hard), np.arange(len(hard)), _column([messages[i] for i in hard], "altitude")
     )
     callsign = np.full(n, None, dtype=object)
     callsign[kinds["08"]] = _column(sub["08"], "callsign")
@@ -234,16 +275,18 @@ def messages_to_reports(
             groundspeed[i] = np.nan if speed is None else speed
             track[i] = np.nan if angle is None else angle
     accuracy = np.full(n, np.nan)
-    accuracy[placed] = _accuracy(_column(placed_msgs, "NUCp"))
+    accuracy[placed] = _RC_OF_NUCP[_NUCP_OF_TC[tc[placed]]]
+    squawk = np.full(n, None, dtype=object)
+    squawk[id_at] = np.asarray(squawk_id13(checked.field13[id_at]), dtype=object)
     table = pd.DataFrame(
         {
             "timestamp": pd.DatetimeIndex(times_ns.astype("datetime64[ns]"), tz="UTC"),
             "party": _strings([options.party] * n),
             "sensor": _strings([options.sensor] * n),
             "source": _strings([source] * n),
-            "icao24": hex24(address),
+            "icao24": hex24(checked.address),
             "callsign": _strings(callsign),
-            "squawk": _sparse_strings(n, id_at, _column([messages[i] for i in id_at], "squawk")),
+            "squawk": _strings(squawk),
             "track_number": pd.arrays.IntegerArray(
                 np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
             ),
@@ -360,6 +403,29 @@ def _align(sent: list[str], times: list[float], out: list[dict[str, Any]]) -> np
     return index
 
 
+def _clean(frames: Sequence[str]) -> bool:
+    """True if every frame is already lowercase letters and digits (no need to normalise)."""
+    try:
+        raw = "".join(frames).encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    return bool((((codes >= 48) & (codes <= 57)) | ((codes >= 97) & (codes <= 122))).all())
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch allocates tens of thousands of dicts
+    (none of them cyclic): its repeated full passes would otherwise cost a fifth of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class ModeSDecoder:
     """Stateful Mode S decoder for a stream of batches: keeps, between calls, the last even and
     odd airborne position frame of each aircraft (so a CPR pair split across two batches still
@@ -392,26 +458,33 @@ class ModeSDecoder:
 
         ``positions`` (default: the frame index) is what error records cite, e.g. byte offsets.
         """
-        joined = "".join(frames)
-        if not ((joined.isalnum() and joined.islower()) or joined.isdigit()):
+        if not _clean(frames):
             frames = [f.strip().lower() for f in frames]
         elif not isinstance(frames, list):
             frames = list(frames)
+        with _gc_paused():
+            return self._decode(frames, times_ns, positions)
+
+    def _decode(
+        self, frames: list[str], times_ns: np.ndarray, positions: np.ndarray | None
+    ) -> DecodeResult:
         times_ns = np.asarray(times_ns, dtype=np.int64)
         if len(times_ns) != len(frames):
             raise DecodeError(f"{len(frames)} frames but {len(times_ns)} timestamps: pass one each")
         errors = ErrorLog()
         counts: Counter[str] = Counter()
-        ok, df, address = check_frames(frames, errors, counts)
+        checked = check_frames(frames, errors, counts)
+        ok, df = checked.ok, checked.df
         idx = np.flatnonzero(ok)
-        sent = [frames[i] for i in idx]
+        sent = frames if len(idx) == len(frames) else [frames[i] for i in idx]
         times_s = (times_ns[idx] / 1e9).tolist()
         pre_f, pre_t = self._carried(times_s[0]) if (self.carry and sent) else ([], [])
         out = _rs1090_batch(pre_f + sent, pre_t + times_s, self.options.reference)
         got = _align(pre_f + sent, pre_t + times_s, out)
         keep = got >= len(pre_f)
-        out = [m for m, k in zip(out, keep, strict=True) if k]
-        got = got[keep] - len(pre_f)
+        if pre_f:
+            out = [m for m, k in zip(out, keep, strict=True) if k]
+            got = got[keep] - len(pre_f)
         lost = np.ones(len(sent), dtype=bool)
         lost[got] = False
         for k in np.flatnonzero(lost):
@@ -419,7 +492,11 @@ class ModeSDecoder:
             errors.add(int(i), "undecodable", f"DF{df[i]} frame not decodable", frames[i])
         decoded = idx[got]
         reports, placed = messages_to_reports(
-            out, df[decoded], address[decoded], times_ns[decoded], self.options, self.source
+            out,
+            Checked(*(a[decoded] for a in checked)),
+            times_ns[decoded],
+            self.options,
+            self.source,
         )
         when = times_ns[decoded]
         counts["local_cpr"] = _fill_local(
