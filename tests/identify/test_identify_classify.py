@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deconflict.errors import InputError
+from deconflict.errors import InputError, NotFoundError
 from deconflict.identify.classify import (
     TrackIdentities,
     classify,
@@ -176,3 +176,31 @@ def test_registry_rejects_bad_identifiers() -> None:
     assert reg.parties[0].icao24 == frozenset({"abcdef"})
     with pytest.raises(InputError, match="malformed"):
         Registry.from_dict({"operations": [{"party": "p"}]})
+
+
+@pytest.mark.real_data
+def test_a_claim_declares_an_unknown_real_track_until_it_goes_stale(
+    five_minutes: tuple[pd.DataFrame, Tracker],
+) -> None:
+    raw, trk = five_minutes
+    now_s = raw["timestamp"].max().value / 1e9
+    registry = Registry((PartyIdentifiers("alpha"),))  # nobody registered anything
+    before = classify(registry, TrackIdentities.from_frame(trk.identities()), "delta", now_s)
+    unknown = before.track_id[before.klass == "unknown"]
+    assert unknown.size > 0
+    tid = int(unknown[0])
+    trk.claim(tid, "delta", now_s)  # delta answered the identification request: "ours"
+    ids = TrackIdentities.from_frame(trk.identities())
+    mine = classify(registry, ids, "delta", now_s, claim_stale_after_s=300.0)
+    theirs = classify(registry, ids, "alpha", now_s, claim_stale_after_s=300.0)
+    row = int(np.flatnonzero(ids.track_id == tid)[0])
+    assert (mine.klass[row], mine.matched_by[row]) == ("own", "claim")
+    assert theirs.klass[row] == "declared" and theirs.owner[row] == "delta"
+    later = classify(registry, ids, "alpha", now_s + 330.0, 60.0, 60.0, 300.0)
+    assert later.klass[row] == "pending"  # claim stale for 30 s: not yet unknown
+    assert later.unmatched_since_s[row] == pytest.approx(now_s + 300.0)
+    assert classify(registry, ids, "alpha", now_s + 360.0, 60.0, 60.0, 300.0).klass[row] == (
+        "unknown"
+    )
+    with pytest.raises(NotFoundError):
+        trk.claim(10**9, "delta", now_s)

@@ -4,7 +4,9 @@ Pure functions over arrays, with the clock passed in (seconds since the Unix epo
 track, the identifiers still fresh at ``now`` (confirmed within ``stale_after_s``) are matched
 against the registry, strongest first: an icao24 address a party registered or a declared
 operation lists, then an exact callsign of an active declared operation, then a party's callsign
-pattern, then its squawk block. The first kind of identifier that matches decides the owner; if it
+pattern, then its squawk block. A party's own claim of a track (its answer "ours" to an
+identification request, kept by the tracker, stale after ``claim_stale_after_s``) comes before
+all of them. The first kind of identifier that matches decides the owner; if it
 matches two different parties, the track's owner is ambiguous and it counts as unmatched.
 
 For a viewing party a track is ``own`` (its owner is the viewer), ``declared`` (another party's
@@ -61,6 +63,8 @@ class TrackIdentities:
     callsign_s: F64
     squawk: Obj
     squawk_s: F64
+    owner: Obj | None = None  # party that claimed the track (answered "ours"), or None
+    owner_s: F64 | None = None
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> TrackIdentities:
@@ -85,7 +89,10 @@ class TrackIdentities:
             out[ok] = s[ok].to_numpy(dtype=object)
             return out
 
+        claimed = "owner" in frame and "owner_time" in frame
         return cls(
+            owner=strs("owner") if claimed else None,
+            owner_s=secs("owner_time") if claimed else None,
             track_id=frame["track_id"].to_numpy(dtype=np.int64),
             first_seen_s=secs("first_seen"),
             icao24=strs("icao24"),
@@ -151,12 +158,13 @@ def match_owners(
     callsign: Obj,
     squawk: Obj,
     now_s: float,
+    claimed: Obj | None = None,
 ) -> tuple[Obj, Obj, Obj]:
     """Owner party, operation id and kind of match of each track (None where unmatched).
 
     ``icao24``, ``callsign`` and ``squawk`` hold the identifiers to use (None where unknown or
-    stale). Identifiers that match two different parties at the same strength leave the track
-    unmatched.
+    stale), ``claimed`` the party that claimed each track (strongest of all). Identifiers that
+    match two different parties at the same strength leave the track unmatched.
     """
     n = icao24.shape[0]
     owner = np.full(n, None, dtype=object)
@@ -190,6 +198,9 @@ def match_owners(
         owner[ambiguous] = _AMBIGUOUS
         matched_by[ambiguous] = f"ambiguous {kind}"
 
+    if claimed is not None:
+        parties = sorted({str(c) for c in claimed if c is not None})
+        settle("claim", [(claimed == p, p, None) for p in parties])
     has_icao = icao24 != None  # noqa: E711
     icao = np.where(has_icao, icao24, "")
     claims: list[tuple[NDArray[np.bool_], str, str | None]] = [
@@ -241,6 +252,7 @@ def classify(
     now_s: float,
     unknown_after_s: float = 60.0,
     stale_after_s: float = 60.0,
+    claim_stale_after_s: float = 600.0,
 ) -> Classification:
     """Class of every track for party ``viewer`` at ``now_s`` (see the module note)."""
     if unknown_after_s < 0 or stale_after_s <= 0:
@@ -248,12 +260,20 @@ def classify(
     icao = _fresh(tracks.icao24, tracks.icao24_s, now_s, stale_after_s)
     cs = _fresh(tracks.callsign, tracks.callsign_s, now_s, stale_after_s)
     sq = _fresh(tracks.squawk, tracks.squawk_s, now_s, stale_after_s)
-    owner, operation, matched_by = match_owners(registry, icao, cs, sq, now_s)
+    claim = claim_s = None
+    if tracks.owner is not None and tracks.owner_s is not None:
+        claim = _fresh(tracks.owner, tracks.owner_s, now_s, claim_stale_after_s)
+        claim_s = tracks.owner_s + (claim_stale_after_s - stale_after_s)
+    owner, operation, matched_by = match_owners(registry, icao, cs, sq, now_s, claim)
     matched = owner != None  # noqa: E711
     # an unmatched track is unmatched since it was first seen, unless its last identifiers
     # (stale now) matched a party: then since they went stale
-    was_owner, _, _ = match_owners(registry, tracks.icao24, tracks.callsign, tracks.squawk, now_s)
+    was_owner, _, _ = match_owners(
+        registry, tracks.icao24, tracks.callsign, tracks.squawk, now_s, tracks.owner
+    )
     last_id = np.fmax(np.fmax(tracks.icao24_s, tracks.callsign_s), tracks.squawk_s)
+    if claim_s is not None:  # a claim goes stale later: shift its time onto the same clock
+        last_id = np.fmax(last_id, claim_s)
     lost = (was_owner != None) & np.isfinite(last_id)  # noqa: E711
     since = np.where(
         lost, np.fmax(tracks.first_seen_s, last_id + stale_after_s), tracks.first_seen_s

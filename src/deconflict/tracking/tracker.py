@@ -194,6 +194,8 @@ class Tracker:
         self.icao24_t = np.full(cap, np.nan)
         self.callsign_t = np.full(cap, np.nan)
         self.squawk_t = np.full(cap, np.nan)
+        self.owner = np.full(cap, None, dtype=object)  # party that claimed the track
+        self.owner_t = np.full(cap, np.nan)
         self.touched = np.zeros(cap, dtype=bool)
         self._by_icao24: dict[str, int] = {}  # icao24 -> track id
         self._by_sensor_track: dict[tuple[Any, Any, int], int] = {}  # -> track id
@@ -224,6 +226,8 @@ class Tracker:
         "icao24_t",
         "callsign_t",
         "squawk_t",
+        "owner",
+        "owner_t",
         "touched",
     )
 
@@ -724,7 +728,7 @@ class Tracker:
         self.status[rows] = CONFIRMED if c.confirm_hits <= 1 else TENTATIVE
         self.alt_ok[rows] = False
         self.alt_rej_n[rows] = 0
-        for name in ("icao24", "callsign", "squawk"):
+        for name in ("icao24", "callsign", "squawk", "owner"):
             getattr(self, name)[rows] = None
             getattr(self, f"{name}_t")[rows] = np.nan
         self.counters["tracks_started"] += n
@@ -782,7 +786,7 @@ class Tracker:
             if self.status[ra] == DROPPED or self.status[rb] == DROPPED:
                 continue
             keep, gone = (ra, rb) if self.hits[ra] >= self.hits[rb] else (rb, ra)
-            for name in ("icao24", "callsign", "squawk"):
+            for name in ("icao24", "callsign", "squawk", "owner"):
                 arr, tarr = getattr(self, name), getattr(self, f"{name}_t")
                 if arr[gone] is not None and not (tarr[keep] >= tarr[gone]):
                     arr[keep], tarr[keep] = arr[gone], tarr[gone]
@@ -878,7 +882,8 @@ class Tracker:
         return self.ids[sel].copy(), self.x[sel, :2] + dt[:, None] * self.x[sel, 2:]
 
     def identities(self) -> pd.DataFrame:
-        """Per live track: first seen and each identifier with the time it was last confirmed."""
+        """Per track: first seen, and each identifier (icao24, callsign, squawk, claimed owner)
+        with the time it was last confirmed."""
         n = self._n
 
         def ts(a: F64) -> pd.Series:
@@ -895,5 +900,20 @@ class Tracker:
                 "callsign_time": ts(self.callsign_t[:n]),
                 "squawk": pd.array(self.squawk[:n], dtype="string"),
                 "squawk_time": ts(self.squawk_t[:n]),
+                "owner": pd.array(self.owner[:n], dtype="string"),
+                "owner_time": ts(self.owner_t[:n]),
             }
         )
+
+    def claim(self, track_id: int, party: str, now: Any) -> None:
+        """Record that ``party`` claimed the track (e.g. answered an identification request
+        "ours") at ``now``; the claim goes stale like any identity unless confirmed again."""
+        from deconflict.errors import InputError, NotFoundError
+
+        if not party:
+            raise InputError("a claim needs the claiming party's name")
+        row = int(self._index_of(np.array([track_id], dtype=np.int64))[0])
+        if row >= self._n or self.ids[row] != track_id:
+            raise NotFoundError(f"no live track {track_id}; list them with Tracker.identities()")
+        self.owner[row] = party
+        self.owner_t[row] = seconds(now)
