@@ -89,11 +89,16 @@ def _epoch_s(values: pd.Series, where: str) -> np.ndarray:
     return out
 
 
-def _strings(values: pd.Series, strip: bool = False) -> np.ndarray:
-    """Object array of str ('' for missing), converting each distinct value once."""
+def _categories(values: pd.Series, strip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into sorted distinct str values (missing values: ``""``).
+
+    Each distinct value is converted once, so the per-row work stays in integer arrays.
+    """
     codes, uniques = pd.factorize(values)
-    table = np.array([(str(u).strip() if strip else str(u)) for u in uniques] + [""], dtype=object)
-    return table[np.where(codes < 0, len(uniques), codes)]
+    names = [str(u).strip() if strip else str(u) for u in uniques]
+    merged, inverse = np.unique(np.array([*names, ""], dtype=str), return_inverse=True)
+    table = inverse.reshape(-1).astype(np.int64)
+    return table[np.where(codes < 0, len(uniques), codes)], merged.astype(object)
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -143,12 +148,11 @@ def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
         alt_m = _column(frame, "baroaltitude")
         speed_col, speed_unit, speed_k = "velocity", "m/s", 1.0
     t_s = _epoch_s(frame[_TIME[schema]], where)
-    ids = _strings(frame[id_col])
-    callsign = (
-        _strings(frame["callsign"], strip=True)
-        if "callsign" in frame.columns
-        else np.full(len(frame), "", dtype=object)
-    )
+    id_codes, id_names = _categories(frame[id_col])
+    if "callsign" in frame.columns:
+        cs_codes, cs_names = _categories(frame["callsign"], strip=True)
+    else:
+        cs_codes, cs_names = np.zeros(len(frame), dtype=np.int64), np.array([""], dtype=object)
     speed = _column(frame, speed_col) * speed_k if speed_col in frame.columns else None
     if "onground" in frame.columns:
         ground = frame["onground"].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -158,13 +162,13 @@ def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
     else:
         airborne = np.ones(len(frame), dtype=bool)
     good = np.isfinite(t_s) & np.isfinite(lat) & np.isfinite(lon) & np.isfinite(alt_m)
-    good &= ids != ""
+    good &= id_names[id_codes] != ""
     if np.any(good & ((np.abs(lat) > 90) | (np.abs(lon) > 360))):
         raise InputError(f"{where}: latitude/longitude out of range; they must be degrees WGS84")
     out = pd.DataFrame(
         {
-            "id": ids[good].astype(str),
-            "callsign": callsign[good].astype(str),
+            "id": pd.Categorical.from_codes(id_codes[good], categories=pd.Index(id_names)),
+            "callsign": pd.Categorical.from_codes(cs_codes[good], categories=pd.Index(cs_names)),
             "t_s": t_s[good],
             "lat_deg": lat[good],
             "lon_deg": lon[good],
@@ -173,7 +177,7 @@ def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
             "speed_mps": speed[good] if speed is not None else np.nan,
         }
     )
-    id_code = pd.factorize(out["id"], sort=True)[0]
+    id_code = id_codes[good]
     order = np.lexsort((out["t_s"].to_numpy(), id_code))
     id_sorted, t_sorted = id_code[order], out["t_s"].to_numpy()[order]
     first = np.ones(order.size, dtype=bool)
@@ -181,7 +185,7 @@ def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
     out = out.iloc[order[first]].reset_index(drop=True)
     if speed is not None:
         _check_speed_units(
-            out["id"].to_numpy(),
+            out["id"].cat.codes.to_numpy(),
             out["t_s"].to_numpy(),
             out["lat_deg"].to_numpy(),
             out["lon_deg"].to_numpy(),

@@ -79,11 +79,24 @@ def read_canonical(sources: Sequence[Source], t0_s: float, t1_s: float) -> pd.Da
     parts = [src.read_window(t0_s, t1_s) for src in sources]
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in CANONICAL})
-    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    if len(parts) > 1:
-        frame = frame.sort_values(["id", "t_s"], kind="stable").drop_duplicates(["id", "t_s"])
-    return frame.reset_index(drop=True)
+        empty = pd.DataFrame({c: pd.Series(dtype=float) for c in CANONICAL})
+        empty["id"] = pd.Categorical([], categories=[])
+        empty["callsign"] = pd.Categorical([], categories=[])
+        return empty
+    if len(parts) == 1:
+        return parts[0]
+    from pandas.api.types import union_categoricals
+
+    ids = union_categoricals([p["id"] for p in parts], sort_categories=True)
+    calls = union_categoricals([p["callsign"] for p in parts], sort_categories=True)
+    frame = pd.concat([p.drop(columns=["id", "callsign"]) for p in parts], ignore_index=True)
+    frame.insert(0, "id", pd.Series(ids))
+    frame.insert(1, "callsign", pd.Series(calls))
+    order = np.lexsort((frame["t_s"].to_numpy(), ids.codes))
+    id_sorted, t_sorted = ids.codes[order], frame["t_s"].to_numpy()[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (id_sorted[1:] != id_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+    return frame.iloc[order[first]].reset_index(drop=True)
 
 
 def _surface_deg(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,8 +111,12 @@ def _callsigns(
     """Callsign of aircraft ``who`` at its last sample at or before ``t_s`` (else its first)."""
     if len(who) == 0:
         return []
-    filled = frame["callsign"].replace("", np.nan)
-    calls = filled.groupby(code).ffill().groupby(code).bfill().fillna("").to_numpy()
+    cat = frame["callsign"].cat
+    names = np.asarray(cat.categories, dtype=object)
+    blank = names == ""
+    cs = pd.Series(np.where(blank[cat.codes.to_numpy()], np.nan, cat.codes.to_numpy()))
+    filled = cs.groupby(code).ffill().groupby(code).bfill().to_numpy()
+    calls = np.where(np.isnan(filled), "", names[np.nan_to_num(filled).astype(np.int64)])
     t_rel = np.rint((frame["t_s"].to_numpy() - frame["t_s"].min()) * 100).astype(np.int64)
     base = 10**11
     keys = code.astype(np.int64) * base + t_rel
@@ -185,7 +202,8 @@ def analyse_window(
         )
         if len(data) == 0:
             return empty_events()
-        names, code = np.unique(data["id"].to_numpy(dtype=str), return_inverse=True)
+        names = np.asarray(data["id"].cat.categories, dtype=object)
+        code = data["id"].cat.codes.to_numpy().astype(np.int64)
         grid = resample(
             code.astype(np.int64),
             data["t_s"].to_numpy(np.float64),
