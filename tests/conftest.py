@@ -56,7 +56,9 @@ def reference_dir() -> Path:
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """URL of the PostgreSQL server's ``postgres`` database (for creating test databases)."""
-    url = os.environ.get("DECONFLICT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    url = os.environ.get(
+        "DECONFLICT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
     if not _port_open("127.0.0.1", 5432):
         _unavailable("PostgreSQL is not reachable on 127.0.0.1:5432")
     return url
@@ -104,7 +106,9 @@ def chromium_path() -> str:
 
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        _unavailable("Chromium is not installed (Debian package chromium; make test installs it as root)")
+        _unavailable(
+            "Chromium is not installed (Debian package chromium; make test installs it as root)"
+        )
     assert path is not None
     return path
 
