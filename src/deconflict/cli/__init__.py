@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "feed",
     "alert",
     "track",
+    "demo",
 )
 
 for _name in COMMAND_MODULES:

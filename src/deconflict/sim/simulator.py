@@ -143,11 +143,22 @@ class Simulator:
             self.cmd_spd[i] = speed_kt * KT
         self.cmd_until[i] = until_s
 
-    def release(self, aircraft_id: str) -> None:
-        """Cancel a crew's command: it resumes its route."""
+    def release(self, aircraft_id: str, *, skip_waypoint: bool = False) -> None:
+        """Cancel a crew's command: it resumes its route, direct to the first waypoint ahead
+        (a waypoint is passed when the aircraft is nearer the next one than the waypoint is);
+        ``skip_waypoint``: the one it was flying to when diverted is dropped too."""
         i = self.index(aircraft_id)
         self.cmd_hdg[i] = self.cmd_alt[i] = self.cmd_spd[i] = np.nan
         self.cmd_until[i] = np.inf
+        if skip_waypoint and self.cur[i] < self.n_wp[i] - 1:
+            self.cur[i] += 1
+        while self.cur[i] < self.n_wp[i] - 1:
+            c = self.cur[i]
+            nx, ny = self.wp_x[i, c + 1], self.wp_y[i, c + 1]
+            leg = math.hypot(nx - self.wp_x[i, c], ny - self.wp_y[i, c])
+            if math.hypot(nx - self.x[i], ny - self.y[i]) >= leg:
+                break
+            self.cur[i] += 1
 
     # -- time ---------------------------------------------------------------------------------
 

@@ -1,0 +1,435 @@
+"""The live picture over HTTP: the map page, its REST calls and a per-party WebSocket.
+
+``live_router(session)`` is a FastAPI router any app can include (the service's
+``create_app`` app in ``live_app``); ``mount_map(app)`` serves the map page. Every call is
+authenticated with a party's bearer token (``?token=`` for the WebSocket) from the store, and
+scoped to that party: it sees its own picture (its own sensors' tracks, classified for it), its
+own alerts, the identification requests it made or was asked, its hotline queue and the incidents
+it was part of. The WebSocket pushes the party's picture once per tick with a sequence number;
+a client that reconnects gets the newest picture at once (the picture is a state, not a stream of
+changes), and the service's ``/v1/events/ws?after=SEQ`` carries the event log with its resume
+point. Times are Unix seconds; positions degrees, altitudes ft, speeds kt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, WebSocket
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.websockets import WebSocketDisconnect
+
+from deconflict.engine.session import Session
+from deconflict.errors import DeconflictError, NotFoundError
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "service" / "static"
+
+TRACK_FIELDS = ("key", "owner", "identity", "label", "latitude", "longitude", "altitude",
+                "groundspeed", "track", "vertical_rate")  # fmt: skip
+
+
+class Answer(BaseModel):
+    answer: str
+    aircraft: str = ""
+    operation: str = ""
+
+
+class Outgoing(BaseModel):
+    to: list[str]
+    text: str
+
+
+def _columns(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for f in fields:
+        if f not in frame.columns:
+            continue
+        col = frame[f]
+        if col.dtype.kind == "f":
+            arr = np.round(col.to_numpy(dtype=float), 5)
+            out[f] = [None if not np.isfinite(v) else float(v) for v in arr]
+        else:
+            out[f] = ["" if v is None or v is pd.NA else str(v) for v in col.tolist()]
+    return out
+
+
+class Broadcaster:
+    """Encodes each party's picture once per tick and wakes every WebSocket waiting for it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seq = 0
+        self.cache: dict[str, bytes] = {}
+        self._loops: set[asyncio.AbstractEventLoop] = set()
+        self._events: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
+        self._lock = threading.Lock()
+        session.on_tick.append(self._ticked)
+
+    def _ticked(self, _: Session) -> None:
+        with self._lock:
+            self.seq += 1
+            self.cache = {}
+            loops = list(self._events.items())
+        for loop, event in loops:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+
+    def picture_json(self, party: str) -> tuple[int, bytes]:
+        """(tick number, the party's picture as JSON bytes), encoded once per tick."""
+        with self._lock:
+            cached = self.cache.get(party)
+            seq = self.seq
+        if cached is not None:
+            return seq, cached
+        data = json.dumps(
+            {"type": "picture", "seq": seq, **picture_payload(self.session, party)},
+            allow_nan=False,
+            separators=(",", ":"),
+        ).encode()
+        with self._lock:
+            if self.seq == seq:
+                self.cache[party] = data
+        return seq, data
+
+    async def wait(self, seen: int) -> int:
+        """Return once a tick newer than ``seen`` happened."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            event = self._events.setdefault(loop, asyncio.Event())
+        while self.seq <= seen:
+            await event.wait()
+            event.clear()
+        return self.seq
+
+
+def picture_payload(session: Session, party: str) -> dict[str, Any]:
+    """Everything the map shows a party now (columnar tracks to keep 10,000 tracks small)."""
+    eng = session.engine
+    with session.lock:
+        pic = eng.picture(party)
+        alerts = eng.active_alerts(party)
+        requests = eng.open_requests(party)
+        messages = _messages(session, party)
+        incidents = [
+            i.summary() for i in eng.incidents.values() if party in i.parties
+        ]  # fmt: skip
+        now = eng.now_s
+    return {
+        "party": party,
+        "time_s": now if np.isfinite(now) else None,
+        "tracks": _columns(pic, TRACK_FIELDS),
+        "alerts": _clean(alerts),
+        "requests": _clean(requests),
+        "messages": _clean(messages),
+        "incidents": _clean(incidents),
+    }
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and inf become None, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _messages(session: Session, party: str) -> list[dict[str, Any]]:
+    eng = session.engine
+    out = []
+    for m in eng.messages.values():
+        if m.sender != party and not m.addressed_to(party):
+            continue
+        out.append(
+            {
+                **m.to_dict(),
+                "delivery": eng.delivery_state(m.message_id),
+                "outgoing": m.sender == party,
+            }
+        )
+    return sorted(out, key=lambda m: float(m["time_s"]))[-100:]
+
+
+def live_router(
+    session: Session, party_of: Callable[[str | None], str], broadcaster: Broadcaster
+) -> APIRouter:
+    """The map's REST calls and WebSocket; ``party_of(token)`` names the caller's party."""
+    router = APIRouter(prefix="/v1/live", tags=["live picture"])
+
+    def caller(authorization: str | None) -> str:
+        token = (authorization or "").removeprefix("Bearer ").strip() or None
+        try:
+            return party_of(token)
+        except DeconflictError as exc:
+            raise HTTPException(401, str(exc)) from None
+
+    Auth = Annotated[str | None, Header()]
+
+    @router.get("/session")
+    def describe(authorization: Auth = None) -> dict[str, Any]:
+        """Who the caller is, the parties, and the static scene (areas, bases, operations)."""
+        party = caller(authorization)
+        return _clean(scene_payload(session, party))  # type: ignore[no-any-return]
+
+    @router.get("/picture")
+    def picture(
+        authorization: Auth = None, at: Annotated[float | None, Query()] = None
+    ) -> Response:
+        """The caller's picture now, or as it was at ``at`` (Unix s; the last hour is kept)."""
+        party = caller(authorization)
+        if at is None:
+            return Response(broadcaster.picture_json(party)[1], media_type="application/json")
+        try:
+            with session.lock:
+                t, frame = session.engine.picture_at(party, at)
+        except NotFoundError as exc:
+            raise HTTPException(404, str(exc)) from None
+        body = {"type": "history", "party": party, "time_s": t,
+                "tracks": _columns(frame, TRACK_FIELDS)}  # fmt: skip
+        return Response(json.dumps(_clean(body)), media_type="application/json")
+
+    @router.get("/history")
+    def history(authorization: Auth = None) -> dict[str, Any]:
+        """The times the slider can replay."""
+        caller(authorization)
+        with session.lock:
+            times = [t for t, _ in session.engine.history]
+        return {"first_s": times[0] if times else None, "last_s": times[-1] if times else None,
+                "step_s": session.engine.config.history_step_s}  # fmt: skip
+
+    @router.post("/identification/{request_id}/answer")
+    def answer(request_id: str, body: Answer, authorization: Auth = None) -> dict[str, Any]:
+        """Answer an identification request the caller was asked."""
+        party = caller(authorization)
+        try:
+            with session.lock:
+                req = session.engine.answer_identification(
+                    party, request_id, body.answer, body.aircraft, body.operation
+                )
+                outcome = session.engine.resolved.get(request_id)
+        except NotFoundError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except DeconflictError as exc:
+            raise HTTPException(422, str(exc)) from None
+        broadcaster._ticked(session)
+        return {"request_id": req.request_id, "outcome": outcome.value if outcome else "pending"}
+
+    @router.get("/messages")
+    def messages(authorization: Auth = None, after: int = 0) -> list[dict[str, Any]]:
+        """The caller's hotline queue after ``after`` (marks them delivered)."""
+        party = caller(authorization)
+        with session.lock:
+            got = session.engine.fetch_messages(party, after)
+        return _clean(got)  # type: ignore[no-any-return]
+
+    @router.post("/messages")
+    def send(body: Outgoing, authorization: Auth = None) -> dict[str, Any]:
+        """Send a free-text hotline message to parties (or ``*``)."""
+        party = caller(authorization)
+        try:
+            with session.lock:
+                msg = session.engine.send_message(party, body.to, body.text)
+        except DeconflictError as exc:
+            raise HTTPException(422, str(exc)) from None
+        broadcaster._ticked(session)
+        return {"message_id": msg.message_id}
+
+    @router.post("/messages/{message_id}/ack")
+    def ack(message_id: str, authorization: Auth = None) -> dict[str, Any]:
+        """Acknowledge a hotline message addressed to the caller."""
+        party = caller(authorization)
+        try:
+            with session.lock:
+                session.engine.acknowledge(party, message_id)
+                state = session.engine.delivery_state(message_id)
+        except NotFoundError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except DeconflictError as exc:
+            raise HTTPException(422, str(exc)) from None
+        broadcaster._ticked(session)
+        return {"message_id": message_id, "delivery": state}
+
+    @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+    def incident_report(incident_id: str, authorization: Auth = None) -> str:
+        """The incident's report (HTML), for a party that was part of it."""
+        party = caller(authorization)
+        inc = session.engine.incidents.get(incident_id)
+        if inc is None or party not in inc.parties:
+            raise HTTPException(404, f"no incident {incident_id!r} visible to {party}")
+        from deconflict.incidents.report import render_incident_html
+
+        return render_incident_html(inc)
+
+    @router.websocket("/ws")
+    async def stream(websocket: WebSocket, token: str | None = None) -> None:
+        """The caller's picture once per tick (``{"type": "picture", "seq": N, ...}``)."""
+        try:
+            party = party_of(token)
+        except DeconflictError as exc:
+            await websocket.close(code=1008, reason=str(exc)[:120])
+            return
+        await websocket.accept()
+        seen = -1
+        try:
+            while True:
+                seen, data = await asyncio.to_thread(broadcaster.picture_json, party)
+                await websocket.send_text(data.decode())
+                await broadcaster.wait(seen)
+        except (WebSocketDisconnect, RuntimeError):
+            return
+
+    return router
+
+
+def scene_payload(session: Session, party: str) -> dict[str, Any]:
+    """The parties, restricted and shared areas, bases and operations the caller may see."""
+    sc = session.scenario
+    out: dict[str, Any] = {"party": party, "start_s": session.start.value / 1e9, "parties": [],
+                           "areas": [], "bases": [], "operations": [], "center": None}  # fmt: skip
+    if sc is None:
+        out["parties"] = [{"id": p, "name": p, "colour": "#2b6cb0"} for p in session.engine.parties]
+        return out
+    out["center"] = list(sc.center)
+    out["parties"] = [{"id": p.id, "name": p.name, "colour": p.colour} for p in sc.parties]
+    out["areas"] = [
+        {"id": a.id, "name": a.name, "kind": a.kind, "polygon": [list(x) for x in a.polygon],
+         "floor_ft": a.floor_ft, "ceiling_ft": a.ceiling_ft}
+        for a in sc.areas
+    ]  # fmt: skip
+    out["bases"] = [
+        {"id": b.id, "name": b.name, "party": b.party, "lat": b.lat, "lon": b.lon} for b in sc.bases
+    ]
+    out["operations"] = [
+        {"id": o.id, "party": o.party, "polygon": [list(x) for x in o.polygon],
+         "floor_ft": o.floor_ft, "ceiling_ft": o.ceiling_ft,
+         "start_s": o.start_s, "end_s": o.end_s}
+        for o in sc.operations
+        if o.party == party or _need_to_know(o, [x for x in sc.operations if x.party == party])
+    ]  # fmt: skip
+    return out
+
+
+def _need_to_know(op: Any, mine: list[Any]) -> bool:
+    """Another party's operation is shown where it intersects one of ours (space and time)."""
+    import shapely
+
+    poly = shapely.Polygon([(lo, la) for la, lo in op.polygon])
+    for m in mine:
+        if m.end_s <= op.start_s or op.end_s <= m.start_s:
+            continue
+        if m.ceiling_ft <= op.floor_ft or op.ceiling_ft <= m.floor_ft:
+            continue
+        if poly.intersects(shapely.Polygon([(lo, la) for la, lo in m.polygon])):
+            return True
+    return False
+
+
+def mount_map(app: FastAPI) -> None:
+    """Serve the map page (``/`` and ``/map/...``) from the package's static files."""
+    app.mount("/map", StaticFiles(directory=STATIC_DIR, html=True), name="map")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/map/")
+
+
+def live_app(
+    *,
+    scenario: str | Path | None = None,
+    replay: str | Path | None = None,
+    db: str | None = None,
+    crews_answer: bool = True,
+) -> tuple[FastAPI, Session]:
+    """The service app with the live picture and the map, and the session that feeds it.
+
+    Parties are registered in the store (``db``; default a fresh SQLite file) with new tokens,
+    found in ``app.state.demo_tokens``. Every engine event goes to the store's log.
+    """
+    from deconflict.engine.events import StoreSink
+    from deconflict.service import create_app
+    from deconflict.settings import Settings
+    from deconflict.store import open_store
+
+    if db is None:
+        folder = Path(tempfile.mkdtemp(prefix="deconflict-demo-"))
+        db = f"sqlite:///{folder / 'demo.db'}"
+    if replay is not None:
+        session = Session.from_recording(replay)
+    else:
+        session = Session.from_scenario(scenario, crews_answer=crews_answer)
+    parties = list(session.engine.parties)
+    store = open_store(db)
+    tokens: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    known = {p.name: p for p in store.list_parties()}
+    for name in parties:
+        if name in known:
+            raise DeconflictError(
+                f"party {name!r} is already registered in {db}; use a fresh --db for the demo"
+            )
+        party, token = store.add_party(name, public_key="")
+        tokens[name], ids[name] = token, party.id
+    store.close()
+
+    app = create_app(Settings.from_env(database_url=db))
+    app.state.demo_tokens = tokens
+    app.state.live_session = session
+    names = {v: k for k, v in ids.items()}
+
+    class _LazySink:
+        """Writes to the app's store once its lifespan has opened it."""
+
+        def __init__(self) -> None:
+            self.sink: StoreSink | None = None
+
+        def emit(self, events: Any) -> None:
+            store_ = getattr(app.state, "store", None)
+            if store_ is None:
+                return
+            if self.sink is None:
+                self.sink = StoreSink(store_, ids, on_write=app.state.notifier.wake)
+            self.sink.emit(events)
+
+    tee = _Fanout([session.engine.sink, _LazySink()])
+    session.engine.sink = tee
+
+    def party_of(token: str | None) -> str:
+        from deconflict.errors import AuthenticationError
+
+        store_ = getattr(app.state, "store", None)
+        if not token or store_ is None:
+            raise AuthenticationError("no token: log in with your party's token")
+        p = store_.party_by_token(token)
+        if p is None or p.id not in names:
+            raise AuthenticationError("the token is not a demo party's: use a printed token")
+        return names[p.id]
+
+    broadcaster = Broadcaster(session)
+    app.state.live_broadcaster = broadcaster
+    app.include_router(live_router(session, party_of, broadcaster))
+    mount_map(app)
+    return app, session
+
+
+class _Fanout:
+    def __init__(self, sinks: list[Any]) -> None:
+        self.sinks = sinks
+        self.events = getattr(sinks[0], "events", [])
+
+    def emit(self, events: Any) -> None:
+        for s in self.sinks:
+            s.emit(events)

@@ -1,0 +1,107 @@
+"""Where reports come from: a source hands the engine every report up to ``now`` (UTC).
+
+A source is anything with ``poll(now) -> report table`` (columns of
+``deconflict.surveillance.report``) returning the reports timestamped after the previous poll
+and up to ``now``. ``ReplaySource`` replays a recording — a ``traffic``-convention table
+(``timestamp``, ``icao24``, ``callsign``, ``latitude``, ``longitude``, ``altitude`` ft,
+``groundspeed`` kt, ``track`` deg, ``vertical_rate`` ft/min) in Parquet or CSV — as one party's
+reports, shifted in time so that the recording starts at the engine's start.
+``deconflict.sim.source.SimSource`` is the simulator's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from deconflict.errors import InputError
+from deconflict.surveillance.report import REPORT_COLUMNS, REPORT_DTYPES, empty_reports
+
+
+class ReportSource(Protocol):
+    """Reports up to ``now``, each once."""
+
+    def poll(self, now: pd.Timestamp) -> pd.DataFrame: ...
+
+
+def read_recording(path: str | Path) -> pd.DataFrame:
+    """A recording as a table in the traffic convention (Parquet or CSV)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"recording {p} does not exist; give a Parquet or CSV file")
+    frame = pd.read_parquet(p) if p.suffix.lower() == ".parquet" else pd.read_csv(p)
+    need = {"timestamp", "latitude", "longitude"}
+    missing = need - set(frame.columns)
+    if missing:
+        raise InputError(
+            f"recording {p} lacks column(s) {', '.join(sorted(missing))}; it needs the traffic "
+            "convention: timestamp, icao24, latitude, longitude, altitude, groundspeed, track"
+        )
+    return frame
+
+
+class ReplaySource:
+    """A recording replayed as one party's reports (sensor ``replay``)."""
+
+    def __init__(
+        self,
+        recording: pd.DataFrame,
+        *,
+        party: str,
+        start: pd.Timestamp,
+        sensor: str = "replay",
+        accuracy_m: float = 30.0,
+    ) -> None:
+        frame = recording.dropna(subset=["timestamp", "latitude", "longitude"])
+        ts = pd.to_datetime(frame["timestamp"], utc=True)
+        order = np.argsort(ts.to_numpy(), kind="stable")
+        frame = frame.iloc[order]
+        ts = ts.iloc[order]
+        self.offset = start - ts.iloc[0] if len(ts) else pd.Timedelta(0)
+        n = len(frame)
+        out = {}
+        for col in REPORT_COLUMNS:
+            if col == "timestamp":
+                out[col] = (ts + self.offset).to_numpy()
+            elif col in frame.columns:
+                out[col] = frame[col].to_numpy()
+            else:
+                out[col] = np.full(n, np.nan)
+        out["party"] = np.full(n, party, dtype=object)
+        out["sensor"] = np.full(n, sensor, dtype=object)
+        out["source"] = np.full(n, "replay", dtype=object)
+        out["accuracy_m"] = np.full(n, accuracy_m)
+        if "icao24" not in frame.columns and "id" in frame.columns:
+            out["icao24"] = frame["id"].to_numpy()
+        table = pd.DataFrame(out)
+        for col, dtype in REPORT_DTYPES.items():
+            if dtype.startswith("datetime"):
+                table[col] = pd.to_datetime(table[col], utc=True)
+            elif dtype == "Int64":
+                table[col] = pd.to_numeric(table[col], errors="coerce").astype("Int64")
+            else:
+                table[col] = table[col].astype(dtype)  # type: ignore[call-overload]
+        self.reports = table.reset_index(drop=True)
+        self._times = self.reports["timestamp"].to_numpy()
+        self._next = 0
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, *, party: str, start: pd.Timestamp, sensor: str = "replay"
+    ) -> ReplaySource:
+        return cls(read_recording(path), party=party, start=start, sensor=sensor)
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return pd.Timestamp(self._times[-1]).tz_localize("UTC") if len(self._times) else None  # type: ignore[return-value]
+
+    def poll(self, now: pd.Timestamp) -> pd.DataFrame:
+        stop = int(np.searchsorted(self._times, now.to_datetime64(), side="right"))
+        if stop <= self._next:
+            return empty_reports()
+        out = self.reports.iloc[self._next : stop]
+        self._next = stop
+        return out.reset_index(drop=True)

@@ -1,0 +1,42 @@
+"""``deconflict demo --headless``: fast time, a summary, and every decision in the store's log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from deconflict.cli import app
+from deconflict.sim.scenario import builtin_scenario_path
+from deconflict.store import open_store
+
+
+def test_headless_demo_writes_the_log(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = CliRunner().invoke(app, ["demo", "--headless", "--duration", "40", "--db", db])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["ticks"] == 40
+    assert summary["identification_requests"][0]["observer"] == "red"
+    store = open_store(db)
+    try:
+        kinds = [e.kind for e in store.log(limit=10_000)]
+        parties = {p.name for p in store.list_parties()}
+    finally:
+        store.close()
+    assert {"blue", "red", "civil"} <= parties
+    assert kinds.count("identification.requested") == 1
+    assert "hotline.message" in kinds
+
+
+def test_copied_scenario_and_bad_options(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        builtin_scenario_path().read_text().replace("duration_s = 900", "duration_s = 5")
+    )
+    result = CliRunner().invoke(app, ["demo", "--headless", "--scenario", str(mine)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["ticks"] == 5
+    bad = CliRunner().invoke(app, ["demo", "--headless", "--scenario", str(tmp_path / "no.toml")])
+    assert bad.exit_code == 2 and "cannot read scenario" in bad.output
