@@ -455,11 +455,11 @@ class Tracker:
             return tj, rj
         ti = rows[tj]
         ri = rest[rj]
-        # an icao24 plot joins only a track without one (or with a stale one)
+        # an icao24 plot joins only a track that never had an icao24: an address is one
+        # airframe, so a track that had another one (even stale) is another aircraft
         ic = b.icao24[ri]
         tic = self.icao24[ti]
-        stale = ~(self._now - self.icao24_t[ti] <= c.identity_stale_after_s)
-        ok = (ic == None) | (tic == None) | (ic == tic) | stale  # noqa: E711
+        ok = (ic == None) | (tic == None) | (ic == tic)  # noqa: E711
         ti, rj, ri = ti[ok], rj[ok], ri[ok]
         if ti.size == 0:
             return ti, rj
