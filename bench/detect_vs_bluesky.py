@@ -38,7 +38,7 @@ def scaled_region(factor: float) -> tuple[float, float, float, float]:
             clon - (lon1 - lon0) * k / 2, clon + (lon1 - lon0) * k / 2)  # fmt: skip
 
 
-def child(n: int, area: float, reps: int, seed: int) -> None:
+def child(n: int, area: float, reps: int, seed: int, uniform_area: bool = False) -> None:
     sys.path.insert(0, str(TOOLS))
     import numpy as np
     import pandas as pd
@@ -50,6 +50,12 @@ def child(n: int, area: float, reps: int, seed: int) -> None:
     from deconflict.units import FPM, FT, KT
 
     t = generate(n, seed=seed, region=scaled_region(area))
+    if uniform_area:  # same density everywhere: latitudes uniform in sin(lat), not in lat
+        lat0, lat1, _, _ = scaled_region(area)
+        u = np.random.default_rng(seed + 1).uniform(
+            np.sin(np.radians(lat0)), np.sin(np.radians(lat1)), n
+        )
+        t.lat = np.degrees(np.arcsin(u))
     frame = pd.DataFrame({"id": t.id, "latitude": t.lat, "longitude": t.lon, "altitude": t.alt / FT,
                           "groundspeed": t.gs / KT, "track": t.trk, "vertical_rate": t.vs / FPM})  # fmt: skip
     t0 = time.perf_counter()
@@ -75,9 +81,11 @@ def child(n: int, area: float, reps: int, seed: int) -> None:
     }))  # fmt: skip
 
 
-def run_ours(n: int, area: float, reps: int, seed: int) -> dict[str, float]:
+def run_ours(
+    n: int, area: float, reps: int, seed: int, uniform_area: bool = False
+) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", str(n), "--area", str(area), "--reps", str(reps),
-           "--seed", str(seed)]  # fmt: skip
+           "--seed", str(seed)] + (["--uniform-area"] if uniform_area else [])  # fmt: skip
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(p.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -105,9 +113,14 @@ def main() -> None:
     ap.add_argument("--scale-n", type=int, default=10_000, help="N for the 10x-area scaling check")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--area", type=float, default=1.0, help=argparse.SUPPRESS)
+    ap.add_argument("--uniform-area", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--only-scale", action="store_true", help="run only the 10x-area scaling check")
     a = ap.parse_args()
     if a.child:
-        child(a.child, a.area, a.reps, a.seed)
+        child(a.child, a.area, a.reps, a.seed, a.uniform_area)
+        return
+    if a.only_scale:
+        print(scaling(a))
         return
     from rich.console import Console
     from rich.progress import track
@@ -122,9 +135,6 @@ def main() -> None:
         if not a.no_bluesky_py:
             bs_rows += run_bluesky([n for n in bs_sizes if n <= 5000], "py", a.seed)
     bs = {(r["impl"], r["n"]): r for r in bs_rows if "error" not in r}
-    big = run_ours(a.scale_n * 10, 10.0, max(3, a.reps // 2), a.seed)
-    base = ours.get(a.scale_n) or run_ours(a.scale_n, 1.0, a.reps, a.seed)
-
     lines = ["| N | ours wall | ours CPU | BlueSky C wall | BlueSky C CPU | C / ours (CPU) | BlueSky NumPy CPU "
              "| NumPy / ours (CPU) | pairs ours / BlueSky | our peak RSS growth |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -140,12 +150,7 @@ def main() -> None:
             f"| {ratio_c:.0f}× | {p.get('median_cpu_s', float('nan')) * 1e3:.0f} ms | {ratio_p:.0f}× "
             f"| {o['pairs']} / {c.get('pairs_unique', '—')} | {o['rss_growth'] / 2**20:.0f} MiB |"
         )
-    scale = big["median_cpu_s"] / base["median_cpu_s"]
-    lines += ["", f"10× the aircraft over 10× the area: N={a.scale_n * 10:,} takes "
-              f"{big['median_cpu_s'] * 1e3:.0f} ms CPU ({big['median_s'] * 1e3:.0f} ms wall) against "
-              f"{base['median_cpu_s'] * 1e3:.1f} ms at N={a.scale_n:,}: **{scale:.1f}×** the time "
-              f"(target ≤ 12×); {big['pairs']} conflict pairs; peak RSS growth "
-              f"{big['rss_growth'] / 2**20:.0f} MiB.",
+    lines += ["", scaling(a),
               f"DataFrame → States conversion (validation) at N={sizes[-1]:,}: "
               f"{ours[sizes[-1]]['convert_s'] * 1e3:.0f} ms (not in the timings above).",
               f"Process peak RSS at N={sizes[-1]:,}: {ours[sizes[-1]]['peak_rss'] / 2**20:.0f} MiB "
@@ -162,6 +167,22 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/detect_vs_bluesky.py` (load average at the end: "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).\n\n{table}\n\n"
         "![time against N](perf/detect_time_vs_n.png)\n"
+    )
+
+
+def scaling(a: argparse.Namespace) -> str:
+    """10x the aircraft over 10x the area, both drawn uniformly over the area (same density)."""
+    reps = max(3, a.reps // 2)
+    base = run_ours(a.scale_n, 1.0, reps, a.seed, uniform_area=True)
+    big = run_ours(a.scale_n * 10, 10.0, reps, a.seed, uniform_area=True)
+    ratio = big["median_cpu_s"] / base["median_cpu_s"]
+    return (
+        f"10× the aircraft over 10× the area (uniform density): N={a.scale_n * 10:,} takes "
+        f"{big['median_cpu_s'] * 1e3:.0f} ms CPU ({big['median_s'] * 1e3:.0f} ms wall) against "
+        f"{base['median_cpu_s'] * 1e3:.1f} ms at N={a.scale_n:,}: **{ratio:.1f}×** the time "
+        f"(target ≤ 12×); conflict pairs {big['pairs']} against {base['pairs']} "
+        f"({big['pairs'] / max(base['pairs'], 1):.1f}×); peak RSS growth "
+        f"{big['rss_growth'] / 2**20:.0f} MiB."
     )
 
 
