@@ -120,7 +120,7 @@ def main() -> None:
         child(a.child, a.area, a.reps, a.seed, a.uniform_area)
         return
     if a.only_scale:
-        print(scaling(a))
+        print(scaling(a)[0])
         return
     from rich.console import Console
     from rich.progress import track
@@ -150,7 +150,8 @@ def main() -> None:
             f"| {ratio_c:.0f}× | {p.get('median_cpu_s', float('nan')) * 1e3:.0f} ms | {ratio_p:.0f}× "
             f"| {o['pairs']} / {c.get('pairs_unique', '—')} | {o['rss_growth'] / 2**20:.0f} MiB |"
         )
-    lines += ["", scaling(a),
+    scale_text, scale_rows = scaling(a)
+    lines += ["", scale_text,
               f"DataFrame → States conversion (validation) at N={sizes[-1]:,}: "
               f"{ours[sizes[-1]]['convert_s'] * 1e3:.0f} ms (not in the timings above).",
               f"Process peak RSS at N={sizes[-1]:,}: {ours[sizes[-1]]['peak_rss'] / 2**20:.0f} MiB "
@@ -159,7 +160,7 @@ def main() -> None:
     console.print(table)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "detect_results.json").write_text(
-        json.dumps({"ours": ours, "bluesky": bs_rows, "scale": [base, big]}, indent=1)
+        json.dumps({"ours": ours, "bluesky": bs_rows, "scale": scale_rows}, indent=1)
     )
     plot(sizes, ours, bs, OUT / "detect_time_vs_n.png")
     (OUT / "detect.md").write_text(
@@ -170,13 +171,13 @@ def main() -> None:
     )
 
 
-def scaling(a: argparse.Namespace) -> str:
+def scaling(a: argparse.Namespace) -> tuple[str, list[dict[str, float]]]:
     """10x the aircraft over 10x the area, both drawn uniformly over the area (same density)."""
     reps = max(3, a.reps // 2)
     base = run_ours(a.scale_n, 1.0, reps, a.seed, uniform_area=True)
     big = run_ours(a.scale_n * 10, 10.0, reps, a.seed, uniform_area=True)
     ratio = big["median_cpu_s"] / base["median_cpu_s"]
-    return (
+    text = (
         f"10× the aircraft over 10× the area (uniform density): N={a.scale_n * 10:,} takes "
         f"{big['median_cpu_s'] * 1e3:.0f} ms CPU ({big['median_s'] * 1e3:.0f} ms wall) against "
         f"{base['median_cpu_s'] * 1e3:.1f} ms at N={a.scale_n:,}: **{ratio:.1f}×** the time "
@@ -184,6 +185,7 @@ def scaling(a: argparse.Namespace) -> str:
         f"({big['pairs'] / max(base['pairs'], 1):.1f}×); peak RSS growth "
         f"{big['rss_growth'] / 2**20:.0f} MiB."
     )
+    return text, [base, big]
 
 
 def plot(
