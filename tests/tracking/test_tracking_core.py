@@ -79,6 +79,7 @@ def test_reports_out_of_time_order(quickstart: pd.DataFrame) -> None:
     out_sorted, _trk_sorted = replay(part)
     out, trk = replay(shuffled)
     assert trk.counters["out_of_order"] > 100
+    assert (trk.errors()["kind"] == "out_of_order").sum() == trk.counters["out_of_order"]
     assert trk.counters["reports"] == len(part)
     assert trk.counters["position_updates"] + trk.counters["tracks_started"] == len(part)
     assert out["track_id"].nunique() == out_sorted["track_id"].nunique()

@@ -510,6 +510,14 @@ class Tracker:
         dt = b.t_s[ri] - self.t[rows]
         late = dt < 0.0
         self.counters["out_of_order"] += int(late.sum())
+        for j in np.flatnonzero(late):
+            self._error(
+                "out_of_order",
+                float(self._now),
+                b,
+                int(ri[j]),
+                f"{-dt[j]:.3f} s older than its track's state; applied at its own time",
+            )
         fwd = dt.clip(min=0.0)
         back = dt.clip(max=0.0)
         x, p = cv_predict(self.x[rows], self.p[rows], fwd, self.q[rows])
