@@ -640,7 +640,9 @@ class Engine:
         self._event(
             "identification.answered", {**body, "party": party, "observer": observer}, self.parties
         )
-        if request_id not in self.resolved:
+        if self.resolved.get(request_id, Outcome.UNKNOWN) is Outcome.UNKNOWN:
+            # a late claim still declares the track (identify.request)
+            self.resolved.pop(request_id, None)
             self._resolve(request_id, req)
         self._flush()
         return req

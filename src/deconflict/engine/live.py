@@ -38,6 +38,10 @@ TRACK_FIELDS = ("key", "owner", "identity", "label", "latitude", "longitude", "a
                 "groundspeed", "track", "vertical_rate")  # fmt: skip
 
 
+Auth = Annotated[str | None, Header()]
+At = Annotated[float | None, Query(description="Unix s: the picture as it was then")]
+
+
 class Answer(BaseModel):
     answer: str
     aircraft: str = ""
@@ -177,8 +181,6 @@ def live_router(
         except DeconflictError as exc:
             raise HTTPException(401, str(exc)) from None
 
-    Auth = Annotated[str | None, Header()]
-
     @router.get("/session")
     def describe(authorization: Auth = None) -> dict[str, Any]:
         """Who the caller is, the parties, and the static scene (areas, bases, operations)."""
@@ -186,9 +188,7 @@ def live_router(
         return _clean(scene_payload(session, party))  # type: ignore[no-any-return]
 
     @router.get("/picture")
-    def picture(
-        authorization: Auth = None, at: Annotated[float | None, Query()] = None
-    ) -> Response:
+    def picture(authorization: Auth = None, at: At = None) -> Response:
         """The caller's picture now, or as it was at ``at`` (Unix s; the last hour is kept)."""
         party = caller(authorization)
         if at is None:

@@ -1,0 +1,457 @@
+/* Deconflict map page: the shared air picture of one party, with no internet.
+ * Basemap: Natural Earth borders (world-atlas TopoJSON) in Leaflet, no tiles. Tracks are drawn on
+ * one canvas (so 10,000 tracks keep 20+ frames per second). Data: /v1/live/* of the same server,
+ * authenticated with the party's token; the picture arrives once a tick on /v1/live/ws. */
+"use strict";
+
+(function () {
+  const TRAIL_POINTS = 30;          // positions kept per track for its trail
+  const LEADER_S = 60;              // velocity leader: where the aircraft is in 60 s
+  const LABEL_LIMIT = 1500;         // labels are drawn when this few tracks are in view
+  const IDENTITY_COLOURS = { pending: "#d69e2e", unknown: "#4a5568" };
+
+  const state = {
+    token: null, party: null, scene: null, picture: null, replay: null,
+    trails: new Map(), colours: {}, names: {}, cursor: 0, ws: null, lastSig: {},
+    frames: 0, dirty: true, history: null,
+  };
+
+  // ---------------------------------------------------------------- map and basemap
+  const map = L.map("map", { zoomControl: true, preferCanvas: true, worldCopyJump: true,
+                             attributionControl: true }).setView([36.0, 37.5], 7);
+  map.attributionControl.setPrefix("Leaflet | borders: Natural Earth via world-atlas");
+  const staticLayer = L.layerGroup().addTo(map);
+
+  fetch("vendor/world-atlas/countries-50m.json")
+    .then((r) => r.json())
+    .then((topo) => {
+      const countries = topojson.feature(topo, topo.objects.countries);
+      L.geoJSON(countries, { interactive: false,
+        style: { color: "#718096", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 } })
+        .addTo(map).bringToBack();
+    });
+
+  // ---------------------------------------------------------------- the track canvas
+  const TrackLayer = L.Layer.extend({
+    onAdd(m) {
+      this._canvas = L.DomUtil.create("canvas", "track-canvas leaflet-zoom-hide");
+      const pane = m.getPane("tracks") || m.createPane("tracks");
+      pane.style.zIndex = 450;  // above the basemap and areas (400), below tooltips
+      pane.appendChild(this._canvas);
+      m.on("moveend zoomend resize", this._reset, this);
+      this._reset();
+    },
+    onRemove(m) { this._canvas.remove(); m.off("moveend zoomend resize", this._reset, this); },
+    _reset() {
+      const size = map.getSize();
+      const topLeft = map.containerPointToLayerPoint([0, 0]);
+      L.DomUtil.setPosition(this._canvas, topLeft);
+      this._canvas.width = size.x; this._canvas.height = size.y;
+      state.dirty = true;
+    },
+    canvas() { return this._canvas; },
+  });
+  const trackLayer = new TrackLayer().addTo(map);
+
+  function colourOf(owner, identity) {
+    if (identity === "pending" || identity === "unknown") return IDENTITY_COLOURS[identity];
+    return state.colours[owner] || "#2b6cb0";
+  }
+
+  function currentTracks() {
+    const pic = state.replay || state.picture;
+    return pic ? pic.tracks : null;
+  }
+
+  function draw() {
+    const canvas = trackLayer.canvas();
+    const ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    const t = currentTracks();
+    state.frames += 1;
+    if (!t || !t.key) { setText("track-count", "0 tracks"); return; }
+    const n = t.key.length;
+    const bounds = map.getBounds().pad(0.05);
+    const pts = new Array(n);
+    let inView = 0;
+    for (let i = 0; i < n; i++) {
+      const lat = t.latitude[i], lon = t.longitude[i];
+      if (lat === null || lon === null) continue;
+      if (!bounds.contains([lat, lon])) continue;
+      pts[i] = map.latLngToContainerPoint([lat, lon]);
+      inView += 1;
+    }
+    // trails and leaders, batched by colour: one path per colour
+    const groups = new Map();
+    for (let i = 0; i < n; i++) {
+      if (!pts[i]) continue;
+      const c = colourOf(t.owner[i], t.identity[i]);
+      if (!groups.has(c)) groups.set(c, []);
+      groups.get(c).push(i);
+    }
+    const mPerDegLat = 111320;
+    ctx.lineWidth = 1;
+    for (const [c, idx] of groups) {
+      ctx.strokeStyle = c; ctx.globalAlpha = 0.45; ctx.beginPath();
+      if (!state.replay) {
+        for (const i of idx) {
+          const trail = state.trails.get(t.key[i]);
+          if (!trail || trail.length < 2) continue;
+          let p = map.latLngToContainerPoint(trail[0]);
+          ctx.moveTo(p.x, p.y);
+          for (let k = 1; k < trail.length; k++) {
+            p = map.latLngToContainerPoint(trail[k]); ctx.lineTo(p.x, p.y);
+          }
+        }
+      }
+      ctx.stroke();
+      ctx.globalAlpha = 0.9; ctx.beginPath();
+      for (const i of idx) {
+        const gs = t.groundspeed ? t.groundspeed[i] : null, trk = t.track[i];
+        if (gs === null || trk === null) continue;
+        const d = gs * 0.514444 * LEADER_S, a = trk * Math.PI / 180;
+        const lat2 = t.latitude[i] + d * Math.cos(a) / mPerDegLat;
+        const lon2 = t.longitude[i] + d * Math.sin(a) /
+          (mPerDegLat * Math.cos(t.latitude[i] * Math.PI / 180));
+        const q = map.latLngToContainerPoint([lat2, lon2]);
+        ctx.moveTo(pts[i].x, pts[i].y); ctx.lineTo(q.x, q.y);
+      }
+      ctx.stroke();
+    }
+    // symbols: own filled, declared hollow, pending diamond, unknown square
+    ctx.globalAlpha = 1;
+    for (const [c, idx] of groups) {
+      ctx.fillStyle = c; ctx.strokeStyle = c; ctx.lineWidth = 2;
+      for (const i of idx) {
+        const p = pts[i], id = t.identity[i];
+        if (id === "own") { ctx.beginPath(); ctx.arc(p.x, p.y, 4, 0, 6.283); ctx.fill(); }
+        else if (id === "declared") { ctx.beginPath(); ctx.arc(p.x, p.y, 4.5, 0, 6.283); ctx.stroke(); }
+        else if (id === "pending") {
+          ctx.beginPath(); ctx.moveTo(p.x, p.y - 6); ctx.lineTo(p.x + 6, p.y);
+          ctx.lineTo(p.x, p.y + 6); ctx.lineTo(p.x - 6, p.y); ctx.closePath(); ctx.fill();
+        } else { ctx.fillRect(p.x - 4, p.y - 4, 8, 8); }
+      }
+    }
+    if (inView <= LABEL_LIMIT) {
+      ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = "#1a202c";
+      for (let i = 0; i < n; i++) {
+        if (!pts[i]) continue;
+        const alt = t.altitude[i];
+        const fl = alt === null ? "---" : String(Math.round(alt / 100)).padStart(3, "0");
+        ctx.fillText(`${t.label[i]} ${fl}`, pts[i].x + 7, pts[i].y - 5);
+        if (t.identity[i] !== "own") {
+          ctx.fillStyle = "#4a5568";
+          ctx.fillText(t.identity[i] + (t.owner[i] ? " " + t.owner[i] : ""), pts[i].x + 7, pts[i].y + 8);
+          ctx.fillStyle = "#1a202c";
+        }
+      }
+    }
+    if (!state.replay && state.picture) drawConflicts(ctx, state.picture.alerts || []);
+    setText("track-count", `${n} tracks (${inView} in view)`);
+  }
+
+  function drawConflicts(ctx, alerts) {
+    ctx.save();
+    for (const a of alerts) {
+      if (a.kind !== "conflict" || !a.own || !a.other) continue;
+      const p = map.latLngToContainerPoint([a.own.latitude, a.own.longitude]);
+      const q = map.latLngToContainerPoint([a.other.latitude, a.other.longitude]);
+      ctx.strokeStyle = a.level >= 3 ? "#c53030" : a.level >= 2 ? "#dd6b20" : "#d69e2e";
+      ctx.lineWidth = 3; ctx.setLineDash([8, 5]);
+      ctx.beginPath(); ctx.moveTo(p.x, p.y); ctx.lineTo(q.x, q.y); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.beginPath(); ctx.arc(q.x, q.y, 7, 0, 6.283); ctx.stroke();
+      const text = `${a.own_aircraft}: LoS ${fmtDuration(a.t_in_s)}` +
+        (a.resolution ? ` — ${a.resolution.text}` : "");
+      ctx.font = "bold 12px system-ui, sans-serif";
+      const mx = (p.x + q.x) / 2 + 8, my = (p.y + q.y) / 2;
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(mx - 2, my - 12, ctx.measureText(text).width + 4, 16);
+      ctx.fillStyle = "#742a2a"; ctx.fillText(text, mx, my);
+    }
+    ctx.restore();
+  }
+
+  function frame() {
+    if (state.dirty || state.benchUntil) { state.dirty = false; draw(); }
+    requestAnimationFrame(frame);
+  }
+  requestAnimationFrame(frame);
+  map.on("move zoom", () => { state.dirty = true; });
+
+  // ---------------------------------------------------------------- helpers
+  function setText(id, text) { const el = document.getElementById(id); if (el) el.textContent = text; }
+  function esc(s) {
+    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g,
+      (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  }
+  function fmtDuration(s) {
+    if (s === null || s === undefined) return "—";
+    if (s <= 0) return "now";
+    const m = Math.floor(s / 60), r = Math.round(s % 60);
+    return `${m}:${String(r).padStart(2, "0")}`;
+  }
+  function fmtTime(s) { return s ? new Date(s * 1000).toISOString().slice(11, 19) + "Z" : "—"; }
+  async function api(path, options = {}) {
+    const headers = Object.assign({ Authorization: `Bearer ${state.token}` }, options.headers || {});
+    if (options.body) headers["Content-Type"] = "application/json";
+    const r = await fetch(path, Object.assign({}, options, { headers }));
+    if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+    const type = r.headers.get("content-type") || "";
+    return type.includes("json") ? r.json() : r.text();
+  }
+
+  // ---------------------------------------------------------------- login and scene
+  async function login(token) {
+    state.token = token;
+    const scene = await api("/v1/live/session");
+    state.scene = scene; state.party = scene.party;
+    for (const p of scene.parties) { state.colours[p.id] = p.colour; state.names[p.id] = p.name; }
+    localStorage.setItem("deconflict-token", token);
+    document.getElementById("login-panel").hidden = true;
+    setText("whoami", `${state.names[scene.party] || scene.party}`);
+    document.getElementById("whoami").style.color = state.colours[scene.party] || "";
+    drawScene(scene);
+    fillRecipients(scene);
+    fillLegend(scene);
+    connect();
+  }
+
+  function drawScene(scene) {
+    staticLayer.clearLayers();
+    if (scene.center) map.setView(scene.center, 7);
+    for (const a of scene.areas) {
+      const style = a.kind === "shared"
+        ? { color: "#2d3748", weight: 2, dashArray: "10 6", fill: false }
+        : { color: "#c53030", weight: 2, fillColor: "#c53030", fillOpacity: 0.12 };
+      L.polygon(a.polygon, style).bindTooltip(`${a.name} (${a.floor_ft}–${a.ceiling_ft} ft)`)
+        .addTo(staticLayer);
+    }
+    for (const o of scene.operations) {
+      L.polygon(o.polygon, { color: state.colours[o.party] || "#555", weight: 1.5,
+        dashArray: "4 4", fillOpacity: 0.06 })
+        .bindTooltip(`operation ${o.id} (${o.party}) FL${Math.round(o.floor_ft / 100)}–FL${Math.round(o.ceiling_ft / 100)}`)
+        .addTo(staticLayer);
+    }
+    for (const b of scene.bases) {
+      L.circleMarker([b.lat, b.lon], { radius: 5, color: state.colours[b.party] || "#555" })
+        .bindTooltip(b.name).addTo(staticLayer);
+    }
+  }
+
+  function fillRecipients(scene) {
+    const sel = document.getElementById("hotline-to");
+    sel.innerHTML = "";
+    for (const p of scene.parties) {
+      if (p.id === scene.party) continue;
+      const o = document.createElement("option"); o.value = p.id; o.textContent = p.name; sel.appendChild(o);
+    }
+    const all = document.createElement("option"); all.value = "*"; all.textContent = "all parties";
+    sel.appendChild(all);
+  }
+
+  function fillLegend(scene) {
+    const rows = scene.parties.map((p) =>
+      `<li><span class="swatch" style="background:${esc(p.colour)};border-color:${esc(p.colour)}"></span>${esc(p.name)} — own (filled) / declared (ring)</li>`);
+    rows.push(`<li><span class="swatch" style="background:${IDENTITY_COLOURS.pending}"></span>pending identification (diamond)</li>`);
+    rows.push(`<li><span class="swatch" style="background:${IDENTITY_COLOURS.unknown}"></span>unknown (square)</li>`);
+    document.getElementById("legend").innerHTML = rows.join("");
+  }
+
+  // ---------------------------------------------------------------- live stream
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${proto}://${location.host}/v1/live/ws?token=${encodeURIComponent(state.token)}`);
+    state.ws = ws;
+    ws.onmessage = (ev) => onPicture(JSON.parse(ev.data));
+    ws.onclose = () => { if (state.ws === ws) setTimeout(connect, 1000); };
+  }
+
+  function onPicture(pic) {
+    state.picture = pic;
+    const t = pic.tracks;
+    if (t && t.key) {
+      const seen = new Set();
+      for (let i = 0; i < t.key.length; i++) {
+        if (t.latitude[i] === null) continue;
+        seen.add(t.key[i]);
+        let trail = state.trails.get(t.key[i]);
+        if (!trail) { trail = []; state.trails.set(t.key[i], trail); }
+        trail.push([t.latitude[i], t.longitude[i]]);
+        if (trail.length > TRAIL_POINTS) trail.shift();
+      }
+      for (const k of state.trails.keys()) if (!seen.has(k)) state.trails.delete(k);
+    }
+    setText("clock", fmtTime(pic.time_s));
+    renderAlerts(pic.alerts || []);
+    renderRequests(pic.requests || []);
+    renderMessages(pic.messages || []);
+    renderIncidents(pic.incidents || []);
+    updateSlider(pic.time_s);
+    pollMessages();
+    state.dirty = true;
+  }
+
+  function changed(name, value) {
+    const sig = JSON.stringify(value);
+    if (state.lastSig[name] === sig) return false;
+    state.lastSig[name] = sig; return true;
+  }
+
+  function renderAlerts(alerts) {
+    setText("alert-count", String(alerts.length));
+    const view = alerts.map((a) => [a.alert_id, a.level, a.kind, a.resolution && a.resolution.text,
+      Math.round((a.t_in_s || 0) / 10)]);
+    if (!changed("alerts", view)) return;
+    document.getElementById("alerts").innerHTML = alerts.map((a) => a.kind === "conflict"
+      ? `<li class="level-${a.level}" data-alert-id="${esc(a.alert_id)}" data-kind="conflict">
+           <b>${esc(a.own_aircraft)}</b> ${esc(a.level_name)}: loss of separation in
+           <span class="tlos">${fmtDuration(a.t_in_s)}</span>, closest ${a.dcpa_nm === null ? "—" : a.dcpa_nm.toFixed(1)} NM
+           ${a.resolution ? `<div>recommended: <b class="resolution">${esc(a.resolution.text)}</b></div>` : ""}</li>`
+      : `<li class="level-${a.level}" data-alert-id="${esc(a.alert_id)}" data-kind="area">
+           <b>${esc(a.own_key)}</b> restricted area ${esc(a.area)} ahead</li>`).join("");
+  }
+
+  function renderRequests(reqs) {
+    const view = reqs.map((r) => [r.request_id, r.outcome, r.answered, r.can_answer]);
+    if (!changed("requests", view)) return;
+    document.getElementById("requests").innerHTML = reqs.map((r) => {
+      const who = r.observer === state.party ? "asked by us" : `asked by ${esc(state.names[r.observer] || r.observer)}`;
+      const pos = r.position ? `${r.position.latitude.toFixed(3)}, ${r.position.longitude.toFixed(3)}, FL${Math.round(r.position.altitude_m / 0.3048 / 100)}` : "";
+      const form = r.can_answer && r.outcome !== "declared" && r.outcome !== "disputed"
+        ? `<div><input class="answer-aircraft" placeholder="our aircraft" size="10">
+             <button class="answer-ours" data-request-id="${esc(r.request_id)}">Ours</button>
+             <button class="answer-not-ours" data-request-id="${esc(r.request_id)}">Not ours</button></div>`
+        : "";
+      return `<li data-request-id="${esc(r.request_id)}" data-outcome="${esc(r.outcome)}">
+        track ${esc(r.track_id)} — ${who}<div class="muted">${pos}</div>
+        <div>state: <b class="outcome">${esc(r.outcome)}</b></div>${form}</li>`;
+    }).join("");
+  }
+
+  function renderMessages(msgs) {
+    const view = msgs.map((m) => [m.message_id, m.delivery]);
+    if (!changed("messages", view)) return;
+    document.getElementById("messages").innerHTML = msgs.slice().reverse().map((m) => {
+      const body = m.body || {};
+      const text = body.text || (m.kind === "conflict_notice" ? `conflict notice (${body.action}) ${body.own_aircraft || ""} ${body.resolution || ""}`
+        : m.kind === "identification_request" ? `identification request ${body.track_id}`
+        : m.kind === "identification_answer" ? `identification answer: ${body.answer} ${body.aircraft || ""}`
+        : m.kind === "acknowledgement" ? `acknowledged ${String(body.ref).slice(0, 8)}` : m.kind);
+      const states = Object.entries(m.delivery || {}).filter(([p]) => p !== m.sender)
+        .map(([p, s]) => `<span class="state-${esc(s)}" data-party="${esc(p)}">${esc(state.names[p] || p)}: ${esc(s)}</span>`).join(" ");
+      const mine = (m.delivery || {})[state.party];
+      const ackable = !m.outgoing && mine && mine !== "acknowledged" && m.kind !== "acknowledgement";
+      return `<li data-message-id="${esc(m.message_id)}" data-kind="${esc(m.kind)}" data-outgoing="${m.outgoing}">
+        <span class="muted">${fmtTime(m.time_s)} ${esc(state.names[m.sender] || m.sender)} →</span> ${esc(text)}
+        <div class="delivery">${states}</div>
+        ${ackable ? `<button class="ack" data-message-id="${esc(m.message_id)}">Acknowledge</button>` : ""}</li>`;
+    }).join("");
+  }
+
+  function renderIncidents(incs) {
+    if (!changed("incidents", incs.map((i) => i.incident_id))) return;
+    document.getElementById("incidents").innerHTML = incs.map((i) =>
+      `<li data-incident-id="${esc(i.incident_id)}">${fmtTime(i.time_s)} <b>${esc(i.severity)}</b>
+        ${esc(i.kind.replace(/_/g, " "))}: ${esc(i.aircraft.join(" / "))},
+        ${(i.horizontal_m / 1852).toFixed(2)} NM / ${Math.round(i.vertical_m / 0.3048)} ft
+        <button class="open-report" data-incident-id="${esc(i.incident_id)}">Open report</button></li>`).join("");
+  }
+
+  async function pollMessages() {
+    if (state.polling) return;
+    state.polling = true;
+    try {
+      const got = await api(`/v1/live/messages?after=${state.cursor}`);
+      for (const m of got) state.cursor = Math.max(state.cursor, m.seq);
+    } catch (e) { /* the next tick retries */ } finally { state.polling = false; }
+  }
+
+  // ---------------------------------------------------------------- actions
+  document.getElementById("login-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const token = document.getElementById("login-token").value.trim();
+    login(token).catch((e) => {
+      state.token = null;
+      setText("login-error", e.message.startsWith("401") ? "unknown token" : e.message);
+    });
+  });
+
+  document.getElementById("hotline-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const input = document.getElementById("hotline-text");
+    const text = input.value.trim();
+    if (!text || !state.token) return;
+    await api("/v1/live/messages", { method: "POST",
+      body: JSON.stringify({ to: [document.getElementById("hotline-to").value], text }) });
+    input.value = "";
+  });
+
+  document.getElementById("side").addEventListener("click", async (ev) => {
+    const el = ev.target;
+    if (!(el instanceof HTMLElement)) return;
+    if (el.classList.contains("answer-ours") || el.classList.contains("answer-not-ours")) {
+      const ours = el.classList.contains("answer-ours");
+      const li = el.closest("li");
+      const aircraft = li ? li.querySelector(".answer-aircraft").value.trim() : "";
+      if (ours && !aircraft) { li.querySelector(".answer-aircraft").focus(); return; }
+      await api(`/v1/live/identification/${el.dataset.requestId}/answer`, { method: "POST",
+        body: JSON.stringify({ answer: ours ? "ours" : "not_ours", aircraft }) });
+    } else if (el.classList.contains("ack")) {
+      await api(`/v1/live/messages/${el.dataset.messageId}/ack`, { method: "POST" });
+    } else if (el.classList.contains("open-report")) {
+      const html = await api(`/v1/live/incidents/${el.dataset.incidentId}`);
+      document.getElementById("report-frame").srcdoc = html;
+      document.getElementById("report").hidden = false;
+    }
+  });
+  document.getElementById("report-close").addEventListener("click", () => {
+    document.getElementById("report").hidden = true;
+  });
+
+  // ---------------------------------------------------------------- time slider (last hour)
+  const slider = document.getElementById("slider");
+  function updateSlider(now) {
+    if (!now) return;
+    const live = !state.replay;
+    slider.min = String(Math.max(now - 3600, state.scene ? state.scene.start_s : now - 3600));
+    slider.max = String(now);
+    if (live) { slider.value = String(now); setText("slider-label", "live " + fmtTime(now)); }
+  }
+  slider.addEventListener("change", async () => {
+    const at = Number(slider.value);
+    if (at >= Number(slider.max) - 1) { state.replay = null; state.dirty = true; return; }
+    try {
+      state.replay = await api(`/v1/live/picture?at=${at}`);
+      setText("slider-label", "replay " + fmtTime(state.replay.time_s));
+    } catch (e) { setText("slider-label", "nothing recorded then"); }
+    state.dirty = true;
+  });
+  document.getElementById("live-button").addEventListener("click", () => {
+    state.replay = null; slider.value = slider.max; state.dirty = true;
+  });
+
+  // ---------------------------------------------------------------- hooks for tests and benches
+  window.deconflict = {
+    state, map,
+    tracks: currentTracks,
+    identityOf(key) {
+      const t = currentTracks(); if (!t) return null;
+      const i = t.key.indexOf(key); return i < 0 ? null : { identity: t.identity[i], owner: t.owner[i] };
+    },
+    loadPicture(pic) { state.picture = pic; state.dirty = true; },
+    benchFps(seconds) {
+      return new Promise((resolve) => {
+        const start = performance.now(), f0 = state.frames;
+        state.benchUntil = start + seconds * 1000;
+        setTimeout(() => {
+          state.benchUntil = 0;
+          resolve((state.frames - f0) / ((performance.now() - start) / 1000));
+        }, seconds * 1000);
+      });
+    },
+  };
+
+  const saved = localStorage.getItem("deconflict-token");
+  if (saved) login(saved).catch(() => { localStorage.removeItem("deconflict-token"); state.token = null; });
+})();
