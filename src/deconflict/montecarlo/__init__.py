@@ -1,0 +1,1 @@
+"""montecarlo room: Monte Carlo studies of procedures over a simulated scenario."""
