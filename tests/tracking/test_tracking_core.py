@@ -235,3 +235,39 @@ def test_bad_input_never_crashes_and_every_report_is_accounted_for(
         + c["unassociated_no_position"]
     )
     assert c["reports"] == accounted == len(frame)
+
+
+def test_a_reused_sensor_track_number_does_not_drag_a_track(quickstart: pd.DataFrame) -> None:
+    """Party B's system track 7 follows one real aircraft, then the number is reused for another
+    one 20+ km away; party A's ADS-B keeps seeing the first. Two tracks, each on its aircraft."""
+    t0 = quickstart["timestamp"].iloc[0] + pd.Timedelta("10min")
+    win = quickstart[
+        (quickstart["timestamp"] >= t0) & (quickstart["timestamp"] < t0 + pd.Timedelta("2min"))
+    ]
+    first = win[~win["onground"].fillna(False).astype(bool)].iloc[0]
+    one = win[win["icao24"] == first["icao24"]]
+    d = distance_m(first["latitude"], first["longitude"], win["latitude"], win["longitude"])
+    other_icao = win.loc[d > 20_000, "icao24"].iloc[0]
+    two = win[win["icao24"] == other_icao]
+    half = t0 + pd.Timedelta("60s")
+    b1 = one[one["timestamp"] < half].iloc[::4]
+    b2 = two[two["timestamp"] >= half].iloc[::4]
+    system = pd.concat([b1, b2])[["timestamp", "latitude", "longitude"]].assign(
+        party="B", sensor="sdps", track_number=7
+    )
+    adsb = one.assign(party="A", sensor="adsb")
+    both = pd.concat([adsb, system]).sort_values("timestamp", kind="stable").reset_index(drop=True)
+    out, trk = replay(both)
+    assert (trk.errors()["kind"] == "track_number_reused").sum() == 1
+    assert trk.counters["track_reinitialised"] == 0
+    mine = out[(out["icao24"] == first["icao24"]) & (out["status"] == "confirmed")]
+    assert mine["track_id"].nunique() == 1
+    ref = one.set_index("timestamp")
+    at = mine[mine["timestamp"].isin(ref.index)].drop_duplicates("timestamp")
+    dist = distance_m(
+        at["latitude"], at["longitude"],
+        ref.loc[at["timestamp"], "latitude"], ref.loc[at["timestamp"], "longitude"],
+    )  # fmt: skip
+    assert dist.max() < 500.0  # never pulled towards the other aircraft
+    others = out[out["track_id"] != mine["track_id"].iloc[0]]
+    assert others["track_id"].nunique() == 1 and others["icao24"].isna().all()

@@ -356,9 +356,14 @@ class Tracker:
             self._process_round(b, np.flatnonzero(rank == r))
 
     def _identity_match(self, b: ReportBatch, idx: I64) -> I64:
-        """Track row of each report by icao24, then by sensor track number; -1 if none."""
+        """Track row of each report by icao24, then by sensor track number; -1 if none.
+
+        A sensor's track number is reused by the sensor for other aircraft, so a match by
+        number far outside the gate unbinds the number and leaves the report to kinematics.
+        """
         out = np.full(idx.size, -1, dtype=np.int64)
         ids = np.full(idx.size, -1, dtype=np.int64)
+        by_number = np.zeros(idx.size, dtype=bool)
         for j, i in enumerate(idx):
             ic = b.icao24[i]
             tid = self._by_icao24.get(ic, -1) if ic is not None else -1
@@ -366,10 +371,26 @@ class Tracker:
                 tid = self._by_sensor_track.get(
                     (b.party[i], b.sensor[i], int(b.track_number[i])), -1
                 )
+                by_number[j] = tid >= 0
             ids[j] = tid
         known = ids >= 0
         if known.any():
             out[known] = self._index_of(ids[known])
+        check = np.flatnonzero(by_number & np.isfinite(b.xy_m[idx]).all(axis=1))
+        if check.size:
+            d2 = self._position_d2(out[check], idx[check], b)
+            for j in check[d2 > self.config.reinit_d2]:
+                i = int(idx[j])
+                key = (b.party[i], b.sensor[i], int(b.track_number[i]))
+                self._by_sensor_track.pop(key, None)
+                self._error(
+                    "track_number_reused",
+                    float(b.t_s[i]),
+                    b,
+                    i,
+                    f"sensor track number {key[2]} no longer fits track {ids[j]}; unbound",
+                )
+                out[j] = -1
         return out
 
     def _process_round(self, b: ReportBatch, idx: I64) -> None:
@@ -463,6 +484,13 @@ class Tracker:
         ti, rj, ri = ti[ok], rj[ok], ri[ok]
         if ti.size == 0:
             return ti, rj
+        d2 = self._position_d2(ti, ri, b)
+        at, ar = gnn_assign(ti, rj, d2, self._n, rest.size, c.gate_d2)
+        return at, ar
+
+    def _position_d2(self, ti: I64, ri: I64, b: ReportBatch) -> F64:
+        """Squared Mahalanobis distance of each report's position to its track's prediction."""
+        c = self.config
         dt = b.t_s[ri] - self.t[ti]
         fwd = dt.clip(min=0.0)
         x, p = cv_predict(self.x[ti], self.p[ti], fwd, self.q[ti])
@@ -476,9 +504,7 @@ class Tracker:
         nu = b.xy_m[ri] - pos
         det = s[:, 0, 0] * s[:, 1, 1] - s[:, 0, 1] * s[:, 1, 0]
         d2 = (s[:, 1, 1] * nu[:, 0] ** 2 - 2 * s[:, 0, 1] * nu[:, 0] * nu[:, 1]) / det
-        d2 += s[:, 0, 0] * nu[:, 1] ** 2 / det
-        at, ar = gnn_assign(ti, rj, d2, self._n, rest.size, c.gate_d2)
-        return at, ar
+        return np.asarray(d2 + s[:, 0, 0] * nu[:, 1] ** 2 / det, dtype=np.float64)
 
     # ------------------------------------------------------------------ filtering
     def _apply(self, rows: I64, ri: I64, b: ReportBatch, identified: bool) -> None:
