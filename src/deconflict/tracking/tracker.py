@@ -34,6 +34,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from deconflict.geo import ecef_m
 from deconflict.tracking.assign import candidate_pairs, gnn_assign
 from deconflict.tracking.batch import (
     TRACK_UPDATE_COLUMNS,
@@ -293,12 +294,10 @@ class Tracker:
         """Fix the local frame (once) at the mean of the given positions, if not set yet."""
         if self.frame is None:
             ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
-            if not ok.any():
-                self.frame = LocalFrame(0.0, 0.0)
+            if not ok.any():  # nothing to place a frame on yet (and nothing to track)
+                return LocalFrame(0.0, 0.0)
             else:
                 # mean direction in ECEF: antimeridian safe
-                from deconflict.geo import ecef_m
-
                 p = ecef_m(lat_deg[ok], lon_deg[ok]).mean(axis=0)
                 self.frame = LocalFrame(
                     float(np.degrees(np.arctan2(p[2], np.hypot(p[0], p[1])))),
@@ -805,9 +804,9 @@ class Tracker:
         if pairs.size == 0:
             return
         a, bb = live[pairs[:, 0]], live[pairs[:, 1]]
-        ia, ib = self.icao24[a], self.icao24[b_ := bb]
+        ia, ib = self.icao24[a], self.icao24[bb]
         ok = (ia == None) | (ib == None) | (ia == ib)  # noqa: E711
-        a, bb = a[ok], b_[ok]
+        a, bb = a[ok], bb[ok]
         if a.size == 0:
             return
         xa, pa = cv_predict(self.x[a], self.p[a], now_s - self.t[a], self.q[a])
