@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alert",
     "track",
     "demo",
+    "montecarlo",
 )
 
 for _name in COMMAND_MODULES:

@@ -37,7 +37,15 @@ from deconflict.sim.scenario import Scenario
 
 Engine = Literal["local", "dask"]
 
-__all__ = ["Batch", "ClusterError", "StudyError", "plan_batches", "run_batch", "run_study"]
+__all__ = [
+    "Batch",
+    "ClusterError",
+    "StudyError",
+    "plan_batches",
+    "run_batch",
+    "run_montecarlo",
+    "run_study",
+]
 
 
 class StudyError(DeconflictError):
@@ -283,6 +291,7 @@ def run_study(
     todo = [b for b in batches if not b.path(folder).is_file()]
     procs = {p.name: p for p in procedures}
 
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -299,6 +308,7 @@ def run_study(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         disable=not progress,
     ) as bar:
         task = bar.add_task("Monte Carlo runs", total=total, completed=done)
@@ -333,3 +343,24 @@ def read_runs(folder: Path, batches: Sequence[Batch]) -> pd.DataFrame:
             f"version? Delete {folder} and run the study again"
         )
     return frame[list(RUN_COLUMNS)]
+
+
+def run_montecarlo(
+    scenario: Scenario,
+    procedures: Sequence[Procedures],
+    runs: int,
+    out_dir: str | Path,
+    study: Study | None = None,
+    confidence: float = 0.95,
+    **options: Any,
+) -> dict[str, Any]:
+    """``run_study`` then ``report.write_outputs``: the whole study written into ``out_dir``
+    (runs.parquet, summary.parquet, comparison.parquet, plots, report.html); a JSON summary.
+
+    ``options`` are those of ``run_study`` (batch_size, engine, scheduler, workers, ...).
+    """
+    from deconflict.montecarlo.report import write_outputs
+
+    study = study or Study()
+    frame = run_study(scenario, procedures, runs, out_dir, study, **options)
+    return write_outputs(frame, out_dir, procedures, scenario.name, study, confidence)
