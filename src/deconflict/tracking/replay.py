@@ -1,11 +1,11 @@
 """Replay a report table through a tracker, in s (report times; window length ``step_s``).
 
 Rows are taken in file order, which is their arrival order: ``now`` is the latest plausible report
-time seen so far (a time more than 300 s ahead of the median of the last 11 rows is a clock jump
-and does not move it), and the rows whose ``now`` falls in one window of ``step_s`` seconds form
-one update. A
-recording sorted by time is so replayed in time windows; rows out of time order reach the tracker
-late, as they would live, and are applied as late reports (counted in ``tracker.counters``).
+time seen so far (a time more than 300 s ahead of the median of the 11 rows around it is a clock
+jump and does not move it), and the rows whose ``now`` falls in one window of ``step_s`` seconds
+form one update. A recording sorted by time is so replayed in time windows; rows out of time
+order reach the tracker late, as they would live, and are applied as late reports (counted in
+``tracker.counters``).
 """
 
 from __future__ import annotations
@@ -46,9 +46,15 @@ def replay(
     parts: list[TrackRows] = []
     if n:
         # ``now`` is the latest report time seen, except that a time further than
-        # ``_JUMP_S`` ahead of the median of the last rows does not move it: one sensor whose
-        # clock jumps does not drag the replay along (its reports are re-timed instead)
-        recent = pd.Series(batch.t_s).rolling(_MEDIAN_ROWS, min_periods=1).median().to_numpy()
+        # ``_JUMP_S`` ahead of the median of its neighbouring rows does not move it: one sensor
+        # whose clock jumps does not drag the replay along (its reports are re-timed instead),
+        # while a gap in the whole recording does move it
+        recent = (
+            pd.Series(batch.t_s)
+            .rolling(_MEDIAN_ROWS, min_periods=1, center=True)
+            .median()
+            .to_numpy()
+        )
         plausible = np.isfinite(batch.t_s) & (batch.t_s <= recent + _JUMP_S)
         now = np.maximum.accumulate(np.where(plausible, batch.t_s, -np.inf))
         start = now[np.isfinite(now)][0] if np.isfinite(now).any() else 0.0
