@@ -333,16 +333,36 @@ class Deconflictor:
             return Decision(commit=True, state=state.value, flags=flags, events=events)
 
         draft = draft_for(candidate, owner, op_id)
-        record, _ = self.store.write_operation(draft, decide, expected_token=expected_token)
+        touched = False
+
+        def written(record: OperationRecord, seq: int) -> None:
+            # inside the transaction, under the write lock: the index follows the store
+            nonlocal touched
+            touched = True
+            model = candidate.model_copy(
+                update={
+                    "id": record.id,
+                    "owner": owner.id,
+                    "version": record.version,
+                    "token": record.token,
+                    "state": OperationState(record.state),
+                }
+            )
+            self.index.add(model)
+            self._models[record.id] = model
+            if model.state == OperationState.ENDED:
+                self._models.pop(record.id, None)
+            self.seq = seq
+
+        try:
+            record, _ = self.store.write_operation(
+                draft, decide, expected_token=expected_token, on_written=written
+            )
+        except Exception:
+            if touched:  # the commit failed after the index took the write: rebuild it
+                self.index = OperationIndex(self.buffers)
+                self._models.clear()
+                self.seq = -1
+            raise
         assert record is not None
-        model = candidate.model_copy(
-            update={
-                "id": record.id,
-                "owner": owner.id,
-                "version": record.version,
-                "token": record.token,
-                "state": OperationState(record.state),
-            }
-        )
-        self._models[record.id] = model
         return Outcome(record, found)

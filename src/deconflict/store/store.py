@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,32 @@ from deconflict.store.schema import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# Statements of the write path, built once (SQLAlchemy then reuses their compiled form).
+_LOCK_HEAD = (
+    sa.select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1).with_for_update()
+)
+_SET_HEAD = (
+    sa.update(chain_head)
+    .where(chain_head.c.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+_INSERT_EVENT = sa.insert(events)
+_INSERT_RECIPIENT = sa.insert(event_recipients)
+_INSERT_OPERATION = sa.insert(operations)
+_INSERT_CELL = sa.insert(operation_cells)
+_PARTY_BY_TOKEN = sa.select(parties).where(parties.c.token_hash == sa.bindparam("h"))
+_PARTY_BY_ID = sa.select(parties).where(parties.c.id == sa.bindparam("i"))
+_OPERATION_BY_ID = sa.select(operations).where(operations.c.id == sa.bindparam("i"))
+_OPERATIONS_SINCE = (
+    sa.select(operations).where(operations.c.seq > sa.bindparam("s")).order_by(operations.c.seq)
+)
+_ACTIVE_CONSTRAINTS = (
+    sa.select(constraints)
+    .where(constraints.c.time_start_s < sa.bindparam("t1"))
+    .where(constraints.c.time_end_s > sa.bindparam("t0"))
+    .order_by(constraints.c.created_s, constraints.c.id)
+)
 _QUERY_CELL_LIMIT = 512
 ENDED = "Ended"  # the state of an operation kept only as a record (ASTM F3548 spelling)
 
@@ -100,6 +126,7 @@ class Store:
                 f"database {self.backend!r} is not supported; use sqlite or postgresql+psycopg"
             )
         self._write_lock = threading.Lock()
+        self._token_cache: dict[str, Party] = {}
         self._memory = _is_memory(parsed)
         if self.backend == "sqlite":
             if self._memory:
@@ -154,20 +181,12 @@ class Store:
     def _write(self) -> Iterator[tuple[Connection, list[int | str]]]:
         """A write transaction holding the log head: yields (connection, [seq, hash])."""
         with self._write_lock, self._writer.begin() as conn:
-            row = conn.execute(
-                sa.select(chain_head.c.seq, chain_head.c.hash)
-                .where(chain_head.c.id == 1)
-                .with_for_update()
-            ).one()
+            row = conn.execute(_LOCK_HEAD).one()
             head: list[int | str] = [int(row.seq), str(row.hash)]
             start = int(row.seq)
             yield conn, head
             if int(head[0]) != start:
-                conn.execute(
-                    sa.update(chain_head)
-                    .where(chain_head.c.id == 1)
-                    .values(seq=head[0], hash=head[1])
-                )
+                conn.execute(_SET_HEAD, {"new_seq": head[0], "new_hash": head[1]})
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -191,12 +210,12 @@ class Store:
             "prev_hash": str(head[1]),
         }
         digest, signature = self.sealer.seal(body)
-        conn.execute(sa.insert(events).values(**body, hash=digest, signature=signature))
+        conn.execute(_INSERT_EVENT, {**body, "hash": digest, "signature": signature})
         seq = int(body["seq"])
         recipients = sorted(set(draft.recipients))
         if recipients:
             conn.execute(
-                sa.insert(event_recipients),
+                _INSERT_RECIPIENT,
                 [{"party_id": p, "event_seq": seq} for p in recipients],
             )
         head[0], head[1] = seq, digest
@@ -243,15 +262,22 @@ class Store:
         return party, token
 
     def party_by_token(self, token: str) -> Party | None:
+        """The party of an API token (parties never change once made, so they are cached)."""
+        digest = hash_token(token)
+        cached = self._token_cache.get(digest)
+        if cached is not None:
+            return cached
         with self._read() as conn:
-            row = conn.execute(
-                sa.select(parties).where(parties.c.token_hash == hash_token(token))
-            ).first()
-        return _party(row) if row is not None else None
+            row = conn.execute(_PARTY_BY_TOKEN, {"h": digest}).first()
+        if row is None:
+            return None
+        party = _party(row)
+        self._token_cache[digest] = party
+        return party
 
     def get_party(self, party_id: str) -> Party:
         with self._read() as conn:
-            row = conn.execute(sa.select(parties).where(parties.c.id == party_id)).first()
+            row = conn.execute(_PARTY_BY_ID, {"i": party_id}).first()
         if row is None:
             raise NotFoundError(f"no party {party_id!r}; list parties with GET /v1/parties")
         return _party(row)
@@ -265,7 +291,7 @@ class Store:
 
     def get_operation(self, operation_id: str) -> OperationRecord:
         with self._read() as conn:
-            row = conn.execute(sa.select(operations).where(operations.c.id == operation_id)).first()
+            row = conn.execute(_OPERATION_BY_ID, {"i": operation_id}).first()
         if row is None:
             raise NotFoundError(f"no operation {operation_id!r}")
         return _operation(row)
@@ -344,6 +370,7 @@ class Store:
         decide: Decide,
         *,
         expected_token: str | None = None,
+        on_written: Callable[[OperationRecord, int], None] | None = None,
     ) -> tuple[OperationRecord | None, Decision]:
         """Check and write an operation in one transaction.
 
@@ -353,8 +380,10 @@ class Store:
         the stored version, whose token must equal ``expected_token``. ``view`` is the
         store through which it reads what it checks against. When it commits, the new version
         and an ``operation.written`` entry (to the owner) are written with its events, all or
-        nothing. Returns the written record (None if not written) and the decision; raises the
-        decision's ``error`` after committing its events.
+        nothing. ``on_written(record, seq)``, when given, is called last inside the transaction
+        (still holding the write lock; ``seq`` is the log head it will commit). Returns the
+        written record (None if not written) and the decision; raises the decision's ``error``
+        after committing its events.
         """
         if draft.id is None:
             draft = dataclasses.replace(draft, id=uuid.uuid4().hex)
@@ -365,7 +394,7 @@ class Store:
         with self._write() as (conn, head):
             current: OperationRecord | None = None
             if not creating:
-                row = conn.execute(sa.select(operations).where(operations.c.id == draft.id)).first()
+                row = conn.execute(_OPERATION_BY_ID, {"i": draft.id}).first()
                 if row is None:
                     raise NotFoundError(f"no operation {draft.id!r}")
                 current = _operation(row)
@@ -407,6 +436,8 @@ class Store:
                     ) from exc
             for ev in decision.events:
                 self._append(conn, head, ev)
+            if record is not None and on_written is not None:
+                on_written(record, int(head[0]))
         if decision.error is not None:
             raise decision.error
         return record, decision
@@ -446,12 +477,12 @@ class Store:
             "updated_s": now,
         }
         if current is None:
-            conn.execute(sa.insert(operations).values(id=op_id, created_s=now, **values))
+            conn.execute(_INSERT_OPERATION, {"id": op_id, "created_s": now, **values})
         else:
             conn.execute(sa.update(operations).where(operations.c.id == op_id).values(**values))
             conn.execute(sa.delete(operation_cells).where(operation_cells.c.operation_id == op_id))
         conn.execute(
-            sa.insert(operation_cells),
+            _INSERT_CELL,
             [
                 {
                     "cell": key,
@@ -520,13 +551,8 @@ class Store:
     def _constraints(
         self, conn: Connection, time_start_s: float, time_end_s: float
     ) -> list[ConstraintRecord]:
-        query = (
-            sa.select(constraints)
-            .where(constraints.c.time_start_s < time_end_s)
-            .where(constraints.c.time_end_s > time_start_s)
-            .order_by(constraints.c.created_s, constraints.c.id)
-        )
-        return [_constraint(r) for r in conn.execute(query)]
+        rows = conn.execute(_ACTIVE_CONSTRAINTS, {"t0": time_start_s, "t1": time_end_s})
+        return [_constraint(r) for r in rows]
 
     # -- events ---------------------------------------------------------------------------
 
@@ -573,9 +599,7 @@ class _View:
         return self._seq
 
     def operations_since(self, seq: int) -> list[OperationRecord]:
-        rows = self._conn.execute(
-            sa.select(operations).where(operations.c.seq > seq).order_by(operations.c.seq)
-        )
+        rows = self._conn.execute(_OPERATIONS_SINCE, {"s": seq})
         return [_operation(r) for r in rows]
 
     def candidates(
@@ -584,7 +608,7 @@ class _View:
         return self._store._candidates(self._conn, bbox, time_start_s, time_end_s, exclude=exclude)
 
     def party(self, party_id: str) -> Party | None:
-        row = self._conn.execute(sa.select(parties).where(parties.c.id == party_id)).first()
+        row = self._conn.execute(_PARTY_BY_ID, {"i": party_id}).first()
         return _party(row) if row is not None else None
 
     def constraints(self, time_start_s: float, time_end_s: float) -> list[ConstraintRecord]:

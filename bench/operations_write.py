@@ -1,0 +1,246 @@
+"""Operation writes per second into one 1 km² cell, through the service, on SQLite.
+
+``deconflict serve`` runs in a child process on a loopback port with a fresh SQLite file; this
+process is the load: ``--clients`` threads, each with one keep-alive HTTP connection, declaring
+operations in a 1 km × 1 km square at 47.4° N. The square is cut into 10 × 10 cells of 90 m
+(10 m apart); operation i takes cell i mod 100 for 50 s in time slot i div 100 (60 s apart), and
+belongs to one of two parties in turn, so each new operation has neighbours in space and time
+that the check must clear. Every ``--probe-every``-th request is instead a probe: an operation of
+the other party on an existing one's cell and slot, sent without its token, which must get 409
+naming exactly that operation (the awareness check is verified on every probe, not sampled).
+
+Reported: committed writes per second, p50/p99 latency of all requests, probes correct. The
+anchor is InterUSS's figure for one busy cell (6-8 writes/s, its issue #1512; quoted from
+../shared/reference/anchors.md, not measured here: its DSS is not installed).
+
+Run: ``.venv/bin/python bench/operations_write.py [--seconds 10] [--clients 8]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.progress import Progress
+
+REPO = Path(__file__).resolve().parent.parent
+ADMIN = "bench-admin-token"
+INTERUSS_CELL_WRITES_PER_S = (6.0, 8.0)
+LAT0, LON0 = 47.4, 8.5
+M_PER_DEG_LAT = 111_132.0
+M_PER_DEG_LON = 111_320.0 * np.cos(np.radians(LAT0))
+T0 = datetime(2031, 1, 1, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DECONFLICT_ADMIN_TOKEN": ADMIN,
+        "DECONFLICT_SEPARATION_STANDARD": "none",
+        "DECONFLICT_CONFLICT_RULE": "reject",
+    }
+    cmd = [
+        sys.executable,
+        "-c",
+        "from deconflict.cli import main; main()",
+        "serve",
+        "--db",
+        db,
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def call(
+    conn: http.client.HTTPConnection, method: str, path: str, body: Any, token: str
+) -> tuple[int, Any]:
+    data = json.dumps(body).encode()
+    conn.request(
+        method,
+        path,
+        body=data,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    resp = conn.getresponse()
+    return resp.status, json.loads(resp.read())
+
+
+def cell_volume(i: int) -> dict[str, Any]:
+    cell, slot = i % 100, i // 100
+    row, col = divmod(cell, 10)
+    x0, y0 = col * 100.0, row * 100.0
+    lon = [LON0 + (x0 + dx) / M_PER_DEG_LON for dx in (0.0, 90.0, 90.0, 0.0)]
+    lat = [LAT0 + (y0 + dy) / M_PER_DEG_LAT for dy in (0.0, 0.0, 90.0, 90.0)]
+    start = T0 + timedelta(seconds=60 * slot)
+    return {
+        "polygon": [[[a, b] for a, b in zip(lon, lat, strict=True)]],
+        "altitude_lower": {"value": 0, "units": "ft"},
+        "altitude_upper": {"value": 400, "units": "ft"},
+        "time_start": start.isoformat(),
+        "time_end": (start + timedelta(seconds=50)).isoformat(),
+    }
+
+
+class Load:
+    """Shared state of the load threads."""
+
+    def __init__(self, tokens: list[str], probe_every: int) -> None:
+        self.tokens = tokens
+        self.probe_every = probe_every
+        self.lock = threading.Lock()
+        self.next_i = 0
+        self.committed: dict[int, tuple[str, int]] = {}  # slot index -> (id, owner)
+        self.latencies_s: list[float] = []
+        self.writes = 0
+        self.probes = 0
+        self.probes_ok = 0
+        self.errors: list[str] = []
+
+    def take(self) -> int:
+        with self.lock:
+            i = self.next_i
+            self.next_i += 1
+            return i
+
+
+def worker(port: int, load: Load, stop: threading.Event) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    n = 0
+    while not stop.is_set():
+        n += 1
+        with load.lock:
+            target = None
+            if n % load.probe_every == 0 and load.committed:
+                target = max(load.committed)  # the newest: its neighbours are busiest
+        if target is not None:
+            op_id, owner = load.committed[target]
+            body = {"volumes": [cell_volume(target)]}
+            t = time.perf_counter()
+            status, out = call(conn, "POST", "/v1/operations", body, load.tokens[1 - owner])
+            dt = time.perf_counter() - t
+            missing = [m["id"] for m in out.get("error", {}).get("missing", [])]
+            with load.lock:
+                load.latencies_s.append(dt)
+                load.probes += 1
+                if status == 409 and missing == [op_id]:
+                    load.probes_ok += 1
+                else:
+                    load.errors.append(f"probe of {op_id}: {status} {out}")
+            continue
+        i = load.take()
+        owner = i % 2
+        t = time.perf_counter()
+        status, out = call(
+            conn, "POST", "/v1/operations", {"volumes": [cell_volume(i)]}, load.tokens[owner]
+        )
+        dt = time.perf_counter() - t
+        with load.lock:
+            load.latencies_s.append(dt)
+            if status == 201:
+                load.writes += 1
+                load.committed[i] = (out["id"], owner)
+            else:
+                load.errors.append(f"write {i}: {status} {out}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--probe-every", type=int, default=10)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        port = free_port()
+        server = start_server(db, port)
+        try:
+            admin = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            tokens = []
+            for name in ("alpha", "bravo"):
+                status, out = call(admin, "POST", "/v1/parties", {"name": name}, ADMIN)
+                assert status == 201, out
+                tokens.append(out["token"])
+            load = Load(tokens, args.probe_every)
+            # warm up (index, connections) outside the measurement
+            warm = Load(tokens, 10**9)
+            warm.next_i = 10**6
+            stop = threading.Event()
+            t = threading.Thread(target=worker, args=(port, warm, stop))
+            t.start()
+            time.sleep(1.0)
+            stop.set()
+            t.join()
+
+            stop = threading.Event()
+            threads = [
+                threading.Thread(target=worker, args=(port, load, stop))
+                for _ in range(args.clients)
+            ]
+            started = time.perf_counter()
+            for th in threads:
+                th.start()
+            with Progress() as progress:
+                task = progress.add_task("writing into one 1 km² cell", total=args.seconds)
+                while (elapsed := time.perf_counter() - started) < args.seconds:
+                    time.sleep(0.25)
+                    progress.update(task, completed=elapsed)
+            stop.set()
+            for th in threads:
+                th.join()
+            elapsed = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    lat_ms = np.array(load.latencies_s) * 1000.0
+    rate = load.writes / elapsed
+    lo, hi = INTERUSS_CELL_WRITES_PER_S
+    print(f"clients {args.clients}, {elapsed:.1f} s, SQLite file, loopback")
+    print(f"committed writes     {load.writes:>8,}  ({rate:,.0f} per second)")
+    print(f"probes (409 correct) {load.probes_ok:>8,} of {load.probes:,}")
+    print(
+        f"latency, all requests: p50 {np.percentile(lat_ms, 50):.2f} ms, "
+        f"p99 {np.percentile(lat_ms, 99):.2f} ms"
+    )
+    print(
+        f"vs InterUSS one busy cell ({lo:.0f}-{hi:.0f}/s, quoted): x{rate / hi:,.0f} to "
+        f"x{rate / lo:,.0f}"
+    )
+    if load.errors:
+        print(f"{len(load.errors)} unexpected answers, first: {load.errors[0]}")
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,521 @@
+"""The hotline in the shared service: messages, acknowledgements, delivery, escalation and
+identification requests, kept as entries of the signed log (times Unix s UTC, passed in).
+
+The rules are the hotline and identify rooms' (``hotline.messages``, ``hotline.escalation``,
+``identify.request``); this module only reads and writes their records through
+``deconflict.store.hotline``. Parties are named by their registered names in messages
+(``"host"`` for the host); the log addresses entries to party ids. Every entry is signed by the
+host's key (the store's sealer); a party may also sign its own message with its registered
+Ed25519 key, over ``canonical_json(message_content(message))``, and the signature is kept in the
+entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from deconflict.errors import (
+    AuthenticationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from deconflict.hotline.canonical import canonical_json, sha256_hex
+from deconflict.hotline.escalation import ActionKind, EscalationPolicy, escalate
+from deconflict.hotline.keys import key_id, public_key_from_b64
+from deconflict.hotline.messages import (
+    ALL,
+    SAFETY_KINDS,
+    Message,
+    MessageKind,
+    Priority,
+    acknowledgement,
+    make_message,
+)
+from deconflict.identify.request import (
+    IdentificationRequest,
+    Outcome,
+    Resolution,
+    TrackSnapshot,
+    answers_from_messages,
+    evaluate,
+    open_request,
+    record_answer,
+)
+from deconflict.store import Event, EventDraft, Party, Store
+from deconflict.store import hotline as log
+
+#: Largest difference (s) between a client-signed message's time and the service clock.
+MAX_CLOCK_SKEW_S = 300.0
+#: Kinds a party may not post directly: they have their own endpoints.
+_OWN_ENDPOINT = {
+    MessageKind.ACKNOWLEDGEMENT: "POST /v1/messages/{id}/ack",
+    MessageKind.IDENTIFICATION_REQUEST: "POST /v1/identification-requests",
+    MessageKind.IDENTIFICATION_ANSWER: "POST /v1/identification-requests/{id}/answer",
+}
+
+
+def party_name(party: Party) -> str:
+    return "host" if party.role == "admin" else party.name
+
+
+def message_content(message: Message) -> dict[str, Any]:
+    """What a message's id is the hash of, and what a party signs (as canonical JSON)."""
+    return {
+        "sender": message.sender,
+        "to": list(message.to),
+        "kind": message.kind.value,
+        "body": dict(message.body),
+        "time_s": message.time_s,
+        "priority": int(message.priority),
+    }
+
+
+def _check_client_signature(party: Party, message: Message, signature: str, kid: str) -> str:
+    """Verify ``signature`` against ``party``'s registered key; return that key's id."""
+    if party.role == "admin" or not party.public_key:
+        raise PermissionDeniedError(
+            "the host's messages are signed with the service's key: send no signature"
+        )
+    key = public_key_from_b64(party.public_key)
+    mine = key_id(key)
+    if kid and kid != mine:
+        raise PermissionDeniedError(
+            f"message is signed by key {kid}, which is not {party.name!r}'s registered key "
+            f"({mine}): sign with the key registered for your party, or ask the host to "
+            "register the new one"
+        )
+    try:
+        key.verify(
+            base64.b64decode(signature, validate=True),
+            canonical_json(message_content(message)),
+        )
+    except (InvalidSignature, binascii.Error, ValueError):
+        raise AuthenticationError(
+            f"the message signature does not verify with {party.name!r}'s registered key "
+            f"({mine}): sign canonical_json(message_content(message)) with that key"
+        ) from None
+    return mine
+
+
+def post_message(
+    store: Store,
+    sender: Party,
+    to: str | Iterable[str],
+    kind: MessageKind | str,
+    body: Mapping[str, Any],
+    *,
+    now_s: float,
+    priority: int | None = None,
+    time_s: float | None = None,
+    signature: str | None = None,
+    signed_key_id: str | None = None,
+    allow_own_endpoint_kinds: bool = False,
+) -> tuple[Message, Event, bool]:
+    """Send a message from ``sender``; returns it, its log entry, and whether it is new
+    (posting the same message again changes nothing)."""
+    names = log.party_ids(store)
+    me = party_name(sender)
+    wanted = [to] if isinstance(to, str) else list(to)
+    unknown = sorted(p for p in wanted if p != ALL and p not in names)
+    if unknown:
+        raise NotFoundError(
+            f"no party named {', '.join(map(repr, unknown))}: address registered party names "
+            f"or '{ALL}' for all"
+        )
+    if not allow_own_endpoint_kinds and kind in _OWN_ENDPOINT:
+        raise InputError(f"send {kind} messages with {_OWN_ENDPOINT[MessageKind(kind)]}")
+    if signature is not None and time_s is None:
+        raise InputError("a signed message must carry the time_s it was signed with")
+    when = now_s if time_s is None else float(time_s)
+    if abs(when - now_s) > MAX_CLOCK_SKEW_S:
+        raise InputError(
+            f"message time {when} is {when - now_s:+.0f} s from the service clock: keep within "
+            f"{MAX_CLOCK_SKEW_S:.0f} s (check the sender's clock)"
+        )
+    prio = None if priority is None else Priority(priority)
+    message = make_message(kind, me, wanted, body, time_s=when, priority=prio)
+    everyone = [n for n in names if n != "host"] if message.to_all else list(names)
+    recipients = message.recipients(everyone)
+    if not recipients:
+        raise InputError(f"message {message.message_id} reaches no party other than its sender")
+    payload = {**message.to_dict(), "recipients": list(recipients)}
+    if signature is not None:
+        kid = _check_client_signature(sender, message, signature, signed_key_id or "")
+        payload |= {"client_signature": signature, "client_key_id": kid}
+    entry, new = log.append_message(store, sender.id, payload, [names[r] for r in recipients])
+    return message, entry, new
+
+
+def _visible(entry: Event, party: Party) -> bool:
+    p = entry.payload
+    name = party_name(party)
+    return party.role == "admin" or p["sender"] == name or name in p["recipients"]
+
+
+def inbox_item(entry: Event) -> dict[str, Any]:
+    """One inbox item: a message, or an escalation step repeating one at a raised priority."""
+    if entry.kind == log.REPEAT:
+        message = dict(entry.payload["message"])
+        message["priority"] = entry.payload["priority"]
+        return {
+            "seq": entry.seq,
+            "kind": "repeat",
+            "step": entry.payload["step"],
+            "message": message,
+        }
+    message = {k: v for k, v in entry.payload.items() if k not in ("recipients", "by")}
+    return {"seq": entry.seq, "kind": "message", "step": 0, "message": message}
+
+
+def read_inbox(store: Store, party: Party, after: int, limit: int) -> dict[str, Any]:
+    """The party's messages after ``after`` in order; the messages up to ``after`` are now
+    delivered (the client holds them)."""
+    if after >= 0:
+        log.confirm_delivery(store, party_name(party), party.id, after)
+    items = [inbox_item(e) for e in log.inbox(store, party.id, after, limit)]
+    return {"messages": items, "next": items[-1]["seq"] if items else after}
+
+
+def _message_entry(store: Store, party: Party, message_id: str) -> Event:
+    entry = log.find_message(store, message_id)
+    if entry is None or not _visible(entry, party):
+        raise NotFoundError(f"no message {message_id} sent by or to you")
+    return entry
+
+
+def acknowledge(store: Store, party: Party, message_id: str, *, now_s: float) -> Event:
+    """``party`` acknowledges a message addressed to it (once; again returns the first)."""
+    entry = _message_entry(store, party, message_id)
+    name = party_name(party)
+    if name not in entry.payload["recipients"]:
+        raise PermissionDeniedError(f"message {message_id} is not addressed to {name!r}")
+    done = log.acknowledgements(store, [message_id]).get(message_id, {})
+    if name in done:
+        return done[name]
+    message = Message.from_dict(entry.payload)
+    if message.kind is MessageKind.ACKNOWLEDGEMENT:
+        raise InputError("an acknowledgement is not itself acknowledged")
+    ack = acknowledgement(message, name, time_s=max(now_s, message.time_s))
+    sender_id = log.party_ids(store).get(message.sender, message.sender)
+    payload = {**ack.to_dict(), "recipients": [message.sender]}
+    return log.append_message(store, party.id, payload, [sender_id])[0]
+
+
+def message_status(store: Store, party: Party, message_id: str) -> dict[str, Any]:
+    """The message and its delivery state per recipient: all of them for the sender and the
+    host, only its own for an addressee."""
+    entry = _message_entry(store, party, message_id)
+    p = entry.payload
+    name = party_name(party)
+    acks = log.acknowledgements(store, [message_id]).get(message_id, {})
+    whom = p["recipients"] if party.role == "admin" or p["sender"] == name else [name]
+    rows = []
+    for r in whom:
+        ack = acks.get(r)
+        delivered = ack is not None or log.delivered_upto(store, r) >= entry.seq
+        state = "acknowledged" if ack else "delivered" if delivered else "sent"
+        rows.append(
+            {
+                "party": r,
+                "state": state,
+                "acknowledged_s": None if ack is None else ack.payload["time_s"],
+            }
+        )
+    steps = log.entries(store, log.REPEAT, match={"message_id": message_id})
+    return {
+        "seq": entry.seq,
+        "message": inbox_item(entry)["message"],
+        "deliveries": rows,
+        "escalation_step": max((int(s.payload["step"]) for s in steps), default=0),
+    }
+
+
+# -- escalation ---------------------------------------------------------------------------
+
+
+def current_policy(store: Store) -> EscalationPolicy:
+    """The escalation policy the host set last (the hotline's default when none)."""
+    entry = log.latest(store, log.POLICY)
+    if entry is None:
+        return EscalationPolicy()
+    p = entry.payload
+    return EscalationPolicy(
+        float(p["ack_timeout_s"]),
+        float(p["repeat_every_s"]),
+        int(p["host_after_steps"]),
+        Priority(int(p["max_priority"])),
+    )
+
+
+def set_policy(store: Store, policy: EscalationPolicy) -> Event:
+    payload = {
+        "ack_timeout_s": policy.ack_timeout_s,
+        "repeat_every_s": policy.repeat_every_s,
+        "host_after_steps": policy.host_after_steps,
+        "max_priority": int(policy.max_priority),
+    }
+    return store.append_events([EventDraft("host", log.POLICY, payload)])[0]
+
+
+def check_escalations(
+    store: Store, now_s: float, policy: EscalationPolicy | None = None
+) -> list[Event]:
+    """Repeat every unacknowledged safety message that is due, one priority higher, to the
+    parties that have not acknowledged it, and show it to the host from the policy's step on.
+    Returns the ``message.repeat`` entries written (none when nothing is due)."""
+    policy = current_policy(store) if policy is None else policy
+    safety = log.messages_of_kinds(store, [k.value for k in SAFETY_KINDS])
+    if not safety:
+        return []
+    acks = log.acknowledgements(store)
+    done: dict[str, int] = {}
+    for e in log.entries(store, log.REPEAT):
+        mid = str(e.payload["message_id"])
+        done[mid] = max(done.get(mid, 0), int(e.payload["step"]))
+    names = log.party_ids(store)
+    drafts = []
+    for entry in safety:
+        message = Message.from_dict(entry.payload)
+        mid = message.message_id
+        waiting = set(entry.payload["recipients"]) - set(acks.get(mid, {}))
+        result = escalate(message, waiting, now_s, policy, done.get(mid, 0))
+        if not result.actions:
+            continue
+        repeat = result.actions[0]
+        host = any(a.kind is ActionKind.NOTIFY_HOST for a in result.actions)
+        ids = {names.get(r, r) for r in repeat.recipients} | ({log.HOST_ID} if host else set())
+        payload = {
+            "message_id": mid,
+            "step": result.step,
+            "priority": int(repeat.priority),
+            "recipients": list(repeat.recipients),
+            "host": host,
+            "time_s": now_s,
+            "message": message.to_dict(),
+        }
+        drafts.append(EventDraft("host", log.REPEAT, payload, tuple(sorted(ids))))
+    return store.append_events(drafts) if drafts else []
+
+
+def host_escalations(store: Store, after: int = -1) -> list[dict[str, Any]]:
+    """Escalation steps shown to the host, in order."""
+    return [
+        {"seq": e.seq, **e.payload}
+        for e in log.entries_for(store, log.REPEAT, log.HOST_ID)
+        if e.seq > after
+    ]
+
+
+# -- identification requests --------------------------------------------------------------
+
+
+def _request_entry(store: Store, request_id: str) -> Event:
+    for e in log.entries(store, log.MESSAGE, match={"kind": "identification_request"}):
+        if e.payload["body"]["request_id"] == request_id:
+            return e
+    raise NotFoundError(f"no identification request {request_id}")
+
+
+def _request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
+    b = entry.payload["body"]
+    pos, vel = b["position"], b["velocity"]
+    track = TrackSnapshot(
+        float(pos["latitude"]),
+        float(pos["longitude"]),
+        float(pos["altitude_m"]),
+        float(vel["east_mps"]),
+        float(vel["north_mps"]),
+        float(vel["up_mps"]),
+        tuple((float(h[0]), float(h[1]), float(h[2]), float(h[3])) for h in b.get("history", [])),
+    )
+    request = open_request(
+        str(b["request_id"]),
+        str(b["track_id"]),
+        track,
+        entry.payload["recipients"],
+        now_s=float(b["created_s"]),
+        timeout_s=float(b["deadline_s"]) - float(b["created_s"]),
+    )
+    answers = [
+        {**e.payload["body"], "party": e.payload["sender"], "time_s": e.payload["time_s"]}
+        for e in log.messages_of_kinds(store, ["identification_answer"])
+        if e.payload["body"].get("request_id") == request.request_id
+    ]
+    return answers_from_messages(request, answers)
+
+
+def open_identification(
+    store: Store,
+    opener: Party,
+    track_id: str,
+    track: TrackSnapshot,
+    *,
+    now_s: float,
+    timeout_s: float = 120.0,
+) -> tuple[IdentificationRequest, Event]:
+    """Ask every party whose ``track_id`` is: one ``identification_request`` message to all."""
+    if opener.role != "admin":
+        raise PermissionDeniedError("identification requests are opened by the host or engine")
+    asked = [n for n in log.party_ids(store) if n != "host"]
+    request_id = sha256_hex(canonical_json([track_id, now_s]))[:24]
+    request = open_request(request_id, track_id, track, asked, now_s=now_s, timeout_s=timeout_s)
+    _, entry, new = post_message(
+        store,
+        opener,
+        ALL,
+        MessageKind.IDENTIFICATION_REQUEST,
+        request.to_payload(),
+        now_s=now_s,
+        allow_own_endpoint_kinds=True,
+    )
+    if not new:
+        raise ConflictError(f"identification request {request_id} is already open")
+    return request, entry
+
+
+def _resolution_view(r: Resolution) -> dict[str, Any]:
+    return {
+        "outcome": r.outcome.value,
+        "escalate": r.escalate,
+        "reason": r.reason,
+        "waiting_for": list(r.waiting_for),
+        "claimants": [
+            {"party": c.party, "aircraft": c.aircraft, "operation": c.operation}
+            for c in r.claimants
+        ],
+    }
+
+
+def _record_resolution(store: Store, request: IdentificationRequest, now_s: float) -> Resolution:
+    """Evaluate ``request``; log an ``identification.resolved`` entry when its outcome changed
+    (addressed to the host, and to the claimant of a declared track)."""
+    resolution = evaluate(request, now_s)
+    last = log.latest(store, log.ID_RESOLVED, match={"request_id": request.request_id})
+    before = Outcome.PENDING if last is None else Outcome(last.payload["outcome"])
+    if resolution.outcome is before:
+        return resolution
+    names = log.party_ids(store)
+    to = {log.HOST_ID}
+    if resolution.outcome is Outcome.DECLARED:
+        to |= {names.get(c.party, c.party) for c in resolution.claimants}
+    payload = {
+        "request_id": request.request_id,
+        "track_id": request.track_id,
+        "time_s": now_s,
+        "latency_s": now_s - request.created_s,
+        **_resolution_view(resolution),
+    }
+    store.append_events([EventDraft("host", log.ID_RESOLVED, payload, tuple(sorted(to)))])
+    return resolution
+
+
+def answer_identification(
+    store: Store,
+    party: Party,
+    request_id: str,
+    answer: str,
+    *,
+    now_s: float,
+    aircraft: str = "",
+    operation: str = "",
+) -> Resolution:
+    """Record ``party``'s answer (an ``identification_answer`` message to the host, which also
+    acknowledges the request) and return the request's outcome."""
+    entry = _request_entry(store, request_id)
+    name = party_name(party)
+    if not _visible(entry, party):
+        raise NotFoundError(f"no identification request {request_id} sent to you")
+    request = _request_from_entry(store, entry)
+    record_answer(request, name, answer, now_s=now_s, aircraft=aircraft, operation=operation)
+    body = {"request_id": request_id, "answer": answer, "aircraft": aircraft}
+    body["operation"] = operation
+    post_message(
+        store,
+        party,
+        "host",
+        MessageKind.IDENTIFICATION_ANSWER,
+        body,
+        now_s=now_s,
+        allow_own_endpoint_kinds=True,
+    )
+    acknowledge(store, party, entry.payload["message_id"], now_s=now_s)
+    return _record_resolution(store, _request_from_entry(store, entry), now_s)
+
+
+def identification_state(
+    store: Store, party: Party, request_id: str, *, now_s: float
+) -> dict[str, Any]:
+    """The request and its outcome at ``now_s``. The host sees every answer; a party its own."""
+    entry = _request_entry(store, request_id)
+    if not _visible(entry, party):
+        raise NotFoundError(f"no identification request {request_id} sent to you")
+    request = _request_from_entry(store, entry)
+    view = _resolution_view(evaluate(request, now_s))
+    name = party_name(party)
+    answers = [
+        {
+            "party": a.party,
+            "answer": a.answer.value,
+            "aircraft": a.aircraft,
+            "operation": a.operation,
+            "time_s": a.time_s,
+        }
+        for p, a in sorted(request.answers.items())
+        if party.role == "admin" or p == name
+    ]
+    if party.role != "admin":
+        view = {"outcome": view["outcome"], "escalate": view["escalate"]}
+    return {
+        "request_id": request.request_id,
+        "track_id": request.track_id,
+        "message_id": entry.payload["message_id"],
+        "created_s": request.created_s,
+        "deadline_s": request.deadline_s,
+        "parties": list(request.parties) if party.role == "admin" else [name],
+        "track": request.track.to_dict(),
+        "answers": answers,
+        **view,
+    }
+
+
+def check_identifications(store: Store, now_s: float) -> list[Resolution]:
+    """Re-evaluate every request at ``now_s`` (deadlines); log the outcomes that changed."""
+    changed = []
+    for entry in log.entries(store, log.MESSAGE, match={"kind": "identification_request"}):
+        request = _request_from_entry(store, entry)
+        last = log.latest(store, log.ID_RESOLVED, match={"request_id": request.request_id})
+        before = None if last is None else last.payload["outcome"]
+        resolution = _record_resolution(store, request, now_s)
+        if resolution.outcome.value != (before or Outcome.PENDING.value):
+            changed.append(resolution)
+    return changed
+
+
+def track_snapshot(
+    latitude: float,
+    longitude: float,
+    altitude_m: float,
+    groundspeed_mps: float,
+    track_deg: float,
+    vertical_rate_mps: float,
+    history: Iterable[tuple[float, float, float, float]] = (),
+) -> TrackSnapshot:
+    """A ``TrackSnapshot`` from ground speed and track angle (SI in, SI out)."""
+    rad = math.radians(track_deg)
+    return TrackSnapshot(
+        latitude,
+        longitude,
+        altitude_m,
+        groundspeed_mps * math.sin(rad),
+        groundspeed_mps * math.cos(rad),
+        vertical_rate_mps,
+        tuple(history),
+    )

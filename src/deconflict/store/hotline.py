@@ -1,0 +1,229 @@
+"""The hotline's records in the event log: messages, acknowledgements, delivery receipts,
+escalations, identification requests and incidents (times Unix s UTC).
+
+Nothing here has a table of its own: every message, receipt and decision is an entry of the one
+signed, hash-chained log (``events``), addressed through ``event_recipients``; the state of a
+message or a request is read back from those entries. Entry kinds and their payloads:
+
+* ``message`` — a hotline message, ``hotline.messages.Message.to_dict()`` plus ``recipients``
+  (party names it was delivered to) and, when the sender signed it itself, ``client_signature``
+  and ``client_key_id``; addressed to its recipients. An acknowledgement is a ``message`` of kind
+  ``acknowledgement`` whose ``body.ref`` is the acknowledged message's id.
+* ``message.delivered`` — ``{party, upto, message_ids}``: the party's client confirmed it holds
+  every message of its inbox up to log seq ``upto`` (log only, addressed to nobody).
+* ``message.repeat`` — ``{message_id, step, priority, recipients, host, message}``: escalation
+  step ``step`` of an unacknowledged safety message, repeated to the parties that have not
+  acknowledged it (addressed to them); ``host`` true when the host is shown it.
+* ``hotline.policy`` — the escalation policy the host set (the latest one counts).
+* ``identification.opened`` / ``identification.resolved`` — a request and each change of its
+  outcome.
+* ``incident`` — ``incidents.record.Incident.to_dict()``, addressed to the parties involved.
+
+The JSON lookups (``payload ->> 'message_id'``) have no index: each is a scan of the entries of
+that kind, fine for a day's hotline traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from deconflict.errors import InputError
+from deconflict.store.records import Event, EventDraft
+from deconflict.store.schema import event_recipients, events, parties
+from deconflict.store.store import Store, _event
+
+MESSAGE: Final = "message"
+DELIVERED: Final = "message.delivered"
+REPEAT: Final = "message.repeat"
+POLICY: Final = "hotline.policy"
+ID_OPENED: Final = "identification.opened"
+ID_RESOLVED: Final = "identification.resolved"
+INCIDENT: Final = "incident"
+#: Entry kinds a party's inbox holds.
+INBOX_KINDS: Final = (MESSAGE, REPEAT)
+HOST_ID: Final = "host"  # the host's recipient id (it has no row in ``parties``)
+
+
+def _field(path: str | tuple[str, ...]) -> Any:
+    return events.c.payload[path].as_string()
+
+
+def _entries(where: Iterable[Any], *, limit: int | None = None, desc: bool = False) -> Any:
+    order = events.c.seq.desc() if desc else events.c.seq
+    query = sa.select(events).where(*where).order_by(order)
+    return query.limit(limit) if limit is not None else query
+
+
+def party_ids(store: Store) -> dict[str, str]:
+    """Party name -> id of every registered party, and ``host`` -> ``host``."""
+    with store._read() as conn:
+        rows = conn.execute(sa.select(parties.c.name, parties.c.id)).all()
+    return {**{str(r.name): str(r.id) for r in rows}, "host": HOST_ID}
+
+
+def append_message(
+    store: Store, author_id: str, payload: Mapping[str, Any], recipient_ids: Sequence[str]
+) -> tuple[Event, bool]:
+    """Append a ``message`` entry unless one with the same ``message_id`` exists (checked in the
+    same transaction); returns the entry and whether it is new."""
+    message_id = str(payload["message_id"])
+    with store._write() as (conn, head):
+        row = conn.execute(
+            _entries([events.c.kind == MESSAGE, _field("message_id") == message_id], limit=1)
+        ).first()
+        if row is not None:
+            return _event(row), False
+        draft = EventDraft(author_id, MESSAGE, dict(payload), tuple(recipient_ids))
+        return store._append(conn, head, draft), True
+
+
+def find_message(store: Store, message_id: str) -> Event | None:
+    """The ``message`` entry of ``message_id``, or None."""
+    with store._read() as conn:
+        row = conn.execute(
+            _entries([events.c.kind == MESSAGE, _field("message_id") == message_id], limit=1)
+        ).first()
+    return None if row is None else _event(row)
+
+
+def inbox(store: Store, party_id: str, after: int = -1, limit: int = 500) -> list[Event]:
+    """The messages and repeats addressed to ``party_id`` with seq > ``after``, in order."""
+    query = (
+        sa.select(events)
+        .join(event_recipients, event_recipients.c.event_seq == events.c.seq)
+        .where(event_recipients.c.party_id == party_id)
+        .where(events.c.kind.in_(INBOX_KINDS))
+        .where(events.c.seq > after)
+        .order_by(events.c.seq)
+        .limit(limit)
+    )
+    with store._read() as conn:
+        return [_event(r) for r in conn.execute(query)]
+
+
+def _delivered_upto(conn: sa.Connection, party: str) -> int:
+    rows = conn.execute(
+        sa.select(events.c.payload).where(events.c.kind == DELIVERED, _field("party") == party)
+    ).scalars()
+    return max((int(p["upto"]) for p in rows), default=-1)
+
+
+def delivered_upto(store: Store, party: str) -> int:
+    """The highest inbox seq the client of ``party`` (a name) confirmed holding; -1: none."""
+    with store._read() as conn:
+        return _delivered_upto(conn, party)
+
+
+def confirm_delivery(store: Store, party: str, party_id: str, upto: int) -> Event | None:
+    """Record that ``party``'s client holds its inbox up to seq ``upto``; one
+    ``message.delivered`` entry naming the messages newly delivered, or None when none are."""
+    with store._write() as (conn, head):
+        if upto > int(head[0]):
+            raise InputError(
+                f"cursor {upto} is beyond the end of the log ({head[0]}): send the seq of the "
+                "last message your client holds"
+            )
+        before = _delivered_upto(conn, party)
+        if upto <= before:
+            return None
+        ids = conn.execute(
+            sa.select(_field("message_id"))
+            .select_from(
+                events.join(event_recipients, event_recipients.c.event_seq == events.c.seq)
+            )
+            .where(event_recipients.c.party_id == party_id)
+            .where(events.c.kind == MESSAGE)
+            .where(events.c.seq > before, events.c.seq <= upto)
+            .order_by(events.c.seq)
+        ).scalars()
+        newly = [str(i) for i in ids]
+        if not newly:
+            return None
+        draft = EventDraft(
+            party_id, DELIVERED, {"party": party, "upto": upto, "message_ids": newly}
+        )
+        return store._append(conn, head, draft)
+
+
+def acknowledgements(
+    store: Store, refs: Sequence[str] | None = None
+) -> dict[str, dict[str, Event]]:
+    """Acknowledgement entries: acknowledged message id -> {acknowledging party: entry}
+    (the first acknowledgement of each party counts); ``refs`` limits to those message ids."""
+    where = [events.c.kind == MESSAGE, _field("kind") == "acknowledgement"]
+    if refs is not None:
+        where.append(_field(("body", "ref")).in_(list(refs)))
+    out: dict[str, dict[str, Event]] = {}
+    with store._read() as conn:
+        for row in conn.execute(_entries(where)):
+            e = _event(row)
+            out.setdefault(str(e.payload["body"]["ref"]), {}).setdefault(
+                str(e.payload["sender"]), e
+            )
+    return out
+
+
+def messages_of_kinds(store: Store, kinds: Iterable[str]) -> list[Event]:
+    """Every ``message`` entry whose message kind is one of ``kinds``, in order."""
+    where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds))]
+    with store._read() as conn:
+        return [_event(r) for r in conn.execute(_entries(where))]
+
+
+def entries(
+    store: Store, kind: str, *, match: Mapping[str, str] | None = None, after: int = -1
+) -> list[Event]:
+    """Entries of ``kind`` (whose payload fields equal ``match``), seq > ``after``, in order."""
+    where = [events.c.kind == kind, events.c.seq > after]
+    where += [_field(k) == v for k, v in (match or {}).items()]
+    with store._read() as conn:
+        return [_event(r) for r in conn.execute(_entries(where))]
+
+
+def latest(store: Store, kind: str, *, match: Mapping[str, str] | None = None) -> Event | None:
+    """The last entry of ``kind`` (whose payload fields equal ``match``), or None."""
+    where = [events.c.kind == kind, *[_field(k) == v for k, v in (match or {}).items()]]
+    with store._read() as conn:
+        row = conn.execute(_entries(where, limit=1, desc=True)).first()
+    return None if row is None else _event(row)
+
+
+def entries_for(store: Store, kind: str, party_id: str) -> list[Event]:
+    """Entries of ``kind`` addressed to ``party_id``, in order."""
+    query = (
+        sa.select(events)
+        .join(event_recipients, event_recipients.c.event_seq == events.c.seq)
+        .where(event_recipients.c.party_id == party_id, events.c.kind == kind)
+        .order_by(events.c.seq)
+    )
+    with store._read() as conn:
+        return [_event(r) for r in conn.execute(query)]
+
+
+def recipients_of(store: Store, seq: int) -> list[str]:
+    """The party ids entry ``seq`` is addressed to."""
+    with store._read() as conn:
+        rows = conn.execute(
+            sa.select(event_recipients.c.party_id).where(event_recipients.c.event_seq == seq)
+        ).scalars()
+        return sorted(str(r) for r in rows)
+
+
+def append_incident(store: Store, incident: Mapping[str, Any], *, author: str = "host") -> Event:
+    """Record an incident (``Incident.to_dict()``) in the log as an ``incident`` entry addressed
+    to the parties of its two tracks (by name or id) and the host. The engine calls this."""
+    try:
+        incident_id = str(incident["incident_id"])
+        involved = [str(t["party"]) for t in incident["tracks"]]
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"not an incident record ({exc}): pass Incident.to_dict()") from exc
+    if latest(store, INCIDENT, match={"incident_id": incident_id}) is not None:
+        raise InputError(f"incident {incident_id} is already recorded: incident ids are unique")
+    by_name = party_ids(store)
+    known = set(by_name.values())
+    ids = {by_name.get(p, p) for p in involved if p in by_name or p in known}
+    draft = EventDraft(author, INCIDENT, dict(incident), tuple(sorted(ids | {HOST_ID})))
+    return store.append_events([draft])[0]
