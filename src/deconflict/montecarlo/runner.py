@@ -235,15 +235,16 @@ def _execute(
         except DeconflictError:
             raise
         except Exception as exc:
+            what = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
             if _is_cluster_failure(exc):
                 raise ClusterError(
                     f"the Dask scheduler at {address} was lost during the study "
-                    f"({type(exc).__name__}: {exc}); the batches finished so far are kept: "
+                    f"({what}); the batches finished so far are kept: "
                     "rerun the same command to resume"
                 ) from exc
             raise StudyError(
                 f"{batch or 'a batch'} failed on a Dask worker of {address} "
-                f"({type(exc).__name__}: {exc}); the batches finished so far are kept: fix the "
+                f"({what}); the batches finished so far are kept: fix the "
                 "cause and rerun the same command to resume"
             ) from exc
 
