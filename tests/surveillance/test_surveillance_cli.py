@@ -65,3 +65,20 @@ def test_decode_usage_errors(tmp_path: Path) -> None:
     assert wrong.exit_code == 2 and "sensors.x" in wrong.output
     unknown = runner.invoke(app, ["decode", str(data), "--format", "morse"])
     assert unknown.exit_code == 2 and "unknown feed format" in unknown.output
+
+
+def test_feed_replays_a_file_fast(real_data: Path) -> None:
+    path = real_data / "asterix" / "asterix4py" / "cat062.ast"
+    result = runner.invoke(app, ["feed", str(path), "--speed", "0"])
+    assert result.exit_code == 0, result.output
+    lines = _lines(result.stdout)
+    assert len([r for r in lines if "timestamp" in r]) == 7
+    summary = lines[-1]["summary"]
+    assert isinstance(summary, dict) and summary["reports"] == 7
+
+
+def test_feed_usage_errors(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["feed", str(tmp_path / "none.bin")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    no_port = runner.invoke(app, ["feed", "tcp://127.0.0.1"])
+    assert no_port.exit_code == 2 and "port" in no_port.output
