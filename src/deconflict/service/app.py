@@ -91,4 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (parties, operations, constraints, events):
         app.include_router(module.router)
+    from deconflict.service.routes import identification, incidents, messages
+
+    for module in (messages, identification, incidents):
+        app.include_router(module.router)
     return app

@@ -1,0 +1,95 @@
+"""Identification requests: the host (or the engine, with the admin token) asks every party
+whose a track is; each answers 'ours' or 'not_ours' (ft, kt, ft/min, degrees and UTC at the
+edge, as everywhere in the API)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from deconflict.service import hotline
+from deconflict.service.auth import AdminDep, MemberDep, PartyDep, StoreDep
+from deconflict.service.schemas import TrackState
+from deconflict.units import FPM, FT, KT
+
+router = APIRouter(prefix="/v1/identification-requests", tags=["identification"])
+
+RequestId = Annotated[str, Path(min_length=24, max_length=24, pattern=r"^[0-9a-f]+$")]
+
+
+class IdentificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    track: TrackState = Field(description="The unknown track now (its id is the track id)")
+    history: list[TrackState] = Field(default_factory=list, max_length=1000)
+    timeout_s: float = Field(120.0, gt=0, le=86_400, description="Deadline for answers")
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Literal["ours", "not_ours"]
+    aircraft: str = Field("", max_length=64, description="For 'ours': the aircraft")
+    operation: str = Field("", max_length=64, description="For 'ours': its operation id")
+
+
+class Outcome(BaseModel):
+    request_id: str
+    outcome: Literal["pending", "declared", "disputed", "unknown"]
+    escalate: bool
+
+
+@router.post("", status_code=201)
+def open_request(
+    body: IdentificationIn, admin: AdminDep, store: StoreDep, request: Request
+) -> dict[str, Any]:
+    """Open a request about an unknown track: every party gets it as a message, with the
+    track's position, velocity and recent history."""
+    t = body.track
+    history = [
+        (h.timestamp.timestamp(), h.latitude, h.longitude, h.altitude * FT) for h in body.history
+    ]
+    snapshot = hotline.track_snapshot(
+        t.latitude,
+        t.longitude,
+        t.altitude * FT,
+        t.groundspeed * KT,
+        t.track,
+        t.vertical_rate * FPM,
+        sorted(history),
+    )
+    now = time.time()
+    opened, _ = hotline.open_identification(
+        store, admin, t.id, snapshot, now_s=now, timeout_s=body.timeout_s
+    )
+    request.app.state.notifier.wake()
+    return hotline.identification_state(store, admin, opened.request_id, now_s=now)
+
+
+@router.post("/{request_id}/answer")
+def answer(
+    request_id: RequestId, body: AnswerIn, party: MemberDep, store: StoreDep, request: Request
+) -> Outcome:
+    """Answer a request: 'ours' (naming the aircraft and operation) or 'not_ours'."""
+    resolution = hotline.answer_identification(
+        store,
+        party,
+        request_id,
+        body.answer,
+        now_s=time.time(),
+        aircraft=body.aircraft,
+        operation=body.operation,
+    )
+    request.app.state.notifier.wake()
+    return Outcome(
+        request_id=request_id, outcome=resolution.outcome.value, escalate=resolution.escalate
+    )
+
+
+@router.get("/{request_id}")
+def state(request_id: RequestId, party: PartyDep, store: StoreDep) -> dict[str, Any]:
+    """The request and its outcome now: the host sees every answer, a party its own."""
+    return hotline.identification_state(store, party, request_id, now_s=time.time())

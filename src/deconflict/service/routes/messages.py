@@ -1,0 +1,199 @@
+"""Hotline messages between parties: send, read one's inbox in order, acknowledge, see delivery;
+the host sets the escalation policy and sees what escalated (times Unix s UTC).
+
+Every message, acknowledgement, delivery receipt and escalation is an entry of the signed log
+(``deconflict.store.hotline``); new ones are pushed on the party's ``/v1/events/ws`` too. While
+the app runs, a background task repeats unacknowledged safety messages as the policy says
+(every ``app.state.hotline_check_every_s`` seconds, 5 by default) and re-evaluates the
+deadlines of identification requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from deconflict.hotline.escalation import EscalationPolicy
+from deconflict.hotline.messages import MessageKind, Priority
+from deconflict.service import hotline
+from deconflict.service.auth import AdminDep, PartyDep, StoreDep
+from deconflict.store import Store
+
+log = logging.getLogger("deconflict.service.hotline")
+
+MessageId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]+$")]
+After = Annotated[int, Query(ge=-1, le=2**62, description="Seq of the last message held")]
+Limit = Annotated[int, Query(ge=1, le=10_000)]
+PartyName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: PartyName | list[PartyName] = Field(
+        description="A party's name, a list of them, or '*' for every party"
+    )
+    kind: MessageKind = MessageKind.FREE_TEXT
+    body: dict[str, Any] = Field(description="Free text: {'text': ...}; see hotline.messages")
+    priority: Priority | None = Field(None, description="0 routine .. 3 flash; default by kind")
+    time_s: float | None = Field(None, description="Time signed with (needed with a signature)")
+    signature: str | None = Field(
+        None,
+        max_length=200,
+        description="Optional Ed25519 signature (base64) by the party's registered key over "
+        "canonical_json(message_content(message))",
+    )
+    key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
+
+
+class MessageOut(BaseModel):
+    message: dict[str, Any]
+    seq: int = Field(description="Seq of the message's entry in the log")
+    created: bool = Field(description="False when the same message had been sent already")
+
+
+class InboxItem(BaseModel):
+    seq: int
+    kind: Literal["message", "repeat"]
+    step: int = Field(description="Escalation step of a repeat (0 for the message itself)")
+    message: dict[str, Any]
+
+
+class Inbox(BaseModel):
+    messages: list[InboxItem]
+    next: int = Field(description="Pass as `after` next time: confirms delivery and resumes")
+
+
+class Delivery(BaseModel):
+    party: str
+    state: Literal["sent", "delivered", "acknowledged"]
+    acknowledged_s: float | None
+
+
+class MessageStatus(BaseModel):
+    seq: int
+    message: dict[str, Any]
+    deliveries: list[Delivery]
+    escalation_step: int
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ack_timeout_s: float = Field(gt=0, le=86_400)
+    repeat_every_s: float = Field(gt=0, le=86_400)
+    host_after_steps: int = Field(ge=1, le=100)
+    max_priority: Priority = Priority.FLASH
+
+
+def _check(store: Store) -> None:
+    now = time.time()
+    hotline.check_escalations(store, now)
+    hotline.check_identifications(store, now)
+
+
+@contextlib.asynccontextmanager
+async def _escalation_loop(app: FastAPI) -> AsyncIterator[None]:
+    """Run the periodic hotline check while the app runs (the store is open by now)."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(float(getattr(app.state, "hotline_check_every_s", 5.0)))
+            try:
+                await run_in_threadpool(_check, app.state.store)
+                app.state.notifier.wake()
+            except Exception:  # keep checking; the error is logged
+                log.exception("hotline check failed")
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+router = APIRouter(prefix="/v1", tags=["hotline"], lifespan=_escalation_loop)
+
+
+@router.post("/messages", status_code=201)
+def send_message(body: MessageIn, party: PartyDep, store: StoreDep, request: Request) -> MessageOut:
+    """Send a message to one party, several, or all ('*'). It is entered in the signed log
+    (signed by the host's key, and by yours when you send ``signature``)."""
+    _message, entry, new = hotline.post_message(
+        store,
+        party,
+        body.to,
+        body.kind,
+        body.body,
+        now_s=time.time(),
+        priority=body.priority,
+        time_s=body.time_s,
+        signature=body.signature,
+        signed_key_id=body.key_id,
+    )
+    request.app.state.notifier.wake()
+    return MessageOut(message=hotline.inbox_item(entry)["message"], seq=entry.seq, created=new)
+
+
+@router.get("/messages")
+def inbox(party: PartyDep, store: StoreDep, after: After = -1, limit: Limit = 500) -> Inbox:
+    """Your messages after ``after`` (the seq of the last one your client holds), in order.
+    Passing ``after`` confirms you hold everything up to it: those become delivered."""
+    page = hotline.read_inbox(store, party, after, limit)
+    return Inbox(messages=[InboxItem(**m) for m in page["messages"]], next=page["next"])
+
+
+@router.get("/messages/{message_id}")
+def message_status(message_id: MessageId, party: PartyDep, store: StoreDep) -> MessageStatus:
+    """A message you sent (with every recipient's delivery state) or received (with yours)."""
+    return MessageStatus(**hotline.message_status(store, party, message_id))
+
+
+@router.post("/messages/{message_id}/ack")
+def acknowledge(
+    message_id: MessageId, party: PartyDep, store: StoreDep, request: Request
+) -> MessageOut:
+    """Acknowledge a message addressed to you: an acknowledgement message to its sender."""
+    entry = hotline.acknowledge(store, party, message_id, now_s=time.time())
+    request.app.state.notifier.wake()
+    return MessageOut(message=hotline.inbox_item(entry)["message"], seq=entry.seq, created=True)
+
+
+@router.get("/admin/hotline/policy")
+def get_policy(_admin: AdminDep, store: StoreDep) -> PolicyIn:
+    """The escalation policy of unacknowledged safety messages."""
+    p = hotline.current_policy(store)
+    return PolicyIn(
+        ack_timeout_s=p.ack_timeout_s,
+        repeat_every_s=p.repeat_every_s,
+        host_after_steps=p.host_after_steps,
+        max_priority=p.max_priority,
+    )
+
+
+@router.put("/admin/hotline/policy")
+def set_policy(body: PolicyIn, _admin: AdminDep, store: StoreDep) -> PolicyIn:
+    """Set the escalation policy (logged as a ``hotline.policy`` entry)."""
+    hotline.set_policy(
+        store,
+        EscalationPolicy(
+            body.ack_timeout_s, body.repeat_every_s, body.host_after_steps, body.max_priority
+        ),
+    )
+    return body
+
+
+@router.get("/admin/escalations")
+def escalations(_admin: AdminDep, store: StoreDep, after: After = -1) -> list[dict[str, Any]]:
+    """Unacknowledged safety messages shown to the host, with the parties still silent."""
+    return hotline.host_escalations(store, after)
