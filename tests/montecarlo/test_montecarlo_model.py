@@ -179,3 +179,22 @@ def test_unknown_track_resolved_only_within_the_deadline() -> None:
     assert r2["unknown_tracks"] == 1 and r2["unresolved_unknown"] == 1
     pair = simulate_run(prepare(parse_scenario(two_aircraft(10.0))), quick, STILL, 0)
     assert pair["unknown_tracks"] == 0  # no primary radar, no transponder-less aircraft
+
+
+def test_cylinder_interval_equals_the_predict_kernels() -> None:
+    from deconflict.montecarlo.model import cylinder_interval
+    from deconflict.predict.cylinder import horizontal_interval, vertical_interval
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    sx, sy = rng.normal(0, 20_000, (2, n))
+    sz = rng.normal(0, 600, n)
+    vx, vy = rng.normal(0, 300, (2, n))
+    vz = np.where(rng.random(n) < 0.3, 0.0, rng.normal(0, 20, n))
+    vx[:50] = vy[:50] = 0.0  # not moving horizontally
+    h, lim = 9260.0, 304.8 - 0.3048
+    t_in, t_out = cylinder_interval(sx, sy, sz, vx, vy, vz, h, lim)
+    h_in, h_out = horizontal_interval(sx, sy, vx, vy, h)
+    v_in, v_out = vertical_interval(sz, vz, 304.8, 0.3048)
+    np.testing.assert_allclose(t_in, np.maximum(h_in, v_in), rtol=1e-12)
+    np.testing.assert_allclose(t_out, np.minimum(h_out, v_out), rtol=1e-12)

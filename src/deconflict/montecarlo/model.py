@@ -50,7 +50,6 @@ import numpy.typing as npt
 
 from deconflict.errors import InputError
 from deconflict.montecarlo.procedures import Procedures
-from deconflict.predict.cylinder import horizontal_interval, vertical_interval
 from deconflict.predict.detect import detect_states
 from deconflict.predict.standards import Standard, get_standard
 from deconflict.predict.states import States
@@ -200,15 +199,43 @@ def turn_away_heading(
     return float((hdg[own] + sign * turn_rad) % (2.0 * math.pi))
 
 
+def cylinder_interval(
+    sx: F64, sy: F64, sz: F64, vx: F64, vy: F64, vz: F64, h_m: float, lim_m: float
+) -> tuple[F64, F64]:
+    """(t_in, t_out) over all time of |horizontal| < h_m and |vertical| < lim_m, or (inf, -inf).
+
+    The closed form of ``deconflict.predict.cylinder`` (horizontal and vertical intervals,
+    intersected) for same-shape float arrays, without its broadcasting: this runs every step.
+    """
+    a = vx * vx + vy * vy
+    b = sx * vx + sy * vy
+    c = sx * sx + sy * sy - h_m * h_m
+    disc = b * b - a * c
+    moving = a > 1e-12
+    cross = moving & (disc > 0.0)
+    inv = 1.0 / np.where(moving, a, 1.0)
+    root = np.sqrt(np.maximum(disc, 0.0))
+    still = ~moving & (c < 0.0)
+    h_in = np.where(cross, (-b - root) * inv, np.where(still, -np.inf, np.inf))
+    h_out = np.where(cross, (-b + root) * inv, np.where(still, np.inf, -np.inf))
+    vm = np.abs(vz) > 1e-9
+    svz = np.where(vm, vz, 1.0)
+    t1 = (-lim_m - sz) / svz
+    t2 = (lim_m - sz) / svz
+    now = np.abs(sz) < lim_m
+    v_in = np.where(vm, np.minimum(t1, t2), np.where(now, -np.inf, np.inf))
+    v_out = np.where(vm, np.maximum(t1, t2), np.where(now, np.inf, -np.inf))
+    return np.maximum(h_in, v_in), np.minimum(h_out, v_out)
+
+
 def _predicted(
     std: Standard, lead_s: float, sx: F64, sy: F64, sz: F64, vx: F64, vy: F64, vz: F64
 ) -> B:
     """Straight-line screen: a loss within ``lead_s`` (cylinder 2 % wider horizontally)."""
     sep = std.separation
-    h_in, h_out = horizontal_interval(sx, sy, vx, vy, sep.horizontal_m * SCREEN_MARGIN)
-    v_in, v_out = vertical_interval(sz, vz, sep.vertical_m, std.vertical_tolerance_m)
-    t_in = np.maximum(np.maximum(h_in, v_in), 0.0)
-    t_out = np.minimum(h_out, v_out)
+    lim = sep.vertical_m - std.vertical_tolerance_m
+    t_in, t_out = cylinder_interval(sx, sy, sz, vx, vy, vz, sep.horizontal_m * SCREEN_MARGIN, lim)
+    t_in = np.maximum(t_in, 0.0)
     return np.asarray((t_in < t_out) & (t_out > 0.0) & (t_in <= lead_s), dtype=bool)
 
 
@@ -217,10 +244,9 @@ def _inside(
     dt_s: float,
 ) -> F64:  # fmt: skip
     """Seconds of [0, dt_s] that linear relative motion spends inside the cylinder."""
-    h_in, h_out = horizontal_interval(sx, sy, vx, vy, h_m)
-    v_in, v_out = vertical_interval(sz, vz, v_m, tol_m)
-    lo = np.maximum(np.maximum(h_in, v_in), 0.0)
-    hi = np.minimum(np.minimum(h_out, v_out), dt_s)
+    t_in, t_out = cylinder_interval(sx, sy, sz, vx, vy, vz, h_m, v_m - tol_m)
+    lo = np.maximum(t_in, 0.0)
+    hi = np.minimum(t_out, dt_s)
     return np.asarray(np.maximum(hi - lo, 0.0), dtype=np.float64)
 
 
