@@ -74,9 +74,12 @@ def plan(t_min_s: float, t_max_s: float, window_s: float) -> list[tuple[float, f
     return [(float(first + i * window_s), float(first + (i + 1) * window_s)) for i in range(n)]
 
 
-def read_canonical(sources: Sequence[Source], t0_s: float, t1_s: float) -> pd.DataFrame:
-    """Canonical rows of every source with ``t0_s <= t_s < t1_s``, sorted by (id, t_s)."""
-    parts = [src.read_window(t0_s, t1_s) for src in sources]
+def read_canonical(
+    sources: Sequence[Source], t0_s: float, t1_s: float, ids: set[str] | None = None
+) -> pd.DataFrame:
+    """Canonical rows of every source with ``t0_s <= t_s < t1_s`` (of the aircraft ``ids``
+    if given), sorted by (id, t_s)."""
+    parts = [src.read_window(t0_s, t1_s, ids) for src in sources]
     parts = [p for p in parts if len(p)]
     if not parts:
         empty = pd.DataFrame({c: pd.Series(dtype=float) for c in CANONICAL})
@@ -87,13 +90,13 @@ def read_canonical(sources: Sequence[Source], t0_s: float, t1_s: float) -> pd.Da
         return parts[0]
     from pandas.api.types import union_categoricals
 
-    ids = union_categoricals([p["id"] for p in parts], sort_categories=True)
+    id_cat = union_categoricals([p["id"] for p in parts], sort_categories=True)
     calls = union_categoricals([p["callsign"] for p in parts], sort_categories=True)
     frame = pd.concat([p.drop(columns=["id", "callsign"]) for p in parts], ignore_index=True)
-    frame.insert(0, "id", pd.Series(ids))
+    frame.insert(0, "id", pd.Series(id_cat))
     frame.insert(1, "callsign", pd.Series(calls))
-    order = np.lexsort((frame["t_s"].to_numpy(), ids.codes))
-    id_sorted, t_sorted = ids.codes[order], frame["t_s"].to_numpy()[order]
+    order = np.lexsort((frame["t_s"].to_numpy(), id_cat.codes))
+    id_sorted, t_sorted = id_cat.codes[order], frame["t_s"].to_numpy()[order]
     first = np.ones(order.size, dtype=bool)
     first[1:] = (id_sorted[1:] != id_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
     return frame.iloc[order[first]].reset_index(drop=True)
@@ -185,41 +188,80 @@ def empty_events() -> pd.DataFrame:
     return _frame(none, np.zeros(0, dtype=object), frame, i0, 1.0)
 
 
+def _pass(
+    sources: Sequence[Source],
+    params: Params,
+    k_lo: int,
+    k_hi: int,
+    only: set[str] | None,
+) -> tuple[Encounters, np.ndarray, pd.DataFrame, np.ndarray] | None:
+    """Encounters over grid steps ``[k_lo, k_hi)``, of the aircraft ``only`` if given."""
+    step = params.step_s
+    data = read_canonical(
+        sources,
+        max(k_lo * step - params.max_gap_s, params.start_s),
+        min(k_hi * step + params.max_gap_s, params.stop_s),
+        only,
+    )
+    if only is not None and len(data):
+        data = data[data["id"].isin(only).to_numpy()].reset_index(drop=True)
+    if len(data) == 0:
+        return None
+    names = np.asarray(data["id"].cat.categories, dtype=object)
+    code = data["id"].cat.codes.to_numpy().astype(np.int64)
+    grid = resample(
+        code,
+        data["t_s"].to_numpy(np.float64),
+        data["lat_deg"].to_numpy(np.float64),
+        data["lon_deg"].to_numpy(np.float64),
+        data["alt_m"].to_numpy(np.float64),
+        data["airborne"].to_numpy(bool),
+        step,
+        k_lo,
+        k_hi,
+        params.max_gap_s,
+    )
+    i, j = screen(grid, params.screen_h_m, params.screen_v_m)
+    enc = encounters(grid, i, j, step, params.h_m, params.v_m, params.tol_m)
+    return enc, names, data, code
+
+
 def analyse_window(
     sources: Sequence[Source], params: Params, w0_s: float, w1_s: float, data_end_s: float
 ) -> pd.DataFrame:
-    """Every encounter owned by the window ``[w0_s, w1_s)`` (see module note), as events."""
+    """Every encounter owned by the window ``[w0_s, w1_s)`` (see module note), as events.
+
+    Encounters still running at the end of the look-ahead are redone, for their aircraft only,
+    with a look-ahead twice as long (an encounter depends on its two aircraft alone).
+    """
     step = params.step_s
     k0, k1 = int(np.ceil(w0_s / step - 1e-9)), int(np.ceil(w1_s / step - 1e-9))
     before = max(int(np.ceil(params.overlap_s / step)), 1)
     after = before
+    only: set[str] | None = None
+    wanted: set[tuple[str, str]] | None = None
+    parts: list[pd.DataFrame] = []
     while True:
-        k_lo, k_hi = k0 - before, k1 + after
-        data = read_canonical(
-            sources,
-            max(k_lo * step - params.max_gap_s, params.start_s),
-            min(k_hi * step + params.max_gap_s, params.stop_s),
-        )
-        if len(data) == 0:
-            return empty_events()
-        names = np.asarray(data["id"].cat.categories, dtype=object)
-        code = data["id"].cat.codes.to_numpy().astype(np.int64)
-        grid = resample(
-            code.astype(np.int64),
-            data["t_s"].to_numpy(np.float64),
-            data["lat_deg"].to_numpy(np.float64),
-            data["lon_deg"].to_numpy(np.float64),
-            data["alt_m"].to_numpy(np.float64),
-            data["airborne"].to_numpy(bool),
-            step,
-            k_lo,
-            k_hi,
-            params.max_gap_s,
-        )
-        i, j = screen(grid, params.screen_h_m, params.screen_v_m)
-        enc = encounters(grid, i, j, step, params.h_m, params.v_m, params.tol_m)
+        k_hi = k1 + after
+        found = _pass(sources, params, k0 - before, k_hi, only)
+        if found is None:
+            break
+        enc, names, data, code = found
         owned = enc.take((enc.k_start >= k0) & (enc.k_start < k1))
+        if wanted is not None:
+            pair = [(names[a], names[b]) in wanted for a, b in zip(owned.a, owned.b, strict=True)]
+            owned = owned.take(np.array(pair, dtype=bool))
         cut = owned.k_end >= k_hi - 2
-        if not np.any(cut) or k_hi * step > data_end_s + params.max_gap_s + step:
-            return _frame(owned, names, data, code.astype(np.int64), step)
+        last = k_hi * step > data_end_s + params.max_gap_s + step
+        if last or not np.any(cut):
+            parts.append(_frame(owned, names, data, code, step))
+            break
+        parts.append(_frame(owned.take(~cut), names, data, code, step))
+        wanted = {(names[a], names[b]) for a, b in zip(owned.a[cut], owned.b[cut], strict=True)}
+        only = {x for ab in wanted for x in ab}
         after = max(2 * after, 64)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_events()
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return frame.sort_values(["a", "b", "t_start"], kind="stable").reset_index(drop=True)
