@@ -191,3 +191,13 @@ def test_cat021_records_encoded_by_the_codec(
     assert abs((row["timestamp"] - start).total_seconds()) <= 43200.0
     tod_back = (row["timestamp"] - row["timestamp"].normalize()).total_seconds()
     assert abs((tod_back - tod + 43200) % 86400 - 43200) < 0.01
+
+
+def test_garbage_between_blocks_is_skipped_and_nothing_valid_lost(asterix_dir: Path) -> None:
+    first = (asterix_dir / "asterix4py" / "cat062.ast").read_bytes()
+    second = (asterix_dir / "croatiacontrol" / "cat062cat065.raw").read_bytes()
+    junk = b"\x00\x01\x02garbage\xff\xff"
+    result = decode(junk + first + junk + second, format="asterix")
+    assert result.counts["reports"] == 9
+    assert list(result.errors["kind"]) == ["garbage", "garbage"]
+    assert list(result.errors["position"]) == [0, len(junk) + len(first)]

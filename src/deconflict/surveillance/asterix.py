@@ -54,24 +54,71 @@ DAY_S: Final = 86400.0
 MS_TO_KT: Final = 3600.0 / 1852.0
 
 
+#: Categories EUROCONTROL has assigned (a header with another one is taken for garbage).
+KNOWN_CATEGORIES: Final = frozenset(
+    {1, 2, 4, 8, 9, 10, 11, 15, 16, 17, 18, 19, 20, 21, 23, 25, 30, 31, 32, 34, 48, 62, 63, 65}
+    | {150, 205, 240, 247, 252}
+)
+
+
+def _header_ok(data: bytes, pos: int) -> bool:
+    if len(data) - pos < 3 or data[pos] not in KNOWN_CATEGORIES:
+        return False
+    length = int.from_bytes(data[pos + 1 : pos + 3], "big")
+    return length >= 4 and pos + length <= len(data)
+
+
+def _block_decodes(block: bytes) -> bool:
+    try:
+        return len(list(aviconv_asterix.iter_records(block))) > 0
+    except Exception:  # any codec failure means "not a block"
+        return False
+
+
+def _resync(data: bytes, start: int) -> int | None:
+    """First offset from ``start`` where the stream picks up again after garbage: a plausible
+    header whose block decodes (CAT021/048/062), or, for other categories, whose chain of
+    headers runs exactly to the end of the data or for three blocks."""
+    for pos in range(start, len(data)):
+        if not _header_ok(data, pos):
+            continue
+        length = int.from_bytes(data[pos + 1 : pos + 3], "big")
+        if data[pos] in REPORTED:
+            if _block_decodes(data[pos : pos + length]):
+                return pos
+            continue
+        hop, hops = pos, 0
+        while hop < len(data) and hops < 3 and _header_ok(data, hop):
+            hop += int.from_bytes(data[hop + 1 : hop + 3], "big")
+            hops += 1
+        if hop == len(data) or hops == 3:
+            return pos
+    return None
+
+
 def split_blocks(data: bytes, errors: ErrorLog, base: int = 0) -> Iterator[tuple[int, bytes]]:
-    """(offset, block) of each whole data block; the first impossible length ends the input."""
+    """(offset, block) of each whole data block. After an impossible header (unknown category,
+    length too short or past the end) the stream is searched for the next block (``_resync``):
+    the bytes skipped are one ``garbage`` error; if none is found, ``truncated``."""
     pos = 0
     while pos < len(data):
-        if len(data) - pos < 3:
-            errors.add(base + pos, "truncated", "fewer than 3 bytes left for a block header")
-            return
-        length = int.from_bytes(data[pos + 1 : pos + 3], "big")
-        if length < 3 or pos + length > len(data):
+        if _header_ok(data, pos):
+            length = int.from_bytes(data[pos + 1 : pos + 3], "big")
+            yield pos, data[pos : pos + length]
+            pos += length
+            continue
+        again = _resync(data, pos + 1)
+        if again is None:
+            left = len(data) - pos
             errors.add(
                 base + pos,
                 "truncated",
-                f"CAT{data[pos]:03d} block of {length} bytes, {len(data) - pos} left",
+                f"{left} bytes left that hold no whole ASTERIX block",
                 data[pos : pos + 32],
             )
             return
-        yield pos, data[pos : pos + length]
-        pos += length
+        errors.add(base + pos, "garbage", f"{again - pos} bytes outside any block", data[pos:again])
+        pos = again
 
 
 def _on_day(tod_s: float | None, reference: pd.Timestamp) -> pd.Timestamp | None:
