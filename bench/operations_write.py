@@ -207,6 +207,10 @@ def main() -> None:
                 threading.Thread(target=worker, args=(port, load, stop))
                 for _ in range(args.clients)
             ]
+            import psutil
+
+            proc = psutil.Process(server.pid)
+            cpu0 = proc.cpu_times()
             started = time.perf_counter()
             for th in threads:
                 th.start()
@@ -219,6 +223,8 @@ def main() -> None:
             for th in threads:
                 th.join()
             elapsed = time.perf_counter() - started
+            cpu1 = proc.cpu_times()
+            server_cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -226,8 +232,17 @@ def main() -> None:
     lat_ms = np.array(load.latencies_s) * 1000.0
     rate = load.writes / elapsed
     lo, hi = INTERUSS_CELL_WRITES_PER_S
-    print(f"clients {args.clients}, {elapsed:.1f} s, SQLite file, loopback")
+    load1 = os.getloadavg()[0]
+    print(
+        f"clients {args.clients}, {elapsed:.1f} s, SQLite file, loopback, "
+        f"{os.cpu_count()} cores, load average {load1:.1f}"
+    )
     print(f"committed writes     {load.writes:>8,}  ({rate:,.0f} per second)")
+    requests = len(load.latencies_s)
+    print(
+        f"server CPU per request {1000 * server_cpu_s / requests:.2f} ms "
+        f"({requests / server_cpu_s:,.0f} requests per CPU-second)"
+    )
     print(f"probes (409 correct) {load.probes_ok:>8,} of {load.probes:,}")
     print(
         f"latency, all requests: p50 {np.percentile(lat_ms, 50):.2f} ms, "

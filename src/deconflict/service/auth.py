@@ -20,7 +20,7 @@ bearer = HTTPBearer(auto_error=False, description="The party's API token")
 HOST = Party(id="host", name="host", role="admin", public_key="", contact="", created_s=0.0)
 
 
-def store_of(request: Request) -> Store:
+async def store_of(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
@@ -39,14 +39,14 @@ def party_for_token(request_app_state: Any, token: str | None) -> Party:
     return party
 
 
-def current_party(
+async def current_party(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Party:
     return party_for_token(request.app.state, credentials.credentials if credentials else None)
 
 
-def current_member(party: Annotated[Party, Depends(current_party)]) -> Party:
+async def current_member(party: Annotated[Party, Depends(current_party)]) -> Party:
     """A party (not the host) - the caller of endpoints about one's own operations."""
     if party.role != "party":
         raise PermissionDeniedError(
@@ -55,7 +55,7 @@ def current_member(party: Annotated[Party, Depends(current_party)]) -> Party:
     return party
 
 
-def current_admin(party: Annotated[Party, Depends(current_party)]) -> Party:
+async def current_admin(party: Annotated[Party, Depends(current_party)]) -> Party:
     if party.role != "admin":
         raise PermissionDeniedError("this endpoint is the host's: use the admin token")
     return party

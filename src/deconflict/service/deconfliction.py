@@ -179,11 +179,12 @@ class Deconflictor:
         self.index = OperationIndex(self.buffers)
         self.shared_view = shared_view
         self.rule = rules.ConflictRule(rules.ConflictPolicy(settings.conflict_rule))
-        self.seq = -1
+        self.seq = -2  # never synced
         self._models: dict[str, Operation] = {}
         self.constraint_rule = ConstraintRule(
             no_fly=_action(settings.no_fly_rule), restricted=_action(settings.restricted_rule)
         )
+        self._constraints: list[ConstraintRecord] = []
         self._constraint_key: tuple[str, ...] = ()
         self._constraint_set = ConstraintSet(())
 
@@ -212,6 +213,9 @@ class Deconflictor:
             self.index.add(op)
             if op.state == OperationState.ENDED:
                 self._models.pop(op.id, None)
+        # constraints change rarely; every change moves the log head, so they are read again
+        # only when something other than this instance's own operation writes happened
+        self._constraints = view.constraints(-1e12, 1e12)
         self.seq = view.seq
 
     def write(
@@ -243,7 +247,11 @@ class Deconflictor:
                 return Decision(commit=True, state=state.value)
             flags: list[dict[str, Any]] = []
             events: list[EventDraft] = []
-            active = view.constraints(draft.time_start_s, draft.time_end_s)
+            active = [
+                r
+                for r in self._constraints
+                if r.time_start_s < draft.time_end_s and r.time_end_s > draft.time_start_s
+            ]
             if active:
                 entered = check_operation(cand, self.constraint_set(active))
                 if entered:
@@ -362,7 +370,7 @@ class Deconflictor:
             if touched:  # the commit failed after the index took the write: rebuild it
                 self.index = OperationIndex(self.buffers)
                 self._models.clear()
-                self.seq = -1
+                self.seq = -2  # never synced
             raise
         assert record is not None
         return Outcome(record, found)

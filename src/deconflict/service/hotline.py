@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import math
-from collections.abc import Iterable, Mapping
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from deconflict.errors import (
     AuthenticationError,
@@ -29,7 +34,9 @@ from deconflict.errors import (
 )
 from deconflict.hotline.canonical import canonical_json, sha256_hex
 from deconflict.hotline.escalation import ActionKind, EscalationPolicy, escalate
-from deconflict.hotline.keys import key_id, public_key_from_b64
+from deconflict.hotline.jsonl import write_log_jsonl
+from deconflict.hotline.keys import KeyRing, key_id, public_key_from_b64
+from deconflict.hotline.log import GENESIS_HASH
 from deconflict.hotline.messages import (
     ALL,
     SAFETY_KINDS,
@@ -519,3 +526,49 @@ def track_snapshot(
         vertical_rate_mps,
         tuple(history),
     )
+
+
+# -- audit export ---------------------------------------------------------------------------
+
+
+def authors_key_ring(store: Store) -> KeyRing:
+    """The public keys of the log's authors as the log records them: the host's keys
+    (``host.key`` entries, one per start) and each party's registered key."""
+    keys: dict[str, list[Ed25519PublicKey]] = {}
+    after = -1
+    while page := store.log(after=after, limit=5000):
+        for e in page:
+            if e.kind == "host.key":
+                keys.setdefault("host", []).append(public_key_from_b64(e.payload["public_key"]))
+            elif e.kind == "party.registered" and e.payload.get("public_key"):
+                with contextlib.suppress(InputError):  # a party registered without a real key
+                    key = public_key_from_b64(str(e.payload["public_key"]))
+                    keys.setdefault(str(e.payload["name"]), []).append(key)
+        after = page[-1].seq
+    return KeyRing.from_public_keys(dict(keys.items()))
+
+
+def export_log(store: Store, out: str | Path, keys_out: str | Path) -> tuple[int, str]:
+    """Write the whole log to ``out`` as JSON lines and the authors' public keys to
+    ``keys_out`` (``KEYS.json`` format), both atomically; returns (entries, head hash)."""
+
+    head = [GENESIS_HASH]
+
+    def entries() -> Iterator[dict[str, Any]]:
+        after = -1
+        while page := store.log(after=after, limit=5000):
+            yield from (e.to_dict() for e in page)
+            after, head[0] = page[-1].seq, page[-1].hash
+
+    count = write_log_jsonl(entries(), out)
+    ring = authors_key_ring(store)
+    target = Path(keys_out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(ring.to_json() + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count, head[0]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
-from deconflict.service.deconfliction import Deconflictor, operation_of
+from deconflict.service.deconfliction import Deconflictor, Outcome, operation_of
 from deconflict.service.disclosure import Disclosure
 from deconflict.service.schemas import (
     OperationIn,
@@ -28,6 +30,15 @@ router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
 OperationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 _NOT_VISIBLE = "no operation {id!r} that you own or whose volumes meet yours"
+
+
+async def _run_write(request: Request, write: Callable[[], Outcome]) -> Outcome:
+    """Run a write: on SQLite in the event loop itself (writes are serialised by the single
+    writer anyway, and this spares two thread hand-overs per request); on PostgreSQL, whose
+    round trips would stall the loop, in a worker thread."""
+    if request.app.state.store.backend == "sqlite":
+        return write()
+    return await run_in_threadpool(write)
 
 
 def _deconflictor(request: Request) -> Deconflictor:
@@ -72,13 +83,15 @@ def _candidate(
 
 
 @router.post("", status_code=201)
-def declare(body: OperationIn, party: MemberDep, request: Request) -> OperationOut:
+async def declare(body: OperationIn, party: MemberDep, request: Request) -> OperationOut:
     """Declare an operation. 201 with its id, version, token and state; 409 with ``missing``
     (need-to-know views) when ``keys`` lacks the token of an operation it conflicts with, or
     when the procedures refuse the conflict."""
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
     try:
-        outcome = _deconflictor(request).write(party, op, body.keys)
+        outcome = await _run_write(
+            request, lambda: _deconflictor(request).write(party, op, body.keys)
+        )
     finally:
         request.app.state.notifier.wake()
     return owner_view(outcome.record, party)
@@ -137,14 +150,17 @@ def read(
 
 
 @router.put("/{operation_id}")
-def revise(
+async def revise(
     operation_id: OperationId, body: OperationUpdate, party: MemberDep, request: Request
 ) -> OperationOut:
     """A new version of one's own operation, given its current token (409 if stale)."""
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
     try:
-        outcome = _deconflictor(request).write(
-            party, op, body.keys, op_id=operation_id, expected_token=body.token
+        outcome = await _run_write(
+            request,
+            lambda: _deconflictor(request).write(
+                party, op, body.keys, op_id=operation_id, expected_token=body.token
+            ),
         )
     finally:
         request.app.state.notifier.wake()
