@@ -198,3 +198,28 @@ def test_cylinder_interval_equals_the_predict_kernels() -> None:
     v_in, v_out = vertical_interval(sz, vz, 304.8, 0.3048)
     np.testing.assert_allclose(t_in, np.maximum(h_in, v_in), rtol=1e-12)
     np.testing.assert_allclose(t_out, np.minimum(h_out, v_out), rtol=1e-12)
+
+
+def test_resolution_turns_the_same_way_as_the_engine() -> None:
+    from deconflict.engine.resolution import turn_away
+    from deconflict.montecarlo.model import turn_away_heading
+
+    p = prepare(load_scenario())
+    rng = np.random.default_rng(9)
+    agree = 0
+    for _ in range(200):
+        x, y = rng.uniform(-60_000, 60_000, (2, 2))
+        hdg = rng.uniform(0, 2 * np.pi, 2)
+        spd = rng.uniform(100, 260, 2)
+        mine = turn_away_heading(x, y, hdg, spd, 0, 1, np.radians(30.0))
+        lon, lat = p.sim.xy_to_latlon(x, y)
+
+        own, other = (
+            {"latitude": float(lat[k]), "longitude": float(lon[k]),
+             "groundspeed": float(spd[k] / KT), "track": float(np.degrees(hdg[k]))}
+            for k in (0, 1)
+        )  # fmt: skip
+        theirs = turn_away("a", own, other)
+        diff = (np.degrees(mine) - theirs.heading_deg + 180.0) % 360.0 - 180.0
+        agree += abs(diff) < 0.5
+    assert agree >= 196  # the plane and the ellipsoid may disagree only on near-ties
