@@ -77,3 +77,35 @@ def keygen(
     except (OSError, json.JSONDecodeError) as exc:
         fail(DeconflictError(f"cannot write keys: {exc}"))
     typer.echo(public)
+
+
+@audit_app.command("export")
+def export(
+    out: Path = typer.Option(..., "--out", help="File to write the log to (JSON lines)."),
+    db: str | None = typer.Option(
+        None, "--db", help="Store URL (default $DECONFLICT_DATABASE_URL or sqlite file)."
+    ),
+    keys_out: Path | None = typer.Option(
+        None,
+        "--keys-out",
+        help="Where to write the authors' public keys (default: OUT with suffix .keys.json). "
+        "They are read from the log itself: check the host's key against the one it published.",
+    ),
+) -> None:
+    """Write the service's whole signed log as JSON lines (atomically), and its authors' keys,
+    ready for `deconflict audit verify OUT --keys KEYS`."""
+    from deconflict.errors import DeconflictError
+    from deconflict.service.hotline import export_log
+    from deconflict.settings import Settings
+    from deconflict.store import open_store
+
+    keys = keys_out or out.with_suffix(".keys.json")
+    try:
+        store = open_store(Settings.from_env(database_url=db).database_url)
+        try:
+            count, head = export_log(store, out, keys)
+        finally:
+            store.close()
+    except (DeconflictError, OSError) as exc:
+        fail(str(exc))
+    typer.echo(f"{count} entries written to {out}, head {head}; keys in {keys}")

@@ -1,0 +1,132 @@
+"""``deconflict audit export`` of a live service's log, then ``audit verify`` offline: the export
+verifies; one altered, dropped, reordered or foreign-signed line fails at that line (exit 1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hotline_helpers import ADMIN_HEADERS, make_client
+from typer.testing import CliRunner
+
+from deconflict.cli import app
+from deconflict.hotline.keys import Signer, generate_private_key
+from deconflict.hotline.log import BODY_FIELDS, entry_hash
+
+runner = CliRunner()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def exported(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A service run (parties, messages, an acknowledgement, an identification request), its
+    log exported with the CLI: (log file, keys file, lines)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'service.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
+    with make_client(url) as client:
+        heads = {}
+        for name in ("alpha", "bravo"):
+            r = client.post("/v1/parties", json={"name": name}, headers=ADMIN_HEADERS)
+            heads[name] = {"Authorization": f"Bearer {r.json()['token']}"}
+        for i in range(3):
+            r = client.post(
+                "/v1/messages",
+                json={"to": "*", "body": {"text": f"hello {i}"}},
+                headers=heads["alpha"],
+            )
+            assert r.status_code == 201
+        mid = r.json()["message"]["message_id"]
+        client.get("/v1/messages", params={"after": r.json()["seq"]}, headers=heads["bravo"])
+        client.post(f"/v1/messages/{mid}/ack", headers=heads["bravo"])
+    out = tmp_path / "log.jsonl"
+    result = runner.invoke(app, ["audit", "export", "--db", url, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    keys = tmp_path / "log.keys.json"
+    assert keys.is_file() and str(keys) in result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert f"{len(lines)} entries" in result.output
+    return out, keys, lines
+
+
+def verify(log: Path, keys: Path) -> tuple[int, dict[str, Any]]:
+    result = runner.invoke(app, ["audit", "verify", str(log), "--keys", str(keys), "--json"])
+    return result.exit_code, json.loads(result.output)
+
+
+def rewrite(path: Path, lines: list[str]) -> None:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def test_export_verifies(exported: tuple[Path, Path, list[str]]) -> None:
+    log, keys, lines = exported
+    code, report = verify(log, keys)
+    assert code == 0 and report["ok"]
+    assert report["entries"] == len(lines)
+    kinds = [json.loads(line)["kind"] for line in lines]
+    assert kinds.count("message") == 4  # three messages and one acknowledgement
+    assert ("message.delivered" in kinds and kinds[0] == "party.registered") or "host.key" in kinds
+    assert report["head_hash"] == json.loads(lines[-1])["hash"]
+    assert set(json.loads(keys.read_text())) >= {"host", "alpha", "bravo"}
+
+
+def _message_line(lines: list[str]) -> int:
+    return next(i for i, line in enumerate(lines) if json.loads(line)["kind"] == "message")
+
+
+def test_an_altered_line_fails_at_that_entry(exported: tuple[Path, Path, list[str]]) -> None:
+    log, keys, lines = exported
+    k = _message_line(lines)
+    entry = json.loads(lines[k])
+    entry["payload"]["body"]["text"] = "hello, altered"
+    rewrite(log, [*lines[:k], json.dumps(entry), *lines[k + 1 :]])
+    code, report = verify(log, keys)
+    assert code == 1
+    assert report["first_bad"]["line"] == k + 1 and report["first_bad"]["problem"] == "altered"
+    # re-hashing the altered entry does not help: the host's signature no longer matches
+    entry["hash"] = entry_hash(entry)
+    rewrite(log, [*lines[:k], json.dumps(entry), *lines[k + 1 :]])
+    code, report = verify(log, keys)
+    assert code == 1 and report["first_bad"]["line"] == k + 1
+    assert report["first_bad"]["problem"] == "bad_signature"
+
+
+def test_a_dropped_line_fails_at_the_next_entry(exported: tuple[Path, Path, list[str]]) -> None:
+    log, keys, lines = exported
+    k = _message_line(lines)
+    rewrite(log, [*lines[:k], *lines[k + 1 :]])
+    code, report = verify(log, keys)
+    assert code == 1
+    assert report["first_bad"]["line"] == k + 1 and report["first_bad"]["problem"] == "dropped"
+    assert report["first_bad"]["seq"] == json.loads(lines[k + 1])["seq"]
+
+
+def test_reordered_lines_fail_where_the_order_breaks(
+    exported: tuple[Path, Path, list[str]],
+) -> None:
+    log, keys, lines = exported
+    k = _message_line(lines)
+    rewrite(log, [*lines[:k], lines[k + 1], lines[k], *lines[k + 2 :]])
+    code, report = verify(log, keys)
+    assert code == 1
+    assert report["first_bad"]["line"] == k + 1 and report["first_bad"]["problem"] == "reordered"
+
+
+def test_entries_signed_by_an_unknown_key_are_refused(
+    exported: tuple[Path, Path, list[str]],
+) -> None:
+    log, keys, lines = exported
+    k = _message_line(lines)
+    forger = Signer("host", generate_private_key())
+    entry = json.loads(lines[k])
+    entry["payload"]["body"]["text"] = "forged"
+    entry["key_id"] = forger.key_id
+    entry["hash"], entry["signature"] = forger.seal({f: entry[f] for f in BODY_FIELDS})
+    rewrite(log, [*lines[:k], json.dumps(entry), *lines[k + 1 :]])
+    code, report = verify(log, keys)
+    assert code == 1
+    assert report["first_bad"]["line"] == k + 1
+    assert report["first_bad"]["problem"] == "unknown_key"
+    assert forger.key_id in report["first_bad"]["detail"]
