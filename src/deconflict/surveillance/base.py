@@ -22,6 +22,7 @@ import pandas as pd
 
 from deconflict.errors import DecodeError, UnknownNameError
 from deconflict.surveillance.report import REPORT_COLUMNS, Report, empty_reports
+from deconflict.surveillance.sensors import SensorConfig
 
 #: Columns of the error table: where (frame index or byte offset), what, and the raw bytes (hex).
 ERROR_COLUMNS: Final[tuple[str, ...]] = ("position", "level", "kind", "message", "raw")
@@ -40,7 +41,7 @@ class DecodeOptions:
     party: str = ""
     sensor: str = ""
     reference: tuple[float, float] | None = None
-    sensors: Any = None  # deconflict.surveillance.sensors.SensorConfig (kept loose: no cycle)
+    sensors: SensorConfig | None = None
     start_time: pd.Timestamp | None = None
 
     def start(self) -> pd.Timestamp:
