@@ -17,6 +17,10 @@ id for DF11); for DF0/4/5/16/20/21 they are the CRC XOR'ed with the transponder 
   barometric altitude (20-22 with GNSS height), TC 19 airborne velocity. Positions are CPR
   encoded: an even/odd pair less than 10 s apart decodes globally; a single message decodes
   locally against a reference (the receiver, or the aircraft's last known position).
+  Here rs1090's batch call decodes the pairs; positions it leaves undecoded (before the first
+  pair, after a gap) are decoded locally against the aircraft's own position of the last 600 s,
+  else against the receiver (``DecodeOptions.reference``). Local decoding is only right within
+  180 NM of its reference: give a receiver reference only for receivers that see less than that.
 
 Every frame that passes the checks below yields one report (at least ``icao24``; ``altitude`` or
 ``squawk`` when the frame carries them). Checks, each an error record of its own kind:
