@@ -13,7 +13,8 @@ from deconflict.cli._app import app
 
 # Modules that register commands on ``app``; add one line per new command module.
 COMMAND_MODULES: tuple[str, ...] = (
-    "serve", "party",
+    "serve",
+    "party",
     "predict",
     "audit",
     "incidents",
