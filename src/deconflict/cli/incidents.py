@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from deconflict.cli._app import app, echo_json, fail
+
+if TYPE_CHECKING:
+    from deconflict.incidents.record import Incident
 
 incidents_app = typer.Typer(
     help="Incident records: closest approach, severity, report with plots.",
@@ -15,19 +19,38 @@ incidents_app = typer.Typer(
 app.add_typer(incidents_app, name="incidents")
 
 
+DB_HELP = "Store URL (default $DECONFLICT_DATABASE_URL or sqlite file)."
+
+
+def _from_store(db: str | None) -> list[Incident]:
+    """Every incident recorded in the store's log (the host's view)."""
+    from deconflict.incidents.record import Incident
+    from deconflict.settings import Settings
+    from deconflict.store import hotline, open_store
+
+    store = open_store(Settings.from_env(database_url=db).database_url)
+    try:
+        return [Incident.from_dict(e.payload) for e in hotline.entries(store, hotline.INCIDENT)]
+    finally:
+        store.close()
+
+
 @incidents_app.command("list")
 def list_incidents(
-    files: list[Path] = typer.Argument(..., help="Incident JSON files (as saved by the library)."),
+    files: list[Path] | None = typer.Argument(
+        None, help="Incident JSON files (as saved by the library); none: the store's incidents."
+    ),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List incidents, most severe first, then by time."""
+    """List incidents, most severe first, then by time (from files, or recorded in the store)."""
     from datetime import UTC, datetime
 
     from deconflict.errors import DeconflictError
     from deconflict.incidents.record import load_incident
 
     try:
-        incidents = [load_incident(f) for f in files]
+        incidents = [load_incident(f) for f in files] if files else _from_store(db)
     except DeconflictError as exc:
         fail(exc)
     incidents.sort(key=lambda i: (i.severity.value, i.time_s))
@@ -49,19 +72,32 @@ def list_incidents(
 
 @incidents_app.command("report")
 def report(
-    file: Path = typer.Argument(..., help="Incident JSON file."),
+    incident_ref: str = typer.Argument(
+        ..., metavar="ID", help="Incident id recorded in the store, or an incident JSON file."
+    ),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     out: Path | None = typer.Option(
         None, "--out", help="Output file (default: incident-<id>.html or .pdf here)."
     ),
     pdf: bool = typer.Option(False, "--pdf", help="Write a PDF instead of HTML."),
 ) -> None:
-    """Render an incident's report: plan view, vertical profile, separation and timeline."""
+    """Render an incident's report (recorded in the store, or from a file): plan view, vertical
+    profile, separation and timeline."""
     from deconflict.errors import DeconflictError
     from deconflict.incidents.record import load_incident
     from deconflict.incidents.report import render_incident_html, render_incident_pdf
 
     try:
-        incident = load_incident(file)
+        if Path(incident_ref).is_file():
+            incident = load_incident(incident_ref)
+        else:
+            found = [i for i in _from_store(db) if i.incident_id == incident_ref]
+            if not found:
+                fail(
+                    f"no incident {incident_ref!r} in the store, and no such file: "
+                    "list them with `deconflict incidents list`"
+                )
+            incident = found[0]
     except DeconflictError as exc:
         fail(exc)
     target = out or Path(f"incident-{incident.incident_id}.{'pdf' if pdf else 'html'}")
