@@ -239,7 +239,7 @@ def analyse_window(
     before = max(int(np.ceil(params.overlap_s / step)), 1)
     after = before
     only: set[str] | None = None
-    wanted: set[tuple[str, str]] | None = None
+    wanted: set[tuple[str, str, int]] | None = None
     parts: list[pd.DataFrame] = []
     while True:
         k_hi = k1 + after
@@ -249,16 +249,22 @@ def analyse_window(
         enc, names, data, code = found
         owned = enc.take((enc.k_start >= k0) & (enc.k_start < k1))
         if wanted is not None:
-            pair = [(names[a], names[b]) in wanted for a, b in zip(owned.a, owned.b, strict=True)]
-            owned = owned.take(np.array(pair, dtype=bool))
+            keep = [
+                (names[a], names[b], int(k)) in wanted
+                for a, b, k in zip(owned.a, owned.b, owned.k_start, strict=True)
+            ]
+            owned = owned.take(np.array(keep, dtype=bool))
         cut = owned.k_end >= k_hi - 2
         last = k_hi * step > data_end_s + params.max_gap_s + step
         if last or not np.any(cut):
             parts.append(_frame(owned, names, data, code, step))
             break
         parts.append(_frame(owned.take(~cut), names, data, code, step))
-        wanted = {(names[a], names[b]) for a, b in zip(owned.a[cut], owned.b[cut], strict=True)}
-        only = {x for ab in wanted for x in ab}
+        wanted = {
+            (names[a], names[b], int(k))
+            for a, b, k in zip(owned.a[cut], owned.b[cut], owned.k_start[cut], strict=True)
+        }
+        only = {x for (a, b, _) in wanted for x in (a, b)}
         after = max(2 * after, 64)
     parts = [p for p in parts if len(p)]
     if not parts:
