@@ -41,6 +41,7 @@ def incident() -> Incident:
     return found
 
 
+@pytest.mark.slow
 def test_incidents_are_seen_only_by_the_parties_involved(
     db_url: str, tmp_path: Path, incident: Incident
 ) -> None:

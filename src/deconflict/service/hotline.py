@@ -325,9 +325,9 @@ def host_escalations(store: Store, after: int = -1) -> list[dict[str, Any]]:
 
 
 def _request_entry(store: Store, request_id: str) -> Event:
-    for e in log.entries(store, log.MESSAGE, match={"kind": "identification_request"}):
-        if e.payload["body"]["request_id"] == request_id:
-            return e
+    match = {"kind": "identification_request", "body.request_id": request_id}
+    for e in log.entries(store, log.MESSAGE, match=match):
+        return e
     raise NotFoundError(f"no identification request {request_id}")
 
 
@@ -351,10 +351,10 @@ def _request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
         now_s=float(b["created_s"]),
         timeout_s=float(b["deadline_s"]) - float(b["created_s"]),
     )
+    match = {"kind": "identification_answer", "body.request_id": request.request_id}
     answers = [
         {**e.payload["body"], "party": e.payload["sender"], "time_s": e.payload["time_s"]}
-        for e in log.messages_of_kinds(store, ["identification_answer"])
-        if e.payload["body"].get("request_id") == request.request_id
+        for e in log.entries(store, log.MESSAGE, match=match)
     ]
     return answers_from_messages(request, answers)
 
@@ -494,14 +494,16 @@ def identification_state(
 
 
 def check_identifications(store: Store, now_s: float) -> list[Resolution]:
-    """Re-evaluate every request at ``now_s`` (deadlines); log the outcomes that changed."""
+    """Re-evaluate at ``now_s`` the requests still pending whose deadline has passed (time
+    changes nothing else; answers are evaluated as they come); log the outcomes that changed."""
+    settled = {str(e.payload["request_id"]) for e in log.entries(store, log.ID_RESOLVED)}
     changed = []
     for entry in log.entries(store, log.MESSAGE, match={"kind": "identification_request"}):
-        request = _request_from_entry(store, entry)
-        last = log.latest(store, log.ID_RESOLVED, match={"request_id": request.request_id})
-        before = None if last is None else last.payload["outcome"]
-        resolution = _record_resolution(store, request, now_s)
-        if resolution.outcome.value != (before or Outcome.PENDING.value):
+        body = entry.payload["body"]
+        if body["request_id"] in settled or float(body["deadline_s"]) > now_s:
+            continue
+        resolution = _record_resolution(store, _request_from_entry(store, entry), now_s)
+        if resolution.outcome is not Outcome.PENDING:
             changed.append(resolution)
     return changed
 

@@ -48,6 +48,9 @@ HOST_ID: Final = "host"  # the host's recipient id (it has no row in ``parties``
 
 
 def _field(path: str | tuple[str, ...]) -> Any:
+    """A payload field as text; ``"a.b"`` is the field ``b`` of the object ``a``."""
+    if isinstance(path, str) and "." in path:
+        path = tuple(path.split("."))
     return events.c.payload[path].as_string()
 
 
@@ -176,7 +179,8 @@ def messages_of_kinds(store: Store, kinds: Iterable[str]) -> list[Event]:
 def entries(
     store: Store, kind: str, *, match: Mapping[str, str] | None = None, after: int = -1
 ) -> list[Event]:
-    """Entries of ``kind`` (whose payload fields equal ``match``), seq > ``after``, in order."""
+    """Entries of ``kind`` (whose payload fields equal ``match``; ``"body.ref"`` names a nested
+    field), seq > ``after``, in order."""
     where = [events.c.kind == kind, events.c.seq > after]
     where += [_field(k) == v for k, v in (match or {}).items()]
     with store._read() as conn:
