@@ -119,5 +119,8 @@ def _serve(
     for party, token in app_.state.demo_tokens.items():
         typer.echo(f"  {party:8s} token: {token}")
     session.start_thread(speed)
-    uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app_, host=host, port=port, log_level="warning", access_log=False,
+        ws_per_message_deflate=False,
+    )  # fmt: skip
     session.stop.set()

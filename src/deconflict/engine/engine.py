@@ -181,6 +181,7 @@ class Engine:
         self.pictures: dict[str, pd.DataFrame] = {}
         self.scene = pd.DataFrame()
         self._index: dict[str, int] = {}
+        self._cols: dict[str, Any] = {}
         self._frame: LocalFrame | None = None
         self._request_of: dict[tuple[str, str], str] = {}
         self.conflicts = pd.DataFrame(columns=list(CONFLICT_COLUMNS))
@@ -351,11 +352,12 @@ class Engine:
             scene = scene[ok & ~scene["key"].duplicated().to_numpy()].reset_index(drop=True)
             scene["vertical_rate"] = scene["vertical_rate"].fillna(0.0)
         self._index = {str(k): i for i, k in enumerate(scene["key"])}
+        self._cols = {str(c): scene[c].to_numpy() for c in scene.columns}
         return scene
 
     def _row(self, key: str) -> Row:
         i = self._index[key]
-        return {c: self.scene[c].iat[i] for c in self.scene.columns}
+        return {c: v[i] for c, v in self._cols.items()}
 
     def _predict(self, scene: pd.DataFrame) -> pd.DataFrame:
         n = len(scene)

@@ -17,6 +17,7 @@ import asyncio
 import json
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,9 +32,11 @@ from starlette.websockets import WebSocketDisconnect
 
 from deconflict.engine.session import Session
 from deconflict.errors import DeconflictError, NotFoundError
+from deconflict.sim.scenario import Scenario
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "service" / "static"
 
+DECIMALS = {"latitude": 5, "longitude": 5}
 TRACK_FIELDS = ("key", "owner", "identity", "label", "latitude", "longitude", "altitude",
                 "groundspeed", "track", "vertical_rate")  # fmt: skip
 
@@ -68,38 +71,42 @@ def _columns(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, list[Any
 
 
 class Broadcaster:
-    """Encodes each party's picture once per tick and wakes every WebSocket waiting for it."""
+    """Encodes each watched party's picture once per tick, in the ticking thread right after the
+    tick, and wakes every WebSocket waiting for it (they only send the cached bytes)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.seq = 0
-        self.cache: dict[str, bytes] = {}
-        self._loops: set[asyncio.AbstractEventLoop] = set()
+        self.cache: dict[str, str] = {}
+        self.watchers: dict[str, int] = {}
         self._events: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
         self._lock = threading.Lock()
+        self.tick_wall_s = time.time()
         session.on_tick.append(self._ticked)
 
     def _ticked(self, _: Session) -> None:
         with self._lock:
             self.seq += 1
             self.cache = {}
+            self.tick_wall_s = time.time()
+            watched = [p for p, n in self.watchers.items() if n > 0]
+        for party in watched:
+            self.picture_json(party)
+        with self._lock:
             loops = list(self._events.items())
         for loop, event in loops:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
 
-    def picture_json(self, party: str) -> tuple[int, bytes]:
-        """(tick number, the party's picture as JSON bytes), encoded once per tick."""
+    def picture_json(self, party: str) -> tuple[int, str]:
+        """(tick number, the party's picture as JSON text), encoded once per tick."""
         with self._lock:
             cached = self.cache.get(party)
             seq = self.seq
+            wall = self.tick_wall_s
         if cached is not None:
             return seq, cached
-        data = json.dumps(
-            {"type": "picture", "seq": seq, **picture_payload(self.session, party)},
-            allow_nan=False,
-            separators=(",", ":"),
-        ).encode()
+        data = encode_picture(self.session, party, seq, wall)
         with self._lock:
             if self.seq == seq:
                 self.cache[party] = data
@@ -116,8 +123,28 @@ class Broadcaster:
         return self.seq
 
 
-def picture_payload(session: Session, party: str) -> dict[str, Any]:
-    """Everything the map shows a party now (columnar tracks to keep 10,000 tracks small)."""
+def encode_picture(session: Session, party: str, seq: int, wall_s: float) -> str:
+    """The picture message as JSON text. Numeric columns are encoded as whole arrays (NaN as
+    null), which is what keeps a 10,000-track picture to a few tens of milliseconds."""
+    payload = picture_payload(session, party, columns=False)
+    pic = payload.pop("frame")
+    parts = []
+    for f in TRACK_FIELDS:
+        col = pic[f]
+        if col.dtype.kind == "f":
+            arr = np.round(col.to_numpy(dtype=float), DECIMALS.get(f, 0))
+            text = json.dumps(arr.tolist()).replace("NaN", "null").replace("Infinity", "null")
+        else:
+            text = json.dumps(["" if v is None or v is pd.NA else str(v) for v in col.tolist()])
+        parts.append(f'"{f}":{text}')
+    head = json.dumps({"type": "picture", "seq": seq, "tick_wall_s": wall_s}, allow_nan=False)
+    rest = json.dumps(_clean(payload), allow_nan=False)
+    return head[:-1] + ',"tracks":{' + ",".join(parts) + "}," + rest[1:]
+
+
+def picture_payload(session: Session, party: str, columns: bool = True) -> dict[str, Any]:
+    """Everything the map shows a party now (columnar tracks to keep 10,000 tracks small;
+    ``columns=False``: the track table itself under ``frame``)."""
     eng = session.engine
     with session.lock:
         pic = eng.picture(party)
@@ -131,7 +158,7 @@ def picture_payload(session: Session, party: str) -> dict[str, Any]:
     return {
         "party": party,
         "time_s": now if np.isfinite(now) else None,
-        "tracks": _columns(pic, TRACK_FIELDS),
+        **({"tracks": _columns(pic, TRACK_FIELDS)} if columns else {"frame": pic}),
         "alerts": _clean(alerts),
         "requests": _clean(requests),
         "messages": _clean(messages),
@@ -284,13 +311,23 @@ def live_router(
             return
         await websocket.accept()
         seen = -1
+        broadcaster.watchers[party] = broadcaster.watchers.get(party, 0) + 1
         try:
             while True:
-                seen, data = await asyncio.to_thread(broadcaster.picture_json, party)
-                await websocket.send_text(data.decode())
+                with broadcaster._lock:
+                    ready: str | None = broadcaster.cache.get(party)
+                    seq = broadcaster.seq
+                if ready is None:
+                    seq, text = await asyncio.to_thread(broadcaster.picture_json, party)
+                else:
+                    text = ready
+                seen = seq
+                await websocket.send_text(text)
                 await broadcaster.wait(seen)
         except (WebSocketDisconnect, RuntimeError):
             return
+        finally:
+            broadcaster.watchers[party] -= 1
 
     return router
 
@@ -349,7 +386,7 @@ def mount_map(app: FastAPI) -> None:
 
 def live_app(
     *,
-    scenario: str | Path | None = None,
+    scenario: Scenario | str | Path | None = None,
     replay: str | Path | None = None,
     db: str | None = None,
     crews_answer: bool = True,
