@@ -50,11 +50,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(db: str, port: int, standard: str = "none") -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DECONFLICT_ADMIN_TOKEN": ADMIN,
-        "DECONFLICT_SEPARATION_STANDARD": "none",
+        "DECONFLICT_SEPARATION_STANDARD": standard,
         "DECONFLICT_CONFLICT_RULE": "reject",
     }
     cmd = [

@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.disclosure = Disclosure(store, buffers)
         app.state.deconflictor = Deconflictor(settings, store, app.state.disclosure.describe)
         app.state.notifier.bind(asyncio.get_running_loop())
+        await run_in_threadpool(app.state.deconflictor.warm)
         await run_in_threadpool(
             store.append_events,
             [

@@ -204,6 +204,12 @@ class Deconflictor:
         self._models[record.id] = op
         return op
 
+    def warm(self) -> None:
+        """Build the index from the store before the first write (the write's own check then
+        only catches up on what was committed since)."""
+        with self.store.snapshot() as view:
+            self.sync(view)
+
     def sync(self, view: WriteView) -> None:
         """Bring the index up to the store's committed state (inside a write transaction)."""
         if view.seq == self.seq:

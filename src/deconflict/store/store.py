@@ -42,6 +42,7 @@ from deconflict.store.records import (
     OperationRecord,
     Party,
     Sealer,
+    WriteView,
 )
 from deconflict.store.schema import (
     chain_head,
@@ -196,6 +197,16 @@ class Store:
         else:
             with self._reader.connect() as conn:
                 yield conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[WriteView]:
+        """A read-only view of the committed state (to warm caches before the first write; a
+        write's check must use the view it is given inside its own transaction)."""
+        with self._read() as conn, conn.begin():
+            seq = int(
+                conn.execute(sa.select(chain_head.c.seq).where(chain_head.c.id == 1)).one()[0]
+            )
+            yield _View(self, conn, seq)
 
     def _append(self, conn: Connection, head: list[int | str], draft: EventDraft) -> Event:
         body: dict[str, Any] = {
