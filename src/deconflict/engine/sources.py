@@ -85,7 +85,9 @@ class ReplaySource:
             else:
                 table[col] = table[col].astype(dtype)  # type: ignore[call-overload]
         self.reports = table.reset_index(drop=True)
-        self._times = self.reports["timestamp"].to_numpy()
+        self._times = (
+            self.reports["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        )  # naive UTC datetime64[ns], for searchsorted
         self._next = 0
 
     @classmethod
@@ -95,11 +97,14 @@ class ReplaySource:
         return cls(read_recording(path), party=party, start=start, sensor=sensor)
 
     @property
-    def end(self) -> pd.Timestamp:
-        return pd.Timestamp(self._times[-1]).tz_localize("UTC") if len(self._times) else None  # type: ignore[return-value]
+    def end(self) -> pd.Timestamp | None:
+        """Time of the last report (UTC), None for an empty recording."""
+        return pd.Timestamp(self._times[-1]).tz_localize("UTC") if len(self._times) else None
 
     def poll(self, now: pd.Timestamp) -> pd.DataFrame:
-        stop = int(np.searchsorted(self._times, now.to_datetime64(), side="right"))
+        ts = pd.Timestamp(now)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        stop = int(np.searchsorted(self._times, ts.tz_localize(None).to_datetime64(), side="right"))
         if stop <= self._next:
             return empty_reports()
         out = self.reports.iloc[self._next : stop]

@@ -1,0 +1,134 @@
+"""The engine's parts: the recommended turn, area warnings, replayed recordings, the store sink."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deconflict.engine.areas import RestrictedArea, area_entries
+from deconflict.engine.events import EngineEvent, StoreSink
+from deconflict.engine.resolution import turn_away
+from deconflict.engine.session import Session
+from deconflict.engine.sources import ReplaySource, read_recording
+from deconflict.geo import destination_deg
+from deconflict.store import open_store
+from deconflict.surveillance.report import REPORT_DTYPES
+
+KT = 1852 / 3600
+
+
+def _miss_m(a: dict[str, float], b: dict[str, float]) -> float:
+    """Closest approach (m) of two straight flights, on a flat local plane (independent)."""
+    k = 111_320.0
+    rx = (b["longitude"] - a["longitude"]) * k * math.cos(math.radians(a["latitude"]))
+    ry = (b["latitude"] - a["latitude"]) * k
+    va = np.array([math.sin(math.radians(a["track"])), math.cos(math.radians(a["track"]))])
+    vb = np.array([math.sin(math.radians(b["track"])), math.cos(math.radians(b["track"]))])
+    v = vb * b["groundspeed"] * KT - va * a["groundspeed"] * KT
+    r = np.array([rx, ry])
+    t = max(0.0, -float(r @ v) / float(v @ v)) if float(v @ v) > 0 else 0.0
+    return float(np.linalg.norm(r + v * t))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    bearing=st.floats(0, 360),
+    dist_nm=st.floats(10, 40),
+    trk_a=st.floats(0, 360),
+    offset=st.floats(-4, 4),
+    speed=st.floats(250, 500),
+)
+def test_turn_away_never_brings_them_closer(
+    bearing: float, dist_nm: float, trk_a: float, offset: float, speed: float
+) -> None:
+    # b starts dist_nm away and flies towards a point offset NM abeam of a's start
+    a = {"latitude": 36.0, "longitude": 37.0, "track": trk_a, "groundspeed": speed}
+    lat_b, lon_b = destination_deg(36.0, 37.0, bearing, dist_nm * 1852)
+    lat_t, lon_t = destination_deg(36.0, 37.0, trk_a + 90, offset * 1852)
+    trk_b = math.degrees(math.atan2(
+        (float(lon_t) - float(lon_b)) * math.cos(math.radians(36.0)), float(lat_t) - float(lat_b)
+    )) % 360  # fmt: skip
+    b = {"latitude": float(lat_b), "longitude": float(lon_b), "track": trk_b,
+         "groundspeed": speed}  # fmt: skip
+    before = _miss_m(a, b)
+    adv_a, adv_b = turn_away("A", a, b), turn_away("B", b, a)
+    after = _miss_m({**a, "track": adv_a.heading_deg}, {**b, "track": adv_b.heading_deg})
+    assert after >= before - 50.0  # both turning as advised never closes the miss distance
+    assert adv_a.manoeuvre in ("turn left", "turn right")
+    assert abs(((adv_a.heading_deg - trk_a + 180) % 360) - 180) == pytest.approx(30.0)
+
+
+def test_head_on_both_turn_right() -> None:
+    a = {"latitude": 36.0, "longitude": 37.0, "track": 90.0, "groundspeed": 400.0}
+    b = {"latitude": 36.0, "longitude": 37.5, "track": 270.0, "groundspeed": 400.0}
+    assert turn_away("A", a, b).manoeuvre == "turn right"
+    assert turn_away("B", b, a).manoeuvre == "turn right"
+    assert turn_away("A", a, b).text == "turn right heading 120"
+
+
+def test_area_entry_time_and_floor() -> None:
+    area = RestrictedArea("R", "R", ((36.0, 38.0), (36.5, 38.0), (36.5, 38.5), (36.0, 38.5)),
+                          0.0, 25000.0)  # fmt: skip
+    # 10 NM west of the area's west edge, flying east at 480 kt: the edge in 75 s
+    lat0, lon0 = destination_deg(36.25, 38.0, 270.0, 10 * 1852)
+    lat = np.array([float(lat0), float(lat0), 36.25])
+    lon = np.array([float(lon0), float(lon0), 38.25])
+    alt = np.array([20000.0, 30000.0, 10000.0])  # the second flies over the ceiling
+    entries = area_entries([area], lat, lon, alt, np.full(3, 480.0), np.full(3, 90.0),
+                           np.zeros(3), horizon_s=120, step_s=5)  # fmt: skip
+    got = {i: t for i, _, t in entries}
+    assert set(got) == {0, 2}
+    assert got[2] == 0.0  # inside now
+    assert got[0] == pytest.approx(math.ceil(10 * 1852 / (480 * KT) / 5) * 5)
+
+
+def test_replay_source_hands_each_report_once(real_data: Path) -> None:
+    frame = read_recording(real_data / "traffic" / "quickstart.parquet")
+    frame = frame[frame["timestamp"] < frame["timestamp"].min() + pd.Timedelta(minutes=5)]
+    start = pd.Timestamp("2030-01-01T00:00:00Z")
+    src = ReplaySource(frame, party="ansp", start=start)
+    got = [src.poll(start + pd.Timedelta(seconds=s)) for s in [*range(0, 300, 7), 300]]
+    reports = pd.concat(got, ignore_index=True)
+    assert len(reports) == len(frame.dropna(subset=["timestamp", "latitude", "longitude"]))
+    assert reports["timestamp"].is_monotonic_increasing
+    assert reports["timestamp"].iloc[0] == start
+    for col, dtype in REPORT_DTYPES.items():
+        assert str(reports[col].dtype) == dtype, col
+    assert set(reports["icao24"].dropna()) <= set(frame["icao24"])
+    assert len(src.poll(start + pd.Timedelta(seconds=301))) == 0
+
+
+def test_replayed_recording_through_the_engine(real_data: Path) -> None:
+    session = Session.from_recording(real_data / "traffic" / "quickstart.parquet")
+    summary = session.run_fast(90)
+    assert summary["ticks"] == 90
+    pic = session.engine.picture("replay")
+    # the recording's aircraft become tracks, with their own addresses
+    first = read_recording(real_data / "traffic" / "quickstart.parquet")
+    window = first[first["timestamp"] < first["timestamp"].min() + pd.Timedelta(seconds=90)]
+    assert len(pic) >= 0.5 * window["icao24"].nunique()
+    assert set(pic["icao24"].dropna()) <= set(first["icao24"])
+
+
+def test_store_sink_addresses_each_party(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        blue, _ = store.add_party("blue", public_key="")
+        red, _ = store.add_party("red", public_key="")
+        sink = StoreSink(store, {"blue": blue.id, "red": red.id})
+        sink.emit([
+            EngineEvent("alert.raised", {"alert_id": "a1"}, ("blue",), time_s=10.0),
+            EngineEvent("incident.recorded", {"incident_id": "i1"}, ("blue", "red"), time_s=11.0),
+        ])  # fmt: skip
+        assert [e.kind for e in store.events_for(blue.id)] == ["alert.raised", "incident.recorded"]
+        red_events = store.events_for(red.id)
+        assert [e.kind for e in red_events] == ["incident.recorded"]
+        assert red_events[0].payload == {"incident_id": "i1", "time_s": 11.0}
+    finally:
+        store.close()
