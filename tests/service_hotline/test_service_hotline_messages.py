@@ -306,3 +306,34 @@ def test_the_host_key_signs_messages_and_the_log_verifies(
     bad = verify_log(log, other).first_bad
     assert bad is not None and bad.position == 0 and bad.problem.value == "unknown_key"
     assert public_key_to_b64(public_key_from_b64(host)) == host
+
+
+def test_the_running_service_escalates_by_itself(db_url: str) -> None:
+    """The app's background check repeats an unacknowledged safety message without being
+    called (policy: 0.2 s to acknowledge; the check runs every 0.05 s here)."""
+    from hotline_helpers import make_client
+
+    client = make_client(db_url)
+    client.app.state.hotline_check_every_s = 0.05  # type: ignore[attr-defined]
+    with client:
+        heads = {}
+        for name in ("alpha", "bravo"):
+            r = client.post("/v1/parties", json={"name": name}, headers=ADMIN_HEADERS)
+            heads[name] = {"headers": {"Authorization": f"Bearer {r.json()['token']}"}}
+        policy = {"ack_timeout_s": 0.2, "repeat_every_s": 60, "host_after_steps": 1}
+        client.put("/v1/admin/hotline/policy", json=policy, headers=ADMIN_HEADERS)
+        body = {"notice_id": "n9", "action": "open", "level": 3}
+        r = client.post(
+            "/v1/messages",
+            json={"to": "bravo", "kind": "conflict_notice", "body": body},
+            headers=heads["alpha"]["headers"],
+        )
+        mid = r.json()["message"]["message_id"]
+        deadline = time.monotonic() + 10
+        shown: list[Any] = []
+        while not shown and time.monotonic() < deadline:
+            time.sleep(0.05)
+            shown = client.get("/v1/admin/escalations", headers=ADMIN_HEADERS).json()
+        assert [(s["message_id"], s["step"]) for s in shown] == [(mid, 1)]
+        kinds = [m["kind"] for m in inbox(client, heads["bravo"])["messages"]]
+        assert kinds == ["message", "repeat"]
