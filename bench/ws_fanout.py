@@ -41,7 +41,7 @@ def _clients(url: str, tokens: list[str], seconds: float, warmup: float, out: mp
             while time.time() - start < warmup + seconds:
                 msg = await ws.recv()
                 now = time.time()
-                data = msg[:200].encode() if isinstance(msg, str) else msg[:200]
+                data = msg[:200].encode() if isinstance(msg, str) else bytes(msg[:200])
                 m = WALL.search(data)
                 if m and now - start > warmup:
                     lat.append(now - float(m.group(1)))

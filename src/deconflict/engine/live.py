@@ -78,6 +78,7 @@ class Broadcaster:
         self.session = session
         self.seq = 0
         self.cache: dict[str, str] = {}
+        self.wire: dict[str, bytes] = {}
         self.watchers: dict[str, int] = {}
         self._events: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
         self._lock = threading.Lock()
@@ -88,6 +89,7 @@ class Broadcaster:
         with self._lock:
             self.seq += 1
             self.cache = {}
+            self.wire = {}
             self.tick_wall_s = time.time()
             watched = [p for p, n in self.watchers.items() if n > 0]
         for party in watched:
@@ -107,9 +109,11 @@ class Broadcaster:
         if cached is not None:
             return seq, cached
         data = encode_picture(self.session, party, seq, wall)
+        wire = data.encode()
         with self._lock:
             if self.seq == seq:
                 self.cache[party] = data
+                self.wire[party] = wire
         return seq, data
 
     async def wait(self, seen: int) -> int:
@@ -303,7 +307,8 @@ def live_router(
 
     @router.websocket("/ws")
     async def stream(websocket: WebSocket, token: str | None = None) -> None:
-        """The caller's picture once per tick (``{"type": "picture", "seq": N, ...}``)."""
+        """The caller's picture once per tick (``{"type": "picture", "seq": N, ...}``, UTF-8 JSON
+        in binary frames)."""
         try:
             party = party_of(token)
         except DeconflictError as exc:
@@ -315,14 +320,14 @@ def live_router(
         try:
             while True:
                 with broadcaster._lock:
-                    ready: str | None = broadcaster.cache.get(party)
+                    ready: bytes | None = broadcaster.wire.get(party)
                     seq = broadcaster.seq
                 if ready is None:
                     seq, text = await asyncio.to_thread(broadcaster.picture_json, party)
-                else:
-                    text = ready
+                    ready = text.encode()
                 seen = seq
-                await websocket.send_text(text)
+                # one UTF-8 encoding per party and tick, shared by every client (binary frame)
+                await websocket.send_bytes(ready)
                 await broadcaster.wait(seen)
         except (WebSocketDisconnect, RuntimeError):
             return

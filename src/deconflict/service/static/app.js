@@ -318,7 +318,9 @@
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${proto}://${location.host}/v1/live/ws?token=${encodeURIComponent(state.token)}`);
     state.ws = ws;
-    ws.onmessage = (ev) => onPicture(JSON.parse(ev.data));
+    ws.binaryType = "arraybuffer";
+    const utf8 = new TextDecoder();
+    ws.onmessage = (ev) => onPicture(JSON.parse(typeof ev.data === "string" ? ev.data : utf8.decode(ev.data)));
     ws.onclose = () => { if (state.ws === ws) setTimeout(connect, 1000); };
   }
 
