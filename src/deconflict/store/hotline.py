@@ -218,16 +218,21 @@ def recipients_of(store: Store, seq: int) -> list[str]:
 
 def append_incident(store: Store, incident: Mapping[str, Any], *, author: str = "host") -> Event:
     """Record an incident (``Incident.to_dict()``) in the log as an ``incident`` entry addressed
-    to the parties of its two tracks (by name or id) and the host. The engine calls this."""
+    to the parties of its two tracks (by name or id) and the host, signed by the store's sealer.
+    The engine calls this; an incident id already recorded is refused (InputError)."""
     try:
         incident_id = str(incident["incident_id"])
         involved = [str(t["party"]) for t in incident["tracks"]]
     except (KeyError, TypeError) as exc:
         raise InputError(f"not an incident record ({exc}): pass Incident.to_dict()") from exc
-    if latest(store, INCIDENT, match={"incident_id": incident_id}) is not None:
-        raise InputError(f"incident {incident_id} is already recorded: incident ids are unique")
     by_name = party_ids(store)
     known = set(by_name.values())
     ids = {by_name.get(p, p) for p in involved if p in by_name or p in known}
     draft = EventDraft(author, INCIDENT, dict(incident), tuple(sorted(ids | {HOST_ID})))
-    return store.append_events([draft])[0]
+    with store._write() as (conn, head):
+        found = conn.execute(
+            _entries([events.c.kind == INCIDENT, _field("incident_id") == incident_id], limit=1)
+        ).first()
+        if found is not None:
+            raise InputError(f"incident {incident_id} is already recorded: incident ids are unique")
+        return store._append(conn, head, draft)
