@@ -130,3 +130,30 @@ def test_entries_signed_by_an_unknown_key_are_refused(
     assert report["first_bad"]["line"] == k + 1
     assert report["first_bad"]["problem"] == "unknown_key"
     assert forger.key_id in report["first_bad"]["detail"]
+
+
+def test_every_line_is_guarded(exported: tuple[Path, Path, list[str]]) -> None:
+    """Whichever line of the export is altered, dropped or swapped with the next, verification
+    fails at that line (a dropped last line is caught with the head the export printed)."""
+    from deconflict.hotline.keys import KeyRing
+    from deconflict.hotline.log import verify_log
+
+    _log, keys, lines = exported
+    ring = KeyRing.load(keys)
+    head = json.loads(lines[-1])["hash"]
+    records = [json.loads(line) for line in lines]
+    assert verify_log(records, ring, expected_head=head).ok
+    for k in range(len(records)):
+        altered = json.loads(lines[k])
+        altered["time_s"] += 1.0
+        cases = {
+            "altered": [*records[:k], altered, *records[k + 1 :]],
+            "dropped": [*records[:k], *records[k + 1 :]],
+        }
+        if k + 1 < len(records):
+            cases["reordered"] = [*records[:k], records[k + 1], records[k], *records[k + 2 :]]
+        for problem, changed in cases.items():
+            bad = verify_log(changed, ring, expected_head=head).first_bad
+            assert bad is not None, (k, problem)
+            expected = "truncated" if problem == "dropped" and k == len(records) - 1 else problem
+            assert (bad.position, bad.problem.value) == (k, expected), (k, problem, bad)
