@@ -72,3 +72,27 @@ def test_the_log_is_signed_by_the_host_and_verifies(
     tampered[1]["payload"] = {**tampered[1]["payload"], "name": "mallory"}
     assert not verify_log(tampered, ring).ok
     assert_error(client.get("/v1/log", headers=alpha), 403, "forbidden")
+
+
+def test_poll_pages_through_with_the_hosts_limit(db_url: str) -> None:
+    from service_helpers import make_client
+
+    with make_client(db_url, poll_limit=2) as client:
+        r = client.post(
+            "/v1/parties", json={"name": "alpha"}, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
+        alpha = {"Authorization": f"Bearer {r.json()['token']}"}
+        for k in range(5):
+            vol = volume(8.5 + 0.1 * k, 47.4)
+            assert client.post("/v1/operations", json={"volumes": [vol]}, headers=alpha).is_success
+        seen, after = [], -1
+        while True:
+            page = client.get(
+                "/v1/events", params={"after": after, "limit": 100}, headers=alpha
+            ).json()
+            assert len(page["events"]) <= 2
+            if not page["events"]:
+                break
+            seen += [e["payload"]["operation"] for e in page["events"]]
+            after = page["next"]
+        assert len(seen) == len(set(seen)) == 5

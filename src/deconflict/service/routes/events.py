@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.errors import DeconflictError
@@ -30,9 +30,11 @@ def event_out(e: Event) -> EventOut:
 
 @router.get("/events")
 def poll_events(
-    party: PartyDep, store: StoreDep, after: After = -1, limit: Limit = 500
+    party: PartyDep, store: StoreDep, request: Request, after: After = -1, limit: Limit = 500
 ) -> EventPage:
-    """The calling party's events with seq > ``after``, oldest first; resume from ``next``."""
+    """The calling party's events with seq > ``after``, oldest first; resume from ``next``.
+    At most ``limit`` events, and never more than the host's ``poll_limit`` setting."""
+    limit = min(limit, request.app.state.settings.poll_limit)
     events = store.events_for(party.id, after=after, limit=limit)
     return EventPage(
         events=[event_out(e) for e in events], next=events[-1].seq if events else after
