@@ -19,10 +19,11 @@ The model of what procedures change, step by step (``dt_s``, 5 s by default):
   ``reaction_s``). Crews that comply (``compliance``: as the scenario's ``follows_resolutions``
   says, ``all`` or ``none``) then turn ``resolution_turn_deg`` away from the other aircraft, the
   rule of the engine's resolution (away from the side on which the other would pass at the closest
-  approach; right when it would pass within 0.5 NM). If the alert has cleared by then, nothing is
-  flown. A crew holds the heading until the pair is no longer predicted to lose separation within
-  the lead time and the two are moving apart, then flies direct to the first waypoint ahead.
-  An alert clears when no resolution is pending or flown for it and no loss is predicted.
+  approach; right when it would pass within 0.5 NM), unless one of the two has left the scene.
+  A crew holds the heading until the pair is no longer predicted to lose separation within the
+  lead time and the two are moving apart, then flies direct to the first waypoint ahead. An alert
+  clears when no resolution is pending or flown for it, no loss is predicted and none is under
+  way; the pair can then be alerted again.
 * **Loss of separation and NMAC.** Between two steps each pair's relative motion is taken as
   linear, and the time inside the standard's separation cylinder (horizontal and vertical minima
   and its vertical tolerance) and inside the NMAC cylinder (500 ft horizontally, 100 ft
