@@ -437,13 +437,17 @@ def live_app(
 
         def __init__(self) -> None:
             self.sink: StoreSink | None = None
+            self.waiting: list[Any] = []
 
         def emit(self, events: Any) -> None:
             store_ = getattr(app.state, "store", None)
-            if store_ is None:
+            if store_ is None:  # the app has not started yet: keep them for the log
+                self.waiting.extend(events)
                 return
             if self.sink is None:
                 self.sink = StoreSink(store_, ids, on_write=app.state.notifier.wake)
+            if self.waiting:
+                events, self.waiting = [*self.waiting, *events], []
             self.sink.emit(events)
 
     tee = _Fanout([session.engine.sink, _LazySink()])
