@@ -3,7 +3,7 @@
     .venv/bin/python bench/analysis_throughput.py --flights 100000
 
 1. writes the synthetic day (deconflict.analysis.synthetic) under bench/out/analysis/;
-2. screening throughput on the busiest hour: grid state vectors per second on one core for
+2. screening throughput on the busiest hour: grid state vectors per CPU-second (single-threaded) for
    ``deconflict.analysis.screen.screen`` (one k-d tree for all steps of the window), against the
    anchor measured in the same run: one cKDTree per time step (the textbook loop);
 3. the whole day through ``analyse_files`` on a local Dask cluster (``--workers``), timed, and the
@@ -117,7 +117,7 @@ def main() -> None:
     )
     print(
         f"  screening (one tree per window): {t_scr:.3f} s = {n_sv / t_scr / 1e6:.2f} M state "
-        f"vectors/s on one core"
+        f"vectors per CPU-second (one core)"
     )
     print(
         f"  anchor (one cKDTree per step):   {t_anchor:.3f} s = {n_sv / t_anchor / 1e6:.2f} M/s"

@@ -96,3 +96,15 @@ def test_aircraft_on_the_ground_are_left_out(real_data: Path, tmp_path: Path) ->
     assert on_ground  # some aircraft never leave the ground in these 15 min
     assert not (set(ev.a) | set(ev.b)) & on_ground
     assert np.all(ev.altitude_ft > 0)
+
+
+def test_csv_gives_the_same_events_as_parquet(real_data: Path, tmp_path: Path) -> None:
+    raw = pd.read_parquet(real_data / "traffic" / "switzerland.parquet")
+    cut = raw[(raw.timestamp >= "2018-08-01 12:00") & (raw.timestamp < "2018-08-01 12:40")]
+    pq_path, csv_path = tmp_path / "s.parquet", tmp_path / "s.csv"
+    cut.to_parquet(pq_path)
+    cut.to_csv(csv_path, index=False)
+    a = analyse_files([pq_path], tmp_path / "a", engine="local", progress=False)
+    b = analyse_files([csv_path], tmp_path / "b", engine="local", progress=False)
+    assert len(a) > 5
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)

@@ -55,7 +55,7 @@ def _plots(events: pd.DataFrame, params: Params) -> list[tuple[str, str]]:
     ax.set_ylabel("latitude (°)")
     ax.set_title("Closest approaches")
     if len(events):
-        ax.legend(title="severity")
+        ax.legend(title="severity", loc="upper right")
     out.append(("Map of the events", _png(fig)))
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -79,7 +79,7 @@ def _plots(events: pd.DataFrame, params: Params) -> list[tuple[str, str]]:
     ax.set_xlabel("time of closest approach (UTC)")
     ax.set_ylabel("separation / minima")
     if len(events):
-        ax.legend(title="severity", ncol=4)
+        ax.legend(title="severity", ncol=4, loc="upper right")
     out.append(("Timeline", _png(fig)))
     return out
 
