@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from deconflict.cli import app
@@ -40,3 +41,16 @@ def test_copied_scenario_and_bad_options(tmp_path: Path) -> None:
     assert json.loads(result.stdout.strip().splitlines()[-1])["ticks"] == 5
     bad = CliRunner().invoke(app, ["demo", "--headless", "--scenario", str(tmp_path / "no.toml")])
     assert bad.exit_code == 2 and "cannot read scenario" in bad.output
+
+
+def test_headless_replay_of_a_real_recording(real_data: Path) -> None:
+    recording = real_data / "traffic" / "quickstart.parquet"
+    result = CliRunner().invoke(
+        app, ["demo", "--headless", "--replay", str(recording), "--duration", "30"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    frame = pd.read_parquet(recording).dropna(subset=["latitude", "longitude"])
+    first_30_s = frame["timestamp"] <= frame["timestamp"].min() + pd.Timedelta(seconds=30)
+    assert summary["ticks"] == 30
+    assert summary["reports"] == int(first_30_s.sum())  # every report of the window, once
