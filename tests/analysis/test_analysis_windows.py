@@ -181,3 +181,14 @@ def test_scheduler_dying_mid_run_keeps_finished_windows(real_data: Path, tmp_pat
     resumed = analyse_files(files, tmp_path / "k", engine="local", **kw)
     fresh = analyse_files(files, tmp_path / "f", engine="local", **kw)
     pd.testing.assert_frame_equal(resumed, fresh)
+
+
+def test_changed_input_is_not_resumed(
+    write_tracks: Callable[..., Path], make_track: Callable[..., pd.DataFrame], tmp_path: Path
+) -> None:
+    path = write_tracks(*_pair(make_track, 3000.0, 240.0))
+    first = analyse_files([path], tmp_path / "o", engine="local", progress=False)
+    assert len(first) == 1
+    write_tracks(*_pair(make_track, 4000.0, 240.0))  # same path, new content
+    with pytest.raises(InputError, match="other inputs or parameters"):
+        analyse_files([path], tmp_path / "o", engine="local", progress=False)

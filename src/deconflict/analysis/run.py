@@ -4,7 +4,12 @@ Each window's events are written to ``DIR/windows/<start>.parquet`` as soon as t
 done (written to a temporary name, then renamed: a window file is complete or absent). A rerun
 with the same inputs and parameters skips the windows already written, so a run stopped by a
 dead scheduler, a killed process or a bad file resumes where it stopped. ``DIR/windows/
-manifest.json`` records the parameters; a rerun with other parameters is refused.
+manifest.json`` records the parameters and the input files (path, size, modification time); a
+rerun with other parameters or changed files is refused.
+
+On a real cluster (``scheduler`` given) the workers read the input files themselves, so the paths
+must be visible to them (a shared filesystem); results come back to this process, which writes
+them.
 """
 
 from __future__ import annotations
@@ -105,7 +110,11 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
 def _manifest(folder: Path, params: Params, files: Sequence[Path]) -> None:
     """Create the run's manifest, or check that the one there has the same parameters."""
     path = folder / "manifest.json"
-    record = {"params": asdict(params), "files": sorted(str(Path(f).resolve()) for f in files)}
+    stats = [(str(Path(f).resolve()), Path(f).stat()) for f in files]
+    record = {
+        "params": asdict(params),
+        "files": sorted([name, st.st_size, st.st_mtime_ns] for name, st in stats),
+    }
     if path.is_file():
         old = json.loads(path.read_text())
         if old != record:
