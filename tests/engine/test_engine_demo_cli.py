@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from deconflict.cli import app
@@ -43,6 +44,7 @@ def test_copied_scenario_and_bad_options(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "cannot read scenario" in bad.output
 
 
+@pytest.mark.slow
 def test_headless_replay_of_a_real_recording(real_data: Path) -> None:
     recording = real_data / "traffic" / "quickstart.parquet"
     result = CliRunner().invoke(

@@ -104,6 +104,7 @@ def test_replay_source_hands_each_report_once(real_data: Path) -> None:
     assert len(src.poll(start + pd.Timedelta(seconds=301))) == 0
 
 
+@pytest.mark.slow
 def test_replayed_recording_through_the_engine(real_data: Path) -> None:
     session = Session.from_recording(real_data / "traffic" / "quickstart.parquet")
     summary = session.run_fast(90)

@@ -63,6 +63,7 @@ def _errors(reps: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarray, np.nda
     return relative_enu_m(lat, lon, reps["latitude"].to_numpy(), reps["longitude"].to_numpy())
 
 
+@pytest.mark.slow
 def test_position_noise_has_the_stated_sigma_and_no_bias() -> None:
     sc = _straight(SensorSpec("adsb", "p", "adsb", 45.0, 7.0, 400, update_s=1.0, sigma_m=50.0))
     reps, truth = _reports_and_truth(sc, 800)
