@@ -18,6 +18,7 @@ from deconflict.errors import ConfigError
 
 CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
+FANOUTS = ("auto", "postgres", "none")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -86,6 +87,15 @@ class Settings:
     )
     poll_limit: int = _setting(
         500, "DECONFLICT_POLL_LIMIT", "Most events one poll of `/v1/events` returns."
+    )
+    fanout: str = _setting(
+        "auto",
+        "DECONFLICT_FANOUT",
+        "How a write made through one service instance reaches the WebSocket clients of the "
+        "others on the same database: `postgres` (LISTEN/NOTIFY on the log head, within "
+        "milliseconds), `none` (each socket re-reads the store every second), `auto` "
+        "(`postgres` when `database_url` is PostgreSQL, else `none`).",
+        FANOUTS,
     )
 
     @classmethod

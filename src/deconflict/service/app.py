@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.hotline.keys import public_key_to_b64
-from deconflict.service import errors
+from deconflict.service import errors, fanout
 from deconflict.service.deconfliction import Deconflictor, buffers_for
 from deconflict.service.disclosure import Disclosure
 from deconflict.service.notify import Notifier
@@ -96,4 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (messages, identification, incidents):
         app.include_router(module.router)
+    fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app
