@@ -35,7 +35,7 @@ LABELS: Final = {
     "unresolved_unknown": "unknown tracks unresolved at the deadline",
     "warning_s_mean": "warning time before a loss (s)",
     "los_duration_s": "time in loss of separation per run (s)",
-    "closest_nm": "closest horizontal approach within the vertical minimum (NM)",
+    "closest_nm": "closest approach within the vertical minimum (NM)",
     "alerts": "alerts per run",
 }
 

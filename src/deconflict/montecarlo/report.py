@@ -89,10 +89,11 @@ def plot_distributions(runs: pd.DataFrame) -> bytes:
             bins = 30 if allv.size else 1
         for name, d in zip(names, data, strict=True):
             if d.size:
-                ax.hist(d, bins=bins, histtype="step", linewidth=1.5, label=name, density=True)
+                weights = np.full(d.size, 1.0 / d.size)
+                ax.hist(d, bins=bins, histtype="step", linewidth=1.5, label=name, weights=weights)
         ax.set_title(LABELS.get(col, col) if col != "los" else "losses of separation per run")
         ax.title.set_fontsize(9)
-        ax.set_ylabel("fraction of runs")
+        ax.set_ylabel("fraction of runs (with a value)")
         ax.legend(fontsize=8)
     fig.tight_layout()
     buf = io.BytesIO()
