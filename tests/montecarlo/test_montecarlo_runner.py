@@ -164,3 +164,17 @@ def test_failing_worker_is_a_clear_error_and_keeps_finished_batches(
     resumed = run_study(SCENE, PROCS, 12, tmp_path, engine="local", **KW)
     fresh = run_study(SCENE, PROCS, 12, tmp_path / "f", engine="local", **KW)
     pd.testing.assert_frame_equal(resumed, fresh)
+
+
+def test_manifest_follows_the_scenario_not_its_path(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from deconflict.montecarlo.runner import scenario_digest
+
+    moved = replace(SCENE, source="elsewhere/crossing.toml")
+    assert scenario_digest(moved) == scenario_digest(SCENE)
+    longer = replace(SCENE, duration_s=500.0)
+    assert scenario_digest(longer) != scenario_digest(SCENE)
+    run_study(SCENE, PROCS[:1], 4, tmp_path, engine="local", **KW)
+    with pytest.raises(InputError, match="scenario_digest"):
+        run_study(longer, PROCS[:1], 4, tmp_path, engine="local", **KW)

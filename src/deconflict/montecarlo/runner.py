@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,8 +96,8 @@ def run_batch(
 
 
 def scenario_digest(scenario: Scenario) -> str:
-    """A digest of everything in the scenario that a run depends on."""
-    return hashlib.sha256(repr(scenario).encode()).hexdigest()[:16]
+    """A digest of everything in the scenario that a run depends on (not the file's path)."""
+    return hashlib.sha256(repr(replace(scenario, source="")).encode()).hexdigest()[:16]
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
