@@ -92,8 +92,14 @@ class Broadcaster:
             self.wire = {}
             self.tick_wall_s = time.time()
             watched = [p for p, n in self.watchers.items() if n > 0]
+        # wake the clients of each party as soon as its picture is ready
         for party in watched:
             self.picture_json(party)
+            self._wake()
+        if not watched:
+            self._wake()
+
+    def _wake(self) -> None:
         with self._lock:
             loops = list(self._events.items())
         for loop, event in loops:
@@ -116,12 +122,15 @@ class Broadcaster:
                 self.wire[party] = wire
         return seq, data
 
-    async def wait(self, seen: int) -> int:
-        """Return once a tick newer than ``seen`` happened."""
+    async def wait(self, seen: int, party: str | None = None) -> int:
+        """Return once a tick newer than ``seen`` happened (and, for a watched ``party``, once
+        its picture of that tick is encoded)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             event = self._events.setdefault(loop, asyncio.Event())
-        while self.seq <= seen:
+        while self.seq <= seen or (
+            party is not None and self.watchers.get(party, 0) > 0 and party not in self.wire
+        ):
             await event.wait()
             event.clear()
         return self.seq
@@ -328,7 +337,7 @@ def live_router(
                 seen = seq
                 # one UTF-8 encoding per party and tick, shared by every client (binary frame)
                 await websocket.send_bytes(ready)
-                await broadcaster.wait(seen)
+                await broadcaster.wait(seen, party)
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:
