@@ -120,10 +120,20 @@ def test_closest_approach_between_samples(
     assert (e.a, e.b, e.callsign_a, e.callsign_b) == ("aaaaaa", "bbbbbb", "AAAAAA", "BBBBBB")
 
 
-def test_severity_rule() -> None:
-    ratio = np.array([0.1, 0.3, 0.7, 0.99, 0.99, 1.5])
-    loss = np.array([True, True, True, True, False, False])
-    assert list(severity_of(ratio, loss)) == ["A", "B", "C", "C", "E", "E"]
+def test_severity_rule_is_the_incidents_rule() -> None:
+    """Analysis classes encounters with the incidents room's A–E rule (one rule for both)."""
+    from deconflict.incidents.severity import classify
+
+    h_min, v_min = 5 * NM, 1000 * 0.3048
+    dcpa = np.array([100.0, 1000.0, 4000.0, 6000.0, 9000.0, 9000.0, 20000.0])
+    dalt = np.array([20.0, 100.0, 150.0, 100.0, 250.0, 290.0, 100.0])
+    loss = (dcpa < h_min) & (dalt < v_min - 0.3048)
+    got = list(severity_of(dcpa, dalt, loss, h_min, v_min))
+    assert got == ["A", "B", "B", "C", "C", "C", "E"]
+    for h, v, lost, letter in zip(dcpa, dalt, loss, got, strict=True):
+        expected, _ = classify(h, v, loss_of_separation=bool(lost), horizontal_min_m=h_min,
+                               vertical_min_m=v_min, data_gap_s=0.0)  # fmt: skip
+        assert expected.value == letter
 
 
 def test_adjacent_flight_levels_are_separated(

@@ -14,11 +14,10 @@ Separation is lost while ``h < H`` and ``|dz| < V − tol`` (``tol``: the standa
 tolerance, so aircraft exactly on adjacent flight levels stay separated). The loss time of a step
 is solved in closed form (``deconflict.predict.cylinder``) and summed over the run.
 
-Severity (our rule, after the ESARR 2 / ICAO occurrence classes of the domain primer), from ``r``
-at the closest approach of an encounter with a loss of separation: ``A`` (serious, near
-collision) when ``r < 0.25``, ``B`` (major: safety margins not respected) when ``r < 0.5``,
-``C`` (significant) otherwise; an encounter without loss of separation is ``E`` (no safety
-effect: a closest approach inside the screening distances only).
+Severity: the ICAO A–E class of ``deconflict.incidents.severity`` (one rule for incidents and
+analysis): ``A`` inside the NMAC cylinder (500 ft / 100 ft), ``B`` a loss with less than half of
+both minima left, ``C`` any other loss, ``E`` a closest approach inside the screening distances
+without loss. (``D``, an approach inside a data gap, cannot occur: gaps are never interpolated.)
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict.analysis.screen import Grid, lookup
+from deconflict.incidents.severity import severity_classes
 from deconflict.predict.cylinder import horizontal_interval, vertical_interval
 
 F64 = NDArray[np.float64]
@@ -65,10 +65,11 @@ class Encounters:
         return Encounters(**{f: getattr(self, f)[index] for f in self.__dataclass_fields__})
 
 
-def severity_of(ratio: F64, loss: NDArray[np.bool_]) -> NDArray[np.str_]:
-    """Severity letters (see module note) from the ratio at the CPA and the loss flag."""
-    sev = np.where(ratio < 0.25, "A", np.where(ratio < 0.5, "B", "C"))
-    return np.where(loss, sev, "E").astype("<U1")
+def severity_of(
+    dcpa_m: F64, dalt_m: F64, loss: NDArray[np.bool_], h_min_m: float, v_min_m: float
+) -> NDArray[np.str_]:
+    """Severity letters of encounters (see module note)."""
+    return severity_classes(dcpa_m, dalt_m, loss, h_min_m, v_min_m)
 
 
 def _affine(grid: Grid, r0: I64, r1: I64) -> tuple[F64, F64]:
@@ -179,5 +180,5 @@ def encounters(
         loss=loss,
         cpa_xyz_m=mid[:, :3],
         cpa_alt_m=mid[:, 3],
-        severity=severity_of(ratio, loss),
+        severity=severity_of(dcpa, dalt, loss, h_m, v_m),
     )

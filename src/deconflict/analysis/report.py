@@ -120,7 +120,8 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}<
 screening {params.screen_h_m / NM:g} NM / {params.screen_v_m / FT:g} ft; grid step
 {params.step_s:g} s, no interpolation across gaps over {params.max_gap_s:g} s.</p>
 <p><b>{len(events)}</b> encounters, <b>{len(losses)}</b> losses of separation.
-By severity: {summary} (A: ratio &lt; 0.25, B: &lt; 0.5, C: other losses, E: no loss).</p>
+By severity: {summary} (A: inside 500 ft / 100 ft, B: loss with less than half of both
+minima left, C: other losses, E: no loss).</p>
 {figures}
 <h2>Losses of separation</h2>
 <table><tr><th>CPA (UTC)</th><th>aircraft a</th><th>aircraft b</th><th>dcpa (NM)</th>

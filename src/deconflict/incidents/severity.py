@@ -23,6 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+from numpy.typing import NDArray
+
 from deconflict.errors import InputError
 from deconflict.units import FT
 
@@ -94,3 +97,27 @@ def classify(
             f"{vertical_m / FT:.0f} ft of {vertical_min_m / FT:.0f} ft)"
         )
     return Severity.E, "closer than the reporting distance, separation minima not infringed"
+
+
+def severity_classes(
+    horizontal_m: NDArray[np.float64],
+    vertical_m: NDArray[np.float64],
+    loss_of_separation: NDArray[np.bool_],
+    horizontal_min_m: float | NDArray[np.float64],
+    vertical_min_m: float | NDArray[np.float64],
+    data_gap_s: float | NDArray[np.float64] = 0.0,
+    policy: SeverityPolicy | None = None,
+) -> NDArray[np.str_]:
+    """``classify`` over arrays of closest approaches (same rule), as one-letter strings."""
+    p = policy or SeverityPolicy()
+    h = np.asarray(horizontal_m, dtype=np.float64)
+    v = np.asarray(vertical_m, dtype=np.float64)
+    f = p.margin_fraction
+    nmac = (h < p.nmac_horizontal_m) & (v < p.nmac_vertical_m)
+    margin = (h < f * np.asarray(horizontal_min_m)) & (v < f * np.asarray(vertical_min_m))
+    out = np.where(
+        np.asarray(data_gap_s) > p.max_gap_s,
+        "D",
+        np.where(nmac, "A", np.where(loss_of_separation, np.where(margin, "B", "C"), "E")),
+    )
+    return out.astype("<U1")
