@@ -103,9 +103,10 @@ def test_damaged_batch_file_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_dask_threads_agree_with_the_local_loop(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [False, True])
+def test_dask_agrees_with_the_local_loop(tmp_path: Path, processes: bool) -> None:
     local = run_study(SCENE, PROCS, 8, tmp_path / "l", engine="local", **KW)
-    dask = run_study(SCENE, PROCS, 8, tmp_path / "d", engine="dask", processes=False, **KW)
+    dask = run_study(SCENE, PROCS, 8, tmp_path / "d", engine="dask", processes=processes, **KW)
     pd.testing.assert_frame_equal(local, dask)
 
 
