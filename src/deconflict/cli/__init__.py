@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "track",
     "demo",
     "montecarlo",
+    "sitrep",
 )
 
 for _name in COMMAND_MODULES:

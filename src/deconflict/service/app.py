@@ -96,5 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (messages, identification, incidents):
         app.include_router(module.router)
+    from deconflict.service.routes import sitrep
+
+    app.include_router(sitrep.router)
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app

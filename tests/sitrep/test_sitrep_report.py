@@ -1,0 +1,143 @@
+"""Situation report: PNG and PDF are produced and valid, and the counts they carry match the
+events in the store — those an engine run wrote (checked against the run's own summary) and the
+operations parties declared through the service — each party seeing only its own share."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from deconflict import sitrep
+from deconflict.service import create_app
+from deconflict.settings import Settings
+from deconflict.store import open_store
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN = "admin-token-sitrep"
+CLI = [sys.executable, "-c", "from deconflict.cli import main; main()"]
+
+
+def _png_counts(data: bytes) -> dict[str, int]:
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    image.load()
+    assert image.size[0] > 1000 and image.size[1] > 700  # one A4 landscape page
+    assert len(np.unique(np.asarray(image.convert("L")))) > 10  # drawn, not blank
+    return dict(json.loads(image.info["sitrep-counts"]))
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    """100 s of the built-in scenario through the engine into a SQLite store, and its summary."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('sitrep') / 'demo.db'}"
+    done = subprocess.run(
+        [*CLI, "demo", "--headless", "--duration", "100", "--db", db],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return db, json.loads(done.stdout)
+
+
+@pytest.mark.slow
+def test_counts_match_the_engine_run_and_are_scoped(
+    demo_run: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    db, summary = demo_run
+    store = open_store(db)
+    try:
+        host = sitrep.collect(store)
+        parties = [p.name for p in store.list_parties() if p.role == "party"]
+        mine = {name: sitrep.collect(store, name) for name in parties}
+        log = store.log(limit=100_000)
+    finally:
+        store.close()
+    kinds = summary["events"]
+    assert kinds.get("alert.raised", 0) >= 1 and kinds.get("identification.requested", 0) >= 1
+    assert host.counts["alerts"] == kinds.get("alert.raised", 0)
+    assert host.counts["identification_requests"] == kinds["identification.requested"]
+    assert host.counts["hotline_messages"] == kinds.get("hotline.message", 0)
+    assert host.counts["incidents"] == len(summary["incidents"])
+    raised_by_party = Counter(a["party"] for a in summary["alerts"])
+    requests = [e.payload for e in log if e.kind == "identification.requested"]
+    messages = [e.payload for e in log if e.kind == "hotline.message"]
+    for name, rep in mine.items():
+        # a party sees its own alerts only, the requests it made or is asked, its messages
+        assert rep.counts["alerts"] == raised_by_party[name], name
+        assert {a.party for a in rep.alerts} <= {name}
+        asked = [r for r in requests if r["observer"] == name or name in r["parties"]]
+        assert rep.counts["identification_requests"] == len(asked), name
+        theirs = [m for m in messages if m["sender"] == name or name in m["to"]]
+        assert rep.counts["hotline_messages"] == len(theirs), name
+    assert sum(r.counts["alerts"] for r in mine.values()) == host.counts["alerts"]
+
+    png = sitrep.render(host, "png")
+    assert _png_counts(png) == host.counts
+    out = tmp_path / "red.pdf"
+    done = subprocess.run(
+        [*CLI, "sitrep", "--db", db, "--party", "red", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["counts"] == mine["red"].counts
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert json.dumps(mine["red"].counts, sort_keys=True).encode() in pdf
+
+
+def _volume(lon0: float, lat0: float) -> dict[str, Any]:
+    d = 0.05
+    ring = [[lon0, lat0], [lon0 + d, lat0], [lon0 + d, lat0 + d], [lon0, lat0 + d]]
+    return {
+        "polygon": [ring],
+        "altitude_lower": {"value": 0, "units": "ft"},
+        "altitude_upper": {"value": 400, "units": "ft"},
+        "time_start": "2030-01-01T10:00:00Z",
+        "time_end": "2030-01-01T11:00:00Z",
+    }
+
+
+def test_endpoint_draws_each_partys_own_operations(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ops.db'}"
+    settings = Settings(database_url=db, admin_token=ADMIN, separation_standard="none")
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    declared = {"alpha": [(8.5, 47.4), (8.7, 47.4)], "bravo": [(9.2, 47.6)]}
+    with TestClient(create_app(settings)) as client:
+        auth = {}
+        for name, places in declared.items():
+            r = client.post("/v1/parties", json={"name": name}, headers=admin)
+            assert r.status_code == 201, r.text
+            auth[name] = {"Authorization": f"Bearer {r.json()['token']}"}
+            for lon, lat in places:
+                r = client.post(
+                    "/v1/operations", json={"volumes": [_volume(lon, lat)]}, headers=auth[name]
+                )
+                assert r.status_code == 201, r.text
+        for name, places in declared.items():
+            r = client.get("/v1/sitrep.png", params={"day": "2030-01-01"}, headers=auth[name])
+            assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+            assert _png_counts(r.content)["operations"] == len(places), name
+        r = client.get("/v1/sitrep.png", params={"day": "2030-01-01"}, headers=admin)
+        assert _png_counts(r.content)["operations"] == sum(map(len, declared.values()))
+        # a day with nothing on it shows no operation
+        r = client.get("/v1/sitrep.png", params={"day": "2030-01-02"}, headers=auth["alpha"])
+        assert _png_counts(r.content)["operations"] == 0
+        assert client.get("/v1/sitrep.png").status_code == 401
+        assert (
+            client.get("/v1/sitrep.png", params={"day": "soon"}, headers=admin).status_code == 422
+        )
