@@ -465,6 +465,10 @@
   document.getElementById("report-close").addEventListener("click", () => {
     document.getElementById("report").hidden = true;
   });
+  document.getElementById("sitrep-button").addEventListener("click", async () => {  // one-page PNG
+    const r = await fetch("/v1/sitrep.png", { headers: { Authorization: `Bearer ${state.token}` } });
+    if (r.ok) Object.assign(document.createElement("a"), { href: URL.createObjectURL(await r.blob()), download: "sitrep.png" }).click();
+  });
 
   // ---------------------------------------------------------------- time slider (last hour)
   const slider = document.getElementById("slider");
