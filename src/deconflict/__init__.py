@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "PermissionDeniedError": "deconflict.errors",
     "AuthenticationError": "deconflict.errors",
     "VerificationError": "deconflict.errors",
+    "ClusterError": "deconflict.errors",
     # predict
     "detect": "deconflict.predict.detect",
     "Standard": "deconflict.predict.standards",
@@ -90,6 +91,16 @@ _EXPORTS: dict[str, str] = {
     "Mailbox": "deconflict.hotline.delivery",
     "escalate": "deconflict.hotline.escalation",
     "update_notices": "deconflict.hotline.notices",
+    # service and store
+    "create_app": "deconflict.service.app",
+    "Settings": "deconflict.settings",
+    "open_store": "deconflict.store",
+    # analysis and Monte Carlo
+    "analyse_files": "deconflict.analysis",
+    "write_synthetic_day": "deconflict.analysis",
+    "run_study": "deconflict.montecarlo.runner",
+    "load_procedures": "deconflict.montecarlo.procedures",
+    "Procedures": "deconflict.montecarlo.procedures",
     # incidents
     "Incident": "deconflict.incidents.record",
     "detect_incidents": "deconflict.incidents.detect",

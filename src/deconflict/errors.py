@@ -52,3 +52,7 @@ class AuthenticationError(DeconflictError):
 
 class VerificationError(DeconflictError):
     """A signature, hash chain or log failed verification."""
+
+
+class ClusterError(DeconflictError):
+    """The Dask scheduler could not be reached, or was lost during a run (finished work is kept)."""

@@ -27,15 +27,11 @@ import pandas as pd
 
 from deconflict.analysis.inputs import Source, open_source
 from deconflict.analysis.windows import EVENT_COLUMNS, Params, analyse_window, empty_events, plan
-from deconflict.errors import DeconflictError, InputError
+from deconflict.errors import ClusterError, DeconflictError, InputError
 from deconflict.units import FT, NM
 
 Engine = Literal["local", "dask"]
 Window = tuple[float, float]
-
-
-class ClusterError(DeconflictError):
-    """The Dask scheduler could not be reached, or was lost during the run."""
 
 
 def median_step_s(sources: Sequence[Source], t_min_s: float) -> float:

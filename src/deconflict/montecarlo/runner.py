@@ -29,8 +29,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from deconflict.analysis.run import ClusterError
-from deconflict.errors import DeconflictError, InputError
+from deconflict.errors import ClusterError, DeconflictError, InputError
 from deconflict.montecarlo.model import RUN_COLUMNS, Prepared, Study, prepare, simulate_run
 from deconflict.montecarlo.procedures import Procedures
 from deconflict.sim.scenario import Scenario
