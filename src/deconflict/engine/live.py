@@ -162,7 +162,10 @@ def picture_payload(session: Session, party: str, columns: bool = True) -> dict[
     with session.lock:
         pic = eng.picture(party)
         alerts = eng.active_alerts(party)
-        requests = eng.open_requests(party)
+        # the newest 50 requests, without each track's history (the panel shows position)
+        requests = [
+            {k: v for k, v in r.items() if k != "history"} for r in eng.open_requests(party)[-50:]
+        ]
         messages = _messages(session, party)
         incidents = [
             i.summary() for i in eng.incidents.values() if party in i.parties
