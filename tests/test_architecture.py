@@ -20,6 +20,10 @@ ALLOWED: dict[str, set[str]] = {
     "identify": {"tracking", "hotline"},
     "hotline": set(),
     "incidents": {"predict", "geo"},
+    "sim": {"geo", "surveillance"},
+    "analysis": {"geo", "predict", "incidents"},
+    "montecarlo": {"geo", "predict", "sim", "engine"},
+    "store": {"hotline", "strategic", "identify", "incidents"},
 }
 COMMON = {"units", "errors"}
 
