@@ -1,0 +1,63 @@
+"""Aircraft performance: built-in figures, and openap's where the optional extra is installed."""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+import pytest
+
+from deconflict.errors import UnknownNameError
+from deconflict.sim.performance import BUILTIN, performance
+from deconflict.units import FPM, KT
+
+
+def test_builtin_figures_are_plausible() -> None:
+    for p in BUILTIN.values():
+        assert p.min_mps < p.cruise_mps <= p.max_mps
+        assert 500 * FPM <= p.climb_mps <= 20000 * FPM
+        # at cruise, the bank limit never allows more than the type's rate
+        assert p.turn_rate_at(p.cruise_mps) <= p.turn_rate_rad_s
+    assert performance("a320", use_openap=False) is BUILTIN["A320"]
+    with pytest.raises(UnknownNameError, match="no performance figures"):
+        performance("ZZZZ", use_openap=False)
+
+
+def test_openap_figures_replace_builtin_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in with openap 2.x's interface (prop.aircraft, WRAP(...).climb_vs_concas, ...):
+    # the adapter must take its climb/descent rates (m/s), cruise Mach and ceiling (m).
+    fake = types.ModuleType("openap")
+    prop = types.SimpleNamespace(
+        available_aircraft=lambda: ["a320"],
+        aircraft=lambda t: {"mmo": 0.82, "ceiling": 12000.0},
+    )
+
+    class Wrap:
+        def __init__(self, t: str) -> None:
+            assert t == "a320"
+
+        def climb_vs_concas(self) -> dict[str, Any]:
+            return {"default": 8.43}
+
+        def descent_vs_concas(self) -> dict[str, Any]:
+            return {"default": -10.03}
+
+        def cruise_mach(self) -> dict[str, Any]:
+            return {"default": 0.78}
+
+    fake.prop = prop  # type: ignore[attr-defined]
+    fake.WRAP = Wrap  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "openap", fake)
+    performance.cache_clear()
+    try:
+        p = performance("A320")
+        assert p.source == "openap"
+        assert p.climb_mps == pytest.approx(8.43) and p.descent_mps == pytest.approx(10.03)
+        assert p.cruise_mps == pytest.approx(0.78 * 295.07)
+        assert p.ceiling_m == 12000.0
+        assert p.turn_rate_rad_s == BUILTIN["A320"].turn_rate_rad_s  # not in openap: built-in
+        assert performance("F16").source == "built-in"  # openap does not know it
+        assert 400 * KT < p.cruise_mps < 500 * KT
+    finally:
+        performance.cache_clear()
