@@ -137,6 +137,11 @@ def test_close_approach_becomes_an_incident(run: Run) -> None:
     assert abs(inc["horizontal_m"] / NM - h_nm) < 0.3
     assert abs(inc["time_s"] - (run.scenario.start.value / 1e9 + t)) < 20
     assert inc["report"]["alerts"]  # the alerts that came before it are in the report
+    # the report the map opens
+    from deconflict.incidents.report import render_incident_html
+
+    html = render_incident_html(run.engine.incidents[inc["incident_id"]])
+    assert "FALCON23" in html and "TEXACO51" in html
 
 
 @pytest.mark.slow
