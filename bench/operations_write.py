@@ -1,7 +1,8 @@
 """Operation writes per second into one 1 km² cell, through the service, on SQLite.
 
 ``deconflict serve`` runs in a child process on a loopback port with a fresh SQLite file; this
-process is the load: ``--clients`` threads, each with one keep-alive HTTP connection, declaring
+process is the load: ``--clients`` asyncio connections (keep-alive, raw HTTP/1.1, one request in
+flight each, so the client costs little CPU on a shared machine), declaring
 operations in a 1 km × 1 km square at 47.4° N. The square is cut into 10 × 10 cells of 90 m
 (10 m apart); operation i takes cell i mod 100 for 50 s in time slot i div 100 (60 s apart), and
 belongs to one of two parties in turn, so each new operation has neighbours in space and time
@@ -19,6 +20,7 @@ Run: ``.venv/bin/python bench/operations_write.py [--seconds 10] [--clients 8]``
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -26,7 +28,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,7 +118,6 @@ class Load:
     def __init__(self, tokens: list[str], probe_every: int) -> None:
         self.tokens = tokens
         self.probe_every = probe_every
-        self.lock = threading.Lock()
         self.next_i = 0
         self.committed: dict[int, tuple[str, int]] = {}  # slot index -> (id, owner)
         self.latencies_s: list[float] = []
@@ -127,50 +127,87 @@ class Load:
         self.errors: list[str] = []
 
     def take(self) -> int:
-        with self.lock:
-            i = self.next_i
-            self.next_i += 1
-            return i
+        i = self.next_i
+        self.next_i += 1
+        return i
 
 
-def worker(port: int, load: Load, stop: threading.Event) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _request(port: int, body: Any, token: str) -> bytes:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    head = (
+        f"POST /v1/operations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
+    return head.encode() + data
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, Any]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    body = await reader.readexactly(length)
+    return status, json.loads(body)
+
+
+async def worker(port: int, load: Load, stop: asyncio.Event) -> None:
+    """One keep-alive connection; one request in flight at a time (asyncio, so the load
+    costs little CPU: raw HTTP/1.1 bytes, no client library)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     n = 0
-    while not stop.is_set():
-        n += 1
-        with load.lock:
+    try:
+        while not stop.is_set():
+            n += 1
             target = None
             if n % load.probe_every == 0 and load.committed:
                 target = max(load.committed)  # the newest: its neighbours are busiest
-        if target is not None:
-            op_id, owner = load.committed[target]
-            body = {"volumes": [cell_volume(target)]}
-            t = time.perf_counter()
-            status, out = call(conn, "POST", "/v1/operations", body, load.tokens[1 - owner])
-            dt = time.perf_counter() - t
-            missing = [m["id"] for m in out.get("error", {}).get("missing", [])]
-            with load.lock:
-                load.latencies_s.append(dt)
+            if target is not None:
+                op_id, owner = load.committed[target]
+                req = _request(port, {"volumes": [cell_volume(target)]}, load.tokens[1 - owner])
+                t = time.perf_counter()
+                status, out = await _exchange(reader, writer, req)
+                load.latencies_s.append(time.perf_counter() - t)
+                missing = [m["id"] for m in out.get("error", {}).get("missing", [])]
                 load.probes += 1
                 if status == 409 and missing == [op_id]:
                     load.probes_ok += 1
                 else:
                     load.errors.append(f"probe of {op_id}: {status} {out}")
-            continue
-        i = load.take()
-        owner = i % 2
-        t = time.perf_counter()
-        status, out = call(
-            conn, "POST", "/v1/operations", {"volumes": [cell_volume(i)]}, load.tokens[owner]
-        )
-        dt = time.perf_counter() - t
-        with load.lock:
-            load.latencies_s.append(dt)
+                continue
+            i = load.take()
+            owner = i % 2
+            req = _request(port, {"volumes": [cell_volume(i)]}, load.tokens[owner])
+            t = time.perf_counter()
+            status, out = await _exchange(reader, writer, req)
+            load.latencies_s.append(time.perf_counter() - t)
             if status == 201:
                 load.writes += 1
                 load.committed[i] = (out["id"], owner)
             else:
                 load.errors.append(f"write {i}: {status} {out}")
+    finally:
+        writer.close()
+
+
+async def drive(port: int, load: Load, clients: int, seconds: float, progress: Any) -> float:
+    """Run ``clients`` connections for ``seconds``; the elapsed time."""
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    tasks = [asyncio.create_task(worker(port, load, stop)) for _ in range(clients)]
+    task = None if progress is None else progress.add_task("writing", total=seconds)
+    while (elapsed := time.perf_counter() - started) < seconds:
+        await asyncio.sleep(0.25)
+        if progress is not None:
+            progress.update(task, completed=elapsed)
+    stop.set()
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -195,36 +232,20 @@ def main() -> None:
             # warm up (index, connections) outside the measurement
             warm = Load(tokens, 10**9)
             warm.next_i = 10**6
-            stop = threading.Event()
-            t = threading.Thread(target=worker, args=(port, warm, stop))
-            t.start()
-            time.sleep(1.0)
-            stop.set()
-            t.join()
+            asyncio.run(drive(port, warm, 1, 1.0, None))
 
-            stop = threading.Event()
-            threads = [
-                threading.Thread(target=worker, args=(port, load, stop))
-                for _ in range(args.clients)
-            ]
             import psutil
 
             proc = psutil.Process(server.pid)
             cpu0 = proc.cpu_times()
-            started = time.perf_counter()
-            for th in threads:
-                th.start()
+            me0 = os.times()
             with Progress() as progress:
-                task = progress.add_task("writing into one 1 km² cell", total=args.seconds)
-                while (elapsed := time.perf_counter() - started) < args.seconds:
-                    time.sleep(0.25)
-                    progress.update(task, completed=elapsed)
-            stop.set()
-            for th in threads:
-                th.join()
-            elapsed = time.perf_counter() - started
+                elapsed = asyncio.run(drive(port, load, args.clients, args.seconds, progress))
             cpu1 = proc.cpu_times()
-            server_cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+            me1 = os.times()
+            server_user_s = cpu1.user - cpu0.user
+            server_cpu_s = server_user_s + (cpu1.system - cpu0.system)
+            client_cpu_s = (me1.user - me0.user) + (me1.system - me0.system)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -241,8 +262,11 @@ def main() -> None:
     requests = len(load.latencies_s)
     print(
         f"server CPU per request {1000 * server_cpu_s / requests:.2f} ms "
-        f"({requests / server_cpu_s:,.0f} requests per CPU-second)"
+        f"({requests / server_cpu_s:,.0f} requests per CPU-second; "
+        f"{100 * server_user_s / server_cpu_s:.0f}% user), "
+        f"{load.writes / server_cpu_s:,.0f} writes per server CPU-second"
     )
+    print(f"client CPU per request {1000 * client_cpu_s / requests:.2f} ms")
     print(f"probes (409 correct) {load.probes_ok:>8,} of {load.probes:,}")
     print(
         f"latency, all requests: p50 {np.percentile(lat_ms, 50):.2f} ms, "

@@ -21,7 +21,7 @@ import numpy as np
 from deconflict.errors import NotFoundError
 from deconflict.geo import F64
 from deconflict.strategic import volumes as vol
-from deconflict.strategic.model import NO_BUFFERS, Buffers, Operation
+from deconflict.strategic.model import NO_BUFFERS, Buffers, Operation, Volume4D
 from deconflict.strategic.states import LIVE_STATES
 
 
@@ -62,6 +62,9 @@ class OperationIndex:
         self._row_op: list[str] = []
         self._row_vol = np.zeros(cap, dtype=np.int64)
         self._verts: list[F64 | None] = []
+        # the last volumes compiled: a write queries a candidate, then adds the same volumes
+        # (frozen models in a tuple, so the same object means the same arrays)
+        self._last: tuple[Sequence[Volume4D], vol.VolumeArrays] | None = None
         for op in operations:
             self.add(op)
 
@@ -87,7 +90,7 @@ class OperationIndex:
             self.remove(op.id)
         if op.state not in LIVE_STATES:
             return
-        a = vol.compile_volumes(op.volumes)
+        a = self._compile(op.volumes)
         k = len(a)
         lo = self._n
         self._grow(lo + k)
@@ -110,6 +113,14 @@ class OperationIndex:
         self._n = hi
 
     replace = add
+
+    def _compile(self, volumes: Sequence[Volume4D]) -> vol.VolumeArrays:
+        last = self._last
+        if last is not None and last[0] is volumes:
+            return last[1]
+        a = vol.compile_volumes(volumes)
+        self._last = (volumes, a)
+        return a
 
     def remove(self, operation_id: str) -> Operation:
         """Take an operation out of the index and return it (``NotFoundError`` if absent)."""
@@ -186,7 +197,7 @@ class OperationIndex:
         b = self.buffers if buffers is None else buffers
         if self._n == 0:
             return []
-        a = vol.compile_volumes(candidate.volumes)
+        a = self._compile(candidate.volumes)
         ia, ib = vol.conflict_pairs(a, self._arrays(), b)
         out = [
             VolumeConflict(self._row_op[j], int(i), int(self._row_vol[j]))
