@@ -208,3 +208,19 @@ async def test_listener_wakes_on_another_connections_commit(postgres_url: str) -
             await fanout.stop()
     finally:
         store.close()
+
+
+def test_the_setting_picks_the_fanout() -> None:
+    from deconflict.errors import ConfigError
+    from deconflict.service.fanout import fanout_kind
+    from deconflict.settings import Settings
+
+    pg = "postgresql+psycopg://someone:pw@db.example:5433/deconflict"
+    assert fanout_kind(Settings(database_url=pg)) == "postgres"
+    assert fanout_kind(Settings(database_url="sqlite://")) == "none"
+    assert fanout_kind(Settings(database_url=pg, fanout="none")) == "none"
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        fanout_kind(Settings(database_url="sqlite://", fanout="postgres"))
+    with pytest.raises(ConfigError, match="DECONFLICT_FANOUT"):
+        Settings.from_env({"DECONFLICT_FANOUT": "nats"})
+    assert libpq_url(pg) == "postgresql://someone:pw@db.example:5433/deconflict"

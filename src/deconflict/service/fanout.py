@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from deconflict.errors import ConfigError
+from deconflict.errors import ConfigError, StorageError
 from deconflict.service.notify import Notifier
 from deconflict.settings import Settings
 
@@ -144,7 +144,18 @@ def attach(app: FastAPI) -> None:
             fanout: PostgresFanout | None = None
             if fanout_kind(settings) == "postgres":
                 fanout = PostgresFanout(libpq_url(settings.database_url), app.state.notifier)
-                await fanout.start()
+                try:
+                    await fanout.start()
+                except Exception as exc:
+                    if settings.fanout != "auto":
+                        raise StorageError(
+                            f"cannot set up the PostgreSQL fan-out ({exc}); the database user "
+                            "needs to create a function and a trigger, or set "
+                            "DECONFLICT_FANOUT=none"
+                        ) from exc
+                    log.warning("no cross-instance fan-out (%s): sockets poll each second", exc)
+                    await fanout.stop()
+                    fanout = None
             app.state.fanout = fanout
             try:
                 yield state
