@@ -6,8 +6,9 @@ operations — or, for the host (``party=None``), the whole log and every operat
 day (by default the day of the newest alert, request, incident or message in
 scope). :func:`render` draws it with matplotlib on
 the Natural Earth borders shipped for the map page: each party's operations (volume outlines),
-bases (from a scenario, when given) and the tracks the log places (identification requests,
-alert intruders), the day's alerts, identification requests and incidents, and a table of counts.
+bases (from a scenario, when given) and the tracks of a live picture (when there is one: the
+demo serves one; the log itself keeps no tracks), the day's alerts, identification requests and
+incidents (drawn where the log places them), and a table of counts.
 The counts are also written into the file's metadata (PNG text chunk ``sitrep-counts`` / PDF
 keywords) as JSON, so a reader can check them without reading pixels.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -140,11 +141,20 @@ def _rings(volumes: Sequence[dict[str, Any]]) -> list[list[list[float]]]:
 
 
 def collect(
-    store: Store, party: str | None = None, *, day: str | None = None, bases: Sequence[Any] = ()
+    store: Store,
+    party: str | None = None,
+    *,
+    day: str | None = None,
+    bases: Sequence[Any] = (),
+    tracks: Sequence[Marker] = (),
+    operations: Mapping[str, list[list[list[float]]]] | None = None,
 ) -> Sitrep:
     """The report of ``party`` (a registered name; None: the host's whole view) for one UTC
     ``day`` (``YYYY-MM-DD``; default the day of the newest entry in scope). ``bases`` are a
-    scenario's bases (objects with ``id``, ``party``, ``lat``, ``lon``), kept to ``party``'s own."""
+    scenario's bases (objects with ``id``, ``party``, ``lat``, ``lon``), kept to ``party``'s own;
+    ``tracks`` the caller's live picture (:func:`picture_markers`), already scoped to it;
+    ``operations`` more operation outlines by party name (a scenario's, lon/lat rings), kept to
+    ``party``'s own."""
     parties = {p.id: p for p in store.list_parties() if p.role == "party"}
     by_name = {p.name: p for p in parties.values()}
     if party is not None and party not in by_name:
@@ -170,6 +180,10 @@ def collect(
             if o.time_end_s >= start_s and o.time_start_s < start_s + DAY_S
         ]
         rep.operations[parties[pid].name] = [r for o in ops for r in _rings(o.volumes)]
+    for name, rings in (operations or {}).items():
+        if party is None or name == party:
+            rep.operations.setdefault(name, []).extend(rings)
+    rep.tracks = list(tracks)
     rep.bases = [
         Marker("base", str(b.party), float(b.lon), float(b.lat), str(b.id), start_s)
         for b in bases
@@ -183,8 +197,6 @@ def collect(
             rep.alerts.append(
                 Marker("alert", str(p.get("party", "")), *(where or (np.nan,) * 2), label, t)
             )
-            if where is not None:
-                rep.tracks.append(Marker("track", str(p.get("party", "")), *where, "intruder", t))
         elif e.kind in ID_KINDS:
             where = _position(p.get("position"))
             label = f"{p.get('track_id', '?')} asked by {p.get('observer', '?')}"
@@ -197,8 +209,6 @@ def collect(
                     t,
                 )
             )
-            if where is not None:
-                rep.tracks.append(Marker("track", str(p.get("observer", "")), *where, "unknown", t))
         elif e.kind in INCIDENT_KINDS:
             where = _incident_position(p)
             label = str(p.get("incident_id", p.get("severity", "incident")))
@@ -206,6 +216,22 @@ def collect(
         elif e.kind in MESSAGE_KINDS:
             rep.messages += 1
     return rep
+
+
+def picture_markers(picture: Any, time_s: float) -> list[Marker]:
+    """A party's live picture (a table with ``longitude``, ``latitude``, ``owner`` and ``label``
+    columns, as the engine keeps it) as track markers, coloured by owner."""
+    if picture is None or len(picture) == 0:
+        return []
+    owners = picture["owner"] if "owner" in picture else [""] * len(picture)
+    labels = picture["label"] if "label" in picture else [""] * len(picture)
+    return [
+        Marker("track", str(o or ""), float(lo), float(la), str(lb or ""), time_s)
+        for lo, la, o, lb in zip(
+            picture["longitude"], picture["latitude"], owners, labels, strict=True
+        )
+        if np.isfinite(lo) and np.isfinite(la)
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -258,22 +284,22 @@ def render(rep: Sitrep, fmt: str = "png") -> bytes:
                 label=f"{name} operations" if i == 0 else None,
             )
     styles = (
-        (rep.bases, "s", "base"),
-        (rep.tracks, ".", "track"),
-        (rep.alerts, "^", "alert"),
-        (rep.identifications, "D", "identification request"),
-        (rep.incidents, "X", "incident"),
+        (rep.bases, "s", "base", 40),
+        (rep.tracks, "o", "track", 9),
+        (rep.alerts, "^", "alert", 40),
+        (rep.identifications, "D", "identification request", 40),
+        (rep.incidents, "X", "incident", 60),
     )
-    for markers, symbol, what in styles:
+    for markers, symbol, what, size in styles:
         placed = [m for m in markers if np.isfinite(m.lon)]
         if placed:
             ax.scatter(
                 [m.lon for m in placed],
                 [m.lat for m in placed],
                 marker=symbol,
-                s=36,
-                c=[colours.get(m.party, "k") for m in placed],
-                edgecolors="k",
+                s=size,
+                c=[colours.get(m.party, "0.3") for m in placed],
+                edgecolors="k" if size > 10 else "none",
                 linewidths=0.4,
                 label=what,
                 zorder=3,
