@@ -1,5 +1,6 @@
-"""Two service instances on one PostgreSQL database: a write made through one reaches the
-WebSocket clients of the other within a second, scoped to each party (issue 6)."""
+"""Two service instances on one PostgreSQL database: an operation, a conflict notice or a hotline
+message written through one reaches the WebSocket clients of the other within a second, scoped
+to each party (issue 6)."""
 
 from __future__ import annotations
 
@@ -154,6 +155,16 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
             headers=_auth(tokens["bravo"]),
         )
         assert r.status_code == 409, r.text
+        await asyncio.sleep(0.4)
+        # a hotline message from bravo to alpha, sent through A
+        t_message = time.monotonic()
+        r = await asyncio.to_thread(
+            a.post,
+            "/v1/messages",
+            json={"to": "alpha", "body": {"text": "climbing to FL250 over the lake"}},
+            headers=_auth(tokens["bravo"]),
+        )
+        assert r.status_code == 201, r.text
         await asyncio.sleep(1.5)
     finally:
         for task in readers:
@@ -166,7 +177,8 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
         polled = a.get("/v1/events", params={"after": head}, headers=_auth(token)).json()
         assert [e for _, e in got[name]] == polled["events"], name
     assert got["charlie"] == []  # nothing of alpha's or bravo's reached charlie
-    assert {e["kind"] for _, e in got["alpha"]} == {"operation.conflict"}
+    assert [e["kind"] for _, e in got["alpha"]] == ["operation.conflict", "message"]
+    assert got["alpha"][1][1]["payload"]["body"]["text"] == "climbing to FL250 over the lake"
     assert got["bravo"] and all(e["author"] == "host" for _, e in got["bravo"])
 
     # latency: from the write's HTTP answer on A to the event on B's socket
@@ -176,6 +188,7 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
         t_recv - t_sent for (t_recv, _), (t_sent, _) in zip(written_events, written, strict=True)
     ]
     lat.append(got["alpha"][0][0] - t_conflict)
+    lat.append(got["alpha"][1][0] - t_message)
     assert max(lat) < 1.0, lat
     # and it is the NOTIFY that delivers, not B's one-second fallback poll (which alone gives a
     # median near 0.5 s over writes spread across its period)
