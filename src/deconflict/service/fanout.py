@@ -9,7 +9,9 @@ for every notification with a seq it has not seen, wakes its :class:`Notifier`: 
 read their own party's new events from the store (``events_for``), so what reaches a party is
 exactly what the poll endpoint would give it. Writers outside the service (``deconflict demo``'s
 store sink, the CLI) fire the trigger too. If the listening connection drops it is reopened after
-a pause; meanwhile the sockets' one-second poll keeps delivery going, only slower.
+a pause; meanwhile the sockets' one-second poll keeps delivery going, only slower. The trigger
+needs PostgreSQL 14 or newer (``CREATE OR REPLACE TRIGGER``) and a database user that owns the
+tables; where it cannot be made, ``fanout = auto`` falls back to that poll with a warning.
 
 Times are seconds.
 """
