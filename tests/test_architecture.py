@@ -59,6 +59,12 @@ def test_room_imports_only_what_it_may(room: str) -> None:
         assert not extra, f"{path.relative_to(SRC)} imports {sorted(extra)}"
 
 
+def test_engine_never_imports_service_or_cli() -> None:
+    """The live loop is wired into the web app by the service (service.live), not the reverse."""
+    for path in room_files("engine"):
+        assert not imports_of(path) & {"service", "cli"}, path
+
+
 @pytest.mark.parametrize("room", ["geo", "predict", "strategic", "hotline"])
 def test_kernels_never_import_store_engine_or_service(room: str) -> None:
     for path in room_files(room):

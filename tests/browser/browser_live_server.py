@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from deconflict.engine.live import live_app
 from deconflict.engine.session import Session
+from deconflict.service.live import live_app
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deconflict.engine.live import live_app
+from deconflict.service.live import live_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -11,7 +11,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from deconflict.engine.live import live_app
+from deconflict.service.live import live_app
 
 
 def _counts(png: bytes) -> dict[str, int]:

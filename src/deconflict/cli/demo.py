@@ -112,7 +112,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from deconflict.engine.live import live_app
+    from deconflict.service.live import live_app
 
     app_, session = live_app(scenario=scenario, replay=replay, db=db)
     typer.echo(f"Deconflict demo on http://{host}:{port}/  (log in with a party token)")

@@ -34,7 +34,7 @@ from deconflict.engine.session import Session
 from deconflict.errors import DeconflictError, NotFoundError
 from deconflict.sim.scenario import Scenario
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "service" / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DECIMALS = {"latitude": 5, "longitude": 5}
 TRACK_FIELDS = ("key", "owner", "identity", "label", "latitude", "longitude", "altitude",
