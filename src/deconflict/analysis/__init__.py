@@ -9,7 +9,8 @@ merges steps into encounters with their closest approach, loss time and severity
 """
 
 from deconflict.analysis.encounters import severity_of
-from deconflict.analysis.run import ClusterError, analyse_files, events_json
+from deconflict.analysis.run import analyse_files, events_json
 from deconflict.analysis.synthetic import write_synthetic_day
+from deconflict.errors import ClusterError
 
 __all__ = ["ClusterError", "analyse_files", "events_json", "severity_of", "write_synthetic_day"]
