@@ -10,7 +10,9 @@ that the check must clear. Every ``--probe-every``-th request is instead a probe
 the other party on an existing one's cell and slot, sent without its token, which must get 409
 naming exactly that operation (the awareness check is verified on every probe, not sampled).
 
-Reported: committed writes per second, p50/p99 latency of all requests, probes correct. The
+Reported: committed writes per second, p50/p99 latency of all requests, probes correct, the
+server's CPU per request and writes per server CPU-second (steadier than wall-clock rates on a
+shared machine), and the load generator's own CPU per request. The
 anchor is InterUSS's figure for one busy cell (6-8 writes/s, its issue #1512; quoted from
 ../shared/reference/anchors.md, not measured here: its DSS is not installed).
 
