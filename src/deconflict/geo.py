@@ -31,22 +31,26 @@ def ecef_m(lat_deg: ArrayLike, lon_deg: ArrayLike) -> F64:
     sin_lat = np.sin(lat)
     cos_lat = np.cos(lat)
     n = WGS84_A_M / np.sqrt(1.0 - WGS84_E2 * sin_lat * sin_lat)
-    return np.stack(
-        (n * cos_lat * np.cos(lon), n * cos_lat * np.sin(lon), n * (1.0 - WGS84_E2) * sin_lat),
-        axis=-1,
-    )
+    out = np.empty((*np.broadcast_shapes(lat.shape, lon.shape), 3))  # cheaper than np.stack
+    out[..., 0] = n * cos_lat * np.cos(lon)
+    out[..., 1] = n * cos_lat * np.sin(lon)
+    out[..., 2] = n * (1.0 - WGS84_E2) * sin_lat
+    return out
 
 
 def enu_basis(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[F64, F64, F64]:
     """Unit vectors east, north, up (each shape ``(..., 3)``) of the local frame at a point."""
     lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
     lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    lat, lon = np.broadcast_arrays(lat, lon)
     sl, cl = np.sin(lat), np.cos(lat)
     so, co = np.sin(lon), np.cos(lon)
-    zero = np.zeros_like(lat)
-    east = np.stack((-so, co, zero), axis=-1)
-    north = np.stack((-sl * co, -sl * so, cl), axis=-1)
-    up = np.stack((cl * co, cl * so, sl), axis=-1)
+    east = np.zeros((*lat.shape, 3))  # filled in place: cheaper than np.stack
+    north = np.empty((*lat.shape, 3))
+    up = np.empty((*lat.shape, 3))
+    east[..., 0], east[..., 1] = -so, co
+    north[..., 0], north[..., 1], north[..., 2] = -sl * co, -sl * so, cl
+    up[..., 0], up[..., 1], up[..., 2] = cl * co, cl * so, sl
     return east, north, up
 
 
