@@ -216,6 +216,12 @@ def _pair_conflicts(
     vgap = max(b.lower_m[j] - a.upper_m[i], a.lower_m[i] - b.upper_m[j])
     if not vgap < buffers.vertical_m - buffers.tolerance_m:
         return False
+    # the tangent-plane test below is only valid for volumes near each other (a far volume's
+    # orthographic projection folds onto the plane): two volumes whose bounding spheres, widened
+    # by the buffer, do not meet cannot conflict
+    gap = float(np.linalg.norm(b.centre_ecef_m[j] - a.centre_ecef_m[i]))
+    if not gap < a.reach_m[i] + b.reach_m[j] + buffers.horizontal_m:
+        return False
     lat0, lon0 = float(a.centre_lat_deg[i]), float(a.centre_lon_deg[i])
     ga = vol.footprints([a.vertices_ecef_m[i]], a.centre_ecef_m[i : i + 1], lat0, lon0)[0]
     gb = vol.footprints([b.vertices_ecef_m[j]], b.centre_ecef_m[j : j + 1], lat0, lon0)[0]
