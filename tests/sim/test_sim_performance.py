@@ -61,3 +61,15 @@ def test_openap_figures_replace_builtin_ones(monkeypatch: pytest.MonkeyPatch) ->
         assert 400 * KT < p.cruise_mps < 500 * KT
     finally:
         performance.cache_clear()
+
+
+def test_real_openap_figures_are_used_and_plausible() -> None:
+    """With the real openap (LGPL; installed by the test extra, optional for users), the A320's
+    figures come from it and agree with the built-in ones to within their known spread."""
+    pytest.importorskip("openap")
+    p = performance("A320", use_openap=True)
+    assert p.source == "openap"
+    builtin = BUILTIN["A320"]
+    assert abs(p.cruise_mps - builtin.cruise_mps) / builtin.cruise_mps < 0.1
+    assert 5.0 < p.climb_mps < 20.0 and 5.0 < p.descent_mps < 20.0
+    assert 10_000.0 < p.ceiling_m < 13_500.0
