@@ -117,7 +117,7 @@ def _position(p: Any) -> tuple[float, float] | None:
     return None
 
 
-def _incident_position(p: dict[str, Any]) -> tuple[float, float] | None:
+def _incident_position(p: Mapping[str, Any]) -> tuple[float, float] | None:
     """Where the first aircraft of an incident was at its closest approach (``time_s``)."""
     record = p.get("report", p)
     tracks = record.get("tracks") if isinstance(record, dict) else None

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from deconflict.hotline.log import LogEntry
+
 BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat (degrees)
 
 
@@ -89,33 +91,9 @@ class EventDraft:
     recipients: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Event:
-    """An entry of the append-only, hash-chained log."""
-
-    seq: int
-    time_s: float
-    author: str
-    key_id: str
-    kind: str
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
-    signature: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The entry in the hotline log's dict form (body fields, hash, signature)."""
-        return {
-            "seq": self.seq,
-            "time_s": self.time_s,
-            "author": self.author,
-            "key_id": self.key_id,
-            "kind": self.kind,
-            "payload": self.payload,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-            "signature": self.signature,
-        }
+#: An entry of the append-only, hash-chained log: the hotline room's signed ``LogEntry``
+#: (one record type, so what the store writes is what ``audit verify`` reads).
+Event = LogEntry
 
 
 @dataclass(frozen=True)
