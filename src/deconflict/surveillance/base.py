@@ -187,6 +187,28 @@ class StreamDecoder:
         return DecodeResult(empty_reports(), empty_errors(), {"frames": 0, "reports": 0})
 
 
+class LineStreamDecoder(StreamDecoder):
+    """A stream of text lines: a line split across chunks waits for its end; ``_lines`` decodes
+    whole lines (numbering them from ``line_index``, which it advances)."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.line_index = 0
+
+    def feed(self, chunk: bytes) -> DecodeResult:
+        data = self.pending + chunk
+        cut = data.rfind(b"\n") + 1
+        self.pending = data[cut:]
+        return self._lines(data[:cut])
+
+    def close(self) -> DecodeResult:
+        rest, self.pending = self.pending, b""
+        return self._lines(rest)
+
+    def _lines(self, data: bytes) -> DecodeResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
 #: Format key -> decoder. Filled by the format modules when ``deconflict.surveillance`` loads.
 DECODERS: dict[str, Decoder] = {}
 #: Alternative names accepted for a key.

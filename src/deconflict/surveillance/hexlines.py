@@ -26,7 +26,7 @@ from deconflict.surveillance.base import (
     Decoder,
     DecodeResult,
     ErrorLog,
-    StreamDecoder,
+    LineStreamDecoder,
     concat_results,
     make_result,
     register,
@@ -66,24 +66,13 @@ def parse_line(line: str, start_ns: int) -> tuple[str, int] | None:
     return None if frame is None else (frame, when)
 
 
-class HexLineStream(StreamDecoder):
+class HexLineStream(LineStreamDecoder):
     """Incremental decoder for hex lines: a line split across chunks waits for its end."""
 
     def __init__(self, options: DecodeOptions, source: str = "modes") -> None:
+        super().__init__()
         self.start_ns = options.start().value
         self.modes = ModeSDecoder(options, source=source)
-        self.pending = b""
-        self.line_index = 0
-
-    def feed(self, chunk: bytes) -> DecodeResult:
-        data = self.pending + chunk
-        cut = data.rfind(b"\n") + 1
-        self.pending = data[cut:]
-        return self._lines(data[:cut])
-
-    def close(self) -> DecodeResult:
-        rest, self.pending = self.pending, b""
-        return self._lines(rest)
 
     def _lines(self, data: bytes) -> DecodeResult:
         lines = data.decode("ascii", errors="replace").splitlines()

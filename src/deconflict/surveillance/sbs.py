@@ -33,7 +33,7 @@ from deconflict.surveillance.base import (
     Decoder,
     DecodeResult,
     ErrorLog,
-    StreamDecoder,
+    LineStreamDecoder,
     check_time_order,
     concat_results,
     make_result,
@@ -81,23 +81,12 @@ def parse_sbs_line(line: str, options: DecodeOptions) -> dict[str, Any]:
     return row
 
 
-class SbsStream(StreamDecoder):
+class SbsStream(LineStreamDecoder):
     """Incremental SBS decoder: a line split across chunks waits for its end."""
 
     def __init__(self, options: DecodeOptions) -> None:
+        super().__init__()
         self.options = options
-        self.pending = b""
-        self.line_index = 0
-
-    def feed(self, chunk: bytes) -> DecodeResult:
-        data = self.pending + chunk
-        cut = data.rfind(b"\n") + 1
-        self.pending = data[cut:]
-        return self._lines(data[:cut])
-
-    def close(self) -> DecodeResult:
-        rest, self.pending = self.pending, b""
-        return self._lines(rest)
 
     def _lines(self, data: bytes) -> DecodeResult:
         lines = data.decode("latin-1").splitlines()
