@@ -1,4 +1,4 @@
-"""Malformed geometry gets a clear 4xx naming the problem; odd but valid geometry is handled."""
+"""Malformed geometry gets a clear 4xx naming the problem and the fix; valid geometry is kept."""
 
 from __future__ import annotations
 
@@ -56,28 +56,54 @@ def test_malformed_volumes_are_named(
     assert_error(r, 422, "invalid_input", "finite")
 
 
-def test_clockwise_rings_are_accepted_and_stored_counter_clockwise(
+def test_clockwise_ring_is_refused_with_the_fix(
     client: TestClient, register: Callable[[str], Headers]
 ) -> None:
-    """RFC 7946 asks writers for counter-clockwise rings but readers not to reject others."""
+    """RFC 7946 §3.1.6: a declared exterior ring is counter-clockwise; a clockwise one is refused
+    (not silently reversed), and reversing it as the message says is accepted and stored so."""
     alpha = register("alpha")
     cw = volume(8.5, 47.4)
     cw["polygon"] = [list(reversed(cw["polygon"][0]))]
-    r = post(client, alpha, cw)
+    assert_error(post(client, alpha, cw), 422, "invalid_input", "clockwise", "reverse order")
+    r = post(client, alpha, volume(8.5, 47.4))
     assert r.status_code == 201, r.text
     ring = r.json()["volumes"][0]["polygon"][0]
     area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
     assert area2 > 0  # shoelace: positive is counter-clockwise
 
 
-def test_antimeridian_crossing_is_one_area(
+@pytest.mark.parametrize(
+    "ring",
+    [
+        [[179.99, -17.0], [-179.99, -17.0], [-179.99, -16.99], [179.99, -16.99]],
+        [[179.99, -17.0], [180.01, -17.0], [180.01, -16.99], [179.99, -16.99]],
+    ],
+    ids=["wrapped", "beyond-180"],
+)
+def test_antimeridian_crossing_polygon_is_refused_with_the_fix(
+    client: TestClient, register: Callable[[str], Headers], ring: list[list[float]]
+) -> None:
+    """RFC 7946 §3.1.9: a polygon crossing 180° is cut in two; both spellings are refused."""
+    alpha = register("alpha")
+    across = volume(179.99, -17.0)
+    across["polygon"] = [ring]
+    assert_error(post(client, alpha, across), 422, "invalid_input", "antimeridian", "cut")
+    assert client.get("/v1/operations", headers=alpha).json()["operations"] == []
+
+
+def test_area_cut_at_the_antimeridian_conflicts_on_both_sides(
     client: TestClient, register: Callable[[str], Headers]
 ) -> None:
-    """A square across 180° conflicts with a square on either side of the line, not a band."""
+    """The same area cut at 180° into two volumes is one operation that conflicts with a square
+    on either side of the line (about 1 km away), not with one elsewhere."""
     alpha, bravo = register("alpha"), register("bravo")
-    across = volume(179.99, -17.0)
-    across["polygon"] = [[[179.99, -17.0], [-179.99, -17.0], [-179.99, -16.99], [179.99, -16.99]]]
-    r = post(client, alpha, across)
+    west_half = volume(179.99, -17.0)
+    west_half["polygon"] = [[[179.99, -17.0], [180.0, -17.0], [180.0, -16.99], [179.99, -16.99]]]
+    east_half = volume(-180.0, -17.0)
+    east_half["polygon"] = [
+        [[-180.0, -17.0], [-179.99, -17.0], [-179.99, -16.99], [-180.0, -16.99]]
+    ]
+    r = client.post("/v1/operations", json={"volumes": [west_half, east_half]}, headers=alpha)
     assert r.status_code == 201, r.text
     east = volume(-179.995, -16.998, 0.002)
     west = volume(179.993, -16.998, 0.002)

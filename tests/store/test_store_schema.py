@@ -33,10 +33,13 @@ def test_open_twice_is_idempotent(store_url: str) -> None:
     second.close()
 
 
-def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
+def test_sqlite_file_is_in_wal_mode_and_syncs_every_commit(tmp_path: Path) -> None:
+    """WAL, and synchronous=FULL (2) on the writer: an acknowledged write is on disk."""
     store = open_store(f"sqlite:///{tmp_path}/wal.db")
     with store._reader.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    with store._writer.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     store.close()
 
 

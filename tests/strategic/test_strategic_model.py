@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
+from pydantic import ValidationError
 from pyproj import Geod
 
 from deconflict.errors import ConflictError, InputError, PermissionDeniedError
 from deconflict.strategic.model import (
     Buffers,
+    DeclaredVolume,
     Operation,
     OperationDraft,
     OperationState,
@@ -61,13 +63,41 @@ def test_valid_volume_is_closed_ccw_and_in_utc() -> None:
     assert v.altitude_upper.m == pytest.approx(5000 * 0.3048)
 
 
-def test_clockwise_ring_is_accepted_and_reversed() -> None:
+def test_clockwise_ring_is_reversed_when_read_and_refused_when_declared() -> None:
+    """Data files are read leniently (RFC 7946 readers); a party's declaration is held to the
+    right-hand rule, so what was declared is exactly what is stored."""
     cw = [[7.0, 46.0], [7.0, 46.1], [7.1, 46.1], [7.1, 46.0], [7.0, 46.0]]
     assert not shapely.LinearRing(cw).is_ccw
     v = parse_volume(vol(polygon=[cw]))
     assert v.polygon is not None
     assert shapely.LinearRing(v.polygon[0]).is_ccw
     assert {tuple(p) for p in cw} == set(v.polygon[0])
+    with pytest.raises(ValidationError, match=r"clockwise.*reverse order"):
+        DeclaredVolume.model_validate(vol(polygon=[cw]))
+    declared = DeclaredVolume.model_validate(vol(polygon=[cw[::-1]]))
+    assert declared.polygon is not None
+    assert declared.polygon[0] == tuple((float(x), float(y)) for x, y in cw[::-1])
+
+
+@pytest.mark.parametrize(
+    ("ring", "words"),
+    [
+        ([[179.9, -16.0], [-179.9, -16.0], [-179.9, -15.8], [179.9, -15.8]], "edge from vertex 0"),
+        (
+            [[179.9, -16.0], [180.1, -16.0], [180.1, -15.8], [179.9, -15.8]],
+            "vertex 1 has longitude",
+        ),
+        ([[-179.9, -16.0], [-179.9, -15.8], [179.9, -15.8], [179.9, -16.0]], "edge from vertex 1"),
+    ],
+)
+def test_declared_polygon_crossing_the_antimeridian_is_refused(
+    ring: list[list[float]], words: str
+) -> None:
+    with pytest.raises(ValidationError, match=rf"{words}.*antimeridian.*RFC 7946"):
+        DeclaredVolume.model_validate(vol(polygon=[ring]))
+    # touching 180° from one side is not crossing it
+    east = [[179.9, -16.0], [180.0, -16.0], [180.0, -15.8], [179.9, -15.8]]
+    assert DeclaredVolume.model_validate(vol(polygon=[east])).n_vertices == 4
 
 
 def test_self_intersecting_polygon_is_named_and_located() -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from deconflict.strategic.model import Volume4D
+from deconflict.strategic.model import DeclaredVolume
 from deconflict.strategic.states import OperationState
 from deconflict.strategic.validate import MAX_VOLUMES
 
@@ -52,7 +52,7 @@ class PartyCreated(PartyOut):
 
 
 class OperationIn(_In):
-    volumes: list[Volume4D] = Field(min_length=1, max_length=MAX_VOLUMES)
+    volumes: list[DeclaredVolume] = Field(min_length=1, max_length=MAX_VOLUMES)
     priority: int = Field(0, ge=-1000, le=1000, description="Higher wins (ASTM F3548)")
     aircraft_ids: list[AircraftId] = Field(default_factory=list, max_length=100)
     state: Literal["Accepted", "Activated"] = "Accepted"
@@ -66,7 +66,7 @@ class OperationIn(_In):
 
 class OperationUpdate(_In):
     token: Token = Field(description="The operation's current version token")
-    volumes: list[Volume4D] = Field(min_length=1, max_length=MAX_VOLUMES)
+    volumes: list[DeclaredVolume] = Field(min_length=1, max_length=MAX_VOLUMES)
     priority: int = Field(0, ge=-1000, le=1000)
     aircraft_ids: list[AircraftId] = Field(default_factory=list, max_length=100)
     state: OperationState = OperationState.ACCEPTED

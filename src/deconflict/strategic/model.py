@@ -157,6 +157,19 @@ class Volume4D(_Frozen):
         return self.time_end.timestamp()
 
 
+class DeclaredVolume(Volume4D):
+    """A volume as a party declares it: RFC 7946 held strictly (a clockwise ring, or a polygon
+    crossing the antimeridian, is refused with the fix rather than handled; see
+    ``deconflict.strategic.validate``). Stored like any ``Volume4D``."""
+
+    @field_validator("polygon", mode="after")
+    @classmethod
+    def _ring(
+        cls, v: tuple[tuple[tuple[float, ...], ...], ...] | None
+    ) -> tuple[tuple[tuple[float, ...], ...], ...] | None:
+        return None if v is None else (validate.normalise_ring(v, strict=True),)
+
+
 def new_token() -> str:
     """A fresh, unguessable version token (OVN)."""
     return secrets.token_urlsafe(16)

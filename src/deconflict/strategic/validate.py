@@ -11,8 +11,13 @@ The rules (each broken one raises ``InputError``):
 - no holes (ASTM F3548 polygons have none): split the volume instead;
 - no vertex farther than ``MAX_VOLUME_RADIUS_M`` from the polygon's centre (split bigger ones).
 
-Winding: RFC 7946 asks for counter-clockwise exterior rings but tells readers not to reject the
-other way. We are lenient: a clockwise ring is accepted and reversed, and every stored ring is
+Winding and the antimeridian, two contracts. RFC 7946 makes writers give counter-clockwise
+exterior rings (§3.1.6) and cut any geometry crossing the antimeridian in two (§3.1.9), but tells
+readers not to reject clockwise rings. ``strict=True`` is the contract for what a party declares
+through the API: a clockwise ring, an edge crossing ±180°, or a longitude beyond ±180° is refused
+with the fix, so what was declared is exactly what is stored. The default (lenient) reads data
+files (airspace constraints from GeoJSON or ``traffic``): a clockwise ring is reversed, and a ring
+crossing the antimeridian is one polygon across it. Either way every stored ring is
 counter-clockwise and closed (first vertex repeated at the end).
 Edges are straight lines in the tangent plane at the polygon's centre (close to great circles).
 """
@@ -75,8 +80,32 @@ def _located(reason: str, lat0: float, lon0: float) -> str:
     )
 
 
-def normalise_ring(rings: Sequence[Sequence[Sequence[float]]]) -> Ring:
-    """Check a GeoJSON polygon (list of rings) and return its exterior ring, closed and CCW."""
+def _check_no_crossing(lon: np.ndarray) -> None:
+    """RFC 7946 §3.1.9: no longitude beyond ±180° and no edge crossing the antimeridian."""
+    beyond = np.flatnonzero(np.abs(lon) > 180.0)
+    if beyond.size:
+        i = int(beyond[0])
+        raise InputError(
+            f"polygon vertex {i} has longitude {lon[i]} beyond ±180°, so the polygon crosses the "
+            "antimeridian: give longitudes within ±180° and cut the polygon at 180° into two "
+            "volumes, one on each side (RFC 7946 §3.1.9)"
+        )
+    jump = np.flatnonzero(np.abs(np.diff(np.append(lon, lon[0]))) > 180.0)
+    if jump.size:
+        i = int(jump[0])
+        j = (i + 1) % len(lon)
+        raise InputError(
+            f"polygon edge from vertex {i} (longitude {lon[i]}) to vertex {j} (longitude "
+            f"{lon[j]}) crosses the antimeridian: cut the polygon at 180° into two volumes, one "
+            "on each side (RFC 7946 §3.1.9)"
+        )
+
+
+def normalise_ring(rings: Sequence[Sequence[Sequence[float]]], *, strict: bool = False) -> Ring:
+    """Check a GeoJSON polygon (list of rings) and return its exterior ring, closed and CCW.
+
+    ``strict``: refuse clockwise rings and antimeridian crossings instead of handling them
+    (see the module's docstring)."""
     if len(rings) == 0:
         raise InputError("polygon has no ring: give one ring of [longitude, latitude] vertices")
     if len(rings) > 1:
@@ -112,6 +141,8 @@ def normalise_ring(rings: Sequence[Sequence[Sequence[float]]]) -> Ring:
         raise InputError(f"polygon vertex {i} has longitude {lon[i]} beyond ±360°")
     if len(xy) > 1 and np.array_equal(xy[0], xy[-1]):
         xy = xy[:-1]
+    if strict:
+        _check_no_crossing(xy[:, 0])
     p = ecef_m(xy[:, 1], xy[:, 0])
     n_distinct = len(set(map(tuple, np.round(p, 3).tolist())))  # 10× faster than np.unique
     if n_distinct < 3:
@@ -134,6 +165,11 @@ def normalise_ring(rings: Sequence[Sequence[Sequence[float]]]) -> Ring:
     if poly.area <= 1.0:
         raise InputError("polygon has an area under 1 m²: give at least three separate vertices")
     if not shapely.is_ccw(poly.exterior):
+        if strict:
+            raise InputError(
+                "polygon ring is clockwise; exterior rings are counter-clockwise (the right-hand "
+                "rule, RFC 7946 §3.1.6): give the vertices in the reverse order"
+            )
         xy = xy[::-1]
     closed = np.vstack((xy, xy[:1]))
     return tuple((float(a), float(b)) for a, b in closed)
