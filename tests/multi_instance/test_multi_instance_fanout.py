@@ -19,6 +19,9 @@ import httpx
 import pytest
 import websockets
 
+from deconflict.hotline.authorship import message_content, sign_content
+from deconflict.hotline.keys import Signer, private_key_from_pem
+from deconflict.hotline.messages import make_message
 from deconflict.service.fanout import PostgresFanout, libpq_url
 from deconflict.service.notify import Notifier
 from deconflict.store import EventDraft, open_store
@@ -102,7 +105,19 @@ def _register(client: httpx.Client, name: str) -> str:
         "/v1/parties", json={"name": name}, headers={"Authorization": f"Bearer {ADMIN}"}
     )
     assert r.status_code == 201, r.text
+    _keys[name] = Signer(name, private_key_from_pem(r.json()["private_key_pem"].encode()))
     return str(r.json()["token"])
+
+
+_keys: dict[str, Signer] = {}
+
+
+def _signed_text(sender: str, to: str, text: str) -> dict[str, Any]:
+    """A ``POST /v1/messages`` body signed by the sender's key (``hotline.authorship``)."""
+    now = time.time()
+    message = make_message("free_text", sender, to, {"text": text}, time_s=now)
+    signature = sign_content(_keys[sender], message_content(message))
+    return {"to": to, "body": {"text": text}, "time_s": now, "signature": signature}
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -161,7 +176,7 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
         r = await asyncio.to_thread(
             a.post,
             "/v1/messages",
-            json={"to": "alpha", "body": {"text": "climbing to FL250 over the lake"}},
+            json=_signed_text("bravo", "alpha", "climbing to FL250 over the lake"),
             headers=_auth(tokens["bravo"]),
         )
         assert r.status_code == 201, r.text

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hotline_helpers import ADMIN_HEADERS, make_client
+from hotline_helpers import ADMIN_HEADERS, make_client, signed_ack, signed_message
 from typer.testing import CliRunner
 
 from deconflict.cli import app
@@ -27,20 +27,21 @@ def exported(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path
     else:
         url = str(request.getfixturevalue("postgres_url"))
     with make_client(url) as client:
-        heads = {}
+        heads, who = {}, {}
         for name in ("alpha", "bravo"):
             r = client.post("/v1/parties", json={"name": name}, headers=ADMIN_HEADERS)
             heads[name] = {"Authorization": f"Bearer {r.json()['token']}"}
+            who[name] = r.json()
         for i in range(3):
-            r = client.post(
-                "/v1/messages",
-                json={"to": "*", "body": {"text": f"hello {i}"}},
-                headers=heads["alpha"],
-            )
+            body = signed_message(who["alpha"], {"to": "*", "body": {"text": f"hello {i}"}})
+            r = client.post("/v1/messages", json=body, headers=heads["alpha"])
             assert r.status_code == 201
         mid = r.json()["message"]["message_id"]
         client.get("/v1/messages", params={"after": r.json()["seq"]}, headers=heads["bravo"])
-        client.post(f"/v1/messages/{mid}/ack", headers=heads["bravo"])
+        r = client.post(
+            f"/v1/messages/{mid}/ack", json=signed_ack(who["bravo"], mid), headers=heads["bravo"]
+        )
+        assert r.status_code == 200, r.text
     out = tmp_path / "log.jsonl"
     result = runner.invoke(app, ["audit", "export", "--db", url, "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -157,3 +158,47 @@ def test_every_line_is_guarded(exported: tuple[Path, Path, list[str]]) -> None:
             assert bad is not None, (k, problem)
             expected = "truncated" if problem == "dropped" and k == len(records) - 1 else problem
             assert (bad.position, bad.problem.value) == (k, expected), (k, problem, bad)
+
+
+def test_a_party_message_the_host_rewrote_and_resealed_fails_at_that_entry(
+    exported: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """The host holds its own key: it can re-hash, re-sign and re-chain the whole log after
+    rewriting what alpha said, or after dropping alpha's signature. Alpha's own signature, which
+    the host cannot make, names that entry."""
+    from deconflict.hotline.keys import KeyRing
+    from deconflict.hotline.log import append_entry
+
+    log, keys, lines = exported
+    records = [json.loads(line) for line in lines]
+    k = _message_line(lines)
+    assert records[k]["payload"]["sender"] == "alpha"
+    ack = next(i for i, r in enumerate(records) if r["payload"].get("kind") == "acknowledgement")
+    ring = KeyRing.load(keys)
+    for target, change, problem in (
+        (k, lambda p: p["body"].update(text="hello, rewritten by the host"), "bad_signature"),
+        (k, lambda p: p.pop("client_signature"), "author_unsigned"),
+        (ack, lambda p: p.update(time_s=p["time_s"] - 600), "bad_signature"),
+    ):
+        forger = Signer("host", generate_private_key())  # the host's key, re-registered
+        changed = json.loads(json.dumps(records))
+        change(changed[target]["payload"])
+        resealed = []
+        for r in changed:
+            prev = resealed[-1] if resealed else None
+            payload = r["payload"]
+            resealed.append(
+                append_entry(prev, forger, time_s=r["time_s"], kind=r["kind"], payload=payload)
+            )
+        forged_ring = KeyRing.from_public_keys(
+            {**{p: list(ks.values()) for p, ks in ring.keys.items()}, "host": forger.public_key}
+        )
+        keys_file = tmp_path / "forged.keys.json"
+        keys_file.write_text(forged_ring.to_json())
+        rewrite(log, [json.dumps(e.to_dict()) for e in resealed])
+        code, report = verify(log, keys_file)
+        assert code == 1, report
+        assert (report["first_bad"]["line"], report["first_bad"]["problem"]) == (
+            target + 1,
+            problem,
+        )

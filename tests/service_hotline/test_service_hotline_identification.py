@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hotline_helpers import ADMIN_HEADERS
+from hotline_helpers import ADMIN_HEADERS, signed_answer
 
 from deconflict.service.hotline import check_escalations, check_identifications
 from deconflict.store import hotline as log
@@ -44,7 +44,9 @@ def open_request(client: TestClient, timeout_s: float = 120.0) -> dict[str, Any]
 
 def answer(client: TestClient, who: dict[str, Any], rid: str, **body: Any) -> Any:
     return client.post(
-        f"/v1/identification-requests/{rid}/answer", json=body, headers=who["headers"]
+        f"/v1/identification-requests/{rid}/answer",
+        json=signed_answer(who, rid, body),
+        headers=who["headers"],
     )
 
 

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from hotline_helpers import ADMIN, ADMIN_HEADERS
+from hotline_helpers import ADMIN, ADMIN_HEADERS, signed_ack, signed_message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deconflict.errors import InputError
+from deconflict.hotline.authorship import message_content
 from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.delivery import Mailbox
 from deconflict.hotline.escalation import EscalationPolicy
@@ -24,14 +25,18 @@ from deconflict.hotline.keys import (
     public_key_to_b64,
 )
 from deconflict.hotline.messages import Priority, make_message
-from deconflict.service.hotline import check_escalations, message_content
+from deconflict.service.hotline import check_escalations
 
 Register = Callable[..., dict[str, Any]]
 
 
 def send(client: TestClient, who: dict[str, Any], to: Any, text: str, **extra: Any) -> Any:
-    body = {"to": to, "body": {"text": text}, **extra}
+    body = signed_message(who, {"to": to, "body": {"text": text}, **extra})
     return client.post("/v1/messages", json=body, headers=who["headers"])
+
+
+def ack(client: TestClient, who: dict[str, Any], mid: str) -> Any:
+    return client.post(f"/v1/messages/{mid}/ack", json=signed_ack(who, mid), headers=who["headers"])
 
 
 def inbox(client: TestClient, who: dict[str, Any], after: int = -1) -> dict[str, Any]:
@@ -159,15 +164,8 @@ def test_reconnection_gets_every_message_in_order_once(
 
 def test_sent_delivered_acknowledged(client: TestClient, register: Register) -> None:
     alpha, bravo, charlie = register("alpha"), register("bravo"), register("charlie")
-    r = client.post(
-        "/v1/messages",
-        json={
-            "to": "*",
-            "kind": "operation_change",
-            "body": {"operation_id": "op1", "change": "x"},
-        },
-        headers=alpha["headers"],
-    )
+    body = {"to": "*", "kind": "operation_change", "body": {"operation_id": "op1", "change": "x"}}
+    r = client.post("/v1/messages", json=signed_message(alpha, body), headers=alpha["headers"])
     assert r.status_code == 201, r.text
     assert r.json()["message"]["safety"] is True
     mid = r.json()["message"]["message_id"]
@@ -180,12 +178,12 @@ def test_sent_delivered_acknowledged(client: TestClient, register: Register) -> 
     page = inbox(client, bravo)
     inbox(client, bravo, page["next"])
     assert states() == {"bravo": "delivered", "charlie": "sent"}
-    ack = client.post(f"/v1/messages/{mid}/ack", headers=charlie["headers"])
-    assert ack.status_code == 200, ack.text
-    assert ack.json()["message"]["kind"] == "acknowledgement"
+    acked = ack(client, charlie, mid)
+    assert acked.status_code == 200, acked.text
+    assert acked.json()["message"]["kind"] == "acknowledgement"
     assert states() == {"bravo": "delivered", "charlie": "acknowledged"}
-    again = client.post(f"/v1/messages/{mid}/ack", headers=charlie["headers"])
-    assert again.json()["seq"] == ack.json()["seq"]  # acknowledged once
+    again = ack(client, charlie, mid)
+    assert again.json()["seq"] == acked.json()["seq"]  # acknowledged once
     # the recipient sees only its own delivery; the sender gets the acknowledgement
     own = client.get(f"/v1/messages/{mid}", headers=charlie["headers"]).json()
     assert [d["party"] for d in own["deliveries"]] == ["charlie"]
@@ -193,7 +191,7 @@ def test_sent_delivered_acknowledged(client: TestClient, register: Register) -> 
     assert [(m["message"]["kind"], m["message"]["body"]["ref"]) for m in back] == [
         ("acknowledgement", mid)
     ]
-    r = client.post(f"/v1/messages/{mid}/ack", headers=alpha["headers"])
+    r = ack(client, alpha, mid)
     assert r.status_code == 403  # the sender cannot acknowledge its own message
     r = client.post(
         "/v1/messages",
@@ -207,7 +205,7 @@ def test_client_signatures_from_an_unknown_key_are_refused(
     client: TestClient, register: Register
 ) -> None:
     alpha = register("alpha")  # the service made alpha's key pair
-    register("bravo")
+    bravo = register("bravo")
     key = private_key_from_pem(alpha["private_key_pem"].encode())
     now = time.time()
     message = make_message("free_text", "alpha", "bravo", {"text": "signed"}, time_s=now)
@@ -239,6 +237,18 @@ def test_client_signatures_from_an_unknown_key_are_refused(
     assert "does not verify" in r.json()["error"]["message"]
     r = post(good, None, text="altered after signing")
     assert r.status_code == 401, r.text
+    # unsigned: refused, saying what to sign and with which key
+    r = client.post(
+        "/v1/messages", json={"to": "bravo", "body": {"text": "x"}}, headers=alpha["headers"]
+    )
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]["message"]
+    assert "unsigned" in error and "message_content(message)" in error
+    assert key_id(key.public_key()) in error and '"body":{"text":"x"}' in error
+    r = client.post(
+        f"/v1/messages/{ok.json()['message']['message_id']}/ack", headers=bravo["headers"]
+    )
+    assert r.status_code == 422 and "acknowledgement_content" in r.json()["error"]["message"]
     assert len(inbox(client, {"headers": {"Authorization": f"Bearer {ADMIN}"}})["messages"]) == 0
 
 
@@ -247,16 +257,13 @@ def test_unacknowledged_safety_messages_escalate(client: TestClient, register: R
     policy = {"ack_timeout_s": 60, "repeat_every_s": 30, "host_after_steps": 2, "max_priority": 3}
     assert client.put("/v1/admin/hotline/policy", json=policy, headers=ADMIN_HEADERS).is_success
     notice = {"notice_id": "n1", "action": "open", "level": 2}
-    r = client.post(
-        "/v1/messages",
-        json={"to": ["bravo", "charlie"], "kind": "conflict_notice", "body": notice},
-        headers=alpha["headers"],
-    )
+    body = {"to": ["bravo", "charlie"], "kind": "conflict_notice", "body": notice}
+    r = client.post("/v1/messages", json=signed_message(alpha, body), headers=alpha["headers"])
     sent = r.json()["message"]
     mid, t0 = sent["message_id"], sent["time_s"]
     assert sent["priority"] == Priority.IMMEDIATE
     chat = send(client, alpha, "bravo", "not a safety message").json()["message"]["message_id"]
-    client.post(f"/v1/messages/{mid}/ack", headers=charlie["headers"])
+    ack(client, charlie, mid)
     store = client.app.state.store  # type: ignore[attr-defined]
     assert check_escalations(store, t0 + 59) == []
     step1 = check_escalations(store, t0 + 61)
@@ -277,7 +284,7 @@ def test_unacknowledged_safety_messages_escalate(client: TestClient, register: R
     assert (
         client.get(f"/v1/messages/{mid}", headers=alpha["headers"]).json()["escalation_step"] == 2
     )
-    client.post(f"/v1/messages/{mid}/ack", headers=bravo["headers"])
+    ack(client, bravo, mid)
     assert check_escalations(store, t0 + 1000) == []
     assert client.get("/v1/admin/escalations", headers=alpha["headers"]).status_code == 403
 
@@ -302,12 +309,18 @@ def test_the_host_key_signs_messages_and_the_log_verifies(
     send(client, alpha, "bravo", "hello")
     log = client.get("/v1/log", headers=ADMIN_HEADERS).json()["events"]
     host = next(e for e in log if e["kind"] == "host.key")["payload"]["public_key"]
-    ring = KeyRing.from_public_keys({"host": public_key_from_b64(host)})
+    alpha_key = public_key_from_b64(alpha["public_key"])
+    ring = KeyRing.from_public_keys({"host": public_key_from_b64(host), "alpha": alpha_key})
     assert verify_log(log, ring).ok
     assert [e["kind"] for e in log].count("message") == 1
     other = KeyRing.from_public_keys({"host": generate_private_key().public_key()})
     bad = verify_log(log, other).first_bad
     assert bad is not None and bad.position == 0 and bad.problem.value == "unknown_key"
+    # without alpha's key, alpha's own signature of its message cannot be checked
+    host_only = KeyRing.from_public_keys({"host": public_key_from_b64(host)})
+    bad = verify_log(log, host_only).first_bad
+    assert bad is not None and bad.problem.value == "unknown_key"
+    assert log[bad.position]["kind"] == "message" and "'alpha'" in bad.detail
     assert public_key_to_b64(public_key_from_b64(host)) == host
 
 
@@ -322,13 +335,15 @@ def test_the_running_service_escalates_by_itself(db_url: str) -> None:
         heads = {}
         for name in ("alpha", "bravo"):
             r = client.post("/v1/parties", json={"name": name}, headers=ADMIN_HEADERS)
-            heads[name] = {"headers": {"Authorization": f"Bearer {r.json()['token']}"}}
+            heads[name] = {**r.json(), "headers": {"Authorization": f"Bearer {r.json()['token']}"}}
         policy = {"ack_timeout_s": 0.2, "repeat_every_s": 60, "host_after_steps": 1}
         client.put("/v1/admin/hotline/policy", json=policy, headers=ADMIN_HEADERS)
         body = {"notice_id": "n9", "action": "open", "level": 3}
         r = client.post(
             "/v1/messages",
-            json={"to": "bravo", "kind": "conflict_notice", "body": body},
+            json=signed_message(
+                heads["alpha"], {"to": "bravo", "kind": "conflict_notice", "body": body}
+            ),
             headers=heads["alpha"]["headers"],
         )
         mid = r.json()["message"]["message_id"]

@@ -24,7 +24,8 @@ def verify(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Verify every entry's hash, signature and chain; exit 1 naming the first bad entry."""
+    """Verify hashes, chain and signatures (the host's, and each party's own on what it
+    authored); exit 1 naming the first bad entry."""
     from deconflict.errors import DeconflictError
     from deconflict.hotline.jsonl import read_log_records
     from deconflict.hotline.keys import KeyRing

@@ -35,7 +35,15 @@ from deconflict.engine.events import EngineEvent, EventSink, MemorySink
 from deconflict.engine.resolution import Advice, turn_away
 from deconflict.engine.sources import ReportSource
 from deconflict.errors import InputError, NotFoundError
+from deconflict.hotline.authorship import (
+    KEY_ID_FIELD,
+    SIGNATURE_FIELD,
+    party_author,
+    sign_content,
+    signed_content,
+)
 from deconflict.hotline.delivery import Mailbox
+from deconflict.hotline.keys import Signer
 from deconflict.hotline.messages import ALL, Message, MessageKind, acknowledgement, make_message
 from deconflict.hotline.notices import (
     AircraftState,
@@ -163,6 +171,9 @@ class Engine:
         if not parties:
             raise InputError("the engine needs at least one party")
         self.parties = tuple(parties)
+        #: Keys of parties whose crews the engine plays (the demo): what they write is signed
+        #: with them (``hotline.authorship``) unless the party's client sent its own signature.
+        self.party_signers: dict[str, Signer] = {}
         self.sources = list(sources)
         self.config = config or EngineConfig()
         self.standard = get_standard(self.config.standard)
@@ -484,28 +495,40 @@ class Engine:
 
     # -- hotline ------------------------------------------------------------------------------
 
-    def _post(self, message: Message) -> None:
+    def _post(self, message: Message, signature: tuple[str, str] | None = None) -> None:
+        """Post ``message``; ``signature`` is its sender's (signature, key id) when its client
+        signed it, else the engine signs a party-authored message with the key it holds."""
         self.messages[message.message_id] = message
         deliveries = self.mailbox.post(message, self.now_s)
         recipients = {d.recipient for d in deliveries} | (
             {message.sender} if message.sender in self.parties else set()
         )
-        self._event(
-            "hotline.message",
-            {**message.to_dict(), "message_id": message.message_id},
-            sorted(recipients),
-            author=message.sender,
-        )
+        payload = {**message.to_dict(), "message_id": message.message_id}
+        signer = self.party_signers.get(message.sender)
+        if signature is None and signer is not None and party_author("hotline.message", payload):
+            signature = (sign_content(signer, signed_content(payload)), signer.key_id)
+        if signature is not None:
+            payload |= {SIGNATURE_FIELD: signature[0], KEY_ID_FIELD: signature[1]}
+        self._event("hotline.message", payload, sorted(recipients), author=message.sender)
 
     def send_message(
-        self, sender: str, to: str | Iterable[str], text: str, now_s: float | None = None
+        self,
+        sender: str,
+        to: str | Iterable[str],
+        text: str,
+        now_s: float | None = None,
+        *,
+        time_s: float | None = None,
+        signature: tuple[str, str] | None = None,
     ) -> Message:
-        """A free-text hotline message from ``sender`` (a party) to parties or ``*``."""
+        """A free-text hotline message from ``sender`` (a party) to parties or ``*``; a client
+        that signed it passes the ``time_s`` it signed and its (signature, key id)."""
         self._check_party(sender)
         if now_s is not None:
             self.now_s = now_s
-        msg = make_message(MessageKind.FREE_TEXT, sender, to, {"text": text}, time_s=self.now_s)
-        self._post(msg)
+        when = self.now_s if time_s is None else float(time_s)
+        msg = make_message(MessageKind.FREE_TEXT, sender, to, {"text": text}, time_s=when)
+        self._post(msg, signature)
         self._flush()
         return msg
 
@@ -534,16 +557,25 @@ class Engine:
             for d in out
         ]
 
-    def acknowledge(self, party: str, message_id: str) -> Message:
-        """``party`` acknowledges a message addressed to it; the acknowledgement goes back."""
+    def acknowledge(
+        self,
+        party: str,
+        message_id: str,
+        *,
+        time_s: float | None = None,
+        signature: tuple[str, str] | None = None,
+    ) -> Message:
+        """``party`` acknowledges a message addressed to it; the acknowledgement goes back
+        (signed as ``acknowledgement_content`` at ``time_s`` by the client's ``signature``, or
+        by the engine)."""
         self._check_party(party)
         msg = self.messages.get(message_id)
         if msg is None:
             raise NotFoundError(f"no hotline message {message_id!r}; list them first")
         self.mailbox.acknowledge(party, message_id, self.now_s)
-        ack = acknowledgement(msg, party, time_s=self.now_s)
+        ack = acknowledgement(msg, party, time_s=self.now_s if time_s is None else time_s)
         if msg.sender in self.parties:
-            self._post(ack)
+            self._post(ack, signature)
         recipients = {party} | ({msg.sender} if msg.sender in self.parties else set())
         self._event(
             "hotline.acknowledged", {"message_id": message_id, "party": party}, sorted(recipients)
@@ -619,10 +651,19 @@ class Engine:
         return tuple(list(log)[-30:]) if log else ()
 
     def answer_identification(
-        self, party: str, request_id: str, answer: str, aircraft: str = "", operation: str = ""
+        self,
+        party: str,
+        request_id: str,
+        answer: str,
+        aircraft: str = "",
+        operation: str = "",
+        *,
+        time_s: float | None = None,
+        signature: tuple[str, str] | None = None,
     ) -> IdentificationRequest:
         """``party`` answers an identification request (``ours`` naming the aircraft, or
-        ``not_ours``); the answer goes to the asking party over the hotline."""
+        ``not_ours``); the answer goes to the asking party over the hotline (signed as
+        ``answer_content`` at ``time_s`` by the client's ``signature``, or the engine)."""
         self._check_party(party)
         req = self.requests.get(request_id)
         if req is None:
@@ -634,10 +675,10 @@ class Engine:
         observer = self.request_observer[request_id][0]
         body = {"request_id": request_id, "answer": answer, "aircraft": aircraft,
                 "operation": operation}  # fmt: skip
+        when = self.now_s if time_s is None else float(time_s)
         self._post(
-            make_message(
-                MessageKind.IDENTIFICATION_ANSWER, party, observer, body, time_s=self.now_s
-            )
+            make_message(MessageKind.IDENTIFICATION_ANSWER, party, observer, body, time_s=when),
+            signature,
         )
         self._event(
             "identification.answered", {**body, "party": party, "observer": observer}, self.parties

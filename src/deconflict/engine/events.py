@@ -77,7 +77,7 @@ class StoreSink:
             EventDraft(
                 author=e.author,
                 kind=e.kind,
-                payload={**e.payload, "time_s": e.time_s},
+                payload={"time_s": e.time_s, **e.payload},  # a message keeps its own time
                 recipients=tuple(self.party_ids[p] for p in e.recipients if p in self.party_ids),
             )
             for e in events

@@ -6,6 +6,11 @@ body's canonical JSON (``deconflict.hotline.canonical``); ``signature`` is the a
 signature over the 32 raw bytes of that hash, in base64. ``seq`` counts from 0 and ``prev_hash``
 of entry 0 is 64 zeros (``GENESIS_HASH``), so the whole log is one chain: altering, dropping,
 reordering or inserting any entry breaks it at that entry.
+
+An entry a party authored (``hotline.authorship``: its hotline messages, acknowledgements and
+identification answers) also carries that party's own signature in its payload; ``verify_log``
+checks it against the party's keys in the key ring, so a host that alters or forges such an entry
+(even re-sealing and re-chaining the log with its own key) is named at that entry.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 
 from deconflict.errors import InputError
+from deconflict.hotline.authorship import (
+    KEY_ID_FIELD,
+    SIGNATURE_FIELD,
+    party_author,
+    signature_verifies,
+    signed_content,
+)
 from deconflict.hotline.canonical import canonical_json, sha256_hex
 from deconflict.hotline.keys import KeyRing, Signer
 
@@ -104,8 +116,9 @@ class Problem(StrEnum):
 
     MALFORMED = "malformed"  # not an entry: missing field, wrong type, not JSON
     ALTERED = "altered"  # body does not hash to the recorded hash
-    UNKNOWN_KEY = "unknown_key"  # author/key id not in the key ring
-    BAD_SIGNATURE = "bad_signature"  # signature does not verify (re-hashed after alteration)
+    UNKNOWN_KEY = "unknown_key"  # author/key id (or a party's signing key) not in the key ring
+    BAD_SIGNATURE = "bad_signature"  # a signature does not verify (host's or authoring party's)
+    AUTHOR_UNSIGNED = "author_unsigned"  # a party-authored entry lacks its author's signature
     DROPPED = "dropped"  # entries before this one are missing
     REORDERED = "reordered"  # entry is out of sequence order
     DUPLICATED = "duplicated"  # the same entry appears twice
@@ -209,6 +222,39 @@ def _entry_problem(record: Mapping[str, Any], keys: KeyRing) -> tuple[Problem, s
         key.verify(base64.b64decode(record["signature"], validate=True), bytes.fromhex(digest))
     except (InvalidSignature, binascii.Error, ValueError):
         return Problem.BAD_SIGNATURE, f"signature does not verify with {record['author']!r}'s key"
+    return _author_problem(record, keys)
+
+
+def _author_problem(record: Mapping[str, Any], keys: KeyRing) -> tuple[Problem, str] | None:
+    """The authoring party's own signature of a party-authored entry (``hotline.authorship``)."""
+    payload = record["payload"]
+    party = party_author(record["kind"], payload)
+    if party is None or party == record["author"]:  # none, or the party sealed it itself
+        return None
+    signature, kid = payload.get(SIGNATURE_FIELD), payload.get(KEY_ID_FIELD)
+    if not isinstance(signature, str) or not isinstance(kid, str):
+        return (
+            Problem.AUTHOR_UNSIGNED,
+            f"{payload.get('kind')} from {party!r} carries no signature of {party!r}: an entry a "
+            "party authored must be signed by that party's key",
+        )
+    key = keys.lookup(party, kid)
+    if key is None:
+        return (
+            Problem.UNKNOWN_KEY,
+            f"{payload.get('kind')} from {party!r} is signed by key {kid}, which the key ring "
+            f"does not hold for {party!r}",
+        )
+    try:
+        content = signed_content(payload)
+    except (KeyError, TypeError, ValueError, InputError) as exc:
+        return Problem.MALFORMED, f"{payload.get('kind')} from {party!r} is not a message ({exc})"
+    if not signature_verifies(key, signature, content):
+        return (
+            Problem.BAD_SIGNATURE,
+            f"{payload.get('kind')} from {party!r} does not match {party!r}'s own signature "
+            "(its content was altered or forged after the party signed it)",
+        )
     return None
 
 

@@ -5,15 +5,14 @@ The rules are the hotline and identify rooms' (``hotline.messages``, ``hotline.e
 ``identify.request``); this module only reads and writes their records through
 ``deconflict.store.hotline``. Parties are named by their registered names in messages
 (``"host"`` for the host); the log addresses entries to party ids. Every entry is signed by the
-host's key (the store's sealer); a party may also sign its own message with its registered
-Ed25519 key, over ``canonical_json(message_content(message))``, and the signature is kept in the
-entry.
+host's key (the store's sealer); what a party authors — its messages, acknowledgements and
+identification answers — it must also sign with its registered Ed25519 key, over the canonical
+JSON of the content ``hotline.authorship`` names, and the signature is kept in the entry, so the
+exported log proves it offline (``hotline.log.verify_log``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import math
 import os
@@ -22,7 +21,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from deconflict.errors import (
@@ -31,6 +29,13 @@ from deconflict.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+)
+from deconflict.hotline.authorship import (
+    KEY_ID_FIELD,
+    SIGNATURE_FIELD,
+    acknowledgement_content,
+    signature_verifies,
+    signed_content,
 )
 from deconflict.hotline.canonical import canonical_json, sha256_hex
 from deconflict.hotline.escalation import ActionKind, EscalationPolicy, escalate
@@ -73,43 +78,55 @@ def party_name(party: Party) -> str:
     return "host" if party.role == "admin" else party.name
 
 
-def message_content(message: Message) -> dict[str, Any]:
-    """What a message's id is the hash of, and what a party signs (as canonical JSON)."""
-    return {
-        "sender": message.sender,
-        "to": list(message.to),
-        "kind": message.kind.value,
-        "body": dict(message.body),
-        "time_s": message.time_s,
-        "priority": int(message.priority),
-    }
-
-
-def _check_client_signature(party: Party, message: Message, signature: str, kid: str) -> str:
-    """Verify ``signature`` against ``party``'s registered key; return that key's id."""
-    if party.role == "admin" or not party.public_key:
+def require_party_signature(
+    name: str,
+    public_key: str,
+    content: Mapping[str, Any],
+    signature: str | None,
+    kid: str | None,
+    *,
+    what: str,
+) -> str:
+    """Check that ``signature`` is party ``name``'s registered key's (``public_key``, base64)
+    over ``canonical_json(content)``; return that key's id. ``what`` names the signed content
+    in the error (e.g. "acknowledgement_content(message_id, party, time_s)")."""
+    if not public_key:
         raise PermissionDeniedError(
-            "the host's messages are signed with the service's key: send no signature"
+            f"party {name!r} has no registered Ed25519 key, and what a party writes to the "
+            "hotline must be signed by it: ask the host to register your public key"
         )
-    key = public_key_from_b64(party.public_key)
+    key = public_key_from_b64(public_key)
     mine = key_id(key)
+    if not signature:
+        raise InputError(
+            f"unsigned: sign canonical_json({what}) = {canonical_json(dict(content)).decode()} "
+            f"with {name!r}'s registered Ed25519 key ({mine}) and send it as 'signature' "
+            "(base64), with the 'time_s' you signed (see deconflict.hotline.authorship)"
+        )
     if kid and kid != mine:
         raise PermissionDeniedError(
-            f"message is signed by key {kid}, which is not {party.name!r}'s registered key "
-            f"({mine}): sign with the key registered for your party, or ask the host to "
-            "register the new one"
+            f"signed by key {kid}, which is not {name!r}'s registered key ({mine}): sign with "
+            "the key registered for your party, or ask the host to register the new one"
         )
-    try:
-        key.verify(
-            base64.b64decode(signature, validate=True),
-            canonical_json(message_content(message)),
-        )
-    except (InvalidSignature, binascii.Error, ValueError):
+    if not signature_verifies(key, signature, content):
         raise AuthenticationError(
-            f"the message signature does not verify with {party.name!r}'s registered key "
-            f"({mine}): sign canonical_json(message_content(message)) with that key"
-        ) from None
+            f"the signature does not verify with {name!r}'s registered key ({mine}): sign "
+            f"canonical_json({what}) with that key"
+        )
     return mine
+
+
+def _signed_time(now_s: float, time_s: float | None, signature: str | None) -> float:
+    """The time a party signed with (kept within ``MAX_CLOCK_SKEW_S`` of the service clock)."""
+    if signature and time_s is None:
+        raise InputError("a signed write must carry the time_s it was signed with")
+    when = now_s if time_s is None else float(time_s)
+    if abs(when - now_s) > MAX_CLOCK_SKEW_S:
+        raise InputError(
+            f"time {when} is {when - now_s:+.0f} s from the service clock: keep within "
+            f"{MAX_CLOCK_SKEW_S:.0f} s (check the sender's clock)"
+        )
+    return when
 
 
 def post_message(
@@ -139,14 +156,11 @@ def post_message(
         )
     if not allow_own_endpoint_kinds and kind in _OWN_ENDPOINT:
         raise InputError(f"send {kind} messages with {_OWN_ENDPOINT[MessageKind(kind)]}")
-    if signature is not None and time_s is None:
-        raise InputError("a signed message must carry the time_s it was signed with")
-    when = now_s if time_s is None else float(time_s)
-    if abs(when - now_s) > MAX_CLOCK_SKEW_S:
-        raise InputError(
-            f"message time {when} is {when - now_s:+.0f} s from the service clock: keep within "
-            f"{MAX_CLOCK_SKEW_S:.0f} s (check the sender's clock)"
+    if sender.role == "admin" and signature is not None:
+        raise PermissionDeniedError(
+            "the host's messages are signed with the service's key: send no signature"
         )
+    when = _signed_time(now_s, time_s, signature)
     prio = None if priority is None else Priority(priority)
     message = make_message(kind, me, wanted, body, time_s=when, priority=prio)
     everyone = [n for n in names if n != "host"] if message.to_all else list(names)
@@ -154,9 +168,15 @@ def post_message(
     if not recipients:
         raise InputError(f"message {message.message_id} reaches no party other than its sender")
     payload = {**message.to_dict(), "recipients": list(recipients)}
-    if signature is not None:
-        kid = _check_client_signature(sender, message, signature, signed_key_id or "")
-        payload |= {"client_signature": signature, "client_key_id": kid}
+    if sender.role != "admin":
+        content = signed_content(message.to_dict())
+        what = "message_content(message)"
+        if message.kind is MessageKind.IDENTIFICATION_ANSWER:
+            what = "answer_content(request_id, party, answer, aircraft, operation, time_s)"
+        kid = require_party_signature(
+            me, sender.public_key, content, signature, signed_key_id, what=what
+        )
+        payload |= {SIGNATURE_FIELD: signature, KEY_ID_FIELD: kid}
     entry, new = log.append_message(store, sender.id, payload, [names[r] for r in recipients])
     return message, entry, new
 
@@ -198,8 +218,18 @@ def _message_entry(store: Store, party: Party, message_id: str) -> Event:
     return entry
 
 
-def acknowledge(store: Store, party: Party, message_id: str, *, now_s: float) -> Event:
-    """``party`` acknowledges a message addressed to it (once; again returns the first)."""
+def acknowledge(
+    store: Store,
+    party: Party,
+    message_id: str,
+    *,
+    now_s: float,
+    time_s: float | None = None,
+    signature: str | None = None,
+    signed_key_id: str | None = None,
+) -> Event:
+    """``party`` acknowledges a message addressed to it (once; again returns the first),
+    signing ``acknowledgement_content(message_id, party, time_s)`` with its registered key."""
     entry = _message_entry(store, party, message_id)
     name = party_name(party)
     if name not in entry.payload["recipients"]:
@@ -210,9 +240,22 @@ def acknowledge(store: Store, party: Party, message_id: str, *, now_s: float) ->
     message = Message.from_dict(entry.payload)
     if message.kind is MessageKind.ACKNOWLEDGEMENT:
         raise InputError("an acknowledgement is not itself acknowledged")
-    ack = acknowledgement(message, name, time_s=max(now_s, message.time_s))
-    sender_id = log.party_ids(store).get(message.sender, message.sender)
+    when = _signed_time(now_s, time_s, signature)
+    if time_s is None:
+        when = max(when, message.time_s)
+    ack = acknowledgement(message, name, time_s=when)
     payload = {**ack.to_dict(), "recipients": [message.sender]}
+    if party.role != "admin":
+        kid = require_party_signature(
+            name,
+            party.public_key,
+            acknowledgement_content(message_id, name, when),
+            signature,
+            signed_key_id,
+            what="acknowledgement_content(message_id, party, time_s)",
+        )
+        payload |= {SIGNATURE_FIELD: signature, KEY_ID_FIELD: kid}
+    sender_id = log.party_ids(store).get(message.sender, message.sender)
     return log.append_message(store, party.id, payload, [sender_id])[0]
 
 
@@ -309,7 +352,7 @@ def check_escalations(
             "message": message.to_dict(),
         }
         drafts.append(EventDraft("host", log.REPEAT, payload, tuple(sorted(ids))))
-    return store.append_events(drafts) if drafts else []
+    return log.append_repeats(store, drafts)  # a step another instance took is skipped
 
 
 def host_escalations(store: Store, after: int = -1) -> list[dict[str, Any]]:
@@ -433,17 +476,22 @@ def answer_identification(
     now_s: float,
     aircraft: str = "",
     operation: str = "",
+    time_s: float | None = None,
+    signature: str | None = None,
+    signed_key_id: str | None = None,
 ) -> Resolution:
-    """Record ``party``'s answer (an ``identification_answer`` message to the host, which also
-    acknowledges the request) and return the request's outcome."""
+    """Record ``party``'s answer (an ``identification_answer`` message to the host, signed by the
+    party over ``answer_content(...)``; it also acknowledges the request: its ``body.ref`` is the
+    request's message id) and return the request's outcome."""
     entry = _request_entry(store, request_id)
     name = party_name(party)
     if not _visible(entry, party):
         raise NotFoundError(f"no identification request {request_id} sent to you")
+    when = _signed_time(now_s, time_s, signature)
     request = _request_from_entry(store, entry)
-    record_answer(request, name, answer, now_s=now_s, aircraft=aircraft, operation=operation)
+    record_answer(request, name, answer, now_s=when, aircraft=aircraft, operation=operation)
     body = {"request_id": request_id, "answer": answer, "aircraft": aircraft}
-    body["operation"] = operation
+    body |= {"operation": operation, "ref": entry.payload["message_id"]}
     post_message(
         store,
         party,
@@ -451,9 +499,11 @@ def answer_identification(
         MessageKind.IDENTIFICATION_ANSWER,
         body,
         now_s=now_s,
+        time_s=when,
+        signature=signature,
+        signed_key_id=signed_key_id,
         allow_own_endpoint_kinds=True,
     )
-    acknowledge(store, party, entry.payload["message_id"], now_s=now_s)
     return _record_resolution(store, _request_from_entry(store, entry), now_s)
 
 

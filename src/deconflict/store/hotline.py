@@ -6,14 +6,17 @@ signed, hash-chained log (``events``), addressed through ``event_recipients``; t
 message or a request is read back from those entries. Entry kinds and their payloads:
 
 * ``message`` — a hotline message, ``hotline.messages.Message.to_dict()`` plus ``recipients``
-  (party names it was delivered to) and, when the sender signed it itself, ``client_signature``
-  and ``client_key_id``; addressed to its recipients. An acknowledgement is a ``message`` of kind
-  ``acknowledgement`` whose ``body.ref`` is the acknowledged message's id.
+  (party names it was delivered to) and, when a party sent it, its ``client_signature`` and
+  ``client_key_id``; addressed to its recipients. An acknowledgement is a ``message`` of kind
+  ``acknowledgement`` whose ``body.ref`` is the acknowledged message's id; an
+  ``identification_answer`` acknowledges the request its ``body.ref`` names. A party-authored
+  message carries the party's own signature (``hotline.authorship``).
 * ``message.delivered`` — ``{party, upto, message_ids}``: the party's client confirmed it holds
   every message of its inbox up to log seq ``upto`` (log only, addressed to nobody).
 * ``message.repeat`` — ``{message_id, step, priority, recipients, host, message}``: escalation
   step ``step`` of an unacknowledged safety message, repeated to the parties that have not
-  acknowledged it (addressed to them); ``host`` true when the host is shown it.
+  acknowledged it (addressed to them); ``host`` true when the host is shown it. Each step is
+  written once (``append_repeats`` claims it in the write transaction).
 * ``hotline.policy`` — the escalation policy the host set (the latest one counts).
 * ``identification.opened`` / ``identification.resolved`` — a request and each change of its
   outcome.
@@ -44,7 +47,12 @@ ID_RESOLVED: Final = "identification.resolved"
 INCIDENT: Final = "incident"
 #: Entry kinds a party's inbox holds.
 INBOX_KINDS: Final = (MESSAGE, REPEAT)
-HOST_ID: Final = "host"  # the host's recipient id (it has no row in ``parties``)
+HOST_ID: Final = "host"
+#: Message kinds that acknowledge the message their ``body.ref`` names.
+ACKNOWLEDGING_KINDS: Final = (
+    "acknowledgement",
+    "identification_answer",
+)  # the host's recipient id (it has no row in ``parties``)
 
 
 def _field(path: str | tuple[str, ...]) -> Any:
@@ -81,6 +89,36 @@ def append_message(
             return _event(row), False
         draft = EventDraft(author_id, MESSAGE, dict(payload), tuple(recipient_ids))
         return store._append(conn, head, draft), True
+
+
+def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
+    """Append ``message.repeat`` entries, each only if no entry of the same message has reached
+    its ``step`` yet: the claim is checked in the write transaction that holds the log head, so
+    service instances sharing the store never repeat one escalation step twice. Returns the
+    entries written."""
+    written: list[Event] = []
+    if not drafts:
+        return written
+    with store._write() as (conn, head):
+        ids = sorted({str(d.payload["message_id"]) for d in drafts})
+        rows = conn.execute(
+            sa.select(events.c.payload).where(
+                events.c.kind == REPEAT, _field("message_id").in_(ids)
+            )
+        ).scalars()
+        reached: dict[str, int] = {}
+        for payload in rows:
+            mid = str(payload["message_id"])
+            reached[mid] = max(reached.get(mid, 0), int(payload["step"]))
+        for draft in drafts:
+            mid, step = str(draft.payload["message_id"]), int(draft.payload["step"])
+            if draft.kind != REPEAT:
+                raise InputError(f"append_repeats takes {REPEAT!r} drafts, not {draft.kind!r}")
+            if step <= reached.get(mid, 0):
+                continue  # another instance claimed this step first
+            reached[mid] = step
+            written.append(store._append(conn, head, draft))
+    return written
 
 
 def find_message(store: Store, message_id: str) -> Event | None:
@@ -155,17 +193,18 @@ def acknowledgements(
     store: Store, refs: Sequence[str] | None = None
 ) -> dict[str, dict[str, Event]]:
     """Acknowledgement entries: acknowledged message id -> {acknowledging party: entry}
-    (the first acknowledgement of each party counts); ``refs`` limits to those message ids."""
-    where = [events.c.kind == MESSAGE, _field("kind") == "acknowledgement"]
+    (the first acknowledgement of each party counts); ``refs`` limits to those message ids.
+    An identification answer acknowledges its request (its ``body.ref``)."""
+    where = [events.c.kind == MESSAGE, _field("kind").in_(ACKNOWLEDGING_KINDS)]
     if refs is not None:
         where.append(_field(("body", "ref")).in_(list(refs)))
     out: dict[str, dict[str, Event]] = {}
     with store._read() as conn:
         for row in conn.execute(_entries(where)):
             e = _event(row)
-            out.setdefault(str(e.payload["body"]["ref"]), {}).setdefault(
-                str(e.payload["sender"]), e
-            )
+            ref = e.payload["body"].get("ref")
+            if ref is not None:
+                out.setdefault(str(ref), {}).setdefault(str(e.payload["sender"]), e)
     return out
 
 

@@ -34,6 +34,15 @@ class AnswerIn(BaseModel):
     answer: Literal["ours", "not_ours"]
     aircraft: str = Field("", max_length=64, description="For 'ours': the aircraft")
     operation: str = Field("", max_length=64, description="For 'ours': its operation id")
+    time_s: float | None = Field(None, description="Time signed with (needed with a signature)")
+    signature: str | None = Field(
+        None,
+        max_length=200,
+        description="The party's Ed25519 signature (base64) by its registered key over "
+        "canonical_json(answer_content(request_id, party, answer, aircraft, operation, "
+        "time_s)) (hotline.authorship); required from a party",
+    )
+    key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
 
 
 class Outcome(BaseModel):
@@ -82,6 +91,9 @@ def answer(
         now_s=time.time(),
         aircraft=body.aircraft,
         operation=body.operation,
+        time_s=body.time_s,
+        signature=body.signature,
+        signed_key_id=body.key_id,
     )
     request.app.state.notifier.wake()
     return Outcome(

@@ -48,8 +48,23 @@ class MessageIn(BaseModel):
     signature: str | None = Field(
         None,
         max_length=200,
-        description="Optional Ed25519 signature (base64) by the party's registered key over "
-        "canonical_json(message_content(message))",
+        description="A party's Ed25519 signature (base64) by its registered key over "
+        "canonical_json(message_content(message)) (hotline.authorship); required from a party, "
+        "not sent by the host",
+    )
+    key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    time_s: float | None = Field(None, description="Time signed with (needed with a signature)")
+    signature: str | None = Field(
+        None,
+        max_length=200,
+        description="The party's Ed25519 signature (base64) by its registered key over "
+        "canonical_json(acknowledgement_content(message_id, party, time_s)) "
+        "(hotline.authorship); required from a party",
     )
     key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
 
@@ -127,8 +142,8 @@ router = APIRouter(prefix="/v1", tags=["hotline"], lifespan=_escalation_loop)
 
 @router.post("/messages", status_code=201)
 def send_message(body: MessageIn, party: PartyDep, store: StoreDep, request: Request) -> MessageOut:
-    """Send a message to one party, several, or all ('*'). It is entered in the signed log
-    (signed by the host's key, and by yours when you send ``signature``)."""
+    """Send a message to one party, several, or all ('*'). It is entered in the signed log,
+    sealed by the host's key and carrying your ``signature`` (required from a party)."""
     _message, entry, new = hotline.post_message(
         store,
         party,
@@ -161,10 +176,24 @@ def message_status(message_id: MessageId, party: PartyDep, store: StoreDep) -> M
 
 @router.post("/messages/{message_id}/ack")
 def acknowledge(
-    message_id: MessageId, party: PartyDep, store: StoreDep, request: Request
+    message_id: MessageId,
+    party: PartyDep,
+    store: StoreDep,
+    request: Request,
+    body: AckIn | None = None,
 ) -> MessageOut:
-    """Acknowledge a message addressed to you: an acknowledgement message to its sender."""
-    entry = hotline.acknowledge(store, party, message_id, now_s=time.time())
+    """Acknowledge a message addressed to you: an acknowledgement message to its sender, signed
+    by your registered key (``signature`` over ``acknowledgement_content``)."""
+    body = body or AckIn()
+    entry = hotline.acknowledge(
+        store,
+        party,
+        message_id,
+        now_s=time.time(),
+        time_s=body.time_s,
+        signature=body.signature,
+        signed_key_id=body.key_id,
+    )
     request.app.state.notifier.wake()
     return MessageOut(message=hotline.inbox_item(entry)["message"], seq=entry.seq, created=True)
 
