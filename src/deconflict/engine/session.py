@@ -22,6 +22,7 @@ import pandas as pd
 from deconflict.engine.areas import RestrictedArea
 from deconflict.engine.engine import Engine, EngineConfig
 from deconflict.engine.events import EventSink, MemorySink
+from deconflict.engine.pacing import PacedCollector
 from deconflict.engine.sources import ReplaySource
 from deconflict.sim.crews import Crews
 from deconflict.sim.scenario import Scenario, load_scenario
@@ -121,15 +122,17 @@ class Session:
         """Tick once per ``1/speed`` wall-clock seconds (one scenario second each) until
         ``stop`` is set; at the end of the scenario, start it again if ``loop``."""
         next_wall = time.monotonic()
-        while not self.stop.is_set():
-            if self.t_s >= self.duration_s:
-                if not loop:
-                    break
-                self.stop.wait(1.0)
-                continue
-            self.step(1.0)
-            next_wall += 1.0 / speed
-            self.stop.wait(max(0.0, next_wall - time.monotonic()))
+        with PacedCollector() as collector:
+            while not self.stop.is_set():
+                if self.t_s >= self.duration_s:
+                    if not loop:
+                        break
+                    self.stop.wait(1.0)
+                    continue
+                self.step(1.0)
+                next_wall += 1.0 / speed
+                # full garbage collections wait for the quiet part of the second (pacing)
+                collector.idle_until(next_wall, self.stop)
 
     def start_thread(self, speed: float = 1.0) -> threading.Thread:
         """``run_realtime`` in a daemon thread."""

@@ -5,7 +5,8 @@
 authenticated with a party's bearer token (``?token=`` for the WebSocket) from the store, and
 scoped to that party: it sees its own picture (its own sensors' tracks, classified for it), its
 own alerts, the identification requests it made or was asked, its hotline queue and the incidents
-it was part of. The WebSocket pushes the party's picture once per tick with a sequence number;
+it was part of. The WebSocket pushes the party's picture once per tick with a sequence number,
+as one compressed binary frame (``picture_wire``; ``GET /v1/live/picture`` gives it as JSON);
 a client that reconnects gets the newest picture at once (the picture is a state, not a stream of
 changes), and the service's ``/v1/events/ws?after=SEQ`` carries the event log with its resume
 point. Times are Unix seconds; positions degrees, altitudes ft, speeds kt.
@@ -32,6 +33,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from deconflict.engine.session import Session
 from deconflict.errors import DeconflictError, NotFoundError
+from deconflict.service.picture_wire import compress_frame, encode_frame
 from deconflict.sim.scenario import Scenario
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -94,7 +96,7 @@ class Broadcaster:
             watched = [p for p, n in self.watchers.items() if n > 0]
         # wake the clients of each party as soon as its picture is ready
         for party in watched:
-            self.picture_json(party)
+            self.picture_frame(party)
             self._wake()
         if not watched:
             self._wake()
@@ -115,11 +117,24 @@ class Broadcaster:
         if cached is not None:
             return seq, cached
         data = encode_picture(self.session, party, seq, wall)
-        wire = data.encode()
         with self._lock:
             if self.seq == seq:
                 self.cache[party] = data
-                self.wire[party] = wire
+        return seq, data
+
+    def picture_frame(self, party: str) -> tuple[int, bytes]:
+        """(tick number, the party's picture as one binary frame), encoded once per tick and
+        shared by every WebSocket of the party (``picture_wire``)."""
+        with self._lock:
+            cached = self.wire.get(party)
+            seq = self.seq
+            wall = self.tick_wall_s
+        if cached is not None:
+            return seq, cached
+        data = encode_picture_frame(self.session, party, seq, wall)
+        with self._lock:
+            if self.seq == seq:
+                self.wire[party] = data
         return seq, data
 
     async def wait(self, seen: int, party: str | None = None) -> int:
@@ -151,8 +166,17 @@ def encode_picture(session: Session, party: str, seq: int, wall_s: float) -> str
             text = json.dumps(["" if v is None or v is pd.NA else str(v) for v in col.tolist()])
         parts.append(f'"{f}":{text}')
     head = json.dumps({"type": "picture", "seq": seq, "tick_wall_s": wall_s}, allow_nan=False)
-    rest = json.dumps(_clean(payload), allow_nan=False)
+    rest = json.dumps(payload, allow_nan=False)  # picture_payload made it JSON-safe
     return head[:-1] + ',"tracks":{' + ",".join(parts) + "}," + rest[1:]
+
+
+def encode_picture_frame(session: Session, party: str, seq: int, wall_s: float) -> bytes:
+    """The picture message as one binary frame (``picture_wire``): what the WebSocket sends."""
+    payload = picture_payload(session, party, columns=False)
+    frame = payload.pop("frame")
+    head = {"type": "picture", "seq": seq, "tick_wall_s": wall_s, **payload}
+    small = {k: head[k] for k in ("type", "seq", "tick_wall_s", "party")}
+    return compress_frame(encode_frame(head, frame), small)
 
 
 def picture_payload(session: Session, party: str, columns: bool = True) -> dict[str, Any]:
@@ -175,23 +199,34 @@ def picture_payload(session: Session, party: str, columns: bool = True) -> dict[
         "party": party,
         "time_s": now if np.isfinite(now) else None,
         **({"tracks": _columns(pic, TRACK_FIELDS)} if columns else {"frame": pic}),
-        "alerts": _clean(alerts),
-        "requests": _clean(requests),
+        "alerts": _clean(alerts, 5),  # 1 m, 0.00001 kt: more digits are only bytes
+        "requests": _clean(requests, 5),
         "messages": _clean(messages),
         "incidents": _clean(incidents),
     }
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and inf become None, numpy scalars plain numbers."""
+def _clean(value: Any, digits: int | None = None) -> Any:
+    """JSON-safe: NaN and inf become None, numpy scalars plain numbers (floats rounded to
+    ``digits`` decimals when given). Dispatches on the exact type first: it runs over every
+    alert of a 10,000-track picture once per tick."""
+    t = type(value)
+    if t is dict:
+        return {k if type(k) is str else str(k): _clean(v, digits) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [_clean(v, digits) for v in value]
+    if t is str or t is int or t is bool or value is None:
+        return value
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): _clean(v, digits) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [_clean(v, digits) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
+    if isinstance(value, float):
+        if value != value or value in (np.inf, -np.inf):
+            return None
+        return value if digits is None else round(value, digits)
     return value
 
 
@@ -319,8 +354,8 @@ def live_router(
 
     @router.websocket("/ws")
     async def stream(websocket: WebSocket, token: str | None = None) -> None:
-        """The caller's picture once per tick (``{"type": "picture", "seq": N, ...}``, UTF-8 JSON
-        in binary frames)."""
+        """The caller's picture once per tick: one binary frame each (``picture_wire``: a JSON
+        head ``{"type": "picture", "seq": N, "tick_wall_s": ...}`` and the tracks in columns)."""
         try:
             party = party_of(token)
         except DeconflictError as exc:
@@ -335,11 +370,12 @@ def live_router(
                     ready: bytes | None = broadcaster.wire.get(party)
                     seq = broadcaster.seq
                 if ready is None:
-                    seq, text = await asyncio.to_thread(broadcaster.picture_json, party)
-                    ready = text.encode()
+                    seq, frame = await asyncio.to_thread(broadcaster.picture_frame, party)
+                else:
+                    frame = ready
                 seen = seq
-                # one UTF-8 encoding per party and tick, shared by every client (binary frame)
-                await websocket.send_bytes(ready)
+                # one encoding per party and tick, shared by every client of the party
+                await websocket.send_bytes(frame)
                 await broadcaster.wait(seen, party)
         except (WebSocketDisconnect, RuntimeError):
             return

@@ -131,13 +131,13 @@
     let inView = 0;
     for (let i = 0; i < n; i++) {
       const lat = t.latitude[i], lon = t.longitude[i];
-      if (lat === null || lon === null) continue;
+      if (!known(lat) || !known(lon)) continue;
       proj(lat, lon, xy, 2 * i);
       const x = xy[2 * i], y = xy[2 * i + 1];
       if (x < -margin || y < -margin || x > W + margin || y > H + margin) continue;
       visible[i] = 1; inView += 1;
       const gs = t.groundspeed ? t.groundspeed[i] : null, trk = t.track[i];
-      if (gs === null || trk === null) { lead[2 * i] = x; lead[2 * i + 1] = y; continue; }
+      if (!known(gs) || !known(trk)) { lead[2 * i] = x; lead[2 * i + 1] = y; continue; }
       const d = gs * 0.514444 * LEADER_S, a = trk * Math.PI / 180;
       proj(lat + d * Math.cos(a) / mPerDegLat,
            lon + d * Math.sin(a) / (mPerDegLat * Math.cos(lat * Math.PI / 180)), lead, 2 * i);
@@ -192,7 +192,7 @@
       for (let i = 0; i < n; i++) {
         if (!visible[i]) continue;
         const alt = t.altitude[i], x = xy[2 * i], y = xy[2 * i + 1];
-        const fl = alt === null ? "---" : String(Math.round(alt / 100)).padStart(3, "0");
+        const fl = !known(alt) ? "---" : String(Math.round(alt / 100)).padStart(3, "0");
         ctx.fillStyle = "#1a202c";
         ctx.fillText(`${t.label[i]} ${fl}`, x + 7, y - 5);
         if (t.identity[i] !== "own") {
@@ -319,10 +319,47 @@
     const ws = new WebSocket(`${proto}://${location.host}/v1/live/ws?token=${encodeURIComponent(state.token)}`);
     state.ws = ws;
     ws.binaryType = "arraybuffer";
-    const utf8 = new TextDecoder();
-    ws.onmessage = (ev) => onPicture(JSON.parse(typeof ev.data === "string" ? ev.data : utf8.decode(ev.data)));
+    let chain = Promise.resolve();  // inflating is asynchronous: keep the pictures in order
+    ws.onmessage = (ev) => {
+      chain = chain.then(() => decodePicture(ev.data)).then((pic) => {
+        if (state.ws === ws) onPicture(pic);
+      }).catch((e) => console.warn("picture dropped:", e));
+    };
     ws.onclose = () => { if (state.ws === ws) setTimeout(connect, 1000); };
   }
+
+  // The picture frame (deconflict.service.picture_wire): "DCPZ" + uint32 length + a small JSON
+  // head + the zlib-deflated "DCPB" frame, which is "DCPB" + uint32 length + the JSON head
+  // (every field but the tracks) + the track columns (float32, uint8 codes, U+001F-joined text).
+  const utf8 = new TextDecoder();
+  function magicOf(buf) { return String.fromCharCode(...new Uint8Array(buf, 0, 4)); }
+  async function decodePicture(data) {
+    if (typeof data === "string") return JSON.parse(data);
+    let buf = data;
+    if (magicOf(buf) === "DCPZ") {
+      const skip = 8 + new DataView(buf).getUint32(4, true);
+      const inflated = new Blob([new Uint8Array(buf, skip)]).stream()
+        .pipeThrough(new DecompressionStream("deflate"));
+      buf = await new Response(inflated).arrayBuffer();
+    }
+    if (magicOf(buf) !== "DCPB") return JSON.parse(utf8.decode(buf));
+    const headLen = new DataView(buf).getUint32(4, true);
+    const pic = JSON.parse(utf8.decode(new Uint8Array(buf, 8, headLen)));
+    const base = 8 + headLen, n = pic.n, tracks = {};
+    for (const c of pic.columns) {
+      const at = base + c.offset;
+      if (c.type === "f32") tracks[c.name] = new Float32Array(buf, at, n);  // NaN: unknown
+      else if (c.type === "dict8") {
+        const codes = new Uint8Array(buf, at, n), out = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = c.values[codes[i]];
+        tracks[c.name] = out;
+      } else tracks[c.name] = n ? utf8.decode(new Uint8Array(buf, at, c.bytes)).split("\x1f") : [];
+    }
+    delete pic.columns; delete pic.n;
+    pic.tracks = tracks;
+    return pic;
+  }
+  function known(v) { return v !== null && v === v; }  // neither null (JSON) nor NaN (float32)
 
   function onPicture(pic) {
     state.picture = pic;
@@ -330,7 +367,7 @@
     if (t && t.key) {
       const seen = new Set();
       for (let i = 0; i < t.key.length; i++) {
-        if (t.latitude[i] === null) continue;
+        if (!known(t.latitude[i])) continue;
         seen.add(t.key[i]);
         let trail = state.trails.get(t.key[i]);
         if (!trail) { trail = []; state.trails.set(t.key[i], trail); }

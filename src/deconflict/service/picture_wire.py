@@ -1,0 +1,129 @@
+"""The live picture as one binary WebSocket frame: a JSON head and the track table in columns.
+
+The JSON encoding of a 10,000-track picture is ~0.8 MB and takes tens of milliseconds to
+build; this frame is about a third of the bytes and is built in a few milliseconds (numpy
+writes the numbers; the strings are joined once). Layout (little-endian)::
+
+    0   b"DCPB"                   magic
+    4   uint32 head_len           bytes of the head
+    8   head (UTF-8 JSON, padded)  {"type": "picture", "seq", "tick_wall_s", ..., "n",
+                                   "columns": [{"name", "type", "offset", "bytes", ...}], ...}
+    8 + head_len              the columns, each ``offset`` bytes further (multiples of 8)
+
+Column types: ``f32`` (n float32, NaN where unknown), ``dict8`` (n uint8 codes into the
+column's ``values``), ``str`` (the n strings in UTF-8 joined by U+001F). The head holds every
+other field of the picture message (party, time_s, alerts, requests, messages, incidents), so
+``decode_frame`` gives back the same message as the JSON encoding, numbers as float32.
+
+What the WebSocket sends is that frame compressed (``compress_frame``, magic ``DCPZ``): a small
+uncompressed JSON head (type, seq, tick_wall_s, party) and then the zlib-compressed ``DCPB``
+frame.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from deconflict.errors import DeconflictError
+
+MAGIC = b"DCPB"
+ZMAGIC = b"DCPZ"
+SEP = "\x1f"
+NUMERIC = ("latitude", "longitude", "altitude", "groundspeed", "track", "vertical_rate")
+CODED = ("owner", "identity")
+TEXT = ("key", "label")
+
+
+def _pad(n: int) -> int:
+    return (-n) % 8
+
+
+def _strings(col: pd.Series) -> list[str]:
+    return ["" if v is None or v is pd.NA else str(v) for v in col.tolist()]
+
+
+def encode_frame(head: dict[str, Any], frame: pd.DataFrame) -> bytes:
+    """The binary picture frame: ``head`` (JSON-safe fields, first ones first) and the
+    ``frame``'s track columns."""
+    n = len(frame)
+    blocks: list[bytes] = []
+    columns: list[dict[str, Any]] = []
+    for name in NUMERIC:
+        if name not in frame.columns:
+            continue
+        arr = frame[name].to_numpy(dtype=np.float32, na_value=np.nan)
+        arr = np.where(np.isfinite(arr), arr, np.float32(np.nan)).astype("<f4")
+        blocks.append(arr.tobytes())
+        columns.append({"name": name, "type": "f32"})
+    for name in CODED:
+        if name not in frame.columns:
+            continue
+        codes, uniques = pd.factorize(frame[name].astype(object).fillna(""), sort=False)
+        if len(uniques) <= 256:
+            blocks.append(codes.astype(np.uint8).tobytes())
+            columns.append({"name": name, "type": "dict8", "values": [str(u) for u in uniques]})
+        else:
+            blocks.append(SEP.join(_strings(frame[name])).encode())
+            columns.append({"name": name, "type": "str"})
+    for name in TEXT:
+        if name not in frame.columns:
+            continue
+        values = [s.replace(SEP, " ") for s in _strings(frame[name])]
+        blocks.append(SEP.join(values).encode())
+        columns.append({"name": name, "type": "str"})
+    offset = 0
+    for c, b in zip(columns, blocks, strict=True):
+        c["offset"], c["bytes"] = offset, len(b)
+        offset += len(b) + _pad(len(b))
+    text = json.dumps({**head, "n": n, "columns": columns}, allow_nan=False, separators=(",", ":"))
+    raw = text.encode()
+    raw += b" " * _pad(8 + len(raw))  # the columns start on a multiple of 8
+    parts = [MAGIC, struct.pack("<I", len(raw)), raw]
+    for b in blocks:
+        parts.append(b)
+        parts.append(b"\0" * _pad(len(b)))
+    return b"".join(parts)
+
+
+def compress_frame(frame: bytes, head: dict[str, Any], level: int = 1) -> bytes:
+    """A ``DCPZ`` frame: ``head`` (a few small fields, readable without inflating) and the
+    whole ``DCPB`` frame compressed with zlib (the browser's ``DecompressionStream("deflate")``).
+    Level 1 makes a 10,000-track picture ~2.3 times smaller in a few milliseconds, without the
+    GIL; compressing once per party and tick is what per-message deflate could not do."""
+    raw = json.dumps(head, allow_nan=False, separators=(",", ":")).encode()
+    raw += b" " * _pad(8 + len(raw))
+    return b"".join([ZMAGIC, struct.pack("<I", len(raw)), raw, zlib.compress(frame, level)])
+
+
+def decode_frame(data: bytes) -> dict[str, Any]:
+    """The picture message of a frame (what the map page's decoder does; for tests and tools):
+    the head's fields and ``tracks`` as lists (None where unknown)."""
+    if data[:4] == ZMAGIC:
+        (head_len,) = struct.unpack_from("<I", data, 4)
+        data = zlib.decompress(data[8 + head_len :])
+    if data[:4] != MAGIC:
+        raise DeconflictError("not a picture frame (no DCPB or DCPZ magic): is it JSON text?")
+    (head_len,) = struct.unpack_from("<I", data, 4)
+    head: dict[str, Any] = json.loads(data[8 : 8 + head_len])
+    base = 8 + head_len
+    n = int(head.pop("n"))
+    tracks: dict[str, list[Any]] = {}
+    for c in head.pop("columns"):
+        off, size = base + int(c["offset"]), int(c["bytes"])
+        if c["type"] == "f32":
+            arr = np.frombuffer(data, dtype="<f4", count=n, offset=off).astype(float)
+            tracks[c["name"]] = [None if not np.isfinite(v) else float(v) for v in arr]
+        elif c["type"] == "dict8":
+            codes = np.frombuffer(data, dtype=np.uint8, count=n, offset=off)
+            tracks[c["name"]] = [c["values"][k] for k in codes]
+        else:
+            text = data[off : off + size].decode()
+            tracks[c["name"]] = text.split(SEP) if n else []
+    head["tracks"] = tracks
+    return head
