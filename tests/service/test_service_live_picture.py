@@ -1,4 +1,4 @@
-"""The live picture's WebSocket frame (``picture_wire``)."""
+"""The live picture's WebSocket frame (``picture_wire``) and what the map's layers hold."""
 
 from __future__ import annotations
 
@@ -98,3 +98,39 @@ def test_websocket_frame_is_the_rest_picture(client: TestClient) -> None:
             # the JSON rounds speeds and angles to whole units; the frame is float32
             np.testing.assert_allclose(a, b, atol=0.51, equal_nan=True, err_msg=name)
     assert all(k.startswith("red/") for k in pic["tracks"]["key"])  # only Red's own picture
+
+
+def _layer(c: TestClient, party: str) -> dict[str, dict[str, Any]]:
+    r = c.get("/v1/live/operations", headers=_auth(c, party))
+    assert r.status_code == 200, r.text
+    assert r.json()["party"] == party
+    return {o["name"]: o for o in r.json()["operations"]}
+
+
+def test_operations_layer_holds_only_what_the_party_may_see(client: TestClient) -> None:
+    import shapely
+
+    scenario = client.session.scenario
+    spec = {o.id: o for o in scenario.operations}
+    assert client.get("/v1/live/operations").status_code == 401
+    red = _layer(client, "red")
+    # Red: its own strike in full; of Blue's, only the CAP (which meets the strike), and only
+    # the part of it that meets the strike; Blue's drone box (which meets nothing of Red's) not
+    assert set(red) == {"RED-STRIKE-1", "BLUE-CAP-1"}
+    own, cap = red["RED-STRIKE-1"], red["BLUE-CAP-1"]
+    assert not own["shared"] and own["owner"] == "red"
+    assert own["volumes"][0]["floor_ft"] == spec["RED-STRIKE-1"].floor_ft
+    full = shapely.Polygon(spec["RED-STRIKE-1"].polygon)  # (lat, lon), as the map has it
+    assert shapely.Polygon(own["volumes"][0]["polygon"][0]).symmetric_difference(full).area < 1e-9
+    assert cap["shared"] and cap["owner"] == "blue" and cap["volumes"]
+    assert not {"priority", "aircraft_ids", "state", "token"} & set(cap)
+    blue_cap = shapely.Polygon(spec["BLUE-CAP-1"].polygon)
+    for part in cap["volumes"]:
+        shape = shapely.Polygon(part["polygon"][0])
+        assert shape.area < blue_cap.area  # a part, not the whole CAP
+        assert part["meets"] == own["id"]
+    # Blue sees its two in full and the part of Red's strike that meets its CAP; civil nothing
+    blue = _layer(client, "blue")
+    assert {n for n, o in blue.items() if not o["shared"]} == {"BLUE-CAP-1", "BLUE-ISR-1"}
+    assert {n for n, o in blue.items() if o["shared"]} == {"RED-STRIKE-1"}
+    assert _layer(client, "civil") == {}

@@ -9,7 +9,8 @@ it was part of. The WebSocket pushes the party's picture once per tick with a se
 as one compressed binary frame (``picture_wire``; ``GET /v1/live/picture`` gives it as JSON);
 a client that reconnects gets the newest picture at once (the picture is a state, not a stream of
 changes), and the service's ``/v1/events/ws?after=SEQ`` carries the event log with its resume
-point. Times are Unix seconds; positions degrees, altitudes ft, speeds kt.
+point. The operations on the map come from the store (``live_operations``). Times are Unix
+seconds; positions degrees, altitudes ft, speeds kt.
 """
 
 from __future__ import annotations
@@ -515,6 +516,13 @@ def live_app(
     broadcaster = Broadcaster(session)
     app.state.live_broadcaster = broadcaster
     app.include_router(live_router(session, party_of, broadcaster))
+    # the map's operations layer comes from the store, where the demo declares its scenario's
+    from deconflict.service.live_operations import router as operations_router
+    from deconflict.service.live_operations import seed_scenario_operations
+
+    app.include_router(operations_router)
+    if session.scenario is not None:
+        seed_scenario_operations(app, session.scenario, ids)
     mount_map(app)
     return app, session
 

@@ -267,6 +267,7 @@
     setText("whoami", `${state.names[scene.party] || scene.party}`);
     document.getElementById("whoami").style.color = state.colours[scene.party] || "";
     drawScene(scene);
+    loadOperations();
     fillRecipients(scene);
     fillLegend(scene);
     connect();
@@ -282,17 +283,39 @@
       L.polygon(a.polygon, style).bindTooltip(`${a.name} (${a.floor_ft}–${a.ceiling_ft} ft)`)
         .addTo(staticLayer);
     }
-    for (const o of scene.operations) {
-      L.polygon(o.polygon, { color: state.colours[o.party] || "#555", weight: 1.5,
-        dashArray: "4 4", fillOpacity: 0.06 })
-        .bindTooltip(`operation ${o.id} (${o.party}) FL${Math.round(o.floor_ft / 100)}–FL${Math.round(o.ceiling_ft / 100)}`)
-        .addTo(staticLayer);
-    }
     for (const b of scene.bases) {
       L.circleMarker([b.lat, b.lon], { radius: 5, color: state.colours[b.party] || "#555" })
         .bindTooltip(b.name).addTo(staticLayer);
     }
   }
+
+  // Operations from the store (GET /v1/live/operations): our own in full, another party's only
+  // the parts that meet ours (need-to-know). Declarations change: read again every 15 s.
+  const operationsLayer = L.layerGroup().addTo(map);
+  async function loadOperations() {
+    try {
+      const got = await api("/v1/live/operations");
+      state.operations = got.operations;
+    } catch (e) { return; }
+    operationsLayer.clearLayers();
+    for (const o of state.operations) {
+      const colour = state.colours[o.owner] || "#555";
+      const style = o.shared
+        ? { color: colour, weight: 1.5, dashArray: "2 5", fillColor: colour, fillOpacity: 0.18 }
+        : { color: colour, weight: 1.5, dashArray: "4 4", fillOpacity: 0.06 };
+      for (const v of o.volumes) {
+        const text = `operation ${o.name} (${state.names[o.owner] || o.owner}) ` +
+          `FL${Math.round(v.floor_ft / 100)}–FL${Math.round(v.ceiling_ft / 100)} ` +
+          `${fmtTime(v.start_s)}–${fmtTime(v.end_s)}` +
+          (o.shared ? ` — the part that meets ours; contact ${o.contact || "—"}` : "");
+        const shape = v.circle
+          ? L.circle([v.circle.lat, v.circle.lon], Object.assign({ radius: v.circle.radius_m }, style))
+          : L.polygon(v.polygon, style);
+        shape.bindTooltip(esc(text)).addTo(operationsLayer);
+      }
+    }
+  }
+  setInterval(() => { if (state.token) loadOperations(); }, 15000);
 
   function fillRecipients(scene) {
     const sel = document.getElementById("hotline-to");
@@ -533,6 +556,7 @@
   window.deconflict = {
     state, map,
     tracks: currentTracks,
+    operations() { return state.operations || null; },
     identityOf(key) {
       const t = currentTracks(); if (!t) return null;
       const i = t.key.indexOf(key); return i < 0 ? null : { identity: t.identity[i], owner: t.owner[i] };

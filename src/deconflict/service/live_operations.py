@@ -1,0 +1,163 @@
+"""The map's operations layer, from the store, as the calling party may see it.
+
+``GET /v1/live/operations`` (bearer token of a party in the store) lists the live operations
+declared in the store: the caller's own in full (every volume), and another party's only where
+it meets one of the caller's own (the need-to-know parts of ``service.disclosure``: footprint,
+altitude and time bounds of the intersection, the owner and how to reach it; never its full
+volumes, aircraft or priority). Shapes are ready for the map: rings of ``[lat, lon]``, circles as
+centre and radius, altitudes in ft, times in Unix s.
+
+``seed_scenario_operations(app, scenario)`` makes the demo declare its scenario's operations in
+the store when the app starts, each as its party through the service's write rules (each one
+presents the tokens of those declared before it, as a party aware of them would, and is planned
+at a higher priority than those before it under the ``accept-by-priority`` procedure, since the
+scenario's operations are meant to meet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+
+from deconflict.errors import DeconflictError
+from deconflict.service.auth import MemberDep, StoreDep
+from deconflict.service.deconfliction import Deconflictor, operation_of
+from deconflict.service.disclosure import Disclosure
+from deconflict.sim.scenario import Scenario
+from deconflict.store import OperationRecord
+from deconflict.strategic.model import Operation, parse_operation
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/live", tags=["live picture"])
+
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+
+
+def _name(request: Request, op_id: str) -> str:
+    names: dict[str, str] = getattr(request.app.state, "demo_operation_names", {})
+    return names.get(op_id, op_id[:8])
+
+
+def _own(record: OperationRecord, op: Operation, owner: str, name: str) -> dict[str, Any]:
+    volumes = []
+    for v in op.volumes:
+        shape: dict[str, Any]
+        if v.polygon is not None:
+            shape = {"polygon": [[[p[1], p[0]] for p in ring] for ring in v.polygon]}
+        else:
+            assert v.circle is not None
+            c = v.circle
+            shape = {"circle": {"lat": c.latitude, "lon": c.longitude, "radius_m": c.radius_m}}
+        volumes.append(
+            {**shape, "floor_ft": v.altitude_lower.ft, "ceiling_ft": v.altitude_upper.ft,
+             "start_s": v.time_start.timestamp(), "end_s": v.time_end.timestamp()}
+        )  # fmt: skip
+    return {"id": record.id, "name": name, "owner": owner, "shared": False,
+            "state": record.state, "volumes": volumes}  # fmt: skip
+
+
+def _shared(view: dict[str, Any], name: str) -> dict[str, Any]:
+    volumes = [
+        {"polygon": [[[p[1], p[0]] for p in ring] for ring in part["polygon"]],
+         "floor_ft": part["altitude_lower_ft"], "ceiling_ft": part["altitude_upper_ft"],
+         "start_s": _unix(part["time_start"]), "end_s": _unix(part["time_end"]),
+         "meets": part["viewer_operation_id"]}
+        for part in view["parts"]
+        if part["polygon"]
+    ]  # fmt: skip
+    return {"id": view["id"], "name": name, "owner": view["owner"], "shared": True,
+            "contact": view["contact"], "volumes": volumes}  # fmt: skip
+
+
+def _unix(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+@router.get("/operations")
+def operations_layer(party: MemberDep, store: StoreDep, request: Request) -> dict[str, Any]:
+    """The caller's operations in full and others' need-to-know parts, for the map."""
+    records = store.query_operations(WORLD, 0.0, 1e11)
+    own = [r for r in records if r.owner_id == party.id]
+    out = [_own(r, operation_of(r), party.name, _name(request, r.id)) for r in own]
+    others = [r for r in records if r.owner_id != party.id]
+    if others:
+        mine = [operation_of(r) for r in store.operations_of(party.id)]
+        disclosure: Disclosure = request.app.state.disclosure
+        for r in others:
+            seen = disclosure.view(operation_of(r), mine)
+            if seen is not None:
+                out.append(_shared(seen, _name(request, r.id)))
+    return {"party": party.name, "operations": out}
+
+
+def _volume(spec: Any, scenario: Scenario) -> dict[str, Any]:
+    ring = [[lon, lat] for lat, lon in spec.polygon]
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    return {
+        "polygon": [ring],
+        "altitude_lower": {"value": spec.floor_ft, "units": "ft"},
+        "altitude_upper": {"value": spec.ceiling_ft, "units": "ft"},
+        "time_start": scenario.time(spec.start_s).isoformat(),
+        "time_end": scenario.time(spec.end_s).isoformat(),
+    }
+
+
+def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str, str]) -> None:
+    """Declare ``scenario``'s operations in the app's store as their parties (``ids``: scenario
+    party -> store party id); their store ids get the scenario's names on the map."""
+    store = app.state.store
+    app_rules: Deconflictor = app.state.deconflictor
+    # the scenario's operations are meant to meet (that is what need-to-know shows): each is
+    # planned at a higher priority than those before it, under the priority procedure
+    settings = dataclasses.replace(app_rules.settings, conflict_rule="accept-by-priority")
+    deconflictor = Deconflictor(settings, store, app_rules.shared_view)
+    names: dict[str, str] = app.state.demo_operation_names
+    tokens: list[str] = []
+    for rank, spec in enumerate(scenario.operations):
+        party = store.get_party(ids[spec.party])
+        volume = _volume(spec, scenario)
+        candidate = _candidate(party.id, party.contact, volume, rank)
+        try:
+            outcome = deconflictor.write(party, candidate, tokens)
+        except DeconflictError as exc:
+            log.warning("the demo could not declare operation %s: %s", spec.id, exc)
+            continue
+        tokens.append(outcome.record.token)
+        names[outcome.record.id] = spec.id
+
+
+def _candidate(owner: str, contact: str, volume: dict[str, Any], priority: int) -> Operation:
+    try:
+        return _parse(owner, contact, volume, priority)
+    except DeconflictError:  # the store holds counter-clockwise rings: turn a clockwise one
+        volume = {**volume, "polygon": [list(reversed(volume["polygon"][0]))]}
+        return _parse(owner, contact, volume, priority)
+
+
+def _parse(owner: str, contact: str, volume: dict[str, Any], priority: int) -> Operation:
+    return parse_operation(
+        {"id": "new", "owner": owner, "contact": contact, "volumes": [volume],
+         "priority": priority, "aircraft_ids": [], "state": "Accepted"}
+    )  # fmt: skip
+
+
+def seed_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str, str]) -> None:
+    """When ``app`` starts (its store open), declare ``scenario``'s operations in it."""
+    app.state.demo_operation_names = {}
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
+        async with inner(a) as state:
+            declare_scenario_operations(a, scenario, ids)
+            yield state
+
+    app.router.lifespan_context = lifespan
