@@ -5,11 +5,13 @@
 ticks as fast as the machine goes (``deconflict demo --headless``, the Monte Carlo);
 ``run_realtime`` ticks at ``speed`` times the wall clock until stopped (the served demo).
 Scenario times are seconds after the scenario's start; the wall clock is read only by
-``run_realtime``.
+``run_realtime``. At the scenario's end the served demo starts its traffic again (``new_cycle``)
+so that the map keeps a live picture.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from deconflict.engine.engine import Engine, EngineConfig
 from deconflict.engine.events import EventSink, MemorySink
 from deconflict.engine.pacing import PacedCollector
 from deconflict.engine.sources import ReplaySource
+from deconflict.errors import InputError
 from deconflict.sim.crews import Crews
 from deconflict.sim.scenario import Scenario, load_scenario
 from deconflict.sim.simulator import Simulator
@@ -44,6 +47,9 @@ class Session:
     lock: threading.RLock = field(default_factory=threading.RLock)
     stop: threading.Event = field(default_factory=threading.Event)
     on_tick: list[Callable[[Session], None]] = field(default_factory=list)
+    seed: int | None = None
+    cycle: int = 0  # how many times the scenario's traffic started again (``new_cycle``)
+    cycle_start_s: float = 0.0  # t_s at which the current cycle started
 
     @classmethod
     def from_scenario(
@@ -73,7 +79,7 @@ class Session:
             config=config or EngineConfig(standard=sc.standard),
             hooks=[crews],
         )
-        return cls(engine, sc.start, sc.duration_s, sc, sim, crews)
+        return cls(engine, sc.start, sc.duration_s, sc, sim, crews, seed=seed)
 
     @classmethod
     def from_recording(
@@ -118,26 +124,50 @@ class Session:
             self.engine.finish()
         return self.engine.summary()
 
+    def new_cycle(self) -> None:
+        """Start the scenario's traffic again at ``t_s``: a fresh simulator (its scenario
+        shifted to start now) and fresh crews; the engine carries on with its tracks, alerts,
+        messages and log (the last cycle's tracks coast and drop, the new ones are born)."""
+        if self.scenario is None or self.simulator is None:
+            raise InputError("only a scenario's session can start its traffic again, not a replay")
+        with self.lock:
+            sc = dataclasses.replace(self.scenario, start=self.time(self.t_s))
+            sim = Simulator(sc, seed=self.seed)
+            old_sim, old_crews = self.simulator, self.crews
+            self.engine.sources = [
+                SimSource(sim) if isinstance(s, SimSource) and s.sim is old_sim else s
+                for s in self.engine.sources
+            ]
+            crews = Crews(sim, answers=old_crews.answers if old_crews is not None else True)
+            self.engine.hooks = [crews if h is old_crews else h for h in self.engine.hooks]
+            self.simulator, self.crews = sim, crews
+            self.cycle += 1
+            self.cycle_start_s = self.t_s
+
     def run_realtime(self, speed: float = 1.0, loop: bool = True) -> None:
         """Tick once per ``1/speed`` wall-clock seconds (one scenario second each) until
-        ``stop`` is set; at the end of the scenario, start it again if ``loop``."""
+        ``stop`` is set. At the end of the scenario, if ``loop``, its traffic starts again
+        (``new_cycle``; a replay's picture stays as it was at its end), else stop."""
         next_wall = time.monotonic()
         with PacedCollector() as collector:
             while not self.stop.is_set():
-                if self.t_s >= self.duration_s:
+                if self.t_s >= self.cycle_start_s + self.duration_s - 1e-9:
                     if not loop:
                         break
-                    self.stop.wait(1.0)
-                    continue
+                    if self.scenario is None:
+                        self.stop.wait(1.0)
+                        continue
+                    self.new_cycle()
                 self.step(1.0)
                 next_wall += 1.0 / speed
                 # full garbage collections wait for the quiet part of the second (pacing)
                 collector.idle_until(next_wall, self.stop)
 
-    def start_thread(self, speed: float = 1.0) -> threading.Thread:
-        """``run_realtime`` in a daemon thread."""
+    def start_thread(self, speed: float = 1.0, loop: bool = True) -> threading.Thread:
+        """``run_realtime`` in a daemon thread (the served demo: the traffic starts again at
+        the scenario's end unless ``loop`` is False)."""
         thread = threading.Thread(
-            target=self.run_realtime, kwargs={"speed": speed, "loop": False}, daemon=True
+            target=self.run_realtime, kwargs={"speed": speed, "loop": loop}, daemon=True
         )
         thread.start()
         return thread
