@@ -6,13 +6,16 @@ Serves the map page's static files, loads it in Debian's Chromium (Playwright), 
 picture of N tracks (the true positions of a synthetic scenario, classified over the four
 identities), and counts requestAnimationFrame redraws while every frame redraws everything
 (``window.deconflict.benchFps``). The anchor, in the same run and the same browser, is the page
-with 100 tracks. The whole picture is in view (labels are left out above 1,500 tracks in view,
+with 100 tracks; the N tracks are measured twice, given as JSON arrays and as the WebSocket's
+compressed binary frame (decoded by the page into typed arrays, as the live page holds them).
+The whole picture is in view (labels are left out above 1,500 tracks in view,
 as on the live page); trails are not drawn (a fresh page has none).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import shutil
 import socket
 import threading
@@ -49,6 +52,22 @@ def picture(n: int) -> dict[str, object]:
     }  # fmt: skip
 
 
+def frame(pic: dict[str, object]) -> str:
+    """The same picture as the WebSocket's compressed binary frame, in base64 (for the page)."""
+    import pandas as pd
+
+    from deconflict.service.picture_wire import compress_frame, encode_frame
+
+    tracks = pd.DataFrame(pic["tracks"])
+    head = {k: v for k, v in pic.items() if k != "tracks"}
+    small = {"type": "picture", "seq": 1, "tick_wall_s": 0.0}
+    return base64.b64encode(compress_frame(encode_frame(head, tracks), small)).decode()
+
+
+LOAD_FRAME = """(b64) => window.deconflict.loadFrame(
+    Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer)"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tracks", type=int, default=10_000)
@@ -80,19 +99,29 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url)
         page.wait_for_function("window.deconflict !== undefined")
-        for n in (100, args.tracks):
+        # the anchor (100 tracks), then N tracks as JSON arrays and as the WebSocket's frame
+        # (typed arrays, as the live page holds them)
+        for n, wire in ((100, False), (args.tracks, False), (args.tracks, True)):
             pic = picture(n)
-            page.evaluate("(pic) => window.deconflict.loadPicture(pic)", pic)
+            if wire:
+                page.evaluate(LOAD_FRAME, frame(pic))
+            else:
+                page.evaluate("(pic) => window.deconflict.loadPicture(pic)", pic)
             page.evaluate("() => { window.deconflict.map.setView([36.0, 37.5], 7); }")
             page.wait_for_timeout(500)
             fps = page.evaluate(f"() => window.deconflict.benchFps({args.seconds})")
             drawn = page.inner_text("#track-count")
-            results[n] = fps
-            console.print(f"{n:>6} tracks: {fps:6.1f} frames/s  ({drawn})")
+            results[(n, wire)] = fps
+            how = "binary frame" if wire else "JSON arrays"
+            console.print(f"{n:>6} tracks ({how}): {fps:6.1f} frames/s  ({drawn})")
         browser.close()
     server.should_exit = True
-    console.print(f"{args.tracks} tracks: {results[args.tracks]:.1f} fps (target >= 20); "
-                  f"ratio to the 100-track anchor {results[args.tracks] / results[100]:.2f}")  # fmt: skip
+    anchor = results[(100, False)]
+    for wire in (False, True):
+        fps = results[(args.tracks, wire)]
+        console.print(f"{args.tracks} tracks ({'binary frame' if wire else 'JSON arrays'}): "
+                      f"{fps:.1f} fps (target >= 20); ratio to the 100-track anchor "
+                      f"{fps / anchor:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

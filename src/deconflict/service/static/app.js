@@ -562,6 +562,9 @@
       const i = t.key.indexOf(key); return i < 0 ? null : { identity: t.identity[i], owner: t.owner[i] };
     },
     loadPicture(pic) { state.picture = pic; state.dirty = true; },
+    loadFrame(buf) {  // a picture frame as the WebSocket sends it (bench/map_fps.py)
+      return decodePicture(buf).then((pic) => { state.picture = pic; state.dirty = true; });
+    },
     benchFps(seconds) {
       return new Promise((resolve) => {
         const start = performance.now(), f0 = state.frames;
