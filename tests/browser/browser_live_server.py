@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -22,6 +23,8 @@ class LiveServer:
     url: str
     tokens: dict[str, str]
     session: Session
+    logins: dict[str, str]  # party -> login link fragment (#token=...&key=...)
+    app: Any
 
 
 def free_port() -> int:
@@ -55,7 +58,9 @@ def live_server(
             time.sleep(0.1)
     ticker = session.start_thread(speed)
     try:
-        yield LiveServer(url, dict(app.state.demo_tokens), session)
+        yield LiveServer(
+            url, dict(app.state.demo_tokens), session, dict(app.state.demo_logins), app
+        )
     finally:
         session.stop.set()
         ticker.join(timeout=10)

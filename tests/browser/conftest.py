@@ -40,15 +40,13 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 class PartyPage:
     """One party's page in its own browser context, recording console errors."""
 
-    def __init__(self, browser: Any, url: str, token: str) -> None:
+    def __init__(self, browser: Any, url: str, login: str) -> None:
         self.context = browser.new_context(viewport={"width": 1400, "height": 900})
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(url + "/")
-        self.page.fill("#login-token", token)
-        self.page.click("#login-button")
+        self.page.goto(url + "/map/" + login)  # the demo's login link: token and key
         self.page.wait_for_function(
             "window.deconflict.tracks() && window.deconflict.tracks().key.length > 0",
             timeout=30_000,
@@ -63,7 +61,7 @@ def open_page(browser: Any, live: LiveServer) -> Iterator[Any]:
     pages: list[PartyPage] = []
 
     def make(party: str) -> PartyPage:
-        p = PartyPage(browser, live.url, live.tokens[party])
+        p = PartyPage(browser, live.url, live.logins[party])
         pages.append(p)
         return p
 

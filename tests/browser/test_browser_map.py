@@ -85,7 +85,7 @@ def test_identification_answered_on_the_page_changes_identity_for_everyone(
 
 
 def test_hotline_message_arrives_and_its_acknowledgement_comes_back(
-    open_page: Callable[[str], Any], artifacts_dir: Path
+    open_page: Callable[[str], Any], artifacts_dir: Path, live: LiveServer, tmp_path: Path
 ) -> None:
     blue = open_page("blue")
     red = open_page("red")
@@ -104,3 +104,65 @@ def test_hotline_message_arrives_and_its_acknowledgement_comes_back(
     blue.page.screenshot(path=str(artifacts_dir / "blue-hotline-acknowledged.png"))
     red.page.screenshot(path=str(artifacts_dir / "red-hotline.png"))
     assert red.errors == [] and blue.errors == []
+    assert "key=" not in blue.page.url  # the login link's key left the address bar
+    # the pages signed the message and the acknowledgement with the parties' keys: the exported
+    # log verifies offline with every party's own signature checked
+    from deconflict.hotline.jsonl import read_log_records
+    from deconflict.hotline.keys import KeyRing
+    from deconflict.hotline.log import verify_log
+    from deconflict.service.hotline import export_log
+
+    out, keys = tmp_path / "log.jsonl", tmp_path / "keys.json"
+    export_log(live.app.state.store, out, keys)
+    records = list(read_log_records(out))
+    report = verify_log(records, KeyRing.load(keys))
+    assert report.ok, report.first_bad
+    signed = {
+        (r["payload"]["sender"], r["payload"]["kind"])
+        for r in records
+        if r["kind"] == "hotline.message" and "client_signature" in r["payload"]
+    }
+    assert {("blue", "free_text"), ("red", "acknowledgement")} <= signed
+    text = next(
+        r for r in records if r["payload"].get("body", {}).get("text", "").startswith("Blue")
+    )
+    text["payload"]["body"]["text"] = "Blue to Red: VIPER flight descending"
+    bad = verify_log(records, KeyRing.load(keys)).first_bad
+    assert bad is not None and bad.seq == text["seq"]
+
+
+CANONICAL_CASES: list[Any] = [
+    {"b": 1, "a": [True, False, None], "é": "x", "a\u00e9": 2, "\U0001f600": 3, "\uffff": 4},
+    {"text": 'quote " backslash \\ newline \n tab \t ctrl \u0001 del \u007f \u2028 ☃ 😀'},
+    {"nested": {"z": [1, 2.5, -0.001, 123456.789, 1e-7, 1e22, 0.1 + 0.2]}, "n": -17},
+]
+FLOATS = [0.0, -0.0, 1.0, 1700000000.0, 1732540000.123456, 0.0001, 0.00001, 1e15, 1e16, 2.5e16,
+          1e21, 1e22, 1.5e-7, -3.25, 123456789.5, 5e-324, 1.7976931348623157e308]  # fmt: skip
+
+
+def test_the_pages_canonical_json_is_pythons_byte_for_byte(
+    open_page: Callable[[str], Any],
+) -> None:
+    import json
+
+    from deconflict.hotline.authorship import acknowledgement_content, message_content
+    from deconflict.hotline.canonical import canonical_json
+    from deconflict.hotline.messages import make_message
+
+    page = open_page("blue").page
+    for case in CANONICAL_CASES:
+        got = page.evaluate("(v) => DeconflictSign.canonicalJson(v)", case)
+        assert got.encode() == canonical_json(case), case
+    reprs = page.evaluate("(xs) => xs.map((x) => DeconflictSign.pyFloat(x))", FLOATS)
+    assert reprs == [repr(x) for x in FLOATS]
+    message = make_message("free_text", "blue", ["red", "civil"], {"text": "hi"}, time_s=1.7e9)
+    got = page.evaluate(
+        "() => DeconflictSign.canonicalJson(DeconflictSign.messageContent("
+        "'blue', ['red', 'civil'], 'free_text', {text: 'hi'}, 1.7e9))"
+    )
+    assert got.encode() == canonical_json(message_content(message))
+    got = page.evaluate(
+        "() => DeconflictSign.canonicalJson(DeconflictSign.acknowledgementContent('m1', 'red', 12))"
+    )
+    assert json.loads(got) == acknowledgement_content("m1", "red", 12)
+    assert got.encode() == canonical_json(acknowledgement_content("m1", "red", 12))

@@ -52,16 +52,18 @@ def demo(
         fail(exc)
 
 
-def _sink_for(db: str | None, parties: list[str]) -> Any:
+def _sink_for(db: str | None, signers: dict[str, Any]) -> Any:
+    """A sink into the store at ``db``, with the parties registered under their demo keys."""
     if db is None:
         return None
     from deconflict.engine.events import StoreSink
+    from deconflict.hotline.keys import public_key_to_b64
     from deconflict.store import open_store
 
     store = open_store(db)
     ids = {}
-    for p in parties:
-        party, _token = store.add_party(p, public_key="")
+    for p, signer in signers.items():
+        party, _token = store.add_party(p, public_key=public_key_to_b64(signer.public_key))
         ids[p] = party.id
     return StoreSink(store, ids)
 
@@ -72,14 +74,18 @@ def _headless(
     from rich.progress import Progress
 
     from deconflict.engine.session import Session
+    from deconflict.hotline.keys import Signer, generate_private_key
     from deconflict.sim.scenario import load_scenario
 
     if replay is not None:
         session = Session.from_recording(replay)
     else:
         sc = load_scenario(scenario)
-        sink = _sink_for(db, [p.id for p in sc.parties])
+        # the demo plays every party's crew: what they write is signed with the demo's keys
+        signers = {p.id: Signer(p.id, generate_private_key()) for p in sc.parties}
+        sink = _sink_for(db, signers)
         session = Session.from_scenario(sc, sink=_Tee(sink) if sink is not None else None)
+        session.engine.party_signers = signers
     end = session.duration_s if duration is None else duration
     with Progress(transient=True) as progress:
         task = progress.add_task("fast time", total=end)
@@ -115,9 +121,14 @@ def _serve(
     from deconflict.service.live import live_app
 
     app_, session = live_app(scenario=scenario, replay=replay, db=db)
-    typer.echo(f"Deconflict demo on http://{host}:{port}/  (log in with a party token)")
+    typer.echo(f"Deconflict demo on http://{host}:{port}/  (log in with a party's link)")
     for party, token in app_.state.demo_tokens.items():
         typer.echo(f"  {party:8s} token: {token}")
+        typer.echo(f"  {'':8s} login: http://{host}:{port}/map/{app_.state.demo_logins[party]}")
+    typer.echo(
+        "  (a login link carries the party's token and private signing key in its #fragment, "
+        "which the browser never sends to the server)"
+    )
     session.start_thread(speed)
     uvicorn.run(
         app_, host=host, port=port, log_level="warning", access_log=False,

@@ -16,6 +16,8 @@ seconds; positions degrees, altitudes ft, speeds kt.
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
 import json
 import tempfile
 import threading
@@ -26,6 +28,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -33,7 +36,15 @@ from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.engine.session import Session
-from deconflict.errors import DeconflictError, NotFoundError
+from deconflict.errors import DeconflictError, InputError, NotFoundError
+from deconflict.hotline.authorship import (
+    acknowledgement_content,
+    answer_content,
+    message_content,
+)
+from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
+from deconflict.hotline.messages import MessageKind, make_message
+from deconflict.service.hotline import MAX_CLOCK_SKEW_S, require_party_signature
 from deconflict.service.picture_wire import compress_frame, encode_frame
 from deconflict.sim.scenario import Scenario
 
@@ -48,13 +59,21 @@ Auth = Annotated[str | None, Header()]
 At = Annotated[float | None, Query(description="Unix s: the picture as it was then")]
 
 
-class Answer(BaseModel):
+class Signed(BaseModel):
+    """A party's signature of what it writes (``hotline.authorship``), by its registered key."""
+
+    time_s: float | None = None  # the engine time signed with (GET /v1/live/clock)
+    signature: str | None = None  # base64 Ed25519 over the canonical JSON of the content
+    key_id: str | None = None
+
+
+class Answer(Signed):
     answer: str
     aircraft: str = ""
     operation: str = ""
 
 
-class Outgoing(BaseModel):
+class Outgoing(Signed):
     to: list[str]
     text: str
 
@@ -248,9 +267,14 @@ def _messages(session: Session, party: str) -> list[dict[str, Any]]:
 
 
 def live_router(
-    session: Session, party_of: Callable[[str | None], str], broadcaster: Broadcaster
+    session: Session,
+    party_of: Callable[[str | None], str],
+    broadcaster: Broadcaster,
+    key_of: Callable[[str], str],
 ) -> APIRouter:
-    """The map's REST calls and WebSocket; ``party_of(token)`` names the caller's party."""
+    """The map's REST calls and WebSocket; ``party_of(token)`` names the caller's party and
+    ``key_of(party)`` is its registered public key (base64), which what it writes — messages,
+    acknowledgements, answers — must be signed by (``hotline.authorship``)."""
     router = APIRouter(prefix="/v1/live", tags=["live picture"])
 
     def caller(authorization: str | None) -> str:
@@ -259,6 +283,28 @@ def live_router(
             return party_of(token)
         except DeconflictError as exc:
             raise HTTPException(401, str(exc)) from None
+
+    def signed(
+        party: str, body: Signed, content: Callable[[float], dict[str, Any]], what: str
+    ) -> tuple[float, tuple[str, str]]:
+        """(time signed, (signature, key id)) once the party's signature checks out."""
+        now = session.engine.now_s
+        when = now if body.time_s is None else body.time_s
+        if (body.signature and body.time_s is None) or abs(when - now) > MAX_CLOCK_SKEW_S:
+            raise InputError(
+                f"sign with the engine's time (GET /v1/live/clock; now {now}) and send it as "
+                f"time_s, within {MAX_CLOCK_SKEW_S:.0f} s of it"
+            )
+        kid = require_party_signature(
+            party, key_of(party), content(when), body.signature, body.key_id, what=what
+        )
+        return when, (str(body.signature), kid)
+
+    @router.get("/clock")
+    def clock(authorization: Auth = None) -> dict[str, float]:
+        """The engine's time now (Unix s): what a party signs its writes with."""
+        caller(authorization)
+        return {"time_s": session.engine.now_s}
 
     @router.get("/session")
     def describe(authorization: Auth = None) -> dict[str, Any]:
@@ -294,11 +340,19 @@ def live_router(
     def answer(request_id: str, body: Answer, authorization: Auth = None) -> dict[str, Any]:
         """Answer an identification request the caller was asked."""
         party = caller(authorization)
+
+        def content(t: float) -> dict[str, Any]:
+            return answer_content(request_id, party, body.answer, aircraft=body.aircraft,
+                                  operation=body.operation, time_s=t)  # fmt: skip
+
+        what = "answer_content(request_id, party, answer, aircraft, operation, time_s)"
+        when, signature = signed(party, body, content, what)
         try:
             with session.lock:
                 req = session.engine.answer_identification(
-                    party, request_id, body.answer, body.aircraft, body.operation
-                )
+                    party, request_id, body.answer, body.aircraft, body.operation,
+                    time_s=when, signature=signature,
+                )  # fmt: skip
                 outcome = session.engine.resolved.get(request_id)
         except NotFoundError as exc:
             raise HTTPException(404, str(exc)) from None
@@ -319,21 +373,37 @@ def live_router(
     def send(body: Outgoing, authorization: Auth = None) -> dict[str, Any]:
         """Send a free-text hotline message to parties (or ``*``)."""
         party = caller(authorization)
+
+        def content(t: float) -> dict[str, Any]:
+            msg = make_message(MessageKind.FREE_TEXT, party, body.to, {"text": body.text}, time_s=t)
+            return message_content(msg)
+
+        when, signature = signed(party, body, content, "message_content(message)")
         try:
             with session.lock:
-                msg = session.engine.send_message(party, body.to, body.text)
+                msg = session.engine.send_message(
+                    party, body.to, body.text, time_s=when, signature=signature
+                )
         except DeconflictError as exc:
             raise HTTPException(422, str(exc)) from None
         broadcaster._ticked(session)
         return {"message_id": msg.message_id}
 
     @router.post("/messages/{message_id}/ack")
-    def ack(message_id: str, authorization: Auth = None) -> dict[str, Any]:
-        """Acknowledge a hotline message addressed to the caller."""
+    def ack(
+        message_id: str, body: Signed | None = None, authorization: Auth = None
+    ) -> dict[str, Any]:
+        """Acknowledge a hotline message addressed to the caller (signed by its key)."""
         party = caller(authorization)
+
+        def content(t: float) -> dict[str, Any]:
+            return acknowledgement_content(message_id, party, t)
+
+        what = "acknowledgement_content(message_id, party, time_s)"
+        when, signature = signed(party, body or Signed(), content, what)
         try:
             with session.lock:
-                session.engine.acknowledge(party, message_id)
+                session.engine.acknowledge(party, message_id, time_s=when, signature=signature)
                 state = session.engine.delivery_state(message_id)
         except NotFoundError as exc:
             raise HTTPException(404, str(exc)) from None
@@ -438,6 +508,22 @@ def mount_map(app: FastAPI) -> None:
         return RedirectResponse("/map/")
 
 
+def private_key_b64url(signer: Signer) -> str:
+    """The party's private key as the page imports it: PKCS#8 DER in unpadded base64url."""
+    der = signer.private_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return base64.urlsafe_b64encode(der).decode("ascii").rstrip("=")
+
+
+def login_fragment(token: str, key: str) -> str:
+    """The map page's login link fragment (``/map/#token=...&key=...``): a URL fragment is never
+    sent to the server, so the private key stays in the browser."""
+    return f"#token={token}&key={key}"
+
+
 def live_app(
     *,
     scenario: Scenario | str | Path | None = None,
@@ -447,13 +533,16 @@ def live_app(
 ) -> tuple[FastAPI, Session]:
     """The service app with the live picture and the map, and the session that feeds it.
 
-    Parties are registered in the store (``db``; default a fresh SQLite file) with new tokens,
-    found in ``app.state.demo_tokens``. Every engine event goes to the store's log.
+    Parties are registered in the store (``db``; default a fresh SQLite file) with new tokens
+    and Ed25519 key pairs: ``app.state.demo_tokens``, ``app.state.demo_keys`` (PKCS#8,
+    base64url) and ``app.state.demo_logins`` (the map's login link fragment per party).
+    Every engine event goes to the store's log.
     """
     from deconflict.engine.events import StoreSink
     from deconflict.service import create_app
+    from deconflict.service.signing import HostSealer, load_host_signer
     from deconflict.settings import Settings
-    from deconflict.store import open_store
+    from deconflict.store import EventDraft, open_store
 
     if db is None:
         folder = Path(tempfile.mkdtemp(prefix="deconflict-demo-"))
@@ -463,21 +552,37 @@ def live_app(
     else:
         session = Session.from_scenario(scenario, crews_answer=crews_answer)
     parties = list(session.engine.parties)
-    store = open_store(db)
+    settings = Settings.from_env(database_url=db)
+    if not settings.host_key_file:  # one host key for the registrations and the app's entries
+        key_dir = Path(tempfile.mkdtemp(prefix="deconflict-demo-key-"))
+        settings = dataclasses.replace(settings, host_key_file=str(key_dir / "host.pem"))
+    host = load_host_signer(settings.host_key_file)
+    store = open_store(db, sealer=HostSealer(host))
+    host_key = {"key_id": host.key_id, "public_key": public_key_to_b64(host.public_key)}
+    store.append_events([EventDraft("host", "host.key", host_key)])
     tokens: dict[str, str] = {}
     ids: dict[str, str] = {}
+    signers = {name: Signer(name, generate_private_key()) for name in parties}
     known = {p.name: p for p in store.list_parties()}
     for name in parties:
         if name in known:
             raise DeconflictError(
                 f"party {name!r} is already registered in {db}; use a fresh --db for the demo"
             )
-        party, token = store.add_party(name, public_key="")
+        public = public_key_to_b64(signers[name].public_key)
+        party, token = store.add_party(name, public_key=public)
         tokens[name], ids[name] = token, party.id
     store.close()
+    # the demo plays every party's crew: the engine signs what they write with their keys
+    session.engine.party_signers = dict(signers)
+    public_keys = {name: public_key_to_b64(s.public_key) for name, s in signers.items()}
 
-    app = create_app(Settings.from_env(database_url=db))
+    app = create_app(settings)
     app.state.demo_tokens = tokens
+    app.state.demo_keys = {name: private_key_b64url(s) for name, s in signers.items()}
+    app.state.demo_logins = {
+        name: login_fragment(tokens[name], app.state.demo_keys[name]) for name in parties
+    }
     app.state.live_session = session
     names = {v: k for k, v in ids.items()}
 
@@ -515,7 +620,7 @@ def live_app(
 
     broadcaster = Broadcaster(session)
     app.state.live_broadcaster = broadcaster
-    app.include_router(live_router(session, party_of, broadcaster))
+    app.include_router(live_router(session, party_of, broadcaster, public_keys.__getitem__))
     # the map's operations layer comes from the store, where the demo declares its scenario's
     from deconflict.service.live_operations import router as operations_router
     from deconflict.service.live_operations import seed_scenario_operations

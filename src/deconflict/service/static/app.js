@@ -488,6 +488,8 @@
   document.getElementById("login-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const token = document.getElementById("login-token").value.trim();
+    const key = document.getElementById("login-key").value.trim();
+    if (key) DeconflictSign.setKey(key);
     login(token).catch((e) => {
       state.token = null;
       setText("login-error", e.message.startsWith("401") ? "unknown token" : e.message);
@@ -499,8 +501,10 @@
     const input = document.getElementById("hotline-text");
     const text = input.value.trim();
     if (!text || !state.token) return;
-    await api("/v1/live/messages", { method: "POST",
-      body: JSON.stringify({ to: [document.getElementById("hotline-to").value], text }) });
+    const to = [document.getElementById("hotline-to").value];
+    const body = await DeconflictSign.signed(api, (t) => DeconflictSign.messageContent(
+      state.party, to, "free_text", { text }, t), { to, text });
+    await api("/v1/live/messages", { method: "POST", body: JSON.stringify(body) });
     input.value = "";
   });
 
@@ -512,10 +516,15 @@
       const li = el.closest("li");
       const aircraft = li ? li.querySelector(".answer-aircraft").value.trim() : "";
       if (ours && !aircraft) { li.querySelector(".answer-aircraft").focus(); return; }
-      await api(`/v1/live/identification/${el.dataset.requestId}/answer`, { method: "POST",
-        body: JSON.stringify({ answer: ours ? "ours" : "not_ours", aircraft }) });
+      const rid = el.dataset.requestId, answer = ours ? "ours" : "not_ours";
+      const body = await DeconflictSign.signed(api, (t) => DeconflictSign.answerContent(
+        rid, state.party, answer, aircraft, "", t), { answer, aircraft });
+      await api(`/v1/live/identification/${rid}/answer`, { method: "POST", body: JSON.stringify(body) });
     } else if (el.classList.contains("ack")) {
-      await api(`/v1/live/messages/${el.dataset.messageId}/ack`, { method: "POST" });
+      const mid = el.dataset.messageId;
+      const body = await DeconflictSign.signed(api, (t) => DeconflictSign.acknowledgementContent(
+        mid, state.party, t), {});
+      await api(`/v1/live/messages/${mid}/ack`, { method: "POST", body: JSON.stringify(body) });
     } else if (el.classList.contains("open-report")) {
       const html = await api(`/v1/live/incidents/${el.dataset.incidentId}`);
       document.getElementById("report-frame").srcdoc = html;
@@ -577,6 +586,9 @@
     },
   };
 
+  const link = DeconflictSign.takeLoginFragment();  // #token=...&key=... of a login link
+  if (link.key) DeconflictSign.setKey(link.key);
+  if (link.token) localStorage.setItem("deconflict-token", link.token);
   const saved = localStorage.getItem("deconflict-token");
   if (saved) login(saved).catch(() => { localStorage.removeItem("deconflict-token"); state.token = null; });
 })();
