@@ -30,6 +30,15 @@ def test_headless_demo_writes_the_log(tmp_path: Path) -> None:
     assert {"blue", "red", "civil"} <= parties
     assert kinds.count("identification.requested") == 1
     assert "hotline.message" in kinds
+    # every entry is signed (the host's key, logged first; the crews' keys on what they wrote)
+    assert kinds[0] == "host.key"
+    out, keys = tmp_path / "log.jsonl", tmp_path / "keys.json"
+    exported = CliRunner().invoke(
+        app, ["audit", "export", "--db", db, "--out", str(out), "--keys-out", str(keys)]
+    )
+    assert exported.exit_code == 0, exported.output
+    verified = CliRunner().invoke(app, ["audit", "verify", str(out), "--keys", str(keys)])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_copied_scenario_and_bad_options(tmp_path: Path) -> None:

@@ -202,3 +202,27 @@ def test_a_party_message_the_host_rewrote_and_resealed_fails_at_that_entry(
             target + 1,
             problem,
         )
+
+
+def test_parties_registered_from_the_command_line_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``deconflict party add`` writes to the log like the service does: sealed with the host's
+    key, which it logs first, so the export verifies; with a key file, one key across runs."""
+    db = f"sqlite:///{tmp_path / 'parties.db'}"
+    monkeypatch.setenv("DECONFLICT_HOST_KEY_FILE", str(tmp_path / "host.pem"))
+    for name in ("alpha", "bravo"):
+        added = runner.invoke(app, ["party", "add", name, "--db", db])
+        assert added.exit_code == 0, added.output
+    out = tmp_path / "log.jsonl"
+    assert runner.invoke(app, ["audit", "export", "--db", db, "--out", str(out)]).exit_code == 0
+    entries = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [e["kind"] for e in entries] == [
+        "host.key",
+        "party.registered",
+        "host.key",
+        "party.registered",
+    ]
+    assert len({e["key_id"] for e in entries}) == 1  # the key file's key, every entry
+    code, report = verify(out, tmp_path / "log.keys.json")
+    assert code == 0, report

@@ -58,9 +58,11 @@ def _sink_for(db: str | None, signers: dict[str, Any]) -> Any:
         return None
     from deconflict.engine.events import StoreSink
     from deconflict.hotline.keys import public_key_to_b64
-    from deconflict.store import open_store
+    from deconflict.service.signing import open_signed_store
+    from deconflict.settings import Settings
 
-    store = open_store(db)
+    settings = Settings.from_env(database_url=db)
+    store, _host = open_signed_store(settings.database_url, settings.host_key_file)
     ids = {}
     for p, signer in signers.items():
         party, _token = store.add_party(p, public_key=public_key_to_b64(signer.public_key))

@@ -37,13 +37,13 @@ def add(
     when one was made). The token is shown only this once."""
     from deconflict.errors import DeconflictError
     from deconflict.service.parties import register_party
+    from deconflict.service.signing import open_signed_store
     from deconflict.settings import Settings
-    from deconflict.store import open_store
 
     try:
         settings = Settings.from_env(database_url=db)
         key = public_key.read_text(encoding="ascii").strip() if public_key else None
-        store = open_store(settings.database_url)
+        store, _host = open_signed_store(settings.database_url, settings.host_key_file)
         try:
             out = register_party(
                 store, name, public_key=key, contact=contact, role="admin" if admin else "party"

@@ -14,15 +14,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.hotline.keys import public_key_to_b64
 from deconflict.service import errors, fanout
 from deconflict.service.deconfliction import Deconflictor, buffers_for
 from deconflict.service.disclosure import Disclosure
 from deconflict.service.notify import Notifier
 from deconflict.service.schemas import Health
-from deconflict.service.signing import HostSealer, load_host_signer
+from deconflict.service.signing import open_signed_store
 from deconflict.settings import Settings
-from deconflict.store import EventDraft, open_store
 
 VERSION = "0.1.0"
 
@@ -45,9 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         buffers = buffers_for(settings)  # an unknown standard fails before the store opens
-        signer = load_host_signer(settings.host_key_file)
-        store = await run_in_threadpool(
-            open_store, settings.database_url, sealer=HostSealer(signer)
+        store, signer = await run_in_threadpool(
+            open_signed_store, settings.database_url, settings.host_key_file
         )
         app.state.store = store
         app.state.signer = signer
@@ -55,16 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.deconflictor = Deconflictor(settings, store, app.state.disclosure.describe)
         app.state.notifier.bind(asyncio.get_running_loop())
         await run_in_threadpool(app.state.deconflictor.warm)
-        await run_in_threadpool(
-            store.append_events,
-            [
-                EventDraft(
-                    "host",
-                    "host.key",
-                    {"key_id": signer.key_id, "public_key": public_key_to_b64(signer.public_key)},
-                )
-            ],
-        )
         try:
             yield
         finally:

@@ -540,9 +540,8 @@ def live_app(
     """
     from deconflict.engine.events import StoreSink
     from deconflict.service import create_app
-    from deconflict.service.signing import HostSealer, load_host_signer
+    from deconflict.service.signing import open_signed_store
     from deconflict.settings import Settings
-    from deconflict.store import EventDraft, open_store
 
     if db is None:
         folder = Path(tempfile.mkdtemp(prefix="deconflict-demo-"))
@@ -556,10 +555,7 @@ def live_app(
     if not settings.host_key_file:  # one host key for the registrations and the app's entries
         key_dir = Path(tempfile.mkdtemp(prefix="deconflict-demo-key-"))
         settings = dataclasses.replace(settings, host_key_file=str(key_dir / "host.pem"))
-    host = load_host_signer(settings.host_key_file)
-    store = open_store(db, sealer=HostSealer(host))
-    host_key = {"key_id": host.key_id, "public_key": public_key_to_b64(host.public_key)}
-    store.append_events([EventDraft("host", "host.key", host_key)])
+    store, _host = open_signed_store(db, settings.host_key_file)
     tokens: dict[str, str] = {}
     ids: dict[str, str] = {}
     signers = {name: Signer(name, generate_private_key()) for name in parties}

@@ -15,8 +15,10 @@ from deconflict.hotline.keys import (
     generate_private_key,
     private_key_from_pem,
     private_key_to_pem,
+    public_key_to_b64,
 )
 from deconflict.hotline.log import entry_hash
+from deconflict.store import EventDraft, Store, open_store
 
 
 class HostSealer:
@@ -52,3 +54,18 @@ def load_host_signer(path: str) -> Signer:
     with os.fdopen(fd, "wb") as out:
         out.write(private_key_to_pem(key))
     return Signer("host", key)
+
+
+def open_signed_store(url: str, key_file: str) -> tuple[Store, Signer]:
+    """The store at ``url``, every entry it writes sealed with the host's key from ``key_file``
+    (see ``load_host_signer``), and that key's public half logged first as a ``host.key`` entry,
+    so an exported log verifies offline. Every command that writes to the store opens it so."""
+    signer = load_host_signer(key_file)
+    store = open_store(url, sealer=HostSealer(signer))
+    try:
+        key = {"key_id": signer.key_id, "public_key": public_key_to_b64(signer.public_key)}
+        store.append_events([EventDraft("host", "host.key", key)])
+    except BaseException:
+        store.close()
+        raise
+    return store, signer
