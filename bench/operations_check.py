@@ -38,13 +38,13 @@ import numpy as np
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deconflict.geo import destination_deg
-from deconflict.service.deconfliction import (
+from deconflict.engine.deconfliction import (
     Deconflictor,
     draft_for,
     footprint_bbox,
     operation_of,
 )
+from deconflict.geo import destination_deg
 from deconflict.service.parties import register_party
 from deconflict.settings import Settings
 from deconflict.store import Decision, OperationDraft, OperationRecord, WriteView, open_store

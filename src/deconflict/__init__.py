@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "UnknownNameError": "deconflict.errors",
     "StorageError": "deconflict.errors",
     "ConflictError": "deconflict.errors",
+    "AwarenessError": "deconflict.errors",
     "NotFoundError": "deconflict.errors",
     "PermissionDeniedError": "deconflict.errors",
     "AuthenticationError": "deconflict.errors",

@@ -6,6 +6,8 @@ A single call raises one of these; stream and file runs record them as error rec
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DeconflictError(Exception):
     """Base of every error Deconflict raises on purpose."""
@@ -36,6 +38,15 @@ class StorageError(DeconflictError):
 
 class ConflictError(DeconflictError):
     """A write was refused because of a conflict (e.g. missing proof of awareness)."""
+
+
+class AwarenessError(ConflictError):
+    """Committing needs the version tokens of conflicting operations the caller did not give;
+    ``missing`` holds each one's need-to-know view."""
+
+    def __init__(self, message: str, missing: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 class NotFoundError(DeconflictError, LookupError):

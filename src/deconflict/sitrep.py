@@ -147,14 +147,12 @@ def collect(
     day: str | None = None,
     bases: Sequence[Any] = (),
     tracks: Sequence[Marker] = (),
-    operations: Mapping[str, list[list[list[float]]]] | None = None,
 ) -> Sitrep:
     """The report of ``party`` (a registered name; None: the host's whole view) for one UTC
     ``day`` (``YYYY-MM-DD``; default the day of the newest entry in scope). ``bases`` are a
     scenario's bases (objects with ``id``, ``party``, ``lat``, ``lon``), kept to ``party``'s own;
-    ``tracks`` the caller's live picture (:func:`picture_markers`), already scoped to it;
-    ``operations`` more operation outlines by party name (a scenario's, lon/lat rings), kept to
-    ``party``'s own."""
+    ``tracks`` the caller's live picture (:func:`picture_markers`), already scoped to it.
+    Operations are the store's (its own for a party, everyone's for the host)."""
     parties = {p.id: p for p in store.list_parties() if p.role == "party"}
     by_name = {p.name: p for p in parties.values()}
     if party is not None and party not in by_name:
@@ -180,9 +178,6 @@ def collect(
             if o.time_end_s >= start_s and o.time_start_s < start_s + DAY_S
         ]
         rep.operations[parties[pid].name] = [r for o in ops for r in _rings(o.volumes)]
-    for name, rings in (operations or {}).items():
-        if party is None or name == party:
-            rep.operations.setdefault(name, []).extend(rings)
     rep.tracks = list(tracks)
     rep.bases = [
         Marker("base", str(b.party), float(b.lon), float(b.lat), str(b.id), start_s)

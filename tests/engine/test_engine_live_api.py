@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 
+from deconflict.engine.hotline import export_log
 from deconflict.hotline.authorship import (
     acknowledgement_content,
     answer_content,
@@ -22,7 +23,6 @@ from deconflict.hotline.jsonl import read_log_records
 from deconflict.hotline.keys import KeyRing, Signer
 from deconflict.hotline.log import verify_log
 from deconflict.hotline.messages import make_message
-from deconflict.service.hotline import export_log
 from deconflict.service.live import live_app
 
 with warnings.catch_warnings():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from deconflict.engine.hotline import check_escalations, post_message
 from deconflict.hotline.escalation import EscalationPolicy
-from deconflict.service.hotline import check_escalations, post_message
 from deconflict.store import Store, open_store
 from deconflict.store import hotline as log
 

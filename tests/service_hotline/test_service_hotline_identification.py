@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hotline_helpers import ADMIN_HEADERS, signed_answer
 
-from deconflict.service.hotline import check_escalations, check_identifications
+from deconflict.engine.hotline import check_escalations, check_identifications
 from deconflict.store import hotline as log
 
 Register = Callable[..., dict[str, Any]]

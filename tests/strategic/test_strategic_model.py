@@ -95,6 +95,14 @@ def test_declared_polygon_crossing_the_antimeridian_is_refused(
 ) -> None:
     with pytest.raises(ValidationError, match=rf"{words}.*antimeridian.*RFC 7946"):
         DeclaredVolume.model_validate(vol(polygon=[ring]))
+    # degenerate rings are named as such, not as crossings (found by the service fuzz test)
+    for few in (
+        [[179.9, -16.0]],
+        [[179.9, -16.0], [179.9, -16.0]],
+        [[179.9, -16.0], [-179.9, -16.0]],
+    ):
+        with pytest.raises(ValidationError, match="distinct vertices"):
+            DeclaredVolume.model_validate(vol(polygon=[few]))
     # touching 180° from one side is not crossing it
     east = [[179.9, -16.0], [180.0, -16.0], [180.0, -15.8], [179.9, -15.8]]
     assert DeclaredVolume.model_validate(vol(polygon=[east])).n_vertices == 4

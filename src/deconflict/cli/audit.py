@@ -95,8 +95,8 @@ def export(
 ) -> None:
     """Write the service's whole signed log as JSON lines (atomically), and its authors' keys,
     ready for `deconflict audit verify OUT --keys KEYS`."""
+    from deconflict.engine.hotline import export_log
     from deconflict.errors import DeconflictError
-    from deconflict.service.hotline import export_log
     from deconflict.settings import Settings
     from deconflict.store import open_store
 

@@ -14,9 +14,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.engine.deconfliction import Deconflictor, buffers_for
+from deconflict.engine.disclosure import Disclosure
 from deconflict.service import errors, fanout
-from deconflict.service.deconfliction import Deconflictor, buffers_for
-from deconflict.service.disclosure import Disclosure
 from deconflict.service.notify import Notifier
 from deconflict.service.schemas import Health
 from deconflict.service.signing import open_signed_store

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconflict.errors import (
     AuthenticationError,
+    AwarenessError,
     ConfigError,
     ConflictError,
     DeconflictError,
@@ -43,14 +44,6 @@ class ErrorResponse(BaseModel):
     """The body of every error response."""
 
     error: ErrorBody
-
-
-class AwarenessError(ConflictError):
-    """Committing needs the version tokens of conflicting operations the caller did not give."""
-
-    def __init__(self, message: str, missing: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.missing = missing
 
 
 # error class -> (HTTP status, code, hint)

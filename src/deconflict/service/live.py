@@ -35,6 +35,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
+from deconflict.engine.hotline import MAX_CLOCK_SKEW_S, require_party_signature
 from deconflict.engine.session import Session
 from deconflict.errors import DeconflictError, InputError, NotFoundError
 from deconflict.hotline.authorship import (
@@ -44,7 +45,6 @@ from deconflict.hotline.authorship import (
 )
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
 from deconflict.hotline.messages import MessageKind, make_message
-from deconflict.service.hotline import MAX_CLOCK_SKEW_S, require_party_signature
 from deconflict.service.picture_wire import compress_frame, encode_frame
 from deconflict.sim.scenario import Scenario
 

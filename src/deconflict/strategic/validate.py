@@ -141,12 +141,12 @@ def normalise_ring(rings: Sequence[Sequence[Sequence[float]]], *, strict: bool =
         raise InputError(f"polygon vertex {i} has longitude {lon[i]} beyond ±360°")
     if len(xy) > 1 and np.array_equal(xy[0], xy[-1]):
         xy = xy[:-1]
-    if strict:
-        _check_no_crossing(xy[:, 0])
     p = ecef_m(xy[:, 1], xy[:, 0])
     n_distinct = len(set(map(tuple, np.round(p, 3).tolist())))  # 10× faster than np.unique
     if n_distinct < 3:
         raise InputError(f"polygon has {n_distinct} distinct vertices; a polygon needs at least 3")
+    if strict:
+        _check_no_crossing(xy[:, 0])
     lat0, lon0 = frames.centre_deg(xy[:, 1], xy[:, 0])
     local = frames.project_ecef(p, lat0, lon0)
     radius = float(np.hypot(local[:, 0], local[:, 1]).max())

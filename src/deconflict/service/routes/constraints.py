@@ -10,9 +10,9 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Path, Request
 
+from deconflict.engine.deconfliction import Deconflictor
 from deconflict.errors import PermissionDeniedError
 from deconflict.service.auth import PartyDep, StoreDep
-from deconflict.service.deconfliction import Deconflictor
 from deconflict.service.schemas import (
     ConstraintIn,
     ConstraintList,

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.service import hotline
+from deconflict.engine import hotline
 from deconflict.service.auth import AdminDep, MemberDep, PartyDep, StoreDep
 from deconflict.service.schemas import TrackState
 from deconflict.units import FPM, FT, KT

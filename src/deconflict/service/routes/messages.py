@@ -21,13 +21,13 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.engine import hotline
 from deconflict.hotline.escalation import EscalationPolicy
 from deconflict.hotline.messages import MessageKind, Priority
-from deconflict.service import hotline
 from deconflict.service.auth import AdminDep, PartyDep, StoreDep
 from deconflict.store import Store
 
-log = logging.getLogger("deconflict.service.hotline")
+log = logging.getLogger("deconflict.engine.hotline")
 
 MessageId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]+$")]
 After = Annotated[int, Query(ge=-1, le=2**62, description="Seq of the last message held")]

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.engine.deconfliction import Deconflictor, Outcome, operation_of
+from deconflict.engine.disclosure import Disclosure
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
-from deconflict.service.deconfliction import Deconflictor, Outcome, operation_of
-from deconflict.service.disclosure import Disclosure
 from deconflict.service.schemas import (
     OperationIn,
     OperationList,

@@ -1,7 +1,7 @@
 """``GET /v1/sitrep.png``: the calling party's one-page situation report (the host's: everyone's),
 drawn by :mod:`deconflict.sitrep` from what the store's log lets that party see. Where the app
-also runs a live session (``deconflict demo``), the party's live picture, its bases and its
-scenario operations are drawn too."""
+also runs a live session (``deconflict demo``), the party's live picture and its bases are drawn
+too (the scenario's operations are declared in the store, so they come with the store's)."""
 
 from __future__ import annotations
 
@@ -32,12 +32,8 @@ def _png(store: StoreDep, name: str | None, day: str | None, session: Any) -> by
         extra["tracks"] = [
             m for n in names for m in sitrep.picture_markers(engine.picture(n), now_s)
         ]
-        if scenario is not None:
+        if scenario is not None:  # its operations are declared in the store, drawn from there
             extra["bases"] = scenario.bases
-            rings: dict[str, list[list[list[float]]]] = {}
-            for o in scenario.operations:
-                rings.setdefault(o.party, []).append([[lon, lat] for lat, lon in o.polygon])
-            extra["operations"] = rings
     return sitrep.render(sitrep.collect(store, name, day=day, **extra), "png")
 
 

@@ -25,8 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from deconflict.errors import ConflictError
-from deconflict.service.errors import AwarenessError
+from deconflict.errors import AwarenessError, ConflictError
 from deconflict.settings import Settings
 from deconflict.store import (
     BBox,
