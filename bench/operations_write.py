@@ -16,7 +16,8 @@ shared machine), and the load generator's own CPU per request. The
 anchor is InterUSS's figure for one busy cell (6-8 writes/s, its issue #1512; quoted from
 ../shared/reference/anchors.md, not measured here: its DSS is not installed).
 
-Run: ``.venv/bin/python bench/operations_write.py [--seconds 10] [--clients 8]``.
+Run: ``.venv/bin/python bench/operations_write.py [--seconds 10] [--clients 8]
+[--synchronous full|normal]``.
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: str, port: int, standard: str = "none") -> subprocess.Popen[bytes]:
+def start_server(
+    db: str, port: int, standard: str = "none", synchronous: str = "full"
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DECONFLICT_ADMIN_TOKEN": ADMIN,
+        "DECONFLICT_SQLITE_SYNCHRONOUS": synchronous,
         "DECONFLICT_SEPARATION_STANDARD": standard,
         "DECONFLICT_CONFLICT_RULE": "reject",
     }
@@ -217,12 +221,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--probe-every", type=int, default=10)
+    ap.add_argument(
+        "--synchronous",
+        choices=("full", "normal"),
+        default="full",
+        help="SQLite durability (the service's sqlite_synchronous setting; default full)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{Path(tmp) / 'bench.db'}"
         port = free_port()
-        server = start_server(db, port)
+        server = start_server(db, port, synchronous=args.synchronous)
         try:
             admin = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             tokens = []
@@ -257,7 +267,8 @@ def main() -> None:
     lo, hi = INTERUSS_CELL_WRITES_PER_S
     load1 = os.getloadavg()[0]
     print(
-        f"clients {args.clients}, {elapsed:.1f} s, SQLite file, loopback, "
+        f"clients {args.clients}, {elapsed:.1f} s, SQLite file (synchronous={args.synchronous}), "
+        "loopback, "
         f"{os.cpu_count()} cores, load average {load1:.1f}"
     )
     print(f"committed writes     {load.writes:>8,}  ({rate:,.0f} per second)")

@@ -19,6 +19,7 @@ from deconflict.errors import ConfigError
 CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
 FANOUTS = ("auto", "postgres", "none")
+SQLITE_SYNCHRONOUS = ("full", "normal")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -34,6 +35,16 @@ class Settings:
         "DECONFLICT_DATABASE_URL",
         "SQLAlchemy URL of the store: `sqlite:///FILE`, `sqlite://` (in memory) or "
         "`postgresql+psycopg://USER@HOST/DB`.",
+    )
+    sqlite_synchronous: str = _setting(
+        "full",
+        "DECONFLICT_SQLITE_SYNCHRONOUS",
+        "Durability of a SQLite store (WAL either way): `full` syncs the log to disk at every "
+        "commit, so an acknowledged write survives a power cut or OS crash (one fsync a write); "
+        "`normal` syncs at checkpoints only: a killed process loses nothing, a power cut may lose "
+        "the last commits. Choose `normal` only on a disk whose fsync is slow and whose loss of "
+        "the last seconds is acceptable.",
+        SQLITE_SYNCHRONOUS,
     )
     host: str = _setting("127.0.0.1", "DECONFLICT_HOST", "Address `deconflict serve` binds.")
     port: int = _setting(8700, "DECONFLICT_PORT", "TCP port `deconflict serve` listens on.")

@@ -43,3 +43,17 @@ def test_unknown_separation_standard_is_refused_at_start() -> None:
     app = create_app(Settings(database_url="sqlite://", separation_standard="icao-9nm"))
     with pytest.raises(UnknownNameError, match="icao-5nm"), TestClient(app):
         pass
+
+
+def test_sqlite_durability_reaches_the_store_the_service_writes(tmp_path: Path) -> None:
+    from deconflict.service.signing import open_signed_store
+
+    for value, pragma in (("full", 2), ("normal", 1)):
+        env = {"DECONFLICT_SQLITE_SYNCHRONOUS": value}
+        settings = Settings.from_env(env, database_url=f"sqlite:///{tmp_path}/{value}.db")
+        store, _ = open_signed_store(settings)
+        with store._writer.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == pragma
+        store.close()
+    with pytest.raises(ConfigError, match="full, normal"):
+        Settings.from_env({"DECONFLICT_SQLITE_SYNCHRONOUS": "off"})

@@ -41,6 +41,12 @@ def test_sqlite_file_is_in_wal_mode_and_syncs_every_commit(tmp_path: Path) -> No
     with store._writer.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     store.close()
+    relaxed = open_store(f"sqlite:///{tmp_path}/wal.db", synchronous="normal")
+    with relaxed._writer.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    relaxed.close()
+    with pytest.raises(StorageError, match="'full' or 'normal'"):
+        open_store(f"sqlite:///{tmp_path}/wal.db", synchronous="off")
 
 
 def test_bad_url_is_a_storage_error() -> None:

@@ -62,7 +62,7 @@ def _sink_for(db: str | None, signers: dict[str, Any]) -> Any:
     from deconflict.settings import Settings
 
     settings = Settings.from_env(database_url=db)
-    store, _host = open_signed_store(settings.database_url, settings.host_key_file)
+    store, _host = open_signed_store(settings)
     ids = {}
     for p, signer in signers.items():
         party, _token = store.add_party(p, public_key=public_key_to_b64(signer.public_key))

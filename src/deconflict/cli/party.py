@@ -43,7 +43,7 @@ def add(
     try:
         settings = Settings.from_env(database_url=db)
         key = public_key.read_text(encoding="ascii").strip() if public_key else None
-        store, _host = open_signed_store(settings.database_url, settings.host_key_file)
+        store, _host = open_signed_store(settings)
         try:
             out = register_party(
                 store, name, public_key=key, contact=contact, role="admin" if admin else "party"

@@ -43,9 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         buffers = buffers_for(settings)  # an unknown standard fails before the store opens
-        store, signer = await run_in_threadpool(
-            open_signed_store, settings.database_url, settings.host_key_file
-        )
+        store, signer = await run_in_threadpool(open_signed_store, settings)
         app.state.store = store
         app.state.signer = signer
         app.state.disclosure = Disclosure(store, buffers)

@@ -555,7 +555,7 @@ def live_app(
     if not settings.host_key_file:  # one host key for the registrations and the app's entries
         key_dir = Path(tempfile.mkdtemp(prefix="deconflict-demo-key-"))
         settings = dataclasses.replace(settings, host_key_file=str(key_dir / "host.pem"))
-    store, _host = open_signed_store(db, settings.host_key_file)
+    store, _host = open_signed_store(settings)
     tokens: dict[str, str] = {}
     ids: dict[str, str] = {}
     signers = {name: Signer(name, generate_private_key()) for name in parties}

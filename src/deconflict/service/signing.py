@@ -18,6 +18,7 @@ from deconflict.hotline.keys import (
     public_key_to_b64,
 )
 from deconflict.hotline.log import entry_hash
+from deconflict.settings import Settings
 from deconflict.store import EventDraft, Store, open_store
 
 
@@ -56,12 +57,17 @@ def load_host_signer(path: str) -> Signer:
     return Signer("host", key)
 
 
-def open_signed_store(url: str, key_file: str) -> tuple[Store, Signer]:
-    """The store at ``url``, every entry it writes sealed with the host's key from ``key_file``
-    (see ``load_host_signer``), and that key's public half logged first as a ``host.key`` entry,
-    so an exported log verifies offline. Every command that writes to the store opens it so."""
-    signer = load_host_signer(key_file)
-    store = open_store(url, sealer=HostSealer(signer))
+def open_signed_store(settings: Settings) -> tuple[Store, Signer]:
+    """The store of ``settings`` (``database_url``, ``sqlite_synchronous``), every entry it
+    writes sealed with the host's key from ``host_key_file`` (see ``load_host_signer``), and that
+    key's public half logged first as a ``host.key`` entry, so an exported log verifies offline.
+    Every command that writes to the store opens it so."""
+    signer = load_host_signer(settings.host_key_file)
+    store = open_store(
+        settings.database_url,
+        sealer=HostSealer(signer),
+        synchronous=settings.sqlite_synchronous,
+    )
     try:
         key = {"key_id": signer.key_id, "public_key": public_key_to_b64(signer.public_key)}
         store.append_events([EventDraft("host", "host.key", key)])

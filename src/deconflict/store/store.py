@@ -141,7 +141,11 @@ def _is_memory(url: sa.URL) -> bool:
 class Store:
     """Persistent state of the shared service. Thread-safe; open with :func:`open_store`."""
 
-    def __init__(self, url: str, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, url: str, sealer: Sealer | None = None, *, synchronous: str = "full"
+    ) -> None:
+        if synchronous not in ("full", "normal"):
+            raise StorageError(f"synchronous {synchronous!r}: use 'full' or 'normal'")
         try:
             parsed = sa.make_url(url)
         except sa.exc.ArgumentError as exc:
@@ -175,11 +179,11 @@ class Store:
                     max_overflow=0,
                     connect_args={"check_same_thread": False, "timeout": 30},
                 )
-                _sqlite_setup(self._writer, "BEGIN IMMEDIATE", wal=True)
+                _sqlite_setup(self._writer, "BEGIN IMMEDIATE", wal=True, synchronous=synchronous)
                 self._reader = sa.create_engine(
                     parsed, connect_args={"check_same_thread": False, "timeout": 30}
                 )
-                _sqlite_setup(self._reader, "BEGIN", wal=True)
+                _sqlite_setup(self._reader, "BEGIN", wal=True, synchronous=synchronous)
         else:
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
@@ -739,17 +743,17 @@ def _event(row: Any) -> Event:
     )
 
 
-def _sqlite_setup(engine: Engine, begin: str, *, wal: bool) -> None:
+def _sqlite_setup(engine: Engine, begin: str, *, wal: bool, synchronous: str = "full") -> None:
     @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         if wal:
             cur.execute("PRAGMA journal_mode=WAL")
-            # FULL: the WAL is synced at every commit, so an acknowledged write survives a power
-            # cut or OS crash as well as the process being killed (what the SIGKILL test
-            # checks); NORMAL measured no faster on the write benchmark.
-            cur.execute("PRAGMA synchronous=FULL")
+            # FULL (the default): the WAL is synced at every commit, so an acknowledged write
+            # survives a power cut or OS crash as well as the process being killed (what the
+            # SIGKILL test checks); NORMAL syncs at checkpoints only (settings.sqlite_synchronous)
+            cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
@@ -759,8 +763,11 @@ def _sqlite_setup(engine: Engine, begin: str, *, wal: bool) -> None:
         conn.exec_driver_sql(begin)
 
 
-def open_store(url: str, *, sealer: Sealer | None = None) -> Store:
-    """Open the store at ``url`` and upgrade its schema to the newest revision."""
-    store = Store(url, sealer=sealer)
+def open_store(url: str, *, sealer: Sealer | None = None, synchronous: str = "full") -> Store:
+    """Open the store at ``url`` and upgrade its schema to the newest revision.
+
+    ``synchronous`` (SQLite files): ``full`` syncs every commit to disk, ``normal`` only at
+    checkpoints (see ``Settings.sqlite_synchronous``)."""
+    store = Store(url, sealer=sealer, synchronous=synchronous)
     store.upgrade()
     return store
