@@ -116,14 +116,21 @@ def require_party_signature(
     return mine
 
 
-def _signed_time(now_s: float, time_s: float | None, signature: str | None) -> float:
-    """The time a party signed with (kept within ``MAX_CLOCK_SKEW_S`` of the service clock)."""
+def signed_time(
+    now_s: float,
+    time_s: float | None,
+    signature: str | None,
+    *,
+    clock: str = "the service clock",
+) -> float:
+    """The time a party signed with (kept within ``MAX_CLOCK_SKEW_S`` of ``clock``, whose time
+    now is ``now_s``; the clock's name goes into the errors)."""
     if signature and time_s is None:
-        raise InputError("a signed write must carry the time_s it was signed with")
+        raise InputError(f"a signed write must carry the time_s it was signed with ({clock})")
     when = now_s if time_s is None else float(time_s)
     if abs(when - now_s) > MAX_CLOCK_SKEW_S:
         raise InputError(
-            f"time {when} is {when - now_s:+.0f} s from the service clock: keep within "
+            f"time {when} is {when - now_s:+.0f} s from {clock} (now {now_s}): keep within "
             f"{MAX_CLOCK_SKEW_S:.0f} s (check the sender's clock)"
         )
     return when
@@ -160,7 +167,7 @@ def post_message(
         raise PermissionDeniedError(
             "the host's messages are signed with the service's key: send no signature"
         )
-    when = _signed_time(now_s, time_s, signature)
+    when = signed_time(now_s, time_s, signature)
     prio = None if priority is None else Priority(priority)
     message = make_message(kind, me, wanted, body, time_s=when, priority=prio)
     everyone = [n for n in names if n != "host"] if message.to_all else list(names)
@@ -240,7 +247,7 @@ def acknowledge(
     message = Message.from_dict(entry.payload)
     if message.kind is MessageKind.ACKNOWLEDGEMENT:
         raise InputError("an acknowledgement is not itself acknowledged")
-    when = _signed_time(now_s, time_s, signature)
+    when = signed_time(now_s, time_s, signature)
     if time_s is None:
         when = max(when, message.time_s)
     ack = acknowledgement(message, name, time_s=when)
@@ -487,7 +494,7 @@ def answer_identification(
     name = party_name(party)
     if not _visible(entry, party):
         raise NotFoundError(f"no identification request {request_id} sent to you")
-    when = _signed_time(now_s, time_s, signature)
+    when = signed_time(now_s, time_s, signature)
     request = _request_from_entry(store, entry)
     record_answer(request, name, answer, now_s=when, aircraft=aircraft, operation=operation)
     body = {"request_id": request_id, "answer": answer, "aircraft": aircraft}

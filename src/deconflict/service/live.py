@@ -35,9 +35,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
-from deconflict.engine.hotline import MAX_CLOCK_SKEW_S, require_party_signature
+from deconflict.engine.hotline import require_party_signature, signed_time
 from deconflict.engine.session import Session
-from deconflict.errors import DeconflictError, InputError, NotFoundError
+from deconflict.errors import DeconflictError, NotFoundError
 from deconflict.hotline.authorship import (
     acknowledgement_content,
     answer_content,
@@ -45,7 +45,7 @@ from deconflict.hotline.authorship import (
 )
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
 from deconflict.hotline.messages import MessageKind, make_message
-from deconflict.service.picture_wire import compress_frame, encode_frame
+from deconflict.service.picture_wire import compress_frame, encode_frame, strings
 from deconflict.sim.scenario import Scenario
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -88,7 +88,7 @@ def _columns(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, list[Any
             arr = np.round(col.to_numpy(dtype=float), 5)
             out[f] = [None if not np.isfinite(v) else float(v) for v in arr]
         else:
-            out[f] = ["" if v is None or v is pd.NA else str(v) for v in col.tolist()]
+            out[f] = strings(col)
     return out
 
 
@@ -183,7 +183,7 @@ def encode_picture(session: Session, party: str, seq: int, wall_s: float) -> str
             arr = np.round(col.to_numpy(dtype=float), DECIMALS.get(f, 0))
             text = json.dumps(arr.tolist()).replace("NaN", "null").replace("Infinity", "null")
         else:
-            text = json.dumps(["" if v is None or v is pd.NA else str(v) for v in col.tolist()])
+            text = json.dumps(strings(col))
         parts.append(f'"{f}":{text}')
     head = json.dumps({"type": "picture", "seq": seq, "tick_wall_s": wall_s}, allow_nan=False)
     rest = json.dumps(payload, allow_nan=False)  # picture_payload made it JSON-safe
@@ -288,13 +288,8 @@ def live_router(
         party: str, body: Signed, content: Callable[[float], dict[str, Any]], what: str
     ) -> tuple[float, tuple[str, str]]:
         """(time signed, (signature, key id)) once the party's signature checks out."""
-        now = session.engine.now_s
-        when = now if body.time_s is None else body.time_s
-        if (body.signature and body.time_s is None) or abs(when - now) > MAX_CLOCK_SKEW_S:
-            raise InputError(
-                f"sign with the engine's time (GET /v1/live/clock; now {now}) and send it as "
-                f"time_s, within {MAX_CLOCK_SKEW_S:.0f} s of it"
-            )
+        clock = "the engine's clock (GET /v1/live/clock)"
+        when = signed_time(session.engine.now_s, body.time_s, body.signature, clock=clock)
         kid = require_party_signature(
             party, key_of(party), content(when), body.signature, body.key_id, what=what
         )

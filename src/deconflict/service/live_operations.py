@@ -98,11 +98,8 @@ def operations_layer(party: MemberDep, store: StoreDep, request: Request) -> dic
 
 
 def _volume(spec: Any, scenario: Scenario) -> dict[str, Any]:
-    ring = [[lon, lat] for lat, lon in spec.polygon]
-    if ring[0] != ring[-1]:
-        ring.append(ring[0])
-    return {
-        "polygon": [ring],
+    return {  # GeoJSON order; the store closes the ring and makes it counter-clockwise
+        "polygon": [[[lon, lat] for lat, lon in spec.polygon]],
         "altitude_lower": {"value": spec.floor_ft, "units": "ft"},
         "altitude_upper": {"value": spec.ceiling_ft, "units": "ft"},
         "time_start": scenario.time(spec.start_s).isoformat(),
@@ -135,14 +132,6 @@ def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str,
 
 
 def _candidate(owner: str, contact: str, volume: dict[str, Any], priority: int) -> Operation:
-    try:
-        return _parse(owner, contact, volume, priority)
-    except DeconflictError:  # the store holds counter-clockwise rings: turn a clockwise one
-        volume = {**volume, "polygon": [list(reversed(volume["polygon"][0]))]}
-        return _parse(owner, contact, volume, priority)
-
-
-def _parse(owner: str, contact: str, volume: dict[str, Any], priority: int) -> Operation:
     return parse_operation(
         {"id": "new", "owner": owner, "contact": contact, "volumes": [volume],
          "priority": priority, "aircraft_ids": [], "state": "Accepted"}

@@ -44,7 +44,8 @@ def _pad(n: int) -> int:
     return (-n) % 8
 
 
-def _strings(col: pd.Series) -> list[str]:
+def strings(col: pd.Series) -> list[str]:
+    """A column as text, missing values as empty strings."""
     return ["" if v is None or v is pd.NA else str(v) for v in col.tolist()]
 
 
@@ -69,12 +70,12 @@ def encode_frame(head: dict[str, Any], frame: pd.DataFrame) -> bytes:
             blocks.append(codes.astype(np.uint8).tobytes())
             columns.append({"name": name, "type": "dict8", "values": [str(u) for u in uniques]})
         else:
-            blocks.append(SEP.join(_strings(frame[name])).encode())
+            blocks.append(SEP.join(strings(frame[name])).encode())
             columns.append({"name": name, "type": "str"})
     for name in TEXT:
         if name not in frame.columns:
             continue
-        values = [s.replace(SEP, " ") for s in _strings(frame[name])]
+        values = [s.replace(SEP, " ") for s in strings(frame[name])]
         blocks.append(SEP.join(values).encode())
         columns.append({"name": name, "type": "str"})
     offset = 0

@@ -20,6 +20,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SignedIn(_In):
+    """What a party writes to the hotline carries its own signature (``hotline.authorship``)."""
+
+    time_s: float | None = Field(None, description="Time signed with (needed with a signature)")
+    signature: str | None = Field(
+        None,
+        max_length=200,
+        description="The party's Ed25519 signature (base64) by its registered key over the "
+        "canonical JSON of what it writes (hotline.authorship: message_content, "
+        "acknowledgement_content or answer_content); required from a party, not sent by the "
+        "host",
+    )
+    key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     version: str

@@ -34,6 +34,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from deconflict.errors import InputError
+from deconflict.hotline.messages import MessageKind
 from deconflict.store.records import Event, EventDraft
 from deconflict.store.schema import event_recipients, events, parties
 from deconflict.store.store import Store, _event
@@ -47,12 +48,12 @@ ID_RESOLVED: Final = "identification.resolved"
 INCIDENT: Final = "incident"
 #: Entry kinds a party's inbox holds.
 INBOX_KINDS: Final = (MESSAGE, REPEAT)
-HOST_ID: Final = "host"
+HOST_ID: Final = "host"  # the host's recipient id (it has no row in ``parties``)
 #: Message kinds that acknowledge the message their ``body.ref`` names.
 ACKNOWLEDGING_KINDS: Final = (
-    "acknowledgement",
-    "identification_answer",
-)  # the host's recipient id (it has no row in ``parties``)
+    MessageKind.ACKNOWLEDGEMENT.value,
+    MessageKind.IDENTIFICATION_ANSWER.value,
+)
 
 
 def _field(path: str | tuple[str, ...]) -> Any:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.engine import hotline
 from deconflict.service.auth import AdminDep, MemberDep, PartyDep, StoreDep
-from deconflict.service.schemas import TrackState
+from deconflict.service.schemas import SignedIn, TrackState
 from deconflict.units import FPM, FT, KT
 
 router = APIRouter(prefix="/v1/identification-requests", tags=["identification"])
@@ -28,21 +28,10 @@ class IdentificationIn(BaseModel):
     timeout_s: float = Field(120.0, gt=0, le=86_400, description="Deadline for answers")
 
 
-class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnswerIn(SignedIn):
     answer: Literal["ours", "not_ours"]
     aircraft: str = Field("", max_length=64, description="For 'ours': the aircraft")
     operation: str = Field("", max_length=64, description="For 'ours': its operation id")
-    time_s: float | None = Field(None, description="Time signed with (needed with a signature)")
-    signature: str | None = Field(
-        None,
-        max_length=200,
-        description="The party's Ed25519 signature (base64) by its registered key over "
-        "canonical_json(answer_content(request_id, party, answer, aircraft, operation, "
-        "time_s)) (hotline.authorship); required from a party",
-    )
-    key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
 
 
 class Outcome(BaseModel):

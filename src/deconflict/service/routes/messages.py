@@ -25,6 +25,7 @@ from deconflict.engine import hotline
 from deconflict.hotline.escalation import EscalationPolicy
 from deconflict.hotline.messages import MessageKind, Priority
 from deconflict.service.auth import AdminDep, PartyDep, StoreDep
+from deconflict.service.schemas import SignedIn
 from deconflict.store import Store
 
 log = logging.getLogger("deconflict.engine.hotline")
@@ -35,38 +36,17 @@ Limit = Annotated[int, Query(ge=1, le=10_000)]
 PartyName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MessageIn(SignedIn):
     to: PartyName | list[PartyName] = Field(
         description="A party's name, a list of them, or '*' for every party"
     )
     kind: MessageKind = MessageKind.FREE_TEXT
     body: dict[str, Any] = Field(description="Free text: {'text': ...}; see hotline.messages")
     priority: Priority | None = Field(None, description="0 routine .. 3 flash; default by kind")
-    time_s: float | None = Field(None, description="Time signed with (needed with a signature)")
-    signature: str | None = Field(
-        None,
-        max_length=200,
-        description="A party's Ed25519 signature (base64) by its registered key over "
-        "canonical_json(message_content(message)) (hotline.authorship); required from a party, "
-        "not sent by the host",
-    )
-    key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
 
 
-class AckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    time_s: float | None = Field(None, description="Time signed with (needed with a signature)")
-    signature: str | None = Field(
-        None,
-        max_length=200,
-        description="The party's Ed25519 signature (base64) by its registered key over "
-        "canonical_json(acknowledgement_content(message_id, party, time_s)) "
-        "(hotline.authorship); required from a party",
-    )
-    key_id: str | None = Field(None, max_length=32, description="Id of the signing key")
+class AckIn(SignedIn):
+    """An acknowledgement: the party signs acknowledgement_content(message_id, party, time_s)."""
 
 
 class MessageOut(BaseModel):
