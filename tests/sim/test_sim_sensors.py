@@ -101,7 +101,6 @@ def test_update_rate_and_primary_radar() -> None:
 def test_mode_c_altitude_is_quantised_to_100_ft() -> None:
     ssr = SensorSpec("s", "p", "ssr", 45.0, 7.0, 400, update_s=4.0, sigma_m=70.0)
     sc = _straight(ssr, transponder="modeac", adsb=False)
-    sc.aircraft[0].route  # noqa: B018 - straight level flight at FL300
     reps, _ = _reports_and_truth(sc, 200)
     assert len(reps) >= 45
     assert (reps["altitude"] % 100 == 0).all()

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Final
 
 from deconflict.errors import UnknownNameError
-from deconflict.units import FPM, FT, G0, KT
+from deconflict.units import FPM, FT, KT
 
 #: Standard-rate turn: 3 degrees per second (a full circle in two minutes).
 STANDARD_RATE_RAD_S: Final = math.radians(3.0)
@@ -35,10 +35,6 @@ class Performance:
     accel_mps2: float  # speed change rate
     ceiling_m: float
     source: str = "built-in"
-
-    def turn_rate_at(self, speed_mps: float) -> float:
-        """Turn rate (rad/s) at a given speed: the type's rate, capped by its bank limit."""
-        return min(self.turn_rate_rad_s, G0 * math.tan(self.max_bank_rad) / max(speed_mps, 1.0))
 
 
 def _perf(

@@ -43,6 +43,7 @@ Tables (``[[...]]`` may repeat):
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -199,10 +200,21 @@ def _req(table: dict[str, Any], key: str, where: str) -> Any:
     return table[key]
 
 
+def _given(table: dict[str, Any], **convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """The keys of ``table`` named in ``convert``, each converted; keys the file leaves out take
+    their dataclass defaults (each default is stated once, on its dataclass)."""
+    return {key: conv(table[key]) for key, conv in convert.items() if key in table}
+
+
 def _choice(value: str, choices: tuple[str, ...], where: str) -> str:
     if value not in choices:
         raise InputError(f"{where} is {value!r}; use one of {', '.join(choices)}")
     return value
+
+
+def _one_of(choices: tuple[str, ...], where: str) -> Callable[[Any], str]:
+    """Conversion of a value to one of ``choices`` (see ``_choice``)."""
+    return lambda value: _choice(str(value), choices, where)
 
 
 def _polygon(raw: Any, where: str) -> tuple[tuple[float, float], ...]:
@@ -233,11 +245,9 @@ def _build(doc: dict[str, Any], source: str) -> Scenario:
         Party(
             id=str(_req(t, "id", f"{source} [[party]]")),
             name=str(t.get("name", t["id"])),
-            colour=str(t.get("colour", "#888888")),
-            token=str(t.get("token", "")),
-            reaction_s=float(t.get("reaction_s", 15.0)),
-            answer_delay_s=None if "answer_delay_s" not in t else float(t["answer_delay_s"]),
-            ack_delay_s=None if "ack_delay_s" not in t else float(t["ack_delay_s"]),
+            **_given(
+                t, colour=str, token=str, reaction_s=float, answer_delay_s=float, ack_delay_s=float
+            ),
         )
         for t in doc.get("party", [])
     )
@@ -259,11 +269,14 @@ def _build(doc: dict[str, Any], source: str) -> Scenario:
             kind=_choice(str(_req(t, "kind", w)), SENSOR_KINDS, f"{w}.kind"),
             lat=float(t.get("lat", center[0])),
             lon=float(t.get("lon", center[1])),
-            range_nm=float(t.get("range_nm", 250.0)),
-            update_s=float(t.get("update_s", 1.0)),
-            sigma_m=float(t.get("sigma_m", 10.0)),
-            altitude_sigma_ft=float(t.get("altitude_sigma_ft", 0.0)),
-            velocity_sigma_kt=float(t.get("velocity_sigma_kt", 1.0)),
+            **_given(
+                t,
+                range_nm=float,
+                update_s=float,
+                sigma_m=float,
+                altitude_sigma_ft=float,
+                velocity_sigma_kt=float,
+            ),
         )
         if s.update_s <= 0 or s.sigma_m < 0 or s.range_nm <= 0:
             raise InputError(f"{w}: update_s and range_nm must be > 0 and sigma_m >= 0")
@@ -276,7 +289,7 @@ def _build(doc: dict[str, Any], source: str) -> Scenario:
             party=check_party(str(_req(t, "party", f"{source} [[base]]")), f"{source} [[base]]"),
             lat=float(_req(t, "lat", f"{source} [[base]] {t['id']}")),
             lon=float(_req(t, "lon", f"{source} [[base]] {t['id']}")),
-            elevation_ft=float(t.get("elevation_ft", 0.0)),
+            **_given(t, elevation_ft=float),
         )
         for t in doc.get("base", [])
     }
@@ -287,8 +300,7 @@ def _build(doc: dict[str, Any], source: str) -> Scenario:
             name=str(t.get("name", t["id"])),
             kind=_choice(str(t.get("kind", "restricted")), AREA_KINDS, f"area {t['id']}.kind"),
             polygon=_polygon(_req(t, "polygon", f"area {t['id']}"), f"area {t['id']}"),
-            floor_ft=float(t.get("floor_ft", 0.0)),
-            ceiling_ft=float(t.get("ceiling_ft", 60000.0)),
+            **_given(t, floor_ft=float, ceiling_ft=float),
         )
         for t in doc.get("area", [])
     )
@@ -339,24 +351,23 @@ def _build(doc: dict[str, Any], source: str) -> Scenario:
                 type=str(_req(t, "type", w)),
                 route=tuple(route),
                 callsign=str(t.get("callsign", aid)),
-                icao24=str(t.get("icao24", "")).lower(),
-                squawk=str(t.get("squawk", "")),
-                transponder=_choice(
-                    str(t.get("transponder", "modes")), TRANSPONDERS, f"{w}.transponder"
+                **_given(
+                    t,
+                    icao24=lambda v: str(v).lower(),
+                    squawk=str,
+                    transponder=_one_of(TRANSPONDERS, f"{w}.transponder"),
+                    adsb=bool,
+                    start_s=float,
+                    follows_resolutions=bool,
                 ),
-                adsb=bool(t.get("adsb", False)),
-                start_s=float(t.get("start_s", 0.0)),
-                follows_resolutions=bool(t.get("follows_resolutions", True)),
             )
         )
     return Scenario(
         name=str(head.get("name", Path(source).stem)),
-        description=str(head.get("description", "")),
         start=start,
         duration_s=float(head.get("duration_s", 3600.0)),
         center=(center[0], center[1]),
-        seed=int(head.get("seed", 0)),
-        standard=str(head.get("standard", "icao-5nm")),
+        **_given(head, seed=int, standard=str, description=str),
         parties=parties,
         sensors=tuple(sensors),
         bases=tuple(bases.values()),

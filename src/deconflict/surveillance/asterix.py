@@ -48,10 +48,10 @@ from deconflict.surveillance.base import (
 )
 from deconflict.surveillance.report import empty_reports, reports_frame
 from deconflict.surveillance.sensors import SensorConfig, polar_to_geographic
+from deconflict.units import KT
 
 REPORTED: Final = frozenset({21, 48, 62})
 DAY_S: Final = 86400.0
-MS_TO_KT: Final = 3600.0 / 1852.0
 
 
 #: Categories EUROCONTROL has assigned (a header with another one is taken for garbage).
@@ -191,7 +191,7 @@ def record_row(record: Any, reference: pd.Timestamp, options: DecodeOptions) -> 
         vx, vy = record.vx_ms, record.vy_ms
         speed = track = float("nan")
         if vx is not None and vy is not None:
-            speed = float(np.hypot(vx, vy)) * MS_TO_KT
+            speed = float(np.hypot(vx, vy)) / KT
             track = float(np.degrees(np.arctan2(vx, vy)) % 360.0)
         mode3a = _raw_int(record, "I062/060", 12)
         rate = _raw_int(record, "I062/220", 16, signed=True)

@@ -35,9 +35,11 @@ from deconflict.surveillance.base import (
     ErrorLog,
     StreamDecoder,
     concat_results,
+    make_result,
     register,
 )
 from deconflict.surveillance.modes import ModeSDecoder
+from deconflict.surveillance.report import empty_reports
 
 ESC: Final = 0x1A
 TICKS_PER_S: Final = 12_000_000
@@ -193,12 +195,7 @@ class BeastStream(StreamDecoder):
         times = self.clock.times_ns(frames.counters, frames.offsets, frames.errors)
         hexes = [m.hex() for m in frames.messages]
         result = self.modes.decode(hexes, times, positions=np.asarray(frames.offsets))
-        framing = DecodeResult(result.reports.iloc[:0], frames.errors.frame(), {})
-        framing.counts = dict(frames.counts)
-        framing.counts["errors"] = sum(1 for r in frames.errors.rows if r[1] == "error")
-        framing.counts["warnings"] = len(frames.errors.rows) - framing.counts["errors"]
-        for row in frames.errors.rows:
-            framing.counts[f"{row[1]}:{row[2]}"] = framing.counts.get(f"{row[1]}:{row[2]}", 0) + 1
+        framing = make_result(empty_reports(), frames.errors, 0, frames.counts)
         joined = concat_results([result, framing])
         joined.errors = joined.errors.sort_values("position", kind="stable", ignore_index=True)
         return joined

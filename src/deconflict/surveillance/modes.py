@@ -74,11 +74,6 @@ NUCP_RC_M: Final[dict[int, float]] = {
 RAYLEIGH_95: Final = 2.4477
 
 
-def frame_bytes(df: int) -> int:
-    """Length in bytes of a frame of downlink format ``df`` (7 below DF16, else 14)."""
-    return 14 if df >= 16 else 7
-
-
 def _to_matrix(frames: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Hex strings to a (n, 14) uint8 matrix (zero padded) and the byte length of each (-1 where
     the text is not hexadecimal). One C-level pass when every frame is clean."""
@@ -124,7 +119,7 @@ def check_frames(frames: list[str], errors: ErrorLog, counts: Counter[str]) -> C
     matrix, nbytes = _to_matrix(frames)
     df = (matrix[:, 0] >> 3).astype(np.int64)
     df = np.where(df >= 24, 24, df)  # DF24 (ELM) uses only its first two bits
-    need = np.where(df >= 16, 14, 7)
+    need = np.where(df >= 16, 14, 7)  # frame length in bytes: 7 below DF16, else 14
     ok = nbytes >= 0
     for i in np.flatnonzero(~ok):
         errors.add(i, "bad-hex", "frame is not an even number of hex digits", frames[i])

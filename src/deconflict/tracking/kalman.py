@@ -19,21 +19,9 @@ F64 = NDArray[np.float64]
 
 __all__ = [
     "cv_predict",
-    "cv_transition",
     "kalman_update",
     "process_noise",
 ]
-
-
-def cv_transition(dt_s: F64, ndim: int = 2) -> F64:
-    """``F(dt)`` for each ``dt`` (shape ``(n,)``): shape ``(n, 2 ndim, 2 ndim)``."""
-    n = dt_s.shape[0]
-    f = np.zeros((n, 2 * ndim, 2 * ndim))
-    idx = np.arange(2 * ndim)
-    f[:, idx, idx] = 1.0
-    for k in range(ndim):
-        f[:, k, ndim + k] = dt_s
-    return f
 
 
 def process_noise(dt_s: F64, q: F64, ndim: int = 2) -> F64:

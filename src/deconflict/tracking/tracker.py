@@ -176,7 +176,6 @@ class Tracker:
         self.x = np.zeros((cap, 4))
         self.p = np.zeros((cap, 4, 4))
         self.t = np.zeros(cap)
-        self.t_update = np.zeros(cap)
         self.t_first = np.zeros(cap)
         self.t_seen = np.zeros(cap)  # ``now`` of the last update that brought a report
         self.q = np.zeros(cap)
@@ -208,7 +207,6 @@ class Tracker:
         "x",
         "p",
         "t",
-        "t_update",
         "t_first",
         "t_seen",
         "q",
@@ -310,7 +308,6 @@ class Tracker:
         c = self.config
         self.touched[: self._n] = False
         self._status_before = self.status[: self._n].copy()
-        self._ids_before = self.ids[: self._n].copy()
         n = len(b)
         self.counters["reports"] += n
         if now_s < self._now:
@@ -334,7 +331,9 @@ class Tracker:
                 self._error("stale_report", now_s, b, int(i), f"{now_s - t[i]:.3f} s old")
             self.counters["stale_reports"] += int(stale.sum())
             t[no_t | ahead] = now_s
-            b = ReportBatch(**{**b.__dict__, "t_s": t})
+            # an unknown position error takes the configured one, once for the whole batch
+            sigma = np.where(np.isfinite(b.sigma_m), b.sigma_m, c.position_sigma_m)
+            b = ReportBatch(**{**b.__dict__, "t_s": t, "sigma_m": sigma})
             order = np.argsort(t, kind="stable")
             self._process(b.take(order))
         self._life_cycle(now_s)
@@ -410,13 +409,7 @@ class Tracker:
             eligible = eligible[st[eligible] != DROPPED]
             if eligible.size == 0:
                 continue
-            ti, rj = self._kinematic(b, rest, eligible)
-            if ti.size:
-                self.counters["kinematic_associations"] += int(ti.size)
-                self._apply(ti, rest[rj], b, identified=False)
-                left = np.ones(rest.size, dtype=bool)
-                left[rj] = False
-                rest = rest[left]
+            rest = self._associate(b, rest, eligible)
         if rest.size:
             # reports with an identity start tracks first; anonymous plots of the same round
             # may then join those new tracks rather than start a second track each
@@ -425,13 +418,7 @@ class Tracker:
                 new_rows = self._start(b, rest[ident])
                 rest = rest[~ident]
                 if rest.size:
-                    ti, rj = self._kinematic(b, rest, new_rows)
-                    if ti.size:
-                        self.counters["kinematic_associations"] += int(ti.size)
-                        self._apply(ti, rest[rj], b, identified=False)
-                        left = np.ones(rest.size, dtype=bool)
-                        left[rj] = False
-                        rest = rest[left]
+                    rest = self._associate(b, rest, new_rows)
         if rest.size:
             self._start(b, rest)
         nopos = idx[~matched & ~has_pos]
@@ -446,6 +433,18 @@ class Tracker:
                     "no position and no track with its identity; counted, not tracked",
                 )
 
+    def _associate(self, b: ReportBatch, rest: I64, rows: I64) -> I64:
+        """Apply the plots ``rest`` that associate kinematically with track rows ``rows``;
+        returns the plots left over."""
+        ti, rj = self._kinematic(b, rest, rows)
+        if ti.size == 0:
+            return rest
+        self.counters["kinematic_associations"] += int(ti.size)
+        self._apply(ti, rest[rj], b, identified=False)
+        left = np.ones(rest.size, dtype=bool)
+        left[rj] = False
+        return rest[left]
+
     def _kinematic(self, b: ReportBatch, rest: I64, rows: I64) -> tuple[I64, I64]:
         """GNN association of plots ``rest`` with track rows ``rows``; returns matched track
         rows and positions in ``rest``."""
@@ -453,7 +452,7 @@ class Tracker:
         t_med = float(np.median(b.t_s[rest]))
         dt0 = t_med - self.t[rows]
         pred = self.x[rows, :2] + dt0[:, None] * self.x[rows, 2:]
-        sig_r = np.where(np.isfinite(b.sigma_m[rest]), b.sigma_m[rest], c.position_sigma_m)
+        sig_r = b.sigma_m[rest]
         # pre-gate radius: the gate on the largest innovation spread, plus the time spread
         pp = self.p[rows]
         dtc = dt0.clip(0)
@@ -489,7 +488,6 @@ class Tracker:
 
     def _position_d2(self, ti: I64, ri: I64, b: ReportBatch) -> F64:
         """Squared Mahalanobis distance of each report's position to its track's prediction."""
-        c = self.config
         dt = b.t_s[ri] - self.t[ti]
         fwd = dt.clip(min=0.0)
         x, p = cv_predict(self.x[ti], self.p[ti], fwd, self.q[ti])
@@ -498,7 +496,7 @@ class Tracker:
         # innovation covariance of the position (retrodicted for late plots)
         hp = p[:, :2, :2] + back[:, None, None] * (p[:, 2:, :2] + p[:, :2, 2:])
         hp += (back**2)[:, None, None] * p[:, 2:, 2:]
-        sig = np.where(np.isfinite(b.sigma_m[ri]), b.sigma_m[ri], c.position_sigma_m)
+        sig = b.sigma_m[ri]
         s = hp + (sig**2)[:, None, None] * np.eye(2)
         nu = b.xy_m[ri] - pos
         det = s[:, 0, 0] * s[:, 1, 1] - s[:, 0, 1] * s[:, 1, 0]
@@ -555,7 +553,7 @@ class Tracker:
         z = np.zeros((n, 4))
         z[:, :2] = b.xy_m[ri]
         z[has_v, 2:] = v[has_v]
-        sig = np.where(np.isfinite(b.sigma_m[ri]), b.sigma_m[ri], c.position_sigma_m)
+        sig = b.sigma_m[ri]
         r = np.zeros((n, 4, 4))
         # a late plot also carries the motion noise between its time and the state's
         r[:, 0, 0] = r[:, 1, 1] = sig**2 + self.q[rows] * np.abs(back) ** 3 / 3.0
@@ -584,7 +582,6 @@ class Tracker:
         self.x[rows] = x_new
         self.p[rows] = p_new
         self.t[rows] = t_new
-        self.t_update[rows] = np.maximum(self.t_update[rows], b.t_s[ri])
         self.hits[rows] += 1
         self.counters["position_updates"] += n
         st = self.status[rows]
@@ -601,7 +598,7 @@ class Tracker:
         x = np.zeros((n, 4))
         x[:, :2] = b.xy_m[ri]
         x[has_v, 2:] = v[has_v]
-        sig = np.where(np.isfinite(b.sigma_m[ri]), b.sigma_m[ri], c.position_sigma_m)
+        sig = b.sigma_m[ri]
         sv = np.where(has_v, c.velocity_sigma_mps, c.init_velocity_sigma_mps)
         p = np.zeros((n, 4, 4))
         p[:, 0, 0] = p[:, 1, 1] = sig**2
@@ -754,7 +751,7 @@ class Tracker:
         x, p = self._initial_state(b, ri)
         self.x[rows], self.p[rows] = x, p
         t = b.t_s[ri]
-        self.t[rows] = self.t_update[rows] = self.t_first[rows] = t
+        self.t[rows] = self.t_first[rows] = t
         self.q[rows] = c.q_cv
         self.manoeuvre_until[rows] = -np.inf
         self.hits[rows] = 1
@@ -873,7 +870,7 @@ class Tracker:
         n = self._n
         st = self.status[:n]
         before = np.full(n, -1, dtype=np.int8)
-        k = self._ids_before.size
+        k = self._status_before.size
         before[:k] = self._status_before  # rows keep their order; new rows are appended
         changed = st != before
         out_rows = np.flatnonzero(self.touched[:n] | changed)
