@@ -64,16 +64,21 @@ def ground_velocity_ecef_mps(
     return (gs * np.sin(trk))[..., None] * east + (gs * np.cos(trk))[..., None] * north
 
 
+def direction_deg(p_ecef_m: F64) -> tuple[F64, F64]:
+    """Latitude and longitude (degrees) of the surface point in the direction of ECEF vectors
+    (shape ``(..., 3)``)."""
+    lon = np.degrees(np.arctan2(p_ecef_m[..., 1], p_ecef_m[..., 0]))
+    hyp = np.hypot(p_ecef_m[..., 0], p_ecef_m[..., 1])
+    # geodetic latitude of the direction, via one Bowring-style step (exact enough for a frame)
+    lat = np.degrees(np.arctan2(p_ecef_m[..., 2], hyp * (1.0 - WGS84_E2)))
+    return lat, lon
+
+
 def midpoint_deg(
     lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike, lon2_deg: ArrayLike
 ) -> tuple[F64, F64]:
     """Geocentric-direction midpoint of two points (degrees), antimeridian and pole safe."""
-    p = ecef_m(lat1_deg, lon1_deg) + ecef_m(lat2_deg, lon2_deg)
-    lon = np.degrees(np.arctan2(p[..., 1], p[..., 0]))
-    hyp = np.hypot(p[..., 0], p[..., 1])
-    # geodetic latitude of the direction, via one Bowring-style step (exact enough for a frame)
-    lat = np.degrees(np.arctan2(p[..., 2], hyp * (1.0 - WGS84_E2)))
-    return lat, lon
+    return direction_deg(ecef_m(lat1_deg, lon1_deg) + ecef_m(lat2_deg, lon2_deg))
 
 
 def relative_enu_m(

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deconflict.analysis.encounters import severity_of
+from deconflict.analysis import severity_of
 from deconflict.analysis.run import analyse_files
 from deconflict.analysis.screen import Grid, resample, screen
 from deconflict.geo import ecef_m, geodesic_m

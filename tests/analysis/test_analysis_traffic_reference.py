@@ -19,7 +19,7 @@ from deconflict.analysis.inputs import open_source
 from deconflict.analysis.run import analyse_files
 from deconflict.analysis.screen import lookup, resample
 from deconflict.analysis.windows import read_canonical
-from deconflict.geo import geodesic_m
+from deconflict.geo import direction_deg, geodesic_m
 from deconflict.units import FT, NM
 
 REFERENCE = Path(__file__).parent / "data" / "traffic_cpa_switzerland.json"
@@ -105,7 +105,10 @@ def test_grid_minimum_equals_traffic_minimum(real_data: Path, reference: dict) -
         rb = lookup(grid, np.full(ks.size, other), ks)
         both = (ra >= 0) & (rb >= 0)
         ra, rb, k = ra[both], rb[both], ks[both]
-        (lat_a, lon_a), (lat_b, lon_b) = _latlon(grid.xyz_m[ra]), _latlon(grid.xyz_m[rb])
+        (lat_a, lon_a), (lat_b, lon_b) = (
+            direction_deg(grid.xyz_m[ra]),
+            direction_deg(grid.xyz_m[rb]),
+        )
         lateral = geodesic_m(lat_a, lon_a, lat_b, lon_b) / NM
         vertical = np.abs(grid.alt_m[ra] - grid.alt_m[rb]) / FT
         agg = np.maximum(lateral / 5.0, vertical / 1000.0)
@@ -118,11 +121,3 @@ def test_grid_minimum_equals_traffic_minimum(real_data: Path, reference: dict) -
         at = int(np.flatnonzero(k * step == when)[0])
         assert vertical[at] == pytest.approx(row["vertical_ft"], abs=1e-6)
         assert lateral[at] == pytest.approx(row["lateral_nm"], rel=1e-6)
-
-
-def _latlon(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from deconflict.geo import WGS84_E2
-
-    lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
-    lat = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1]) * (1 - WGS84_E2)))
-    return lat, lon

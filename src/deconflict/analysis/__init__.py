@@ -8,9 +8,9 @@ merges steps into encounters with their closest approach, loss time and severity
 (``report``). ``synthetic`` makes a synthetic day for benchmarks.
 """
 
-from deconflict.analysis.encounters import severity_of
 from deconflict.analysis.run import analyse_files, events_json
 from deconflict.analysis.synthetic import write_synthetic_day
 from deconflict.errors import ClusterError
+from deconflict.incidents.severity import severity_classes as severity_of
 
 __all__ = ["ClusterError", "analyse_files", "events_json", "severity_of", "write_synthetic_day"]

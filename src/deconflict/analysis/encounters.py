@@ -65,13 +65,6 @@ class Encounters:
         return Encounters(**{f: getattr(self, f)[index] for f in self.__dataclass_fields__})
 
 
-def severity_of(
-    dcpa_m: F64, dalt_m: F64, loss: NDArray[np.bool_], h_min_m: float, v_min_m: float
-) -> NDArray[np.str_]:
-    """Severity letters of encounters (see module note)."""
-    return severity_classes(dcpa_m, dalt_m, loss, h_min_m, v_min_m)
-
-
 def _affine(grid: Grid, r0: I64, r1: I64) -> tuple[F64, F64]:
     """Start value and change over the step of (xyz, alt) for rows r0 -> r1 (r1 may equal r0)."""
     p0 = np.concatenate((grid.xyz_m[r0], grid.alt_m[r0, None]), axis=1)
@@ -180,5 +173,5 @@ def encounters(
         loss=loss,
         cpa_xyz_m=mid[:, :3],
         cpa_alt_m=mid[:, 3],
-        severity=severity_of(dcpa, dalt, loss, h_m, v_m),
+        severity=severity_classes(dcpa, dalt, loss, h_m, v_m),
     )

@@ -136,6 +136,15 @@ def _check_speed_units(
         )
 
 
+def first_samples(id_code: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+    """Row positions sorted by (id, t_s), keeping the first row of each (id, t_s)."""
+    order = np.lexsort((t_s, id_code))
+    id_sorted, t_sorted = id_code[order], t_s[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (id_sorted[1:] != id_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+    return order[first]
+
+
 def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
     """The canonical SI table (see module note) of a traffic- or OpenSky-style frame."""
     schema = detect_schema([str(c) for c in frame.columns], where)
@@ -179,12 +188,7 @@ def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
             "speed_mps": speed[good] if speed is not None else np.nan,
         }
     )
-    id_code = id_codes[good]
-    order = np.lexsort((out["t_s"].to_numpy(), id_code))
-    id_sorted, t_sorted = id_code[order], out["t_s"].to_numpy()[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (id_sorted[1:] != id_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
-    out = out.iloc[order[first]].reset_index(drop=True)
+    out = out.iloc[first_samples(id_codes[good], out["t_s"].to_numpy())].reset_index(drop=True)
     if speed is not None:
         _check_speed_units(
             out["id"].cat.codes.to_numpy(),
@@ -282,6 +286,8 @@ class Source:
             ) from None
         out = normalise(frame, str(self.path))
         keep = (out["t_s"].to_numpy() >= t0_s) & (out["t_s"].to_numpy() < t1_s)
+        if ids is not None:  # exact, whatever the id column's type (the read filters strings only)
+            keep &= out["id"].isin(ids).to_numpy()
         return out[keep].reset_index(drop=True)
 
 

@@ -10,19 +10,17 @@ until the encounter ends or the recording does.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from deconflict.analysis.encounters import Encounters, encounters
-from deconflict.analysis.inputs import CANONICAL, Source
+from deconflict.analysis.inputs import CANONICAL, Source, first_samples
 from deconflict.analysis.screen import resample, screen
-from deconflict.geo import WGS84_E2
+from deconflict.geo import direction_deg
 from deconflict.units import FT, NM
 
 EVENT_COLUMNS: Final = (
@@ -62,10 +60,6 @@ class Params:
     start_s: float = float("-inf")  # data outside [start_s, stop_s) is left out
     stop_s: float = float("inf")
 
-    def fingerprint(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
 
 def plan(t_min_s: float, t_max_s: float, window_s: float) -> list[tuple[float, float]]:
     """Windows ``[w0, w1)`` of ``window_s`` aligned on multiples of it, covering the data."""
@@ -95,17 +89,7 @@ def read_canonical(
     frame = pd.concat([p.drop(columns=["id", "callsign"]) for p in parts], ignore_index=True)
     frame.insert(0, "id", pd.Series(id_cat))
     frame.insert(1, "callsign", pd.Series(calls))
-    order = np.lexsort((frame["t_s"].to_numpy(), id_cat.codes))
-    id_sorted, t_sorted = id_cat.codes[order], frame["t_s"].to_numpy()[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (id_sorted[1:] != id_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
-    return frame.iloc[order[first]].reset_index(drop=True)
-
-
-def _surface_deg(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
-    lat = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1]) * (1.0 - WGS84_E2)))
-    return lat, lon
+    return frame.iloc[first_samples(id_cat.codes, frame["t_s"].to_numpy())].reset_index(drop=True)
 
 
 def _callsigns(
@@ -139,13 +123,18 @@ def _utc(t_s: np.ndarray) -> pd.DatetimeIndex:
 def _frame(
     enc: Encounters, names: np.ndarray, data: pd.DataFrame, code: np.ndarray, step_s: float
 ) -> pd.DataFrame:
-    lat, lon = _surface_deg(enc.cpa_xyz_m)
+    lat, lon = direction_deg(enc.cpa_xyz_m)
+    # one callsign lookup for both aircraft of every encounter: a's, then b's
+    n = len(enc)
+    calls = _callsigns(
+        data, code, np.concatenate((enc.a, enc.b)), np.concatenate((enc.t_cpa_s, enc.t_cpa_s))
+    )
     frame = pd.DataFrame(
         {
             "a": names[enc.a].astype(str),
             "b": names[enc.b].astype(str),
-            "callsign_a": _callsigns(data, code, enc.a, enc.t_cpa_s),
-            "callsign_b": _callsigns(data, code, enc.b, enc.t_cpa_s),
+            "callsign_a": calls[:n],
+            "callsign_b": calls[n:],
             "t_cpa": _utc(enc.t_cpa_s),
             "dcpa_nm": enc.dcpa_m / NM,
             "dalt_ft": enc.dalt_m / FT,
@@ -203,8 +192,6 @@ def _pass(
         min(k_hi * step + params.max_gap_s, params.stop_s),
         only,
     )
-    if only is not None and len(data):
-        data = data[data["id"].isin(only).to_numpy()].reset_index(drop=True)
     if len(data) == 0:
         return None
     names = np.asarray(data["id"].cat.categories, dtype=object)

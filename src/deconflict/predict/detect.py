@@ -121,7 +121,7 @@ def detect_states(states: States, standard: Standard) -> pd.DataFrame:
     cache: dict[Volume, tuple[F64, F64]] = {}
     zoned = zone_h > 0.0 or zone_v > 0.0
 
-    def interval(vol: Volume, sel: NDArray[np.bool_] | None = None) -> tuple[F64, F64]:
+    def interval(vol: Volume) -> tuple[F64, F64]:
         if not zoned:
             if vol not in cache:
                 cache[vol] = volume_interval(vol, rel, std.lookahead_s, std.vertical_tolerance_m)

@@ -20,8 +20,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from deconflict.geo import WGS84_A_M, WGS84_E2
-from deconflict.predict.pairs import Scene
+from deconflict.geo import WGS84_A_M
+from deconflict.predict.pairs import Scene, midpoint_frames
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -41,14 +41,11 @@ def horizontal_margin_m(reach_m: float, vmax_mps: float, lookahead_s: float) -> 
 
 def scene_plane(scene: Scene) -> tuple[F64, F64, F64, F64]:
     """Orthographic (x, y) positions and velocities on the plane tangent at the scene centre."""
-    centre = scene.pos_m.mean(axis=0)
-    up = np.array([centre[0], centre[1], centre[2] / (1.0 - WGS84_E2)])
-    norm = float(np.linalg.norm(up))
-    up = up / norm if norm > 0 else np.array([0.0, 0.0, 1.0])
-    east = np.array([-up[1], up[0], 0.0])
-    en = float(np.linalg.norm(east))
-    east = east / en if en > 1e-12 else np.array([0.0, 1.0, 0.0])
-    north = np.cross(up, east)
+    centre = scene.pos_m.mean(axis=0)[None, :]
+    if not np.any(centre):  # a scene balanced around the Earth's centre: any plane will do
+        centre = np.array([[0.0, 0.0, 1.0]])
+    east, north = midpoint_frames(centre, centre)
+    east, north = east[0], north[0]
     return scene.pos_m @ east, scene.pos_m @ north, scene.vel_mps @ east, scene.vel_mps @ north
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -56,7 +56,6 @@ class AlertLevel:
     name: str
     volume: Volume
     alerting_time_s: float
-    early_alerting_time_s: float | None = None
     region: str = "NONE"  # manoeuvre-band region this level paints (DAIDALUS: NONE/MID/NEAR)
 
 
@@ -76,7 +75,6 @@ class Standard:
     #: when set, a pair's separation volume is this level's volume in the pair's own level set
     #: (DAIDALUS: each alerter's corrective volume; TCAS: each sensitivity level's RA volume)
     separation_level: int | None = None
-    extra: Mapping[str, float] = field(default_factory=dict)
 
     def separation_volume(self, key: str = "default") -> Volume:
         """The separation volume for one level set (see ``separation_level``)."""
@@ -132,28 +130,18 @@ def _dwc(
     dthr_m: float, times: tuple[float, float, float], tau: float, z1_ft: float
 ) -> tuple[AlertLevel, ...]:
     return (
-        AlertLevel(1, "preventive", Volume("wcv", dthr_m, z1_ft * FT, tau), times[0], None, "NONE"),
-        AlertLevel(2, "corrective", Volume("wcv", dthr_m, 450 * FT, tau), times[1], None, "MID"),
-        AlertLevel(3, "warning", Volume("wcv", dthr_m, 450 * FT, tau), times[2], None, "NEAR"),
+        AlertLevel(1, "preventive", Volume("wcv", dthr_m, z1_ft * FT, tau), times[0], "NONE"),
+        AlertLevel(2, "corrective", Volume("wcv", dthr_m, 450 * FT, tau), times[1], "MID"),
+        AlertLevel(3, "warning", Volume("wcv", dthr_m, 450 * FT, tau), times[2], "NEAR"),
     )
 
 
 def _do365() -> Standard:
+    # the one table of the DO-365B alerters (DAIDALUS DO_365B_no_SUM): DTHR, alerting times of
+    # levels 1-3, TTHR, preventive ZTHR; ``predict.daidalus.config.ALERTERS`` is built from it
     phase1 = _dwc(0.66 * NM, (55.0, 55.0, 25.0), 35.0, 700.0)
-    phase1 = tuple(
-        replace(lv, early_alerting_time_s=e)
-        for lv, e in zip(phase1, (75.0, 75.0, 55.0), strict=True)
-    )
-    phase2 = tuple(
-        replace(lv, early_alerting_time_s=75.0)
-        for lv in _dwc(1500 * FT, (45.0, 45.0, 45.0), 0.0, 450.0)
-    )
-    noncoop = tuple(
-        replace(lv, early_alerting_time_s=e)
-        for lv, e in zip(
-            _dwc(2200 * FT, (55.0, 55.0, 25.0), 0.0, 450.0), (110.0, 110.0, 90.0), strict=True
-        )
-    )
+    phase2 = _dwc(1500 * FT, (45.0, 45.0, 45.0), 0.0, 450.0)
+    noncoop = _dwc(2200 * FT, (55.0, 55.0, 25.0), 0.0, 450.0)
     return Standard(
         name="do365",
         description="RTCA DO-365B detect-and-avoid well clear (NASA DAIDALUS DO_365B_no_SUM): "

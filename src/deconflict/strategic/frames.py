@@ -13,15 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from deconflict.geo import F64, WGS84_A_M, WGS84_E2, ecef_m, enu_basis
-
-
-def direction_deg(p_ecef_m: F64) -> tuple[F64, F64]:
-    """Latitude and longitude (degrees) of the surface point in the direction of ECEF vectors
-    (shape ``(..., 3)``), as ``geo.midpoint_deg`` finds them."""
-    lon = np.degrees(np.arctan2(p_ecef_m[..., 1], p_ecef_m[..., 0]))
-    hyp = np.hypot(p_ecef_m[..., 0], p_ecef_m[..., 1])
-    lat = np.degrees(np.arctan2(p_ecef_m[..., 2], hyp * (1.0 - WGS84_E2)))
-    return lat, lon
+from deconflict.geo import direction_deg as direction_deg  # re-exported: strategic.volumes uses it
 
 
 def centre_deg(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[float, float]:
@@ -63,7 +55,4 @@ def unproject(xy_m: ArrayLike, lat0_deg: float, lon0_deg: float) -> tuple[F64, F
     b = 2.0 * (ps @ us)
     c = np.einsum("...i,...i->...", ps, ps) - WGS84_A_M**2
     t = (-b + np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))) / (2.0 * a)
-    q = p + t[..., None] * up
-    lon = np.degrees(np.arctan2(q[..., 1], q[..., 0]))
-    lat = np.degrees(np.arctan2(q[..., 2], np.hypot(q[..., 0], q[..., 1]) * (1.0 - WGS84_E2)))
-    return lat, lon
+    return direction_deg(p + t[..., None] * up)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from deconflict.predict.daidalus.alerting import level_parameters
 from deconflict.predict.daidalus.candidates import Dimension, Traffic, make_dimensions, sub_volume
 from deconflict.predict.daidalus.config import DO365B, DaidalusConfig
 from deconflict.predict.daidalus.nonesets import (
@@ -43,9 +44,18 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 DIMENSIONS: tuple[str, ...] = ("hdir", "hs", "vs", "alt")
-# conflict-region index -> (alert level, region name); 0 is the most severe
-_REGIONS: tuple[tuple[int, str], ...] = ((3, "NEAR"), (2, "MID"))
-_CORRECTIVE = 1  # index of the corrective region (MID) in _REGIONS
+
+
+def _conflict_regions(config: DaidalusConfig) -> tuple[tuple[tuple[int, str], ...], int]:
+    """(alert level, region name) of the levels that paint bands, most severe first (DO-365B:
+    (3, NEAR), (2, MID)), and the index among them of the corrective level's region."""
+    levels = config.alerters[min(config.alerters)].levels
+    regions = tuple(
+        (k, lv.region)
+        for k, lv in reversed(list(enumerate(levels, start=1)))
+        if lv.region != "NONE"
+    )
+    return regions, [k for k, _ in regions].index(config.corrective_level)
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,11 @@ class DimensionBands:
 
 
 def _colour(
-    dim: Dimension, none_sets: list[Intervals], last_region: int, recovery: bool
+    dim: Dimension,
+    regions: tuple[tuple[int, str], ...],
+    none_sets: list[Intervals],
+    last_region: int,
+    recovery: bool,
 ) -> list[tuple[float, float, str]]:
     """ColorValue logic: NONE, then each region outside its NONE set (most severe first, up to
     a saturated one); with recovery, the recovery set of the corrective region is RECOVERY."""
@@ -73,7 +87,7 @@ def _colour(
             points.update((lo, hi))
     used: list[tuple[Intervals, str]] = []
     for r in range(last_region + 1):
-        used.append((none_sets[r], _REGIONS[r][1]))
+        used.append((none_sets[r], regions[r][1]))
         for lo, hi in none_sets[r]:
             points.update((lo, hi))
         if not none_sets[r]:
@@ -168,9 +182,11 @@ def compute_bands(
     # conflict aircraft per region, and candidates for peripheral aircraft
     conflict_ra: list[RegionAircraft] = []
     peripheral_candidates: list[tuple[BoolArray, FloatArray, int]] = []
-    for level, _name in _REGIONS:
-        vol = traffic.volume(level)
-        alerting, _early = traffic.times(level)
+    regions_of, corrective = _conflict_regions(config)
+    for level, _name in regions_of:
+        dthr, zthr, tthr, tcoa, alerting = level_parameters(traffic.alerter, level, config)
+        vol = (dthr, zthr, tthr, tcoa)
+        alerting = np.minimum(lookahead, alerting)  # capped at the lookahead
         t_in, _ = wcv_interval(*args, *vol, lookahead)
         now = wcv_violated_now(*args, *vol)
         is_conflict = now | (np.isfinite(t_in) & (t_in < alerting))
@@ -205,22 +221,22 @@ def compute_bands(
                     level,
                 )
             )
-        none_sets: list[Intervals] = [[] for _ in _REGIONS]
+        none_sets: list[Intervals] = [[] for _ in regions_of]
         recovery = False
         info = RecoveryInfo()
         last = 0
-        for r in range(len(_REGIONS)):
+        for r in range(len(regions_of)):
             last = r
             none_sets[r] = none_set(dim, region_green(dim, traffic, regions[r]))
             if not none_sets[r]:
-                if r <= _CORRECTIVE:
+                if r <= corrective:
                     recovery = True
-                    info, none_sets[_CORRECTIVE] = recovery_bands(
-                        dim, traffic, regions[_CORRECTIVE], config
+                    info, none_sets[corrective] = recovery_bands(
+                        dim, traffic, regions[corrective], config
                     )
                 break
-        bands = _colour(dim, none_sets, _CORRECTIVE if recovery else last, recovery)
-        up, low, preferred = _resolutions(dim, none_sets[_CORRECTIVE])
+        bands = _colour(dim, regions_of, none_sets, corrective if recovery else last, recovery)
+        up, low, preferred = _resolutions(dim, none_sets[corrective])
         out[dim.name] = DimensionBands(
             dim.name,
             dim.own_value,

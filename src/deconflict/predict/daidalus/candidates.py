@@ -58,15 +58,6 @@ class Traffic:
         dthr, zthr, tthr, tcoa, _ = level_parameters(self.alerter, level, self.config)
         return (dthr, zthr, tthr, tcoa)
 
-    def times(self, level: int) -> tuple[FloatArray, FloatArray]:
-        """(alerting time, early alerting time) of ``level``, capped at the lookahead."""
-        la = self.config.lookahead_s
-        rows = [self.config.alerters[int(k)].levels[level - 1] for k in self.alerter]
-        return (
-            np.minimum(la, np.array([r.alerting_time_s for r in rows], dtype=np.float64)),
-            np.minimum(la, np.array([r.early_alerting_time_s for r in rows], dtype=np.float64)),
-        )
-
     def subset(self, mask: BoolArray) -> Traffic:
         return Traffic(self.s[mask], self.v[mask], self.alerter[mask], self.config)
 

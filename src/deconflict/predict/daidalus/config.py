@@ -8,21 +8,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from deconflict.predict import standards
 from deconflict.units import FPM, FT, G0, KT, NM
 
 __all__ = [
     "ALERTERS",
     "DO365B",
-    "REGIONS",
     "AlertLevel",
     "Alerter",
     "BandsConfig",
     "DaidalusConfig",
     "Volume",
 ]
-
-#: band regions, least to most severe (FAR is unused by DO-365B, RECOVERY only when no NONE)
-REGIONS: tuple[str, ...] = ("NONE", "FAR", "MID", "NEAR")
 
 
 @dataclass(frozen=True)
@@ -37,11 +34,11 @@ class Volume:
 
 @dataclass(frozen=True)
 class AlertLevel:
-    """One alert level of an alerter: its volume, alerting times and band region."""
+    """One alert level of an alerter: its volume, alerting time and band region (NONE, MID,
+    NEAR)."""
 
     volume: Volume
     alerting_time_s: float
-    early_alerting_time_s: float
     region: str
 
 
@@ -53,33 +50,30 @@ class Alerter:
     levels: tuple[AlertLevel, AlertLevel, AlertLevel]
 
 
-def _alerter(
-    name: str,
-    dthr_m: float,
-    tthr_s: float,
-    zthr_prev_m: float,
-    times_s: tuple[float, float, float],
-    early_s: tuple[float, float, float],
-) -> Alerter:
-    zthr = 450 * FT
-    regions = ("NONE", "MID", "NEAR")
-    levels = tuple(
-        AlertLevel(
-            Volume(dthr_m, zthr_prev_m if i == 0 else zthr, tthr_s),
-            times_s[i],
-            early_s[i],
-            regions[i],
-        )
-        for i in range(3)
+def _alerter(name: str, levels: tuple[standards.AlertLevel, ...]) -> Alerter:
+    """An alerter from the levels of a DO-365 level set (metres and seconds already)."""
+    return Alerter(
+        name,
+        tuple(  # type: ignore[arg-type]
+            AlertLevel(
+                Volume(
+                    lv.volume.horizontal_m, lv.volume.vertical_m, lv.volume.tau_s, lv.volume.tcoa_s
+                ),
+                lv.alerting_time_s,
+                lv.region,
+            )
+            for lv in levels
+        ),
     )
-    return Alerter(name, levels)  # type: ignore[arg-type]
 
 
-#: the three DO-365B alerters, by alerter index 1, 2, 3
+_NAMES: dict[int, str] = {1: "DWC_Phase_I", 2: "DWC_Phase_II", 3: "DWC_Non_Coop"}
+
+#: the three DO-365B alerters, by alerter index 1, 2, 3: the level sets of the ``do365``
+#: standard (``deconflict.predict.standards``), the one place their numbers are written
 ALERTERS: dict[int, Alerter] = {
-    1: _alerter("DWC_Phase_I", 0.66 * NM, 35.0, 700 * FT, (55, 55, 25), (75, 75, 55)),
-    2: _alerter("DWC_Phase_II", 1500 * FT, 0.0, 450 * FT, (45, 45, 45), (75, 75, 75)),
-    3: _alerter("DWC_Non_Coop", 2200 * FT, 0.0, 450 * FT, (55, 55, 25), (110, 110, 90)),
+    k: _alerter(name, standards.get_standard("do365").level_sets[str(k)])
+    for k, name in _NAMES.items()
 }
 
 
