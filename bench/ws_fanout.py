@@ -120,7 +120,7 @@ def main() -> None:
         def pulse() -> None:
             next_t = time.monotonic()
             while not session.stop.is_set():
-                broadcaster._ticked(session)
+                broadcaster.publish()
                 next_t += 1.0
                 session.stop.wait(max(0.0, next_t - time.monotonic()))
 

@@ -38,7 +38,8 @@ def test_demo_sitrep_counts_the_live_picture(tmp_path: Path) -> None:
             assert counts["tracks"] == int(placed.sum()), name
             assert counts["bases"] == sum(b.party == name for b in scenario.bases), name
             assert counts["operations"] == sum(o.party == name for o in scenario.operations)
-            alerts = [e for e in session.engine.sink.events if e.kind == "alert.raised"]
-            assert counts["alerts"] == sum(name in e.recipients for e in alerts), name
+            # each raised alert is logged once per party it was raised for (area: "area")
+            alerts = [a for a in session.engine.alert_log if a["text"] in ("alert.raised", "area")]
+            assert counts["alerts"] == sum(a["party"] == name for a in alerts), name
         assert sum(int(len(session.engine.picture(n)) > 0) for n in app.state.demo_tokens) >= 2
         assert alerts, "the scenario's first conflicts were not reached: the check is vacuous"

@@ -86,28 +86,13 @@ def _headless(
         # the demo plays every party's crew: what they write is signed with the demo's keys
         signers = {p.id: Signer(p.id, generate_private_key()) for p in sc.parties}
         sink = _sink_for(db, signers)
-        session = Session.from_scenario(sc, sink=_Tee(sink) if sink is not None else None)
+        session = Session.from_scenario(sc, sink=sink)
         session.engine.party_signers = signers
     end = session.duration_s if duration is None else duration
     with Progress(transient=True) as progress:
         task = progress.add_task("fast time", total=end)
         summary = session.run_fast(end, lambda t: progress.update(task, completed=t))
     return summary
-
-
-class _Tee:
-    """A memory sink (for the summary) that also writes to another sink."""
-
-    def __init__(self, other: Any) -> None:
-        from deconflict.engine.events import MemorySink
-
-        self.memory = MemorySink()
-        self.events = self.memory.events
-        self.other = other
-
-    def emit(self, events: Any) -> None:
-        self.memory.emit(events)
-        self.other.emit(events)
 
 
 def _serve(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +51,7 @@ from deconflict.hotline.notices import (
     NoticePolicy,
     OpenNotice,
     PairKey,
+    notice_message,
     update_notices,
 )
 from deconflict.identify.request import (
@@ -177,6 +178,8 @@ class Engine:
         self.sources = list(sources)
         self.config = config or EngineConfig()
         self.standard = get_standard(self.config.standard)
+        self.level_names = self.standard.level_names()  # level -> name, read per alert
+        self.event_counts: Counter[str] = Counter()  # kind -> events emitted (summary)
         self.trackers: dict[str, Tracker] = {p: tracker_factory() for p in self.parties}
         self._started: dict[str, bool] = {p: False for p in self.parties}
         self.fleet_owner: dict[str, str] = {}
@@ -233,6 +236,7 @@ class Engine:
     def _flush(self) -> list[EngineEvent]:
         events, self._pending_events = self._pending_events, []
         if events:
+            self.event_counts.update(e.kind for e in events)
             self.sink.emit(events)
         return events
 
@@ -268,11 +272,12 @@ class Engine:
         self.scene = self._scene()
         self.conflicts = self._predict(self.scene)
         t2 = time.perf_counter()
-        self._update_alerts()
+        conflict_rows = _records(self.conflicts)  # read by the alerts and the incidents
+        self._update_alerts(conflict_rows)
         self._update_notices()
         self._update_requests()
         self._update_areas()
-        self._update_incidents()
+        self._update_incidents(conflict_rows)
         self._record_history()
         self.tick_count += 1
         events = self._flush()
@@ -402,10 +407,10 @@ class Engine:
 
     # -- alerts and notices -------------------------------------------------------------------
 
-    def _update_alerts(self) -> None:
+    def _update_alerts(self, conflict_rows: list[Row]) -> None:
         now = self.now_s
         seen: set[tuple[str, str]] = set()
-        for data in _records(self.conflicts):
+        for data in conflict_rows:
             if int(data["level"]) <= 0:
                 continue
             keys = (str(data["a"]), str(data["b"]))
@@ -440,7 +445,7 @@ class Engine:
                     self._event("alert.cleared", payload, (party,))
 
     def _emit_alert(self, kind: str, alert: _Alert, ra: Row, rb: Row) -> None:
-        names = self.standard.level_names()
+        names = self.level_names
         for own, other, adv in ((ra, rb, alert.advice[0]), (rb, ra, alert.advice[1])):
             party = str(own["party"])
             if own["identity"] != "own" or party not in alert.recipients:
@@ -486,12 +491,8 @@ class Engine:
         self.notices, notices = update_notices(
             self.notices, predictions, self.now_s, NoticePolicy(self.config.clear_after_s)
         )
-        for n in notices:
-            self._post(
-                make_message(
-                    MessageKind.CONFLICT_NOTICE, "host", n.party, n.body, time_s=self.now_s
-                )
-            )
+        for n in notices:  # made at now_s (update_notices stamps them so)
+            self._post(notice_message(n))
 
     # -- hotline ------------------------------------------------------------------------------
 
@@ -535,12 +536,9 @@ class Engine:
     def fetch_messages(self, party: str, after_seq: int = 0) -> list[dict[str, Any]]:
         """The party's hotline queue after ``after_seq``; marks them delivered."""
         self._check_party(party)
-        before = {
-            d.message.message_id for d in self.mailbox.pending(party, 0) if d.delivered_s is None
-        }
         out = self.mailbox.fetch(party, after_seq, self.now_s)
-        for d in out:
-            if d.message.message_id in before and d.message.sender in self.parties:
+        for d in out:  # handed out now and not delivered before (fetch confirms only <= after)
+            if d.delivered_s is None and d.message.sender in self.parties:
                 self._event(
                     "hotline.delivered",
                     {"message_id": d.message.message_id, "party": party},
@@ -616,12 +614,12 @@ class Engine:
                 row: Row = {c: pic[c].iat[int(i)] for c in pic.columns}
                 self.requested.add(k)
                 rid = _digest("idreq", k, now)
-                snap = TrackSnapshot(
+                snap = TrackSnapshot.from_ground_track(
                     float(row["latitude"]),
                     float(row["longitude"]),
                     float(row["altitude"]) * FT,
-                    float(row["groundspeed"]) * KT * np.sin(np.radians(float(row["track"]))),
-                    float(row["groundspeed"]) * KT * np.cos(np.radians(float(row["track"]))),
+                    float(row["groundspeed"]) * KT,
+                    float(row["track"]),
                     float(np.nan_to_num(row["vertical_rate"])) * FPM,
                     self._track_history(str(row["key"])),
                 )
@@ -772,7 +770,7 @@ class Engine:
 
     # -- incidents ----------------------------------------------------------------------------
 
-    def _update_incidents(self) -> None:
+    def _update_incidents(self, conflict_rows: list[Row]) -> None:
         now = self.now_s
         memory = self.config.incident_memory_s
         s = self.scene
@@ -788,7 +786,7 @@ class Engine:
                 log.popleft()
             self._key_party[key] = party
         hmin = self.standard.separation.horizontal_m / 1852.0
-        for row in _records(self.conflicts):
+        for row in conflict_rows:
             a, b = str(row["a"]), str(row["b"])
             if (
                 self._key_party.get(a)
@@ -880,7 +878,7 @@ class Engine:
                     "alert_id": alert.alert_id,
                     "kind": "conflict",
                     "level": alert.level,
-                    "level_name": self.standard.level_names().get(alert.level, ""),
+                    "level_name": self.level_names.get(alert.level, ""),
                     "own_aircraft": str(own["label"]),
                     "own_key": str(own["key"]),
                     "own": _kinematics(own),
@@ -898,34 +896,40 @@ class Engine:
                             "own_key": a.key, "raised_s": a.raised_s, "level": 1})  # fmt: skip
         return out
 
-    def open_requests(self, party: str) -> list[dict[str, Any]]:
-        """Identification requests the party was asked or made, with their state."""
-        out = []
-        for rid, req in self.requests.items():
+    def open_requests(
+        self, party: str, *, newest: int | None = None, history: bool = True
+    ) -> list[dict[str, Any]]:
+        """Identification requests the party was asked or made, with their state, oldest first:
+        the ``newest`` ones only when given, without the track's ``history`` if not ``history``
+        (the map's panel: what is left out is never built)."""
+        out: list[dict[str, Any]] = []
+        for rid in reversed(self.requests):
+            if newest is not None and len(out) >= newest:
+                break
+            req = self.requests[rid]
             observer = self.request_observer[rid][0]
             if party != observer and party not in req.parties:
                 continue
+            payload = req.to_payload()
+            if not history:
+                del payload["history"]
             out.append(
                 {
-                    **req.to_payload(),
+                    **payload,
                     "observer": observer,
                     "outcome": self.resolved.get(rid, Outcome.PENDING).value,
                     "answered": party in req.answers,
                     "can_answer": party in req.parties and party not in req.answers,
                 }
             )
-        return out
+        return out[::-1]
 
     def summary(self) -> dict[str, Any]:
         """What happened so far: counts and the main decisions."""
-        events = getattr(self.sink, "events", [])
-        kinds: dict[str, int] = {}
-        for e in events:
-            kinds[e.kind] = kinds.get(e.kind, 0) + 1
         return {
             "ticks": self.tick_count,
             "reports": self.stats.reports,
-            "events": kinds,
+            "events": dict(self.event_counts),
             "alerts": [
                 {k: a[k] for k in ("time_s", "party", "own_aircraft", "level", "kind")}
                 for a in self.alert_log

@@ -48,9 +48,6 @@ class MemorySink:
     def emit(self, events: Sequence[EngineEvent]) -> None:
         self.events.extend(events)
 
-    def of_kind(self, kind: str) -> list[EngineEvent]:
-        return [e for e in self.events if e.kind == kind]
-
 
 class StoreSink:
     """Appends the events to the store's log, one transaction per tick.

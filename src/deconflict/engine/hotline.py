@@ -14,7 +14,6 @@ exported log proves it offline (``hotline.log.verify_log``).
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -563,28 +562,6 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
         if resolution.outcome is not Outcome.PENDING:
             changed.append(resolution)
     return changed
-
-
-def track_snapshot(
-    latitude: float,
-    longitude: float,
-    altitude_m: float,
-    groundspeed_mps: float,
-    track_deg: float,
-    vertical_rate_mps: float,
-    history: Iterable[tuple[float, float, float, float]] = (),
-) -> TrackSnapshot:
-    """A ``TrackSnapshot`` from ground speed and track angle (SI in, SI out)."""
-    rad = math.radians(track_deg)
-    return TrackSnapshot(
-        latitude,
-        longitude,
-        altitude_m,
-        groundspeed_mps * math.sin(rad),
-        groundspeed_mps * math.cos(rad),
-        vertical_rate_mps,
-        tuple(history),
-    )
 
 
 # -- audit export ---------------------------------------------------------------------------

@@ -90,17 +90,6 @@ class ReplaySource:
         )  # naive UTC datetime64[ns], for searchsorted
         self._next = 0
 
-    @classmethod
-    def from_file(
-        cls, path: str | Path, *, party: str, start: pd.Timestamp, sensor: str = "replay"
-    ) -> ReplaySource:
-        return cls(read_recording(path), party=party, start=start, sensor=sensor)
-
-    @property
-    def end(self) -> pd.Timestamp | None:
-        """Time of the last report (UTC), None for an empty recording."""
-        return pd.Timestamp(self._times[-1]).tz_localize("UTC") if len(self._times) else None
-
     def poll(self, now: pd.Timestamp) -> pd.DataFrame:
         ts = pd.Timestamp(now)
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -17,6 +17,7 @@ answers once. Nothing here reads a clock: times are Unix seconds UTC, passed in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -48,6 +49,29 @@ class TrackSnapshot:
     north_mps: float
     up_mps: float
     history: tuple[tuple[float, float, float, float], ...] = ()  # (time_s, lat, lon, alt_m)
+
+    @classmethod
+    def from_ground_track(
+        cls,
+        latitude_deg: float,
+        longitude_deg: float,
+        altitude_m: float,
+        groundspeed_mps: float,
+        track_deg: float,
+        vertical_rate_mps: float,
+        history: Iterable[tuple[float, float, float, float]] = (),
+    ) -> TrackSnapshot:
+        """A snapshot from ground speed and track angle (degrees true; SI otherwise)."""
+        rad = math.radians(track_deg)
+        return cls(
+            latitude_deg,
+            longitude_deg,
+            altitude_m,
+            groundspeed_mps * math.sin(rad),
+            groundspeed_mps * math.cos(rad),
+            vertical_rate_mps,
+            tuple(history),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

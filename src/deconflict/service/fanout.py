@@ -85,7 +85,6 @@ class PostgresFanout:
         self.conninfo = conninfo
         self.notifier = notifier
         self.last_seq = -1
-        self.received = 0
         self.listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -107,7 +106,6 @@ class PostgresFanout:
             seq = int(payload)
         except ValueError:
             return
-        self.received += 1
         if seq > self.last_seq:
             self.last_seq = seq
             self.notifier.wake()

@@ -105,9 +105,11 @@ class Broadcaster:
         self._events: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
         self._lock = threading.Lock()
         self.tick_wall_s = time.time()
-        session.on_tick.append(self._ticked)
+        session.on_tick.append(self.publish)
 
-    def _ticked(self, _: Session) -> None:
+    def publish(self, _: Session | None = None) -> None:
+        """A new picture of the session (after each tick, and after a write the map shows):
+        the caches go, each watched party's frame is encoded, its sockets woken."""
         with self._lock:
             self.seq += 1
             self.cache = {}
@@ -174,7 +176,7 @@ class Broadcaster:
 def encode_picture(session: Session, party: str, seq: int, wall_s: float) -> str:
     """The picture message as JSON text. Numeric columns are encoded as whole arrays (NaN as
     null), which is what keeps a 10,000-track picture to a few tens of milliseconds."""
-    payload = picture_payload(session, party, columns=False)
+    payload = picture_payload(session, party)
     pic = payload.pop("frame")
     parts = []
     for f in TRACK_FIELDS:
@@ -192,24 +194,22 @@ def encode_picture(session: Session, party: str, seq: int, wall_s: float) -> str
 
 def encode_picture_frame(session: Session, party: str, seq: int, wall_s: float) -> bytes:
     """The picture message as one binary frame (``picture_wire``): what the WebSocket sends."""
-    payload = picture_payload(session, party, columns=False)
+    payload = picture_payload(session, party)
     frame = payload.pop("frame")
     head = {"type": "picture", "seq": seq, "tick_wall_s": wall_s, **payload}
     small = {k: head[k] for k in ("type", "seq", "tick_wall_s", "party")}
     return compress_frame(encode_frame(head, frame), small)
 
 
-def picture_payload(session: Session, party: str, columns: bool = True) -> dict[str, Any]:
-    """Everything the map shows a party now (columnar tracks to keep 10,000 tracks small;
-    ``columns=False``: the track table itself under ``frame``)."""
+def picture_payload(session: Session, party: str) -> dict[str, Any]:
+    """Everything the map shows a party now, the track table itself under ``frame`` (each
+    encoding writes its columns: ``encode_picture``, ``encode_picture_frame``)."""
     eng = session.engine
     with session.lock:
         pic = eng.picture(party)
         alerts = eng.active_alerts(party)
         # the newest 50 requests, without each track's history (the panel shows position)
-        requests = [
-            {k: v for k, v in r.items() if k != "history"} for r in eng.open_requests(party)[-50:]
-        ]
+        requests = eng.open_requests(party, newest=50, history=False)
         messages = _messages(session, party)
         incidents = [
             i.summary() for i in eng.incidents.values() if party in i.parties
@@ -218,7 +218,7 @@ def picture_payload(session: Session, party: str, columns: bool = True) -> dict[
     return {
         "party": party,
         "time_s": now if np.isfinite(now) else None,
-        **({"tracks": _columns(pic, TRACK_FIELDS)} if columns else {"frame": pic}),
+        "frame": pic,
         "alerts": _clean(alerts, 5),  # 1 m, 0.00001 kt: more digits are only bytes
         "requests": _clean(requests, 5),
         "messages": _clean(messages),
@@ -251,19 +251,14 @@ def _clean(value: Any, digits: int | None = None) -> Any:
 
 
 def _messages(session: Session, party: str) -> list[dict[str, Any]]:
+    """The party's newest 100 hotline messages, oldest first (only those are built)."""
     eng = session.engine
-    out = []
-    for m in eng.messages.values():
-        if m.sender != party and not m.addressed_to(party):
-            continue
-        out.append(
-            {
-                **m.to_dict(),
-                "delivery": eng.delivery_state(m.message_id),
-                "outgoing": m.sender == party,
-            }
-        )
-    return sorted(out, key=lambda m: float(m["time_s"]))[-100:]
+    mine = [m for m in eng.messages.values() if m.sender == party or m.addressed_to(party)]
+    newest = sorted(mine, key=lambda m: float(m.time_s))[-100:]
+    return [
+        {**m.to_dict(), "delivery": eng.delivery_state(m.message_id), "outgoing": m.sender == party}
+        for m in newest
+    ]
 
 
 def live_router(
@@ -353,7 +348,7 @@ def live_router(
             raise HTTPException(404, str(exc)) from None
         except DeconflictError as exc:
             raise HTTPException(422, str(exc)) from None
-        broadcaster._ticked(session)
+        broadcaster.publish()
         return {"request_id": req.request_id, "outcome": outcome.value if outcome else "pending"}
 
     @router.get("/messages")
@@ -381,7 +376,7 @@ def live_router(
                 )
         except DeconflictError as exc:
             raise HTTPException(422, str(exc)) from None
-        broadcaster._ticked(session)
+        broadcaster.publish()
         return {"message_id": msg.message_id}
 
     @router.post("/messages/{message_id}/ack")
@@ -404,7 +399,7 @@ def live_router(
             raise HTTPException(404, str(exc)) from None
         except DeconflictError as exc:
             raise HTTPException(422, str(exc)) from None
-        broadcaster._ticked(session)
+        broadcaster.publish()
         return {"message_id": message_id, "delivery": state}
 
     @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
@@ -452,10 +447,11 @@ def live_router(
 
 
 def scene_payload(session: Session, party: str) -> dict[str, Any]:
-    """The parties, restricted and shared areas, bases and operations the caller may see."""
+    """The parties, restricted and shared areas and bases (the operations the caller may see
+    come from the store: ``live_operations``)."""
     sc = session.scenario
     out: dict[str, Any] = {"party": party, "start_s": session.start.value / 1e9, "parties": [],
-                           "areas": [], "bases": [], "operations": [], "center": None}  # fmt: skip
+                           "areas": [], "bases": [], "center": None}  # fmt: skip
     if sc is None:
         out["parties"] = [{"id": p, "name": p, "colour": "#2b6cb0"} for p in session.engine.parties]
         return out
@@ -469,29 +465,7 @@ def scene_payload(session: Session, party: str) -> dict[str, Any]:
     out["bases"] = [
         {"id": b.id, "name": b.name, "party": b.party, "lat": b.lat, "lon": b.lon} for b in sc.bases
     ]
-    out["operations"] = [
-        {"id": o.id, "party": o.party, "polygon": [list(x) for x in o.polygon],
-         "floor_ft": o.floor_ft, "ceiling_ft": o.ceiling_ft,
-         "start_s": o.start_s, "end_s": o.end_s}
-        for o in sc.operations
-        if o.party == party or _need_to_know(o, [x for x in sc.operations if x.party == party])
-    ]  # fmt: skip
     return out
-
-
-def _need_to_know(op: Any, mine: list[Any]) -> bool:
-    """Another party's operation is shown where it intersects one of ours (space and time)."""
-    import shapely
-
-    poly = shapely.Polygon([(lo, la) for la, lo in op.polygon])
-    for m in mine:
-        if m.end_s <= op.start_s or op.end_s <= m.start_s:
-            continue
-        if m.ceiling_ft <= op.floor_ft or op.ceiling_ft <= m.floor_ft:
-            continue
-        if poly.intersects(shapely.Polygon([(lo, la) for la, lo in m.polygon])):
-            return True
-    return False
 
 
 def mount_map(app: FastAPI) -> None:
@@ -595,8 +569,7 @@ def live_app(
                 events, self.waiting = [*self.waiting, *events], []
             self.sink.emit(events)
 
-    tee = _Fanout([session.engine.sink, _LazySink()])
-    session.engine.sink = tee
+    session.engine.sink = _LazySink()  # every event goes to the store's log, nowhere else
 
     def party_of(token: str | None) -> str:
         from deconflict.errors import AuthenticationError
@@ -621,13 +594,3 @@ def live_app(
         seed_scenario_operations(app, session.scenario, ids)
     mount_map(app)
     return app, session
-
-
-class _Fanout:
-    def __init__(self, sinks: list[Any]) -> None:
-        self.sinks = sinks
-        self.events = getattr(sinks[0], "events", [])
-
-    def emit(self, events: Any) -> None:
-        for s in self.sinks:
-            s.emit(events)

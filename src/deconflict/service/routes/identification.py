@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.engine import hotline
+from deconflict.identify.request import TrackSnapshot
 from deconflict.service.auth import AdminDep, MemberDep, PartyDep, StoreDep
 from deconflict.service.schemas import SignedIn, TrackState
 from deconflict.units import FPM, FT, KT
@@ -50,7 +51,7 @@ def open_request(
     history = [
         (h.timestamp.timestamp(), h.latitude, h.longitude, h.altitude * FT) for h in body.history
     ]
-    snapshot = hotline.track_snapshot(
+    snapshot = TrackSnapshot.from_ground_track(
         t.latitude,
         t.longitude,
         t.altitude * FT,

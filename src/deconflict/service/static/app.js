@@ -357,7 +357,6 @@
   const utf8 = new TextDecoder();
   function magicOf(buf) { return String.fromCharCode(...new Uint8Array(buf, 0, 4)); }
   async function decodePicture(data) {
-    if (typeof data === "string") return JSON.parse(data);
     let buf = data;
     if (magicOf(buf) === "DCPZ") {
       const skip = 8 + new DataView(buf).getUint32(4, true);
