@@ -10,7 +10,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "deconflict"
 
-# room -> rooms of ours it may import (units, errors and settings are shared by all)
+# room -> rooms of ours it may import (units, errors, settings and the Dask helpers of cluster
+# are shared by all)
 ALLOWED: dict[str, set[str]] = {
     "geo": set(),
     "predict": {"geo"},
@@ -25,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "montecarlo": {"geo", "predict", "sim", "engine"},
     "store": {"hotline", "strategic", "identify", "incidents"},
 }
-COMMON = {"units", "errors"}
+COMMON = {"units", "errors", "cluster"}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -27,13 +27,19 @@ from typing import Any
 import numpy as np
 
 from deconflict.errors import InputError, NotFoundError
+from deconflict.hotline.authorship import MESSAGE_ENTRY_KINDS
+from deconflict.hotline.messages import MessageKind
 from deconflict.store import Event, Store
+from deconflict.store.hotline import MESSAGE as SERVICE_MESSAGE
 
 DAY_S = 86_400.0
 ALERT_KINDS = ("alert.raised",)
+#: The live engine's request entries; the service logs a request as a ``message`` entry of kind
+#: ``identification_request`` instead (:func:`_request_payload` reads both).
 ID_KINDS = ("identification.requested",)
 INCIDENT_KINDS = ("incident.recorded", "incident")
-MESSAGE_KINDS = ("hotline.message",)
+#: Hotline messages: the service's ``message`` entries and the live engine's ``hotline.message``.
+MESSAGE_KINDS = tuple(sorted(MESSAGE_ENTRY_KINDS))
 WORLD = (
     Path(__file__).parent / "service" / "static" / "vendor" / "world-atlas" / "countries-50m.json"
 )
@@ -131,6 +137,20 @@ def _incident_position(p: Mapping[str, Any]) -> tuple[float, float] | None:
     return float(t["longitude_deg"][i]), float(t["latitude_deg"][i])
 
 
+def _request_payload(e: Event) -> Mapping[str, Any] | None:
+    """An identification request's fields (``track_id``, ``position``, ``observer``) from a live
+    engine's ``identification.requested`` entry or a service's ``identification_request``
+    message (whose sender is the observer); None for any other entry."""
+    if e.kind in ID_KINDS:
+        return e.payload
+    if e.kind == SERVICE_MESSAGE and e.payload.get("kind") == (
+        MessageKind.IDENTIFICATION_REQUEST.value
+    ):
+        body = e.payload.get("body")
+        return {**(body if isinstance(body, dict) else {}), "observer": e.payload.get("sender")}
+    return None
+
+
 def _rings(volumes: Sequence[dict[str, Any]]) -> list[list[list[float]]]:
     rings: list[list[list[float]]] = []
     for v in volumes:
@@ -192,24 +212,25 @@ def collect(
             rep.alerts.append(
                 Marker("alert", str(p.get("party", "")), *(where or (np.nan,) * 2), label, t)
             )
-        elif e.kind in ID_KINDS:
-            where = _position(p.get("position"))
-            label = f"{p.get('track_id', '?')} asked by {p.get('observer', '?')}"
-            rep.identifications.append(
-                Marker(
-                    "identification",
-                    str(p.get("observer", "")),
-                    *(where or (np.nan,) * 2),
-                    label,
-                    t,
-                )
-            )
         elif e.kind in INCIDENT_KINDS:
             where = _incident_position(p)
             label = str(p.get("incident_id", p.get("severity", "incident")))
             rep.incidents.append(Marker("incident", "", *(where or (np.nan,) * 2), label, t))
         elif e.kind in MESSAGE_KINDS:
             rep.messages += 1
+        request = _request_payload(e)
+        if request is not None:
+            where = _position(request.get("position"))
+            label = f"{request.get('track_id', '?')} asked by {request.get('observer', '?')}"
+            rep.identifications.append(
+                Marker(
+                    "identification",
+                    str(request.get("observer", "")),
+                    *(where or (np.nan,) * 2),
+                    label,
+                    t,
+                )
+            )
     return rep
 
 
@@ -253,9 +274,6 @@ def render(rep: Sitrep, fmt: str = "png") -> bytes:
     """The one-page report as PNG or PDF bytes (A4 landscape)."""
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 

@@ -80,3 +80,28 @@ def test_keygen_refuses_to_overwrite(tmp_path: Path) -> None:
     pem.write_text("x")
     result = runner.invoke(app, ["audit", "keygen", "alpha", "--out", str(pem)])
     assert result.exit_code == 2 and pem.read_text() == "x"
+
+
+def test_keygen_adds_to_a_ring_of_single_keys(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    first = runner.invoke(app, ["audit", "keygen", "alpha", "--out", str(tmp_path / "a.pem")])
+    keys.write_text(json.dumps({"alpha": first.output.strip()}))  # one key, not a list
+    result = runner.invoke(
+        app, ["audit", "keygen", "alpha", "--out", str(tmp_path / "b.pem"), "--keys", str(keys)]
+    )
+    assert result.exit_code == 0, result.output
+    text = keys.read_text()
+    assert json.loads(text) == {"alpha": [first.output.strip(), result.output.strip()]}
+    assert text.startswith('{\n  "alpha": [') and text.endswith("]\n}\n")
+
+
+def test_keygen_refuses_a_malformed_ring_before_writing_a_key(tmp_path: Path) -> None:
+    keys, pem = tmp_path / "keys.json", tmp_path / "k.pem"
+    for bad in ('["not", "a", "ring"]', '{"alpha": 5}', "{oops"):
+        keys.write_text(bad)
+        result = runner.invoke(
+            app, ["audit", "keygen", "alpha", "--out", str(pem), "--keys", str(keys)]
+        )
+        assert result.exit_code == 2
+        assert "key ring" in result.output and "fix or move" in result.output, result.output
+        assert not pem.exists() and keys.read_text() == bad

@@ -11,7 +11,6 @@ from deconflict.hotline.delivery import DeliveryState, Mailbox
 from deconflict.hotline.escalation import (
     ActionKind,
     EscalationPolicy,
-    due_escalations,
     escalate,
     escalation_step,
 )
@@ -211,27 +210,3 @@ def test_non_safety_messages_never_escalate() -> None:
     assert escalation_step(0, 119.0, policy) == 0 and escalation_step(0, 239.0, policy) == 2
     with pytest.raises(InputError):
         EscalationPolicy(ack_timeout_s=0)
-
-
-def test_due_escalations_over_a_mailbox() -> None:
-    policy = EscalationPolicy(ack_timeout_s=60, repeat_every_s=30, host_after_steps=2)
-    box = Mailbox(PARTIES)
-    notice = make_message(
-        MessageKind.CONFLICT_NOTICE,
-        "host",
-        ["alpha", "bravo"],
-        {"notice_id": "n1", "action": "open", "level": 2},
-        time_s=0,
-    )
-    chat = text("alpha", "bravo", 0)
-    box.post(notice, 0)
-    box.post(chat, 0)
-    assert due_escalations(box, 59, policy) == []
-    (first,) = due_escalations(box, 60, policy)
-    assert first.step == 1 and first.actions[0].recipients == ("alpha", "bravo")
-    box.acknowledge("alpha", notice.message_id, 70)
-    (second,) = due_escalations(box, 90, policy, {notice.message_id: 1})
-    assert second.actions[0].recipients == ("bravo",)
-    assert ActionKind.NOTIFY_HOST in [a.kind for a in second.actions]
-    box.acknowledge("bravo", notice.message_id, 95)
-    assert due_escalations(box, 1000, policy, {notice.message_id: 2}) == []

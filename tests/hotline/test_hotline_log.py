@@ -239,13 +239,6 @@ def test_any_single_tamper_is_found_at_its_entry(n: int, data: st.DataObject) ->
     assert bad.problem is expected
 
 
-def test_signer_seal_matches_append_entry() -> None:
-    """The store seals bodies with ``Signer.seal``; its entries verify like ours."""
-    log = make_log(3)
-    for entry in log:
-        assert SIGNERS[entry.author].seal(entry.body()) == (entry.hash, entry.signature)
-
-
 json_values = st.recursive(
     st.none()
     | st.booleans()

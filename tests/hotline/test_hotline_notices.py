@@ -10,7 +10,6 @@ from deconflict.hotline.messages import MessageKind
 from deconflict.hotline.notices import (
     AircraftState,
     ConflictPrediction,
-    NoticeAction,
     NoticePolicy,
     OpenNotice,
     PairKey,
@@ -106,4 +105,3 @@ def test_never_repeated_at_every_update(levels: list[int | None]) -> None:
         last_seen = float(t)
     assert sent == expected
     assert sum(1 for s in sent if s[2] == "open") == sum(1 for s in sent if s[2] == "close")
-    assert NoticeAction.CLOSE.value == "close"

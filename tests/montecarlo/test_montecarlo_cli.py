@@ -37,8 +37,13 @@ def test_study_outputs_and_report(tmp_path: Path) -> None:
     assert "memorandum-2015" in page and "hotline-fast" in page
     for png in ("rates.png", "distributions.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    batches = sorted((out / "runs").glob("*/runs-*.parquet"))
+    assert len(batches) == 4  # 2 sets x 2 batches of 3 runs
+    written = {b: (b.stat().st_ino, b.stat().st_mtime_ns) for b in batches}
     again = CliRunner().invoke(app, args)  # every batch already there: nothing runs again
     assert again.exit_code == 0
+    assert {b: (b.stat().st_ino, b.stat().st_mtime_ns) for b in batches} == written
+    assert sorted((out / "runs").glob("*/runs-*.parquet")) == batches
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), runs)
 
 

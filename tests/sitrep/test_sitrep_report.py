@@ -141,3 +141,43 @@ def test_endpoint_draws_each_partys_own_operations(tmp_path: Path) -> None:
         assert (
             client.get("/v1/sitrep.png", params={"day": "soon"}, headers=admin).status_code == 422
         )
+
+
+def test_counts_the_services_messages_and_identification_requests(tmp_path: Path) -> None:
+    """A ``deconflict serve`` store logs a message, and an identification request, as ``message``
+    entries (store.hotline): the report counts both, and places the request on the map."""
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    settings = Settings(database_url=db, admin_token=ADMIN, separation_standard="none")
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    track = {
+        "id": "T042",
+        "timestamp": "2030-01-01T10:00:30Z",
+        "latitude": 47.40,
+        "longitude": 8.55,
+        "altitude": 12000.0,
+        "groundspeed": 300.0,
+        "track": 90.0,
+        "vertical_rate": 0.0,
+    }
+    with TestClient(create_app(settings)) as client:
+        for name in ("alpha", "bravo"):
+            r = client.post("/v1/parties", json={"name": name}, headers=admin)
+            assert r.status_code == 201, r.text
+        r = client.post(
+            "/v1/messages",
+            json={"to": "alpha", "kind": "free_text", "body": {"text": "hello"}},
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        r = client.post("/v1/identification-requests", json={"track": track}, headers=admin)
+        assert r.status_code == 201, r.text
+    store = open_store(db)
+    try:
+        host = sitrep.collect(store)
+    finally:
+        store.close()
+    assert host.counts["hotline_messages"] == 2  # the message and the request (also a message)
+    assert host.counts["identification_requests"] == 1
+    (request,) = host.identifications
+    assert (request.lon, request.lat) == pytest.approx((8.55, 47.40))
+    assert request.label == "T042 asked by host"

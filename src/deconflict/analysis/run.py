@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +26,8 @@ import pandas as pd
 
 from deconflict.analysis.inputs import Source, open_source
 from deconflict.analysis.windows import EVENT_COLUMNS, Params, analyse_window, empty_events, plan
-from deconflict.errors import ClusterError, DeconflictError, InputError
+from deconflict.cluster import dask_client, is_cluster_failure, write_parquet_atomic
+from deconflict.errors import ClusterError, InputError
 from deconflict.units import FT, NM
 
 Engine = Literal["local", "dask"]
@@ -97,12 +97,6 @@ def _window_path(folder: Path, window: Window) -> Path:
     return folder / f"{int(window[0])}.parquet"
 
 
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
 def _manifest(folder: Path, params: Params, files: Sequence[Path]) -> None:
     """Create the run's manifest, or check that the one there has the same parameters."""
     path = folder / "manifest.json"
@@ -125,36 +119,6 @@ def _manifest(folder: Path, params: Params, files: Sequence[Path]) -> None:
     os.replace(tmp, path)
 
 
-@contextmanager
-def _dask_client(
-    scheduler: str | None, workers: int, processes: bool, timeout_s: float = 10.0
-) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout=f"{timeout_s}s")  # type: ignore[no-untyped-call]
-        except (OSError, TimeoutError) as exc:
-            raise ClusterError(
-                f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address or "
-                "leave --scheduler out for a local cluster"
-            ) from None
-        try:
-            yield client
-        finally:
-            client.close()  # type: ignore[no-untyped-call]
-        return
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
-    )
-    client = Client(cluster)  # type: ignore[no-untyped-call]
-    try:
-        yield client
-    finally:
-        client.close()  # type: ignore[no-untyped-call]
-        cluster.close()
-
-
 def _run_windows(
     engine: Engine,
     sources: Sequence[Source],
@@ -172,7 +136,7 @@ def _run_windows(
         return
     from distributed import as_completed
 
-    with _dask_client(scheduler, workers, processes, timeout_s) as client:
+    with dask_client(scheduler, workers, processes, timeout_s) as (client, address):
         try:
             futures = {
                 client.submit(
@@ -182,11 +146,14 @@ def _run_windows(
             }
             for fut in as_completed(futures):  # type: ignore[no-untyped-call]
                 yield futures[fut], fut.result()
-        except DeconflictError:
+        except GeneratorExit:
             raise
-        except Exception as exc:  # the scheduler or a worker is gone
+        except Exception as exc:
+            if not is_cluster_failure(exc):
+                raise  # a window failed as it would on the local engine
+            what = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
             raise ClusterError(
-                f"the Dask cluster failed during the run ({type(exc).__name__}: {exc}); the "
+                f"the Dask scheduler at {address} was lost during the run ({what}); the "
                 "windows finished so far are kept: rerun the same command to resume"
             ) from exc
 
@@ -270,7 +237,7 @@ def analyse_files(
         for window, events in _run_windows(
             engine, sources, params, todo, t_max, scheduler, workers, processes, scheduler_timeout_s
         ):
-            _write_atomic(events, _window_path(folder, window))
+            write_parquet_atomic(events, _window_path(folder, window))
             bar.advance(task)
             if on_window is not None:
                 on_window(window)
@@ -312,7 +279,7 @@ def write_outputs(events: pd.DataFrame, out: Path, params: Params) -> None:
     from deconflict.analysis.report import render_report
 
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(events, out / "events.parquet")
+    write_parquet_atomic(events, out / "events.parquet")
     tmp = out / ".events.json.tmp"
     tmp.write_text(json.dumps(events_json(events), indent=1))
     os.replace(tmp, out / "events.json")

@@ -56,14 +56,22 @@ def keygen(
     ),
 ) -> None:
     """Make an Ed25519 key pair: private key to --out (PEM), public key printed in base64."""
-    import json
     import os
 
     from deconflict.errors import DeconflictError
-    from deconflict.hotline.keys import generate_private_key, private_key_to_pem, public_key_to_b64
+    from deconflict.hotline.keys import (
+        KeyRing,
+        generate_private_key,
+        private_key_to_pem,
+        public_key_to_b64,
+    )
 
     if out.exists():
         fail(f"{out} exists: refusing to overwrite a private key; choose another --out")
+    try:  # read the ring first: a malformed one stops here, before any key is written
+        ring = KeyRing.load(keys) if keys is not None and keys.exists() else KeyRing()
+    except DeconflictError as exc:
+        fail(f"{exc}; fix or move {keys}, then run keygen again")
     key = generate_private_key()
     public = public_key_to_b64(key.public_key())
     try:
@@ -71,11 +79,9 @@ def keygen(
         with os.fdopen(fd, "wb") as handle:
             handle.write(private_key_to_pem(key))
         if keys is not None:
-            ring = json.loads(keys.read_text(encoding="utf-8")) if keys.exists() else {}
-            current = ring.get(party, [])
-            ring[party] = [*(current if isinstance(current, list) else [current]), public]
-            keys.write_text(json.dumps(ring, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    except (OSError, json.JSONDecodeError) as exc:
+            ring = ring.with_key(party, key.public_key())
+            keys.write_text(ring.to_json() + "\n", encoding="utf-8")
+    except OSError as exc:
         fail(DeconflictError(f"cannot write keys: {exc}"))
     typer.echo(public)
 

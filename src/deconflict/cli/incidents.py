@@ -22,15 +22,22 @@ app.add_typer(incidents_app, name="incidents")
 DB_HELP = "Store URL (default $DECONFLICT_DATABASE_URL or sqlite file)."
 
 
-def _from_store(db: str | None) -> list[Incident]:
-    """Every incident recorded in the store's log (the host's view)."""
+def _from_store(db: str | None, incident_id: str | None = None) -> list[Incident]:
+    """Every incident recorded in the store's log (the host's view), or only the last record of
+    ``incident_id`` (none when there is no such incident)."""
     from deconflict.incidents.record import Incident
     from deconflict.settings import Settings
     from deconflict.store import hotline, open_store
 
     store = open_store(Settings.from_env(database_url=db).database_url)
     try:
-        return [Incident.from_dict(e.payload) for e in hotline.entries(store, hotline.INCIDENT)]
+        if incident_id is None:
+            entries = hotline.entries(store, hotline.INCIDENT)
+        else:
+            match = {"incident_id": incident_id}
+            last = hotline.latest(store, hotline.INCIDENT, match=match)
+            entries = [] if last is None else [last]
+        return [Incident.from_dict(e.payload) for e in entries]
     finally:
         store.close()
 
@@ -48,6 +55,7 @@ def list_incidents(
 
     from deconflict.errors import DeconflictError
     from deconflict.incidents.record import load_incident
+    from deconflict.units import FT
 
     try:
         incidents = [load_incident(f) for f in files] if files else _from_store(db)
@@ -66,7 +74,7 @@ def list_incidents(
         when = datetime.fromtimestamp(r["time_s"], tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
         typer.echo(
             f"{r['incident_id']:<17} {r['severity']:<4} {when}  {r['kind']:<19} "
-            f"{'/'.join(r['parties']):<14} {r['horizontal_m']:7.0f} {r['vertical_m'] / 0.3048:7.0f}"
+            f"{'/'.join(r['parties']):<14} {r['horizontal_m']:7.0f} {r['vertical_m'] / FT:7.0f}"
         )
 
 
@@ -91,7 +99,7 @@ def report(
         if Path(incident_ref).is_file():
             incident = load_incident(incident_ref)
         else:
-            found = [i for i in _from_store(db) if i.incident_id == incident_ref]
+            found = _from_store(db, incident_ref)
             if not found:
                 fail(
                     f"no incident {incident_ref!r} in the store, and no such file: "

@@ -10,12 +10,11 @@ keeps how many steps it has carried out (``steps_done``) so nothing is repeated 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
 from deconflict.errors import InputError
-from deconflict.hotline.delivery import Mailbox
 from deconflict.hotline.messages import Message, Priority
 
 
@@ -86,28 +85,3 @@ def escalate(
     if steps_done < policy.host_after_steps <= step:
         actions.append(EscalationAction(ActionKind.NOTIFY_HOST, mid, step, new, who))
     return Escalation(step, tuple(actions))
-
-
-def due_escalations(
-    mailbox: Mailbox,
-    now_s: float,
-    policy: EscalationPolicy,
-    steps_done: Mapping[str, int] | None = None,
-) -> list[Escalation]:
-    """Escalations due now for every safety message in ``mailbox`` that some recipient has not
-    acknowledged; ``steps_done`` maps message id → steps already carried out (default 0)."""
-    done = steps_done or {}
-    due = []
-    for message in mailbox.messages():
-        if not message.safety:
-            continue
-        result = escalate(
-            message,
-            mailbox.unacknowledged(message.message_id),
-            now_s,
-            policy,
-            done.get(message.message_id, 0),
-        )
-        if result.actions:
-            due.append(result)
-    return due

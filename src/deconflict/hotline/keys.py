@@ -99,8 +99,8 @@ class Signer:
         return base64.b64encode(self.private_key.sign(data)).decode("ascii")
 
     def seal(self, body: Mapping[str, Any]) -> tuple[str, str]:
-        """(hash, signature) of a log entry body, exactly as ``hotline.log.append_entry`` makes
-        them: SHA-256 hex of the body's canonical JSON, signed as 32 raw bytes."""
+        """(hash, signature) of a log entry body (``hotline.log.append_entry`` and the store seal
+        with it): SHA-256 hex of the body's canonical JSON, signed as 32 raw bytes."""
         digest = sha256_hex(canonical_json(dict(body)))
         return digest, self.sign(bytes.fromhex(digest))
 
@@ -145,6 +145,10 @@ class KeyRing:
         except OSError as exc:
             raise InputError(f"cannot read key ring {path}: {exc}") from exc
         return cls.from_json(text)
+
+    def with_key(self, party: str, key: Ed25519PublicKey) -> KeyRing:
+        """This ring with ``key`` added to ``party``'s keys (kept when already there)."""
+        return KeyRing({**self.keys, party: {**self.keys.get(party, {}), key_id(key): key}})
 
     def to_json(self) -> str:
         return json.dumps(

@@ -107,8 +107,8 @@ def append_entry(
         "payload": dict(payload),
         "prev_hash": GENESIS_HASH if prev is None else prev.hash,
     }
-    digest = entry_hash(body)
-    return LogEntry(**body, hash=digest, signature=signer.sign(bytes.fromhex(digest)))
+    digest, signature = signer.seal(body)
+    return LogEntry(**body, hash=digest, signature=signature)
 
 
 class Problem(StrEnum):

@@ -85,14 +85,6 @@ class Distribution:
             return rng.uniform(self.a, self.b, n)
         return rng.exponential(self.a, n)
 
-    @property
-    def median_s(self) -> float:
-        if self.kind in ("fixed", "lognormal"):
-            return self.a
-        if self.kind == "uniform":
-            return 0.5 * (self.a + self.b)
-        return self.a * math.log(2.0)
-
     def to_dict(self) -> dict[str, Any]:
         keys = DISTRIBUTIONS[self.kind]
         return {"distribution": self.kind, **dict(zip(keys, (self.a, self.b), strict=False))}

@@ -41,14 +41,12 @@ def _parquet(frame: pd.DataFrame, path: Path) -> None:
 
 def plot_rates(summary: pd.DataFrame) -> bytes:
     """PNG: each count metric's rate per 100 flight hours, one point with its interval per set."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     rates = summary[summary["kind"] == "rate_per_flight_hour"]
     names = list(dict.fromkeys(rates["procedures"]))
-    fig, axes = plt.subplots(1, len(COUNTS), figsize=(4.2 * len(COUNTS), 3.6))
+    fig = Figure(figsize=(4.2 * len(COUNTS), 3.6))
+    axes = fig.subplots(1, len(COUNTS))
     for ax, metric in zip(np.atleast_1d(axes), COUNTS, strict=True):
         sub = rates[rates["metric"] == metric].set_index("procedures").reindex(names)
         v = sub["value"].to_numpy(np.float64) * 100
@@ -64,20 +62,17 @@ def plot_rates(summary: pd.DataFrame) -> bytes:
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     return buf.getvalue()
 
 
 def plot_distributions(runs: pd.DataFrame) -> bytes:
     """PNG: per-run distributions (losses, warning time, closest approach) of each set."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     names = list(dict.fromkeys(runs["procedures"]))
     cols = ("los", "warning_s_mean", "closest_nm")
-    fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.6))
+    fig = Figure(figsize=(4.2 * len(cols), 3.6))
+    axes = fig.subplots(1, len(cols))
     for ax, col in zip(axes, cols, strict=True):
         data = [runs.loc[runs["procedures"] == n, col].to_numpy(np.float64) for n in names]
         data = [d[np.isfinite(d)] for d in data]
@@ -98,7 +93,6 @@ def plot_distributions(runs: pd.DataFrame) -> bytes:
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     return buf.getvalue()
 
 

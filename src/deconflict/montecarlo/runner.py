@@ -21,14 +21,13 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import CancelledError
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from deconflict.cluster import dask_client, is_cluster_failure, write_parquet_atomic
 from deconflict.errors import ClusterError, DeconflictError, InputError
 from deconflict.montecarlo.model import RUN_COLUMNS, Prepared, Study, prepare, simulate_run
 from deconflict.montecarlo.procedures import Procedures
@@ -99,13 +98,6 @@ def scenario_digest(scenario: Scenario) -> str:
     return hashlib.sha256(repr(replace(scenario, source="")).encode()).hexdigest()[:16]
 
 
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
 def _manifest(
     folder: Path, scenario: Scenario, procs: Sequence[Procedures], study: Study, batch_size: int
 ) -> None:
@@ -142,50 +134,6 @@ def _manifest(
     tmp = path.with_name(f".manifest.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
     os.replace(tmp, path)
-
-
-@contextmanager
-def dask_client(
-    scheduler: str | None, workers: int = 2, processes: bool = True, timeout_s: float = 10.0
-) -> Iterator[tuple[Any, str]]:
-    """A ``distributed.Client`` and its scheduler address: ``scheduler``'s, or a new
-    LocalCluster's (``workers`` workers of one thread, processes or threads)."""
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout=f"{timeout_s}s")  # type: ignore[no-untyped-call]
-        except (OSError, TimeoutError) as exc:
-            raise ClusterError(
-                f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address "
-                "or leave --scheduler out for a local cluster"
-            ) from None
-        try:
-            yield client, scheduler
-        finally:
-            client.close()  # type: ignore[no-untyped-call]
-        return
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=processes,
-        dashboard_address=None,
-        worker_dashboard_address=None,
-    )
-    client = Client(cluster)  # type: ignore[no-untyped-call]
-    try:
-        yield client, str(cluster.scheduler_address)
-    finally:
-        client.close()  # type: ignore[no-untyped-call]
-        cluster.close()
-
-
-def _is_cluster_failure(exc: BaseException) -> bool:
-    """Whether an exception from a future means the scheduler or a worker is gone."""
-    names = {c.__name__ for c in type(exc).__mro__}
-    return isinstance(exc, OSError | TimeoutError | CancelledError) or bool(
-        names & {"CommClosedError", "KilledWorker", "FutureCancelledError"}
-    )
 
 
 def _execute(
@@ -235,7 +183,7 @@ def _execute(
             raise
         except Exception as exc:
             what = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-            if _is_cluster_failure(exc):
+            if is_cluster_failure(exc):
                 raise ClusterError(
                     f"the Dask scheduler at {address} was lost during the study "
                     f"({what}); the batches finished so far are kept: "
@@ -316,7 +264,7 @@ def run_study(
             engine, scenario, procs, study, todo, scheduler, workers, processes,
             scheduler_timeout_s,
         ):  # fmt: skip
-            _write_atomic(frame, batch.path(folder))
+            write_parquet_atomic(frame, batch.path(folder))
             bar.advance(task, batch.end - batch.first)
             if on_batch is not None:
                 on_batch(batch)

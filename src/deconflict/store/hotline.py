@@ -18,8 +18,8 @@ message or a request is read back from those entries. Entry kinds and their payl
   acknowledged it (addressed to them); ``host`` true when the host is shown it. Each step is
   written once (``append_repeats`` claims it in the write transaction).
 * ``hotline.policy`` — the escalation policy the host set (the latest one counts).
-* ``identification.opened`` / ``identification.resolved`` — a request and each change of its
-  outcome.
+* ``identification.resolved`` — each change of a request's outcome (the request itself is a
+  ``message`` of kind ``identification_request``).
 * ``incident`` — ``incidents.record.Incident.to_dict()``, addressed to the parties involved.
 
 The JSON lookups (``payload ->> 'message_id'``) have no index: each is a scan of the entries of
@@ -43,7 +43,6 @@ MESSAGE: Final = "message"
 DELIVERED: Final = "message.delivered"
 REPEAT: Final = "message.repeat"
 POLICY: Final = "hotline.policy"
-ID_OPENED: Final = "identification.opened"
 ID_RESOLVED: Final = "identification.resolved"
 INCIDENT: Final = "incident"
 #: Entry kinds a party's inbox holds.
