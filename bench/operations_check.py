@@ -48,7 +48,6 @@ from deconflict.geo import destination_deg
 from deconflict.service.parties import register_party
 from deconflict.settings import Settings
 from deconflict.store import Decision, OperationDraft, OperationRecord, WriteView, open_store
-from deconflict.strategic import rules
 from deconflict.strategic.index import brute_force_conflicts, conflicting_ids
 from deconflict.strategic.model import Operation, parse_operation
 from operations_write import ADMIN, call, free_port, start_server
@@ -126,15 +125,12 @@ def main() -> None:
         t = time.perf_counter()
         dec.warm()  # what the service does at start: the index, rebuilt from the store
         load_s = time.perf_counter() - t
-        rule = rules.ConflictRule(rules.ConflictPolicy(settings.conflict_rule))
         check_s, hits = [], []
         for cand in track(candidates, description="checking in process"):
             t = time.perf_counter()
-            ids = conflicting_ids(dec.index.query(cand))
-            others = [o for o in (dec.index.get(i) for i in ids) if o.owner != parties[0].id]
-            rules.decide(cand, others, rule, ())
+            others, _verdict = dec.conflicts_of(cand, parties[0].id, set())
             check_s.append(time.perf_counter() - t)
-            hits.append(len(ids))
+            hits.append(len(others))
 
         # 1b. the alternative: candidates from the store's grid-cell table (SQL), exact test
         by_id = {op.id: op for op in scene}

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from deconflict.errors import AwarenessError, ConflictError
+from deconflict.errors import AwarenessError, ConflictError, NotFoundError
 from deconflict.settings import Settings
 from deconflict.store import (
     BBox,
@@ -155,14 +154,6 @@ def constraint_of(record: ConstraintRecord) -> Constraint:
     )
 
 
-@dataclass
-class Outcome:
-    """What a write did: the record written and the operations it conflicts with."""
-
-    record: OperationRecord
-    conflicts: list[str]
-
-
 SharedView = Callable[
     [Operation, Sequence[Operation], Callable[[str], Party | None]], dict[str, Any]
 ]
@@ -179,29 +170,44 @@ class Deconflictor:
         self.shared_view = shared_view
         self.rule = rules.ConflictRule(rules.ConflictPolicy(settings.conflict_rule))
         self.seq = -2  # never synced
-        self._models: dict[str, Operation] = {}
         self.constraint_rule = ConstraintRule(
             no_fly=_action(settings.no_fly_rule), restricted=_action(settings.restricted_rule)
         )
-        self._constraints: list[ConstraintRecord] = []
-        self._constraint_key: tuple[str, ...] = ()
-        self._constraint_set = ConstraintSet(())
+        # every constraint and its compiled set, for the writes (replaced whole, in ``sync``,
+        # when the list changes: constraints are added and deleted, never edited)
+        self._constraints: tuple[list[ConstraintRecord], ConstraintSet] = ([], ConstraintSet(()))
+        # the last set ``constraint_set`` compiled, with its ids (one attribute: read once, it
+        # is consistent even while another thread replaces it)
+        self._asked: tuple[tuple[str, ...], ConstraintSet] = ((), ConstraintSet(()))
 
     def constraint_set(self, records: Sequence[ConstraintRecord]) -> ConstraintSet:
         """The compiled set of these constraints (kept while the same ones are asked for)."""
         key = tuple(r.id for r in records)
-        if key != self._constraint_key:
-            self._constraint_set = ConstraintSet(constraint_of(r) for r in records)
-            self._constraint_key = key
-        return self._constraint_set
+        asked_key, cset = self._asked
+        if key != asked_key:
+            cset = ConstraintSet(constraint_of(r) for r in records)
+            self._asked = (key, cset)
+        return cset
 
-    def _model(self, record: OperationRecord) -> Operation:
-        cached = self._models.get(record.id)
-        if cached is not None and cached.version == record.version:
-            return cached
-        op = operation_of(record)
-        self._models[record.id] = op
-        return op
+    def model(self, record: OperationRecord) -> Operation:
+        """The strategic model of a stored operation: the index's when it holds this very
+        version, else parsed (and validated) from the record."""
+        try:
+            op = self.index.get(record.id)
+        except NotFoundError:
+            return operation_of(record)
+        if op.version == record.version and op.token == record.token:
+            return op
+        return operation_of(record)
+
+    def conflicts_of(
+        self, candidate: Operation, owner_id: str, presented: set[str]
+    ) -> tuple[list[Operation], rules.Decision]:
+        """The other parties' live operations ``candidate`` conflicts with, and the procedures'
+        verdict given the tokens ``presented`` (the check inside every write)."""
+        hits = conflicting_ids(self.index.query(candidate))
+        others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner_id]
+        return others, rules.decide(candidate, others, self.rule, presented)
 
     def warm(self) -> None:
         """Build the index from the store before the first write (the write's own check then
@@ -214,13 +220,16 @@ class Deconflictor:
         if view.seq == self.seq:
             return
         for record in view.operations_since(self.seq):
-            op = self._model(record)
-            self.index.add(op)
-            if op.state == OperationState.ENDED:
-                self._models.pop(op.id, None)
+            if record.state == OperationState.ENDED.value:  # never in the index: not parsed
+                if record.id in self.index:
+                    self.index.remove(record.id)
+                continue
+            self.index.add(self.model(record))
         # constraints change rarely; every change moves the log head, so they are read again
         # only when something other than this instance's own operation writes happened
-        self._constraints = view.constraints(-1e12, 1e12)
+        records = view.constraints(-1e12, 1e12)
+        if [r.id for r in records] != [r.id for r in self._constraints[0]]:
+            self._constraints = (records, ConstraintSet(constraint_of(r) for r in records))
         self.seq = view.seq
 
     def write(
@@ -231,10 +240,10 @@ class Deconflictor:
         *,
         op_id: str | None = None,
         expected_token: str | None = None,
-    ) -> Outcome:
-        """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it."""
+    ) -> OperationRecord:
+        """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it;
+        returns the record written."""
         presented = set(keys)
-        found: list[str] = []
 
         def decide(
             draft: OperationDraft, current: OperationRecord | None, view: WriteView
@@ -252,19 +261,15 @@ class Deconflictor:
                 return Decision(commit=True, state=state.value)
             flags: list[dict[str, Any]] = []
             events: list[EventDraft] = []
-            active = [
-                r
-                for r in self._constraints
-                if r.time_start_s < draft.time_end_s and r.time_end_s > draft.time_start_s
-            ]
-            if active:
-                entered = check_operation(cand, self.constraint_set(active))
+            constraints, cset = self._constraints
+            if len(cset):  # the check keeps to the constraints active in the volumes' times
+                entered = check_operation(cand, cset)
                 if entered:
                     ids = sorted({h.constraint_id for h in entered})
                     refused = sorted(
                         {h.constraint_id for h in self.constraint_rule.rejects(entered)}
                     )
-                    names = {r.id: r.name for r in active}
+                    names = {r.id: r.name for r in constraints}
                     events.append(
                         EventDraft(
                             owner.id,
@@ -289,10 +294,7 @@ class Deconflictor:
                             ),
                         )
                     flags.append({"kind": "constraint", "constraints": ids})
-            hits = conflicting_ids(self.index.query(cand))
-            others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner.id]
-            found.extend(o.id for o in others)
-            verdict = rules.decide(cand, others, self.rule, presented)
+            others, verdict = self.conflicts_of(cand, owner.id, presented)
             if verdict.gaps:
                 missing = [self.index.get(g.operation_id) for g in verdict.gaps]
                 return Decision(
@@ -362,9 +364,6 @@ class Deconflictor:
                 }
             )
             self.index.add(model)
-            self._models[record.id] = model
-            if model.state == OperationState.ENDED:
-                self._models.pop(record.id, None)
             self.seq = seq
 
         try:
@@ -374,8 +373,7 @@ class Deconflictor:
         except Exception:
             if touched:  # the commit failed after the index took the write: rebuild it
                 self.index = OperationIndex(self.buffers)
-                self._models.clear()
                 self.seq = -2  # never synced
             raise
         assert record is not None
-        return Outcome(record, found)
+        return record

@@ -25,7 +25,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
-from deconflict.engine.deconfliction import Deconflictor, operation_of
+from deconflict.engine.deconfliction import Deconflictor
 from deconflict.engine.disclosure import Disclosure
 from deconflict.errors import DeconflictError
 from deconflict.service.auth import MemberDep, StoreDep
@@ -85,13 +85,14 @@ def operations_layer(party: MemberDep, store: StoreDep, request: Request) -> dic
     """The caller's operations in full and others' need-to-know parts, for the map."""
     records = store.query_operations(WORLD, 0.0, 1e11)
     own = [r for r in records if r.owner_id == party.id]
-    out = [_own(r, operation_of(r), party.name, _name(request, r.id)) for r in own]
+    model = request.app.state.deconflictor.model  # the index's parsed operations where current
+    out = [_own(r, model(r), party.name, _name(request, r.id)) for r in own]
     others = [r for r in records if r.owner_id != party.id]
     if others:
-        mine = [operation_of(r) for r in store.operations_of(party.id)]
+        mine = [model(r) for r in store.operations_of(party.id)]
         disclosure: Disclosure = request.app.state.disclosure
         for r in others:
-            seen = disclosure.view(operation_of(r), mine)
+            seen = disclosure.view(model(r), mine)
             if seen is not None:
                 out.append(_shared(seen, _name(request, r.id)))
     return {"party": party.name, "operations": out}
@@ -123,12 +124,12 @@ def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str,
         volume = _volume(spec, scenario)
         candidate = _candidate(party.id, party.contact, volume, rank)
         try:
-            outcome = deconflictor.write(party, candidate, tokens)
+            record = deconflictor.write(party, candidate, tokens)
         except DeconflictError as exc:
             log.warning("the demo could not declare operation %s: %s", spec.id, exc)
             continue
-        tokens.append(outcome.record.token)
-        names[outcome.record.id] = spec.id
+        tokens.append(record.token)
+        names[record.id] = spec.id
 
 
 def _candidate(owner: str, contact: str, volume: dict[str, Any], priority: int) -> Operation:

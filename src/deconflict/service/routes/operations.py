@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine.deconfliction import Deconflictor, Outcome, operation_of
+from deconflict.engine.deconfliction import Deconflictor
 from deconflict.engine.disclosure import Disclosure
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
@@ -32,7 +32,7 @@ OperationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-
 _NOT_VISIBLE = "no operation {id!r} that you own or whose volumes meet yours"
 
 
-async def _run_write(request: Request, write: Callable[[], Outcome]) -> Outcome:
+async def _run_write(request: Request, write: Callable[[], OperationRecord]) -> OperationRecord:
     """Run a write: on SQLite in the event loop itself (writes are serialised by the single
     writer anyway, and this spares two thread hand-overs per request); on PostgreSQL, whose
     round trips would stall the loop, in a worker thread."""
@@ -89,12 +89,12 @@ async def declare(body: OperationIn, party: MemberDep, request: Request) -> Oper
     when the procedures refuse the conflict."""
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
     try:
-        outcome = await _run_write(
+        record = await _run_write(
             request, lambda: _deconflictor(request).write(party, op, body.keys)
         )
     finally:
         request.app.state.notifier.wake()
-    return owner_view(outcome.record, party)
+    return owner_view(record, party)
 
 
 @router.get("")
@@ -120,10 +120,11 @@ def search(
     others = [r for r in records if r.owner_id != party.id]
     out: list[OperationOut | SharedOperation] = [owner_view(r, party) for r in own]
     if others:
-        mine = [operation_of(r) for r in store.operations_of(party.id)]
+        model = _deconflictor(request).model  # the index's parsed operations where current
+        mine = [model(r) for r in store.operations_of(party.id)]
         disclosure = _disclosure(request)
         for r in others:
-            shared = disclosure.view(operation_of(r), mine)
+            shared = disclosure.view(model(r), mine)
             if shared is not None:
                 out.append(SharedOperation(**shared))
     return OperationList(operations=out)
@@ -142,8 +143,9 @@ def read(
     if record.owner_id == party.id:
         return owner_view(record, party)
     if record.state != "Ended":
-        mine = [operation_of(r) for r in store.operations_of(party.id)]
-        shared = _disclosure(request).view(operation_of(record), mine)
+        model = _deconflictor(request).model
+        mine = [model(r) for r in store.operations_of(party.id)]
+        shared = _disclosure(request).view(model(record), mine)
         if shared is not None:
             return SharedOperation(**shared)
     raise NotFoundError(_NOT_VISIBLE.format(id=operation_id))
@@ -156,7 +158,7 @@ async def revise(
     """A new version of one's own operation, given its current token (409 if stale)."""
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
     try:
-        outcome = await _run_write(
+        record = await _run_write(
             request,
             lambda: _deconflictor(request).write(
                 party, op, body.keys, op_id=operation_id, expected_token=body.token
@@ -164,7 +166,7 @@ async def revise(
         )
     finally:
         request.app.state.notifier.wake()
-    return owner_view(outcome.record, party)
+    return owner_view(record, party)
 
 
 @router.post("/{operation_id}/state")
@@ -184,12 +186,12 @@ def change_state(
         raise NotFoundError(_NOT_VISIBLE.format(id=operation_id))
     op = _candidate(party, record.volumes, record.priority, record.aircraft, body.state.value)
     try:
-        outcome = _deconflictor(request).write(
+        record = _deconflictor(request).write(
             party, op, body.keys, op_id=operation_id, expected_token=body.token
         )
     finally:
         request.app.state.notifier.wake()
-    return owner_view(outcome.record, party)
+    return owner_view(record, party)
 
 
 def _parse_bbox(text: str | None) -> tuple[float, float, float, float]:
