@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,23 +22,18 @@ from deconflict.units import FT, NM
 _COLOURS = {"A": "#b2182b", "B": "#ef8a62", "C": "#f4c542", "E": "#7fa7c9"}
 
 
-def _png(fig: object) -> str:
-    import matplotlib.pyplot as plt
-
+def _png(fig: Any) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     return base64.b64encode(buf.getvalue()).decode()
 
 
 def _plots(events: pd.DataFrame, params: Params) -> list[tuple[str, str]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend is left alone
 
     out: list[tuple[str, str]] = []
-    fig, ax = plt.subplots(figsize=(7, 5.5))
+    fig = Figure(figsize=(7, 5.5))
+    ax = fig.subplots()
     for sev, colour in _COLOURS.items():
         sub = events[events["severity"] == sev]
         if len(sub):
@@ -58,7 +53,8 @@ def _plots(events: pd.DataFrame, params: Params) -> list[tuple[str, str]]:
         ax.legend(title="severity", loc="upper right")
     out.append(("Map of the events", _png(fig)))
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8))
+    axes = fig.subplots(1, 2)
     axes[0].hist(events["dcpa_nm"], bins=40, color="#4a78a8")
     axes[0].axvline(params.h_m / NM, color="k", ls="--", lw=1, label="minimum")
     axes[0].set_xlabel("horizontal separation at CPA (NM)")
@@ -70,7 +66,8 @@ def _plots(events: pd.DataFrame, params: Params) -> list[tuple[str, str]]:
     axes[1].legend()
     out.append(("Distribution of separations", _png(fig)))
 
-    fig, ax = plt.subplots(figsize=(10, 3.5))
+    fig = Figure(figsize=(10, 3.5))
+    ax = fig.subplots()
     for sev, colour in _COLOURS.items():
         sub = events[events["severity"] == sev]
         if len(sub):
