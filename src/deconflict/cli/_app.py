@@ -19,6 +19,23 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"deconflict {version('deconflict')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Deconflict: keep the aircraft of independent operators apart."""
+
+
 def fail(error: DeconflictError | str, code: int = 2) -> NoReturn:
     """Print a one-line error (what was wrong, what to do) on stderr and exit."""
     typer.echo(f"error: {error}", err=True)
