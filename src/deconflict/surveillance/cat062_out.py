@@ -52,6 +52,10 @@ MAX_BLOCK_BYTES: Final = 1400
 _SIXBIT: Final = "#ABCDEFGHIJKLMNOPQRSTUVWXYZ##### ###############0123456789######"
 
 U8 = NDArray[np.uint8]
+_SIXBIT_OF: Final = np.full(128, 32, dtype=np.int64)  # code point -> 6-bit code (else space)
+for _k, _c in enumerate(_SIXBIT):
+    if _c != "#":
+        _SIXBIT_OF[ord(_c)] = _k
 
 
 @dataclass(frozen=True)
@@ -89,34 +93,43 @@ def _floats(frame: pd.DataFrame, column: str) -> NDArray[np.float64]:
 
 
 def _texts(frame: pd.DataFrame, column: str) -> NDArray[np.str_]:
-    """The column as fixed-width strings, "" where missing."""
+    """The column as fixed-width strings, stripped, "" where missing."""
     if column not in frame.columns:
         return np.full(len(frame), "", dtype="<U1")
-    col = frame[column].astype(object)
-    return np.asarray(col.where(col.notna(), "").astype(str).str.strip().to_numpy(), dtype=str)
+    values = frame[column].to_numpy(dtype=object)
+    return np.array([v.strip() if isinstance(v, str) else "" for v in values], dtype=str)
+
+
+def _codepoints(text: NDArray[np.str_], width: int) -> NDArray[np.uint32]:
+    """(n, width) code points of the strings, cut or padded with NUL to ``width``."""
+    fixed = np.ascontiguousarray(text.astype(f"<U{width}"))
+    return np.frombuffer(fixed.tobytes(), dtype=np.uint32).reshape(text.size, width)
+
+
+_HEX: Final = np.full(128, -1, dtype=np.int64)
+for _k, _c in enumerate("0123456789abcdef"):
+    _HEX[ord(_c)] = _HEX[ord(_c.upper())] = _k
 
 
 def _hex24(text: NDArray[np.str_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """24-bit addresses from hex strings, and where one was valid."""
-    out = np.zeros(text.size, dtype=np.int64)
-    ok = np.zeros(text.size, dtype=bool)
-    for i in np.flatnonzero(np.char.str_len(text) == 6):  # only the few with a 6-char text
-        try:
-            out[i] = int(text[i], 16)
-            ok[i] = True
-        except ValueError:
-            pass
-    return out, ok
+    cps = _codepoints(text, 6)
+    digits = _HEX[np.minimum(cps, 127)]
+    ok = (np.char.str_len(text) == 6) & (cps < 128).all(axis=1) & (digits >= 0).all(axis=1)
+    weights = 1 << np.arange(20, -1, -4, dtype=np.int64)
+    return np.where(ok, np.maximum(digits, 0) @ weights, 0), ok
 
 
 def _squawk(text: NDArray[np.str_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Mode 3/A codes from four octal digits, and where one was valid."""
-    padded = np.char.zfill(text.astype("<U4"), 4)
-    ok = (np.char.str_len(text) > 0) & (np.char.str_len(text) <= 4)
-    digits = padded.view("<U1").reshape(-1, 4)
-    octal = np.isin(digits, list("01234567"))
+    length = np.char.str_len(text)
+    ok = (length > 0) & (length <= 4)
+    if not ok.any():
+        return np.zeros(text.size, dtype=np.int64), ok
+    values = _codepoints(np.char.zfill(text.astype("<U4"), 4), 4).astype(np.int64) - ord("0")
+    octal = (values >= 0) & (values <= 7)
     ok &= octal.all(axis=1)
-    values = np.where(octal, digits, "0").astype(np.int64)
+    values = np.where(octal, values, 0)
     codes = ((values[:, 0] * 8 + values[:, 1]) * 8 + values[:, 2]) * 8 + values[:, 3]
     return codes, ok
 
@@ -124,15 +137,9 @@ def _squawk(text: NDArray[np.str_]) -> tuple[NDArray[np.int64], NDArray[np.bool_
 def _sixbit(callsign: NDArray[np.str_]) -> tuple[U8, NDArray[np.bool_]]:
     """I062/245 (7 bytes: STI 0, spare, eight 6-bit characters), and where a callsign was."""
     n = callsign.size
-    upper = np.char.upper(np.char.ljust(callsign.astype("<U8"), 8))
-    chars = upper.view("<U1").reshape(n, 8) if n else np.empty((0, 8), dtype="<U1")
-    table = np.zeros(128, dtype=np.int64)
-    for code, ch in enumerate(_SIXBIT):
-        if ch != "#":
-            table[ord(ch)] = code
-    ords = np.frombuffer(chars.astype("<U1").tobytes(), dtype=np.uint32).reshape(n, 8)
-    valid_char = (ords < 128) & (table[np.minimum(ords, 127)] > 0) | (ords == ord(" "))
-    codes = np.where(valid_char, table[np.minimum(ords, 127)], 32)  # unknown -> space
+    ords = _codepoints(np.char.upper(callsign), 8)
+    codes = _SIXBIT_OF[np.minimum(ords, 127)]
+    codes[(ords >= 128) | (ords == 0)] = 32  # beyond the set, or past the end: a space
     packed = np.zeros(n, dtype=np.int64)
     for k in range(8):
         packed = (packed << 6) | codes[:, k]
