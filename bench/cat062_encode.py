@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,6 +35,9 @@ from deconflict.surveillance.cat062_out import Cat062Source, encode_cat062
 from deconflict.units import KT
 
 T0 = 1_728_302_401.25
+# the tests' libasterix builder of the same items (one copy of it)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "surveillance"))
+from libasterix_cat062 import libasterix_blocks  # noqa: E402
 
 
 def picture_of(n: int, seed: int = 1) -> pd.DataFrame:
@@ -55,43 +60,6 @@ def picture_of(n: int, seed: int = 1) -> pd.DataFrame:
         "altitude": alt, "groundspeed": rng.uniform(80, 520, n),
         "track": rng.uniform(0, 360, n), "vertical_rate": vr,
     })  # fmt: skip
-
-
-def libasterix_blocks(picture: pd.DataFrame, time_s: float, source: Cat062Source) -> list[bytes]:
-    """The same items, built by libasterix record by record (one block per 30 records)."""
-    import asterix.generated as gen
-
-    cat = gen.Cat_062_1_20
-    tod = round((time_s % 86400) * 128) / 128
-    records = []
-    for row in picture.itertuples(index=False):
-        items: dict[str, Any] = {
-            "010": (("SAC", source.sac), ("SIC", source.sic)),
-            "070": (tod, "s"),
-            "105": (("LAT", (row.latitude, "°")), ("LON", (row.longitude, "°"))),
-        }
-        if np.isfinite(row.groundspeed) and np.isfinite(row.track):
-            gs, trk = row.groundspeed * KT, np.radians(row.track)
-            items["185"] = (("VX", (gs * np.sin(trk), "m/s")), ("VY", (gs * np.cos(trk), "m/s")))
-        if isinstance(row.callsign, str):
-            items["245"] = (("STI", 0), 0, ("CHR", row.callsign))
-        if isinstance(row.icao24, str):
-            items["380"] = {"ADR": int(row.icao24, 16)}
-        items["040"] = int(row.track_id) % 65536
-        if row.status == "coasting":
-            items["080"] = ((0, 0, 0, 0, 0, None), (0, 0, 0, 0, 0, 0, 0, None),
-                            (0, 0, 0, 0, 0, None), (1, 0, 0, 0, 0, 0, 0, None))  # fmt: skip
-        else:
-            items["080"] = ((0, 0, 0, 0, 0, None),)
-        if np.isfinite(row.altitude):
-            items["136"] = (row.altitude / 100, "FL")
-            items["135"] = (("QNH", 0), ("CTB", (row.altitude / 100, "FL")))
-        if np.isfinite(row.vertical_rate):
-            items["220"] = (row.vertical_rate, "ft/min")
-        records.append(cat.cv_record.create(items))
-    return [
-        cat.create(records[k : k + 30]).unparse().to_bytes() for k in range(0, len(records), 30)
-    ]
 
 
 def aviconv_blocks(picture: pd.DataFrame, time_s: float, source: Cat062Source) -> bytes:

@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import asterix.generated as gen
+import numpy as np
+import pandas as pd
 from asterix.base import Bits, RawDatablock
+
+from deconflict.surveillance.cat062_out import Cat062Source
+from deconflict.units import KT
 
 CAT062 = gen.Cat_062_1_20
 
@@ -71,3 +76,41 @@ def _record(rec: Any) -> dict[str, Any]:
     cst = _sub(i080, "CST")
     row["coasting"] = cst is not None and cst.as_uint() == 1
     return row
+
+
+def libasterix_blocks(picture: pd.DataFrame, time_s: float, source: Cat062Source) -> list[bytes]:
+    """The same items, built by libasterix record by record (one block per 30 records)."""
+    cat = CAT062
+    tod = round((time_s % 86400) * 128) / 128
+    records = []
+    for row in picture.itertuples(index=False):
+        items: dict[str, Any] = {
+            "010": (("SAC", source.sac), ("SIC", source.sic)),
+            "070": (tod, "s"),
+            "105": (("LAT", (row.latitude, "°")), ("LON", (row.longitude, "°"))),
+        }
+        if np.isfinite(row.groundspeed) and np.isfinite(row.track):
+            gs, trk = row.groundspeed * KT, np.radians(row.track)
+            items["185"] = (("VX", (gs * np.sin(trk), "m/s")), ("VY", (gs * np.cos(trk), "m/s")))
+        if isinstance(row.callsign, str):
+            items["245"] = (("STI", 0), 0, ("CHR", row.callsign))
+        if isinstance(row.icao24, str):
+            items["380"] = {"ADR": int(row.icao24, 16)}
+        squawk = getattr(row, "squawk", None)
+        if isinstance(squawk, str) and squawk:
+            items["060"] = (0, 0, 0, 0, ("MODE3A", squawk.zfill(4)))
+        items["040"] = int(row.track_id) % 65536
+        if row.status == "coasting":
+            items["080"] = ((0, 0, 0, 0, 0, None), (0, 0, 0, 0, 0, 0, 0, None),
+                            (0, 0, 0, 0, 0, None), (1, 0, 0, 0, 0, 0, 0, None))  # fmt: skip
+        else:
+            items["080"] = ((0, 0, 0, 0, 0, None),)
+        if np.isfinite(row.altitude):
+            items["136"] = (row.altitude / 100, "FL")
+            items["135"] = (("QNH", 0), ("CTB", (row.altitude / 100, "FL")))
+        if np.isfinite(row.vertical_rate):
+            items["220"] = (row.vertical_rate, "ft/min")
+        records.append(cat.cv_record.create(items))
+    return [
+        cat.create(records[k : k + 30]).unparse().to_bytes() for k in range(0, len(records), 30)
+    ]

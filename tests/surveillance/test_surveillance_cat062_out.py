@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from libasterix_cat062 import decode_blocks
+from libasterix_cat062 import decode_blocks, libasterix_blocks
 
 from deconflict.errors import InputError
 from deconflict.surveillance.asterix import decode_asterix
@@ -114,6 +114,36 @@ def test_libasterix_reads_back_every_track(
     blocks = encode_cat062(picture, time_s, source, max_block_bytes=block)
     assert all(len(b) <= block and int.from_bytes(b[1:3], "big") == len(b) for b in blocks)
     check_round_trip(picture, time_s, source, decode_blocks(blocks))
+
+
+IN_RANGE = st.fixed_dictionaries(
+    {
+        "track_id": st.integers(0, 2**40),
+        "latitude": st.floats(-90, 90),
+        "longitude": st.floats(-180, 179.999),
+        "altitude": _maybe(st.floats(-1500, 70_000)),
+        "groundspeed": st.floats(0, 2000),
+        "track": st.floats(0, 360),
+        "vertical_rate": _maybe(st.floats(-20_000, 20_000)),
+        "icao24": st.one_of(st.none(), st.from_regex(r"[0-9a-f]{6}", fullmatch=True)),
+        "callsign": st.one_of(st.none(), st.from_regex(r"[A-Z0-9]{1,8}", fullmatch=True)),
+        "squawk": st.one_of(st.none(), st.from_regex(r"[0-7]{4}", fullmatch=True)),
+        "status": st.sampled_from(["confirmed", "coasting"]),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tracks=st.lists(IN_RANGE, min_size=1, max_size=20), time_s=st.floats(0, 4e9))
+def test_libasterix_building_the_same_items_writes_the_same_bytes(
+    tracks: list[dict[str, object]], time_s: float
+) -> None:
+    """libasterix, given each item's value in its own units, makes the very records we make."""
+    picture = pd.DataFrame(tracks)
+    source = Cat062Source(25, 100)
+    ours = encode_cat062(picture, time_s, source, max_block_bytes=65535)
+    theirs = libasterix_blocks(picture, time_s, source)
+    assert b"".join(b[3:] for b in ours) == b"".join(b[3:] for b in theirs)
 
 
 @pytest.fixture(scope="module")
