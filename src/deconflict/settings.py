@@ -9,6 +9,7 @@ environment. Lengths are metres and times seconds, as everywhere inside Deconfli
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,6 +137,12 @@ class Settings:
         "DECONFLICT_PICTURE_CAT062_TTL",
         "Time to live (router hops) of CAT062 datagrams sent to a multicast group, 0-255.",
     )
+    picture_cat062_interface: str = _setting(
+        "",
+        "DECONFLICT_PICTURE_CAT062_INTERFACE",
+        "IPv4 address of the interface CAT062 datagrams to a multicast group leave by (e.g. "
+        "`127.0.0.1` keeps them on this machine); empty: the system's multicast route.",
+    )
     picture_sbs_listen: str = _setting(
         "",
         "DECONFLICT_PICTURE_SBS_LISTEN",
@@ -174,6 +181,14 @@ class Settings:
         for name in ("picture_cat062_sac", "picture_cat062_sic", "picture_cat062_ttl"):
             if not 0 <= getattr(self, name) <= 255:
                 raise ConfigError(f"setting {name} is {getattr(self, name)}; use 0-255")
+        if self.picture_cat062_interface:
+            try:
+                ipaddress.IPv4Address(self.picture_cat062_interface)
+            except ValueError:
+                raise ConfigError(
+                    f"setting picture_cat062_interface is {self.picture_cat062_interface!r}; "
+                    "give the IPv4 address of an interface of this host, e.g. 127.0.0.1"
+                ) from None
 
 
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:

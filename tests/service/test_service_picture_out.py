@@ -204,6 +204,7 @@ def test_outputs_stop_with_the_app(db: str, monkeypatch: pytest.MonkeyPatch) -> 
         ("DECONFLICT_PICTURE_CAT062_TO", "red=127.0.0.1:70000", ConfigError, "1-65535"),
         ("DECONFLICT_PICTURE_SBS_LISTEN", "red=x", ConfigError, "PARTY=PORT"),
         ("DECONFLICT_PICTURE_CAT062_SAC", "300", ConfigError, "0-255"),
+        ("DECONFLICT_PICTURE_CAT062_INTERFACE", "eth0", ConfigError, "IPv4 address"),
         ("DECONFLICT_PICTURE_CAT062_TO", "mallory=127.0.0.1:9000", DeconflictError, "no such party"),
     ],
 )  # fmt: skip
@@ -218,3 +219,42 @@ def test_bad_settings_say_what_to_do(
     monkeypatch.setenv(env, value)
     with pytest.raises(error, match=message):
         live_app(db=f"sqlite:///{tmp_path / 'bad.db'}", crews_answer=False)
+
+
+def test_ipv6_destination_and_multicast_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A destination may be IPv6 (here ::1); a multicast group gets the configured hop limit and
+    leaves by the configured interface (checked on the socket: nothing is sent to the group)."""
+    six = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    six.bind(("::1", 0))
+    six.settimeout(5)
+    port6 = six.getsockname()[1]
+    monkeypatch.setenv("DECONFLICT_PICTURE_CAT062_TO",
+                       f"blue=[::1]:{port6},civil=239.255.0.1:{_free_port()}")  # fmt: skip
+    monkeypatch.setenv("DECONFLICT_PICTURE_CAT062_TTL", "3")
+    monkeypatch.setenv("DECONFLICT_PICTURE_CAT062_INTERFACE", "127.0.0.1")
+    app, session = live_app(db=f"sqlite:///{tmp_path / 'six.db'}", crews_answer=False)
+    with TestClient(app):
+        out = app.state.picture_outputs
+        v4 = out.udp[socket.AF_INET]
+        assert v4.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL) == 3
+        interface = v4.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, 4)
+        assert socket.inet_ntoa(interface) == "127.0.0.1"
+        assert (
+            out.udp[socket.AF_INET6].getsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS)
+            == 3
+        )
+        # the civil group is left out of the ticks below: only blue's (IPv6) goes out
+        out.destinations = [d for d in out.destinations if d[0] == "blue"]
+        for _ in range(20):
+            session.step(1.0)
+        assert out.wait_sent()
+        _drain_udp(six, 0.2)
+        session.step(1.0)
+        assert out.wait_sent()
+        with session.lock:
+            picture, now_s = session.engine.picture("blue"), float(session.engine.now_s)
+        assert len(picture) > 0
+        assert _drain_udp(six) == encode_cat062(picture, now_s, Cat062Source(0, 1))
+    six.close()

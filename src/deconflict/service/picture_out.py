@@ -124,7 +124,9 @@ class PictureOutputs:
                     f"use one of {', '.join(sorted(known))}"
                 )
         self.ttl = settings.picture_cat062_ttl
-        self.udp: socket.socket | None = None
+        self.interface = settings.picture_cat062_interface
+        self.udp: dict[int, socket.socket] = {}  # one socket per address family
+        self.destinations: list[tuple[str, int, Any]] = []  # (party, family, address)
         self.sbs: list[SbsPort] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -142,17 +144,38 @@ class PictureOutputs:
         if not self.active or self._thread is not None:
             return
         self._stop.clear()
-        if self.cat062:
-            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.udp.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, self.ttl)
         try:
+            self._open_udp()
             self.sbs = [SbsPort(party, host, port) for party, host, port in self.sbs_binds]
-        except DeconflictError:
+        except (DeconflictError, OSError):
             self.close()
             raise
         self.session.on_tick.append(self.tick)
         self._thread = threading.Thread(target=self._run, daemon=True, name="picture-out")
         self._thread.start()
+
+    def _open_udp(self) -> None:
+        """Resolve each CAT062 destination once (a name is not looked up per datagram) and open
+        one socket per address family, with the multicast hop limit and interface set."""
+        for party, host, port in self.cat062:
+            try:
+                family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+            except OSError as exc:
+                raise DeconflictError(
+                    f"picture_cat062_to: {host!r} for {party} does not resolve ({exc}); "
+                    "give an address or a name this host can resolve"
+                ) from None
+            if family not in self.udp:
+                sock = socket.socket(family, socket.SOCK_DGRAM)
+                if family == socket.AF_INET:
+                    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, self.ttl)
+                    if self.interface:
+                        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                                        socket.inet_aton(self.interface))  # fmt: skip
+                else:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, self.ttl)
+                self.udp[family] = sock
+            self.destinations.append((party, family, address))
 
     def tick(self, _: Session | None = None) -> None:
         """A new picture: wake the outputs' thread (called in the ticking thread)."""
@@ -183,18 +206,21 @@ class PictureOutputs:
 
     def send_once(self) -> None:
         """Encode and send every output's picture now."""
-        parties = {p for p, _, _ in self.cat062} | {port.party for port in self.sbs}
+        parties = {p for p, _, _ in self.destinations} | {port.party for port in self.sbs}
         pictures = {p: snapshot(self.session, p) for p in parties}
-        for party, host, port in self.cat062:
+        blocks: dict[str, list[bytes]] = {}
+        for party, family, address in self.destinations:
             picture, now_s, _ = pictures[party]
-            if self.udp is None or now_s != now_s:  # no socket, or no tick yet
+            if now_s != now_s:  # no tick yet
                 continue
-            for block in encode_cat062(picture, now_s, self.source):
+            if party not in blocks:  # encoded once per party, whatever its destinations
+                blocks[party] = encode_cat062(picture, now_s, self.source)
+            for block in blocks[party]:
                 try:
-                    self.udp.sendto(block, (host, port))
+                    self.udp[family].sendto(block, address)
                     self.sent_datagrams += 1
                 except OSError as exc:
-                    log.warning("CAT062 to %s:%d for %s: %s", host, port, party, exc)
+                    log.warning("CAT062 to %s for %s: %s", address, party, exc)
                     break
         for sbs in self.sbs:
             picture, now_s, _ = pictures[sbs.party]
@@ -212,9 +238,10 @@ class PictureOutputs:
         for sbs in self.sbs:
             sbs.close()
         self.sbs = []
-        if self.udp is not None:
-            self.udp.close()
-            self.udp = None
+        for sock in self.udp.values():
+            sock.close()
+        self.udp = {}
+        self.destinations = []
 
 
 Auth = Annotated[str | None, Header()]
