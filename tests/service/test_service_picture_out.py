@@ -186,6 +186,22 @@ def test_sbs_binds_loopback_and_a_late_client_gets_the_next_picture(
     assert _read_sbs(outputs["sbs"]["blue"]).endswith(encode_sbs(pics["blue"], now_s))
 
 
+def test_an_sbs_port_serves_a_bounded_number_of_clients(outputs: dict[str, Any]) -> None:
+    from deconflict.service.picture_out import MAX_SBS_CLIENTS
+
+    port = outputs["sbs_ports"]["red"]
+    extra = [socket.create_connection(("127.0.0.1", port), timeout=5)
+             for _ in range(MAX_SBS_CLIENTS)]  # fmt: skip
+    time.sleep(0.3)
+    # one client (the fixture's) was there already: the last one is closed at once
+    assert extra[-1].recv(10) == b""
+    pics, now_s = _step(outputs, 20)
+    assert len(pics["red"]) > 0
+    assert _read_sbs(extra[0]).endswith(encode_sbs(pics["red"], now_s))
+    for s in extra:
+        s.close()
+
+
 def test_outputs_stop_with_the_app(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     port = _free_port()
     monkeypatch.setenv("DECONFLICT_PICTURE_SBS_LISTEN", f"red={port}")

@@ -11,7 +11,8 @@ named for that party, and an SBS port binds loopback unless the host names an ad
 After each tick the outputs' thread takes the pictures (under the session's lock), encodes them
 (``surveillance.cat062_out``, ``surveillance.picture_text``) and sends them; the tick never
 waits for a network. A client of an SBS port that does not take its lines within a second is
-dropped. A picture is a state: a late client gets the next tick's, not a backlog.
+dropped, and a port serves at most ``MAX_SBS_CLIENTS`` clients at once. A picture is a state:
+a late client gets the next tick's, not a backlog.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from deconflict.surveillance.picture_text import aircraft_json, encode_sbs
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 1.0
+MAX_SBS_CLIENTS = 32  # per port: one more is closed at once
 
 
 def snapshot(session: Session, party: str) -> tuple[pd.DataFrame, float, int]:
@@ -77,7 +79,13 @@ class SbsPort:
                 return
             conn.settimeout(SEND_TIMEOUT_S)
             with self.lock:
-                self.clients.append(conn)
+                full = len(self.clients) >= MAX_SBS_CLIENTS
+                if not full:
+                    self.clients.append(conn)
+            if full:
+                log.warning("SBS port of %s: %d clients already; one more refused",
+                            self.party, MAX_SBS_CLIENTS)  # fmt: skip
+                conn.close()
 
     def send(self, data: bytes) -> None:
         with self.lock:
