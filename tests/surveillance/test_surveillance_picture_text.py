@@ -253,3 +253,20 @@ def test_aircraft_json_is_shaped_as_dump1090_writes_it(dump1090: dict[str, Any])
             assert all(re.fullmatch(r"~?[0-9a-f]{6}", v) for v in our_values)
         if key == "flight":
             assert {len(v) for v in their_values} == {len(v) for v in our_values} == {8}
+
+
+def test_a_squawk_stored_as_a_number_is_read_as_its_digits() -> None:
+    """OpenSky and traffic recordings store 0421 as the integer 421: every output writes 0421."""
+    from libasterix_cat062 import decode_blocks
+
+    from deconflict.surveillance.cat062_out import encode_cat062
+
+    picture = picture_of(3)
+    picture["squawk"] = pd.array([421, None, 7700], dtype="Int64")
+    doc = aircraft_json(picture, T0, 0)
+    assert [a.get("squawk") for a in doc["aircraft"]] == ["0421", None, "7700"]
+    records = decode_blocks(encode_cat062(picture, T0))
+    assert [r.get("squawk") for r in records] == ["0421", None, "7700"]
+    lines = encode_sbs(picture, T0).decode().split("\r\n")
+    six = [line.split(",") for line in lines if line.startswith("MSG,6")]
+    assert [(f[17], f[19]) for f in six] == [("0421", "0"), ("7700", "-1")]

@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
+from deconflict.surveillance.picture_columns import float_column, text_column
 from deconflict.units import KT
 
 CATEGORY: Final = 62
@@ -84,20 +85,6 @@ def _scaled(value: NDArray[np.float64], lsb: float, bits: int) -> NDArray[np.int
     lim = (1 << (bits - 1)) - 1
     q = np.rint(np.nan_to_num(value / lsb, nan=0.0, posinf=lim, neginf=-lim))
     return np.clip(q, -lim - 1, lim).astype(np.int64)
-
-
-def _floats(frame: pd.DataFrame, column: str) -> NDArray[np.float64]:
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _texts(frame: pd.DataFrame, column: str) -> NDArray[np.str_]:
-    """The column as fixed-width strings, stripped, "" where missing."""
-    if column not in frame.columns:
-        return np.full(len(frame), "", dtype="<U1")
-    values = frame[column].to_numpy(dtype=object)
-    return np.array([v.strip() if isinstance(v, str) else "" for v in values], dtype=str)
 
 
 def _codepoints(text: NDArray[np.str_], width: int) -> NDArray[np.uint32]:
@@ -165,24 +152,24 @@ def encode_cat062(
         raise InputError(f"max_block_bytes {max_block_bytes}: use 64-65535 (a block's LEN field)")
     if not np.isfinite(time_s):
         raise InputError("CAT062 needs the picture's time (Unix s), not NaN")
-    lat, lon = _floats(picture, "latitude"), _floats(picture, "longitude")
+    lat, lon = float_column(picture, "latitude"), float_column(picture, "longitude")
     keep = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0)
     rows = np.flatnonzero(keep)
     n = rows.size
     if n == 0:
         return []
     lat, lon = lat[rows], (lon[rows] + 180.0) % 360.0 - 180.0
-    alt_ft = _floats(picture, "altitude")[rows]
-    gs_ms = _floats(picture, "groundspeed")[rows] * KT
-    trk = np.radians(_floats(picture, "track")[rows])
-    vr_fpm = _floats(picture, "vertical_rate")[rows]
+    alt_ft = float_column(picture, "altitude")[rows]
+    gs_ms = float_column(picture, "groundspeed")[rows] * KT
+    trk = np.radians(float_column(picture, "track")[rows])
+    vr_fpm = float_column(picture, "vertical_rate")[rows]
     if "track_id" not in picture.columns:
         raise InputError("the picture has no track_id column: CAT062 needs a track number")
     track_no = picture["track_id"].to_numpy(dtype=np.int64)[rows] % 65536
-    icao, has_icao = _hex24(_texts(picture, "icao24")[rows])
-    ident, has_ident = _sixbit(_texts(picture, "callsign")[rows])
-    squawk, has_squawk = _squawk(_texts(picture, "squawk")[rows])
-    status = _texts(picture, "status")[rows]
+    icao, has_icao = _hex24(text_column(picture, "icao24")[rows])
+    ident, has_ident = _sixbit(text_column(picture, "callsign")[rows])
+    squawk, has_squawk = _squawk(text_column(picture, "squawk")[rows])
+    status = text_column(picture, "status")[rows]
     coasting = status == "coasting"
 
     has_vel = np.isfinite(gs_ms) & np.isfinite(trk)

@@ -27,28 +27,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from deconflict.errors import InputError
+from deconflict.surveillance.picture_columns import float_column, text_column
 
 
-def _floats(frame: pd.DataFrame, column: str) -> NDArray[np.float64]:
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _texts(frame: pd.DataFrame, column: str) -> list[str]:
-    if column not in frame.columns:
-        return [""] * len(frame)
-    col = frame[column].astype(object)
-    return [str(v).strip() for v in col.where(col.notna(), "")]
+def _texts_list(frame: pd.DataFrame, column: str) -> list[str]:
+    return [str(v) for v in text_column(frame, column).tolist()]
 
 
 def addresses(picture: pd.DataFrame) -> list[str]:
     """Each track's address: its ICAO address (lower-case hex), else ``~`` and its track
     number (24 bits, hex)."""
-    icao = _texts(picture, "icao24")
+    icao = _texts_list(picture, "icao24")
     if "track_id" in picture.columns:
         ids = picture["track_id"].to_numpy(dtype=np.int64) & 0xFFFFFF
     else:
@@ -72,11 +63,11 @@ def encode_sbs(picture: pd.DataFrame, time_s: float) -> bytes:
     when = pd.Timestamp(time_s, unit="s", tz="UTC")
     stamp = f"{when:%Y/%m/%d},{when:%H:%M:%S}.{when.microsecond // 1000:03d}"
     head = "{},1,1,{},1," + stamp + "," + stamp + ","
-    lat, lon = _floats(picture, "latitude"), _floats(picture, "longitude")
-    alt, gs = _floats(picture, "altitude"), _floats(picture, "groundspeed")
-    trk, vr = _floats(picture, "track"), _floats(picture, "vertical_rate")
-    calls = _texts(picture, "callsign")
-    squawks = _texts(picture, "squawk")
+    lat, lon = float_column(picture, "latitude"), float_column(picture, "longitude")
+    alt, gs = float_column(picture, "altitude"), float_column(picture, "groundspeed")
+    trk, vr = float_column(picture, "track"), float_column(picture, "vertical_rate")
+    calls = _texts_list(picture, "callsign")
+    squawks = _texts_list(picture, "squawk")
     lines: list[str] = []
     for i, address in enumerate(addresses(picture)):
         if not (np.isfinite(lat[i]) and np.isfinite(lon[i])):
@@ -104,11 +95,11 @@ def aircraft_json(picture: pd.DataFrame, time_s: float, messages: int) -> dict[s
     """The picture as readsb's ``aircraft.json`` object (see the module docstring)."""
     if not np.isfinite(time_s):
         raise InputError("aircraft.json needs the picture's time (Unix s), not NaN")
-    lat, lon = _floats(picture, "latitude"), _floats(picture, "longitude")
-    alt, gs = _floats(picture, "altitude"), _floats(picture, "groundspeed")
-    trk, vr = _floats(picture, "track"), _floats(picture, "vertical_rate")
-    calls = _texts(picture, "callsign")
-    squawks = _texts(picture, "squawk")
+    lat, lon = float_column(picture, "latitude"), float_column(picture, "longitude")
+    alt, gs = float_column(picture, "altitude"), float_column(picture, "groundspeed")
+    trk, vr = float_column(picture, "track"), float_column(picture, "vertical_rate")
+    calls = _texts_list(picture, "callsign")
+    squawks = _texts_list(picture, "squawk")
     aircraft: list[dict[str, Any]] = []
     for i, address in enumerate(addresses(picture)):
         a: dict[str, Any] = {
