@@ -222,6 +222,7 @@ def test_outputs_stop_with_the_app(db: str, monkeypatch: pytest.MonkeyPatch) -> 
         ("DECONFLICT_PICTURE_CAT062_SAC", "300", ConfigError, "0-255"),
         ("DECONFLICT_PICTURE_CAT062_INTERFACE", "eth0", ConfigError, "IPv4 address"),
         ("DECONFLICT_PICTURE_CAT062_TO", "mallory=127.0.0.1:9000", DeconflictError, "no such party"),
+        ("DECONFLICT_PICTURE_JSON_PARTIES", "red,mallory", DeconflictError, "'mallory'.*no such party"),
     ],
 )  # fmt: skip
 def test_bad_settings_say_what_to_do(

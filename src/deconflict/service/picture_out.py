@@ -125,7 +125,8 @@ class PictureOutputs:
         self.sbs_binds = picture_outputs(settings.picture_sbs_listen, "picture_sbs_listen",
                                          need_host=False)  # fmt: skip
         known = set(session.engine.parties)
-        for party, _, _ in [*self.cat062, *self.sbs_binds]:
+        json_parties = {p.strip() for p in settings.picture_json_parties.split(",")} - {"", "*"}
+        for party in [*(p for p, _, _ in [*self.cat062, *self.sbs_binds]), *sorted(json_parties)]:
             if party not in known:
                 raise DeconflictError(
                     f"picture output for {party!r}: no such party here; "
