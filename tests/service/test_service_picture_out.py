@@ -167,6 +167,11 @@ def test_aircraft_json_attacks(outputs: dict[str, Any]) -> None:
     assert len(mine["aircraft"]) == len(outputs["session"].engine.picture("red"))
     # no token in the query string either
     assert client.get(f"/v1/live/aircraft.json?token={outputs['tokens']['red']}").status_code == 401
+    # receiver.json, which tar1090 reads first, is scoped the same way
+    assert client.get("/v1/live/receiver.json").status_code == 401
+    assert client.get("/v1/live/receiver.json", headers=_auth(outputs, "civil")).status_code == 403
+    receiver = client.get("/v1/live/receiver.json", headers=_auth(outputs, "red")).json()
+    assert receiver["refresh"] == 1000 and receiver["history"] == 0
 
 
 def test_sbs_binds_loopback_and_a_late_client_gets_the_next_picture(

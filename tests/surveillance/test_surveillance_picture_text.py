@@ -22,7 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconflict.errors import InputError
-from deconflict.surveillance.picture_text import addresses, aircraft_json, encode_sbs
+from deconflict.surveillance.picture_text import (
+    addresses,
+    aircraft_json,
+    encode_sbs,
+    receiver_json,
+)
 from deconflict.surveillance.sbs import decode_sbs
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -187,9 +192,10 @@ def dump1090(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             time.sleep(0.1)
         time.sleep(1.1)  # one more write, after every frame was taken
         doc = json.loads((out / "aircraft.json").read_text())
+        receiver = json.loads((out / "receiver.json").read_text())
         feed.close()
         sbs.close()
-        yield {"sbs": data, "json": doc}
+        yield {"sbs": data, "json": doc, "receiver": receiver}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -234,6 +240,15 @@ def test_sbs_lines_are_shaped_as_dump1090_writes_them(dump1090: dict[str, Any]) 
             # (or leave empty where the picture does not know the value)
             assert shapes <= theirs[kind][k] | {"empty"}, (kind, k, shapes, theirs[kind][k])
             assert shapes - {"empty"} or theirs[kind][k] == {"empty"}, (kind, k)
+
+
+@pytest.mark.real_data
+def test_receiver_json_is_shaped_as_dump1090_writes_it(dump1090: dict[str, Any]) -> None:
+    theirs = dump1090["receiver"]
+    ours = json.loads(json.dumps(receiver_json("deconflict 0.1.0", 1.0)))
+    assert set(ours) <= set(theirs)
+    assert {k: type(v) for k, v in ours.items()} == {k: type(theirs[k]) for k in ours}
+    assert ours["refresh"] == theirs["refresh"] == 1000 and ours["history"] == 0
 
 
 @pytest.mark.real_data

@@ -30,9 +30,10 @@ from fastapi import APIRouter, FastAPI, Header, HTTPException
 
 from deconflict.engine.session import Session
 from deconflict.errors import DeconflictError
+from deconflict.service.app import VERSION
 from deconflict.settings import Settings, picture_outputs
 from deconflict.surveillance.cat062_out import Cat062Source, encode_cat062
-from deconflict.surveillance.picture_text import aircraft_json, encode_sbs
+from deconflict.surveillance.picture_text import aircraft_json, encode_sbs, receiver_json
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 1.0
@@ -263,12 +264,7 @@ def aircraft_router(
     router = APIRouter(prefix="/v1/live", tags=["live picture"])
     names = {p.strip() for p in settings.picture_json_parties.split(",") if p.strip()}
 
-    @router.get("/aircraft.json")
-    def aircraft(authorization: Auth = None) -> dict[str, Any]:
-        """The caller's live picture as readsb's ``aircraft.json`` (hex, flight, alt_baro, gs,
-        track, baro_rate, squawk, lat, lon, seen_pos, seen; ``now``, ``messages``), for a party
-        the host opted in (``picture_json_parties``). tar1090 reads it through a proxy that adds
-        the party's ``Authorization: Bearer`` header."""
+    def opted_in(authorization: str | None) -> str:
         token = (authorization or "").removeprefix("Bearer ").strip() or None
         try:
             party = party_of(token)
@@ -280,6 +276,22 @@ def aircraft_router(
                 f"{party}'s picture is not published as aircraft.json; the host opts a party "
                 "in with DECONFLICT_PICTURE_JSON_PARTIES",
             )
+        return party
+
+    @router.get("/receiver.json")
+    def receiver(authorization: Auth = None) -> dict[str, Any]:
+        """readsb's ``receiver.json`` for tar1090 (version, refresh in ms, no history), for a
+        party the host opted in."""
+        opted_in(authorization)
+        return receiver_json(f"deconflict {VERSION}", 1.0)
+
+    @router.get("/aircraft.json")
+    def aircraft(authorization: Auth = None) -> dict[str, Any]:
+        """The caller's live picture as readsb's ``aircraft.json`` (hex, flight, alt_baro, gs,
+        track, baro_rate, squawk, lat, lon, seen_pos, seen; ``now``, ``messages``), for a party
+        the host opted in (``picture_json_parties``). tar1090 reads it through a proxy that adds
+        the party's ``Authorization: Bearer`` header."""
+        party = opted_in(authorization)
         picture, now_s, ticks = snapshot(session, party)
         if now_s != now_s:  # no tick yet: an empty picture, at the engine's start
             now_s = session.start.value / 1e9

@@ -19,6 +19,7 @@ whose rate tar1090 shows) and ``aircraft``, one object per track with readsb's n
 address), ``flight``, ``alt_baro``, ``gs``, ``track``, ``baro_rate``, ``squawk``, ``lat``,
 ``lon``, ``seen_pos``, ``seen``. A field whose value is unknown is left out, as readsb does.
 The positions are the tracker's estimate at ``now``, so ``seen`` and ``seen_pos`` are 0.
+``receiver.json`` (``receiver_json``) is the one tar1090 reads before them.
 """
 
 from __future__ import annotations
@@ -124,3 +125,10 @@ def aircraft_json(picture: pd.DataFrame, time_s: float, messages: int) -> dict[s
         a["seen"] = 0.0
         aircraft.append(a)
     return {"now": round(float(time_s), 1), "messages": int(messages), "aircraft": aircraft}
+
+
+def receiver_json(version: str, refresh_s: float) -> dict[str, Any]:
+    """readsb's ``receiver.json``, which tar1090 reads first: the software's version, how often
+    ``aircraft.json`` changes (ms) and how many history files there are (none here). No
+    ``lat``/``lon``: a fused picture has no one receiver site."""
+    return {"version": version, "refresh": round(refresh_s * 1000), "history": 0}
