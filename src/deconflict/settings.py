@@ -9,6 +9,7 @@ environment. Lengths are metres and times seconds, as everywhere inside Deconfli
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,49 @@ class Settings:
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
     )
+    picture_json_parties: str = _setting(
+        "",
+        "DECONFLICT_PICTURE_JSON_PARTIES",
+        "Parties whose live picture `GET /v1/live/aircraft.json` serves (readsb/tar1090 format), "
+        "comma-separated; `*`: every party; empty: none (the endpoint answers 403). Each party "
+        "gets only its own picture, with its bearer token in the `Authorization` header.",
+    )
+    picture_cat062_to: str = _setting(
+        "",
+        "DECONFLICT_PICTURE_CAT062_TO",
+        "Where each party's live picture goes as ASTERIX CAT062 over UDP, one datagram per data "
+        "block after every tick: `PARTY=HOST:PORT`, comma-separated (a party may have several; "
+        "HOST may be a multicast group). UDP carries no authentication: only the destinations "
+        "named here receive a picture, so name only hosts of that party. Empty: none.",
+    )
+    picture_cat062_sac: int = _setting(
+        0, "DECONFLICT_PICTURE_CAT062_SAC", "CAT062 System Area Code (I062/010) of the host, 0-255."
+    )
+    picture_cat062_sic: int = _setting(
+        1,
+        "DECONFLICT_PICTURE_CAT062_SIC",
+        "CAT062 System Identification Code (I062/010) of the host, 0-255.",
+    )
+    picture_cat062_ttl: int = _setting(
+        1,
+        "DECONFLICT_PICTURE_CAT062_TTL",
+        "Time to live (router hops) of CAT062 datagrams sent to a multicast group, 0-255.",
+    )
+    picture_cat062_interface: str = _setting(
+        "",
+        "DECONFLICT_PICTURE_CAT062_INTERFACE",
+        "IPv4 address of the interface CAT062 datagrams to a multicast group leave by (e.g. "
+        "`127.0.0.1` keeps them on this machine); empty: the system's multicast route.",
+    )
+    picture_sbs_listen: str = _setting(
+        "",
+        "DECONFLICT_PICTURE_SBS_LISTEN",
+        "TCP ports that serve a party's live picture as SBS-1 BaseStation lines (what Virtual "
+        "Radar Server reads): `PARTY=PORT` binds 127.0.0.1 (loopback only), `PARTY=ADDR:PORT` "
+        "binds ADDR; comma-separated. A TCP stream carries no authentication: whoever reaches "
+        "the port gets the party's picture, so bind beyond loopback only behind a firewall "
+        "that admits that party alone. Empty: none.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -132,6 +176,19 @@ class Settings:
                 )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is not a TCP port; use 1-65535")
+        picture_outputs(self.picture_cat062_to, "picture_cat062_to", need_host=True)
+        picture_outputs(self.picture_sbs_listen, "picture_sbs_listen", need_host=False)
+        for name in ("picture_cat062_sac", "picture_cat062_sic", "picture_cat062_ttl"):
+            if not 0 <= getattr(self, name) <= 255:
+                raise ConfigError(f"setting {name} is {getattr(self, name)}; use 0-255")
+        if self.picture_cat062_interface:
+            try:
+                ipaddress.IPv4Address(self.picture_cat062_interface)
+            except ValueError:
+                raise ConfigError(
+                    f"setting picture_cat062_interface is {self.picture_cat062_interface!r}; "
+                    "give the IPv4 address of an interface of this host, e.g. 127.0.0.1"
+                ) from None
 
 
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
@@ -146,6 +203,28 @@ def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
             f"{f.metadata['env']}={raw!r} is not a number; setting {f.name} wants a {kind}"
         ) from None
     return raw
+
+
+def picture_outputs(text: str, name: str, *, need_host: bool) -> list[tuple[str, str, int]]:
+    """``PARTY=HOST:PORT`` (or, where ``need_host`` is False, ``PARTY=PORT``, host 127.0.0.1)
+    items of a picture-output setting, comma-separated, as (party, host, port)."""
+    out: list[tuple[str, str, int]] = []
+    shape = "PARTY=HOST:PORT" if need_host else "PARTY=PORT or PARTY=ADDRESS:PORT"
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        party, eq, where = (x.strip() for x in item.partition("="))
+        host, colon, port_text = where.rpartition(":")
+        if not colon:
+            host, port_text = "", where
+        host = host.strip("[]") or ("" if need_host else "127.0.0.1")
+        if not eq or not party or not host or not port_text.isdigit():
+            raise ConfigError(f"setting {name}: {item!r} is not {shape}; e.g. blue=127.0.0.1:8600")
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise ConfigError(f"setting {name}: port {port} in {item!r}; use 1-65535")
+        out.append((party, host, port))
+    return out
 
 
 def settings_rows() -> list[dict[str, str]]:

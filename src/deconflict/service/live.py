@@ -585,6 +585,10 @@ def live_app(
     broadcaster = Broadcaster(session)
     app.state.live_broadcaster = broadcaster
     app.include_router(live_router(session, party_of, broadcaster, public_keys.__getitem__))
+    # the picture out in CAT062, SBS and aircraft.json, for the parties the host opted in
+    from deconflict.service.picture_out import attach_picture_outputs
+
+    attach_picture_outputs(app, session, party_of, settings)
     # the map's operations layer comes from the store, where the demo declares its scenario's
     from deconflict.service.live_operations import router as operations_router
     from deconflict.service.live_operations import seed_scenario_operations
