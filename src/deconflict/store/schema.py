@@ -113,3 +113,45 @@ event_recipients = sa.Table(
     sa.Column("party_id", sa.String(32), primary_key=True),
     sa.Column("event_seq", sa.BigInteger, sa.ForeignKey("events.seq"), primary_key=True),
 )
+
+# -- the transparency log (issue 14): Merkle tree, checkpoints, cosignatures, the host's key --
+
+log_tree = sa.Table(
+    "log_tree",
+    metadata,
+    # the perfect subtree covering leaves [idx * 2**level, (idx + 1) * 2**level) of the log
+    # (RFC 9162 hashes; level 0 = the leaf hash of entry seq idx): ``deconflict.store.tree``
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+log_checkpoints = sa.Table(
+    "log_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.String(64), nullable=False),  # hex
+    sa.Column("key_id", sa.String(32), nullable=False),  # the host key that signed it
+    sa.Column("note", sa.Text, nullable=False),  # the signed note (C2SP tlog-checkpoint)
+    sa.Column("time_s", sa.Float, nullable=False),
+)
+
+log_cosignatures = sa.Table(
+    "log_cosignatures",
+    metadata,
+    sa.Column("size", sa.BigInteger, sa.ForeignKey("log_checkpoints.size"), primary_key=True),
+    sa.Column("party_id", sa.String(32), primary_key=True),
+    sa.Column("line", sa.Text, nullable=False),  # C2SP tlog-cosignature signature line
+    sa.Column("time_s", sa.Float, nullable=False),
+)
+
+host_keys = sa.Table(
+    "host_keys",
+    metadata,
+    # the host's Ed25519 signing keys (PKCS#8 PEM), the newest unretired one signs; kept in the
+    # store so every instance on it and every restart sign as one host
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("private_pem", sa.Text, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Column("retired_s", sa.Float, nullable=True),
+)
