@@ -152,12 +152,18 @@ def verify_inclusion(
 ) -> bool:
     """RFC 9162 §2.1.3.2: whether ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree of
     ``size`` leaves whose root is ``root``."""
+    return inclusion_root(index, size, leaf, proof) == root
+
+
+def inclusion_root(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes | None:
+    """The root ``proof`` leads to from leaf ``index`` (RFC 9162 §2.1.3.2), or None when the
+    proof does not fit a tree of ``size`` leaves."""
     if not 0 <= index < size:
-        return False
+        return None
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         if sn == 0:
-            return False
+            return None
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             if not fn & 1:
@@ -166,7 +172,7 @@ def verify_inclusion(
         else:
             r = node_hash(r, p)
         fn, sn = fn >> 1, sn >> 1
-    return sn == 0 and r == root
+    return r if sn == 0 else None
 
 
 def verify_consistency(
@@ -180,8 +186,17 @@ def verify_consistency(
         return not proof and first_root == second_root
     if first == 0:
         return not proof  # every tree extends the empty one
-    if not proof:
-        return False
+    return consistency_roots(first, second, first_root, proof) == (first_root, second_root)
+
+
+def consistency_roots(
+    first: int, second: int, first_root: bytes, proof: Sequence[bytes]
+) -> tuple[bytes, bytes] | None:
+    """The two roots ``proof`` leads to (RFC 9162 §2.1.4.2, 0 < first < second), or None when
+    it does not fit: the first names a changed history, the second a root that does not match
+    the tree."""
+    if not 0 < first < second or not proof:
+        return None
     path = list(proof)
     if first & (first - 1) == 0:  # an exact power of two: its root is the first hash
         path.insert(0, first_root)
@@ -191,7 +206,7 @@ def verify_consistency(
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            return False
+            return None
         if fn & 1 or fn == sn:
             fr, sr = node_hash(c, fr), node_hash(c, sr)
             if not fn & 1:
@@ -200,4 +215,4 @@ def verify_consistency(
         else:
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
-    return fr == first_root and sr == second_root and sn == 0
+    return (fr, sr) if sn == 0 else None
