@@ -88,12 +88,18 @@ def publish(
     return records.put_checkpoint(store, record)
 
 
-def served(store: Store, record: records.CheckpointRecord, origin: str, signer: Signer) -> Served:
-    """``record`` with the cosignatures parties posted for it."""
+def cosigned_note(store: Store, record: records.CheckpointRecord) -> tuple[str, tuple[str, ...]]:
+    """``record``'s signed note with every cosignature line parties posted for it, and their
+    names."""
     names = {p.id: p.name for p in store.list_parties()}
     lines = records.cosignatures(store, record.size)
     note = record.note + "".join(line if line.endswith("\n") else line + "\n" for _, line in lines)
-    cosigners = tuple(names.get(pid, pid) for pid, _ in lines)
+    return note, tuple(names.get(pid, pid) for pid, _ in lines)
+
+
+def served(store: Store, record: records.CheckpointRecord, origin: str, signer: Signer) -> Served:
+    """``record`` with the cosignatures parties posted for it."""
+    note, cosigners = cosigned_note(store, record)
     return Served(record, origin, note, cosigners, vkey(origin, signer.public_key))
 
 

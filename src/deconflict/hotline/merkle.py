@@ -216,3 +216,16 @@ def consistency_roots(
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     return (fr, sr) if sn == 0 else None
+
+
+def root_of(leaves: Iterable[bytes]) -> tuple[int, bytes]:
+    """(size, root) of the tree of ``leaves`` (leaf hashes), streamed: only the frontier is
+    kept, O(log n) memory."""
+    nodes: dict[Node, bytes] = {}
+    size = 0
+    for leaf in leaves:
+        for node, h in append_nodes(size, leaf, nodes.__getitem__):
+            nodes[node] = h
+        size += 1
+        nodes = {n: nodes[n] for n in frontier(size)}
+    return size, root_hash(size, nodes)
