@@ -32,6 +32,13 @@ def test_page_loads_clean_and_shows_the_demo_tracks(
     assert re.match(r"\d+ tracks", page.inner_text("#track-count"))
     # the basemap is drawn (Natural Earth countries as vector paths), the shared area outlined
     assert page.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").count() > 0
+    # the log's latest signed checkpoint and who cosigned it (nobody witnesses in the demo)
+    page.wait_for_function(
+        "document.getElementById('log-checkpoint').textContent.startsWith('log checkpoint')"
+    )
+    assert re.match(
+        r"log checkpoint \d+: cosigned by nobody yet", page.inner_text("#log-checkpoint")
+    )
     page.screenshot(path=str(artifacts_dir / "blue-picture.png"))
     assert blue.errors == []
 
