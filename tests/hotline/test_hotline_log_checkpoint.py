@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.checkpoint import Checkpoint, Note, cosign, sign_checkpoint, witness_name
 from deconflict.hotline.keys import KeyRing, Signer, generate_private_key, public_key_to_b64
-from deconflict.hotline.log import append_entry, verify_log
+from deconflict.hotline.log import append_entry, entry_bytes, verify_log
 from deconflict.hotline.log_checkpoint import check_against_checkpoint
 from deconflict.hotline.merkle import leaf_hash, root_of
 
@@ -27,7 +26,7 @@ def log(texts: list[str]) -> list[dict[str, Any]]:
 
 
 def cosigned(records: list[dict[str, Any]], *witnesses: Signer) -> str:
-    size, root = root_of(leaf_hash(canonical_json(r)) for r in records)
+    size, root = root_of(leaf_hash(entry_bytes(r)) for r in records)
     note = sign_checkpoint(
         Checkpoint("o.example/log", size, root), "o.example/log", HOST.private_key
     )

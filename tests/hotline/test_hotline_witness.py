@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.checkpoint import (
     Checkpoint,
     cosignature_time,
@@ -24,7 +23,7 @@ from deconflict.hotline.checkpoint import (
 )
 from deconflict.hotline.hostkey import HOST_KEY_ROTATED, rotation_payload
 from deconflict.hotline.keys import Signer, generate_private_key
-from deconflict.hotline.log import append_entry
+from deconflict.hotline.log import append_entry, entry_bytes
 from deconflict.hotline.merkle import (
     consistency_ranges,
     inclusion_ranges,
@@ -78,7 +77,7 @@ class TestHost:
         return out
 
     def leaves(self, party: str) -> list[bytes]:
-        return [leaf_hash(canonical_json(e)) for e in self.entries(party)]
+        return [leaf_hash(entry_bytes(e)) for e in self.entries(party)]
 
     def source(self, party: str) -> PartyView:
         return PartyView(self, party)

@@ -124,7 +124,7 @@ def test_entries_signed_by_an_unknown_key_are_refused(
     entry = json.loads(lines[k])
     entry["payload"]["body"]["text"] = "forged"
     entry["key_id"] = forger.key_id
-    entry["hash"], entry["signature"] = forger.seal({f: entry[f] for f in BODY_FIELDS})
+    entry["hash"], entry["signature"] = forger.seal({f: entry[f] for f in (*BODY_FIELDS, "format")})
     rewrite(log, [*lines[:k], json.dumps(entry), *lines[k + 1 :]])
     code, report = verify(log, keys)
     assert code == 1

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from hotline_helpers import ADMIN_HEADERS, make_client, signed_message, signer_of
 
 from deconflict.cli.witness import HttpLogSource
-from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.checkpoint import (
     cosign,
     note_signed_by,
@@ -25,6 +24,7 @@ from deconflict.hotline.checkpoint import (
     witness_name,
 )
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
+from deconflict.hotline.log import entry_bytes
 from deconflict.hotline.merkle import leaf_hash, verify_consistency, verify_inclusion
 from deconflict.hotline.witness import Refusal, WitnessState, witness_once
 
@@ -67,7 +67,7 @@ def test_checkpoint_is_a_signed_note_whose_proofs_verify(
     name, key = parse_vkey(second["host_key"])
     assert name == cp.origin == second["origin"] and note_signed_by(note, name, key)
     assert (cp.size, base64.b64encode(cp.root).decode()) == (second["size"], second["root"])
-    leaves = [leaf_hash(canonical_json(e)) for e in whole_log(client)]
+    leaves = [leaf_hash(entry_bytes(e)) for e in whole_log(client)]
     assert len(leaves) == cp.size  # every entry is a leaf, leaf index = seq
     r = client.get(
         "/v1/log/proofs/inclusion", params={"index": seq, "size": cp.size}, headers=red["headers"]

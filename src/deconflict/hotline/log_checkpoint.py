@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from deconflict.errors import InputError
-from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.checkpoint import (
     cosignature_time,
     note_signed_by,
@@ -19,6 +18,7 @@ from deconflict.hotline.checkpoint import (
     witness_key,
 )
 from deconflict.hotline.keys import KeyRing, key_id
+from deconflict.hotline.log import entry_bytes
 from deconflict.hotline.merkle import leaf_hash, root_of
 
 
@@ -90,7 +90,7 @@ def check_against_checkpoint(
             break
         if record is None:
             return CheckpointReport(size, tuple(cosigners), f"line {position + 1} is not JSON")
-        leaves.append(leaf_hash(canonical_json(dict(record), check_keys=False)))
+        leaves.append(leaf_hash(entry_bytes(record)))
     if len(leaves) < size:
         return CheckpointReport(
             size,

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from deconflict.errors import InputError
-from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.checkpoint import (
     cosign,
     cosignature_time,
@@ -44,6 +43,7 @@ from deconflict.hotline.checkpoint import (
 )
 from deconflict.hotline.hostkey import HOST_KEY_ROTATED, rotation_verifies
 from deconflict.hotline.keys import Signer, public_key_from_b64, public_key_to_b64
+from deconflict.hotline.log import entry_bytes
 from deconflict.hotline.merkle import consistency_roots, inclusion_root, leaf_hash
 
 
@@ -125,7 +125,7 @@ def _b64(data: bytes) -> str:
 
 
 def _leaf(entry: Mapping[str, Any]) -> bytes:
-    return leaf_hash(canonical_json(dict(entry), check_keys=False))
+    return leaf_hash(entry_bytes(entry))
 
 
 def _trusted_key(source: LogSource, state: WitnessState, note: Any, origin: str, size: int) -> str:

@@ -105,6 +105,8 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(128), nullable=False),
     sa.Column("hash", sa.String(128), nullable=False),
     sa.Column("signature", sa.String(256), nullable=False),
+    # the entry's log format (hotline.canonical.LOG_FORMAT); 1: written before format 2 existed
+    sa.Column("format", sa.SmallInteger, nullable=False, server_default="1"),
 )
 
 event_recipients = sa.Table(
@@ -119,10 +121,10 @@ event_recipients = sa.Table(
 log_tree = sa.Table(
     "log_tree",
     metadata,
-    # the perfect subtree covering leaves [idx * 2**level, (idx + 1) * 2**level) of the log
-    # (RFC 9162 hashes; level 0 = the leaf hash of entry seq idx): ``deconflict.store.tree``
-    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    # the perfect subtree covering leaves [idx * 2**level, (idx + 1) * 2**level) of the log, as
+    # node = idx * 64 + level (RFC 9162 hashes; level 0 = the leaf hash of entry seq idx):
+    # ``deconflict.store.tree``
+    sa.Column("node", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("hash", sa.LargeBinary(32), nullable=False),
 )
 

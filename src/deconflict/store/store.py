@@ -31,6 +31,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from deconflict.errors import ConflictError, InputError, NotFoundError, StorageError
+from deconflict.hotline.canonical import LOG_FORMAT
+from deconflict.hotline.log import entry_hash
 from deconflict.store import grid, tree
 from deconflict.store.records import (
     BBox,
@@ -122,17 +124,14 @@ def hash_token(token: str) -> str:
 
 
 class ChainSealer:
-    """Hash chain without signatures: the hash is sha256 of the body's canonical JSON
-    (sorted keys, no whitespace, UTF-8: the hotline log's rule); the signature is empty."""
+    """Hash chain without signatures: the hash is the hotline log's (``entry_hash``: SHA-256 of
+    the body's canonical JSON in its log format); the signature is empty."""
 
     author = "host"
     key_id = ""
 
     def seal(self, body: dict[str, Any]) -> tuple[str, str]:
-        text = json.dumps(
-            body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest(), ""
+        return entry_hash(body), ""
 
 
 def _is_memory(url: sa.URL) -> bool:
@@ -278,6 +277,7 @@ class Store:
             if draft.author != self.sealer.author
             else draft.payload,
             "prev_hash": str(head[1]),
+            "format": LOG_FORMAT,
         }
         digest, signature = self.sealer.seal(body)
         self._insert(conn, "events", [{**body, "hash": digest, "signature": signature}])
@@ -746,6 +746,7 @@ def _event(row: Any) -> Event:
         prev_hash=row.prev_hash,
         hash=row.hash,
         signature=row.signature,
+        format=int(row.format),
     )
 
 

@@ -1,8 +1,9 @@
 """The log's RFC 9162 Merkle tree in the store: one leaf per entry, perfect subtrees stored.
 
 Each entry appended to the log (``Store._append``, inside its write transaction) becomes leaf
-``seq`` of the tree, whose hash is SHA-256(0x00 ‖ canonical JSON of the whole entry) — the bytes
-of its line in an export (``hotline.merkle``). The nodes that become complete are written in the
+``seq`` of the tree, whose hash is SHA-256(0x00 ‖ canonical JSON of the whole entry in its log
+format) — the bytes of its line in an export (``hotline.merkle``, ``hotline.log.entry_bytes``).
+The nodes that become complete are written in the
 same transaction (``log_tree``: two rows an entry on average), so the tree and the log commit
 together. Roots and proofs read O(log² n) of those rows, never the entries.
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deconflict.errors import InputError
-from deconflict.hotline.canonical import canonical_json
+from deconflict.hotline.log import entry_bytes
 from deconflict.hotline.merkle import (
     Node,
     append_nodes,
@@ -44,24 +45,31 @@ _BACKFILL_PAGE = 5000
 
 
 def leaf_bytes(entry: Event | dict[str, Any]) -> bytes:
-    """The bytes of an entry as a leaf: the canonical JSON of the whole entry."""
-    record = entry if isinstance(entry, dict) else entry.to_dict()
-    return canonical_json(record, check_keys=False)
+    """The bytes of an entry as a leaf: the canonical JSON of the whole entry in its log format
+    (``hotline.log.entry_bytes``), its line in an export."""
+    return entry_bytes(entry if isinstance(entry, dict) else entry.to_dict())
+
+
+_LEVELS = 64  # node key = idx * 64 + level: one indexed integer column
+
+
+def node_key(node: Node) -> int:
+    """The ``log_tree.node`` key of a perfect subtree (level, index)."""
+    return node[1] * _LEVELS + node[0]
 
 
 def _fetch(conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
-    wanted = sorted(set(nodes))
-    if not wanted:
-        return {}
+    wanted = sorted({node_key(n) for n in nodes})
     found: dict[Node, bytes] = {}
-    for i in range(0, len(wanted), 200):
-        chunk = wanted[i : i + 200]
+    for i in range(0, len(wanted), 500):
         rows = conn.execute(
-            sa.select(log_tree.c.level, log_tree.c.idx, log_tree.c.hash).where(
-                sa.tuple_(log_tree.c.level, log_tree.c.idx).in_(chunk)
+            sa.select(log_tree.c.node, log_tree.c.hash).where(
+                log_tree.c.node.in_(wanted[i : i + 500])
             )
         )
-        found.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
+        for r in rows:
+            idx, level = divmod(int(r.node), _LEVELS)
+            found[(level, idx)] = bytes(r.hash)
     return found
 
 
@@ -77,7 +85,7 @@ def append_leaf(store: Store, conn: Connection, entry: Event) -> None:
     store._insert(
         conn,
         "log_tree",
-        [{"level": level, "idx": idx, "hash": h} for (level, idx), h in written],
+        [{"node": node_key(node), "hash": h} for node, h in written],
     )
     nodes = {**known, **dict(written)}
     store._tree_tail = (index + 1, entry.hash, {n: nodes[n] for n in frontier(index + 1)})
@@ -131,11 +139,26 @@ def consistency_proof(store: Store, first: int, second: int) -> list[bytes]:
 
 
 def leaf_count(store: Store) -> int:
-    """Leaves the tree holds (the log's entries once ``backfill`` ran)."""
+    """Leaves the tree holds (the log's entries once ``backfill`` ran). Leaves are written in
+    order, so it is found by bisection over the leaves' keys: O(log n) indexed lookups."""
+    lo, hi = 0, store.head()[0] + 1  # leaves [0, lo) exist; none at hi or beyond
     with store._read() as conn:
-        top = conn.execute(sa.select(sa.func.max(log_tree.c.idx)).where(log_tree.c.level == 0))
-        value = top.scalar()
-    return 0 if value is None else int(value) + 1
+
+        def present(index: int) -> bool:
+            found = conn.execute(
+                sa.select(log_tree.c.node).where(log_tree.c.node == node_key((0, index)))
+            ).first()
+            return found is not None
+
+        if hi and present(hi - 1):
+            return hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if present(mid):
+                lo = mid + 1
+            else:
+                hi = mid
+    return lo
 
 
 def backfill(store: Store) -> int:

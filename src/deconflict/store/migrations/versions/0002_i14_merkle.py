@@ -1,4 +1,5 @@
-"""The transparency log: Merkle tree nodes, signed checkpoints, cosignatures, the host's key.
+"""The transparency log: Merkle tree nodes, signed checkpoints, cosignatures, the host's key,
+and each entry's log format (entries written before are format 1).
 
 The tree of a log written before this revision is built when the store opens
 (``deconflict.store.tree.backfill``), from the entries themselves.
@@ -19,10 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column(
+        "events", sa.Column("format", sa.SmallInteger, nullable=False, server_default="1")
+    )
     op.create_table(
         "log_tree",
-        sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
-        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("node", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
     )
     op.create_table(
@@ -52,3 +55,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in ("host_keys", "log_cosignatures", "log_checkpoints", "log_tree"):
         op.drop_table(name)
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("format")
