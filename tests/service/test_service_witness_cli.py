@@ -112,3 +112,36 @@ def test_witness_cosigns_then_refuses_a_rolled_back_host(tmp_path: Path) -> None
         assert refused.output.startswith("REFUSED: rollback"), refused.output
     finally:
         server.stop()
+
+
+def test_witness_as_a_service_prints_a_line_per_checkpoint(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    server = Server(f"sqlite:///{tmp_path / 's.db'}", ADMIN, DECONFLICT_CHECKPOINT_INTERVAL_S="0")
+    server.start()
+    try:
+        blue, red = register(server.url, "blue"), register(server.url, "red")
+        key = tmp_path / "blue.pem"
+        key.write_text(blue["private_key_pem"], encoding="utf-8")
+        cmd = [sys.executable, "-c", "from deconflict.cli import main; main()", "witness"]
+        cmd += ["--host", server.url, "--token", blue["token"], "--key", str(key)]
+        cmd += ["--state", str(tmp_path / "state"), "--every", "0.3"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+        try:
+            lines = [proc.stdout.readline() for _ in range(2)] if proc.stdout else []
+            send(server.url, red, "blue", "while witnessing")
+            deadline = time.monotonic() + 30
+            while proc.stdout and time.monotonic() < deadline:
+                line = proc.stdout.readline()
+                lines.append(line)
+                if "1 held entries included" in line:
+                    break
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    finally:
+        server.stop()
+    assert all(line.startswith("checkpoint ") for line in lines), lines
+    assert "1 held entries included" in lines[-1]

@@ -244,3 +244,22 @@ def test_a_host_that_swaps_its_key_without_rotation_is_refused(tmp_path: Path) -
         send(client, blue, ["red"], "under a rogue key")
         with pytest.raises(Refusal, match="host signature fails"):
             witness(client, blue, state)
+
+
+def test_checkpoints_are_signed_at_the_cadence_without_being_asked(db_url: str) -> None:
+    from deconflict.store import transparency as records
+    from deconflict.store import tree
+
+    with make_client(db_url, checkpoint_interval_s=1) as client:
+        r = client.post("/v1/parties", json={"name": "blue"}, headers=ADMIN_HEADERS)
+        assert r.status_code == 201
+        store = client.app.state.store  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        latest = None
+        while time.monotonic() < deadline:
+            latest = records.latest_checkpoint(store)
+            if latest is not None and latest.size == tree.tree_size(store):
+                break
+            time.sleep(0.2)
+        assert latest is not None and latest.size == tree.tree_size(store)
+        assert latest.root == tree.root(store, latest.size).hex()
