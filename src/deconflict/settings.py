@@ -58,9 +58,12 @@ class Settings:
     host_key_file: str = _setting(
         "",
         "DECONFLICT_HOST_KEY_FILE",
-        "PEM file of the host's Ed25519 private key, which signs the service's log entries; "
-        "made if missing. Empty: a new key each start (its public key is logged as the entry "
-        "`host.key`).",
+        "PEM file of the host's Ed25519 private key, which signs the service's log entries and "
+        "checkpoints; made if missing. Empty: the key is kept in the store (made on the first "
+        "start), so every restart and every instance on the store sign as one host. Its public "
+        "key is logged once as the entry `host.key`; change it with `deconflict host-key "
+        "rotate`, never by swapping the file (witnesses refuse a key the log did not hand over "
+        "to).",
     )
     conflict_rule: str = _setting(
         "reject",
@@ -152,6 +155,25 @@ class Settings:
         "the port gets the party's picture, so bind beyond loopback only behind a firewall "
         "that admits that party alone. Empty: none.",
     )
+    checkpoint_interval_s: float = _setting(
+        10.0,
+        "DECONFLICT_CHECKPOINT_INTERVAL_S",
+        "The host signs a checkpoint of the log's Merkle tree at most this often (s), when the "
+        "tree grew: every interval while the service runs, and when a party asks "
+        "(`GET /v1/log/checkpoint`).",
+    )
+    checkpoint_quorum: int = _setting(
+        1,
+        "DECONFLICT_CHECKPOINT_QUORUM",
+        "How many parties must have cosigned a checkpoint (`deconflict witness`) before it "
+        "counts: with more than half the parties, no two different histories can both count.",
+    )
+    log_origin: str = _setting(
+        "",
+        "DECONFLICT_LOG_ORIGIN",
+        "The checkpoints' origin line (C2SP tlog-checkpoint), e.g. `example.org/deconflict`. "
+        "Empty: `deconflict.log/` and the first 16 hex digits of the log's first entry's hash.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -174,6 +196,15 @@ class Settings:
                     f"setting {f.name} ({f.metadata['env']}) is {value!r}; "
                     f"choose one of {', '.join(choices)}"
                 )
+        if self.checkpoint_quorum < 1 or self.checkpoint_interval_s < 0:
+            raise ConfigError(
+                "checkpoint_quorum must be at least 1 and checkpoint_interval_s 0 or more "
+                f"(got {self.checkpoint_quorum} and {self.checkpoint_interval_s})"
+            )
+        if any(c.isspace() or c == "+" for c in self.log_origin):
+            raise ConfigError(
+                f"log_origin {self.log_origin!r} has a space or '+': use a schema-less URL"
+            )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is not a TCP port; use 1-65535")
         picture_outputs(self.picture_cat062_to, "picture_cat062_to", need_host=True)

@@ -18,7 +18,7 @@ def test_migrated_schema_matches_metadata(store: Store) -> None:
     with store._writer.connect() as conn:
         context = MigrationContext.configure(conn)
         diffs = compare_metadata(context, metadata)
-        assert context.get_current_revision() == "0001_initial"
+        assert context.get_current_revision() == "i14_merkle"
     assert diffs == []
 
 

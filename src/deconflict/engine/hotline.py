@@ -38,8 +38,9 @@ from deconflict.hotline.authorship import (
 )
 from deconflict.hotline.canonical import canonical_json, sha256_hex
 from deconflict.hotline.escalation import ActionKind, EscalationPolicy, escalate
+from deconflict.hotline.hostkey import HOST_KEY_ROTATED, rotation_verifies
 from deconflict.hotline.jsonl import write_log_jsonl
-from deconflict.hotline.keys import KeyRing, key_id, public_key_from_b64
+from deconflict.hotline.keys import KeyRing, key_id, public_key_from_b64, public_key_to_b64
 from deconflict.hotline.log import GENESIS_HASH
 from deconflict.hotline.messages import (
     ALL,
@@ -569,13 +570,20 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
 
 def authors_key_ring(store: Store) -> KeyRing:
     """The public keys of the log's authors as the log records them: the host's keys
-    (``host.key`` entries, one per start) and each party's registered key."""
+    (``host.key`` entries, and the new key of each ``host.key.rotated`` entry whose signatures
+    by an earlier host key and the new one verify) and each party's registered key."""
     keys: dict[str, list[Ed25519PublicKey]] = {}
     after = -1
     while page := store.log(after=after, limit=5000):
         for e in page:
             if e.kind == "host.key":
                 keys.setdefault("host", []).append(public_key_from_b64(e.payload["public_key"]))
+            elif e.kind == HOST_KEY_ROTATED:  # a new host key both the old and the new signed
+                for old in keys.get("host", []):
+                    new = rotation_verifies(e.payload, public_key_to_b64(old))
+                    if new is not None:
+                        keys["host"].append(public_key_from_b64(new))
+                        break
             elif e.kind == "party.registered" and e.payload.get("public_key"):
                 with contextlib.suppress(InputError):  # a party registered without a real key
                     key = public_key_from_b64(str(e.payload["public_key"]))

@@ -268,6 +268,7 @@
     document.getElementById("whoami").style.color = state.colours[scene.party] || "";
     drawScene(scene);
     loadOperations();
+    loadCheckpoint();
     fillRecipients(scene);
     fillLegend(scene);
     connect();
@@ -316,6 +317,16 @@
     }
   }
   setInterval(() => { if (state.token) loadOperations(); }, 15000);
+
+  // The log's latest signed checkpoint (GET /v1/log/checkpoint): its size and who cosigned it.
+  async function loadCheckpoint() {
+    let cp;
+    try { cp = await api("/v1/log/checkpoint"); } catch (e) { return; }
+    const who = cp.cosigned_by.length ? cp.cosigned_by.join(", ") : "nobody yet";
+    const quorum = cp.counts ? "" : ` (quorum ${cp.quorum} not met)`;
+    setText("log-checkpoint", `log checkpoint ${cp.size}: cosigned by ${who}${quorum}`);
+  }
+  setInterval(() => { if (state.token) loadCheckpoint(); }, 10000);
 
   function fillRecipients(scene) {
     const sel = document.getElementById("hotline-to");
