@@ -180,7 +180,10 @@ def _check_rows(frame: pd.DataFrame, id_col: str) -> _Checked:
             values[name] = np.nan_to_num(_numeric(frame, name, 0.0), nan=0.0)
             if name in frame:
                 checks.append((values[name] < 0.0, f"negative {name}"))
-    dup = str_ids.duplicated(keep=False).to_numpy()
+    if len(set(ids.tolist())) == len(ids):  # the common case, without a pandas hash table
+        dup = np.zeros(len(ids), dtype=bool)
+    else:
+        dup = pd.Series(ids, dtype=object).duplicated(keep=False).to_numpy()
     checks.append((dup, "duplicate id (states must be at one instant: one row per aircraft)"))
     failed = np.vstack([mask for mask, _ in checks])
     bad = np.asarray(failed.any(axis=0), dtype=np.bool_)
