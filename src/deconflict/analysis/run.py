@@ -234,6 +234,7 @@ def analyse_files(
     windows = plan(t_min, t_max, params.window_s)
     todo = [w for w in windows if not _window_path(folder, w).is_file()]
 
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress(
@@ -241,6 +242,7 @@ def analyse_files(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        console=Console(stderr=True),  # diagnostics on stderr; the summary JSON is stdout's
         disable=not progress,
     ) as bar:
         task = bar.add_task(
