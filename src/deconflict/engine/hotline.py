@@ -29,6 +29,7 @@ from deconflict.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from deconflict.hotline import identity
 from deconflict.hotline.authorship import (
     KEY_ID_FIELD,
     SIGNATURE_FIELD,
@@ -569,7 +570,8 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
 
 def authors_key_ring(store: Store) -> KeyRing:
     """The public keys of the log's authors as the log records them: the host's keys
-    (``host.key`` entries, one per start) and each party's registered key."""
+    (``host.key`` entries, one per start, and nothing else) and each party's registered key
+    (never under a name that reads as the host's: ``hotline.identity``)."""
     keys: dict[str, list[Ed25519PublicKey]] = {}
     after = -1
     while page := store.log(after=after, limit=5000):
@@ -577,6 +579,8 @@ def authors_key_ring(store: Store) -> KeyRing:
             if e.kind == "host.key":
                 keys.setdefault("host", []).append(public_key_from_b64(e.payload["public_key"]))
             elif e.kind == "party.registered" and e.payload.get("public_key"):
+                if identity.reserved_as(str(e.payload["name"])) is not None:
+                    continue  # registered before names were checked: never the host's key
                 with contextlib.suppress(InputError):  # a party registered without a real key
                     key = public_key_from_b64(str(e.payload["public_key"]))
                     keys.setdefault(str(e.payload["name"]), []).append(key)
