@@ -20,6 +20,7 @@ CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
 FANOUTS = ("auto", "postgres", "none")
 SQLITE_SYNCHRONOUS = ("full", "normal")
+IDENTIFICATION_DISCLOSURES = ("involved", "declared")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -107,6 +108,15 @@ class Settings:
         "milliseconds), `none` (each socket re-reads the store every second), `auto` "
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
+    )
+    identification_disclosure: str = _setting(
+        "involved",
+        "DECONFLICT_IDENTIFICATION_DISCLOSURE",
+        "Who learns the outcome of an identification request besides the party that asked (the "
+        "host, or the observing party on the live map) and the parties that claimed the track: "
+        "`involved`: nobody (the others asked see it `pending`, then `closed`); `declared`: the "
+        "others asked learn that the track is now declared, never by whom.",
+        IDENTIFICATION_DISCLOSURES,
     )
 
     @classmethod

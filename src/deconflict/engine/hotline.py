@@ -421,13 +421,17 @@ def open_identification(
     """Ask every party whose ``track_id`` is: one ``identification_request`` message to all."""
     if opener.role != "admin":
         raise PermissionDeniedError("identification requests are opened by the host or engine")
-    asked = [n for n in log.party_ids(store) if n != "host"]
+    # the parties, not the host's admin parties: they cannot answer, so waiting for them would
+    # keep every request pending until its deadline
+    asked = sorted(p.name for p in store.list_parties() if p.role == "party")
+    if not asked:
+        raise InputError("no party is registered to ask: register the parties first")
     request_id = sha256_hex(canonical_json([track_id, now_s]))[:24]
     request = open_request(request_id, track_id, track, asked, now_s=now_s, timeout_s=timeout_s)
     _, entry, new = post_message(
         store,
         opener,
-        ALL,
+        asked,
         MessageKind.IDENTIFICATION_REQUEST,
         request.to_payload(),
         now_s=now_s,
@@ -514,15 +518,34 @@ def answer_identification(
     return _record_resolution(store, _request_from_entry(store, entry), now_s)
 
 
+def outcome_shown(resolution: Resolution, name: str, disclosure: str) -> str:
+    """A request's outcome as party ``name`` may know it: in full for a party that claimed the
+    track; for the others asked only ``pending``, ``declared`` (when ``disclosure``, the
+    procedures' ``identification_disclosure``, is ``declared``) or ``closed``."""
+    outcome = resolution.outcome
+    if outcome is Outcome.PENDING or any(c.party == name for c in resolution.claimants):
+        return outcome.value
+    if outcome is Outcome.DECLARED and disclosure == "declared":
+        return outcome.value
+    return "closed"
+
+
 def identification_state(
-    store: Store, party: Party, request_id: str, *, now_s: float
+    store: Store,
+    party: Party,
+    request_id: str,
+    *,
+    now_s: float,
+    disclosure: str = "involved",
 ) -> dict[str, Any]:
-    """The request and its outcome at ``now_s``. The host sees every answer; a party its own."""
+    """The request and its outcome at ``now_s``. The host sees every answer; a party its own,
+    and the outcome as ``outcome_shown`` lets it know it."""
     entry = _request_entry(store, request_id)
     if not _visible(entry, party):
         raise NotFoundError(f"no identification request {request_id} sent to you")
     request = _request_from_entry(store, entry)
-    view = _resolution_view(evaluate(request, now_s))
+    resolution = evaluate(request, now_s)
+    view = _resolution_view(resolution)
     name = party_name(party)
     answers = [
         {
@@ -536,7 +559,11 @@ def identification_state(
         if party.role == "admin" or p == name
     ]
     if party.role != "admin":
-        view = {"outcome": view["outcome"], "escalate": view["escalate"]}
+        claimed = any(c.party == name for c in resolution.claimants)
+        view = {
+            "outcome": outcome_shown(resolution, name, disclosure),
+            "escalate": bool(view["escalate"]) and claimed,
+        }
     return {
         "request_id": request.request_id,
         "track_id": request.track_id,
