@@ -118,6 +118,25 @@ class Settings:
         "others asked learn that the track is now declared, never by whom.",
         IDENTIFICATION_DISCLOSURES,
     )
+    max_body_bytes: int = _setting(
+        4 * 1024 * 1024,
+        "DECONFLICT_MAX_BODY_BYTES",
+        "Largest request body (bytes) the service reads: a larger one is refused with 413 as its "
+        "bytes arrive (at once when its Content-Length says so), never parsed. Bounds what one "
+        "request parses on the event loop.",
+    )
+    max_message_chars: int = _setting(
+        16_000,
+        "DECONFLICT_MAX_MESSAGE_CHARS",
+        "Largest hotline message body (characters of its canonical JSON) a party may send; a "
+        "longer one is refused with 422 naming the limit.",
+    )
+    ws_send_timeout_s: float = _setting(
+        10.0,
+        "DECONFLICT_WS_SEND_TIMEOUT_S",
+        "A WebSocket client that does not take a message for this long is a slow consumer: it is "
+        "dropped with close code 1013 and a reason saying where to resume (`after=SEQ`).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -140,6 +159,9 @@ class Settings:
                     f"setting {f.name} ({f.metadata['env']}) is {value!r}; "
                     f"choose one of {', '.join(choices)}"
                 )
+        for name in ("max_body_bytes", "max_message_chars", "ws_send_timeout_s"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"setting {name} is {getattr(self, name)!r}; it must be positive")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is not a TCP port; use 1-65535")
 

@@ -100,3 +100,45 @@ def signed_answer(who: dict[str, Any], request_id: str, body: dict[str, Any]) ->
         "signature": sign_content(signer, content),
         "key_id": signer.key_id,
     }
+
+
+class ThreadServer:
+    """The app under a real uvicorn in a thread of this process, on a free loopback port (for
+    what the in-process client cannot show: flow control, uvicorn's own log lines)."""
+
+    def __init__(self, url: str, **settings: Any) -> None:
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        values: dict[str, Any] = {
+            "database_url": url,
+            "admin_token": ADMIN,
+            "separation_standard": "none",
+        }
+        values.update(settings)
+        self.app = create_app(Settings(**values))
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="info", access_log=True
+        )
+        self.server = uvicorn.Server(config)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ThreadServer:
+        import threading
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)

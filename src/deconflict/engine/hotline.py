@@ -44,6 +44,7 @@ from deconflict.hotline.keys import KeyRing, key_id, public_key_from_b64
 from deconflict.hotline.log import GENESIS_HASH
 from deconflict.hotline.messages import (
     ALL,
+    HOST_KINDS,
     SAFETY_KINDS,
     Message,
     MessageKind,
@@ -61,11 +62,14 @@ from deconflict.identify.request import (
     open_request,
     record_answer,
 )
+from deconflict.settings import Settings
 from deconflict.store import Event, EventDraft, Party, Store
 from deconflict.store import hotline as log
 
 #: Largest difference (s) between a client-signed message's time and the service clock.
 MAX_CLOCK_SKEW_S = 300.0
+#: Default of the largest message body (``Settings.max_message_chars``, declared there).
+MAX_MESSAGE_CHARS: int = Settings().max_message_chars
 #: Kinds a party may not post directly: they have their own endpoints.
 _OWN_ENDPOINT = {
     MessageKind.ACKNOWLEDGEMENT: "POST /v1/messages/{id}/ack",
@@ -149,9 +153,11 @@ def post_message(
     signature: str | None = None,
     signed_key_id: str | None = None,
     allow_own_endpoint_kinds: bool = False,
+    max_body_chars: int = MAX_MESSAGE_CHARS,
 ) -> tuple[Message, Event, bool]:
     """Send a message from ``sender``; returns it, its log entry, and whether it is new
-    (posting the same message again changes nothing)."""
+    (posting the same message again changes nothing). A party may not send the host's kinds
+    (``HOST_KINDS``); a body over ``max_body_chars`` (its canonical JSON) is refused."""
     names = log.party_ids(store)
     me = party_name(sender)
     wanted = [to] if isinstance(to, str) else list(to)
@@ -161,8 +167,19 @@ def post_message(
             f"no party named {', '.join(map(repr, unknown))}: address registered party names "
             f"or '{ALL}' for all"
         )
+    if sender.role != "admin" and kind in HOST_KINDS:
+        raise PermissionDeniedError(
+            f"{kind} messages are the host's own (its engine sends them): a party sends "
+            "free_text, acknowledgements and identification answers"
+        )
     if not allow_own_endpoint_kinds and kind in _OWN_ENDPOINT:
         raise InputError(f"send {kind} messages with {_OWN_ENDPOINT[MessageKind(kind)]}")
+    size = len(canonical_json(dict(body)))
+    if size > max_body_chars:
+        raise InputError(
+            f"the message body is {size} characters (as canonical JSON), over this service's "
+            f"limit of {max_body_chars} (setting max_message_chars): shorten it or split it"
+        )
     if sender.role == "admin" and signature is not None:
         raise PermissionDeniedError(
             "the host's messages are signed with the service's key: send no signature"
