@@ -17,6 +17,8 @@ Anchor, same run and server: one ``GET /health`` round trip.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import socket
 import statistics
@@ -173,25 +175,31 @@ def run(url: str, port: int, pid: int, args: argparse.Namespace) -> None:
                 f"({t / a:.0f}x anchor), {sent / 1e6:.1f} MB sent by the client; "
                 f"worst /health meanwhile {worst * 1e3:.1f} ms"
             )
-        big = b'{"volumes": [' + b"1," * (2 * 1024 * 1024 - 16) + b"1]}"
-        worst, r = health_worst_during(
-            url,
-            lambda: http.post(
-                "/v1/operations",
-                content=big,
-                headers={**HEADERS, "Content-Type": "application/json"},
-            ),
-        )
-        print(
-            f"{len(big) / 2**20:.2f} MiB JSON body (under the 4 MiB limit): {r.status_code} "
-            f"after {r.elapsed.total_seconds() * 1e3:.0f} ms; worst /health meanwhile "
-            f"{worst * 1e3:.1f} ms"
-        )
         parties = []
         for name in ("writer", *(f"reader{i}" for i in range(args.sockets))):
             got = http.post("/v1/parties", json={"name": name}, headers=HEADERS).json()
             got["headers"] = {"Authorization": f"Bearer {got['token']}"}
             parties.append(got)
+        # the largest body a party may send: one polygon of as many vertices as fit in 1 MiB
+        n_vertices = 1024 * 1024 // 42
+        ring = [[8.5 + 1e-3 * math.cos(k * 2 * math.pi / n_vertices),
+                 47.4 + 1e-3 * math.sin(k * 2 * math.pi / n_vertices)] for k in range(n_vertices)]  # fmt: skip
+        vol = {"polygon": [ring], "altitude_lower": {"value": 0, "units": "ft"},
+               "altitude_upper": {"value": 400, "units": "ft"},
+               "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T11:00:00Z"}  # fmt: skip
+        big = json.dumps({"volumes": [vol]}).encode()
+        for who, headers in (("a party", parties[0]["headers"]), ("no token", {})):
+            worst, r = health_worst_during(
+                url,
+                lambda h=headers: http.post(
+                    "/v1/operations", content=big, headers={**h, "Content-Type": "application/json"}
+                ),
+            )
+            print(
+                f"{len(big) / 2**20:.2f} MiB operation body, {n_vertices} vertices, {who}: "
+                f"{r.status_code} after {r.elapsed.total_seconds() * 1e3:.0f} ms; worst /health "
+                f"meanwhile {worst * 1e3:.1f} ms"
+            )
         before = rss_mb(pid)
         sockets = [never_reading_socket(port, p["token"]) for p in parties[1:]]
         time.sleep(0.5)

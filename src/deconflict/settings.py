@@ -119,11 +119,12 @@ class Settings:
         IDENTIFICATION_DISCLOSURES,
     )
     max_body_bytes: int = _setting(
-        4 * 1024 * 1024,
+        1024 * 1024,
         "DECONFLICT_MAX_BODY_BYTES",
         "Largest request body (bytes) the service reads: a larger one is refused with 413 as its "
         "bytes arrive (at once when its Content-Length says so), never parsed. Bounds what one "
-        "request parses on the event loop.",
+        "request parses on the event loop (about 0.1 s for 1 MiB); the largest valid operation "
+        "(20,000 vertices) is about 0.8 MiB.",
     )
     max_message_chars: int = _setting(
         16_000,

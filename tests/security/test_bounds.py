@@ -255,3 +255,17 @@ def test_no_token_reaches_uvicorns_log() -> None:
     assert "/v1/events/ws" in text and "/v1/events?" in text, text  # the lines were captured
     assert token not in text and ADMIN not in text, text
     assert "token=REDACTED" in text and "access_token=REDACTED" in text
+
+
+def test_an_outsider_cannot_make_the_service_read_a_large_body(client: TestClient) -> None:
+    """Over 64 KiB, a body is read only from a known token's caller: without one the answer is
+    401 before the body is read (so nothing of it is parsed on the event loop)."""
+    big = b'{"volumes": [' + b"1," * 40_000 + b"1]}"
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        r = client.post(
+            "/v1/operations", content=big, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 401, r.text
+        assert "over 64 KiB needs a known bearer token" in r.json()["error"]["message"]
+    small = client.post("/v1/operations", json={"volumes": []})
+    assert small.status_code == 401  # the ordinary refusal, after the (small) body

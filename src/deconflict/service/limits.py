@@ -4,6 +4,8 @@
   as they arrive and answers ``413`` naming the limit (``Settings.max_body_bytes``) as soon as
   they pass it: at once when ``Content-Length`` says so, before a byte of the body is read; else
   when the running count passes it. Nothing beyond the limit is held, nothing of it is parsed.
+  A body over :data:`AUTH_FIRST_BYTES` (or of unknown length) is read only when its bearer
+  token is known (401 otherwise), so an outsider never makes the event loop parse a large body.
 * WebSocket sends: :func:`send_or_drop` gives a send ``Settings.ws_send_timeout_s``; a client
   that does not read for that long is a slow consumer: nothing more is sent, and the close
   frame (:data:`SLOW_CONSUMER`, 1013 "try again later", the reason naming where to resume)
@@ -24,10 +26,18 @@ import json
 import logging
 import re
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
+#: A body larger than this (bytes) is read only from a known token's caller: an outsider cannot
+#: make the event loop parse more than this.
+AUTH_FIRST_BYTES = 64 * 1024
+UNKNOWN_TOKEN = (
+    "a request body over 64 KiB needs a known bearer token before it is read: send "
+    "'Authorization: Bearer TOKEN' with the token `deconflict party add` printed"
+)
 #: Close code for a slow consumer (RFC 6455 1013 "Try Again Later").
 SLOW_CONSUMER = 1013
 #: How long a dropped slow consumer's close frame may wait for the client to read (s).
@@ -61,15 +71,21 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
+        declared, chunked, token = 0, False, ""
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
-                try:
+                with contextlib.suppress(ValueError):
                     declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > limit:
-                    await self._refuse(send)
-                    return
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"authorization" and value[:7].lower() == b"bearer ":
+                token = value[7:].decode("latin-1").strip()
+        if declared > limit:
+            await self._refuse(send)
+            return
+        if (declared > AUTH_FIRST_BYTES or chunked) and not await _known(scope, token):
+            await _answer(send, 401, "unauthenticated", UNKNOWN_TOKEN, "send a known token")
+            return
         seen = 0
         started = False
 
@@ -95,20 +111,35 @@ class BodyLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        error = {"code": "too_large", "message": too_large_message(self.max_bytes)}
-        body = json.dumps({"error": {**error, "hint": "send a smaller body"}}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        message = too_large_message(self.max_bytes)
+        await _answer(send, 413, "too_large", message, "send a smaller body")
+
+
+async def _known(scope: Scope, token: str) -> bool:
+    """Whether ``token`` is the admin's or a party's (looked up off the event loop)."""
+    from deconflict.errors import DeconflictError
+    from deconflict.service.auth import party_for_token
+
+    state = scope["app"].state
+    try:
+        await run_in_threadpool(party_for_token, state, token or None)
+    except DeconflictError:
+        return False
+    return True
+
+
+async def _answer(send: Send, status: int, code: str, message: str, hint: str) -> None:
+    """An error answer in the one shape (``service.errors``), the connection then closed."""
+    body = json.dumps({"error": {"code": code, "message": message, "hint": hint}}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def send_or_drop(
