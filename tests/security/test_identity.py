@@ -54,13 +54,13 @@ def test_the_skeleton_of_every_lookalike_is_the_hosts() -> None:
     assert name_key("hostile") != "host" and name_key("ghost") != "host"
 
 
-@pytest.mark.parametrize("name", HOST_LOOKALIKES)
-def test_the_api_refuses_the_hosts_name(client: TestClient, name: str) -> None:
-    r = client.post("/v1/parties", json={"name": name}, headers=ADMIN_HEADERS)
-    assert r.status_code == 422, r.text
-    message = r.json()["error"]["message"]
-    if name != "ho\u200bst":  # the schema's name pattern refuses the zero-width space first
-        assert "reserved for the host" in message and "choose another name" in message
+def test_the_api_refuses_the_hosts_name(client: TestClient) -> None:
+    for name in HOST_LOOKALIKES:
+        r = client.post("/v1/parties", json={"name": name}, headers=ADMIN_HEADERS)
+        assert r.status_code == 422, (name, r.text)
+        message = r.json()["error"]["message"]
+        if name != "ho\u200bst":  # the schema's name pattern refuses the zero-width space first
+            assert "reserved for the host" in message and "choose another name" in message
     listed = client.get("/v1/parties", headers=ADMIN_HEADERS).json()
     assert listed == []
 

@@ -928,17 +928,18 @@ class Engine:
                 {
                     **payload,
                     "observer": observer,
-                    "outcome": self._outcome_shown(rid, req, party),
+                    "outcome": self.outcome_shown(rid, party),
                     "answered": party in req.answers,
                     "can_answer": party in req.parties and party not in req.answers,
                 }
             )
         return out[::-1]
 
-    def _outcome_shown(self, rid: str, req: IdentificationRequest, party: str) -> str:
+    def outcome_shown(self, rid: str, party: str) -> str:
         """A request's outcome as ``party`` may know it: in full for the asking party and the
         claimants; for the others asked only ``pending``, ``declared`` (when the procedures'
         ``identification_disclosure`` says so) or ``closed``."""
+        req = self.requests[rid]
         outcome = self.resolved.get(rid, Outcome.PENDING)
         claimed = party in req.answers and req.answers[party].answer == "ours"
         if outcome is Outcome.PENDING or claimed or party == self.request_observer[rid][0]:

@@ -345,13 +345,13 @@ def live_router(
                     party, request_id, body.answer, body.aircraft, body.operation,
                     time_s=when, signature=signature,
                 )  # fmt: skip
-                outcome = session.engine.resolved.get(request_id)
+                outcome = session.engine.outcome_shown(request_id, party)  # need-to-know
         except NotFoundError as exc:
             raise HTTPException(404, str(exc)) from None
         except DeconflictError as exc:
             raise HTTPException(422, str(exc)) from None
         broadcaster.publish()
-        return {"request_id": req.request_id, "outcome": outcome.value if outcome else "pending"}
+        return {"request_id": req.request_id, "outcome": outcome}
 
     @router.get("/messages")
     def messages(authorization: Auth = None, after: int = 0) -> list[dict[str, Any]]:
