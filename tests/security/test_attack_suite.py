@@ -3,7 +3,7 @@ parties (Blue, Red, Civil) and the admin tries what it must not do — no token,
 a party doing the host's things, the host writing as a party, reading or writing another
 party's data — and every answer about others' data is checked against a per-endpoint allow-list
 of fields (docs/security.md is the threat model). The routes are walked from the app itself: a
-new endpoint without an entry in ``ACCESS`` fails ``test_every_route_has_an_entry``.
+new endpoint without an entry in ``routes_access.ACCESS`` fails ``test_every_route_has_an_entry``.
 
 One world per backend (SQLite, PostgreSQL), built once for the module: Blue's operation, Red's
 operation meeting it, Civil's far away, a message from Blue to Red, an identification request
@@ -21,84 +21,22 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from routes_access import (
+    ACCESS,
+    ADMIN_ONLY,
+    DELIVERY_FIELDS,
+    MEMBER,
+    OWN_OPERATION_FIELDS,
+    PARTY_FIELDS,
+    PUBLIC,
+    REQUEST_FIELDS_FOR_A_PARTY,
+    SECRET_AIRCRAFT,
+    SECRET_TEXT,
+    SHARED_OPERATION_FIELDS,
+    walk,
+)
 from security_helpers import ADMIN_HEADERS, make_client, register, signed_answer, signed_message
-from starlette.routing import Mount
 from starlette.websockets import WebSocketDisconnect
-
-PUBLIC, ADMIN_ONLY, MEMBER, ANY_PARTY = "public", "admin", "member", "party-or-admin"
-
-#: Who may call each endpoint (the auth layer's rule; ownership is checked separately below).
-ACCESS: dict[tuple[str, str], str] = {
-    ("GET", "/openapi.json"): PUBLIC,
-    ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
-    ("GET", "/redoc"): PUBLIC,
-    ("GET", "/health"): PUBLIC,
-    ("POST", "/v1/parties"): ADMIN_ONLY,
-    ("GET", "/v1/parties"): ADMIN_ONLY,
-    ("GET", "/v1/parties/me"): ANY_PARTY,
-    ("POST", "/v1/operations"): MEMBER,
-    ("GET", "/v1/operations"): MEMBER,
-    ("GET", "/v1/operations/{operation_id}"): MEMBER,
-    ("PUT", "/v1/operations/{operation_id}"): MEMBER,
-    ("POST", "/v1/operations/{operation_id}/state"): MEMBER,
-    ("POST", "/v1/constraints"): ANY_PARTY,  # issue 11 item 4 (i11a): the host's only
-    ("GET", "/v1/constraints"): ANY_PARTY,
-    ("GET", "/v1/constraints/{constraint_id}"): ANY_PARTY,
-    ("DELETE", "/v1/constraints/{constraint_id}"): ANY_PARTY,  # owner or host: checked below
-    ("POST", "/v1/proximity"): ANY_PARTY,
-    ("GET", "/v1/events"): ANY_PARTY,
-    ("GET", "/v1/log"): ADMIN_ONLY,
-    ("WS", "/v1/events/ws"): ANY_PARTY,
-    ("POST", "/v1/messages"): ANY_PARTY,
-    ("GET", "/v1/messages"): ANY_PARTY,
-    ("GET", "/v1/messages/{message_id}"): ANY_PARTY,
-    ("POST", "/v1/messages/{message_id}/ack"): ANY_PARTY,
-    ("GET", "/v1/admin/hotline/policy"): ADMIN_ONLY,
-    ("PUT", "/v1/admin/hotline/policy"): ADMIN_ONLY,
-    ("GET", "/v1/admin/escalations"): ADMIN_ONLY,
-    ("POST", "/v1/identification-requests"): ADMIN_ONLY,
-    ("POST", "/v1/identification-requests/{request_id}/answer"): MEMBER,
-    ("GET", "/v1/identification-requests/{request_id}"): ANY_PARTY,
-    ("GET", "/v1/incidents"): ANY_PARTY,
-    ("GET", "/v1/incidents/{incident_id}"): ANY_PARTY,
-    ("GET", "/v1/incidents/{incident_id}/report.html"): ANY_PARTY,
-    ("GET", "/v1/incidents/{incident_id}/report.pdf"): ANY_PARTY,
-    ("GET", "/v1/sitrep.png"): ANY_PARTY,
-}
-
-#: Fields a party may receive about ANOTHER party's data, per endpoint (need-to-know).
-SHARED_OPERATION_FIELDS = {"shared", "id", "version", "token", "owner", "contact", "parts"}
-OWN_OPERATION_FIELDS = {
-    "shared", "id", "owner", "contact", "version", "token", "state", "priority",
-    "aircraft_ids", "volumes", "flags",
-}  # fmt: skip
-PARTY_FIELDS = {"id", "name", "role", "public_key", "contact"}
-REQUEST_FIELDS_FOR_A_PARTY = {
-    "request_id", "track_id", "message_id", "created_s", "deadline_s", "parties", "track",
-    "answers", "outcome", "escalate",
-}  # fmt: skip
-DELIVERY_FIELDS = {"party", "state", "acknowledged_s"}
-SECRET_TEXT = "blue-to-red: tanker track moves north at 1400Z"
-SECRET_AIRCRAFT = "REAPER01"
-
-
-def walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(method, path) of every route of the app, WebSockets as method ``WS`` (flat routes, or
-    FastAPI's included-router wrappers)."""
-    for r in routes:
-        if hasattr(r, "effective_candidates"):
-            yield from walk(r.effective_candidates())
-            continue
-        original = getattr(r, "original_route", r)
-        path = getattr(r, "path", "") or getattr(r, "frontend_prefix", "") + original.path
-        methods = getattr(original, "methods", None)
-        if isinstance(original, Mount):
-            yield "MOUNT", path
-        elif methods is None:
-            yield "WS", path
-        else:
-            yield from ((m, path) for m in sorted(methods) if m != "HEAD")
 
 
 def volume(lon0: float, lat0: float, size_deg: float = 0.01) -> dict[str, Any]:
@@ -429,94 +367,3 @@ def test_the_events_websocket_pushes_only_what_the_poll_gives(world: World, who:
         ws.send_text(json.dumps({"token": world.headers(who)["Authorization"].split()[1]}))
         pushed = [ws.receive_json() for _ in polled]
     assert pushed == polled
-
-
-# -- the live map (the demo and `serve --replay`): the same app plus /v1/live -----------------
-
-#: The live map's own routes (a demo party's token; the host's token is no party's there).
-LIVE_ACCESS: dict[tuple[str, str], str] = {
-    ("GET", "/"): PUBLIC,
-    ("MOUNT", "/map"): PUBLIC,
-    ("GET", "/v1/live/clock"): MEMBER,
-    ("GET", "/v1/live/session"): MEMBER,
-    ("GET", "/v1/live/picture"): MEMBER,
-    ("GET", "/v1/live/history"): MEMBER,
-    ("POST", "/v1/live/identification/{request_id}/answer"): MEMBER,
-    ("GET", "/v1/live/messages"): MEMBER,
-    ("POST", "/v1/live/messages"): MEMBER,
-    ("POST", "/v1/live/messages/{message_id}/ack"): MEMBER,
-    ("GET", "/v1/live/incidents/{incident_id}"): MEMBER,
-    ("GET", "/v1/live/operations"): MEMBER,
-    ("WS", "/v1/live/ws"): MEMBER,
-}
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from deconflict.service.live import live_app
-
-    db = tmp_path_factory.mktemp("live") / "live.db"
-    app, session = live_app(db=f"sqlite:///{db}", crews_answer=False)
-    with TestClient(app) as client:
-        for _ in range(5):
-            session.step(1.0)
-        client.tokens = app.state.demo_tokens  # type: ignore[attr-defined]
-        yield client
-
-
-def test_every_live_route_has_an_entry(live: TestClient) -> None:
-    routes = set(walk(live.app.routes))  # type: ignore[attr-defined]
-    assert routes - set(ACCESS) - set(LIVE_ACCESS) == set()
-    assert set(LIVE_ACCESS) - routes == set()
-
-
-@pytest.mark.parametrize(
-    ("method", "path"), sorted(k for k in LIVE_ACCESS if k[0] in ("GET", "POST"))
-)
-def test_the_live_map_refuses_no_token_bad_token_and_the_host(
-    live: TestClient, method: str, path: str
-) -> None:
-    filled = path.replace("{request_id}", "0" * 16).replace("{message_id}", "0" * 32)
-    filled = filled.replace("{incident_id}", "no-such-incident")
-    body = {"answer": "not_ours"} if "answer" in path else {"to": ["red"], "text": "x"}
-    if LIVE_ACCESS[(method, path)] == PUBLIC:
-        assert live.request(method, filled).status_code == 200
-        return
-    admin = live.app.state.settings.admin_token or "no-admin-token"  # type: ignore[attr-defined]
-    for headers in (
-        {},
-        {"Authorization": "Bearer not-a-token"},
-        {"Authorization": f"Bearer {admin}"},
-    ):
-        kwargs: dict[str, Any] = {"headers": headers}
-        if method == "POST":
-            kwargs["json"] = body
-        r = live.request(method, filled, **kwargs)
-        assert r.status_code == 401, (headers, r.status_code, r.text)
-
-
-def test_the_live_socket_takes_the_token_only_as_its_first_message(live: TestClient) -> None:
-    token = live.tokens["red"]  # type: ignore[attr-defined]
-    with (
-        pytest.raises(WebSocketDisconnect) as info,
-        live.websocket_connect(f"/v1/live/ws?token={token}") as ws,
-    ):
-        ws.receive_bytes()
-    assert info.value.code == 1008 and "URL" in str(info.value.reason)
-    with live.websocket_connect("/v1/live/ws") as ws:
-        ws.send_text(json.dumps({"token": "not-a-token"}))
-        with pytest.raises(WebSocketDisconnect) as info:
-            ws.receive_bytes()
-    assert info.value.code == 1008
-    with live.websocket_connect("/v1/live/ws", headers={"Authorization": f"Bearer {token}"}) as ws:
-        assert ws.receive_bytes()[:4] == b"DCPZ"
-
-
-def test_the_live_picture_is_ones_own(live: TestClient) -> None:
-    for party in ("blue", "red", "civil"):
-        headers = {"Authorization": f"Bearer {live.tokens[party]}"}  # type: ignore[attr-defined]
-        picture = live.get("/v1/live/picture", headers=headers).json()
-        assert all(k.startswith(f"{party}/") for k in picture["tracks"].get("key", []))
-        for request in picture["requests"]:
-            if request["observer"] != party and not request["answered"]:
-                assert request["outcome"] in ("pending", "declared", "closed")
