@@ -83,3 +83,10 @@ def test_the_live_picture_is_ones_own(live: TestClient) -> None:
         for request in picture["requests"]:
             if request["observer"] != party and not request["answered"]:
                 assert request["outcome"] in ("pending", "declared", "closed")
+
+
+def test_the_live_maps_messages_are_capped(live: TestClient) -> None:
+    headers = {"Authorization": f"Bearer {live.tokens['blue']}"}  # type: ignore[attr-defined]
+    limit = live.app.state.settings.max_message_chars  # type: ignore[attr-defined]
+    r = live.post("/v1/live/messages", json={"to": ["red"], "text": "x" * limit}, headers=headers)
+    assert r.status_code == 422 and f"limit of {limit}" in r.text

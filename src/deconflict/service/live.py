@@ -29,7 +29,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives import serialization
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, WebSocket
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -43,6 +43,7 @@ from deconflict.hotline.authorship import (
     answer_content,
     message_content,
 )
+from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
 from deconflict.hotline.messages import MessageKind, make_message
 from deconflict.service.auth import websocket_caller
@@ -362,9 +363,17 @@ def live_router(
         return _clean(got)  # type: ignore[no-any-return]
 
     @router.post("/messages")
-    def send(body: Outgoing, authorization: Auth = None) -> dict[str, Any]:
+    def send(body: Outgoing, request: Request, authorization: Auth = None) -> dict[str, Any]:
         """Send a free-text hotline message to parties (or ``*``)."""
         party = caller(authorization)
+        limit = int(request.app.state.settings.max_message_chars)
+        size = len(canonical_json({"text": body.text}))
+        if size > limit:  # the store's rule (engine.hotline.post_message)
+            raise HTTPException(
+                422,
+                f"the message body is {size} characters (as canonical JSON), over the limit of "
+                f"{limit} (setting max_message_chars): shorten it or split it",
+            )
 
         def content(t: float) -> dict[str, Any]:
             msg = make_message(MessageKind.FREE_TEXT, party, body.to, {"text": body.text}, time_s=t)
