@@ -367,3 +367,25 @@ def test_the_events_websocket_pushes_only_what_the_poll_gives(world: World, who:
         ws.send_text(json.dumps({"token": world.headers(who)["Authorization"].split()[1]}))
         pushed = [ws.receive_json() for _ in polled]
     assert pushed == polled
+
+
+CONSTRAINT_FIELDS = {"id", "kind", "name", "volume", "owner"}  # owner: issue 11 item 4 (i11a)
+
+
+@pytest.mark.parametrize("who", ["blue", "civil"])
+def test_constraints_show_no_more_than_their_area(world: World, who: str) -> None:
+    listed = world.client.get("/v1/constraints", headers=world.headers(who)).json()
+    assert listed["constraints"]
+    for c in listed["constraints"]:
+        assert set(c) <= CONSTRAINT_FIELDS, set(c) - CONSTRAINT_FIELDS
+
+
+def test_a_party_not_asked_cannot_answer_or_read_a_request(world: World) -> None:
+    late = register(world.client, f"late-{uuid.uuid4().hex[:6]}")
+    path = f"/v1/identification-requests/{world.request_id}"
+    assert world.client.get(path, headers=late["headers"]).status_code == 404
+    body = signed_answer(late, world.request_id, {"answer": "ours", "aircraft": "X"})
+    r = world.client.post(f"{path}/answer", json=body, headers=late["headers"])
+    assert r.status_code == 404, r.text
+    host = world.client.get(path, headers=ADMIN_HEADERS).json()
+    assert late["name"] not in json.dumps(host)
