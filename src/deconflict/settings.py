@@ -21,6 +21,7 @@ CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
 FANOUTS = ("auto", "postgres", "none")
 SQLITE_SYNCHRONOUS = ("full", "normal")
+IDENTIFICATION_DISCLOSURES = ("involved", "declared")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -174,6 +175,35 @@ class Settings:
         "The checkpoints' origin line (C2SP tlog-checkpoint), e.g. `example.org/deconflict`. "
         "Empty: `deconflict.log/` and the first 16 hex digits of the log's first entry's hash.",
     )
+    identification_disclosure: str = _setting(
+        "involved",
+        "DECONFLICT_IDENTIFICATION_DISCLOSURE",
+        "Who learns the outcome of an identification request besides the party that asked (the "
+        "host, or the observing party on the live map) and the parties that claimed the track: "
+        "`involved`: nobody (the others asked see it `pending`, then `closed`); `declared`: the "
+        "others asked learn that the track is now declared, never by whom.",
+        IDENTIFICATION_DISCLOSURES,
+    )
+    max_body_bytes: int = _setting(
+        1024 * 1024,
+        "DECONFLICT_MAX_BODY_BYTES",
+        "Largest request body (bytes) the service reads: a larger one is refused with 413 as its "
+        "bytes arrive (at once when its Content-Length says so), never parsed. Bounds what one "
+        "request parses on the event loop (about 0.1 s for 1 MiB); the largest valid operation "
+        "(20,000 vertices) is about 0.8 MiB.",
+    )
+    max_message_chars: int = _setting(
+        16_000,
+        "DECONFLICT_MAX_MESSAGE_CHARS",
+        "Largest hotline message body (characters of its canonical JSON) a party may send; a "
+        "longer one is refused with 422 naming the limit.",
+    )
+    ws_send_timeout_s: float = _setting(
+        10.0,
+        "DECONFLICT_WS_SEND_TIMEOUT_S",
+        "A WebSocket client that does not take a message for this long is a slow consumer: it is "
+        "dropped with close code 1013 and a reason saying where to resume (`after=SEQ`).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -205,6 +235,9 @@ class Settings:
             raise ConfigError(
                 f"log_origin {self.log_origin!r} has a space or '+': use a schema-less URL"
             )
+        for name in ("max_body_bytes", "max_message_chars", "ws_send_timeout_s"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"setting {name} is {getattr(self, name)!r}; it must be positive")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is not a TCP port; use 1-65535")
         picture_outputs(self.picture_cat062_to, "picture_cat062_to", need_host=True)

@@ -34,18 +34,28 @@ def verify(
     ),
 ) -> None:
     """Verify hashes, chain and signatures (the host's, and each party's own on what it
-    authored); exit 1 naming the first bad entry. With --checkpoint, also check the export
-    against a cosigned checkpoint of the log's Merkle tree."""
+    authored); exit 1 naming the first bad entry, or a key ring in which a party's key or a
+    look-alike name claims the host. With --checkpoint, also check the export against a
+    cosigned checkpoint of the log's Merkle tree."""
     from deconflict.errors import DeconflictError
+    from deconflict.hotline.identity import host_claims
     from deconflict.hotline.jsonl import read_log_records
     from deconflict.hotline.keys import KeyRing
     from deconflict.hotline.log import verify_log
 
     try:
         ring = KeyRing.load(keys)
-        report = verify_log(read_log_records(file), ring, expected_head=head)
+        records = read_log_records(file)
+        claims = host_claims(ring, records)
+        report = verify_log(records, ring, expected_head=head)
     except DeconflictError as exc:
         fail(exc)
+    if claims:  # the ring itself is forged: no entry it vouches for the host can be trusted
+        if as_json:
+            echo_json({"ok": False, "key_ring": str(keys), "host_claims": claims})
+        for claim in [] if as_json else claims:
+            typer.echo(f"FAILED: key ring {keys}: {claim}")
+        raise typer.Exit(1)
     if as_json:
         echo_json(report.to_dict())
     elif report.first_bad is None:

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from deconflict.errors import ConflictError, InputError, NotFoundError, StorageError
+from deconflict.hotline import identity
 from deconflict.hotline.canonical import LOG_FORMAT
 from deconflict.hotline.log import entry_hash
 from deconflict.store import grid, tree
@@ -306,6 +307,7 @@ class Store:
         party = Party(uuid.uuid4().hex, name, role, public_key, contact, time.time())
         try:
             with self._write() as (conn, head):
+                self._check_new_party(conn, name, public_key)
                 conn.execute(
                     sa.insert(parties).values(
                         id=party.id,
@@ -331,6 +333,38 @@ class Store:
                 f"a party named {name!r} is already registered; choose another name"
             ) from exc
         return party, token
+
+    def _check_new_party(self, conn: Connection, name: str, public_key: str) -> None:
+        """Refuse a name that reads as the host's (or '*'), or as a registered party's, and a
+        signing key that is the host's or a registered party's (inside the write)."""
+        reserved = identity.reserved_as(name)
+        if reserved is not None:
+            raise InputError(
+                f"the name {name!r} reads as {reserved!r}, which is reserved for the "
+                f"{'host' if reserved == identity.HOST else 'broadcast address'}: choose "
+                "another name"
+            )
+        rows = conn.execute(sa.select(parties.c.name, parties.c.public_key)).all()
+        clash = identity.same_name(name, [str(r.name) for r in rows])
+        if clash is not None:
+            raise ConflictError(
+                f"a party named {clash!r} is already registered, and {name!r} cannot be told "
+                "apart from it (names are compared ignoring case, whitespace, accents and "
+                "look-alike letters): choose another name"
+            )
+        kid = identity.signing_key_id(public_key)
+        if kid is None:
+            return
+        if kid == self.sealer.key_id:
+            raise InputError(
+                f"the public key {kid} is the host's signing key: a party registers its own key"
+            )
+        for r in rows:
+            if identity.signing_key_id(str(r.public_key)) == kid:
+                raise ConflictError(
+                    f"the public key {kid} is already registered to party {r.name!r}: each "
+                    "party signs with its own key; make a new key pair (deconflict audit keygen)"
+                )
 
     def party_by_token(self, token: str) -> Party | None:
         """The party of an API token (parties never change once made, so they are cached)."""

@@ -350,7 +350,9 @@
   // ---------------------------------------------------------------- live stream
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/v1/live/ws?token=${encodeURIComponent(state.token)}`);
+    // the token goes as the first message, never in the URL (URLs are logged: docs/security.md)
+    const ws = new WebSocket(`${proto}://${location.host}/v1/live/ws`);
+    ws.onopen = () => ws.send(JSON.stringify({ token: state.token }));
     state.ws = ws;
     ws.binaryType = "arraybuffer";
     let chain = Promise.resolve();  // inflating is asynchronous: keep the pictures in order
