@@ -20,6 +20,7 @@ CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
 FANOUTS = ("auto", "postgres", "none")
 SQLITE_SYNCHRONOUS = ("full", "normal")
+DISCLOSURES = ("open", "blind")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -107,6 +108,28 @@ class Settings:
         "milliseconds), `none` (each socket re-reads the store every second), `auto` "
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
+    )
+    disclosure: str = _setting(
+        "open",
+        "DECONFLICT_DISCLOSURE",
+        "How parties declare operations: `open` (the host holds their volumes and checks them; "
+        "others see the parts that meet theirs) or `blind` (the host holds only a commitment "
+        "and contact; parties check each other by private set intersection over space-time "
+        "cells, through the host as a relay, and the host holds each declaration to the signed "
+        "outcomes: `/v1/blind`, `deconflict agent`).",
+        DISCLOSURES,
+    )
+    blind_cell_m: float = _setting(
+        5_000.0,
+        "DECONFLICT_BLIND_CELL_M",
+        "Blind mode: size of the horizontal cells (m) of the space-time grid (smaller: fewer "
+        "false positives, more cells per check).",
+    )
+    blind_band_m: float = _setting(
+        304.8, "DECONFLICT_BLIND_BAND_M", "Blind mode: height of the altitude bands (m)."
+    )
+    blind_slot_s: float = _setting(
+        600.0, "DECONFLICT_BLIND_SLOT_S", "Blind mode: length of the time slots (s)."
     )
 
     @classmethod

@@ -84,5 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.routes import sitrep
 
     app.include_router(sitrep.router)
+    from deconflict.service.routes import blind
+
+    app.include_router(blind.router)
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app
