@@ -16,15 +16,18 @@ asking). When the node comes back it answers what waited, and the declarer can `
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from deconflict.blind.node import Completed, Held, Node
+from deconflict.blind.protocol import volumes_json
 from deconflict.errors import DeconflictError, VerificationError
 from deconflict.hotline.keys import Signer, public_key_from_b64
 from deconflict.strategic.cells import Grid
@@ -110,6 +113,31 @@ class Agent:
             if text:
                 self.node.keys[p["name"]] = public_key_from_b64(text)
         return others
+
+    # -- what the node keeps between runs ---------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write the node's live operations (volumes, salts, ids, tokens) to ``path``: without
+        them a restarted node could not answer for its operations (the host would then refuse
+        others' declarations as stale, never pass them unchecked). Keep the file private."""
+        ops = {
+            i: {"volumes": volumes_json(h.volumes), "salt": h.salt, "token": h.token}
+            for i, h in self.node.operations.items()
+        }
+        tmp = Path(f"{path}.tmp")
+        tmp.write_text(json.dumps({"party": self.node.name, "operations": ops}), encoding="utf-8")
+        tmp.replace(path)
+
+    def load(self, path: str | Path) -> int:
+        """Read what ``save`` wrote (nothing if the file is missing); returns the count."""
+        p = Path(path)
+        if not p.exists():
+            return 0
+        data = json.loads(p.read_text(encoding="utf-8"))
+        for op_id, o in data.get("operations", {}).items():
+            held = self.node.hold([parse_volume(v) for v in o["volumes"]])
+            held.salt = str(o["salt"])
+            self.node.declared(held, op_id, str(o["token"]), "Accepted")
+        return len(self.node.operations)
 
     # -- answering ------------------------------------------------------------------------------
     def pump(self) -> int:

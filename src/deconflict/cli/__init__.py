@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "montecarlo",
     "sitrep",
+    "agent",
 )
 
 for _name in COMMAND_MODULES:
