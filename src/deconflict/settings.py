@@ -126,10 +126,10 @@ class Settings:
         "false positives, more cells per check).",
     )
     blind_band_m: float = _setting(
-        304.8, "DECONFLICT_BLIND_BAND_M", "Blind mode: height of the altitude bands (m)."
+        609.6, "DECONFLICT_BLIND_BAND_M", "Blind mode: height of the altitude bands (m)."
     )
     blind_slot_s: float = _setting(
-        600.0, "DECONFLICT_BLIND_SLOT_S", "Blind mode: length of the time slots (s)."
+        3600.0, "DECONFLICT_BLIND_SLOT_S", "Blind mode: length of the time slots (s)."
     )
 
     @classmethod

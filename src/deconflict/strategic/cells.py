@@ -75,8 +75,8 @@ class Grid:
     ``slot_s``."""
 
     cell_m: float = 5_000.0
-    band_m: float = 304.8
-    slot_s: float = 600.0
+    band_m: float = 609.6
+    slot_s: float = 3600.0
 
     def __post_init__(self) -> None:
         for name, lo in (("cell_m", 100.0), ("band_m", 10.0), ("slot_s", 10.0)):
