@@ -100,6 +100,8 @@ def test_overlapping_near_and_disjoint_operations(blind_client: TestClient) -> N
     # the outcomes are in the log, signed by both; both owners were told of the conflict
     kinds = [e["kind"] for e in _events(blind_client, bravo)]
     assert kinds.count("blind.outcome") == 3 and "blind.conflict" in kinds
+    # the answerer's signed outcome is logged as it passes (even if the declarer walks away)
+    assert kinds.count("blind.answered") == 3
     outcome = next(e for e in _events(blind_client, alpha) if e["kind"] == "blind.outcome")
     assert set(outcome["payload"]["signatures"]) == {"a", "b"}
 

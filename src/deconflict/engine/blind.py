@@ -140,6 +140,7 @@ def relay(store: Store, sender: Party, env: Mapping[str, Any], now_s: float) -> 
     if recipient.id == sender.id:
         raise InputError("a check is between two parties: the recipient is the sender")
     digest = pr.message_hash(content)
+    answered = _answered(check, sender, recipient, meta) if round_no == pr.ROUNDS else None
     with blind_write(store) as tx:
         c = tx.check(check)
         if round_no == 1:
@@ -181,18 +182,15 @@ def relay(store: Store, sender: Party, env: Mapping[str, Any], now_s: float) -> 
         stored = {k: env[k] for k in ("check", "round", "sender", "recipient", "time_s")}
         stored |= {"body": body, "meta": meta, "signature": signature, "key_id": env.get("key_id")}
         ev = tx.relayed(check, a_id, b_id, round_no, recipient.id, stored, entry)
+        if answered is not None:
+            tx.append(answered)
     return {"seq": ev.seq, "hash": digest}
 
 
-# -- outcomes -------------------------------------------------------------------------------------
-def record_outcome(
-    store: Store, party: Party, outcome: Mapping[str, Any], signatures: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Log the outcome of a finished check, signed by both parties (the declarer hands it in)."""
-    check = str(outcome.get("check", ""))
+def _canonical_outcome(outcome: Mapping[str, Any]) -> dict[str, Any]:
     try:
         canonical = pr.outcome_content(
-            check,
+            str(outcome["check"]),
             str(outcome["a"]),
             str(outcome["b"]),
             str(outcome["a_commitment"]),
@@ -208,6 +206,38 @@ def record_outcome(
         ) from None
     if canonical != dict(outcome):
         raise InputError("the outcome has fields outside blind.protocol.outcome_content")
+    return canonical
+
+
+OUTCOME_WHAT = "outcome_content(check, a, b, a_commitment, b_operations, cells, conflicts, time_s)"
+
+
+def _answered(check: str, sender: Party, recipient: Party, meta: Mapping[str, Any]) -> EventDraft:
+    """The answerer's signed outcome (round 4's meta), logged as it passes: every check's
+    outcome reaches the log even if the declarer never hands it in."""
+    outcome = meta.get("outcome")
+    if not isinstance(outcome, dict):
+        raise InputError("round 4 carries the answerer's signed outcome in meta.outcome")
+    canonical = _canonical_outcome(outcome)
+    if (canonical["check"], canonical["a"], canonical["b"]) != (check, recipient.name, sender.name):
+        raise InputError("the outcome in round 4 names another check or other parties")
+    kid = require_party_signature(
+        sender.name, sender.public_key, canonical, meta.get("signature"), None, what=OUTCOME_WHAT
+    )
+    payload = {
+        "outcome": canonical,
+        "signatures": {"b": {"signature": meta["signature"], "key_id": kid}},
+    }
+    return EventDraft(sender.id, "blind.answered", payload, (sender.id, recipient.id))
+
+
+# -- outcomes -------------------------------------------------------------------------------------
+def record_outcome(
+    store: Store, party: Party, outcome: Mapping[str, Any], signatures: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Log the outcome of a finished check, signed by both parties (the declarer hands it in)."""
+    check = str(outcome.get("check", ""))
+    canonical = _canonical_outcome(outcome)
     with blind_write(store) as tx:
         c = tx.check(check)
         if c is None:
@@ -223,7 +253,7 @@ def record_outcome(
         b = tx.parties()[c.b_id]
         if canonical["a"] != party.name or canonical["b"] != b.name:
             raise InputError(f"the outcome names {canonical['a']!r} and {canonical['b']!r}")
-        what = "outcome_content(check, a, b, a_commitment, b_operations, cells, conflicts, time_s)"
+        what = OUTCOME_WHAT
         kid_a = require_party_signature(
             party.name, party.public_key, canonical, signatures.get("a"), None, what=what
         )
