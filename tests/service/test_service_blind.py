@@ -305,3 +305,33 @@ def test_bad_declarations_say_what_is_wrong(blind_client: TestClient) -> None:
         headers=h,
     )
     assert r.status_code == 200 and r.json()["state"] == "Ended"
+
+
+def test_an_answerer_lying_in_its_outcome_is_not_co_signed(blind_client: TestClient) -> None:
+    """Bravo signs "no conflict" over parts that do conflict: the relay logs what bravo signed,
+    alpha's node checks the parts itself and refuses to co-sign, and the declaration stays
+    refused for want of a check with bravo."""
+    alpha, bravo = _agents(blind_client, "alpha", "bravo")
+    bravo.declare([box(LON)], wait_s=0)
+    p = alpha.begin([box(LON + 0.01)])
+    bravo.pump()  # round 1 -> 2
+    alpha.pump()  # round 2 -> 3
+    (msg,) = blind_client.get(
+        "/v1/blind/messages", headers=bravo.headers, params={"after": bravo.cursor}
+    ).json()["messages"]
+    bravo.cursor = msg["seq"]
+    reply = bravo.node.handle(msg, bravo.clock())
+    assert isinstance(reply, dict) and reply["meta"]["outcome"]["conflict"] is True
+    lie = dict(reply["meta"]["outcome"], conflicts=[], conflict=False)
+    meta = {"outcome": lie, "signature": sign_content(bravo.node.signer, lie)}
+    forged = dict(reply, meta=meta)
+    forged["signature"] = sign_content(bravo.node.signer, content_of(forged))
+    r = blind_client.post("/v1/blind/messages", json=forged, headers=bravo.headers)
+    assert r.status_code == 202, r.text
+    alpha.pump()
+    assert alpha.refused == 1 and p.unchecked == ["bravo"]
+    with pytest.raises(HostError) as refused:
+        alpha.finish(p)
+    assert refused.value.body["error"]["missing"][0]["party"] == "bravo"
+    answered = [e for e in _events(blind_client, alpha) if e["kind"] == "blind.answered"]
+    assert answered[-1]["payload"]["outcome"]["conflict"] is False  # bravo's lie, on the record

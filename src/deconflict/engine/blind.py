@@ -7,7 +7,8 @@ Under ``disclosure = "blind"`` the host never sees a volume. It:
   the next one of that check and comes from the right side, so a replayed or reordered message
   is refused), logs the hash of the signed content (``blind.message``: check, round, sender,
   recipient, hash, size) and puts the envelope in the recipient's mailbox, which the recipient
-  empties as it reads (``fetch``);
+  empties as it reads (``store.blind.mailbox``); round 4's outcome, signed by the answerer, is
+  verified and logged as it passes (``blind.answered``);
 - **records outcomes** (``record_outcome``): the declarer hands in the outcome of a finished
   check signed by both parties; the host verifies both signatures with their registered keys
   and logs it (``blind.outcome``, to both);

@@ -5,8 +5,8 @@ priority, state, version, token and an expiry; a check is the two parties, the l
 host relayed and, once both signed it, the outcome; the mailbox holds each relayed envelope
 (PSI points and sealed bytes, unreadable to the host) until its recipient has fetched it. Every
 relayed message, outcome and declaration is also an entry of the one signed log (kinds
-``blind.message`` with the message's hash only, ``blind.outcome``, ``blind.declared``,
-``blind.conflict``), written in the same transaction as the rows.
+``blind.message`` with the message's hash only, ``blind.answered``, ``blind.outcome``,
+``blind.declared``, ``blind.conflict``), written in the same transaction as the rows.
 
 ``blind_write(store)`` is that transaction: it holds the log head (so a declaration's check of
 the outcomes and its write are one atomic step, as for open operations) and offers the reads
