@@ -335,3 +335,30 @@ def test_an_answerer_lying_in_its_outcome_is_not_co_signed(blind_client: TestCli
     assert refused.value.body["error"]["missing"][0]["party"] == "bravo"
     answered = [e for e in _events(blind_client, alpha) if e["kind"] == "blind.answered"]
     assert answered[-1]["payload"]["outcome"]["conflict"] is False  # bravo's lie, on the record
+
+
+def test_a_revision_is_checked_and_answered_with_the_new_commitment(
+    blind_client: TestClient,
+) -> None:
+    alpha, bravo = _agents(blind_client, "alpha", "bravo")
+    bravo.declare([box(FAR_LON)], wait_s=0)
+    p = alpha.begin([box(LON)])
+    _run(alpha, bravo)
+    first = alpha.finish(p)
+    # alpha moves its operation next to bravo's: the revision is checked like a declaration
+    p = alpha.begin([box(FAR_LON + 0.01)], op_id=first["id"])
+    _run(alpha, bravo)
+    with pytest.raises(HostError) as refused:
+        alpha.finish(p)
+    assert refused.value.status == 409 and "reject" in str(refused.value)
+    p = alpha.begin([box(FAR_LON + 0.6)], op_id=first["id"])
+    _run(alpha, bravo)
+    second = alpha.finish(p)
+    assert second["id"] == first["id"] and second["version"] == 2
+    assert second["commitment"] != first["commitment"]
+    # bravo's next declaration is checked against alpha's current version, answered by alpha
+    q = bravo.begin([box(FAR_LON + 0.6)])
+    _run(alpha, bravo)
+    (done,) = q.done.values()
+    assert done.outcome["b_operations"] == [{"id": first["id"], "commitment": second["commitment"]}]
+    assert done.outcome["conflicts"] == [first["id"]]
