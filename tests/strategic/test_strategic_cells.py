@@ -255,3 +255,28 @@ def test_every_point_within_half_the_minimum_is_in_a_covered_cell(
     covered = set(cells.horizontal_cover(v, FIVE_NM, grid))
     missing = {grid.cell_of(float(p), float(q)) for p, q in zip(lat, lon, strict=True)} - covered
     assert not missing
+
+
+@st.composite
+def large_pair(draw: st.DrawFn) -> tuple[Operation, Operation]:
+    """Volumes of 30-250 km with long edges, within reach of each other: where the frame of the
+    other volume bends straight edges most."""
+    lat0, lon0 = draw(st.sampled_from(SITES))
+
+    def one(oid: str) -> Operation:
+        x, y = draw(st.floats(-200e3, 200e3)), draw(st.floats(-200e3, 200e3))
+        fp = footprint(draw, lat0, lon0, x, y, draw(st.floats(30e3, 250e3)))
+        return op(oid, volume(fp, 0.0, 3000.0, 0.0, 3600.0))
+
+    return one("a"), one("b")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(large_pair(), st.sampled_from([FIVE_NM, NO_BUFFERS]))
+def test_no_false_negatives_for_large_volumes(
+    ab: tuple[Operation, Operation], buffers: Buffers
+) -> None:
+    a, b = ab
+    grid = cells.Grid(20_000.0, 609.6, 3600.0)
+    exact = {(c.candidate_volume, c.other_volume) for c in brute_force_conflicts(a, [b], buffers)}
+    assert exact <= _meets(a, b, buffers, grid)
