@@ -50,7 +50,7 @@ def test_fuzz_blind_endpoints(tmp_path: Path) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+            max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def run(case: Any) -> None:
             response = case.call(headers=heads["bravo"])

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.engine import blind
+from deconflict.engine import blind, blind_relay
 from deconflict.errors import InputError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.settings import Settings
@@ -114,7 +114,7 @@ def parties(party: MemberDep, store: StoreDep, request: Request) -> list[dict[st
 def send(body: Envelope, party: MemberDep, store: StoreDep, request: Request) -> dict[str, Any]:
     """Relay one check message to its recipient (the host logs its hash only)."""
     _settings(request)
-    return blind.relay(store, party, body.model_dump(), time.time())
+    return blind_relay.relay(store, party, body.model_dump(), time.time())
 
 
 @router.get("/messages")
@@ -122,7 +122,9 @@ def receive(
     party: MemberDep,
     store: StoreDep,
     request: Request,
-    after: Annotated[int, Query(ge=-1, description="the last seq read: those are dropped")] = -1,
+    after: Annotated[
+        int, Query(ge=-1, le=2**62, description="the last seq read: those are dropped")
+    ] = -1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """The check messages waiting for this party, oldest first."""
@@ -134,7 +136,7 @@ def receive(
 def outcome(body: OutcomeIn, party: MemberDep, store: StoreDep, request: Request) -> dict[str, Any]:
     """Record a finished check's outcome, signed by both parties, in the log."""
     _settings(request)
-    return blind.record_outcome(store, party, body.outcome, body.signatures)
+    return blind_relay.record_outcome(store, party, body.outcome, body.signatures)
 
 
 @router.post("/operations", status_code=201)
