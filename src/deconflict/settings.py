@@ -22,6 +22,7 @@ CONSTRAINT_RULES = ("reject", "flag")
 FANOUTS = ("auto", "postgres", "none")
 SQLITE_SYNCHRONOUS = ("full", "normal")
 IDENTIFICATION_DISCLOSURES = ("involved", "declared")
+DISCLOSURES = ("open", "blind")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -203,6 +204,28 @@ class Settings:
         "DECONFLICT_WS_SEND_TIMEOUT_S",
         "A WebSocket client that does not take a message for this long is a slow consumer: it is "
         "dropped with close code 1013 and a reason saying where to resume (`after=SEQ`).",
+    )
+    disclosure: str = _setting(
+        "open",
+        "DECONFLICT_DISCLOSURE",
+        "How parties declare operations: `open` (the host holds their volumes and checks them; "
+        "others see the parts that meet theirs) or `blind` (the host holds only a commitment "
+        "and contact; parties check each other by private set intersection over space-time "
+        "cells, through the host as a relay, and the host holds each declaration to the signed "
+        "outcomes: `/v1/blind`, `deconflict agent`).",
+        DISCLOSURES,
+    )
+    blind_cell_m: float = _setting(
+        5_000.0,
+        "DECONFLICT_BLIND_CELL_M",
+        "Blind mode: size of the horizontal cells (m) of the space-time grid (smaller: fewer "
+        "false positives, more cells per check).",
+    )
+    blind_band_m: float = _setting(
+        609.6, "DECONFLICT_BLIND_BAND_M", "Blind mode: height of the altitude bands (m)."
+    )
+    blind_slot_s: float = _setting(
+        3600.0, "DECONFLICT_BLIND_SLOT_S", "Blind mode: length of the time slots (s)."
     )
 
     @classmethod

@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "montecarlo",
     "sitrep",
     "witness",
+    "agent",
 )
 
 for _name in COMMAND_MODULES:

@@ -89,5 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.routes import transparency
 
     app.include_router(transparency.router)
+
+    from deconflict.service.routes import blind
+
+    app.include_router(blind.router)
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app

@@ -157,3 +157,44 @@ host_keys = sa.Table(
     sa.Column("created_s", sa.Float, nullable=False),
     sa.Column("retired_s", sa.Float, nullable=True),
 )
+
+
+# -- the blind check (issue 15): no geometry, only commitments, relayed ciphertexts, outcomes --
+
+blind_operations = sa.Table(
+    "blind_operations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("commitment", sa.String(64), nullable=False),  # sha256 hex of salt + volumes
+    sa.Column("contact", sa.Text, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("token", sa.String(64), nullable=False),
+    sa.Column("expires_s", sa.Float, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Column("updated_s", sa.Float, nullable=False),
+    sa.Index("ix_blind_operations_owner", "owner_id", "state"),
+)
+
+blind_checks = sa.Table(
+    "blind_checks",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("a_id", sa.String(32), nullable=False),  # the declarer
+    sa.Column("b_id", sa.String(32), nullable=False),  # the answerer
+    sa.Column("rounds", sa.Integer, nullable=False),  # the last round relayed
+    sa.Column("outcome", sa.JSON, nullable=True),  # the outcome both signed, once recorded
+    sa.Column("created_s", sa.Float, nullable=False),
+)
+
+blind_messages = sa.Table(
+    "blind_messages",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),  # its log entry
+    sa.Column("recipient_id", sa.String(32), nullable=False),
+    sa.Column("envelope", sa.JSON, nullable=False),
+    sa.Index("ix_blind_messages_recipient", "recipient_id", "seq"),
+)

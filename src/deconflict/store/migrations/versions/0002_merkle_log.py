@@ -4,7 +4,7 @@ and each entry's log format (entries written before are format 1).
 The tree of a log written before this revision is built when the store opens
 (``deconflict.store.tree.backfill``), from the entries themselves.
 
-Revision ID: i14_merkle
+Revision ID: 0002_merkle_log
 Revises: 0001_initial
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "i14_merkle"
+revision = "0002_merkle_log"
 down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
