@@ -67,3 +67,7 @@ class VerificationError(DeconflictError):
 
 class ClusterError(DeconflictError):
     """The Dask scheduler could not be reached, or was lost during a run (finished work is kept)."""
+
+
+class ProbeTooLargeError(DeconflictError):
+    """A declaration too large to be shown what it meets of other parties' operations (413)."""

@@ -108,6 +108,21 @@ class Settings:
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
     )
+    disclosure_max_area_km2: float = _setting(
+        2500.0,
+        "DECONFLICT_DISCLOSURE_MAX_AREA_KM2",
+        "Largest declaration (km², the footprints of its volumes added up) that the service "
+        "shows other parties' operations to: a declaration beyond it that meets operations whose "
+        "tokens it lacks is refused (413) and shown nothing of them; one's accepted operations "
+        "see what meets them whatever their size. 2,500 km² is the query-area limit of "
+        "InterUSS's F3548 DSS.",
+    )
+    disclosure_max_duration_s: float = _setting(
+        86400.0,
+        "DECONFLICT_DISCLOSURE_MAX_DURATION_S",
+        "Longest declaration (s, first start to last end) that the service shows other parties' "
+        "operations to (as `disclosure_max_area_km2`).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -132,6 +147,9 @@ class Settings:
                 )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is not a TCP port; use 1-65535")
+        for name in ("disclosure_max_area_km2", "disclosure_max_duration_s"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"setting {name} is {getattr(self, name)}; give a number > 0")
 
 
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:

@@ -15,7 +15,14 @@ The rules applied, as the procedures (``Settings``) set them:
   ``accept-by-priority``: accepted and flagged when its priority is higher than every
   conflicting one's); off-nominal states (``Nonconforming``, ``Contingent``) are always
   accepted, so an aircraft off its plan can say so; both owners are notified either way;
-- one's own operations never block one another.
+- one's own operations never block one another;
+- disclosure is bound to what the writer has committed to: the 409's views and the conflict
+  entries are computed against the new version, so a version beyond the procedures' disclosure
+  bound (``need_to_know.DisclosureBound``: ``disclosure_max_area_km2``,
+  ``disclosure_max_duration_s``) that would be shown others' operations without being written
+  is refused (413) before anything is shown; each operation shown in a 409 gets an
+  ``operation.disclosed`` entry to its owner (who was shown which parts), and a conflict's
+  ``operation.conflict`` entries tell each owner what the other was shown.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
-from deconflict.errors import AwarenessError, ConflictError, NotFoundError
+from deconflict.errors import AwarenessError, ConflictError, NotFoundError, ProbeTooLargeError
 from deconflict.settings import Settings
 from deconflict.store import (
     BBox,
@@ -53,6 +60,7 @@ from deconflict.strategic.model import (
     parse_operation,
     parse_volume,
 )
+from deconflict.strategic.need_to_know import DisclosureBound
 from deconflict.strategic.states import OperationState, check_transition
 
 _M_PER_DEG = 111_320.0
@@ -169,6 +177,9 @@ class Deconflictor:
         self.index = OperationIndex(self.buffers)
         self.shared_view = shared_view
         self.rule = rules.ConflictRule(rules.ConflictPolicy(settings.conflict_rule))
+        self.bound = DisclosureBound(
+            settings.disclosure_max_area_km2 * 1e6, settings.disclosure_max_duration_s
+        )
         self.seq = -2  # never synced
         self.constraint_rule = ConstraintRule(
             no_fly=_action(settings.no_fly_rule), restricted=_action(settings.restricted_rule)
@@ -295,13 +306,18 @@ class Deconflictor:
                         )
                     flags.append({"kind": "constraint", "constraints": ids})
             others, verdict = self.conflicts_of(cand, owner.id, presented)
+            if others and (verdict.gaps or not verdict.accepted):
+                excess = self.bound.excess(cand)  # shown others' operations, yet not written
+                if excess is not None:
+                    return Decision(commit=False, error=_too_large(excess))
             if verdict.gaps:
                 missing = [self.index.get(g.operation_id) for g in verdict.gaps]
+                views = [self.shared_view(o, [cand], view.party) for o in missing]
                 return Decision(
                     commit=False,
+                    events=[_disclosed(owner, o, v) for o, v in zip(missing, views, strict=True)],
                     error=AwarenessError(
-                        str(rules.MissingAwarenessError(verdict.gaps)),
-                        missing=[self.shared_view(o, [cand], view.party) for o in missing],
+                        str(rules.MissingAwarenessError(verdict.gaps)), missing=views
                     ),
                 )
             if not others:
@@ -377,3 +393,30 @@ class Deconflictor:
             raise
         assert record is not None
         return record
+
+
+def _too_large(excess: str) -> ProbeTooLargeError:
+    return ProbeTooLargeError(
+        "this version meets other parties' operations whose tokens it does not carry (or that "
+        f"the procedures refuse it beside), and {excess}: the service shows others' operations "
+        "only to a declaration within the disclosure bound, or to your accepted operations. "
+        "Declare it in parts within the bound, or GET /v1/operations for the tokens of the "
+        "operations that meet your accepted ones"
+    )
+
+
+def _disclosed(viewer: Party, other: Operation, shown: dict[str, Any]) -> EventDraft:
+    """The entry telling ``other``'s owner which parts of it ``viewer`` was shown, and why."""
+    return EventDraft(
+        viewer.id,
+        "operation.disclosed",
+        {
+            "operation": other.id,
+            "version": other.version,
+            "to": viewer.name,
+            "contact": viewer.contact,
+            "reason": "awareness_required",
+            "parts": shown["parts"],
+        },
+        (other.owner,),
+    )
