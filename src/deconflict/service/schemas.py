@@ -149,6 +149,7 @@ class ConstraintOut(BaseModel):
     id: str
     kind: str
     name: str
+    owner: str = Field(description="Who made it: `host`, or the name of the admin party")
     volume: dict[str, Any] = Field(description="Footprint, altitude bounds and times")
 
 
