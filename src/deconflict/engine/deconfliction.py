@@ -28,10 +28,12 @@ The rules applied, as the procedures (``Settings``) set them:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
-from deconflict.errors import AwarenessError, ConflictError, NotFoundError, ProbeTooLargeError
+from deconflict.engine.disclosure import disclosed_entry, too_large
+from deconflict.errors import AwarenessError, ConflictError, NotFoundError
 from deconflict.settings import Settings
 from deconflict.store import (
     BBox,
@@ -181,6 +183,9 @@ class Deconflictor:
             settings.disclosure_max_area_km2 * 1e6, settings.disclosure_max_duration_s
         )
         self.seq = -2  # never synced
+        # the index is shared by the writes (inside the store's write transaction) and the reads
+        # (``shared_with``): whoever touches it holds this lock, always after the store's own
+        self.lock = threading.RLock()
         self.constraint_rule = ConstraintRule(
             no_fly=_action(settings.no_fly_rule), restricted=_action(settings.restricted_rule)
         )
@@ -220,6 +225,17 @@ class Deconflictor:
         others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner_id]
         return others, rules.decide(candidate, others, self.rule, presented)
 
+    def refresh(self) -> None:
+        """Bring the index up to the store's committed state, for a read (writes sync inside
+        their own transaction)."""
+        with self.store.snapshot() as view, self.lock:
+            if view.seq > self.seq:
+                try:
+                    self.sync(view)
+                except Exception:
+                    self.seq = -2
+                    raise
+
     def warm(self) -> None:
         """Build the index from the store before the first write (the write's own check then
         only catches up on what was committed since)."""
@@ -257,6 +273,12 @@ class Deconflictor:
         presented = set(keys)
 
         def decide(
+            draft: OperationDraft, current: OperationRecord | None, view: WriteView
+        ) -> Decision:
+            with self.lock:
+                return checked(draft, current, view)
+
+        def checked(
             draft: OperationDraft, current: OperationRecord | None, view: WriteView
         ) -> Decision:
             try:
@@ -309,13 +331,15 @@ class Deconflictor:
             if others and (verdict.gaps or not verdict.accepted):
                 excess = self.bound.excess(cand)  # shown others' operations, yet not written
                 if excess is not None:
-                    return Decision(commit=False, error=_too_large(excess))
+                    return Decision(commit=False, error=too_large(excess))
             if verdict.gaps:
                 missing = [self.index.get(g.operation_id) for g in verdict.gaps]
                 views = [self.shared_view(o, [cand], view.party) for o in missing]
                 return Decision(
                     commit=False,
-                    events=[_disclosed(owner, o, v) for o, v in zip(missing, views, strict=True)],
+                    events=[
+                        disclosed_entry(owner, o, v) for o, v in zip(missing, views, strict=True)
+                    ],
                     error=AwarenessError(
                         str(rules.MissingAwarenessError(verdict.gaps)), missing=views
                     ),
@@ -370,6 +394,10 @@ class Deconflictor:
             # inside the transaction, under the write lock: the index follows the store
             nonlocal touched
             touched = True
+            with self.lock:
+                follow(record, seq)
+
+        def follow(record: OperationRecord, seq: int) -> None:
             model = candidate.model_copy(
                 update={
                     "id": record.id,
@@ -388,35 +416,9 @@ class Deconflictor:
             )
         except Exception:
             if touched:  # the commit failed after the index took the write: rebuild it
-                self.index = OperationIndex(self.buffers)
-                self.seq = -2  # never synced
+                with self.lock:
+                    self.index = OperationIndex(self.buffers)
+                    self.seq = -2  # never synced
             raise
         assert record is not None
         return record
-
-
-def _too_large(excess: str) -> ProbeTooLargeError:
-    return ProbeTooLargeError(
-        "this version meets other parties' operations whose tokens it does not carry (or that "
-        f"the procedures refuse it beside), and {excess}: the service shows others' operations "
-        "only to a declaration within the disclosure bound, or to your accepted operations. "
-        "Declare it in parts within the bound, or GET /v1/operations for the tokens of the "
-        "operations that meet your accepted ones"
-    )
-
-
-def _disclosed(viewer: Party, other: Operation, shown: dict[str, Any]) -> EventDraft:
-    """The entry telling ``other``'s owner which parts of it ``viewer`` was shown, and why."""
-    return EventDraft(
-        viewer.id,
-        "operation.disclosed",
-        {
-            "operation": other.id,
-            "version": other.version,
-            "to": viewer.name,
-            "contact": viewer.contact,
-            "reason": "awareness_required",
-            "parts": shown["parts"],
-        },
-        (other.owner,),
-    )

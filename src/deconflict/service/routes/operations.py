@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine.deconfliction import Deconflictor
-from deconflict.engine.disclosure import Disclosure
+from deconflict.engine.deconfliction import Deconflictor, footprint_bbox
+from deconflict.engine.disclosure import Disclosure, shared_with
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.service.schemas import (
@@ -22,7 +22,7 @@ from deconflict.service.schemas import (
     SharedOperation,
     StateChange,
 )
-from deconflict.store import OperationRecord, Party
+from deconflict.store import BBox, OperationRecord, Party
 from deconflict.strategic.model import Operation, parse_operation
 from deconflict.strategic.states import OperationState
 
@@ -109,22 +109,22 @@ def search(
     end: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
 ) -> OperationList:
     """Live operations meeting the box and time window: one's own in full, others' only where
-    they meet one's own (need-to-know)."""
+    they meet one's own (need-to-know). Runs in a worker thread, off the event loop."""
     box = _parse_bbox(bbox)
     t0 = _seconds(start, "start") if start is not None else 0.0
     t1 = _seconds(end, "end") if end is not None else 1e11
     if t1 <= t0:
         raise InputError("end is not after start: swap them")
-    records = store.query_operations(box, t0, t1)
-    own = [r for r in records if r.owner_id == party.id]
-    others = [r for r in records if r.owner_id != party.id]
-    out: list[OperationOut | SharedOperation] = [owner_view(r, party) for r in own]
-    if others:
-        model = _deconflictor(request).model  # the index's parsed operations where current
-        mine = [model(r) for r in store.operations_of(party.id)]
-        disclosure = _disclosure(request)
-        for r in others:
-            shared = disclosure.view(model(r), mine)
+    out: list[OperationOut | SharedOperation] = [
+        owner_view(r, party)
+        for r in store.operations_of(party.id)
+        if _meets(r.bbox, r.time_start_s, r.time_end_s, box, t0, t1)
+    ]
+    disclosure = _disclosure(request)
+    for other, mine in shared_with(_deconflictor(request), party.id):
+        where = footprint_bbox(other.volumes)
+        if _meets(where, other.time_start.timestamp(), other.time_end.timestamp(), box, t0, t1):
+            shared = disclosure.view(other, mine)
             if shared is not None:
                 out.append(SharedOperation(**shared))
     return OperationList(operations=out)
@@ -143,11 +143,10 @@ def read(
     if record.owner_id == party.id:
         return owner_view(record, party)
     if record.state != "Ended":
-        model = _deconflictor(request).model
-        mine = [model(r) for r in store.operations_of(party.id)]
-        shared = _disclosure(request).view(model(record), mine)
-        if shared is not None:
-            return SharedOperation(**shared)
+        for other, mine in shared_with(_deconflictor(request), party.id, operation_id):
+            shared = _disclosure(request).view(other, mine)
+            if shared is not None:
+                return SharedOperation(**shared)
     raise NotFoundError(_NOT_VISIBLE.format(id=operation_id))
 
 
@@ -220,3 +219,16 @@ def _seconds(t: datetime, name: str) -> float:
     if t.tzinfo is None:
         raise InputError(f"{name} {t.isoformat()} has no time zone: add Z or +00:00")
     return t.timestamp()
+
+
+def _meets(where: BBox, t0_s: float, t1_s: float, box: BBox, start_s: float, end_s: float) -> bool:
+    """Whether a footprint box and time span meet the search's box and window (as the store's
+    own search: boxes overlap, times overlap)."""
+    return (
+        where[0] <= box[2]
+        and where[2] >= box[0]
+        and where[1] <= box[3]
+        and where[3] >= box[1]
+        and t0_s < end_s
+        and t1_s > start_s
+    )
