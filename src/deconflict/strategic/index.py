@@ -248,17 +248,14 @@ class OperationIndex:
         lim = a.reach_m[ia] + a.reach_m[ib] + b.horizontal_m
         keep &= np.einsum("ij,ij->i", d, d) < lim * lim
         ia, ib = ia[keep], ib[keep]
-        out: list[tuple[str, VolumeConflict]] = []
-        if len(ia) == 0:
-            return []
-        cuts = np.flatnonzero(ia[1:] != ia[:-1]) + 1  # ia is grouped by own row
-        for first, rows in zip(np.r_[0, cuts].tolist(), np.split(ib, cuts), strict=True):
-            i = int(ia[first])
-            for j in rows[vol.horizontal_conflict(a, i, a, rows, b)].tolist():
-                conflict = VolumeConflict(
-                    self._row_op[j], int(self._row_vol[i]), int(self._row_vol[j])
-                )
-                out.append((self._row_op[i], conflict))
+        hit = vol.pairwise_conflict(a, ia, a, ib, b)
+        out = [
+            (
+                self._row_op[i],
+                VolumeConflict(self._row_op[j], int(self._row_vol[i]), int(self._row_vol[j])),
+            )
+            for i, j in zip(ia[hit].tolist(), ib[hit].tolist(), strict=True)
+        ]
         out.sort()
         return out
 

@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from deconflict.geo import F64, ecef_m
+from deconflict.geo import F64, ecef_m, enu_basis
 from deconflict.strategic import frames
 from deconflict.strategic.model import Buffers, Volume4D
 
@@ -149,6 +149,55 @@ def horizontal_conflict(a: VolumeArrays, i: int, b: VolumeArrays, rows: I64, buf
     both_poly = reach == 0.0
     if both_poly.any():
         out[both_poly] = shapely.relate_pattern(own, other[both_poly], "T********")
+    return np.asarray(out)
+
+
+def _dot(u: F64, v: F64) -> F64:
+    return np.asarray(np.einsum("ij,ij->i", u, v), dtype=np.float64)
+
+
+def _pair_footprints(
+    arrays: VolumeArrays, rows: I64, origin: F64, east: F64, north: F64
+) -> NDArray[np.object_]:
+    """Footprints of ``rows`` of ``arrays``, row k in the tangent plane of frame k (``origin``,
+    ``east``, ``north``: one per row): polygons, or points for circles."""
+    out = np.empty(len(rows), dtype=object)
+    verts = [arrays.vertices_ecef_m[j] for j in rows.tolist()]
+    is_poly = np.array([v is not None for v in verts], dtype=bool)
+    if is_poly.any():
+        k = np.flatnonzero(is_poly)
+        rings = [verts[i] for i in k.tolist()]
+        counts = np.array([len(r) for r in rings])
+        frame = np.repeat(k, counts)
+        d = np.concatenate(rings) - origin[frame]
+        xy = np.stack((_dot(d, east[frame]), _dot(d, north[frame])), axis=1)
+        lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), counts))
+        out[is_poly] = shapely.polygons(lr)
+    if (~is_poly).any():
+        k = np.flatnonzero(~is_poly)
+        d = arrays.centre_ecef_m[rows[k]] - origin[k]
+        out[~is_poly] = shapely.points(_dot(d, east[k]), _dot(d, north[k]))
+    return out
+
+
+def pairwise_conflict(a: VolumeArrays, ia: I64, b: VolumeArrays, ib: I64, buffers: Buffers) -> B:
+    """The exact horizontal test of ``horizontal_conflict`` for pairs (row ``ia[k]`` of ``a``,
+    row ``ib[k]`` of ``b``), each in the tangent plane at its ``a`` row's centre, vectorised
+    over all the pairs (for pairs already prefiltered)."""
+    if len(ia) == 0:
+        return np.zeros(0, dtype=bool)
+    east, north, _ = enu_basis(a.centre_lat_deg[ia], a.centre_lon_deg[ia])
+    origin = ecef_m(a.centre_lat_deg[ia], a.centre_lon_deg[ia])
+    own = _pair_footprints(a, ia, origin, east, north)
+    other = _pair_footprints(b, ib, origin, east, north)
+    dist = shapely.distance(own, other)
+    reach = a.radius_m[ia] + b.radius_m[ib]
+    if buffers.horizontal_m > 0:
+        return np.asarray(dist < buffers.horizontal_m + reach - buffers.tolerance_m)
+    out = dist < reach - buffers.tolerance_m
+    both_poly = reach == 0.0
+    if both_poly.any():
+        out[both_poly] = shapely.relate_pattern(own[both_poly], other[both_poly], "T********")
     return np.asarray(out)
 
 
