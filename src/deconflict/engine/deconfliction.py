@@ -27,11 +27,14 @@ The rules applied, as the procedures (``Settings``) set them:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
+from deconflict.engine.declarations import Signed, check_declaration
 from deconflict.engine.disclosure import disclosed_entry, too_large
 from deconflict.errors import AwarenessError, ConflictError, NotFoundError
 from deconflict.settings import Settings
@@ -267,16 +270,23 @@ class Deconflictor:
         *,
         op_id: str | None = None,
         expected_token: str | None = None,
+        signed: Signed | None = None,
     ) -> OperationRecord:
         """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it;
-        returns the record written."""
+        returns the record written. ``signed``: the owner's signature, checked first
+        (``engine.declarations``; None: the caller is the host's own code, nothing to check)."""
         presented = set(keys)
 
         def decide(
             draft: OperationDraft, current: OperationRecord | None, view: WriteView
         ) -> Decision:
+            entry = {}
+            if signed is not None:
+                state = candidate.state.value
+                entry = check_declaration(owner, draft, state, current, signed, time.time())
             with self.lock:
-                return checked(draft, current, view)
+                decision = checked(draft, current, view)
+            return dataclasses.replace(decision, entry=entry) if decision.commit else decision
 
         def checked(
             draft: OperationDraft, current: OperationRecord | None, view: WriteView

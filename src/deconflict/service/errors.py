@@ -28,6 +28,7 @@ from deconflict.errors import (
     ProbeTooLargeError,
     StorageError,
     UnknownNameError,
+    UnsignedError,
     VerificationError,
 )
 
@@ -105,7 +106,8 @@ def for_exception(exc: Exception) -> JSONResponse:
     for cls, status, code, hint in _MAP:
         if isinstance(exc, cls):
             missing = exc.missing if isinstance(exc, AwarenessError) else None
-            return error_response(status, code, str(exc), hint, missing=missing)
+            to_sign = exc.content if isinstance(exc, UnsignedError) else None
+            return error_response(status, code, str(exc), hint, missing=missing, to_sign=to_sign)
     log.exception("unexpected error", exc_info=exc)
     return error_response(
         500, "internal", f"internal error ({type(exc).__name__})", "report this to the host"

@@ -20,15 +20,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
+from deconflict.engine.declarations import Signed, signed_declaration
 from deconflict.engine.deconfliction import Deconflictor
 from deconflict.engine.disclosure import Disclosure, shared_with
 from deconflict.errors import DeconflictError
+from deconflict.hotline.keys import Signer
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.sim.scenario import Scenario
 from deconflict.store import OperationRecord
@@ -115,13 +118,21 @@ def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str,
     settings = dataclasses.replace(app_rules.settings, conflict_rule="accept-by-priority")
     deconflictor = Deconflictor(settings, store, app_rules.shared_view)
     names: dict[str, str] = app.state.demo_operation_names
+    # the demo plays the parties' crews: each declaration is signed with its party's key
+    session = getattr(app.state, "live_session", None)
+    signers: dict[str, Signer] = {} if session is None else session.engine.party_signers
     tokens: list[str] = []
     for rank, spec in enumerate(scenario.operations):
         party = store.get_party(ids[spec.party])
         volume = _volume(spec, scenario)
         candidate = _candidate(party.id, party.contact, volume, rank)
+        signed = None
+        if spec.party in signers:
+            body = {"volumes": list(candidate.volumes), "priority": rank}
+            s = signed_declaration(signers[spec.party], party.name, body, time_s=time.time())
+            signed = Signed(s["time_s"], s["signature"], s["key_id"])
         try:
-            record = deconflictor.write(party, candidate, tokens)
+            record = deconflictor.write(party, candidate, tokens, signed=signed)
         except DeconflictError as exc:
             log.warning("the demo could not declare operation %s: %s", spec.id, exc)
             continue

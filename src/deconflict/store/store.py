@@ -487,6 +487,7 @@ class Store:
                         "volumes": draft.volumes,
                         "aircraft": draft.aircraft,
                         "flags": decision.flags,
+                        **decision.entry,
                     },
                     (draft.owner_id,),
                 )

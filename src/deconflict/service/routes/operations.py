@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.engine.declarations import Signed
 from deconflict.engine.deconfliction import Deconflictor, footprint_bbox
 from deconflict.engine.disclosure import Disclosure, shared_with
 from deconflict.errors import InputError, NotFoundError
@@ -85,13 +86,16 @@ def _candidate(
 
 @router.post("", status_code=201)
 async def declare(body: OperationIn, party: MemberDep, request: Request) -> OperationOut:
-    """Declare an operation. 201 with its id, version, token and state; 409 with ``missing``
+    """Declare an operation, signed by your party's key (``engine.declarations``; unsigned:
+    422 with ``to_sign``). 201 with its id, version, token and state; 409 with ``missing``
     (need-to-know views) when ``keys`` lacks the token of an operation it conflicts with, or
-    when the procedures refuse the conflict."""
+    when the procedures refuse the conflict; 413 when it would be shown others' operations
+    but is beyond the disclosure bound."""
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
+    signed = Signed(body.time_s, body.signature, body.key_id)
     try:
         record = await _run_write(
-            request, lambda: _deconflictor(request).write(party, op, body.keys)
+            request, lambda: _deconflictor(request).write(party, op, body.keys, signed=signed)
         )
     finally:
         request.app.state.notifier.wake()
@@ -164,7 +168,12 @@ async def revise(
         record = await _run_write(
             request,
             lambda: _deconflictor(request).write(
-                party, op, body.keys, op_id=operation_id, expected_token=body.token
+                party,
+                op,
+                body.keys,
+                op_id=operation_id,
+                expected_token=body.token,
+                signed=Signed(body.time_s, body.signature, body.key_id),
             ),
         )
     finally:
@@ -190,7 +199,12 @@ def change_state(
     op = _candidate(party, record.volumes, record.priority, record.aircraft, body.state.value)
     try:
         record = _deconflictor(request).write(
-            party, op, body.keys, op_id=operation_id, expected_token=body.token
+            party,
+            op,
+            body.keys,
+            op_id=operation_id,
+            expected_token=body.token,
+            signed=Signed(body.time_s, body.signature, body.key_id),
         )
     finally:
         request.app.state.notifier.wake()
