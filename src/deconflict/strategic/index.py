@@ -232,15 +232,17 @@ class OperationIndex:
         live = np.isfinite(a.start_s)
         if self._tree is None:
             self._tree = cKDTree(a.centre_ecef_m)
+        # each own row's neighbours within its reach plus the largest reach of any row
         reach = a.reach_m[mine] + float(a.reach_m[live].max()) + b.horizontal_m
         near = self._tree.query_ball_point(a.centre_ecef_m[mine], reach)
-        counts = np.fromiter((len(x) for x in near), dtype=np.int64, count=len(near))
+        counts = np.array([len(x) for x in near], dtype=np.int64)
         if counts.sum() == 0:
             return []
         ia = np.repeat(mine, counts)
-        ib = np.fromiter((j for x in near for j in x), dtype=np.int64, count=int(counts.sum()))
-        ids = set(operation_ids)
-        outside = np.fromiter((self._row_op[j] not in ids for j in ib.tolist()), dtype=bool)
+        ib = np.concatenate([x for x in near if x]).astype(np.int64)
+        in_set = np.zeros(len(a), dtype=bool)
+        in_set[mine] = True
+        outside = ~in_set[ib]
         keep = outside & (a.start_s[ib] < a.end_s[ia]) & (a.end_s[ib] > a.start_s[ia])
         vgap = np.maximum(a.lower_m[ib] - a.upper_m[ia], a.lower_m[ia] - a.upper_m[ib])
         keep &= vgap < b.vertical_m - b.tolerance_m
