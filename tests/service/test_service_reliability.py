@@ -75,8 +75,9 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
                 n = 0
                 while not stop.is_set():
                     n += 1
-                    # each write its own hour: nothing conflicts, every write should commit
-                    hour = k * 100_000 + n
+                    # each write its own hour (within the 10 years ahead a declaration may be):
+                    # nothing conflicts, every write should commit
+                    hour = 4 * n + k
                     start = 1_900_000_000 + 3600 * hour
                     vol = volume(8.5, 47.4, start=_iso(start), end=_iso(start + 1800))
                     try:
