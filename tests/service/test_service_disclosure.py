@@ -122,3 +122,21 @@ def test_the_bound_is_a_setting(db_url: str) -> None:
         r = declare(c, heads[1], *probe_boxes()[18:24], priority=-1000)  # lon 6° to 9°
         err = assert_error(r, 409, "awareness_required")
         assert [m["id"] for m in err["missing"]] == [drone["id"]]
+
+
+def test_a_token_learned_small_does_not_open_a_huge_probe(
+    client: TestClient, register: Callable[[str], Headers]
+) -> None:
+    """The token a bounded declaration was shown, presented with a huge probe that the
+    procedures then refuse beside it, must not buy the whole operation through the conflict
+    entry: beyond the bound that is 413 too, and blue's log gets no entry of it."""
+    blue, civil = register("blue"), register("civil")
+    drone = declare(client, blue, volume(8.50, 47.40, 0.04)).json()
+    r = declare(client, civil, volume(8.535, 47.435, 0.01))
+    token = assert_error(r, 409, "awareness_required")["missing"][0]["token"]
+    told = len(events_of(client, blue))
+    r = declare(client, civil, *probe_boxes(), keys=[token], priority=-1000)
+    assert_error(r, 413, "too_large", "disclosure_max_area_km2")
+    assert "8.54" not in r.text and drone["id"] not in r.text
+    assert len(events_of(client, blue)) == told
+    assert not [e for e in events_of(client, civil) if e["kind"] == "operation.conflict"]
