@@ -133,18 +133,16 @@ def intersection_view(
         a = vol.compile_volumes(vop.volumes)
         for i in range(len(a)):
             rows = vol.prefilter(a, i, b, buffers)
-            rows = rows[vol.horizontal_conflict(a, i, b, rows, buffers)]
+            if len(rows) == 0:
+                continue
+            own, theirs = vol.shapes_at(a, i, b, rows)  # the same shapes the test compares
+            hit = vol.shapes_conflict(own, theirs, a.radius_m[i] + b.radius_m[rows], buffers)
+            rows, theirs = rows[hit], theirs[hit]
             if len(rows) == 0:
                 continue
             lat0, lon0 = float(a.centre_lat_deg[i]), float(a.centre_lon_deg[i])
-            own = vol.footprints(
-                a.vertices_ecef_m[i : i + 1], a.centre_ecef_m[i : i + 1], lat0, lon0
-            )
             reach = buffers.horizontal_m + a.radius_m[i]
-            widened = shapely.buffer(own[0], reach, quad_segs=_QUAD_SEGS) if reach > 0 else own[0]
-            theirs = vol.footprints(
-                [b.vertices_ecef_m[j] for j in rows.tolist()], b.centre_ecef_m[rows], lat0, lon0
-            )
+            widened = shapely.buffer(own, reach, quad_segs=_QUAD_SEGS) if reach > 0 else own
             theirs = np.where(
                 b.radius_m[rows] > 0,
                 shapely.buffer(theirs, b.radius_m[rows], quad_segs=_QUAD_SEGS),

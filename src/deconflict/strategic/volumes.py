@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -138,17 +139,32 @@ def horizontal_conflict(a: VolumeArrays, i: int, b: VolumeArrays, rows: I64, buf
     """Exact horizontal test of row ``i`` of ``a`` against prefiltered ``rows`` of ``b``."""
     if len(rows) == 0:
         return np.zeros(0, dtype=bool)
+    own, other = shapes_at(a, i, b, rows)
+    return shapes_conflict(own, other, a.radius_m[i] + b.radius_m[rows], buffers)
+
+
+def shapes_at(
+    a: VolumeArrays, i: int, b: VolumeArrays, rows: I64
+) -> tuple[shapely.Geometry, NDArray[np.object_]]:
+    """Footprints of row ``i`` of ``a`` and of ``rows`` of ``b``, in the tangent plane at row
+    ``i``'s centre (what ``horizontal_conflict`` compares)."""
     lat0, lon0 = float(a.centre_lat_deg[i]), float(a.centre_lon_deg[i])
     own = footprints(a.vertices_ecef_m[i : i + 1], a.centre_ecef_m[i : i + 1], lat0, lon0)[0]
     other = footprints([b.vertices_ecef_m[j] for j in rows], b.centre_ecef_m[rows], lat0, lon0)
+    return own, other
+
+
+def shapes_conflict(own: Any, other: NDArray[np.object_], reach_m: F64, buffers: Buffers) -> B:
+    """The exact horizontal test of footprints in one plane (``own``: one shape, or one per
+    ``other``); ``reach_m``: circle radii added up, per pair."""
     dist = shapely.distance(own, other)
-    reach = a.radius_m[i] + b.radius_m[rows]
     if buffers.horizontal_m > 0:
-        return np.asarray(dist < buffers.horizontal_m + reach - buffers.tolerance_m)
-    out = dist < reach - buffers.tolerance_m
-    both_poly = reach == 0.0
+        return np.asarray(dist < buffers.horizontal_m + reach_m - buffers.tolerance_m)
+    out = dist < reach_m - buffers.tolerance_m
+    both_poly = reach_m == 0.0
     if both_poly.any():
-        out[both_poly] = shapely.relate_pattern(own, other[both_poly], "T********")
+        mine = own[both_poly] if isinstance(own, np.ndarray) else own
+        out[both_poly] = shapely.relate_pattern(mine, other[both_poly], "T********")
     return np.asarray(out)
 
 
@@ -190,15 +206,7 @@ def pairwise_conflict(a: VolumeArrays, ia: I64, b: VolumeArrays, ib: I64, buffer
     origin = ecef_m(a.centre_lat_deg[ia], a.centre_lon_deg[ia])
     own = _pair_footprints(a, ia, origin, east, north)
     other = _pair_footprints(b, ib, origin, east, north)
-    dist = shapely.distance(own, other)
-    reach = a.radius_m[ia] + b.radius_m[ib]
-    if buffers.horizontal_m > 0:
-        return np.asarray(dist < buffers.horizontal_m + reach - buffers.tolerance_m)
-    out = dist < reach - buffers.tolerance_m
-    both_poly = reach == 0.0
-    if both_poly.any():
-        out[both_poly] = shapely.relate_pattern(own[both_poly], other[both_poly], "T********")
-    return np.asarray(out)
+    return shapes_conflict(own, other, a.radius_m[ia] + b.radius_m[ib], buffers)
 
 
 def conflict_pairs(a: VolumeArrays, b: VolumeArrays, buffers: Buffers) -> tuple[I64, I64]:
