@@ -227,6 +227,21 @@ class Settings:
     blind_slot_s: float = _setting(
         3600.0, "DECONFLICT_BLIND_SLOT_S", "Blind mode: length of the time slots (s)."
     )
+    disclosure_max_area_km2: float = _setting(
+        2500.0,
+        "DECONFLICT_DISCLOSURE_MAX_AREA_KM2",
+        "Largest declaration (km², the footprints of its volumes added up) that the service "
+        "shows other parties' operations to: a declaration beyond it that meets operations whose "
+        "tokens it lacks is refused (413) and shown nothing of them; one's accepted operations "
+        "see what meets them whatever their size. 2,500 km² is the query-area limit of "
+        "InterUSS's F3548 DSS.",
+    )
+    disclosure_max_duration_s: float = _setting(
+        86400.0,
+        "DECONFLICT_DISCLOSURE_MAX_DURATION_S",
+        "Longest declaration (s, first start to last end) that the service shows other parties' "
+        "operations to (as `disclosure_max_area_km2`).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -276,6 +291,9 @@ class Settings:
                     f"setting picture_cat062_interface is {self.picture_cat062_interface!r}; "
                     "give the IPv4 address of an interface of this host, e.g. 127.0.0.1"
                 ) from None
+        for name in ("disclosure_max_area_km2", "disclosure_max_duration_s"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"setting {name} is {getattr(self, name)}; give a number > 0")
 
 
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:

@@ -26,10 +26,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/v1/operations/{operation_id}"): MEMBER,
     ("PUT", "/v1/operations/{operation_id}"): MEMBER,
     ("POST", "/v1/operations/{operation_id}/state"): MEMBER,
-    ("POST", "/v1/constraints"): ANY_PARTY,  # issue 11 item 4 (i11a): the host's only
+    ("POST", "/v1/constraints"): ADMIN_ONLY,  # constraints are the host's (issue 11 item 4)
     ("GET", "/v1/constraints"): ANY_PARTY,
     ("GET", "/v1/constraints/{constraint_id}"): ANY_PARTY,
-    ("DELETE", "/v1/constraints/{constraint_id}"): ANY_PARTY,  # owner or host: checked below
+    ("DELETE", "/v1/constraints/{constraint_id}"): ADMIN_ONLY,
     ("POST", "/v1/proximity"): ANY_PARTY,
     ("GET", "/v1/events"): ANY_PARTY,
     ("GET", "/v1/log"): ADMIN_ONLY,

@@ -320,9 +320,6 @@ def test_constraints_are_withdrawn_only_by_their_owner_or_the_host(world: World,
     assert got.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 11 item 4 (branch i11a): constraints are the host's; drop this mark"
-)
 def test_a_party_cannot_close_airspace(world: World) -> None:
     feature = {
         "type": "Feature",

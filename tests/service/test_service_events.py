@@ -70,7 +70,9 @@ def test_the_log_is_signed_by_the_host_and_verifies(
     entries = client.get("/v1/log", headers=admin).json()["events"]
     assert entries[0]["seq"] == 0 and entries[0]["kind"] == "host.key"
     host_key = public_key_from_b64(entries[0]["payload"]["public_key"])
-    ring = KeyRing.from_public_keys({"host": host_key})
+    (registered,) = [e for e in entries if e["kind"] == "party.registered"]
+    alpha_key = public_key_from_b64(registered["payload"]["public_key"])
+    ring = KeyRing.from_public_keys({"host": host_key, "alpha": alpha_key})
     report = verify_log(entries, ring)
     assert report.ok, report.first_bad
     assert report.entries == len(entries) >= 3

@@ -31,6 +31,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
         (403, "Not allowed for this token"),
         (404, "Not found, or not visible to this party"),
         (409, "Conflict: stale token, missing awareness, or refused by the rules"),
+        (413, "Too large: beyond a bound the message names"),
         (422, "Invalid input: the message names the problem"),
     )
 }

@@ -527,6 +527,7 @@ class Store:
                         "volumes": draft.volumes,
                         "aircraft": draft.aircraft,
                         "flags": decision.flags,
+                        **decision.entry,
                     },
                     (draft.owner_id,),
                 )
