@@ -49,6 +49,23 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/v1/incidents/{incident_id}/report.html"): ANY_PARTY,
     ("GET", "/v1/incidents/{incident_id}/report.pdf"): ANY_PARTY,
     ("GET", "/v1/sitrep.png"): ANY_PARTY,
+    # the transparency log (issue 14, docs/transparency.md): checkpoints and proofs are hashes
+    # only, readable with any token; a cosignature and the entries a party holds are its own
+    ("GET", "/v1/log/checkpoint"): ANY_PARTY,
+    ("GET", "/v1/log/proofs/inclusion"): ANY_PARTY,
+    ("GET", "/v1/log/proofs/consistency"): ANY_PARTY,
+    ("GET", "/v1/log/host-keys"): ANY_PARTY,
+    ("POST", "/v1/log/cosignatures"): MEMBER,
+    ("GET", "/v1/log/entries"): MEMBER,
+    # the blind check (issue 15): a party's node talks to the relay; the host sees no geometry
+    ("GET", "/v1/blind/grid"): MEMBER,
+    ("GET", "/v1/blind/parties"): MEMBER,
+    ("POST", "/v1/blind/messages"): MEMBER,
+    ("GET", "/v1/blind/messages"): MEMBER,
+    ("POST", "/v1/blind/outcomes"): MEMBER,
+    ("POST", "/v1/blind/operations"): MEMBER,
+    ("PUT", "/v1/blind/operations/{operation_id}"): MEMBER,
+    ("GET", "/v1/blind/operations"): MEMBER,
 }
 
 #: Fields a party may receive about ANOTHER party's data, per endpoint (need-to-know).
@@ -100,4 +117,6 @@ LIVE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/v1/live/incidents/{incident_id}"): MEMBER,
     ("GET", "/v1/live/operations"): MEMBER,
     ("WS", "/v1/live/ws"): MEMBER,
+    ("GET", "/v1/live/aircraft.json"): MEMBER,  # the picture out (issue 13): opted-in parties
+    ("GET", "/v1/live/receiver.json"): MEMBER,
 }

@@ -19,19 +19,22 @@ from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.hotline.messages import make_message
 from deconflict.service import create_app
 from deconflict.settings import Settings
+from signing_client import SigningClient
 
 ADMIN = "admin-token-for-attack-tests"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 
 
 def make_client(url: str, **settings: Any) -> TestClient:
+    """A client that signs each party's operation declarations with the key the service made
+    for it (``signing_client``), as a party's own client would."""
     values: dict[str, Any] = {
         "database_url": url,
         "admin_token": ADMIN,
         "separation_standard": "none",
     }
     values.update(settings)
-    return TestClient(create_app(Settings(**values)))
+    return SigningClient(create_app(Settings(**values)))
 
 
 def register(client: TestClient, name: str, **extra: Any) -> dict[str, Any]:
