@@ -178,9 +178,13 @@ class Decoder:
 
 class StreamDecoder:
     """Incremental decoder: ``feed(chunk)`` returns the reports completed by that chunk; frames
-    split across chunk boundaries are kept until the rest arrives. ``close()`` flushes."""
+    split across chunk boundaries are kept until the rest arrives. ``close()`` flushes.
+    ``arrival_ns`` (UTC ns), on a live feed, is when the chunk was read: formats whose frames
+    carry no absolute time (Beast counters, bare hex lines) are anchored to it."""
 
-    def feed(self, chunk: bytes) -> DecodeResult:  # pragma: no cover - interface
+    def feed(
+        self, chunk: bytes, arrival_ns: int | None = None
+    ) -> DecodeResult:  # pragma: no cover - interface
         raise NotImplementedError
 
     def close(self) -> DecodeResult:
@@ -194,8 +198,10 @@ class LineStreamDecoder(StreamDecoder):
     def __init__(self) -> None:
         self.pending = b""
         self.line_index = 0
+        self.arrival_ns: int | None = None
 
-    def feed(self, chunk: bytes) -> DecodeResult:
+    def feed(self, chunk: bytes, arrival_ns: int | None = None) -> DecodeResult:
+        self.arrival_ns = arrival_ns
         data = self.pending + chunk
         cut = data.rfind(b"\n") + 1
         self.pending = data[cut:]

@@ -9,9 +9,10 @@ skipped):
 - CSV: comma-separated fields, one of them the hex frame (14 or 28 hex digits) and one a unix time
   in seconds (e.g. ``1457996400,8d406b902015a678d4d220aa4bda,406b90,4``).
 
-Lines with no time of their own get ``start_time`` (``DecodeOptions``), plus the counter for
-``@`` lines. Position in error records: the line index (0-based). Errors: ``no-frame`` (no hex
-frame found on a non-blank line), then the Mode S checks of ``deconflict.surveillance.modes``.
+Lines with no time of their own get the time their bytes arrived on a live feed, else
+``start_time`` (``DecodeOptions``), plus the counter for ``@`` lines. Position in error
+records: the line index (0-based). Errors: ``no-frame`` (no hex frame found on a non-blank
+line), then the Mode S checks of ``deconflict.surveillance.modes``.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class HexLineStream(LineStreamDecoder):
                 errors.add(index, "no-frame", "no hex Mode S frame on this line", line.strip())
                 continue
             frames.append(parsed[0])
-            times.append(parsed[1])
+            no_time = parsed[1] == self.start_ns and self.arrival_ns is not None
+            times.append(self.arrival_ns if no_time else parsed[1])  # type: ignore[arg-type]
             where.append(index)
         self.line_index += len(lines)
         result = self.modes.decode(frames, np.array(times, dtype=np.int64), np.array(where))
