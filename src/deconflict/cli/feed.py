@@ -85,12 +85,20 @@ async def _run(
     queue_size: int,
     reconnect: bool,
 ) -> None:
+    """Run the feeds, print what they decode; stop when the files end, at ``duration``, or on
+    Ctrl-C / SIGTERM, printing the summary either way (exit status 0)."""
+    import signal
     from collections import Counter
 
     from deconflict.cli.decode import write_result
     from deconflict.surveillance.base import DecodeResult
     from deconflict.surveillance.feeds import FeedStats, run_feed
 
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
     queue: asyncio.Queue[DecodeResult] = asyncio.Queue(maxsize=queue_size)
     stats = FeedStats()
     tasks = [
@@ -100,16 +108,21 @@ async def _run(
         for s in specs
     ]
     totals: Counter[str] = Counter()
-    done = asyncio.gather(*tasks)
-    deadline = None if duration is None else asyncio.get_running_loop().time() + duration
+    deadline = None if duration is None else loop.time() + duration
+    failure: BaseException | None = None
     try:
-        while True:
-            if done.done() and queue.empty():
+        while not stop.is_set():
+            if all(t.done() for t in tasks) and queue.empty():
                 break
-            if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+            failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+            if failed:
+                failure = failed[0].exception()
+                break
+            wait = 0.2 if deadline is None else min(0.2, deadline - loop.time())
+            if wait <= 0:
                 break
             try:
-                result = await asyncio.wait_for(queue.get(), timeout=0.2)
+                result = await asyncio.wait_for(queue.get(), timeout=wait)
             except TimeoutError:
                 continue
             write_result(result, sys.stdout)
@@ -118,9 +131,11 @@ async def _run(
     finally:
         for task in tasks:
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await done
-        if done.done() and not done.cancelled() and done.exception() is not None:
-            raise done.exception()  # type: ignore[misc]
-        totals.update(stats.counts)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        totals.update({k: v for k, v in stats.counts.items() if k not in totals or k == "bytes"})
         echo_json({"summary": dict(sorted(totals.items()))})
+    if failure is not None:
+        raise failure

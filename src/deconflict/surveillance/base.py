@@ -191,6 +191,10 @@ class StreamDecoder:
         return DecodeResult(empty_reports(), empty_errors(), {"frames": 0, "reports": 0})
 
 
+#: A text line longer than this is cut there and decoded (as an error) so memory stays bounded.
+MAX_LINE_BYTES: Final = 4096
+
+
 class LineStreamDecoder(StreamDecoder):
     """A stream of text lines: a line split across chunks waits for its end; ``_lines`` decodes
     whole lines (numbering them from ``line_index``, which it advances)."""
@@ -205,6 +209,9 @@ class LineStreamDecoder(StreamDecoder):
         data = self.pending + chunk
         cut = data.rfind(b"\n") + 1
         self.pending = data[cut:]
+        if len(self.pending) > MAX_LINE_BYTES:  # no line end in sight (binary on a text port)
+            head, self.pending = self.pending[:MAX_LINE_BYTES], b""
+            return self._lines(data[:cut] + head + b"\n")
         return self._lines(data[:cut])
 
     def close(self) -> DecodeResult:
