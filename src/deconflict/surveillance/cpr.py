@@ -17,13 +17,15 @@ against the same reference, and the two must agree within what the aircraft can 
 size (6 vs 6.10 deg airborne, 1.5 vs 1.525 deg on the surface), so a reference beyond the valid
 range puts the two decodes at least 1.5 NM apart (surface; 6 NM airborne). A decode that fails the
 check is refused (error ``cpr-out-of-range``), as is a receiver-referenced decode with no
-message of the other parity to check it against (``cpr-unchecked``).
+message of the other parity to check it against yet (warning ``cpr-unchecked``: typically an
+aircraft's first position message; the pair, when it comes, decodes globally). Either way the
+report is kept, without a position.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 import numpy as np
@@ -72,11 +74,13 @@ def fill_local(
     last: LastPositions,
     errors: ErrorLog,
     where: np.ndarray,
+    held: Mapping[tuple[str, str], tuple[str, float]] | None = None,
 ) -> int:
     """Fill, in place, the positions (NaN in ``lat``/``lon``) of these position messages (one
     row each, in time order; ``surface`` marks TC 5-8) by local decoding (see the module
-    docstring), and update ``last``. Refusals go to ``errors`` at ``where[row]``. Returns how
-    many were filled."""
+    docstring), and update ``last``. Refusals go to ``errors`` at ``where[row]``. ``held``:
+    airborne position frames of earlier batches, (icao24, "even"/"odd") -> (frame, time s), also
+    used to check a receiver reference. Returns how many were filled."""
     count = 0
     partners: dict[str, list[int]] | None = None
     for j in range(len(lat)):
@@ -92,7 +96,9 @@ def fill_local(
                 partners = {}
                 for k, name in enumerate(icaos):
                     partners.setdefault(name, []).append(k)
-            got = _checked(j, partners[icao], messages, times_s, surface, reference, errors, where)
+            got = _checked(
+                j, partners[icao], messages, times_s, surface, reference, errors, where, held
+            )
         else:
             continue
         if got is not None:
@@ -111,21 +117,27 @@ def _checked(
     reference: tuple[float, float],
     errors: ErrorLog,
     where: np.ndarray,
+    held: Mapping[tuple[str, str], tuple[str, float]] | None,
 ) -> tuple[float, float] | None:
     """Local decode of row ``j`` against the receiver, checked with the other parity."""
     parity = messages[j].get("parity")
     kind = "surface" if surface[j] else "airborne"
     valid_nm = SURFACE_VALID_NM if surface[j] else AIRBORNE_VALID_NM
     near = [
-        k
+        (str(messages[k]["frame"]), float(times_s[k]))
         for k in same
         if messages[k].get("parity") not in (None, parity)
         and surface[k] == surface[j]
         and abs(times_s[k] - times_s[j]) <= CPR_PAIR_MAX_S
     ]
+    other = {"even": "odd", "odd": "even"}.get(str(parity))
+    if held and other and not surface[j]:
+        kept = held.get((str(messages[j].get("icao24")), other))
+        if kept is not None and abs(kept[1] - times_s[j]) <= CPR_PAIR_MAX_S:
+            near.append(kept)
     frame = messages[j]["frame"]
     if not near:
-        errors.add(
+        errors.warn(
             int(where[j]),
             "cpr-unchecked",
             f"{kind} position decodable only locally against the receiver reference, with no "
@@ -134,12 +146,12 @@ def _checked(
             frame,
         )
         return None
-    k = min(near, key=lambda k: abs(times_s[k] - times_s[j]))
-    mine, theirs = _local(frame, reference), _local(messages[k]["frame"], reference)
+    partner, when = min(near, key=lambda p: abs(p[1] - times_s[j]))
+    mine, theirs = _local(frame, reference), _local(partner, reference)
     if mine is None or theirs is None:
         return None
     apart = distance_nm(mine, theirs)
-    allowed = CHECK_BASE_NM + CHECK_SPEED_KT * abs(float(times_s[k] - times_s[j])) / 3600.0
+    allowed = CHECK_BASE_NM + CHECK_SPEED_KT * abs(when - float(times_s[j])) / 3600.0
     if apart > allowed:
         errors.add(
             int(where[j]),

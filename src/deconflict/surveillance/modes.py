@@ -553,6 +553,7 @@ class ModeSDecoder:
             last,
             errors,
             decoded[placed],
+            self.carry if self.stateful else None,
         )
         if filled:
             reports.iloc[placed, _LAT] = lat
