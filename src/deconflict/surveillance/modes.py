@@ -86,22 +86,27 @@ RAYLEIGH_95: Final = 2.4477
 
 def _to_matrix(frames: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Hex strings to a (n, 14) uint8 matrix (zero padded) and the byte length of each (-1 where
-    the text is not hexadecimal). One C-level pass when every frame is clean."""
+    the text is not hexadecimal). One C-level pass per frame length (14 and 28 digits) when
+    those frames are clean; frame by frame only for the rest."""
     n = len(frames)
-    lengths = set(map(len, frames))
-    if len(lengths) == 1 and lengths <= {14, 28}:
-        width = lengths.pop() // 2
-        try:
-            flat = np.frombuffer(bytes.fromhex("".join(frames)), dtype=np.uint8)
-        except ValueError:
-            pass
-        else:
-            matrix = np.zeros((n, 14), dtype=np.uint8)
-            matrix[:, :width] = flat.reshape(n, width)
-            return matrix, np.full(n, width, dtype=np.int64)
     matrix = np.zeros((n, 14), dtype=np.uint8)
     nbytes = np.full(n, -1, dtype=np.int64)
-    for i, text in enumerate(frames):
+    lengths = np.fromiter(map(len, frames), dtype=np.int64, count=n)
+    for digits in (14, 28):
+        at = np.flatnonzero(lengths == digits)
+        if not len(at):
+            continue
+        group = frames if len(at) == n else [frames[i] for i in at]
+        try:
+            flat = np.frombuffer(bytes.fromhex("".join(group)), dtype=np.uint8)
+        except ValueError:
+            continue  # some frame of this length is not hex: frame by frame below
+        if flat.size != len(at) * (digits // 2):  # fromhex skipped white space inside one
+            continue
+        matrix[at, : digits // 2] = flat.reshape(len(at), digits // 2)
+        nbytes[at] = digits // 2
+    for i in np.flatnonzero(nbytes < 0):
+        text = frames[i]
         if len(text) % 2 or not _HEX.fullmatch(text):
             continue
         raw = bytes.fromhex(text)
@@ -319,6 +324,15 @@ ANNOUNCED_TTL_S: Final = 300.0
 AP_FORMATS: Final = (0, 4, 5, 16, 20, 21)
 
 
+def _read_here(checked: Checked) -> np.ndarray:
+    """Frames whose every reported field ``messages_to_reports`` reads from the bits: DF11
+    (address), DF5 (squawk) and DF0/4/16 with a 25 ft altitude code (or none). Sparing them
+    rs1090 (about 40 % of a receiver's frames) cuts the feed's CPU by about a third."""
+    df = checked.df
+    _, simple = altitude_ac13_ft(checked.field13)
+    return np.asarray((df == 11) | (df == 5) | (np.isin(df, (0, 4, 16)) & simple))
+
+
 def _rs1090_batch(
     frames: list[str], times_s: list[float], reference: tuple[float, float] | None
 ) -> list[dict[str, Any]]:
@@ -484,7 +498,8 @@ class ModeSDecoder:
                 ok=checked.ok & ~self._unannounced(checked, times_ns, vouched, errors)
             )
         ok, df = checked.ok, checked.df
-        idx = np.flatnonzero(ok)
+        own = ok & _read_here(checked)  # every field read from the bits: rs1090 not needed
+        idx = np.flatnonzero(ok & ~own)
         sent = frames if len(idx) == len(frames) else [frames[i] for i in idx]
         times_s = (times_ns[idx] / 1e9).tolist()
         pre_f: list[str] = []
@@ -509,6 +524,12 @@ class ModeSDecoder:
             i = idx[k]
             errors.add(int(i), "undecodable", f"DF{df[i]} frame not decodable", frames[i])
         decoded = idx[got]
+        if own.any():  # merge the frames read here back in frame order (empty rs1090 dicts)
+            decoded = np.concatenate([decoded, np.flatnonzero(own)])
+            order = np.argsort(decoded, kind="stable")
+            decoded = decoded[order]
+            joined = [*out, *({} for _ in range(int(own.sum())))]
+            out = [joined[k] for k in order]
         reports, placed = messages_to_reports(
             out,
             Checked(*(a[decoded] for a in checked)),
