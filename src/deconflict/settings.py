@@ -108,6 +108,20 @@ class Settings:
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
     )
+    feeds: str = _setting(
+        "",
+        "DECONFLICT_FEEDS",
+        "Host-side feeds `deconflict serve` connects to or listens on, each `PARTY=URL` "
+        "(space- or comma-separated): `tcp://HOST:PORT` (reconnecting), `tcp-listen://`, "
+        "`udp://` (a multicast group is joined), the format by port or `FORMAT+tcp://`; "
+        "`--feed` adds to them. Their reports enter that party's live picture.",
+    )
+    feed_reference: str = _setting(
+        "",
+        "DECONFLICT_FEED_REFERENCE",
+        "Receiver position `LAT,LON` (deg) for local CPR decoding of the host-side Mode S "
+        "feeds (positions more than 180 NM airborne, 45 NM on the surface from it are refused).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -24,6 +24,19 @@ def serve(
         typer.Option(help="Replay a recording (traffic Parquet/CSV) on the live map as well"),
     ] = None,
     speed: Annotated[float, typer.Option(help="With --replay: recording seconds per second")] = 1.0,
+    feed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feed",
+            help="PARTY=URL of a receiver or radar feed to connect to or listen on (repeatable): "
+            "tcp://HOST:PORT, tcp-listen://HOST:PORT, udp://HOST:PORT (multicast joined), "
+            "FORMAT+tcp://...; its reports enter PARTY's live picture (also DECONFLICT_FEEDS).",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="With --feed: receiver LAT,LON for local CPR decoding of Mode S."),
+    ] = None,
 ) -> None:
     """Serve the strategic deconfliction API: operations, constraints, events, /openapi.json.
 
@@ -47,6 +60,9 @@ def serve(
 
     try:
         settings = Settings.from_env(database_url=db, host=host, port=port)
+        if feed or settings.feeds:
+            _serve_feeds(settings, [settings.feeds, *(feed or [])], reference, log_level)
+            return
     except DeconflictError as exc:
         fail(exc)
     uvicorn.run(
@@ -56,3 +72,32 @@ def serve(
         log_level=log_level,
         access_log=False,
     )
+
+
+def _serve_feeds(settings: object, texts: list[str], reference: str | None, log_level: str) -> None:
+    """The service with host-side feeds (``deconflict.cli.serve_feeds``)."""
+    import uvicorn
+
+    from deconflict.cli.decode import make_options
+    from deconflict.cli.serve_feeds import feed_app
+    from deconflict.settings import Settings
+    from deconflict.surveillance.source import parse_party_feeds
+
+    assert isinstance(settings, Settings)
+    feeds = parse_party_feeds(texts)
+    ref = make_options("", "", None, reference or settings.feed_reference or None, None).reference
+    app_, session, source = feed_app(feeds, settings.database_url, ref)
+    typer.echo(f"Deconflict on http://{settings.host}:{settings.port}/ with feeds:")
+    for f in feeds:
+        typer.echo(f"  {f.party:8s} {f.spec.url()} ({f.spec.default_format()})")
+    for party, token in app_.state.demo_tokens.items():
+        typer.echo(f"  {party:8s} registered now, token: {token}")
+    source.start()
+    session.start_thread(1.0)
+    try:
+        uvicorn.run(
+            app_, host=settings.host, port=settings.port, log_level=log_level, access_log=False
+        )
+    finally:
+        session.stop.set()
+        source.stop()

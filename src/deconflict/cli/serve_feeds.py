@@ -1,0 +1,42 @@
+"""``deconflict serve --feed PARTY=URL``: the service with host-side feeds in its live picture.
+
+The feeds (``deconflict.surveillance.source.FeedSource``) are one more report source of the
+live engine, ticked in real time as for ``serve --replay`` and the demo; every party named must
+be registered (``deconflict party add``) or is registered here with a printed token. The host
+reads each feed's counters at ``GET /v1/feeds`` (admin token).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from deconflict.engine.session import Session
+    from deconflict.surveillance.source import FeedSource, PartyFeed
+
+
+def feed_app(
+    feeds: list[PartyFeed], db: str | None, reference: tuple[float, float] | None
+) -> tuple[FastAPI, Session, FeedSource]:
+    """The live app fed by ``feeds`` (not started: call ``source.start()`` and
+    ``session.start_thread()``)."""
+    import pandas as pd
+
+    from deconflict.engine.engine import Engine
+    from deconflict.engine.events import MemorySink
+    from deconflict.engine.session import Session
+    from deconflict.service.live import live_app
+    from deconflict.service.routes import feeds as feeds_routes
+    from deconflict.surveillance.base import DecodeOptions
+    from deconflict.surveillance.source import FeedSource
+
+    source = FeedSource(feeds, DecodeOptions(reference=reference))
+    engine = Engine(source.parties, [source], sink=MemorySink())
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    session = Session(engine, now, float("inf"))
+    app, session = live_app(db=db, session=session)
+    app.state.feed_source = source
+    app.include_router(feeds_routes.router)
+    return app, session, source
