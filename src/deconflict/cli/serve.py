@@ -37,6 +37,14 @@ def serve(
         str | None,
         typer.Option(help="With --feed: receiver LAT,LON for local CPR decoding of Mode S."),
     ] = None,
+    push_party: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--push-party",
+            help="A party whose agent pushes its reports (deconflict feed --push) into its live "
+            "picture (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the strategic deconfliction API: operations, constraints, events, /openapi.json.
 
@@ -60,8 +68,9 @@ def serve(
 
     try:
         settings = Settings.from_env(database_url=db, host=host, port=port)
-        if feed or settings.feeds:
-            _serve_feeds(settings, [settings.feeds, *(feed or [])], reference, log_level)
+        if feed or settings.feeds or push_party:
+            texts = [settings.feeds, *(feed or [])]
+            _serve_feeds(settings, texts, reference, push_party or [], log_level)
             return
     except DeconflictError as exc:
         fail(exc)
@@ -74,7 +83,9 @@ def serve(
     )
 
 
-def _serve_feeds(settings: object, texts: list[str], reference: str | None, log_level: str) -> None:
+def _serve_feeds(
+    settings: object, texts: list[str], reference: str | None, pushers: list[str], log_level: str
+) -> None:
     """The service with host-side feeds (``deconflict.cli.serve_feeds``)."""
     import uvicorn
 
@@ -86,10 +97,12 @@ def _serve_feeds(settings: object, texts: list[str], reference: str | None, log_
     assert isinstance(settings, Settings)
     feeds = parse_party_feeds(texts)
     ref = make_options("", "", None, reference or settings.feed_reference or None, None).reference
-    app_, session, source = feed_app(feeds, settings.database_url, ref)
+    app_, session, source = feed_app(feeds, settings.database_url, ref, pushers)
     typer.echo(f"Deconflict on http://{settings.host}:{settings.port}/ with feeds:")
     for f in feeds:
         typer.echo(f"  {f.party:8s} {f.spec.url()} ({f.spec.default_format()})")
+    for name in pushers:
+        typer.echo(f"  {name:8s} pushes its reports to POST /v1/reports")
     for party, token in app_.state.demo_tokens.items():
         typer.echo(f"  {party:8s} registered now, token: {token}")
     source.start()

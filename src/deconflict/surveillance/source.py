@@ -62,7 +62,57 @@ def parse_party_feeds(texts: Sequence[str]) -> list[PartyFeed]:
     return feeds
 
 
-class FeedSource:
+class ReportBuffer:
+    """Report tables waiting for the engine's next tick (bounded: past ``max_reports`` the
+    oldest are dropped and counted); ``poll(now)`` hands out those due, in time order."""
+
+    def __init__(self, max_reports: int = MAX_REPORTS) -> None:
+        self.max_reports = max_reports
+        self.dropped = 0
+        self._pending: list[pd.DataFrame] = []
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def waiting(self) -> int:
+        """Reports held and not yet polled."""
+        with self._lock:
+            return self._held
+
+    def put(self, reports: pd.DataFrame) -> int:
+        """Hold ``reports``; returns how many older ones were dropped to make room."""
+        dropped = 0
+        with self._lock:
+            self._pending.append(reports)
+            self._held += len(reports)
+            while self._held > self.max_reports and len(self._pending) > 1:
+                old = self._pending.pop(0)
+                self._held -= len(old)
+                dropped += len(old)
+            self.dropped += dropped
+        return dropped
+
+    def poll(self, now: pd.Timestamp) -> pd.DataFrame:
+        """Reports held with a timestamp up to ``now``, in time order; later ones wait."""
+        with self._lock:
+            parts, self._pending, self._held = self._pending, [], 0
+        if not parts:
+            return empty_reports()
+        table = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        stamp = pd.Timestamp(now)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        stamps = table["timestamp"].astype("int64").to_numpy()
+        due = stamps <= stamp.value
+        if not due.all():
+            later = table[~due].reset_index(drop=True)
+            with self._lock:
+                self._pending.insert(0, later)
+                self._held += len(later)
+        out = table[due]
+        order = np.argsort(stamps[due], kind="stable")
+        return out.iloc[order].reset_index(drop=True)
+
+
+class FeedSource(ReportBuffer):
     """The feeds of several parties, as a report source (``poll``) for the engine."""
 
     def __init__(
@@ -72,13 +122,10 @@ class FeedSource:
         *,
         max_reports: int = MAX_REPORTS,
     ) -> None:
+        super().__init__(max_reports)
         self.feeds = list(feeds)
         self.options = options
-        self.max_reports = max_reports
         self.stats = [FeedStats() for _ in self.feeds]
-        self._pending: list[pd.DataFrame] = []
-        self._held = 0
-        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
@@ -87,21 +134,9 @@ class FeedSource:
     def parties(self) -> list[str]:
         return list(dict.fromkeys(f.party for f in self.feeds))
 
-    def waiting(self) -> int:
-        """Reports decoded and not yet polled."""
-        with self._lock:
-            return self._held
-
     def _take(self, index: int, result: DecodeResult) -> None:
-        if not len(result.reports):
-            return
-        with self._lock:
-            self._pending.append(result.reports)
-            self._held += len(result.reports)
-            while self._held > self.max_reports and len(self._pending) > 1:
-                dropped = self._pending.pop(0)
-                self._held -= len(dropped)
-                self.stats[index].counts["dropped_reports"] += len(dropped)
+        if len(result.reports):
+            self.stats[index].counts["dropped_reports"] += self.put(result.reports)
 
     async def _run_one(self, index: int, feed: PartyFeed) -> None:
         queue: asyncio.Queue[DecodeResult] = asyncio.Queue(maxsize=64)
@@ -159,27 +194,6 @@ class FeedSource:
                 self._loop.call_soon_threadsafe(self._stopping.set)
         if self._thread is not None:
             self._thread.join(5.0)
-
-    def poll(self, now: pd.Timestamp) -> pd.DataFrame:
-        """Reports decoded since the last poll with a timestamp up to ``now``, in time order;
-        later ones wait for a later poll."""
-        with self._lock:
-            parts, self._pending, self._held = self._pending, [], 0
-        if not parts:
-            return empty_reports()
-        table = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        stamp = pd.Timestamp(now)
-        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        stamps = table["timestamp"].astype("int64").to_numpy()
-        due = stamps <= stamp.value
-        if not due.all():
-            later = table[~due].reset_index(drop=True)
-            with self._lock:
-                self._pending.insert(0, later)
-                self._held += len(later)
-        out = table[due]
-        order = np.argsort(stamps[due], kind="stable")
-        return out.iloc[order].reset_index(drop=True)
 
     def status(self) -> list[dict[str, Any]]:
         """Each feed: party, URL, format and its counters (connections, bytes, frames,
