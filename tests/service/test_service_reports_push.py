@@ -212,3 +212,46 @@ def test_share_filter_decides_what_leaves(reports: pd.DataFrame) -> None:
         ShareFilter.parse(["fleet"])
     back = decode_reports(encode_reports(reports))
     pd.testing.assert_frame_equal(back, reports.reset_index(drop=True))
+
+
+def test_feed_push_end_to_end_with_share_filter(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from deconflict.cli import app as cli_app
+
+    monkeypatch.setenv("DECONFLICT_ADMIN_TOKEN", ADMIN)
+    app, _, _ = feed_app([], f"sqlite:///{tmp_path / 'e2e.db'}", None, ["alpha"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        capture = real_data / "traffic" / "sample_dump1090.bin"
+        result = CliRunner().invoke(
+            cli_app,
+            ["feed", str(capture), "--speed", "0", "--push", f"http://127.0.0.1:{port}",
+             "--token", app.state.demo_tokens["alpha"], "--share", "callsign:TRA"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        summary = __import__("json").loads(result.stdout.strip().splitlines()[-1])["summary"]
+        pushed = app.state.pushed_reports
+        assert summary["unacknowledged_batches"] == 0
+        assert summary["pushed_reports"] == summary["shared_reports"] == pushed.waiting() > 0
+        got = pushed.poll(pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=3650))
+        assert set(got["callsign"].dropna()) == {"TRA89M"} and set(got["party"]) == {"alpha"}
+        assert len(got) < summary["reports"]  # the rest stayed on the party's premises
+    finally:
+        server.should_exit = True
+        thread.join(10)
