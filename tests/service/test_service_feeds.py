@@ -57,6 +57,18 @@ def served(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, A
         source.stop()
 
 
+def _connect(port: int) -> socket.socket:
+    """A connection to a feed's listening port, once the feed thread has bound it."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _tick_to_now(session: Any) -> None:
     now = pd.Timestamp.now(tz="UTC")
     session.step(max(1.0, (now - session.time(session.t_s)).total_seconds() + 1.0))
@@ -66,7 +78,7 @@ def test_a_receiver_feed_reaches_its_partys_live_picture(
     served: dict[str, Any], real_data: Path
 ) -> None:
     data = (real_data / "traffic" / "sample_dump1090.bin").read_bytes()
-    with socket.create_connection(("127.0.0.1", served["ports"]["alpha"])) as conn:
+    with _connect(served["ports"]["alpha"]) as conn:
         conn.sendall(data)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and served["source"].waiting() < 233:
@@ -108,3 +120,37 @@ def test_bad_feed_items_say_what_to_write() -> None:
     ]
     bad = CliRunner().invoke(cli_app, ["serve", "--feed", "alpha=morse+tcp://127.0.0.1:1"])
     assert bad.exit_code == 2 and "unknown feed format" in bad.output
+
+
+def test_a_flooding_feed_is_bounded_and_leaves_the_others_alone(real_data: Path) -> None:
+    from deconflict.surveillance.source import FeedSource
+
+    sample = (real_data / "traffic" / "sample_dump1090.bin").read_bytes()
+    ports = [_port(), _port()]
+    feeds = parse_party_feeds(
+        [f"alpha=beast+tcp-listen://127.0.0.1:{ports[0]}",
+         f"bravo=beast+tcp-listen://127.0.0.1:{ports[1]}"]
+    )  # fmt: skip
+    source = FeedSource(feeds, max_reports=5_000).start()
+    try:
+        flood = _connect(ports[0])
+        flood.sendall(sample * 400 + bytes(range(256)) * 2000)  # 95,600 frames and garbage at once
+        with _connect(ports[1]) as quiet:
+            quiet.sendall(sample)
+        flood.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            source.stats[0].counts["frames"] < 400 * 239 or source.stats[1].counts["reports"] < 233
+        ):
+            time.sleep(0.2)
+        alpha, bravo = (s.counts for s in source.stats)
+        assert bravo["reports"] == 233  # the other feed is unaffected
+        assert (
+            alpha["frames"] == 400 * 239 and alpha["error:garbage"] >= 1
+        )  # all read, garbage said
+        assert source.waiting() <= 5_000 + 239 * 400  # bounded: the oldest dropped and counted
+        assert alpha.get("dropped_reports", 0) + bravo.get("dropped_reports", 0) > 0
+        got = source.poll(pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1))
+        assert len(got) <= 5_000 + 20_000  # at most the bound plus the last batches
+    finally:
+        source.stop()
