@@ -6,7 +6,8 @@ sent (paced at twice the recorded rate); Deconflict's feed clients read its Beas
 outputs, exactly as ``deconflict feed`` / ``serve --feed`` do. Checked against dump1090's own
 ``aircraft.json``: position within 5 m of one Deconflict decoded from the same frames, callsign
 and altitude equal; Beast times on the wall clock; then dump1090 is killed mid-stream and
-restarted, and the feeds reconnect and carry on.
+restarted, and the feeds reconnect and carry on. Then two parties' live pictures: one fed
+host-side (``serve --feed``), one through its own agent process (``deconflict feed --push``).
 """
 
 from __future__ import annotations
@@ -224,3 +225,88 @@ async def test_dump1090_round_trip_and_restart(real_data: Path, tmp_path: Path) 
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         dump.kill()
+
+
+def test_dump1090_feeds_two_parties_live_pictures(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """alpha's service connects to dump1090's Beast output itself (``serve --feed``); bravo's
+    agent (``deconflict feed --push``, its own process) reads the SBS output and pushes. Both
+    pictures show the aircraft where dump1090 has it, with its callsign and altitude."""
+    import os
+    import sys
+    import threading
+
+    import uvicorn
+
+    from deconflict.cli.serve_feeds import feed_app
+    from deconflict.surveillance.source import parse_party_feeds
+
+    afr = pd.read_parquet(real_data / "traffic" / "afr34zg_modes_frames.parquet")
+    t_start = afr["timestamp"].iloc[0] + pd.Timedelta(minutes=30)
+    part = afr[
+        (afr["timestamp"] >= t_start) & (afr["timestamp"] < t_start + pd.Timedelta(seconds=30))
+    ]
+    dump = Dump1090(tmp_path)
+    dump.start()
+    monkeypatch.setenv("DECONFLICT_ADMIN_TOKEN", "admin-for-dump1090")
+    feeds = parse_party_feeds([f"alpha=beast+tcp://127.0.0.1:{dump.bo}"])
+    app, session, source = feed_app(feeds, f"sqlite:///{tmp_path / 'two.db'}", CDG, ["bravo"])
+    (port,) = _free_ports(1)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    source.start()
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    agent = subprocess.Popen(
+        [sys.executable, "-c", "from deconflict.cli import main; main()", "feed",
+         f"tcp://127.0.0.1:{dump.sbs}", "--format", "sbs", "--duration", "30",
+         "--push", f"http://127.0.0.1:{port}", "--token", app.state.demo_tokens["bravo"]],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": src},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(3.0)  # the agent starts and connects
+        asyncio.run(_push(dump.bi, part, time.monotonic()))
+        time.sleep(3.0)  # aircraft.json, the agent's next push
+        snapshot = json.loads((tmp_path / "aircraft.json").read_text())
+        plane = next(a for a in snapshot["aircraft"] if a.get("hex") == "393322")
+        fixed_s = float(snapshot["now"]) - float(plane["seen_pos"])  # when dump1090 had it there
+        now = pd.Timestamp.now(tz="UTC")
+        session.step(max(1.0, (now - session.time(session.t_s)).total_seconds() + 0.5))
+        import httpx
+
+        for party in ("alpha", "bravo"):
+            token = app.state.demo_tokens[party]
+            picture = httpx.get(
+                f"http://127.0.0.1:{port}/v1/live/picture",
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()["tracks"]
+            assert picture["label"] == ["AFR34ZG"], (party, picture)
+            assert picture["key"][0].startswith(f"{party}/")
+            assert picture["altitude"][0] == pytest.approx(float(plane["altitude"]), abs=100)
+            # the track's estimate at the tick against dump1090's last decoded position: the
+            # aircraft flew on meanwhile (at most 260 m/s ground speed here), + 300 m of filter
+            tick_s = session.time(session.t_s).value / 1e9
+            gap_m = (
+                distance_nm(
+                    (float(plane["lat"]), float(plane["lon"])),
+                    (picture["latitude"][0], picture["longitude"][0]),
+                )
+                * 1852.0
+            )
+            allowed_m = 300.0 + 260.0 * SPEED * abs(tick_s - fixed_s)  # frames sent at 2x
+            assert gap_m < allowed_m, (party, gap_m, tick_s - fixed_s)
+    finally:
+        agent.terminate()
+        out, err = agent.communicate(timeout=20)
+        server.should_exit = True
+        thread.join(10)
+        source.stop()
+        dump.kill()
+    summary = json.loads(out.decode().strip().splitlines()[-1])["summary"]
+    assert agent.returncode == 0, err.decode()[-2000:]
+    assert summary["pushed_reports"] > 0 and summary["unacknowledged_batches"] == 0
