@@ -122,6 +122,13 @@ class Settings:
         "Receiver position `LAT,LON` (deg) for local CPR decoding of the host-side Mode S "
         "feeds (positions more than 180 NM airborne, 45 NM on the surface from it are refused).",
     )
+    feed_max_backoff_s: float = _setting(
+        2.0,
+        "DECONFLICT_FEED_MAX_BACKOFF_S",
+        "Longest wait (s) before a host-side `tcp://` feed dials its receiver again; the wait "
+        "starts at 0.25 s, doubles after each fruitless try and starts over after a connection "
+        "that delivered frames. Low suits receivers on the LAN or loopback.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -36,11 +36,15 @@ def _closed_port() -> int:
 def test_feed_duration_stops_with_summary_and_exit_0() -> None:
     port = _closed_port()  # nobody listens: the client keeps retrying until the duration ends
     started = time.monotonic()
-    result = runner.invoke(app, ["feed", f"beast+tcp://127.0.0.1:{port}", "--duration", "1.5"])
+    result = runner.invoke(
+        app, ["feed", f"beast+tcp://127.0.0.1:{port}", "--duration", "1.5", "--max-backoff", "0.3"]
+    )
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started < 6
     summary = json.loads(result.stdout.strip().splitlines()[-1])["summary"]
-    assert summary["connect_failures"] >= 2  # retried, backoff capped low
+    assert summary["connect_failures"] >= 4  # 0.25, 0.3, 0.3, ... s: capped low
+    bad = runner.invoke(app, ["feed", f"tcp://127.0.0.1:{port}", "--max-backoff", "0"])
+    assert bad.exit_code == 2 and "--max-backoff" in bad.output
 
 
 def test_feed_ctrl_c_prints_the_summary_and_exits_0(real_data: Path) -> None:

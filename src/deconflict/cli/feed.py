@@ -54,6 +54,13 @@ def feed_command(
     no_reconnect: Annotated[
         bool, typer.Option(help="Stop a TCP client when it disconnects.")
     ] = False,
+    max_backoff: Annotated[
+        float,
+        typer.Option(
+            help="Longest wait (s) before a TCP client dials again (0.25 s doubling, reset after "
+            "a connection that delivered frames)."
+        ),
+    ] = 2.0,
     sensors: Annotated[Path | None, typer.Option(help="Sensor configuration TOML.")] = None,
     party: Annotated[str, typer.Option(help="Party label on every report.")] = "",
     sensor: Annotated[str, typer.Option(help="Sensor id on every report.")] = "",
@@ -84,8 +91,8 @@ def feed_command(
     from deconflict.cli.decode import make_options
     from deconflict.surveillance.feeds import parse_feed
 
-    if speed < 0 or queue_size < 1:
-        fail("--speed must be >= 0 and --queue-size >= 1")
+    if speed < 0 or queue_size < 1 or max_backoff <= 0:
+        fail("--speed must be >= 0, --queue-size >= 1 and --max-backoff > 0")
     try:
         specs = [parse_feed(s) for s in sources]
         for spec in specs:
@@ -104,7 +111,17 @@ def feed_command(
         elif share or token:
             fail("--share and --token go with --push")
         asyncio.run(
-            _run(specs, format, options, speed, duration, queue_size, not no_reconnect, pusher)
+            _run(
+                specs,
+                format,
+                options,
+                speed,
+                duration,
+                queue_size,
+                not no_reconnect,
+                pusher,
+                max_backoff,
+            )
         )
     except DeconflictError as exc:
         fail(exc)
@@ -119,6 +136,7 @@ async def _run(
     queue_size: int,
     reconnect: bool,
     pusher: tuple[Pusher, ShareFilter] | None = None,
+    max_backoff_s: float = 2.0,
 ) -> None:
     """Run the feeds, print what they decode (or push it); stop when the files end, at
     ``duration``, or on Ctrl-C / SIGTERM, printing the summary either way (exit status 0)."""
@@ -138,7 +156,16 @@ async def _run(
     stats = FeedStats()
     tasks = [
         asyncio.create_task(
-            run_feed(s, format_key, options, queue, stats, speed=speed, reconnect=reconnect)
+            run_feed(
+                s,
+                format_key,
+                options,
+                queue,
+                stats,
+                speed=speed,
+                reconnect=reconnect,
+                max_backoff_s=max_backoff_s,
+            )
         )
         for s in specs
     ]

@@ -97,7 +97,9 @@ def _serve_feeds(
     assert isinstance(settings, Settings)
     feeds = parse_party_feeds(texts)
     ref = make_options("", "", None, reference or settings.feed_reference or None, None).reference
-    app_, session, source = feed_app(feeds, settings.database_url, ref, pushers)
+    app_, session, source = feed_app(
+        feeds, settings.database_url, ref, pushers, settings.feed_max_backoff_s
+    )
     typer.echo(f"Deconflict on http://{settings.host}:{settings.port}/ with feeds:")
     for f in feeds:
         typer.echo(f"  {f.party:8s} {f.spec.url()} ({f.spec.default_format()})")

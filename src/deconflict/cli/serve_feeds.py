@@ -23,6 +23,7 @@ def feed_app(
     db: str | None,
     reference: tuple[float, float] | None,
     push_parties: list[str] | None = None,
+    max_backoff_s: float = 2.0,
 ) -> tuple[FastAPI, Session, FeedSource]:
     """The live app fed by ``feeds`` and by the reports ``push_parties`` push to
     ``POST /v1/reports`` (not started: call ``source.start()``, ``session.start_thread()``)."""
@@ -39,7 +40,7 @@ def feed_app(
     from deconflict.surveillance.push import PushedReports
     from deconflict.surveillance.source import FeedSource
 
-    source = FeedSource(feeds, DecodeOptions(reference=reference))
+    source = FeedSource(feeds, DecodeOptions(reference=reference), max_backoff_s=max_backoff_s)
     parties = list(dict.fromkeys([*source.parties, *(push_parties or [])]))
     if not parties:
         raise InputError("give a feed (--feed PARTY=URL) or a party that pushes (--push-party)")

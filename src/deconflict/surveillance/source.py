@@ -25,7 +25,13 @@ import pandas as pd
 
 from deconflict.errors import InputError
 from deconflict.surveillance.base import DecodeOptions, DecodeResult
-from deconflict.surveillance.feeds import FeedSpec, FeedStats, parse_feed, run_feed
+from deconflict.surveillance.feeds import (
+    MAX_BACKOFF_S,
+    FeedSpec,
+    FeedStats,
+    parse_feed,
+    run_feed,
+)
 from deconflict.surveillance.report import empty_reports
 
 MAX_REPORTS: Final = 500_000
@@ -121,8 +127,10 @@ class FeedSource(ReportBuffer):
         options: DecodeOptions = DecodeOptions(),
         *,
         max_reports: int = MAX_REPORTS,
+        max_backoff_s: float = MAX_BACKOFF_S,
     ) -> None:
         super().__init__(max_reports)
+        self.max_backoff_s = max_backoff_s
         self.feeds = list(feeds)
         self.options = options
         self.stats = [FeedStats() for _ in self.feeds]
@@ -141,7 +149,16 @@ class FeedSource(ReportBuffer):
     async def _run_one(self, index: int, feed: PartyFeed) -> None:
         queue: asyncio.Queue[DecodeResult] = asyncio.Queue(maxsize=64)
         options = replace(self.options, party=feed.party, sensor=feed.spec.url())
-        task = asyncio.create_task(run_feed(feed.spec, None, options, queue, self.stats[index]))
+        task = asyncio.create_task(
+            run_feed(
+                feed.spec,
+                None,
+                options,
+                queue,
+                self.stats[index],
+                max_backoff_s=self.max_backoff_s,
+            )
+        )
         getter: asyncio.Task[DecodeResult] | None = None
         try:
             while True:
