@@ -255,3 +255,28 @@ def test_feed_push_end_to_end_with_share_filter(
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_agent_starts_a_fresh_stream_when_the_service_forgot_it(
+    module_served: dict[str, Any], reports: pd.DataFrame
+) -> None:
+    pushed = module_served["pushed"]
+    pushed.poll(pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1))
+    pusher = Pusher("http://service", module_served["tokens"]["alpha"])
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=module_served["app"])
+        async with httpx.AsyncClient(transport=transport) as client:
+            pusher.add(reports.iloc[:10])
+            await pusher.run_once(client, backoff_s=0.0)
+            first = pusher.stream
+            # the service restarts (its positions go with its picture) while two batches wait
+            pushed.acked.clear()
+            pusher.add(reports.iloc[10:20])
+            pusher.add(reports.iloc[20:30])
+            await asyncio.wait_for(pusher.run_once(client, backoff_s=0.0), 10)
+            assert pusher.stream != first and pusher.counts["stream_restarts"] == 1
+
+    asyncio.run(run())
+    got = pushed.poll(pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1))
+    assert len(got) == 30 and not pusher.pending and pusher.acked == 2

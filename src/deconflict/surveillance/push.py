@@ -13,7 +13,9 @@ next one (``acked + 1``), answers ``acked`` each time, and answers a batch it al
 answer is applied once; a gap (``seq > acked + 1``) is refused (409) with the position to resume
 from. The agent keeps every batch until it is acknowledged and, after a failure, asks
 ``GET /v1/reports/position?stream=`` and resends from ``acked + 1``: no report is lost and none
-applied twice, wherever the connection breaks.
+applied twice, wherever the connection breaks. Positions live with the service's live picture:
+a service that restarted answers a position behind the agent's oldest kept batch, and the agent
+sends its unacknowledged batches again as a fresh stream.
 
 What leaves the party's premises is the party's choice (``ShareFilter``), applied before sending.
 """
@@ -228,7 +230,18 @@ class Pusher:
         )
         answer.raise_for_status()
         self.acked = int(answer.json()["acked"])
+        if self.pending and self.acked < self.pending[0][0] - 1:
+            self._restart_stream()
         self._forget()
+
+    def _restart_stream(self) -> None:
+        """The service lost this stream's position (it restarted: what it applied before went
+        with its picture): the unacknowledged batches start a fresh stream, numbered from 1."""
+        self.stream = secrets.token_hex(8)
+        self.pending = deque((k + 1, body, n) for k, (_, body, n) in enumerate(self.pending))
+        self.next_seq = len(self.pending) + 1
+        self.acked = 0
+        self.counts["stream_restarts"] = self.counts.get("stream_restarts", 0) + 1
 
     def _forget(self) -> None:
         while self.pending and self.pending[0][0] <= self.acked:
