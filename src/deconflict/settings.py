@@ -242,6 +242,27 @@ class Settings:
         "Longest declaration (s, first start to last end) that the service shows other parties' "
         "operations to (as `disclosure_max_area_km2`).",
     )
+    feeds: str = _setting(
+        "",
+        "DECONFLICT_FEEDS",
+        "Host-side feeds `deconflict serve` connects to or listens on, each `PARTY=URL` "
+        "(space- or comma-separated): `tcp://HOST:PORT` (reconnecting), `tcp-listen://`, "
+        "`udp://` (a multicast group is joined), the format by port or `FORMAT+tcp://`; "
+        "`--feed` adds to them. Their reports enter that party's live picture.",
+    )
+    feed_reference: str = _setting(
+        "",
+        "DECONFLICT_FEED_REFERENCE",
+        "Receiver position `LAT,LON` (deg) for local CPR decoding of the host-side Mode S "
+        "feeds (positions more than 180 NM airborne, 45 NM on the surface from it are refused).",
+    )
+    feed_max_backoff_s: float = _setting(
+        2.0,
+        "DECONFLICT_FEED_MAX_BACKOFF_S",
+        "Longest wait (s) before a host-side `tcp://` feed dials its receiver again; the wait "
+        "starts at 0.25 s, doubles after each fruitless try and starts over after a connection "
+        "that delivered frames. Low suits receivers on the LAN or loopback.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -511,6 +511,7 @@ def live_app(
     replay: str | Path | None = None,
     db: str | None = None,
     crews_answer: bool = True,
+    session: Session | None = None,
 ) -> tuple[FastAPI, Session]:
     """The service app with the live picture and the map, and the session that feeds it.
 
@@ -527,7 +528,10 @@ def live_app(
     if db is None:
         folder = Path(tempfile.mkdtemp(prefix="deconflict-demo-"))
         db = f"sqlite:///{folder / 'demo.db'}"
-    if replay is not None:
+    given = session is not None  # e.g. host-side feeds (``serve --feed``): parties may exist
+    if session is not None:
+        pass
+    elif replay is not None:
         session = Session.from_recording(replay)
     else:
         session = Session.from_scenario(scenario, crews_answer=crews_answer)
@@ -542,6 +546,10 @@ def live_app(
     signers = {name: Signer(name, generate_private_key()) for name in parties}
     known = {p.name: p for p in store.list_parties()}
     for name in parties:
+        if name in known and given:  # a registered party keeps its own token and key
+            ids[name] = known[name].id
+            signers.pop(name)
+            continue
         if name in known:
             raise DeconflictError(
                 f"party {name!r} is already registered in {db}; use a fresh --db for the demo"
@@ -553,12 +561,13 @@ def live_app(
     # the demo plays every party's crew: the engine signs what they write with their keys
     session.engine.party_signers = dict(signers)
     public_keys = {name: public_key_to_b64(s.public_key) for name, s in signers.items()}
+    public_keys.update({n: known[n].public_key for n in parties if n not in signers})
 
     app = create_app(settings)
     app.state.demo_tokens = tokens
     app.state.demo_keys = {name: private_key_b64url(s) for name, s in signers.items()}
     app.state.demo_logins = {
-        name: login_fragment(tokens[name], app.state.demo_keys[name]) for name in parties
+        name: login_fragment(tokens[name], app.state.demo_keys[name]) for name in tokens
     }
     app.state.live_session = session
     names = {v: k for k, v in ids.items()}
