@@ -108,6 +108,18 @@ class Settings:
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
     )
+    f3548_token_public_key: str = _setting(
+        "",
+        "DECONFLICT_F3548_TOKEN_PUBLIC_KEY",
+        "PEM file of the RSA public key that verifies the RS256 bearer tokens of the ASTM "
+        "F3548-21 DSS API (`/dss/v1`). Empty: the DSS API answers 401 to every request.",
+    )
+    f3548_token_audience: str = _setting(
+        "",
+        "DECONFLICT_F3548_TOKEN_AUDIENCE",
+        "The `aud` an F3548 token must carry (the DSS's host name). Empty: the host name the "
+        "request was made to (its `Host` header without the port).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -20,6 +20,7 @@ The rules applied, as the procedures (``Settings``) set them:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
@@ -37,6 +38,7 @@ from deconflict.store import (
     Store,
     WriteView,
 )
+from deconflict.store.dss import DssTx
 from deconflict.strategic import rules
 from deconflict.strategic.constraints import (
     Constraint,
@@ -201,13 +203,24 @@ class Deconflictor:
         return operation_of(record)
 
     def conflicts_of(
-        self, candidate: Operation, owner_id: str, presented: set[str]
+        self, candidate: Operation, owner_id: str, presented: set[str], *, f3548: bool = False
     ) -> tuple[list[Operation], rules.Decision]:
         """The other parties' live operations ``candidate`` conflicts with, and the procedures'
-        verdict given the tokens ``presented`` (the check inside every write)."""
+        verdict given the tokens ``presented`` (the check inside every write).
+
+        ``f3548``: the rule of the ASTM F3548-21 DSS instead: proof of awareness of every
+        relevant operation, one's own included (another instance of the same USS may have
+        written it), and no verdict beyond that: in F3548 the USSs arbitrate conflicts by
+        priority, the DSS only checks that the writer knew of them."""
         hits = conflicting_ids(self.index.query(candidate))
-        others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner_id]
-        return others, rules.decide(candidate, others, self.rule, presented)
+        found = [self.index.get(i) for i in hits if i != candidate.id]
+        others = found if f3548 else [o for o in found if o.owner != owner_id]
+        verdict = rules.decide(candidate, others, self.rule, presented)
+        if f3548 and not verdict.accepted and not verdict.gaps:
+            verdict = dataclasses.replace(
+                verdict, accepted=True, reason="aware of every conflict (ASTM F3548-21 DSS)"
+            )
+        return others, verdict
 
     def warm(self) -> None:
         """Build the index from the store before the first write (the write's own check then
@@ -240,9 +253,15 @@ class Deconflictor:
         *,
         op_id: str | None = None,
         expected_token: str | None = None,
+        f3548: bool = False,
+        also: Callable[[DssTx, OperationRecord], None] | None = None,
     ) -> OperationRecord:
         """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it;
-        returns the record written."""
+        returns the record written.
+
+        ``f3548``: a write of the ASTM F3548-21 DSS API (``conflicts_of``'s rule; creating an
+        id whose operation has ended replaces it); ``also`` runs in the same transaction after
+        the write (``Store.write_operation``)."""
         presented = set(keys)
 
         def decide(
@@ -294,7 +313,7 @@ class Deconflictor:
                             ),
                         )
                     flags.append({"kind": "constraint", "constraints": ids})
-            others, verdict = self.conflicts_of(cand, owner.id, presented)
+            others, verdict = self.conflicts_of(cand, owner.id, presented, f3548=f3548)
             if verdict.gaps:
                 missing = [self.index.get(g.operation_id) for g in verdict.gaps]
                 return Decision(
@@ -307,7 +326,7 @@ class Deconflictor:
             if not others:
                 return Decision(commit=True, state=state.value, flags=flags, events=events)
             outcome = "accepted" if verdict.accepted else "rejected"
-            for o in others:
+            for o in (o for o in others if o.owner != owner.id):
                 events.append(
                     EventDraft(
                         owner.id,
@@ -368,7 +387,12 @@ class Deconflictor:
 
         try:
             record, _ = self.store.write_operation(
-                draft, decide, expected_token=expected_token, on_written=written
+                draft,
+                decide,
+                expected_token=expected_token,
+                on_written=written,
+                also=also,
+                replace_ended=f3548,
             )
         except Exception:
             if touched:  # the commit failed after the index took the write: rebuild it
