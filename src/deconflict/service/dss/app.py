@@ -9,6 +9,7 @@ has its own error shape, F3548's ``ErrorResponse`` ``{"message": ...}`` (and
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -104,7 +105,14 @@ def for_exception(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InputError | IllegalTransitionError):
         return message(400, str(exc))
     if isinstance(exc, AwarenessError):
-        return conflict_response(request, str(exc), [m["id"] for m in exc.missing], [])
+        ids = [m["id"] for m in exc.missing]
+        text = (
+            "key lacks the current OVN of operational intent(s) "
+            + ", ".join(str(uuid.UUID(i)) if len(i) == 32 else i for i in ids)
+            + ": get each from its manager (GET {uss_base_url}/uss/v1/operational_intents/{id}) "
+            "and add it to key"
+        )
+        return conflict_response(request, text, ids, [])
     if isinstance(exc, MissingConstraintsError):
         return conflict_response(request, str(exc), [], exc.missing)
     if isinstance(exc, ConflictError):
