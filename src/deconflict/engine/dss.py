@@ -11,8 +11,10 @@ together or not at all (``also`` hook of ``Store.write_operation``).
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,7 +33,7 @@ from deconflict.store.dss import (
 from deconflict.store.records import EventDraft
 from deconflict.strategic.model import NO_BUFFERS, Operation, Volume4D, parse_volume
 from deconflict.strategic.states import OperationState
-from deconflict.strategic.volumes import compile_volumes, conflict_pairs
+from deconflict.strategic.volumes import VolumeArrays, compile_volumes, conflict_pairs
 
 #: F3548's "no subscription" id (InterUSS's NullV4UUID).
 NULL_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
@@ -45,12 +47,37 @@ class MissingConstraintsError(ConflictError):
         self.missing = list(missing)
 
 
-def meets(a: Sequence[Volume4D], b: Sequence[Volume4D]) -> bool:
+def meets(a: Sequence[Volume4D] | VolumeArrays, b: Sequence[Volume4D] | VolumeArrays) -> bool:
     """Whether two sets of volumes intersect (InterUSS's rule: interiors overlap)."""
-    if not a or not b:
+    ca = a if isinstance(a, VolumeArrays) else compile_volumes(a)
+    cb = b if isinstance(b, VolumeArrays) else compile_volumes(b)
+    if not len(ca) or not len(cb):
         return False
-    ia, _ = conflict_pairs(compile_volumes(a), compile_volumes(b), NO_BUFFERS)
+    ia, _ = conflict_pairs(ca, cb, NO_BUFFERS)
     return len(ia) > 0
+
+
+class CompiledCache:
+    """Compiled volumes of stored subscriptions and constraint references, by (id, version):
+    each version is parsed and compiled once, not at every write it is checked against."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], VolumeArrays] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], volumes: Sequence[dict[str, Any]]) -> VolumeArrays:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        compiled = compile_volumes(volumes_of(volumes))
+        with self._lock:
+            self._items[key] = compiled
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return compiled
 
 
 def volumes_of(data: Sequence[dict[str, Any]]) -> list[Volume4D]:
@@ -84,6 +111,13 @@ class Dss:
         self.store = store
         self.tables = DssStore(store)
         self.deconflictor = deconflictor
+        self.compiled = CompiledCache()
+
+    def _sub_volumes(self, s: SubscriptionRecord) -> VolumeArrays:
+        return self.compiled.get(("s:" + s.id, s.version), s.volumes)
+
+    def _ref_volumes(self, c: ConstraintReferenceRecord) -> VolumeArrays:
+        return self.compiled.get(("c:" + c.id, c.ovn), c.volumes)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -152,7 +186,7 @@ class Dss:
                 missing = [
                     c
                     for c in tx.constraint_refs_meeting(footprint_bbox(volumes), t0, t1)
-                    if c.ovn not in presented and meets(volumes, volumes_of(c.volumes))
+                    if c.ovn not in presented and meets(volumes, self._ref_volumes(c))
                 ]
                 if missing:
                     raise MissingConstraintsError(
@@ -320,11 +354,12 @@ class Dss:
         if not volumes:
             return []
         t0, t1 = _span(volumes)
+        compiled = compile_volumes(volumes)
         hits = [
             s
             for s in tx.subscriptions_meeting(footprint_bbox(volumes), t0, t1)
             if (s.notify_for_constraints if for_constraints else s.notify_for_operations)
-            and meets(volumes, volumes_of(s.volumes))
+            and meets(compiled, self._sub_volumes(s))
         ]
         indices = tx.bump([s.id for s in hits])
         return [replace(s, notification_index=indices[s.id]) for s in hits]
@@ -352,7 +387,7 @@ class Dss:
                 footprint_bbox([area]), area.start_s, area.end_s, owner_id=party.id
             )
         now = time.time()  # an expired subscription is gone
-        return [s for s in found if s.time_end_s >= now and meets([area], volumes_of(s.volumes))]
+        return [s for s in found if s.time_end_s >= now and meets([area], self._sub_volumes(s))]
 
     def put_subscription(
         self,
@@ -441,7 +476,7 @@ class Dss:
     def constraint_refs_meeting(self, area: Volume4D) -> list[ConstraintReferenceRecord]:
         with self.tables.read() as tx:
             found = tx.constraint_refs_meeting(footprint_bbox([area]), area.start_s, area.end_s)
-        return [c for c in found if meets([area], volumes_of(c.volumes))]
+        return [c for c in found if meets([area], self._ref_volumes(c))]
 
     def put_constraint_ref(
         self,

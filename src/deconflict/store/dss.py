@@ -115,15 +115,43 @@ def _constraint_ref(row: Any) -> ConstraintReferenceRecord:
     )
 
 
-def _meets(table: sa.Table, bbox: BBox, t0: float, t1: float) -> sa.ColumnElement[bool]:
+def _meets(table: sa.Table) -> sa.ColumnElement[bool]:
+    """Box and time window overlap, as bound parameters (statements built once)."""
     return sa.and_(
-        table.c.min_lon <= bbox[2],
-        table.c.max_lon >= bbox[0],
-        table.c.min_lat <= bbox[3],
-        table.c.max_lat >= bbox[1],
-        table.c.time_start_s < t1,
-        table.c.time_end_s > t0,
+        table.c.min_lon <= sa.bindparam("x1"),
+        table.c.max_lon >= sa.bindparam("x0"),
+        table.c.min_lat <= sa.bindparam("y1"),
+        table.c.max_lat >= sa.bindparam("y0"),
+        table.c.time_start_s < sa.bindparam("t1"),
+        table.c.time_end_s > sa.bindparam("t0"),
     )
+
+
+def _window(bbox: BBox, t0: float, t1: float) -> dict[str, float]:
+    return {"x0": bbox[0], "y0": bbox[1], "x1": bbox[2], "y1": bbox[3], "t0": t0, "t1": t1}
+
+
+_SUBS = dss_subscriptions
+# no ORDER BY: it would make SQLite walk the primary key instead of the time index
+_SUBS_MEETING = sa.select(_SUBS).where(_meets(_SUBS))
+_SUBS_MEETING_OF = (
+    sa.select(_SUBS).where(_meets(_SUBS)).where(_SUBS.c.owner_id == sa.bindparam("owner"))
+)
+_SUB_BY_ID = sa.select(_SUBS).where(_SUBS.c.id == sa.bindparam("i"))
+_WIRES = dss_operational_intents
+_WIRE_BY_ID = sa.select(_WIRES).where(_WIRES.c.operation_id == sa.bindparam("i"))
+_WIRE_DELETE = sa.delete(_WIRES).where(_WIRES.c.operation_id == sa.bindparam("i"))
+_WIRE_INSERT = sa.insert(_WIRES)
+_BUMP = (
+    sa.update(_SUBS)
+    .where(_SUBS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(notification_index=_SUBS.c.notification_index + 1)
+)
+_INDICES = sa.select(_SUBS.c.id, _SUBS.c.notification_index).where(
+    _SUBS.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_REFS = dss_constraint_references
+_REFS_MEETING = sa.select(_REFS).where(_meets(_REFS))
 
 
 class DssTx:
@@ -142,11 +170,7 @@ class DssTx:
     # -- operational intents' wire fields ------------------------------------------------
 
     def intent_wire(self, operation_id: str) -> IntentWire | None:
-        row = self.conn.execute(
-            sa.select(dss_operational_intents).where(
-                dss_operational_intents.c.operation_id == operation_id
-            )
-        ).first()
+        row = self.conn.execute(_WIRE_BY_ID, {"i": operation_id}).first()
         if row is None:
             return None
         return IntentWire(
@@ -169,15 +193,15 @@ class DssTx:
         }
 
     def put_intent_wire(self, wire: IntentWire) -> None:
-        t = dss_operational_intents
-        self.conn.execute(sa.delete(t).where(t.c.operation_id == wire.operation_id))
+        self.conn.execute(_WIRE_DELETE, {"i": wire.operation_id})
         self.conn.execute(
-            sa.insert(t).values(
-                operation_id=wire.operation_id,
-                uss_base_url=wire.uss_base_url,
-                subscription_id=wire.subscription_id,
-                extents=wire.extents,
-            )
+            _WIRE_INSERT,
+            {
+                "operation_id": wire.operation_id,
+                "uss_base_url": wire.uss_base_url,
+                "subscription_id": wire.subscription_id,
+                "extents": wire.extents,
+            },
         )
 
     def dependents(self, subscription_id: str) -> list[str]:
@@ -195,9 +219,7 @@ class DssTx:
     # -- subscriptions --------------------------------------------------------------------
 
     def subscription(self, subscription_id: str) -> SubscriptionRecord | None:
-        row = self.conn.execute(
-            sa.select(dss_subscriptions).where(dss_subscriptions.c.id == subscription_id)
-        ).first()
+        row = self.conn.execute(_SUB_BY_ID, {"i": subscription_id}).first()
         return None if row is None else _subscription(row)
 
     def subscriptions_meeting(
@@ -205,10 +227,12 @@ class DssTx:
     ) -> list[SubscriptionRecord]:
         """Subscriptions whose box and time span meet the window (the exact test is the
         caller's), optionally only one owner's."""
-        q = sa.select(dss_subscriptions).where(_meets(dss_subscriptions, bbox, t0, t1))
-        if owner_id is not None:
-            q = q.where(dss_subscriptions.c.owner_id == owner_id)
-        return [_subscription(r) for r in self.conn.execute(q.order_by(dss_subscriptions.c.id))]
+        window = _window(bbox, t0, t1)
+        if owner_id is None:
+            rows = self.conn.execute(_SUBS_MEETING, window)
+        else:
+            rows = self.conn.execute(_SUBS_MEETING_OF, {**window, "owner": owner_id})
+        return sorted((_subscription(r) for r in rows), key=lambda s: s.id)
 
     def put_subscription(self, sub: SubscriptionRecord, *, creating: bool) -> None:
         now = time.time()
@@ -240,14 +264,9 @@ class DssTx:
         """Add one to each subscription's notification index; the new indices."""
         if not subscription_ids:
             return {}
-        t = dss_subscriptions
         ids = sorted(set(subscription_ids))
-        self.conn.execute(
-            sa.update(t)
-            .where(t.c.id.in_(ids))
-            .values(notification_index=t.c.notification_index + 1)
-        )
-        rows = self.conn.execute(sa.select(t.c.id, t.c.notification_index).where(t.c.id.in_(ids)))
+        self.conn.execute(_BUMP, {"ids": ids})
+        rows = self.conn.execute(_INDICES, {"ids": ids})
         return {r.id: int(r.notification_index) for r in rows}
 
     # -- constraint references -------------------------------------------------------------
@@ -260,9 +279,8 @@ class DssTx:
     def constraint_refs_meeting(
         self, bbox: BBox, t0: float, t1: float
     ) -> list[ConstraintReferenceRecord]:
-        t = dss_constraint_references
-        q = sa.select(t).where(_meets(t, bbox, t0, t1)).order_by(t.c.id)
-        return [_constraint_ref(r) for r in self.conn.execute(q)]
+        rows = self.conn.execute(_REFS_MEETING, _window(bbox, t0, t1))
+        return sorted((_constraint_ref(r) for r in rows), key=lambda c: c.id)
 
     def put_constraint_ref(self, ref: ConstraintReferenceRecord, *, creating: bool) -> None:
         now = time.time()
