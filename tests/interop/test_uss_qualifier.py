@@ -100,7 +100,14 @@ def _totals(report: dict[str, Any]) -> tuple[int, list[str], list[str], list[str
     return passed, failed, errors, skipped
 
 
-def test_dss_probing_passes_every_check(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/dss.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_dss_probing_passes_every_check(tmp_path: Path, store_url: str) -> None:
     if not RUNNER.is_file() or not KEY.is_file():
         _unavailable(f"uss_qualifier runner or its test key not found under {INTERUSS}")
     if _python313() is None:
@@ -109,7 +116,7 @@ def test_dss_probing_passes_every_check(tmp_path: Path) -> None:
         )
     env = {
         **os.environ,
-        "DECONFLICT_DATABASE_URL": f"sqlite:///{tmp_path}/dss.db",
+        "DECONFLICT_DATABASE_URL": store_url,
         "DECONFLICT_SEPARATION_STANDARD": "none",  # F3548's rule: volumes must overlap
         "DECONFLICT_F3548_TOKEN_PUBLIC_KEY": str(KEY),
     }

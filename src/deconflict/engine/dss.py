@@ -73,11 +73,14 @@ class CompiledCache:
                 self._items.move_to_end(key)
                 return found
         compiled = compile_volumes(volumes_of(volumes))
+        self.put(key, compiled)
+        return compiled
+
+    def put(self, key: tuple[str, str], compiled: VolumeArrays) -> None:
         with self._lock:
             self._items[key] = compiled
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return compiled
 
 
 def volumes_of(data: Sequence[dict[str, Any]]) -> list[Volume4D]:
@@ -324,6 +327,7 @@ class Dss:
                 bbox=footprint_bbox(op.volumes),
             )
             tx.put_subscription(chosen, creating=True)
+            self.compiled.put(("s:" + chosen.id, chosen.version), compile_volumes(op.volumes))
         if (
             previous is not None
             and previous.implicit
@@ -344,6 +348,7 @@ class Dss:
             version=new_version(),
         )
         tx.put_subscription(grown, creating=False)
+        self.compiled.put(("s:" + grown.id, grown.version), compile_volumes(op.volumes))
         return grown
 
     def _notify(
