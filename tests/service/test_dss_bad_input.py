@@ -153,6 +153,10 @@ def test_malformed_bodies(dss: TestClient, issuer: Issuer) -> None:
         "subscription_id",
         "does not exist",
     )
+    past = f3548_volume(start_s=1e9)
+    assert_message(dss.put(f"{OIR}/{new_id()}", json=oir_body(past), headers=h), 400, "past")
+    far = f3548_volume(start_s=4e9)
+    assert_message(dss.put(f"{OIR}/{new_id()}", json=oir_body(far), headers=h), 400, "30 days")
     assert_message(dss.post(f"{OIR}/query", json={}, headers=h), 400, "area_of_interest")
     huge = f3548_volume(37.0, -81.0, 1.0)
     assert_message(dss.post(f"{OIR}/query", json={"area_of_interest": huge}, headers=h), 400, "km²")

@@ -3,10 +3,12 @@ constraint references: query, get, create, update, delete."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from uas_standards.astm.f3548.v21.constants import OiMaxPlanHorizonDays
 
 from deconflict.engine.dss import IntentResult, SubscriptionRequest
 from deconflict.errors import NotFoundError, PermissionDeniedError
@@ -80,6 +82,17 @@ def _intent_params(
     body: dict[str, Any], caller: Caller
 ) -> tuple[list[Any], OperationState, list[str], str, SubscriptionRequest]:
     extents = wire.parse_extents(body.get("extents"))
+    now = time.time()
+    if max(v.end_s for v in extents) <= now:
+        raise wire.WireError(
+            "extents all end in the past: an operational intent must end in the future; "
+            "check the times (UTC) of time_end"
+        )
+    if min(v.start_s for v in extents) > now + OiMaxPlanHorizonDays * 86400.0:
+        raise wire.WireError(
+            f"extents start more than {OiMaxPlanHorizonDays} days ahead (F3548's planning "
+            "horizon): plan it later"
+        )
     raw_state = body.get("state")
     state = _STATES.get(raw_state) if isinstance(raw_state, str) else None
     if state is None:
