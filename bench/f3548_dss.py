@@ -55,7 +55,8 @@ INTERUSS_CELL_WRITES_PER_S = (6.0, 8.0)
 LAT0, LON0 = 47.4, 8.5
 M_PER_DEG_LAT = 111_132.0
 M_PER_DEG_LON = 111_320.0 * float(np.cos(np.radians(LAT0)))
-T0 = datetime(2031, 1, 1, tzinfo=UTC)
+# tomorrow, on the hour: within F3548's 30-day planning horizon
+T0 = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
 
 
 def load() -> str:
@@ -292,7 +293,11 @@ async def run(args: argparse.Namespace, port: int, pid: int, token: Any, db: str
     while made < args.n:
         r = await creates(port, pid, args.clients, 5.0, spread)
         made += int(r["n"])
-        print(f"  {made:,} intents created ({time.perf_counter() - t:.0f} s, load {load()})")
+        print(
+            f"  {made:,} intents created ({time.perf_counter() - t:.0f} s; last 5 s: "
+            f"{r['per_s']:.0f}/s, server CPU {r['cpu_ms']:.2f} ms/create, {r['refused']} "
+            f"refused (409: overlaps without key, or errors); load {load()})"
+        )
     dss_ms: list[float] = []
     v1_ms: list[float] = []
     sizes: list[tuple[int, int]] = []

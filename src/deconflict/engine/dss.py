@@ -105,6 +105,7 @@ class IntentResult:
     record: OperationRecord
     wire: IntentWire
     subscribers: list[SubscriptionRecord] = field(default_factory=list)
+    availability: str = "Unknown"  # of the manager, read in the same transaction
 
 
 class Dss:
@@ -215,7 +216,8 @@ class Dss:
                     (party.id,),
                 )
             )
-            out["result"] = IntentResult(record, wire, notified)
+            availability = tx.availability(party.name)[0]
+            out["result"] = IntentResult(record, wire, notified, availability)
 
         if ovn is not None:  # the volumes before the change, for the notifications
             with contextlib.suppress(NotFoundError):
@@ -266,7 +268,8 @@ class Dss:
                     (party.id,),
                 )
             )
-            out["result"] = IntentResult(written, wire, notified)
+            availability = tx.availability(party.name)[0]
+            out["result"] = IntentResult(written, wire, notified, availability)
 
         self.deconflictor.write(
             party, candidate, (), op_id=op_id, expected_token=ovn, f3548=True, also=also

@@ -138,6 +138,8 @@ _SUBS_MEETING_OF = (
     sa.select(_SUBS).where(_meets(_SUBS)).where(_SUBS.c.owner_id == sa.bindparam("owner"))
 )
 _SUB_BY_ID = sa.select(_SUBS).where(_SUBS.c.id == sa.bindparam("i"))
+_SUB_INSERT = sa.insert(_SUBS)
+_SUB_UPDATE = sa.update(_SUBS).where(_SUBS.c.id == sa.bindparam("i"))
 _WIRES = dss_operational_intents
 _WIRE_BY_ID = sa.select(_WIRES).where(_WIRES.c.operation_id == sa.bindparam("i"))
 _WIRE_DELETE = sa.delete(_WIRES).where(_WIRES.c.operation_id == sa.bindparam("i"))
@@ -250,11 +252,10 @@ class DssTx:
             "updated_s": now,
             **_box_values(sub.bbox),
         }
-        t = dss_subscriptions
         if creating:
-            self.conn.execute(sa.insert(t).values(id=sub.id, created_s=now, **values))
+            self.conn.execute(_SUB_INSERT, {"id": sub.id, "created_s": now, **values})
         else:
-            self.conn.execute(sa.update(t).where(t.c.id == sub.id).values(**values))
+            self.conn.execute(_SUB_UPDATE, {"i": sub.id, **values})
 
     def delete_subscription(self, subscription_id: str) -> None:
         t = dss_subscriptions

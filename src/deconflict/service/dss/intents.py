@@ -28,10 +28,17 @@ _STATES = {s.value: s for s in OperationState if s is not OperationState.ENDED}
 
 
 def _intent(
-    request: Request, record: OperationRecord, result_wire: Any, caller: Caller, state: str
+    request: Request,
+    record: OperationRecord,
+    result_wire: Any,
+    caller: Caller,
+    state: str,
+    availability: str | None = None,
 ) -> dict[str, Any]:
     ctx = context(request)
     manager = ctx.name(record.owner_id)
+    if availability is None:
+        availability = ctx.dss.availability(manager)[0]
     return wire.intent_reference(
         record.id,
         manager,
@@ -41,7 +48,7 @@ def _intent(
         record.time_start_s,
         record.time_end_s,
         result_wire,
-        ctx.dss.availability(manager)[0],
+        availability,
     )
 
 
@@ -132,7 +139,9 @@ def _intent_params(
 def _changed(request: Request, result: IntentResult, caller: Caller, state: str) -> dict[str, Any]:
     return {
         "subscribers": wire.subscribers(result.subscribers),
-        "operational_intent_reference": _intent(request, result.record, result.wire, caller, state),
+        "operational_intent_reference": _intent(
+            request, result.record, result.wire, caller, state, result.availability
+        ),
     }
 
 
