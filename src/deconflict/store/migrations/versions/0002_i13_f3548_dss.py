@@ -15,6 +15,8 @@ down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
 
+_WINDOW_COLUMNS = ["time_end_s", "time_start_s", "min_lat", "max_lat", "min_lon", "max_lon"]
+
 
 def _box() -> list[sa.Column[float]]:
     return [
@@ -56,7 +58,7 @@ def upgrade() -> None:
         sa.Column("implicit", sa.Boolean, nullable=False),
         *_box(),
     )
-    op.create_index("ix_dss_subscriptions_time", "dss_subscriptions", ["time_end_s"])
+    op.create_index("ix_dss_subscriptions_time", "dss_subscriptions", _WINDOW_COLUMNS)
     op.create_index("ix_dss_subscriptions_owner", "dss_subscriptions", ["owner_id"])
     op.create_table(
         "dss_constraint_references",
@@ -68,7 +70,7 @@ def upgrade() -> None:
         sa.Column("volumes", sa.JSON, nullable=False),
         *_box(),
     )
-    op.create_index("ix_dss_constraint_refs_time", "dss_constraint_references", ["time_end_s"])
+    op.create_index("ix_dss_constraint_refs_time", "dss_constraint_references", _WINDOW_COLUMNS)
     op.create_table(
         "dss_uss_availability",
         sa.Column("uss", sa.String(200), primary_key=True),
