@@ -67,10 +67,12 @@ async def query_intents(request: Request) -> dict[str, Any]:
         need_times=False,
         max_area_km2=wire.MAX_AREA_KM2,
     )
-    found = ctx.dss.intents_meeting(area)
+    found = [(r, w) for r, w in ctx.dss.intents_meeting(area) if w is not None]
+    avail = ctx.dss.availabilities([ctx.name(r.owner_id) for r, _ in found])
     return {
         "operational_intent_references": [
-            _intent(request, r, w, caller, r.state) for r, w in found if w is not None
+            _intent(request, r, w, caller, r.state, avail.get(ctx.name(r.owner_id), "Unknown"))
+            for r, w in found
         ]
     }
 
