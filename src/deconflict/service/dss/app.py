@@ -165,6 +165,15 @@ def create_dss_app(main: Any) -> FastAPI:
         summary="The DSS operations of utm.yaml 1.0.0 on Deconflict's store",
     )
     app.state.dss_context = Context(main)
+    from deconflict.strategic.heights import height_model
+
+    model = height_model()
+    log.info(
+        "F3548 heights: geoid %s (error bound %.0f m); %s",
+        model.geoid,
+        model.geoid_error_m,
+        model.atmosphere,
+    )
 
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         return for_exception(request, exc)
