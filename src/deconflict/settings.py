@@ -263,6 +263,18 @@ class Settings:
         "starts at 0.25 s, doubles after each fruitless try and starts over after a connection "
         "that delivered frames. Low suits receivers on the LAN or loopback.",
     )
+    f3548_token_public_key: str = _setting(
+        "",
+        "DECONFLICT_F3548_TOKEN_PUBLIC_KEY",
+        "PEM file of the RSA public key that verifies the RS256 bearer tokens of the ASTM "
+        "F3548-21 DSS API (`/dss/v1`). Empty: the DSS API answers 401 to every request.",
+    )
+    f3548_token_audience: str = _setting(
+        "",
+        "DECONFLICT_F3548_TOKEN_AUDIENCE",
+        "The `aud` an F3548 token must carry (the DSS's host name). Empty: the host name the "
+        "request was made to (its `Host` header without the port).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

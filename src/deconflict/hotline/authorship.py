@@ -20,8 +20,10 @@ a party-signed entry of format 1 was signed over that format's canonical form) o
   (``answer_content``).
 
 An operation declaration (entry kind ``operation.written``: a new operation, a new version, a
-change of state) is party-authored too, always: its payload names the declaring party in
-``declared_by`` and carries its signature over ``operation_content`` —
+change of state) is party-authored too, except one written through the ASTM F3548-21 DSS API
+(``via: f3548``: the standard has no party signature; the host attests the USS its OAuth token
+named, so such an entry is only as trustworthy as the host): its payload names the declaring
+party in ``declared_by`` and carries its signature over ``operation_content`` —
 ``{"action": "operation", "party", "operation" ("" for a new one), "version", "volumes" (as
 stored: the normalised JSON of each volume), "priority", "aircraft_ids", "state", "time_s"}``.
 
@@ -124,8 +126,14 @@ def operation_content(
     }
 
 
+VIA_FIELD = "via"
+VIA_F3548 = "f3548"  # written through the DSS API (/dss/v1), authenticated by an OAuth token
+
+
 def party_author(entry_kind: str, payload: Mapping[str, Any]) -> str | None:
     """The party that authored a log entry and must have signed it, or None for host entries."""
+    if entry_kind == OPERATION_ENTRY_KIND and payload.get(VIA_FIELD) == VIA_F3548:
+        return None  # an ASTM F3548-21 write: no party signature exists; host-attested
     if entry_kind == OPERATION_ENTRY_KIND:  # always a party's: unsigned, it is named unsigned
         author = payload.get(DECLARED_BY_FIELD, payload.get("by"))
         return author if isinstance(author, str) and author != HOST else "(unnamed party)"

@@ -94,5 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.routes import blind
 
     app.include_router(blind.router)
+
+    from deconflict.service.dss.app import create_dss_app
+
+    app.mount("/dss/v1", create_dss_app(app.state))  # ASTM F3548-21 DSS, same store
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app
