@@ -38,18 +38,18 @@ import numpy as np
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deconflict.engine.deconfliction import (
-    Deconflictor,
-    draft_for,
-    footprint_bbox,
-    operation_of,
-)
 from deconflict.geo import destination_deg
 from deconflict.service.parties import register_party
 from deconflict.settings import Settings
 from deconflict.store import Decision, OperationDraft, OperationRecord, WriteView, open_store
 from deconflict.strategic.index import brute_force_conflicts, conflicting_ids
 from deconflict.strategic.model import Operation, parse_operation
+from deconflict.workflows.deconfliction import (
+    Deconflictor,
+    draft_for,
+    footprint_bbox,
+    operation_of,
+)
 from operations_write import ADMIN, call, free_port, start_server
 
 T0 = datetime(2031, 6, 1, tzinfo=UTC)

@@ -107,10 +107,10 @@ def test_hotline_message_arrives_and_its_acknowledgement_comes_back(
     assert "key=" not in blue.page.url  # the login link's key left the address bar
     # the pages signed the message and the acknowledgement with the parties' keys: the exported
     # log verifies offline with every party's own signature checked
-    from deconflict.engine.hotline import export_log
     from deconflict.hotline.jsonl import read_log_records
     from deconflict.hotline.keys import KeyRing
     from deconflict.hotline.log import verify_log
+    from deconflict.workflows.hotline import export_log
 
     out, keys = tmp_path / "log.jsonl", tmp_path / "keys.json"
     export_log(live.app.state.store, out, keys)

@@ -12,7 +12,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 
-from deconflict.engine.hotline import export_log
 from deconflict.hotline.authorship import (
     acknowledgement_content,
     answer_content,
@@ -24,6 +23,7 @@ from deconflict.hotline.keys import KeyRing, Signer
 from deconflict.hotline.log import verify_log
 from deconflict.hotline.messages import make_message
 from deconflict.service.live import live_app
+from deconflict.workflows.hotline import export_log
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

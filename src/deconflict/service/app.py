@@ -14,13 +14,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine.deconfliction import Deconflictor, buffers_for
-from deconflict.engine.disclosure import Disclosure
 from deconflict.service import errors, fanout
 from deconflict.service.notify import Notifier
 from deconflict.service.schemas import Health
 from deconflict.service.signing import open_signed_store
 from deconflict.settings import Settings
+from deconflict.workflows.deconfliction import Deconflictor, buffers_for
+from deconflict.workflows.disclosure import Disclosure
 
 VERSION = "0.1.0"
 

@@ -35,7 +35,6 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
-from deconflict.engine.hotline import require_party_signature, signed_time
 from deconflict.engine.session import Session
 from deconflict.errors import DeconflictError, NotFoundError
 from deconflict.hotline.authorship import (
@@ -47,6 +46,7 @@ from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_
 from deconflict.hotline.messages import MessageKind, make_message
 from deconflict.service.picture_wire import compress_frame, encode_frame, strings
 from deconflict.sim.scenario import Scenario
+from deconflict.workflows.hotline import require_party_signature, signed_time
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 

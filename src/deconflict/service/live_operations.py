@@ -2,7 +2,7 @@
 
 ``GET /v1/live/operations`` (bearer token of a party in the store) lists the live operations
 declared in the store: the caller's own in full (every volume), and another party's only where
-it meets one of the caller's own (the need-to-know parts of ``engine.disclosure``: footprint,
+it meets one of the caller's own (the need-to-know parts of ``workflows.disclosure``: footprint,
 altitude and time bounds of the intersection, the owner and how to reach it; never its full
 volumes, aircraft or priority). Shapes are ready for the map: rings of ``[lat, lon]``, circles as
 centre and radius, altitudes in ft, times in Unix s.
@@ -25,13 +25,13 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
-from deconflict.engine.deconfliction import Deconflictor
-from deconflict.engine.disclosure import Disclosure
 from deconflict.errors import DeconflictError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.sim.scenario import Scenario
 from deconflict.store import OperationRecord
 from deconflict.strategic.model import Operation, parse_operation
+from deconflict.workflows.deconfliction import Deconflictor
+from deconflict.workflows.disclosure import Disclosure
 
 log = logging.getLogger(__name__)
 

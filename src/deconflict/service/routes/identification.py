@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.engine import hotline
 from deconflict.identify.request import TrackSnapshot
 from deconflict.service.auth import AdminDep, MemberDep, PartyDep, StoreDep
 from deconflict.service.schemas import SignedIn, TrackState
 from deconflict.units import FPM, FT, KT
+from deconflict.workflows import hotline
 
 router = APIRouter(prefix="/v1/identification-requests", tags=["identification"])
 

@@ -21,14 +21,14 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine import hotline
 from deconflict.hotline.escalation import EscalationPolicy
 from deconflict.hotline.messages import MessageKind, Priority
 from deconflict.service.auth import AdminDep, PartyDep, StoreDep
 from deconflict.service.schemas import SignedIn
 from deconflict.store import Store
+from deconflict.workflows import hotline
 
-log = logging.getLogger("deconflict.engine.hotline")
+log = logging.getLogger("deconflict.workflows.hotline")
 
 MessageId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]+$")]
 After = Annotated[int, Query(ge=-1, le=2**62, description="Seq of the last message held")]

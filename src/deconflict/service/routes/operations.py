@@ -10,8 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine.deconfliction import Deconflictor
-from deconflict.engine.disclosure import Disclosure
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.service.schemas import (
@@ -25,6 +23,8 @@ from deconflict.service.schemas import (
 from deconflict.store import OperationRecord, Party
 from deconflict.strategic.model import Operation, parse_operation
 from deconflict.strategic.states import OperationState
+from deconflict.workflows.deconfliction import Deconflictor
+from deconflict.workflows.disclosure import Disclosure
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
