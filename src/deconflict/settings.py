@@ -20,6 +20,7 @@ CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
 FANOUTS = ("auto", "postgres", "none")
 SQLITE_SYNCHRONOUS = ("full", "normal")
+TRACK_SHARING = ("full", "anonymised", "in_conflict")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -107,6 +108,16 @@ class Settings:
         "milliseconds), `none` (each socket re-reads the store every second), `auto` "
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
+    )
+    track_sharing: str = _setting(
+        "full",
+        "DECONFLICT_TRACK_SHARING",
+        "What the procedures let a party see of the tracks of other parties' aircraft in its "
+        "live picture (its own aircraft and unidentified tracks are always shown in full): "
+        "`full` (owner, callsign, icao24), `anonymised` (position and motion under a pseudonym "
+        "stable for that viewer, no owner, callsign or icao24), `in_conflict` (in full, only "
+        "while an alert of the party's own aircraft is about it).",
+        TRACK_SHARING,
     )
 
     @classmethod

@@ -138,16 +138,18 @@ def _incident_position(p: Mapping[str, Any]) -> tuple[float, float] | None:
 
 
 def _request_payload(e: Event) -> Mapping[str, Any] | None:
-    """An identification request's fields (``track_id``, ``position``, ``observer``) from a live
-    engine's ``identification.requested`` entry or a service's ``identification_request``
-    message (whose sender is the observer); None for any other entry."""
+    """An identification request's fields (``track_id``, ``position``, ``observer``) from an
+    ``identification_request`` message (the engine's name their observer, the host's own are
+    the sender's) or an older log's ``identification.requested`` entry; None for any other."""
     if e.kind in ID_KINDS:
         return e.payload
     if e.kind == SERVICE_MESSAGE and e.payload.get("kind") == (
         MessageKind.IDENTIFICATION_REQUEST.value
     ):
         body = e.payload.get("body")
-        return {**(body if isinstance(body, dict) else {}), "observer": e.payload.get("sender")}
+        fields = body if isinstance(body, dict) else {}
+        # the engine's requests name their observer; the host's own are the sender's
+        return {**fields, "observer": fields.get("observer") or e.payload.get("sender")}
     return None
 
 

@@ -62,7 +62,7 @@ def test_identification_answered_on_the_page_changes_identity_for_everyone(
     blue = open_page("blue")
     request = blue.page.locator("#requests li[data-request-id]")
     request.first.wait_for(timeout=60_000)
-    track_key = blue.page.evaluate("window.deconflict.state.picture.requests[0].track_id")
+    track_key = blue.page.evaluate("window.deconflict.state.requests[0].track_id")
     assert track_key.startswith("red/")
     # before the answer Red sees the drone as unknown or pending
     red.page.wait_for_function(
@@ -120,7 +120,7 @@ def test_hotline_message_arrives_and_its_acknowledgement_comes_back(
     signed = {
         (r["payload"]["sender"], r["payload"]["kind"])
         for r in records
-        if r["kind"] == "hotline.message" and "client_signature" in r["payload"]
+        if r["kind"] == "message" and "client_signature" in r["payload"]
     }
     assert {("blue", "free_text"), ("red", "acknowledgement")} <= signed
     text = next(

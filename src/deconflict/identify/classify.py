@@ -219,7 +219,9 @@ def match_owners(
     unique_cs = sorted({c for c in cs_upper[has_cs]})
     claims = []
     for p in registry.parties:
-        hits = {c for c in unique_cs if p.callsign_matches(c)}
+        hits = p.callsigns.intersection(unique_cs)
+        if p.callsign_patterns:
+            hits |= {c for c in unique_cs if p.callsign_matches(c)}
         if hits:
             claims.append((has_cs & np.isin(cs_upper, list(hits)), p.party, None))
     settle("callsign", claims)

@@ -14,11 +14,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.hotline.keys import Signer
 from deconflict.service import errors, fanout
 from deconflict.service.notify import Notifier
 from deconflict.service.schemas import Health
 from deconflict.service.signing import open_signed_store
 from deconflict.settings import Settings
+from deconflict.store import Store
 from deconflict.workflows.deconfliction import Deconflictor, buffers_for
 from deconflict.workflows.disclosure import Disclosure
 
@@ -36,14 +38,21 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The shared service's app; ``settings`` default to the environment's."""
+def create_app(
+    settings: Settings | None = None, *, opened: tuple[Store, Signer] | None = None
+) -> FastAPI:
+    """The shared service's app; ``settings`` default to the environment's. ``opened``: a
+    store already opened with ``open_signed_store(settings)`` and its host signer (the live
+    engine's, when it runs in-process), used instead of opening another."""
     settings = Settings.from_env() if settings is None else settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         buffers = buffers_for(settings)  # an unknown standard fails before the store opens
-        store, signer = await run_in_threadpool(open_signed_store, settings)
+        if opened is not None:
+            store, signer = opened
+        else:
+            store, signer = await run_in_threadpool(open_signed_store, settings)
         app.state.store = store
         app.state.signer = signer
         app.state.disclosure = Disclosure(store, buffers)
@@ -84,5 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.routes import sitrep
 
     app.include_router(sitrep.router)
+    from deconflict.service.routes import clock
+
+    app.include_router(clock.router)
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app

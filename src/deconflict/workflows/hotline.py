@@ -148,9 +148,12 @@ def post_message(
     signature: str | None = None,
     signed_key_id: str | None = None,
     allow_own_endpoint_kinds: bool = False,
+    copy_to: Iterable[str] = (),
 ) -> tuple[Message, Event, bool]:
     """Send a message from ``sender``; returns it, its log entry, and whether it is new
-    (posting the same message again changes nothing)."""
+    (posting the same message again changes nothing). ``copy_to``: parties the entry is also
+    addressed to in the log without being recipients of the message (the observer of an
+    identification request the engine opens)."""
     names = log.party_ids(store)
     me = party_name(sender)
     wanted = [to] if isinstance(to, str) else list(to)
@@ -183,14 +186,30 @@ def post_message(
             me, sender.public_key, content, signature, signed_key_id, what=what
         )
         payload |= {SIGNATURE_FIELD: signature, KEY_ID_FIELD: kid}
-    entry, new = log.append_message(store, sender.id, payload, [names[r] for r in recipients])
+    ids = [names[r] for r in recipients] + [names[c] for c in copy_to if c in names]
+    entry, new = log.append_message(store, sender.id, payload, ids)
     return message, entry, new
 
 
 def _visible(entry: Event, party: Party) -> bool:
     p = entry.payload
     name = party_name(party)
-    return party.role == "admin" or p["sender"] == name or name in p["recipients"]
+    return (
+        party.role == "admin"
+        or p["sender"] == name
+        or name in p["recipients"]
+        or _observer(entry) == name
+    )
+
+
+def _observer(entry: Event) -> str | None:
+    """The party an identification request was opened for (the engine's, for the party whose
+    picture holds the unknown track), or None."""
+    p = entry.payload
+    if p.get("kind") != MessageKind.IDENTIFICATION_REQUEST.value or p.get("sender") != "host":
+        return None
+    observer = p["body"].get("observer")
+    return str(observer) if observer else None
 
 
 def inbox_item(entry: Event) -> dict[str, Any]:
@@ -416,21 +435,26 @@ def open_identification(
     *,
     now_s: float,
     timeout_s: float = 120.0,
+    observer: str | None = None,
 ) -> tuple[IdentificationRequest, Event]:
-    """Ask every party whose ``track_id`` is: one ``identification_request`` message to all."""
+    """Ask every party whose ``track_id`` is: one ``identification_request`` message to all
+    (the engine opens it for the ``observer`` whose picture holds the track: every other party
+    is asked, and the observer sees the request and its outcome)."""
     if opener.role != "admin":
         raise PermissionDeniedError("identification requests are opened by the host or engine")
-    asked = [n for n in log.party_ids(store) if n != "host"]
+    asked = [n for n in log.party_ids(store) if n not in ("host", observer)]
     request_id = sha256_hex(canonical_json([track_id, now_s]))[:24]
     request = open_request(request_id, track_id, track, asked, now_s=now_s, timeout_s=timeout_s)
+    body = request.to_payload() | ({"observer": observer} if observer else {})
     _, entry, new = post_message(
         store,
         opener,
-        ALL,
+        asked if observer else ALL,
         MessageKind.IDENTIFICATION_REQUEST,
-        request.to_payload(),
+        body,
         now_s=now_s,
         allow_own_endpoint_kinds=True,
+        copy_to=[observer] if observer else (),
     )
     if not new:
         raise ConflictError(f"identification request {request_id} is already open")
@@ -450,16 +474,19 @@ def _resolution_view(r: Resolution) -> dict[str, Any]:
     }
 
 
-def _record_resolution(store: Store, request: IdentificationRequest, now_s: float) -> Resolution:
+def _record_resolution(
+    store: Store, request: IdentificationRequest, now_s: float, observer: str | None = None
+) -> Resolution:
     """Evaluate ``request``; log an ``identification.resolved`` entry when its outcome changed
-    (addressed to the host, and to the claimant of a declared track)."""
+    (addressed to the host, the observer it was opened for, and the claimant of a declared
+    track)."""
     resolution = evaluate(request, now_s)
     last = log.latest(store, log.ID_RESOLVED, match={"request_id": request.request_id})
     before = Outcome.PENDING if last is None else Outcome(last.payload["outcome"])
     if resolution.outcome is before:
         return resolution
     names = log.party_ids(store)
-    to = {log.HOST_ID}
+    to = {log.HOST_ID} | ({names.get(observer, observer)} if observer else set())
     if resolution.outcome is Outcome.DECLARED:
         to |= {names.get(c.party, c.party) for c in resolution.claimants}
     payload = {
@@ -510,7 +537,7 @@ def answer_identification(
         signed_key_id=signed_key_id,
         allow_own_endpoint_kinds=True,
     )
-    return _record_resolution(store, _request_from_entry(store, entry), now_s)
+    return _record_resolution(store, _request_from_entry(store, entry), now_s, _observer(entry))
 
 
 def identification_state(
@@ -534,7 +561,7 @@ def identification_state(
         for p, a in sorted(request.answers.items())
         if party.role == "admin" or p == name
     ]
-    if party.role != "admin":
+    if party.role != "admin" and _observer(entry) != name:
         view = {"outcome": view["outcome"], "escalate": view["escalate"]}
     return {
         "request_id": request.request_id,
@@ -558,7 +585,8 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
         body = entry.payload["body"]
         if body["request_id"] in settled or float(body["deadline_s"]) > now_s:
             continue
-        resolution = _record_resolution(store, _request_from_entry(store, entry), now_s)
+        request = _request_from_entry(store, entry)
+        resolution = _record_resolution(store, request, now_s, _observer(entry))
         if resolution.outcome is not Outcome.PENDING:
             changed.append(resolution)
     return changed

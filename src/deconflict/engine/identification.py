@@ -1,0 +1,100 @@
+"""The engine's identification requests: an unknown track in a party's picture (confirmed, no
+transponder identity) becomes a request to every other party, opened through the store's
+workflow (``workflows.hotline.open_identification``, for that observing party); the outcome
+comes back through the log (``identification.resolved``), whoever answered and however (a page,
+a client of ``/v1``, the crews the demo plays). Times are Unix s; edge units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from deconflict.engine.desk import Desk
+from deconflict.engine.picture import Row
+from deconflict.identify.request import TrackSnapshot
+from deconflict.store import Event
+from deconflict.store import hotline as log
+from deconflict.units import FPM, FT, KT
+
+History = Callable[[str], tuple[tuple[float, float, float, float], ...]]
+
+
+class Identification:
+    """Requests opened by the engine, what they settled, and which tracks wait for one."""
+
+    def __init__(self, desk: Desk, *, request_after_s: float, timeout_s: float) -> None:
+        self.desk = desk
+        self.request_after_s = request_after_s
+        self.timeout_s = timeout_s
+        self.first_seen: dict[tuple[str, str], float] = {}
+        self.requested: dict[tuple[str, str], str] = {}  # (observer, key) -> request id
+        self.track_of: dict[str, tuple[str, str]] = {}  # request id -> (observer, key)
+        self.deadline: dict[str, float] = {}  # open request id -> deadline (s)
+        self.declared: dict[str, dict[str, tuple[str, str]]] = {}  # party -> key -> owner, ac
+
+    def pending(self, party: str) -> set[str]:
+        """Keys of the party's tracks with a request open."""
+        return {k for (p, k), rid in self.requested.items() if p == party and rid in self.deadline}
+
+    def declared_for(self, party: str) -> Mapping[str, tuple[str, str]]:
+        return self.declared.get(party, {})
+
+    def update(self, pictures: Mapping[str, pd.DataFrame], history: History, now: float) -> None:
+        """Open a request for each unknown, confirmed track with no transponder identity that
+        has been seen for ``request_after_s``."""
+        for p, pic in pictures.items():
+            if not len(pic):
+                continue
+            unknown = np.flatnonzero(
+                (pic["identity"].to_numpy(dtype=object) == "unknown")
+                & (pic["status"].to_numpy(dtype=object) == "confirmed")
+                & pd.isna(pic["icao24"].to_numpy(dtype=object))
+            )
+            keys = pic["key"].to_numpy(dtype=object)
+            for i in unknown:
+                k = (p, str(keys[i]))
+                first = self.first_seen.setdefault(k, now)
+                if k in self.requested or now - first < self.request_after_s:
+                    continue
+                row: Row = {c: pic[c].iat[int(i)] for c in pic.columns}
+                snap = TrackSnapshot.from_ground_track(
+                    float(row["latitude"]),
+                    float(row["longitude"]),
+                    float(row["altitude"]) * FT,
+                    float(row["groundspeed"]) * KT,
+                    float(row["track"]),
+                    float(np.nan_to_num(row["vertical_rate"])) * FPM,
+                    history(k[1]),
+                )
+                opened = self.desk.open_request(p, k[1], snap, now_s=now, timeout_s=self.timeout_s)
+                if opened is None:
+                    continue
+                rid, deadline = opened
+                self.requested[k] = rid
+                self.track_of[rid] = k
+                self.deadline[rid] = deadline
+
+    def due(self, now: float) -> bool:
+        """Whether a request of the engine is past its deadline and still open."""
+        return any(d <= now for d in self.deadline.values())
+
+    def learn(self, events: Sequence[Event]) -> None:
+        """Take the outcomes the log settled for the engine's requests."""
+        for e in events:
+            if e.kind != log.ID_RESOLVED:
+                continue
+            rid = str(e.payload["request_id"])
+            where = self.track_of.get(rid)
+            if where is None:
+                continue
+            self.deadline.pop(rid, None)
+            observer, key = where
+            claimants = e.payload.get("claimants") or []
+            if e.payload["outcome"] == "declared" and claimants:
+                c = claimants[0]
+                self.declared.setdefault(observer, {})[key] = (str(c["party"]), str(c["aircraft"]))
+            else:
+                self.declared.get(observer, {}).pop(key, None)
