@@ -17,6 +17,7 @@ the same run.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -71,6 +72,7 @@ def main() -> None:
     console.print(f"tick CPU: mean {c.mean():.3f} s  -> {c.mean():.2f} of one core at 1 Hz")
     console.print(f"  tracking {np.mean(engine.stats.tracking[-args.ticks:]):.3f} s, "
                   f"classify+predict {np.mean(engine.stats.prediction[-args.ticks:]):.3f} s")  # fmt: skip
+    console.print(f"load average (1, 5, 15 min): {os.getloadavg()}")
     console.print(f"anchor: detect() alone on the scene {anchor:.3f} s; tick / anchor "
                   f"{w.mean() / anchor:.1f}; simulator step {np.mean(sim_s):.3f} s (not counted)")  # fmt: skip
 
