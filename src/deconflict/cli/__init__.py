@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "montecarlo",
     "sitrep",
+    "engine",
 )
 
 for _name in COMMAND_MODULES:
