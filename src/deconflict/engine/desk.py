@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from deconflict.errors import ConflictError, InputError, NotFoundError
+from deconflict.errors import InputError, NotFoundError
 from deconflict.hotline.authorship import (
     acknowledgement_content,
     answer_content,
@@ -178,26 +178,25 @@ class Desk:
         self.wake()
         return resolution.outcome.value
 
-    def open_request(
-        self, observer: str, track_id: str, track: TrackSnapshot, *, now_s: float, timeout_s: float
-    ) -> tuple[str, float] | None:
-        """Ask every other party whose ``track_id`` (in ``observer``'s picture) is; returns the
-        request's (id, deadline), or None when there is no one to ask. A request already in the
-        log (a resumed run) is taken as it is."""
-        if not any(p != observer for p in self.parties):
-            return None
-        try:
-            request, _ = hotline.open_identification(
-                self.store, HOST, track_id, track, now_s=now_s, timeout_s=timeout_s,
-                observer=observer,
-            )  # fmt: skip
-        except ConflictError:
-            from deconflict.hotline.canonical import canonical_json, sha256_hex
-
-            rid = sha256_hex(canonical_json([track_id, now_s]))[:24]
-            return rid, now_s + timeout_s
+    def open_requests(
+        self,
+        observer: str,
+        tracks: Sequence[tuple[str, TrackSnapshot]],
+        *,
+        now_s: float,
+        timeout_s: float,
+    ) -> list[tuple[str, float]]:
+        """Ask every other party whose each of ``tracks`` (``(track id, snapshot)`` in
+        ``observer``'s picture) is, in one write; returns each request's (id, deadline), none
+        when there is no one to ask. A request already in the log (a resumed run) is taken as
+        it is."""
+        if not tracks or not any(p != observer for p in self.parties):
+            return []
+        opened = hotline.open_identifications(
+            self.store, HOST, tracks, now_s=now_s, timeout_s=timeout_s, observer=observer
+        )
         self.wake()
-        return request.request_id, request.deadline_s
+        return [(r.request_id, r.deadline_s) for r in opened]
 
     def record_incident(self, record: Mapping[str, Any]) -> bool:
         """Record an incident (``Incident.to_dict()``); False when it was recorded already."""

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from deconflict.engine.desk import Desk
-from deconflict.engine.picture import Row
 from deconflict.identify.request import TrackSnapshot
 from deconflict.store import Event
 from deconflict.store import hotline as log
@@ -44,7 +43,7 @@ class Identification:
 
     def update(self, pictures: Mapping[str, pd.DataFrame], history: History, now: float) -> None:
         """Open a request for each unknown, confirmed track with no transponder identity that
-        has been seen for ``request_after_s``."""
+        has been seen for ``request_after_s`` (one write per observing party and tick)."""
         for p, pic in pictures.items():
             if not len(pic):
                 continue
@@ -54,27 +53,38 @@ class Identification:
                 & pd.isna(pic["icao24"].to_numpy(dtype=object))
             )
             keys = pic["key"].to_numpy(dtype=object)
+            due = []
             for i in unknown:
                 k = (p, str(keys[i]))
                 first = self.first_seen.setdefault(k, now)
-                if k in self.requested or now - first < self.request_after_s:
-                    continue
-                row: Row = {c: pic[c].iat[int(i)] for c in pic.columns}
-                snap = TrackSnapshot.from_ground_track(
-                    float(row["latitude"]),
-                    float(row["longitude"]),
-                    float(row["altitude"]) * FT,
-                    float(row["groundspeed"]) * KT,
-                    float(row["track"]),
-                    float(np.nan_to_num(row["vertical_rate"])) * FPM,
-                    history(k[1]),
+                if k not in self.requested and now - first >= self.request_after_s:
+                    due.append(int(i))
+            if not due:
+                continue
+            col = {c: pic[c].to_numpy()[due] for c in
+                   ("key", "latitude", "longitude", "altitude", "groundspeed", "track",
+                    "vertical_rate")}  # fmt: skip
+            tracks = [
+                (
+                    str(col["key"][j]),
+                    TrackSnapshot.from_ground_track(
+                        float(col["latitude"][j]),
+                        float(col["longitude"][j]),
+                        float(col["altitude"][j]) * FT,
+                        float(col["groundspeed"][j]) * KT,
+                        float(col["track"][j]),
+                        float(np.nan_to_num(col["vertical_rate"][j])) * FPM,
+                        history(str(col["key"][j])),
+                    ),
                 )
-                opened = self.desk.open_request(p, k[1], snap, now_s=now, timeout_s=self.timeout_s)
-                if opened is None:
-                    continue
-                rid, deadline = opened
-                self.requested[k] = rid
-                self.track_of[rid] = k
+                for j in range(len(due))
+            ]
+            opened = self.desk.open_requests(p, tracks, now_s=now, timeout_s=self.timeout_s)
+            if not opened:  # no other party to ask
+                continue
+            for (key, _), (rid, deadline) in zip(tracks, opened, strict=True):
+                self.requested[(p, key)] = rid
+                self.track_of[rid] = (p, key)
                 self.deadline[rid] = deadline
 
     def due(self, now: float) -> bool:

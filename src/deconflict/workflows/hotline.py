@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -459,6 +459,38 @@ def open_identification(
     if not new:
         raise ConflictError(f"identification request {request_id} is already open")
     return request, entry
+
+
+def open_identifications(
+    store: Store,
+    opener: Party,
+    tracks: Sequence[tuple[str, TrackSnapshot]],
+    *,
+    now_s: float,
+    timeout_s: float,
+    observer: str,
+) -> list[IdentificationRequest]:
+    """``open_identification`` for many of ``observer``'s tracks (``(track id, snapshot)``) in
+    one write: the engine's, when a picture fills with tracks no one has identified. A request
+    already in the log is left as it is (and returned)."""
+    if opener.role != "admin":
+        raise PermissionDeniedError("identification requests are opened by the host or engine")
+    names = log.party_ids(store)
+    asked = [n for n in names if n not in ("host", observer)]
+    requests, items = [], []
+    for track_id, track in tracks:
+        request_id = sha256_hex(canonical_json([track_id, now_s]))[:24]
+        request = open_request(request_id, track_id, track, asked, now_s=now_s, timeout_s=timeout_s)
+        body = request.to_payload() | {"observer": observer}
+        message = make_message(
+            MessageKind.IDENTIFICATION_REQUEST, "host", asked, body, time_s=now_s
+        )
+        payload = {**message.to_dict(), "recipients": list(message.recipients(asked))}
+        ids = [names[r] for r in payload["recipients"]] + [names[observer]]
+        requests.append(request)
+        items.append((opener.id, payload, ids))
+    log.append_messages(store, items)
+    return requests
 
 
 def _resolution_view(r: Resolution) -> dict[str, Any]:

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from deconflict.identify.request import evaluate
 from deconflict.store import Event, Party, Store
 from deconflict.store import hotline as log
+from deconflict.store.schema import event_recipients, events
+from deconflict.store.store import _event
 from deconflict.workflows.hotline import (
     _observer,
     _request_from_entry,
@@ -37,6 +41,27 @@ def _newest_visible(store: Store, party: Party, entries: list[Event], limit: int
     return out[::-1]
 
 
+def _newest_messages(store: Store, party: Party | None, name: str, limit: int) -> list[Event]:
+    """The newest ``limit`` message entries sent by or addressed to ``party`` (every one's for
+    None), oldest first: two indexed reads from the end of the log, however long it is."""
+    sender = events.c.payload["sender"].as_string()
+    queries = [sa.select(events).where(events.c.kind == log.MESSAGE)]
+    if party is not None:
+        queries = [
+            queries[0].where(sender == name),
+            sa.select(events)
+            .join(event_recipients, event_recipients.c.event_seq == events.c.seq)
+            .where(event_recipients.c.party_id == party.id, events.c.kind == log.MESSAGE),
+        ]
+    found: dict[int, Event] = {}
+    with store._read() as conn:
+        for q in queries:
+            for row in conn.execute(q.order_by(events.c.seq.desc()).limit(limit)):
+                e = _event(row)
+                found[e.seq] = e
+    return [found[k] for k in sorted(found)]
+
+
 def recent_messages(store: Store, party: Party, limit: int = 100) -> list[dict[str, Any]]:
     """The party's newest ``limit`` messages, sent and received, oldest first; each with its
     delivery state per recipient (every recipient's for the sender and the host, one's own for
@@ -44,12 +69,7 @@ def recent_messages(store: Store, party: Party, limit: int = 100) -> list[dict[s
     (``GET /v1/messages?after=`` does)."""
     limit = max(1, min(int(limit), MAX_ITEMS))
     name = party_name(party)
-    if party.role == "admin":
-        found = log.entries(store, log.MESSAGE)
-    else:
-        sent = log.entries(store, log.MESSAGE, match={"sender": name})
-        got = [e for e in log.inbox(store, party.id, -1, 100_000) if e.kind == log.MESSAGE]
-        found = sorted({e.seq: e for e in (*sent, *got)}.values(), key=lambda e: e.seq)
+    found = _newest_messages(store, None if party.role == "admin" else party, name, limit)
     entries = _newest_visible(store, party, found, limit)
     ids = [str(e.payload["message_id"]) for e in entries]
     acks = log.acknowledgements(store, ids) if ids else {}
