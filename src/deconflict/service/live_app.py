@@ -120,7 +120,10 @@ def open_demo_store(db: str | None, parties: list[str]) -> DemoStore:
     settings = Settings.from_env(database_url=url)
     if not settings.host_key_file:  # one host key for every start of this store
         settings = dataclasses.replace(
-            settings, host_key_file=str(creds_file.with_name(creds_file.name + ".host.pem"))
+            settings,
+            host_key_file=str(
+                creds_file.with_name(creds_file.name.removesuffix(".logins.json") + ".host.pem")
+            ),
         )
     saved: dict[str, Any] = {}
     if creds_file.exists():
