@@ -19,7 +19,6 @@ from deconflict.engine.areas import RestrictedArea, area_entries
 from deconflict.engine.desk import Desk
 from deconflict.engine.picture import Row, SceneIndex, aircraft_state, kinematics, num
 from deconflict.engine.resolution import Advice, turn_away
-from deconflict.hotline.messages import MessageKind
 from deconflict.hotline.notices import (
     ConflictPrediction,
     NoticePolicy,
@@ -167,8 +166,7 @@ class Alerts:
             self.notices, predictions, now, NoticePolicy(self.clear_after_s)
         )
         for n in notices:  # made at now (update_notices stamps them so)
-            m = notice_message(n)
-            self.desk.post("host", list(m.to), MessageKind.CONFLICT_NOTICE, m.body, now_s=now)
+            self.desk.notify(notice_message(n))
 
     def _update_areas(self, scene: SceneIndex, now: float) -> None:
         if not self.areas:

@@ -23,7 +23,7 @@ from deconflict.hotline.authorship import (
     sign_content,
 )
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
-from deconflict.hotline.messages import MessageKind, make_message
+from deconflict.hotline.messages import Message, MessageKind, make_message
 from deconflict.identify.request import TrackSnapshot
 from deconflict.store import Event, EventDraft, Party, Store, open_store
 from deconflict.store import hotline as log
@@ -75,6 +75,7 @@ class Desk:
         self.start_seq = store.head()[0]
         self.cursor = self.start_seq
         self._drafts: list[EventDraft] = []
+        self._notices: list[Message] = []
 
     @classmethod
     def in_memory(cls, names: Sequence[str], signers: Mapping[str, Signer] | None = None) -> Desk:
@@ -94,10 +95,22 @@ class Desk:
         ids = tuple(sorted({self.ids[p] for p in to if p in self.ids}))
         self._drafts.append(EventDraft("host", kind, dict(payload), ids))
 
+    def notify(self, message: Message) -> None:
+        """A message of the host (a conflict notice), written with the tick's others at
+        ``flush`` through the hotline workflow."""
+        self._notices.append(message)
+
     def flush(self) -> None:
+        wrote = False
         if self._drafts:
             drafts, self._drafts = self._drafts, []
             self.store.append_events(drafts)
+            wrote = True
+        if self._notices:
+            notices, self._notices = self._notices, []
+            hotline.post_host_messages(self.store, notices)
+            wrote = True
+        if wrote:
             self.wake()
 
     def wake(self) -> None:

@@ -191,6 +191,26 @@ def post_message(
     return message, entry, new
 
 
+def post_host_messages(store: Store, messages: Sequence[Message]) -> list[tuple[Event, bool]]:
+    """The host's messages (the engine's conflict notices of one tick) in one write, each as
+    ``post_message`` would enter it; returns each entry and whether it is new."""
+    names = log.party_ids(store)
+    everyone = [n for n in names if n != "host"]
+    items = []
+    for message in messages:
+        if message.sender != "host":
+            raise InputError(
+                f"post_host_messages posts the host's messages, not {message.sender}'s"
+            )
+        unknown = sorted(p for p in message.to if p != ALL and p not in names)
+        if unknown:
+            raise NotFoundError(f"no party named {', '.join(map(repr, unknown))}")
+        recipients = message.recipients(everyone if message.to_all else list(names))
+        payload = {**message.to_dict(), "recipients": list(recipients)}
+        items.append((log.HOST_ID, payload, [names[r] for r in recipients]))
+    return log.append_messages(store, items)
+
+
 def _visible(entry: Event, party: Party) -> bool:
     p = entry.payload
     name = party_name(party)
