@@ -110,3 +110,33 @@ def test_the_clock_is_the_services_and_needs_a_token(
     assert client.get("/v1/clock").status_code == 401
     got = _get(client, "/v1/clock", alpha)["time_s"]
     assert abs(got - time.time()) < 5.0
+
+
+def test_the_engines_batched_writes_enter_each_request_and_notice_once(
+    client: TestClient, register: Register
+) -> None:
+    """A tick's requests and notices go in one write each; written again (a resumed run at the
+    same time), nothing is entered twice."""
+    from deconflict.hotline.messages import MessageKind, make_message
+    from deconflict.store import hotline as log
+    from deconflict.workflows.hotline import open_identifications, post_host_messages
+
+    _, bravo, _ = (register(name) for name in ("alpha", "bravo", "charlie"))
+    store = client.app.state.store  # type: ignore[attr-defined]
+    now = time.time()
+    tracks = [
+        (f"alpha/T{i}", TrackSnapshot.from_ground_track(47.0 + i, 8.0, 3000.0, 150.0, 0.0, 0.0, ()))
+        for i in range(3)
+    ]
+    first = open_identifications(store, HOST, tracks, now_s=now, timeout_s=60.0, observer="alpha")
+    again = open_identifications(store, HOST, tracks, now_s=now, timeout_s=60.0, observer="alpha")
+    assert [r.request_id for r in first] == [r.request_id for r in again]
+    entries = log.entries(store, log.MESSAGE, match={"kind": "identification_request"})
+    assert len(entries) == 3
+    assert all(set(e.payload["recipients"]) == {"bravo", "charlie"} for e in entries)
+    notice = make_message(MessageKind.FREE_TEXT, "host", "bravo", {"text": "notice"}, time_s=now)
+    assert [new for _, new in post_host_messages(store, [notice, notice])] == [True, False]
+    assert [new for _, new in post_host_messages(store, [notice])] == [False]
+    inbox = _get(client, "/v1/messages?after=-1", bravo)["messages"]
+    texts = [m["message"]["body"].get("text") for m in inbox]
+    assert texts.count("notice") == 1 and len(inbox) == 4  # three requests and the notice
