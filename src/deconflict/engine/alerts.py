@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from deconflict.engine.areas import RestrictedArea, area_entries
 from deconflict.engine.desk import Desk
 from deconflict.engine.picture import Row, SceneIndex, aircraft_state, kinematics, num
@@ -258,4 +256,4 @@ class Alerts:
         return out
 
 
-__all__ = ["Alerts", "digest", "np"]
+__all__ = ["Alerts", "AreaAlert", "ConflictAlert", "digest"]
