@@ -149,3 +149,50 @@ def test_desk_addresses_each_party_and_follows_the_log(tmp_path: Path) -> None:
         assert [m["body"]["text"] for m in inbox] == ["hi"]
     finally:
         store.close()
+
+
+def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: Path) -> None:
+    """No request is lost across an engine restart: the new engine takes the open ones back
+    from the log and follows them to their outcome (settled at the deadline if nobody answers),
+    but a track key of the dead engine's tracker declares nothing in the new one's."""
+    from deconflict.engine.desk import HOST
+    from deconflict.engine.engine import Engine
+    from deconflict.hotline.keys import Signer, generate_private_key
+    from deconflict.identify.request import TrackSnapshot
+    from deconflict.store import hotline as log
+    from deconflict.workflows.hotline import open_identifications
+
+    store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        keys = {p: Signer(p, generate_private_key()) for p in ("blue", "red")}
+        parties, _ = register_parties(store, keys)
+        snap = TrackSnapshot.from_ground_track(36.0, 37.0, 3000.0, 100.0, 90.0, 0.0, ())
+        t0 = 1_700_000_000.0
+        answered, silent = open_identifications(
+            store, HOST, [("red/T7", snap), ("red/T9", snap)], now_s=t0, timeout_s=120.0,
+            observer="red",
+        )  # fmt: skip
+        # the engine that opened them died; a new one starts on the store
+        engine = Engine(["blue", "red"], [], desk=Desk(store, parties, keys))
+        assert engine.identification.inherited == {answered.request_id, silent.request_id}
+        assert engine.identification.pending("red") == set()  # another tracker's keys
+        engine.tick(pd.Timestamp(t0 + 5, unit="s", tz="UTC"))
+        assert engine.answer_identification("blue", answered.request_id, "ours", "R1") == (
+            "declared"
+        )
+        engine.tick(pd.Timestamp(t0 + 6, unit="s", tz="UTC"))
+        assert engine.identification.declared_for("red") == {}
+        assert engine.identification.inherited == {silent.request_id}
+        # nobody answers the other: the engine's deadline check settles it
+        engine.tick(pd.Timestamp(t0 + 121, unit="s", tz="UTC"))
+        outcomes = {
+            e.payload["request_id"]: e.payload["outcome"]
+            for e in log.entries(store, log.ID_RESOLVED)
+        }
+        assert outcomes == {answered.request_id: "declared", silent.request_id: "unknown"}
+        assert engine.identification.inherited == set()
+        # the engine after it has nothing left to follow
+        after = Engine(["blue", "red"], [], desk=Desk(store, parties, keys))
+        assert after.identification.inherited == set()
+    finally:
+        store.close()

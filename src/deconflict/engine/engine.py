@@ -155,6 +155,8 @@ class Engine:
         self.identification = Identification(
             self.desk, request_after_s=cfg.request_after_s, timeout_s=cfg.request_timeout_s
         )
+        # a restart or a new leader follows the requests an engine opened before it
+        self.identification.rebuild(self.parties)
         self.incidents = IncidentWatch(
             self.desk, self.standard, memory_s=cfg.incident_memory_s, quiet_s=cfg.incident_quiet_s
         )

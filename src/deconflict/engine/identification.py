@@ -33,6 +33,27 @@ class Identification:
         self.track_of: dict[str, tuple[str, str]] = {}  # request id -> (observer, key)
         self.deadline: dict[str, float] = {}  # open request id -> deadline (s)
         self.declared: dict[str, dict[str, tuple[str, str]]] = {}  # party -> key -> owner, ac
+        self.inherited: set[str] = set()  # open requests of an engine before this one
+
+    def rebuild(self, parties: Sequence[str]) -> int:
+        """Take back from the log the requests an engine opened for ``parties`` before this one
+        started (a restart, a new leader) and that are still open: they are followed to their
+        outcome (the deadline check settles them), so none is lost. Their track keys were another
+        tracker's, so they neither mark this engine's tracks pending nor declare them: a track
+        this engine has not identified is asked about again. Returns how many were taken."""
+        store = self.desk.store
+        settled = {str(e.payload["request_id"]) for e in log.entries(store, log.ID_RESOLVED)}
+        taken = 0
+        for e in log.entries(store, log.MESSAGE, match={"kind": "identification_request"}):
+            body = e.payload["body"]
+            observer = body.get("observer")
+            rid = str(body["request_id"])
+            if e.payload.get("sender") != "host" or observer not in parties or rid in settled:
+                continue
+            self.deadline[rid] = float(body["deadline_s"])
+            self.inherited.add(rid)
+            taken += 1
+        return taken
 
     def pending(self, party: str) -> set[str]:
         """Keys of the party's tracks with a request open."""
@@ -97,6 +118,10 @@ class Identification:
             if e.kind != log.ID_RESOLVED:
                 continue
             rid = str(e.payload["request_id"])
+            if rid in self.inherited:  # settled: followed to its end, about another's track
+                self.inherited.discard(rid)
+                self.deadline.pop(rid, None)
+                continue
             where = self.track_of.get(rid)
             if where is None:
                 continue
