@@ -40,6 +40,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("WS", "/v1/events/ws"): ANY_PARTY,
     ("POST", "/v1/messages"): ANY_PARTY,
     ("GET", "/v1/messages"): ANY_PARTY,
+    ("GET", "/v1/messages/recent"): ANY_PARTY,  # a party's own, the host's all (views)
     ("GET", "/v1/messages/{message_id}"): ANY_PARTY,
     ("POST", "/v1/messages/{message_id}/ack"): ANY_PARTY,
     ("GET", "/v1/admin/hotline/policy"): ADMIN_ONLY,
@@ -48,6 +49,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/v1/identification-requests"): ADMIN_ONLY,
     ("POST", "/v1/identification-requests/{request_id}/answer"): MEMBER,
     ("GET", "/v1/identification-requests/{request_id}"): ANY_PARTY,
+    ("GET", "/v1/identification-requests"): ANY_PARTY,  # a party's own (views)
+    ("GET", "/v1/clock"): ANY_PARTY,  # the time signed writes are checked against
     ("GET", "/v1/incidents"): ANY_PARTY,
     ("GET", "/v1/incidents/{incident_id}"): ANY_PARTY,
     ("GET", "/v1/incidents/{incident_id}/report.html"): ANY_PARTY,
@@ -111,15 +114,10 @@ def walk(routes: list[Any]) -> Iterator[tuple[str, str]]:
 LIVE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/"): PUBLIC,
     ("MOUNT", "/map"): PUBLIC,
-    ("GET", "/v1/live/clock"): MEMBER,
+    # read-only: the map writes through /v1 like any client (ACCESS)
     ("GET", "/v1/live/session"): MEMBER,
     ("GET", "/v1/live/picture"): MEMBER,
     ("GET", "/v1/live/history"): MEMBER,
-    ("POST", "/v1/live/identification/{request_id}/answer"): MEMBER,
-    ("GET", "/v1/live/messages"): MEMBER,
-    ("POST", "/v1/live/messages"): MEMBER,
-    ("POST", "/v1/live/messages/{message_id}/ack"): MEMBER,
-    ("GET", "/v1/live/incidents/{incident_id}"): MEMBER,
     ("GET", "/v1/live/operations"): MEMBER,
     ("WS", "/v1/live/ws"): MEMBER,
     ("GET", "/v1/live/aircraft.json"): MEMBER,  # the picture out (issue 13): opted-in parties

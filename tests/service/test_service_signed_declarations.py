@@ -13,9 +13,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from service_helpers import ADMIN, Headers, SigningClient, assert_error, volume
 
-from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.keys import KeyRing, Signer, public_key_from_b64
 from deconflict.hotline.log import Problem, verify_log
+from deconflict.workflows.declarations import signed_declaration
 
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from deconflict.engine.deconfliction import Deconflictor, footprint_bbox, operation_of
 from deconflict.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from deconflict.store import OperationRecord, Party, Store
 from deconflict.store.dss import (
@@ -34,6 +33,7 @@ from deconflict.store.records import EventDraft
 from deconflict.strategic.model import NO_BUFFERS, Operation, Volume4D, parse_volume
 from deconflict.strategic.states import OperationState
 from deconflict.strategic.volumes import VolumeArrays, compile_volumes, conflict_pairs
+from deconflict.workflows.deconfliction import Deconflictor, footprint_bbox, operation_of
 
 #: F3548's "no subscription" id (InterUSS's NullV4UUID).
 NULL_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"

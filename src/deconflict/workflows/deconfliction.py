@@ -34,8 +34,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
-from deconflict.engine.declarations import Signed, check_declaration
-from deconflict.engine.disclosure import disclosed_entry, too_large
 from deconflict.errors import AwarenessError, ConflictError, NotFoundError
 from deconflict.hotline.authorship import DECLARED_BY_FIELD, VIA_F3548, VIA_FIELD
 from deconflict.settings import Settings
@@ -69,6 +67,8 @@ from deconflict.strategic.model import (
 )
 from deconflict.strategic.need_to_know import DisclosureBound
 from deconflict.strategic.states import OperationState, check_transition
+from deconflict.workflows.declarations import Signed, check_declaration
+from deconflict.workflows.disclosure import disclosed_entry, too_large
 
 _M_PER_DEG = 111_320.0
 
@@ -289,7 +289,7 @@ class Deconflictor:
     ) -> OperationRecord:
         """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it;
         returns the record written. ``signed``: the owner's signature, checked first
-        (``engine.declarations``; None: the caller is the host's own code, nothing to check).
+        (``workflows.declarations``; None: the caller is the host's own code, nothing to check).
 
         ``f3548``: a write of the ASTM F3548-21 DSS API (``conflicts_of``'s rule; creating an
         id whose operation has ended replaces it; the standard has no party signature, so the
