@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,8 +94,11 @@ def test_awareness_is_one_rule_for_both_apis(dss: TestClient, issuer: Issuer) ->
     ok = dss.put(f"{OIR}/{second}", json=oir_body(key=[ovn]), headers=issuer.headers("uss2"))
     assert ok.status_code == 201, ok.text
     # a party of /v1 declaring over the intent meets the same check and the same token
-    v1 = volume(7.0, 46.0, start="2000-01-01T00:00:00Z", end="2100-01-01T00:00:00Z")
-    assert dss.post("/v1/operations", json={"volumes": [v1]}, headers=blue).status_code == 409
+    # (over the intent's time: declared times are checked, no more than 10 years ahead)
+    now = datetime.now(UTC)
+    v1 = volume(7.0, 46.0, start=now.isoformat(), end=(now + timedelta(days=1)).isoformat())
+    r = dss.post("/v1/operations", json={"volumes": [v1]}, headers=blue)
+    assert r.status_code == 409, r.text
 
 
 def test_own_intents_need_keys_too_and_ended_ids_are_free(dss: TestClient, issuer: Issuer) -> None:

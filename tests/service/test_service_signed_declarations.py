@@ -133,6 +133,8 @@ def test_audit_names_a_declaration_the_host_altered(
         for i in range(at, len(out)):
             body = {k: out[i][k] for k in ("seq", "time_s", "author", "key_id", "kind", "payload")}
             body["prev_hash"] = out[i - 1]["hash"]
+            if "format" in out[i]:  # log format 2 (RFC 8785): the format is sealed too
+                body["format"] = out[i]["format"]
             out[i]["hash"], out[i]["signature"] = host.seal(body)
             out[i]["prev_hash"] = body["prev_hash"]
         return out
