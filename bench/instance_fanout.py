@@ -77,7 +77,9 @@ def _volume(i: int) -> dict[str, Any]:
 
 
 async def _listen(url: str, token: str, lat: list[float], stop: asyncio.Event) -> None:
-    async with websockets.connect(f"{url}?after=-1&token={token}") as ws:
+    async with websockets.connect(
+        f"{url}?after=-1", additional_headers={"Authorization": f"Bearer {token}"}
+    ) as ws:
         while not stop.is_set():
             try:
                 raw = await asyncio.wait_for(ws.recv(), 0.5)

@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": {"geo", "predict", "incidents"},
     "montecarlo": {"geo", "predict", "sim", "engine"},
     "store": {"hotline", "strategic", "identify", "incidents"},
+    "blind": {"geo", "strategic", "hotline"},
 }
 COMMON = {"units", "errors", "cluster"}
 

@@ -144,7 +144,12 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
     head = a.get("/health").json()["log_seq"]
     ws_b = url_b.replace("http", "ws") + "/v1/events/ws"
     got: dict[str, list[tuple[float, dict[str, Any]]]] = {n: [] for n in tokens}
-    sockets = [await websockets.connect(f"{ws_b}?after={head}&token={tokens[n]}") for n in tokens]
+    sockets = [
+        await websockets.connect(
+            f"{ws_b}?after={head}", additional_headers={"Authorization": f"Bearer {tokens[n]}"}
+        )
+        for n in tokens
+    ]
     readers = [
         asyncio.create_task(_collect(s, got[n])) for s, n in zip(sockets, tokens, strict=True)
     ]

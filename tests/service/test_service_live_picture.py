@@ -78,7 +78,8 @@ def test_websocket_frame_is_the_rest_picture(client: TestClient) -> None:
     for _ in range(30):
         session.step(1.0)
     token = client.tokens["red"]
-    with client.websocket_connect(f"/v1/live/ws?token={token}") as ws:
+    with client.websocket_connect("/v1/live/ws") as ws:
+        ws.send_json({"token": token})  # as the map page does: never in the URL
         data = ws.receive_bytes()
     assert data[:4] == b"DCPZ"
     pic = decode_frame(data)

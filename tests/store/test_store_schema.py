@@ -12,8 +12,8 @@ from deconflict.store import Store, open_store
 from deconflict.store.schema import metadata
 
 
-def _head_revision() -> str | None:
-    """The newest revision of the migrations (whatever branch added it last)."""
+def _head() -> str | None:
+    """The newest revision of the migrations (the store upgrades to it)."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -30,7 +30,7 @@ def test_migrated_schema_matches_metadata(store: Store) -> None:
     with store._writer.connect() as conn:
         context = MigrationContext.configure(conn)
         diffs = compare_metadata(context, metadata)
-        assert context.get_current_revision() == _head_revision()
+        assert context.get_current_revision() == _head()
     assert diffs == []
 
 

@@ -8,7 +8,8 @@ a party (not ``host``), except identification requests (the engine opens those o
 party's behalf; they stay host-signed). Its payload holds ``client_signature`` (standard base64
 of the 64-byte Ed25519 signature) and ``client_key_id`` (``hotline.keys.key_id`` of the key).
 
-The signed bytes are ``canonical_json(content)`` (``hotline.canonical``) of:
+The signed bytes are ``canonical_json(content)`` (``hotline.canonical``: RFC 8785, log format 2;
+a party-signed entry of format 1 was signed over that format's canonical form) of:
 
 * a message (free text, operation change, incident report, ...): ``message_content`` —
   ``{sender, to, kind, body, time_s, priority}``, the fields its message id is the hash of;
@@ -18,7 +19,8 @@ The signed bytes are ``canonical_json(content)`` (``hotline.canonical``) of:
   "party": ..., "answer": ..., "aircraft": ..., "operation": ..., "time_s": ...}``
   (``answer_content``).
 
-``time_s`` is always a float (written ``1700000000.0`` when whole); ``priority`` an integer.
+``time_s`` is a float and ``priority`` an integer (RFC 8785 writes a whole float as an integer:
+``1700000000``, as any JCS library does).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from deconflict.hotline.canonical import canonical_json
+from deconflict.hotline.canonical import LOG_FORMAT, canonical_json, canonical_json_for
 from deconflict.hotline.keys import Signer
 from deconflict.hotline.messages import Message, MessageKind
 
@@ -123,10 +125,14 @@ def sign_content(signer: Signer, content: Mapping[str, Any]) -> str:
     return signer.sign(canonical_json(dict(content)))
 
 
-def signature_verifies(key: Ed25519PublicKey, signature: str, content: Mapping[str, Any]) -> bool:
-    """Whether ``signature`` (base64) is ``key``'s over ``canonical_json(content)``."""
+def signature_verifies(
+    key: Ed25519PublicKey, signature: str, content: Mapping[str, Any], *, fmt: int = LOG_FORMAT
+) -> bool:
+    """Whether ``signature`` (base64) is ``key``'s over the canonical JSON of ``content`` in log
+    format ``fmt`` (the format of the entry that carries it: 2, RFC 8785, for every new one)."""
     try:
-        key.verify(base64.b64decode(signature, validate=True), canonical_json(dict(content)))
+        data = canonical_json_for(fmt)(dict(content))
+        key.verify(base64.b64decode(signature, validate=True), data)
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from deconflict.engine.deconfliction import Deconflictor, buffers_for
 from deconflict.engine.disclosure import Disclosure
-from deconflict.service import errors, fanout
+from deconflict.service import errors, fanout, limits
 from deconflict.service.notify import Notifier
 from deconflict.service.schemas import Health
 from deconflict.service.signing import open_signed_store
@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.notifier = Notifier()
     errors.install(app)
+    app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
+    limits.install_log_redaction()  # no token in a query string reaches uvicorn's logs
 
     @app.get("/health", tags=["service"])
     def health() -> Health:
@@ -84,6 +86,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.routes import sitrep
 
     app.include_router(sitrep.router)
+    from deconflict.service.routes import transparency
+
+    app.include_router(transparency.router)
+
+    from deconflict.service.routes import blind
+
+    app.include_router(blind.router)
+
     from deconflict.service.dss.app import create_dss_app
 
     app.mount("/dss/v1", create_dss_app(app.state))  # ASTM F3548-21 DSS, same store

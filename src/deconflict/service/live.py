@@ -2,8 +2,8 @@
 
 ``live_router(session)`` is a FastAPI router any app can include (the service's
 ``create_app`` app in ``live_app``); ``mount_map(app)`` serves the map page. Every call is
-authenticated with a party's bearer token (``?token=`` for the WebSocket) from the store, and
-scoped to that party: it sees its own picture (its own sensors' tracks, classified for it), its
+authenticated with a party's bearer token from the store (the WebSocket's in its first message),
+and scoped to that party: it sees its own picture (its own sensors' tracks, classified for it), its
 own alerts, the identification requests it made or was asked, its hotline queue and the incidents
 it was part of. The WebSocket pushes the party's picture once per tick with a sequence number,
 as one compressed binary frame (``picture_wire``; ``GET /v1/live/picture`` gives it as JSON);
@@ -29,7 +29,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives import serialization
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, WebSocket
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -43,8 +43,11 @@ from deconflict.hotline.authorship import (
     answer_content,
     message_content,
 )
+from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
 from deconflict.hotline.messages import MessageKind, make_message
+from deconflict.service.auth import websocket_caller
+from deconflict.service.limits import send_or_drop
 from deconflict.service.picture_wire import compress_frame, encode_frame, strings
 from deconflict.sim.scenario import Scenario
 
@@ -343,13 +346,13 @@ def live_router(
                     party, request_id, body.answer, body.aircraft, body.operation,
                     time_s=when, signature=signature,
                 )  # fmt: skip
-                outcome = session.engine.resolved.get(request_id)
+                outcome = session.engine.outcome_shown(request_id, party)  # need-to-know
         except NotFoundError as exc:
             raise HTTPException(404, str(exc)) from None
         except DeconflictError as exc:
             raise HTTPException(422, str(exc)) from None
         broadcaster.publish()
-        return {"request_id": req.request_id, "outcome": outcome.value if outcome else "pending"}
+        return {"request_id": req.request_id, "outcome": outcome}
 
     @router.get("/messages")
     def messages(authorization: Auth = None, after: int = 0) -> list[dict[str, Any]]:
@@ -360,9 +363,17 @@ def live_router(
         return _clean(got)  # type: ignore[no-any-return]
 
     @router.post("/messages")
-    def send(body: Outgoing, authorization: Auth = None) -> dict[str, Any]:
+    def send(body: Outgoing, request: Request, authorization: Auth = None) -> dict[str, Any]:
         """Send a free-text hotline message to parties (or ``*``)."""
         party = caller(authorization)
+        limit = int(request.app.state.settings.max_message_chars)
+        size = len(canonical_json({"text": body.text}))
+        if size > limit:  # the store's rule (engine.hotline.post_message)
+            raise HTTPException(
+                422,
+                f"the message body is {size} characters (as canonical JSON), over the limit of "
+                f"{limit} (setting max_message_chars): shorten it or split it",
+            )
 
         def content(t: float) -> dict[str, Any]:
             msg = make_message(MessageKind.FREE_TEXT, party, body.to, {"text": body.text}, time_s=t)
@@ -414,15 +425,15 @@ def live_router(
         return render_incident_html(inc)
 
     @router.websocket("/ws")
-    async def stream(websocket: WebSocket, token: str | None = None) -> None:
+    async def stream(websocket: WebSocket) -> None:
         """The caller's picture once per tick: one binary frame each (``picture_wire``: a JSON
-        head ``{"type": "picture", "seq": N, "tick_wall_s": ...}`` and the tracks in columns)."""
-        try:
-            party = party_of(token)
-        except DeconflictError as exc:
-            await websocket.close(code=1008, reason=str(exc)[:120])
+        head ``{"type": "picture", "seq": N, "tick_wall_s": ...}`` and the tracks in columns).
+        The token comes in the Authorization header or the first message ``{"token": ...}``
+        (``service.auth.websocket_caller``); a client that does not read is dropped (1013)."""
+        party = await websocket_caller(websocket, party_of)
+        if party is None:
             return
-        await websocket.accept()
+        timeout_s = float(websocket.app.state.settings.ws_send_timeout_s)
         seen = -1
         broadcaster.watchers[party] = broadcaster.watchers.get(party, 0) + 1
         try:
@@ -436,7 +447,8 @@ def live_router(
                     frame = ready
                 seen = seq
                 # one encoding per party and tick, shared by every client of the party
-                await websocket.send_bytes(frame)
+                if not await send_or_drop(websocket, frame, timeout_s, "to get the picture"):
+                    return
                 await broadcaster.wait(seen, party)
         except (WebSocketDisconnect, RuntimeError):
             return
@@ -585,6 +597,10 @@ def live_app(
     broadcaster = Broadcaster(session)
     app.state.live_broadcaster = broadcaster
     app.include_router(live_router(session, party_of, broadcaster, public_keys.__getitem__))
+    # the picture out in CAT062, SBS and aircraft.json, for the parties the host opted in
+    from deconflict.service.picture_out import attach_picture_outputs
+
+    attach_picture_outputs(app, session, party_of, settings)
     # the map's operations layer comes from the store, where the demo declares its scenario's
     from deconflict.service.live_operations import router as operations_router
     from deconflict.service.live_operations import seed_scenario_operations

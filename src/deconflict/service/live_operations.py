@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -32,6 +31,7 @@ from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.sim.scenario import Scenario
 from deconflict.store import OperationRecord
 from deconflict.strategic.model import Operation, parse_operation
+from deconflict.units import epoch_s
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _shared(view: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _unix(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    return epoch_s(iso)
 
 
 @router.get("/operations")

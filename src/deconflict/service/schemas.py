@@ -196,6 +196,7 @@ class EventOut(BaseModel):
     prev_hash: str
     hash: str
     signature: str
+    format: int = Field(1, description="Log format: 2 (RFC 8785 canonical JSON) or 1 (earlier)")
 
 
 class EventPage(BaseModel):

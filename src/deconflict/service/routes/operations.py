@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from deconflict.engine.blind import require_open
 from deconflict.engine.deconfliction import Deconflictor
 from deconflict.engine.disclosure import Disclosure
 from deconflict.errors import InputError, NotFoundError
@@ -87,6 +88,7 @@ async def declare(body: OperationIn, party: MemberDep, request: Request) -> Oper
     """Declare an operation. 201 with its id, version, token and state; 409 with ``missing``
     (need-to-know views) when ``keys`` lacks the token of an operation it conflicts with, or
     when the procedures refuse the conflict."""
+    require_open(request.app.state.settings)
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
     try:
         record = await _run_write(
@@ -156,6 +158,7 @@ async def revise(
     operation_id: OperationId, body: OperationUpdate, party: MemberDep, request: Request
 ) -> OperationOut:
     """A new version of one's own operation, given its current token (409 if stale)."""
+    require_open(request.app.state.settings)
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
     try:
         record = await _run_write(

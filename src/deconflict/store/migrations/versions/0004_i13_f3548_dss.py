@@ -2,7 +2,7 @@
 constraint references and USS availability (additive).
 
 Revision ID: i13_f3548_dss
-Revises: 0001_initial
+Revises: 0003_blind_check
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i13_f3548_dss"
-down_revision = "0001_initial"
+down_revision = "0003_blind_check"
 branch_labels = None
 depends_on = None
 
