@@ -17,6 +17,7 @@ F3548_JWT = "f3548-jwt"
 #: Who may call each endpoint (the auth layer's rule; ownership is checked separately below).
 ACCESS: dict[tuple[str, str], str] = {
     ("MOUNT", "/dss/v1"): F3548_JWT,
+    ("MOUNT", "/uss/v1"): F3548_JWT,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,

@@ -97,5 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.dss.app import create_dss_app
 
     app.mount("/dss/v1", create_dss_app(app.state))  # ASTM F3548-21 DSS, same store
+    app.mount("/uss/v1", create_dss_app(app.state, "uss"))  # its USS side, for /v1 parties
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app
