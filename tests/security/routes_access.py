@@ -10,13 +10,14 @@ from typing import Any
 from starlette.routing import Mount
 
 PUBLIC, ADMIN_ONLY, MEMBER, ANY_PARTY = "public", "admin", "member", "party-or-admin"
-#: The ASTM F3548-21 DSS API: OAuth bearer JWTs (RS256) of USSes, scope per operation; its
-#: attacks (audience, expiry, key, scope, another USS's entities and OVNs) are in
-#: tests/service/test_dss_attacks.py
-F3548_OAUTH = "f3548-oauth"
+#: The ASTM F3548-21 DSS API (a mounted app): RS256 bearer JWTs of the UTM auth server, not
+#: the parties' tokens; its attacks are tests/service/test_dss_attacks.py (docs/f3548.md).
+F3548_JWT = "f3548-jwt"
 
 #: Who may call each endpoint (the auth layer's rule; ownership is checked separately below).
 ACCESS: dict[tuple[str, str], str] = {
+    ("MOUNT", "/dss/v1"): F3548_JWT,
+    ("MOUNT", "/uss/v1"): F3548_JWT,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
@@ -56,7 +57,6 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/v1/incidents/{incident_id}/report.html"): ANY_PARTY,
     ("GET", "/v1/incidents/{incident_id}/report.pdf"): ANY_PARTY,
     ("GET", "/v1/sitrep.png"): ANY_PARTY,
-    ("MOUNT", "/dss/v1"): F3548_OAUTH,
     # the transparency log (issue 14, docs/transparency.md): checkpoints and proofs are hashes
     # only, readable with any token; a cosignature and the entries a party holds are its own
     ("GET", "/v1/log/checkpoint"): ANY_PARTY,

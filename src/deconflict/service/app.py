@@ -107,6 +107,7 @@ def create_app(
     from deconflict.service.dss.app import create_dss_app
 
     app.mount("/dss/v1", create_dss_app(app.state))  # ASTM F3548-21 DSS, same store
+    app.mount("/uss/v1", create_dss_app(app.state, "uss"))  # its USS side, for /v1 parties
 
     from deconflict.service.routes import clock
 

@@ -138,31 +138,33 @@ def conflict_response(
         with ctx.dss.tables.read() as tx:
             w = tx.intent_wire(op_id)
         manager = ctx.name(record.owner_id)
-        ops.append(
-            wire.intent_reference(
-                record.id,
-                manager,
-                record.version,
-                record.state,
-                None,
-                record.time_start_s,
-                record.time_end_s,
-                w,
-                ctx.dss.availability(manager)[0],
-            )
+        ref = wire.intent_reference(
+            record.id,
+            manager,
+            record.version,
+            record.state,
+            None,
+            record.time_start_s,
+            record.time_end_s,
+            w,
+            ctx.dss.availability(manager)[0],
         )
+        if w is None:  # declared through /v1: Deconflict is its USS (/uss/v1)
+            ref["uss_base_url"] = f"{request.url.scheme}://{request.url.netloc}"
+        ops.append(ref)
     crs = [
         wire.constraint_reference(c, ctx.name(c.owner_id), False, "Unknown") for c in constraints
     ]
     return message(409, text, missing_operational_intents=ops, missing_constraints=crs)
 
 
-def create_dss_app(main: Any) -> FastAPI:
-    """The ``/dss/v1`` sub-application over the service's state ``main``."""
+def create_dss_app(main: Any, api: str = "dss") -> FastAPI:
+    """The ``/dss/v1`` sub-application over the service's state ``main`` (``api="uss"``: the
+    ``/uss/v1`` one, the USS side for the operations of Deconflict's own parties)."""
     app = FastAPI(
-        title="Deconflict: ASTM F3548-21 DSS API",
+        title=f"Deconflict: ASTM F3548-21 {api.upper()} API",
         version="1.0.0",
-        summary="The DSS operations of utm.yaml 1.0.0 on Deconflict's store",
+        summary=f"The {api.upper()} operations of utm.yaml 1.0.0 on Deconflict's store",
     )
     app.state.dss_context = Context(main)
     from deconflict.strategic.heights import height_model
@@ -188,13 +190,18 @@ def create_dss_app(main: Any) -> FastAPI:
 
     async def on_http(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return message(exc.status_code, f"{exc.detail}: see /dss/v1/openapi.json")
+        return message(exc.status_code, f"{exc.detail}: see /{api}/v1/openapi.json")
 
     app.add_exception_handler(DeconflictError, on_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_error)
 
+    if api == "uss":
+        from deconflict.service.dss import uss
+
+        app.include_router(uss.router)
+        return app
     from deconflict.service.dss import intents, subscriptions
 
     app.include_router(intents.router)
