@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,14 @@ def test_a_v1_operation_is_learnt_where_it_meets_ones_intent(
     made = dss.put(f"{OIR}/{a}", json=oir_body(), headers=issuer.headers("uss1")).json()
     ref_a = made["operational_intent_reference"]
     # blue declares over it through /v1, proving awareness with the token its 409 showed
-    v1 = volume(7.005, 46.005, 0.01, start="2000-01-01T00:00:00Z", end="2100-01-01T00:00:00Z")
+    now = datetime.now(UTC)  # within the declared-time and disclosure bounds (issue 11)
+    v1 = volume(
+        7.005,
+        46.005,
+        0.01,
+        start=(now - timedelta(hours=1)).isoformat(),
+        end=(now + timedelta(hours=20)).isoformat(),
+    )
     refused = dss.post("/v1/operations", json={"volumes": [v1]}, headers=blue)
     token_a = refused.json()["error"]["missing"][0]["token"]
     assert token_a == ref_a["ovn"]
