@@ -32,8 +32,8 @@ import websockets
 from rich.console import Console
 from rich.progress import Progress
 
-from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.keys import Signer, private_key_from_pem
+from deconflict.workflows.declarations import signed_declaration
 
 ADMIN = "bench-admin-token"
 REPO = Path(__file__).resolve().parents[1]

@@ -76,7 +76,7 @@ def main() -> None:
     console = Console()
     from playwright.sync_api import sync_playwright
 
-    from deconflict.service.live import mount_map
+    from deconflict.service.live_app import mount_map
 
     app = FastAPI()
     mount_map(app)

@@ -38,13 +38,6 @@ import numpy as np
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deconflict.engine.declarations import signed_declaration
-from deconflict.engine.deconfliction import (
-    Deconflictor,
-    draft_for,
-    footprint_bbox,
-    operation_of,
-)
 from deconflict.geo import destination_deg
 from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.service.parties import register_party
@@ -52,6 +45,13 @@ from deconflict.settings import Settings
 from deconflict.store import Decision, OperationDraft, OperationRecord, WriteView, open_store
 from deconflict.strategic.index import brute_force_conflicts, conflicting_ids
 from deconflict.strategic.model import Operation, parse_operation
+from deconflict.workflows.declarations import signed_declaration
+from deconflict.workflows.deconfliction import (
+    Deconflictor,
+    draft_for,
+    footprint_bbox,
+    operation_of,
+)
 from operations_write import ADMIN, call, free_port, start_server
 
 T0 = datetime(2031, 6, 1, tzinfo=UTC)

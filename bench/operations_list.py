@@ -39,13 +39,13 @@ from typing import Any
 import numpy as np
 from fastapi.testclient import TestClient
 
-from deconflict.engine.disclosure import shared_with
 from deconflict.service import create_app
 from deconflict.service.routes.operations import owner_view
 from deconflict.service.schemas import SharedOperation
 from deconflict.settings import Settings
 from deconflict.strategic.model import parse_operation
 from deconflict.strategic.need_to_know import intersection_view
+from deconflict.workflows.disclosure import shared_with
 
 ADMIN = "bench-admin-token"
 DAY0 = datetime(2031, 1, 1, tzinfo=UTC)

@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
-from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.keys import Signer, private_key_from_pem
+from deconflict.workflows.declarations import signed_declaration
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin-token"

@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/ws_fanout.py [--aircraft 10000] [--clients 50] [--seconds 20]
 [--engine-paused]
 
-The demo app (``deconflict.service.live.live_app``) serves a synthetic scenario of N aircraft
+The demo app (``deconflict.service.live_app.live_app``) serves a synthetic scenario of N aircraft
 (three parties; about 19,000 tracks over the three pictures at 10,000 aircraft) and ticks its
 engine at 1 Hz in a thread of the same process (``Session.start_thread``, as ``deconflict demo``
 does). Fifty clients in another process, spread over the three parties, each hold
@@ -79,7 +79,7 @@ def main() -> None:
     args = ap.parse_args()
     console = Console()
 
-    from deconflict.service.live import live_app
+    from deconflict.service.live_app import live_app
     from deconflict.sim.synthetic import synthetic_scenario
 
     sc = synthetic_scenario(args.aircraft, seed=1, half_width_deg=15.0)

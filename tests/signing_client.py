@@ -13,7 +13,7 @@ from deconflict.hotline.keys import Signer, private_key_from_pem
 
 class SigningClient(TestClient):
     """A test client that signs a party's operation declarations as the party's own client
-    would (``engine.declarations``): it keeps the private key the service made for each party
+    would (``workflows.declarations``): it keeps the private key the service made for each party
     it registered, and when a write to ``/v1/operations`` comes back 422 with ``to_sign``, signs
     that content with the caller's key and sends the request again. ``sign_writes = False``
     turns it off (to send unsigned writes on purpose); parties registered with their own public

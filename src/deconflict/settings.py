@@ -23,6 +23,7 @@ FANOUTS = ("auto", "postgres", "none")
 SQLITE_SYNCHRONOUS = ("full", "normal")
 IDENTIFICATION_DISCLOSURES = ("involved", "declared")
 DISCLOSURES = ("open", "blind")
+TRACK_SHARING = ("full", "anonymised", "in_conflict")
 
 
 def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -262,6 +263,28 @@ class Settings:
         "Longest wait (s) before a host-side `tcp://` feed dials its receiver again; the wait "
         "starts at 0.25 s, doubles after each fruitless try and starts over after a connection "
         "that delivered frames. Low suits receivers on the LAN or loopback.",
+    )
+    f3548_token_public_key: str = _setting(
+        "",
+        "DECONFLICT_F3548_TOKEN_PUBLIC_KEY",
+        "PEM file of the RSA public key that verifies the RS256 bearer tokens of the ASTM "
+        "F3548-21 DSS API (`/dss/v1`). Empty: the DSS API answers 401 to every request.",
+    )
+    f3548_token_audience: str = _setting(
+        "",
+        "DECONFLICT_F3548_TOKEN_AUDIENCE",
+        "The `aud` an F3548 token must carry (the DSS's host name). Empty: the host name the "
+        "request was made to (its `Host` header without the port).",
+    )
+    track_sharing: str = _setting(
+        "full",
+        "DECONFLICT_TRACK_SHARING",
+        "What the procedures let a party see of the tracks of other parties' aircraft in its "
+        "live picture (its own aircraft and unidentified tracks are always shown in full): "
+        "`full` (owner, callsign, icao24), `anonymised` (position and motion under a pseudonym "
+        "stable for that viewer, no owner, callsign or icao24), `in_conflict` (in full, only "
+        "while an alert of the party's own aircraft is about it).",
+        TRACK_SHARING,
     )
 
     @classmethod

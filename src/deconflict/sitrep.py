@@ -34,11 +34,8 @@ from deconflict.store.hotline import MESSAGE as SERVICE_MESSAGE
 
 DAY_S = 86_400.0
 ALERT_KINDS = ("alert.raised",)
-#: The live engine's request entries; the service logs a request as a ``message`` entry of kind
-#: ``identification_request`` instead (:func:`_request_payload` reads both).
-ID_KINDS = ("identification.requested",)
-INCIDENT_KINDS = ("incident.recorded", "incident")
-#: Hotline messages: the service's ``message`` entries and the live engine's ``hotline.message``.
+INCIDENT_KINDS = ("incident",)
+#: Hotline messages (identification requests are ``message`` entries of their own kind).
 MESSAGE_KINDS = tuple(sorted(MESSAGE_ENTRY_KINDS))
 WORLD = (
     Path(__file__).parent / "service" / "static" / "vendor" / "world-atlas" / "countries-50m.json"
@@ -125,7 +122,7 @@ def _position(p: Any) -> tuple[float, float] | None:
 
 def _incident_position(p: Mapping[str, Any]) -> tuple[float, float] | None:
     """Where the first aircraft of an incident was at its closest approach (``time_s``)."""
-    record = p.get("report", p)
+    record = p
     tracks = record.get("tracks") if isinstance(record, dict) else None
     if not tracks:
         return None
@@ -138,16 +135,16 @@ def _incident_position(p: Mapping[str, Any]) -> tuple[float, float] | None:
 
 
 def _request_payload(e: Event) -> Mapping[str, Any] | None:
-    """An identification request's fields (``track_id``, ``position``, ``observer``) from a live
-    engine's ``identification.requested`` entry or a service's ``identification_request``
-    message (whose sender is the observer); None for any other entry."""
-    if e.kind in ID_KINDS:
-        return e.payload
+    """An identification request's fields (``track_id``, ``position``, ``observer``) from an
+    ``identification_request`` message (the engine's name their observer, the host's own are
+    the sender's); None for any other entry."""
     if e.kind == SERVICE_MESSAGE and e.payload.get("kind") == (
         MessageKind.IDENTIFICATION_REQUEST.value
     ):
         body = e.payload.get("body")
-        return {**(body if isinstance(body, dict) else {}), "observer": e.payload.get("sender")}
+        fields = body if isinstance(body, dict) else {}
+        # the engine's requests name their observer; the host's own are the sender's
+        return {**fields, "observer": fields.get("observer") or e.payload.get("sender")}
     return None
 
 
@@ -181,7 +178,7 @@ def collect(
         )
     me = by_name[party].id if party is not None else None
     events = _scoped_events(store, me)
-    shown = (*ALERT_KINDS, *ID_KINDS, *INCIDENT_KINDS, *MESSAGE_KINDS)
+    shown = (*ALERT_KINDS, *INCIDENT_KINDS, *MESSAGE_KINDS)
     relevant = [_event_time_s(e) for e in events if e.kind in shown]
     start_s = _day_start_s(day, relevant or [_event_time_s(e) for e in events])
     todays = [e for e in events if start_s <= _event_time_s(e) < start_s + DAY_S]

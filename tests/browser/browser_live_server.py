@@ -15,7 +15,7 @@ import httpx
 import uvicorn
 
 from deconflict.engine.session import Session
-from deconflict.service.live import live_app
+from deconflict.service.live_app import live_app
 
 
 @dataclass

@@ -69,7 +69,7 @@ def test_identification_answered_on_the_page_changes_identity_for_everyone(
     blue = open_page("blue")
     request = blue.page.locator("#requests li[data-request-id]")
     request.first.wait_for(timeout=60_000)
-    track_key = blue.page.evaluate("window.deconflict.state.picture.requests[0].track_id")
+    track_key = blue.page.evaluate("window.deconflict.state.requests[0].track_id")
     assert track_key.startswith("red/")
     # before the answer Red sees the drone as unknown or pending
     red.page.wait_for_function(
@@ -114,10 +114,10 @@ def test_hotline_message_arrives_and_its_acknowledgement_comes_back(
     assert "key=" not in blue.page.url  # the login link's key left the address bar
     # the pages signed the message and the acknowledgement with the parties' keys: the exported
     # log verifies offline with every party's own signature checked
-    from deconflict.engine.hotline import export_log
     from deconflict.hotline.jsonl import read_log_records
     from deconflict.hotline.keys import KeyRing
     from deconflict.hotline.log import verify_log
+    from deconflict.workflows.hotline import export_log
 
     out, keys = tmp_path / "log.jsonl", tmp_path / "keys.json"
     export_log(live.app.state.store, out, keys)
@@ -127,7 +127,7 @@ def test_hotline_message_arrives_and_its_acknowledgement_comes_back(
     signed = {
         (r["payload"]["sender"], r["payload"]["kind"])
         for r in records
-        if r["kind"] == "hotline.message" and "client_signature" in r["payload"]
+        if r["kind"] == "message" and "client_signature" in r["payload"]
     }
     assert {("blue", "free_text"), ("red", "acknowledgement")} <= signed
     text = next(

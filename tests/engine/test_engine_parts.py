@@ -1,4 +1,5 @@
-"""The engine's parts: the recommended turn, area warnings, replayed recordings, the store sink."""
+"""The engine's parts: the recommended turn, area warnings, replayed recordings, its desk at the
+store."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconflict.engine.areas import RestrictedArea, area_entries
-from deconflict.engine.events import EngineEvent, StoreSink
+from deconflict.engine.desk import Desk, register_parties
 from deconflict.engine.resolution import turn_away
 from deconflict.engine.session import Session
 from deconflict.engine.sources import ReplaySource, read_recording
 from deconflict.geo import destination_deg
+from deconflict.hotline.messages import MessageKind
 from deconflict.store import open_store
 from deconflict.surveillance.report import REPORT_DTYPES
 
@@ -117,19 +119,80 @@ def test_replayed_recording_through_the_engine(real_data: Path) -> None:
     assert set(pic["icao24"].dropna()) <= set(first["icao24"])
 
 
-def test_store_sink_addresses_each_party(tmp_path: Path) -> None:
+def test_desk_addresses_each_party_and_follows_the_log(tmp_path: Path) -> None:
+    from deconflict.hotline.keys import Signer, generate_private_key
+
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
     try:
-        blue, _ = store.add_party("blue", public_key="")
-        red, _ = store.add_party("red", public_key="")
-        sink = StoreSink(store, {"blue": blue.id, "red": red.id})
-        sink.emit([
-            EngineEvent("alert.raised", {"alert_id": "a1"}, ("blue",), time_s=10.0),
-            EngineEvent("incident.recorded", {"incident_id": "i1"}, ("blue", "red"), time_s=11.0),
-        ])  # fmt: skip
-        assert [e.kind for e in store.events_for(blue.id)] == ["alert.raised", "incident.recorded"]
-        red_events = store.events_for(red.id)
-        assert [e.kind for e in red_events] == ["incident.recorded"]
-        assert red_events[0].payload == {"incident_id": "i1", "time_s": 11.0}
+        keys = {p: Signer(p, generate_private_key()) for p in ("blue", "red")}
+        parties, tokens = register_parties(store, keys)
+        assert set(tokens) == {"blue", "red"}
+        # registering again (a resumed demo) takes the same records; another key is refused
+        again, new_tokens = register_parties(store, keys)
+        assert again == parties and new_tokens == {}
+        with pytest.raises(Exception, match="another key"):
+            register_parties(store, {"blue": Signer("blue", generate_private_key())})
+        desk = Desk(store, parties, keys)
+        desk.append("alert.raised", {"alert_id": "a1", "time_s": 10.0}, ("blue",))
+        desk.flush()
+        blue, red = parties["blue"], parties["red"]
+        assert [e.kind for e in store.events_for(blue.id)] == ["alert.raised"]
+        assert store.events_for(red.id) == []
+        # a crew's message goes through the hotline workflow, signed with its key; the desk
+        # then reads it back from the log with everything else written meanwhile
+        desk.post("blue", "red", MessageKind.FREE_TEXT, {"text": "hi"}, now_s=20.0)
+        news = desk.news()
+        assert [e.kind for e in news] == ["alert.raised", "message"]
+        assert news[1].payload["client_signature"] and news[1].payload["sender"] == "blue"
+        assert desk.news() == []
+        inbox = desk.inbox("red", -1)
+        assert [m["body"]["text"] for m in inbox] == ["hi"]
+    finally:
+        store.close()
+
+
+def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: Path) -> None:
+    """No request is lost across an engine restart: the new engine takes the open ones back
+    from the log and follows them to their outcome (settled at the deadline if nobody answers),
+    but a track key of the dead engine's tracker declares nothing in the new one's."""
+    from deconflict.engine.desk import HOST
+    from deconflict.engine.engine import Engine
+    from deconflict.hotline.keys import Signer, generate_private_key
+    from deconflict.identify.request import TrackSnapshot
+    from deconflict.store import hotline as log
+    from deconflict.workflows.hotline import open_identifications
+
+    store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        keys = {p: Signer(p, generate_private_key()) for p in ("blue", "red")}
+        parties, _ = register_parties(store, keys)
+        snap = TrackSnapshot.from_ground_track(36.0, 37.0, 3000.0, 100.0, 90.0, 0.0, ())
+        t0 = 1_700_000_000.0
+        answered, silent = open_identifications(
+            store, HOST, [("red/T7", snap), ("red/T9", snap)], now_s=t0, timeout_s=120.0,
+            observer="red",
+        )  # fmt: skip
+        # the engine that opened them died; a new one starts on the store
+        engine = Engine(["blue", "red"], [], desk=Desk(store, parties, keys))
+        assert engine.identification.inherited == {answered.request_id, silent.request_id}
+        assert engine.identification.pending("red") == set()  # another tracker's keys
+        engine.tick(pd.Timestamp(t0 + 5, unit="s", tz="UTC"))
+        assert engine.answer_identification("blue", answered.request_id, "ours", "R1") == (
+            "declared"
+        )
+        engine.tick(pd.Timestamp(t0 + 6, unit="s", tz="UTC"))
+        assert engine.identification.declared_for("red") == {}
+        assert engine.identification.inherited == {silent.request_id}
+        # nobody answers the other: the engine's deadline check settles it
+        engine.tick(pd.Timestamp(t0 + 121, unit="s", tz="UTC"))
+        outcomes = {
+            e.payload["request_id"]: e.payload["outcome"]
+            for e in log.entries(store, log.ID_RESOLVED)
+        }
+        assert outcomes == {answered.request_id: "declared", silent.request_id: "unknown"}
+        assert engine.identification.inherited == set()
+        # the engine after it has nothing left to follow
+        after = Engine(["blue", "red"], [], desk=Desk(store, parties, keys))
+        assert after.identification.inherited == set()
     finally:
         store.close()

@@ -1,6 +1,7 @@
 """The built-in scenario through the live engine: the conflict is alerted before separation is
 lost and resolved, the unknown track is identified over the hotline, the close approach becomes
-an incident. Checked against the simulator's truth, not against the engine's own figures."""
+an incident. Checked against the simulator's truth, not against the engine's own figures; what
+the engine decided is read back from the log entries it wrote through the store's workflows."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import pandas as pd
 import pytest
 
 from deconflict.engine.engine import Engine
-from deconflict.engine.events import EngineEvent, MemorySink
 from deconflict.geo import distance_m
 from deconflict.sim.crews import Crews
 from deconflict.sim.scenario import Scenario, load_scenario
 from deconflict.sim.simulator import Simulator
 from deconflict.sim.source import SimSource
+from deconflict.store import Event
 
 DURATION_S = 800
 NM = 1852.0
@@ -27,7 +28,7 @@ NM = 1852.0
 class Run:
     scenario: Scenario
     engine: Engine
-    events: list[EngineEvent]
+    events: list[Event]
     truth: pd.DataFrame
     red_pictures: dict[int, pd.DataFrame]
 
@@ -49,26 +50,32 @@ def run() -> Run:
     sc = load_scenario()
     sim = Simulator(sc)
     source = SimSource(sim)
-    sink = MemorySink()
     engine = Engine(
-        [p.id for p in sc.parties], [source], fleets=source.fleets(), sink=sink,
-        hooks=[Crews(sim)],
-    )  # fmt: skip
-    truth, red = [], {}
+        [p.id for p in sc.parties], [source], fleets=source.fleets(), hooks=[Crews(sim)]
+    )
+    truth, red, events = [], {}, []
     for t in range(1, DURATION_S + 1):
-        engine.tick(sc.time(t))
+        events += engine.tick(sc.time(t))
         truth.append(sim.truth().assign(t=t))
         if t in (20, 200):
             red[t] = engine.picture("red").copy()
-    engine.finish()
-    return Run(sc, engine, sink.events, pd.concat(truth, ignore_index=True), red)
+    events += engine.finish()
+    return Run(sc, engine, events, pd.concat(truth, ignore_index=True), red)
 
 
-def _first(events: list[EngineEvent], kind: str, **match: object) -> EngineEvent | None:
+def _first(events: list[Event], entry_kind: str, **match: object) -> Event | None:
     for e in events:
-        if e.kind == kind and all(e.payload.get(k) == v for k, v in match.items()):
+        if e.kind == entry_kind and all(e.payload.get(k) == v for k, v in match.items()):
             return e
     return None
+
+
+def _recipients(run: Run, e: Event) -> set[str]:
+    store = run.engine.desk.store
+    names = {p.id: p.name for p in store.list_parties()}
+    from deconflict.store import hotline as log
+
+    return {names.get(i, i) for i in log.recipients_of(store, e.seq)}
 
 
 @pytest.mark.slow
@@ -76,7 +83,7 @@ def test_conflict_is_alerted_before_loss_and_resolved(run: Run) -> None:
     blue = _first(run.events, "alert.raised", own_aircraft="VIPER11")
     red = _first(run.events, "alert.raised", own_aircraft="FALCON21")
     assert blue is not None and red is not None
-    assert blue.recipients == ("blue",) and red.recipients == ("red",)
+    assert _recipients(run, blue) == {"blue"} and _recipients(run, red) == {"red"}
     # Without the resolution the two would have collided: fly the scenario with nobody reacting.
     alone = Simulator(run.scenario)
     frames = []
@@ -93,9 +100,9 @@ def test_conflict_is_alerted_before_loss_and_resolved(run: Run) -> None:
     assert v != -1.0 and h >= 5.0
     cleared = [e for e in run.events if e.kind == "alert.cleared"
                and e.payload["alert_id"] == blue.payload["alert_id"]]  # fmt: skip
-    assert cleared and cleared[0].time_s > blue.time_s
+    assert cleared and cleared[0].payload["time_s"] > blue.payload["time_s"]
     # a conflict notice went to both parties over the hotline, with the resolution
-    notices = [e for e in run.events if e.kind == "hotline.message"
+    notices = [e for e in run.events if e.kind == "message"
                and e.payload["kind"] == "conflict_notice"]  # fmt: skip
     assert {e.payload["to"][0] for e in notices} >= {"blue", "red"}
     assert any("turn" in e.payload["body"].get("resolution", "") for e in notices)
@@ -103,12 +110,15 @@ def test_conflict_is_alerted_before_loss_and_resolved(run: Run) -> None:
 
 @pytest.mark.slow
 def test_unknown_track_is_identified_over_the_hotline(run: Run) -> None:
-    req = _first(run.events, "identification.requested")
-    assert req is not None and req.payload["observer"] == "red"
+    entry = _first(run.events, "message", kind="identification_request")
+    assert entry is not None and entry.payload["sender"] == "host"
+    req = entry.payload["body"]
+    assert req["observer"] == "red" and "red" not in entry.payload["recipients"]
+    assert set(entry.payload["recipients"]) == {"blue", "civil"}
     # the request is about the drone: its reported position is where REAPER01 truly was
-    t = round(req.time_s - run.scenario.start.value / 1e9)
+    t = round(req["created_s"] - run.scenario.start.value / 1e9)
     drone = run.truth[(run.truth["id"] == "REAPER01") & (run.truth["t"] == t)].iloc[0]
-    pos = req.payload["position"]
+    pos = req["position"]
     d = distance_m(pos["latitude"], pos["longitude"], drone["latitude"], drone["longitude"])
     assert d < 2000
     # red's picture: unknown (or pending) before, declared as blue's REAPER01 after the answer
@@ -116,31 +126,38 @@ def test_unknown_track_is_identified_over_the_hotline(run: Run) -> None:
     after = run.red_pictures[200]
     no_id = before[before["icao24"].isna()]
     assert len(no_id) == 1 and no_id["identity"].iloc[0] in ("unknown", "pending")
-    row = after[after["key"] == req.payload["track_id"]].iloc[0]
+    row = after[after["key"] == req["track_id"]].iloc[0]
     assert (row["identity"], row["owner"], row["aircraft"]) == ("declared", "blue", "REAPER01")
     resolved = _first(run.events, "identification.resolved")
     assert resolved is not None and resolved.payload["outcome"] == "declared"
-    answer = [e for e in run.events if e.kind == "hotline.message"
+    # the outcome reaches the observer and the claimant (and the host), not the civil party
+    assert _recipients(run, resolved) == {"red", "blue", "host"}
+    answer = [e for e in run.events if e.kind == "message"
               and e.payload["kind"] == "identification_answer"]  # fmt: skip
     assert answer and answer[0].payload["sender"] == "blue"
+    assert "client_signature" in answer[0].payload  # signed with Blue's key by its crew
 
 
 @pytest.mark.slow
 def test_close_approach_becomes_an_incident(run: Run) -> None:
-    incidents = [e for e in run.events if e.kind == "incident.recorded"]
+    incidents = [e for e in run.events if e.kind == "incident"]
     assert len(incidents) == 1
-    inc = incidents[0].payload
+    from deconflict.incidents.record import Incident
+
+    record = Incident.from_dict({k: v for k, v in incidents[0].payload.items() if k != "by"})
+    inc = record.summary()
     assert sorted(inc["aircraft"]) == ["FALCON23", "TEXACO51"]
     assert inc["kind"] == "loss_of_separation"
     t, h_nm, _ = _min_separation(run.truth, "FALCON23", "TEXACO51")
     # the recorded closest approach agrees with the truth within the sensors' accuracy
     assert abs(inc["horizontal_m"] / NM - h_nm) < 0.3
     assert abs(inc["time_s"] - (run.scenario.start.value / 1e9 + t)) < 20
-    assert inc["report"]["alerts"]  # the alerts that came before it are in the report
+    assert record.alerts  # the alerts that came before it are in the report
+    assert _recipients(run, incidents[0]) == {"blue", "red", "host"}
     # the report the map opens
     from deconflict.incidents.report import render_incident_html
 
-    html = render_incident_html(run.engine.incidents[inc["incident_id"]])
+    html = render_incident_html(record)
     assert "FALCON23" in html and "TEXACO51" in html
 
 

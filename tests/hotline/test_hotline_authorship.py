@@ -155,20 +155,21 @@ def test_a_party_missing_from_the_key_ring_is_an_unknown_key() -> None:
     assert (report.first_bad.position, report.first_bad.problem) == (1, Problem.UNKNOWN_KEY)
 
 
-def test_host_and_engine_made_entries_need_no_party_signature() -> None:
-    # an identification request the engine opened on a party's behalf, and the host's notices
-    request = make_message(
-        MessageKind.IDENTIFICATION_REQUEST, "alpha", "bravo",
-        {"request_id": "r2", "track_id": "T9", "position": {}, "velocity": {}}, time_s=5.0,
-    )  # fmt: skip
+def test_host_made_entries_need_no_party_signature_and_a_partys_always_do() -> None:
+    # an identification request the engine opened for an observing party is the host's
+    body = {"request_id": "r2", "track_id": "T9", "position": {}, "velocity": {},
+            "observer": "alpha"}  # fmt: skip
+    request = make_message(MessageKind.IDENTIFICATION_REQUEST, "host", "bravo", body, time_s=5.0)
     items = [request.to_dict(), payloads()[4]]
     assert verify_log(host_log(items), RING).ok
-    # the same entries in the live engine's log kind
-    log = [append_entry(None, HOST, time_s=1.0, kind="hotline.message", payload=items[0])]
-    assert verify_log(log, RING).ok
+    # one in a party's name without its signature is caught, whatever its kind
+    forged = make_message(MessageKind.IDENTIFICATION_REQUEST, "alpha", "bravo", body, time_s=5.0)
+    log = [append_entry(None, HOST, time_s=1.0, kind="message", payload=forged.to_dict())]
+    bad = verify_log(log, RING).first_bad
+    assert bad is not None and bad.problem is Problem.AUTHOR_UNSIGNED
     unsigned = payloads()[1]
     unsigned.pop("client_signature")
-    log = [append_entry(None, HOST, time_s=1.0, kind="hotline.message", payload=unsigned)]
+    log = [append_entry(None, HOST, time_s=1.0, kind="message", payload=unsigned)]
     bad = verify_log(log, RING).first_bad
     assert bad is not None and bad.problem is Problem.AUTHOR_UNSIGNED
 

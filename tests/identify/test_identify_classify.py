@@ -204,3 +204,22 @@ def test_a_claim_declares_an_unknown_real_track_until_it_goes_stale(
     )
     with pytest.raises(NotFoundError):
         trk.claim(10**9, "delta", now_s)
+
+
+def test_a_fleet_registry_matches_exact_callsigns_and_addresses() -> None:
+    """What the live engine registers of each party's fleet (``Registry.from_fleets``): names of
+    6 hex digits are icao24 addresses, the others exact callsigns (case-insensitive, no
+    prefix match); an identifier two fleets claim settles nothing."""
+    reg = Registry.from_fleets(
+        {"blue": {"VIPER11", "AE0B11", " viper12 "}, "red": {"FALCON21", "150f21", "SHARED"},
+         "civil": {"SHARED"}}
+    )  # fmt: skip
+    by = {p.party: p for p in reg.parties}
+    assert by["blue"].icao24 == {"ae0b11"} and by["blue"].callsigns == {"VIPER11", "VIPER12"}
+    icao = np.array([None, "ae0b11", None, None, "150f21", None], dtype=object)
+    cs = np.array(["viper11", None, "VIPER1", "shared", None, "VIPER12 "], dtype=object)
+    owner, _, how = match_owners(reg, icao, cs, np.full(6, None, dtype=object), 0.0)
+    assert list(owner) == ["blue", "blue", None, None, "red", "blue"]
+    assert list(how)[:2] == ["callsign", "icao24"] and how[3] == "ambiguous callsign"
+    with pytest.raises(InputError, match="registered twice"):
+        Registry((PartyIdentifiers("blue"), PartyIdentifiers("blue")))

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service_hotline"))
 from hotline_helpers import ADMIN_HEADERS, make_client, signed_message
 
-from deconflict.engine.hotline import export_log
 from deconflict.hotline.witness import WitnessState, witness_once
+from deconflict.workflows.hotline import export_log
 
 VERIFIER = Path(__file__).with_name("verify_log.mjs")
 

@@ -19,13 +19,13 @@ import httpx
 import pytest
 import websockets
 
-from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.authorship import message_content, sign_content
 from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.hotline.messages import make_message
 from deconflict.service.fanout import PostgresFanout, libpq_url
 from deconflict.service.notify import Notifier
 from deconflict.store import EventDraft, open_store
+from deconflict.workflows.declarations import signed_declaration
 
 pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
@@ -122,7 +122,7 @@ def _signed_text(sender: str, to: str, text: str) -> dict[str, Any]:
 
 
 def _declared(party: str, body: dict[str, Any]) -> dict[str, Any]:
-    """A ``POST /v1/operations`` body signed by the party's key (``engine.declarations``)."""
+    """A ``POST /v1/operations`` body signed by the party's key (``workflows.declarations``)."""
     return signed_declaration(_keys[party], party, body, time_s=time.time())
 
 

@@ -10,9 +10,14 @@ from typing import Any
 from starlette.routing import Mount
 
 PUBLIC, ADMIN_ONLY, MEMBER, ANY_PARTY = "public", "admin", "member", "party-or-admin"
+#: The ASTM F3548-21 DSS API (a mounted app): RS256 bearer JWTs of the UTM auth server, not
+#: the parties' tokens; its attacks are tests/service/test_dss_attacks.py (docs/f3548.md).
+F3548_JWT = "f3548-jwt"
 
 #: Who may call each endpoint (the auth layer's rule; ownership is checked separately below).
 ACCESS: dict[tuple[str, str], str] = {
+    ("MOUNT", "/dss/v1"): F3548_JWT,
+    ("MOUNT", "/uss/v1"): F3548_JWT,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
@@ -36,6 +41,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("WS", "/v1/events/ws"): ANY_PARTY,
     ("POST", "/v1/messages"): ANY_PARTY,
     ("GET", "/v1/messages"): ANY_PARTY,
+    ("GET", "/v1/messages/recent"): ANY_PARTY,  # a party's own, the host's all (views)
     ("GET", "/v1/messages/{message_id}"): ANY_PARTY,
     ("POST", "/v1/messages/{message_id}/ack"): ANY_PARTY,
     ("GET", "/v1/admin/hotline/policy"): ADMIN_ONLY,
@@ -44,6 +50,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/v1/identification-requests"): ADMIN_ONLY,
     ("POST", "/v1/identification-requests/{request_id}/answer"): MEMBER,
     ("GET", "/v1/identification-requests/{request_id}"): ANY_PARTY,
+    ("GET", "/v1/identification-requests"): ANY_PARTY,  # a party's own (views)
+    ("GET", "/v1/clock"): ANY_PARTY,  # the time signed writes are checked against
     ("GET", "/v1/incidents"): ANY_PARTY,
     ("GET", "/v1/incidents/{incident_id}"): ANY_PARTY,
     ("GET", "/v1/incidents/{incident_id}/report.html"): ANY_PARTY,
@@ -106,15 +114,10 @@ def walk(routes: list[Any]) -> Iterator[tuple[str, str]]:
 LIVE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/"): PUBLIC,
     ("MOUNT", "/map"): PUBLIC,
-    ("GET", "/v1/live/clock"): MEMBER,
+    # read-only: the map writes through /v1 like any client (ACCESS)
     ("GET", "/v1/live/session"): MEMBER,
     ("GET", "/v1/live/picture"): MEMBER,
     ("GET", "/v1/live/history"): MEMBER,
-    ("POST", "/v1/live/identification/{request_id}/answer"): MEMBER,
-    ("GET", "/v1/live/messages"): MEMBER,
-    ("POST", "/v1/live/messages"): MEMBER,
-    ("POST", "/v1/live/messages/{message_id}/ack"): MEMBER,
-    ("GET", "/v1/live/incidents/{incident_id}"): MEMBER,
     ("GET", "/v1/live/operations"): MEMBER,
     ("WS", "/v1/live/ws"): MEMBER,
     ("GET", "/v1/live/aircraft.json"): MEMBER,  # the picture out (issue 13): opted-in parties

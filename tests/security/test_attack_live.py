@@ -16,7 +16,7 @@ from starlette.websockets import WebSocketDisconnect
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from deconflict.service.live import live_app
+    from deconflict.service.live_app import live_app
 
     db = tmp_path_factory.mktemp("live") / "live.db"
     app, session = live_app(db=f"sqlite:///{db}", crews_answer=False)
@@ -80,13 +80,17 @@ def test_the_live_picture_is_ones_own(live: TestClient) -> None:
         headers = {"Authorization": f"Bearer {live.tokens[party]}"}  # type: ignore[attr-defined]
         picture = live.get("/v1/live/picture", headers=headers).json()
         assert all(k.startswith(f"{party}/") for k in picture["tracks"].get("key", []))
-        for request in picture["requests"]:
+        # the map's request panel reads /v1 (the engine's requests are in the store)
+        requests = live.get("/v1/identification-requests", headers=headers).json()
+        for request in requests:
             if request["observer"] != party and not request["answered"]:
                 assert request["outcome"] in ("pending", "declared", "closed")
 
 
 def test_the_live_maps_messages_are_capped(live: TestClient) -> None:
+    """The map sends through ``POST /v1/messages``: the store's cap holds there."""
     headers = {"Authorization": f"Bearer {live.tokens['blue']}"}  # type: ignore[attr-defined]
     limit = live.app.state.settings.max_message_chars  # type: ignore[attr-defined]
-    r = live.post("/v1/live/messages", json={"to": ["red"], "text": "x" * limit}, headers=headers)
+    body = {"to": ["red"], "body": {"text": "x" * limit}}
+    r = live.post("/v1/messages", json=body, headers=headers)
     assert r.status_code == 422 and f"limit of {limit}" in r.text

@@ -2,14 +2,13 @@
 
 Three parties: Blue claims a track ("ours, REAPER01"), Red denies it, Civil has not answered.
 Civil and Red must not learn Blue's answer through any carrier — the events poll, the events
-WebSocket, the request's state, the live engine's events (``identification.answered``,
-``identification.resolved``, ``track.identity``) and the map's request panel — beyond, where
+WebSocket, the request's state, the live engine's entries in the log (the answers,
+``identification.resolved``) and the panels' request list (``GET /v1/identification-requests``) — beyond, where
 the procedures' ``identification_disclosure`` says ``declared``, that the track is declared.
 The host's admin parties are not asked (they cannot answer), so ``waiting_for`` empties."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -17,12 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from security_helpers import ADMIN_HEADERS, Cast, make_client, register, signed_answer
 
-from deconflict.engine.engine import Engine, EngineConfig
-from deconflict.engine.events import EngineEvent, MemorySink
-from deconflict.sim.crews import Crews
+from deconflict.engine.engine import Engine
+from deconflict.engine.session import Session
 from deconflict.sim.scenario import load_scenario
-from deconflict.sim.simulator import Simulator
-from deconflict.sim.source import SimSource
+from deconflict.store import hotline as log
+from deconflict.workflows import hotline, views
 
 TRACK = {
     "id": "T042",
@@ -122,60 +120,68 @@ def test_the_hosts_admin_parties_are_not_waited_for(client: TestClient, cast: Ca
 
 
 # -- the live engine: three parties on the built-in scenario --------------------------------
+# The engine decides through the store's workflows (engine.desk): what a party learns of its
+# requests is what the log addresses to it and what the panels' views (workflows.views) show it.
 
 
 @pytest.fixture(scope="module", params=["involved", "declared"])
-def engine_run(request: pytest.FixtureRequest) -> tuple[Engine, list[EngineEvent]]:
+def engine_run(request: pytest.FixtureRequest) -> tuple[Engine, str]:
     """The built-in scenario until Red's unknown drone is declared Blue's (about 70 s)."""
-    sc = load_scenario()
-    sim = Simulator(sc)
-    source = SimSource(sim)
-    sink = MemorySink()
-    config = EngineConfig(standard=sc.standard, identification_disclosure=request.param)
-    engine = Engine(
-        [p.id for p in sc.parties],
-        [source],
-        fleets=source.fleets(),
-        sink=sink,
-        config=config,
-        hooks=[Crews(sim)],
-    )
-    for t in range(1, 200):
-        engine.tick(sc.time(t))
-        if any(e.kind == "track.identity" for e in sink.events):
+    session = Session.from_scenario(load_scenario())
+    store = session.engine.desk.store
+    for _ in range(1, 200):
+        session.step()
+        resolved = log.entries(store, log.ID_RESOLVED)
+        if any(e.payload["outcome"] == "declared" for e in resolved):
             break
-    return engine, sink.events
+    return session.engine, str(request.param)
 
 
 def test_the_engine_tells_the_answer_to_the_asker_and_the_answerer_only(
-    engine_run: tuple[Engine, list[EngineEvent]],
+    engine_run: tuple[Engine, str],
 ) -> None:
-    engine, events = engine_run
-    answered = [e for e in events if e.kind == "identification.answered"]
-    assert answered and answered[0].payload["aircraft"] == SECRET  # Blue claimed Red's track
-    assert {e.payload["observer"] for e in answered} == {"red"}
-    for e in events:
-        if SECRET in json.dumps(e.payload):
-            assert "civil" not in e.recipients, e
-    identity = [e for e in events if e.kind == "track.identity"]
-    assert [e.recipients for e in identity] == [("red",)]
-    resolved = [e for e in events if e.kind == "identification.resolved"]
-    full = [e for e in resolved if "owner" in e.payload]
-    assert [e.recipients for e in full] == [("blue", "red")]
-    told = [e for e in resolved if "owner" not in e.payload]
-    if engine.config.identification_disclosure == "declared":
-        assert [(e.recipients, dict(e.payload)["outcome"]) for e in told] == [
-            (("civil",), "declared")
-        ]
-        assert set(told[0].payload) == {"request_id", "track_id", "outcome"}
-    else:
-        assert told == []
-    panel = {r["observer"]: r for r in engine.open_requests("civil", history=False)}
-    expected = "declared" if engine.config.identification_disclosure == "declared" else "closed"
-    assert panel["red"]["outcome"] == expected
-    assert SECRET not in json.dumps(engine.open_requests("civil"))
-    assert engine.open_requests("red", history=False)[-1]["outcome"] == "declared"
-    assert dataclasses.asdict(engine.config)["identification_disclosure"] in (
-        "involved",
-        "declared",
+    engine, disclosure = engine_run
+    store, parties = engine.desk.store, engine.desk.parties
+    answers = log.entries(store, log.MESSAGE, match={"kind": "identification_answer"})
+    claims = [e for e in answers if e.payload["body"]["aircraft"] == SECRET]
+    assert claims and claims[0].payload["sender"] == "blue"  # Blue claimed Red's track
+    requests = log.entries(store, log.MESSAGE, match={"kind": "identification_request"})
+    rid = claims[0].payload["body"]["request_id"]
+    [asked] = [e for e in requests if e.payload["body"]["request_id"] == rid]
+    assert asked.payload["body"]["observer"] == "red"
+    # what civil may read of the log (its events poll) names neither the aircraft nor Blue's claim
+    civil = parties["civil"]
+    seen = store.events_for(civil.id, limit=100_000)
+    assert SECRET not in json.dumps([e.payload for e in seen])
+    assert not [e for e in seen if e.kind == log.ID_RESOLVED]
+    # the resolution is addressed to the host, the observer and the claimant only
+    full = [e for e in log.entries(store, log.ID_RESOLVED) if e.payload["request_id"] == rid]
+    assert full and SECRET in json.dumps(full[-1].payload)
+    for name, party in parties.items():
+        mine = {e.seq for e in store.events_for(party.id, limit=100_000)}
+        assert (full[-1].seq in mine) == (name in ("blue", "red")), name
+    # the panels: civil learns at most that the track is declared; red, the observer, in full
+    panel = {
+        r["request_id"]: r
+        for r in views.identification_requests(
+            store, civil, now_s=engine.now_s, limit=500, disclosure=disclosure
+        )
+    }
+    expected = "declared" if disclosure == "declared" else "closed"
+    assert panel[rid]["outcome"] == expected
+    assert SECRET not in json.dumps(panel)
+    state = hotline.identification_state(
+        store, civil, rid, now_s=engine.now_s, disclosure=disclosure
     )
+    assert state["outcome"] == expected and SECRET not in json.dumps(state)
+    red = {
+        r["request_id"]: r
+        for r in views.identification_requests(
+            store, parties["red"], now_s=engine.now_s, limit=500, disclosure=disclosure
+        )
+    }
+    assert red[rid]["outcome"] == "declared"
+    observer = hotline.identification_state(
+        store, parties["red"], rid, now_s=engine.now_s, disclosure=disclosure
+    )
+    assert [c["aircraft"] for c in observer["claimants"]] == [SECRET]

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.keys import Signer, private_key_from_pem
+from deconflict.workflows.declarations import signed_declaration
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from deconflict.errors import ConfigError, DeconflictError
-from deconflict.service.live import live_app
+from deconflict.service.live_app import live_app
 from deconflict.surveillance.cat062_out import Cat062Source, encode_cat062
 from deconflict.surveillance.picture_text import aircraft_json, encode_sbs
 

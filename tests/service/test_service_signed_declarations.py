@@ -13,9 +13,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from service_helpers import ADMIN, Headers, SigningClient, assert_error, volume
 
-from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.keys import KeyRing, Signer, public_key_from_b64
 from deconflict.hotline.log import Problem, verify_log
+from deconflict.workflows.declarations import signed_declaration
 
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 
@@ -134,6 +134,8 @@ def test_audit_names_a_declaration_the_host_altered(
             fields = ("seq", "time_s", "author", "key_id", "kind", "payload", "format")
             body = {k: out[i][k] for k in fields if k in out[i]}
             body["prev_hash"] = out[i - 1]["hash"]
+            if "format" in out[i]:  # log format 2 (RFC 8785): the format is sealed too
+                body["format"] = out[i]["format"]
             out[i]["hash"], out[i]["signature"] = host.seal(body)
             out[i]["prev_hash"] = body["prev_hash"]
         return out

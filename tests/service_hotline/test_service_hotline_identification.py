@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from hotline_helpers import ADMIN_HEADERS, signed_answer
 
-from deconflict.engine.hotline import check_escalations, check_identifications
 from deconflict.store import hotline as log
+from deconflict.workflows.hotline import check_escalations, check_identifications
 
 Register = Callable[..., dict[str, Any]]
 

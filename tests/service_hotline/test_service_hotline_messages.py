@@ -13,7 +13,6 @@ from hotline_helpers import ADMIN, ADMIN_HEADERS, signed_ack, signed_message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deconflict.engine.hotline import check_escalations
 from deconflict.errors import InputError
 from deconflict.hotline.authorship import message_content
 from deconflict.hotline.canonical import canonical_json
@@ -26,6 +25,7 @@ from deconflict.hotline.keys import (
     public_key_to_b64,
 )
 from deconflict.hotline.messages import Priority, make_message
+from deconflict.workflows.hotline import check_escalations
 
 Register = Callable[..., dict[str, Any]]
 

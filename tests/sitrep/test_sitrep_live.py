@@ -11,7 +11,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from deconflict.service.live import live_app
+from deconflict.service.live_app import live_app
 
 
 def _counts(png: bytes) -> dict[str, int]:
@@ -39,7 +39,7 @@ def test_demo_sitrep_counts_the_live_picture(tmp_path: Path) -> None:
             assert counts["bases"] == sum(b.party == name for b in scenario.bases), name
             assert counts["operations"] == sum(o.party == name for o in scenario.operations)
             # each raised alert is logged once per party it was raised for (area: "area")
-            alerts = [a for a in session.engine.alert_log if a["text"] in ("alert.raised", "area")]
+            alerts = [e.payload for e in session.engine.desk.entries_since_start("alert.raised")]
             assert counts["alerts"] == sum(a["party"] == name for a in alerts), name
         assert sum(int(len(session.engine.picture(n)) > 0) for n in app.state.demo_tokens) >= 2
         assert alerts, "the scenario's first conflicts were not reached: the check is vacuous"

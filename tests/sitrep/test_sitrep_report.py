@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from deconflict import sitrep
-from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.service import create_app
 from deconflict.settings import Settings
 from deconflict.store import open_store
+from deconflict.workflows.declarations import signed_declaration
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = "admin-token-sitrep"
@@ -68,21 +68,28 @@ def test_counts_match_the_engine_run_and_are_scoped(
     finally:
         store.close()
     kinds = summary["events"]
-    assert kinds.get("alert.raised", 0) >= 1 and kinds.get("identification.requested", 0) >= 1
+    assert kinds.get("alert.raised", 0) >= 1 and summary["identification_requests"]
     assert host.counts["alerts"] == kinds.get("alert.raised", 0)
-    assert host.counts["identification_requests"] == kinds["identification.requested"]
-    assert host.counts["hotline_messages"] == kinds.get("hotline.message", 0)
+    assert host.counts["identification_requests"] == len(summary["identification_requests"])
+    assert host.counts["hotline_messages"] == kinds.get("message", 0)
     assert host.counts["incidents"] == len(summary["incidents"])
     raised_by_party = Counter(a["party"] for a in summary["alerts"])
-    requests = [e.payload for e in log if e.kind == "identification.requested"]
-    messages = [e.payload for e in log if e.kind == "hotline.message"]
+    messages = [e.payload for e in log if e.kind == "message"]
+    requests = [
+        {**m["body"], "parties": m["recipients"]}
+        for m in messages
+        if m["kind"] == "identification_request"
+    ]
     for name, rep in mine.items():
         # a party sees its own alerts only, the requests it made or is asked, its messages
         assert rep.counts["alerts"] == raised_by_party[name], name
         assert {a.party for a in rep.alerts} <= {name}
         asked = [r for r in requests if r["observer"] == name or name in r["parties"]]
         assert rep.counts["identification_requests"] == len(asked), name
-        theirs = [m for m in messages if m["sender"] == name or name in m["to"]]
+        # the messages addressed to it (its crew's acknowledgements go to their senders)
+        theirs = [
+            m for m in messages if name in m["recipients"] or m["body"].get("observer") == name
+        ]
         assert rep.counts["hotline_messages"] == len(theirs), name
     assert sum(r.counts["alerts"] for r in mine.values()) == host.counts["alerts"]
 

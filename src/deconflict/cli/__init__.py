@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sitrep",
     "witness",
     "agent",
+    "engine",
 )
 
 for _name in COMMAND_MODULES:

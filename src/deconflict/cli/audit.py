@@ -148,10 +148,10 @@ def export(
 ) -> None:
     """Write the service's whole signed log as JSON lines (atomically), and its authors' keys,
     ready for `deconflict audit verify OUT --keys KEYS`."""
-    from deconflict.engine.hotline import export_log
     from deconflict.errors import DeconflictError
     from deconflict.settings import Settings
     from deconflict.store import open_store
+    from deconflict.workflows.hotline import export_log
 
     keys = keys_out or out.with_suffix(".keys.json")
     note_out = out.with_suffix(".checkpoint")

@@ -18,7 +18,12 @@ def demo(
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Store URL for the event log (default: in memory)"),
+        typer.Option(
+            "--db",
+            help="Store URL (default: served, the SQLite file .deconflict/demo.sqlite; "
+            "--headless, in memory). A store the demo made before is resumed: the same "
+            "parties, keys and login links, and everything logged",
+        ),
     ] = None,
     speed: Annotated[
         float, typer.Option("--speed", help="Scenario seconds per wall-clock second")
@@ -52,46 +57,37 @@ def demo(
         fail(exc)
 
 
-def _sink_for(db: str | None, signers: dict[str, Any]) -> Any:
-    """A sink into the store at ``db``, with the parties registered under their demo keys."""
-    if db is None:
-        return None
-    from deconflict.engine.events import StoreSink
-    from deconflict.hotline.keys import public_key_to_b64
-    from deconflict.service.signing import open_signed_store
-    from deconflict.settings import Settings
-
-    settings = Settings.from_env(database_url=db)
-    store, _host = open_signed_store(settings)
-    ids = {}
-    for p, signer in signers.items():
-        party, _token = store.add_party(p, public_key=public_key_to_b64(signer.public_key))
-        ids[p] = party.id
-    return StoreSink(store, ids)
-
-
 def _headless(
     scenario: Path | None, replay: Path | None, db: str | None, duration: float | None
 ) -> dict[str, Any]:
     from rich.progress import Progress
 
     from deconflict.engine.session import Session
-    from deconflict.hotline.keys import Signer, generate_private_key
     from deconflict.sim.scenario import load_scenario
 
+    desk = None
     if replay is not None:
-        session = Session.from_recording(replay)
+        names = ["replay"]
     else:
         sc = load_scenario(scenario)
+        names = [p.id for p in sc.parties]
+    if db is not None:  # the demo's store: the same parties and keys on every run
+        from deconflict.service.live_app import open_demo_store, resumed_scenario
+
+        demo = open_demo_store(db, names)
+        desk = demo.desk
+        if replay is None:
+            sc = resumed_scenario(sc, demo.last_time_s)
+    if replay is not None:
+        session = Session.from_recording(replay, desk=desk)
+    else:
         # the demo plays every party's crew: what they write is signed with the demo's keys
-        signers = {p.id: Signer(p.id, generate_private_key()) for p in sc.parties}
-        sink = _sink_for(db, signers)
-        session = Session.from_scenario(sc, sink=sink)
-        session.engine.party_signers = signers
+        session = Session.from_scenario(sc, desk=desk)
     end = session.duration_s if duration is None else duration
     with Progress(transient=True) as progress:
         task = progress.add_task("fast time", total=end)
         summary = session.run_fast(end, lambda t: progress.update(task, completed=t))
+    session.engine.desk.close()
     return summary
 
 
@@ -105,10 +101,12 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from deconflict.service.live import live_app
+    from deconflict.service.live_app import live_app
 
     app_, session = live_app(scenario=scenario, replay=replay, db=db)
     typer.echo(f"Deconflict demo on http://{host}:{port}/  (log in with a party's link)")
+    store = app_.state.settings.database_url
+    typer.echo(f"  store: {store} ({'resumed' if app_.state.demo_resumed else 'new'})")
     for party, token in app_.state.demo_tokens.items():
         typer.echo(f"  {party:8s} token: {token}")
         typer.echo(f"  {'':8s} login: http://{host}:{port}/map/{app_.state.demo_logins[party]}")

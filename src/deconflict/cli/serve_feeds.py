@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from deconflict.engine.desk import Desk
     from deconflict.engine.session import Session
+    from deconflict.settings import Settings
     from deconflict.surveillance.source import FeedSource, PartyFeed
 
 
@@ -29,11 +31,10 @@ def feed_app(
     ``POST /v1/reports`` (not started: call ``source.start()``, ``session.start_thread()``)."""
     import pandas as pd
 
-    from deconflict.engine.engine import Engine
-    from deconflict.engine.events import MemorySink
+    from deconflict.engine.engine import Engine, EngineConfig
     from deconflict.engine.session import Session
     from deconflict.errors import InputError
-    from deconflict.service.live import live_app
+    from deconflict.service.live_app import live_app
     from deconflict.service.routes import feeds as feeds_routes
     from deconflict.service.routes import reports as reports_routes
     from deconflict.surveillance.base import DecodeOptions
@@ -45,10 +46,15 @@ def feed_app(
     if not parties:
         raise InputError("give a feed (--feed PARTY=URL) or a party that pushes (--push-party)")
     pushed = PushedReports(push_parties or [])
-    engine = Engine(parties, [source, pushed], sink=MemorySink())
-    now = pd.Timestamp.now(tz="UTC").floor("s")
-    session = Session(engine, now, float("inf"))
-    app, session = live_app(db=db, session=session)
+
+    def fed(desk: Desk, settings: Settings) -> Session:
+        """The engine on the served store, its reports from the feeds and the pushes."""
+        config = EngineConfig(track_sharing=settings.track_sharing)
+        engine = Engine(parties, [source, pushed], desk=desk, config=config)
+        now = pd.Timestamp.now(tz="UTC").floor("s")
+        return Session(engine, now, float("inf"))
+
+    app, session = live_app(db=db, parties=parties, session=fed)
     app.state.feed_source = source
     app.state.pushed_reports = pushed
     app.include_router(feeds_routes.router)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from deconflict.blind import protocol as pr
-from deconflict.engine.deconfliction import buffers_for
 from deconflict.errors import (
     AwarenessError,
     ConflictError,
@@ -42,6 +41,7 @@ from deconflict.store.blind import BlindRecord, BlindTxn, blind_write
 from deconflict.strategic import rules
 from deconflict.strategic.cells import Grid
 from deconflict.strategic.states import OperationState, check_transition, requires_awareness
+from deconflict.workflows.deconfliction import buffers_for
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

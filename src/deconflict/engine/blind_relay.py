@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from deconflict.blind import protocol as pr
-from deconflict.engine.hotline import require_party_signature, signed_time
 from deconflict.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from deconflict.hotline.canonical import canonical_json
 from deconflict.store import EventDraft, Party, Store
 from deconflict.store.blind import blind_write
+from deconflict.workflows.hotline import require_party_signature, signed_time
 
 #: The largest envelope body relayed (a check of ~100,000 cells fits).
 MAX_BODY_BYTES = 16 * 1024 * 1024

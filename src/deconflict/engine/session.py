@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 
 from deconflict.engine.areas import RestrictedArea
+from deconflict.engine.desk import Desk
 from deconflict.engine.engine import Engine, EngineConfig
-from deconflict.engine.events import EventSink, MemorySink
 from deconflict.engine.pacing import PacedCollector
 from deconflict.engine.sources import ReplaySource
 from deconflict.errors import InputError
@@ -56,11 +56,13 @@ class Session:
         cls,
         scenario: Scenario | str | Path | None = None,
         *,
-        sink: EventSink | None = None,
+        desk: Desk | None = None,
         seed: int | None = None,
         crews_answer: bool = True,
         config: EngineConfig | None = None,
     ) -> Session:
+        """The scenario (the built-in one by default) on ``desk``'s store (a fresh in-memory
+        one by default, with new keys for the crews the engine plays)."""
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         sim = Simulator(sc, seed=seed)
         source = SimSource(sim)
@@ -75,7 +77,7 @@ class Session:
             [source],
             fleets=source.fleets(),
             areas=areas,
-            sink=sink if sink is not None else MemorySink(),
+            desk=desk,
             config=config or EngineConfig(standard=sc.standard),
             hooks=[crews],
         )
@@ -87,7 +89,7 @@ class Session:
         path: str | Path,
         *,
         party: str = "replay",
-        sink: EventSink | None = None,
+        desk: Desk | None = None,
         start: pd.Timestamp | None = None,
     ) -> Session:
         from deconflict.engine.sources import read_recording
@@ -97,7 +99,7 @@ class Session:
         begin = ts.min() if start is None else start
         source = ReplaySource(frame, party=party, start=begin)
         duration = float((ts.max() - ts.min()).total_seconds())
-        engine = Engine([party], [source], sink=sink if sink is not None else MemorySink())
+        engine = Engine([party], [source], desk=desk)
         return cls(engine, begin, duration)
 
     def time(self, t_s: float) -> pd.Timestamp:

@@ -3,9 +3,9 @@
 The host seals every log entry with its own key (``hotline.log``); an entry a *party* authored
 also carries that party's Ed25519 signature, so a host cannot alter or forge it without the
 verification naming it. A party-authored entry is a hotline message entry (entry kind
-``message`` in the service's log, ``hotline.message`` in the live engine's) whose ``sender`` is
-a party (not ``host``), except identification requests (the engine opens those on an observing
-party's behalf; they stay host-signed). Its payload holds ``client_signature`` (standard base64
+``message``: the service's and the live engine's alike) whose ``sender`` is a party (not
+``host``; the identification requests the engine opens for an observing party are the host's).
+Its payload holds ``client_signature`` (standard base64
 of the 64-byte Ed25519 signature) and ``client_key_id`` (``hotline.keys.key_id`` of the key).
 
 The signed bytes are ``canonical_json(content)`` (``hotline.canonical``: RFC 8785, log format 2;
@@ -20,8 +20,10 @@ a party-signed entry of format 1 was signed over that format's canonical form) o
   (``answer_content``).
 
 An operation declaration (entry kind ``operation.written``: a new operation, a new version, a
-change of state) is party-authored too, always: its payload names the declaring party in
-``declared_by`` and carries its signature over ``operation_content`` —
+change of state) is party-authored too, except one written through the ASTM F3548-21 DSS API
+(``via: f3548``: the standard has no party signature; the host attests the USS its OAuth token
+named, so such an entry is only as trustworthy as the host): its payload names the declaring
+party in ``declared_by`` and carries its signature over ``operation_content`` —
 ``{"action": "operation", "party", "operation" ("" for a new one), "version", "volumes" (as
 stored: the normalised JSON of each volume), "priority", "aircraft_ids", "state", "time_s"}``.
 
@@ -45,10 +47,8 @@ from deconflict.hotline.messages import Message, MessageKind
 
 #: The name the host signs and sends as.
 HOST: Final = "host"
-#: Log entry kinds that hold a hotline message (the service's store, the live engine's events).
-MESSAGE_ENTRY_KINDS: Final = frozenset({"message", "hotline.message"})
-#: Message kinds a party's name may carry without its signature: made by the engine for it.
-ENGINE_MADE_KINDS: Final = frozenset({MessageKind.IDENTIFICATION_REQUEST.value})
+#: Log entry kinds that hold a hotline message (one vocabulary: the service's and the engine's).
+MESSAGE_ENTRY_KINDS: Final = frozenset({"message"})
 SIGNATURE_FIELD: Final = "client_signature"
 KEY_ID_FIELD: Final = "client_key_id"
 #: The log entry kind of an operation declaration, and its field naming the declaring party.
@@ -124,8 +124,14 @@ def operation_content(
     }
 
 
+VIA_FIELD = "via"
+VIA_F3548 = "f3548"  # written through the DSS API (/dss/v1), authenticated by an OAuth token
+
+
 def party_author(entry_kind: str, payload: Mapping[str, Any]) -> str | None:
     """The party that authored a log entry and must have signed it, or None for host entries."""
+    if entry_kind == OPERATION_ENTRY_KIND and payload.get(VIA_FIELD) == VIA_F3548:
+        return None  # an ASTM F3548-21 write: no party signature exists; host-attested
     if entry_kind == OPERATION_ENTRY_KIND:  # always a party's: unsigned, it is named unsigned
         author = payload.get(DECLARED_BY_FIELD, payload.get("by"))
         return author if isinstance(author, str) and author != HOST else "(unnamed party)"
@@ -133,8 +139,6 @@ def party_author(entry_kind: str, payload: Mapping[str, Any]) -> str | None:
         return None
     sender = payload.get("sender")
     if not isinstance(sender, str) or sender == HOST:
-        return None
-    if payload.get("kind") in ENGINE_MADE_KINDS and SIGNATURE_FIELD not in payload:
         return None
     return sender
 

@@ -32,12 +32,14 @@ def _icao_set(values: Iterable[str], what: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class PartyIdentifiers:
-    """One party's registered identifiers."""
+    """One party's registered identifiers (``callsigns``: exact callsigns of its fleet,
+    case-insensitive, matched as the callsign patterns are)."""
 
     party: str
     icao24: frozenset[str] = frozenset()
     callsign_patterns: tuple[str, ...] = ()
     squawk_blocks: tuple[tuple[str, str], ...] = ()
+    callsigns: frozenset[str] = frozenset()
     _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +57,9 @@ class PartyIdentifiers:
                 f"party {self.party}: callsign pattern is not a valid regular expression ({exc})"
             ) from exc
         object.__setattr__(self, "_regex", regex)
+        object.__setattr__(
+            self, "callsigns", frozenset(str(c).strip().upper() for c in self.callsigns)
+        )
         blocks = tuple((str(lo).zfill(4), str(hi).zfill(4)) for lo, hi in self.squawk_blocks)
         for lo, hi in blocks:
             if not (_SQUAWK.fullmatch(lo) and _SQUAWK.fullmatch(hi)) or int(lo, 8) > int(hi, 8):
@@ -65,7 +70,9 @@ class PartyIdentifiers:
         object.__setattr__(self, "squawk_blocks", blocks)
 
     def callsign_matches(self, callsign: str) -> bool:
-        """Whether ``callsign`` matches one of the patterns in full."""
+        """Whether ``callsign`` is one of the fleet's or matches one of the patterns in full."""
+        if callsign.strip().upper() in self.callsigns:
+            return True
         return self._regex is not None and self._regex.fullmatch(callsign) is not None
 
     def squawk_ranges(self) -> list[tuple[int, int]]:
@@ -121,6 +128,18 @@ class Registry:
         """A registry with ``operation`` added, or replacing the one with its id."""
         rest = tuple(o for o in self.operations if o.operation_id != operation.operation_id)
         return Registry(self.parties, (*rest, operation))
+
+    @classmethod
+    def from_fleets(cls, fleets: Mapping[str, Iterable[str]]) -> Registry:
+        """Each party's fleet as its duty officers know it: names of 6 hex digits are icao24
+        addresses, the others exact callsigns."""
+        parties = []
+        for party, names in fleets.items():
+            clean = {str(n).strip() for n in names if str(n).strip()}
+            icao = {n.lower() for n in clean if _ICAO.fullmatch(n.lower())}
+            calls = frozenset(n for n in clean if n.lower() not in icao)
+            parties.append(PartyIdentifiers(party, frozenset(icao), callsigns=calls))
+        return cls(tuple(parties))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Registry:

@@ -14,13 +14,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine.deconfliction import Deconflictor, buffers_for
-from deconflict.engine.disclosure import Disclosure
+from deconflict.hotline.keys import Signer
 from deconflict.service import errors, fanout, limits
 from deconflict.service.notify import Notifier
 from deconflict.service.schemas import Health
 from deconflict.service.signing import open_signed_store
 from deconflict.settings import Settings
+from deconflict.store import Store
+from deconflict.workflows.deconfliction import Deconflictor, buffers_for
+from deconflict.workflows.disclosure import Disclosure
 
 VERSION = "0.1.0"
 
@@ -37,14 +39,21 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The shared service's app; ``settings`` default to the environment's."""
+def create_app(
+    settings: Settings | None = None, *, opened: tuple[Store, Signer] | None = None
+) -> FastAPI:
+    """The shared service's app; ``settings`` default to the environment's. ``opened``: a
+    store already opened with ``open_signed_store(settings)`` and its host signer (the live
+    engine's, when it runs in-process), used instead of opening another."""
     settings = Settings.from_env() if settings is None else settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         buffers = buffers_for(settings)  # an unknown standard fails before the store opens
-        store, signer = await run_in_threadpool(open_signed_store, settings)
+        if opened is not None:
+            store, signer = opened
+        else:
+            store, signer = await run_in_threadpool(open_signed_store, settings)
         app.state.store = store
         app.state.signer = signer
         app.state.disclosure = Disclosure(store, buffers)
@@ -94,5 +103,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.routes import blind
 
     app.include_router(blind.router)
+
+    from deconflict.service.dss.app import create_dss_app
+
+    app.mount("/dss/v1", create_dss_app(app.state))  # ASTM F3548-21 DSS, same store
+    app.mount("/uss/v1", create_dss_app(app.state, "uss"))  # its USS side, for /v1 parties
+
+    from deconflict.service.routes import clock
+
+    app.include_router(clock.router)
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app

@@ -2,7 +2,7 @@
 
 ``GET /v1/live/operations`` (bearer token of a party in the store) lists the live operations
 declared in the store: the caller's own in full (every volume), and another party's only where
-it meets one of the caller's own (the need-to-know parts of ``engine.disclosure``: footprint,
+it meets one of the caller's own (the need-to-know parts of ``workflows.disclosure``: footprint,
 altitude and time bounds of the intersection, the owner and how to reach it; never its full
 volumes, aircraft, priority or the name its owner gave it: it is labelled by its id).
 Shapes are ready for the map: rings of ``[lat, lon]``, circles as
@@ -26,9 +26,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
-from deconflict.engine.declarations import Signed, signed_declaration
-from deconflict.engine.deconfliction import Deconflictor
-from deconflict.engine.disclosure import Disclosure, shared_with
 from deconflict.errors import DeconflictError
 from deconflict.hotline.keys import Signer
 from deconflict.service.auth import MemberDep, StoreDep
@@ -36,6 +33,9 @@ from deconflict.sim.scenario import Scenario
 from deconflict.store import OperationRecord
 from deconflict.strategic.model import Operation, parse_operation
 from deconflict.units import epoch_s
+from deconflict.workflows.declarations import Signed, signed_declaration
+from deconflict.workflows.deconfliction import Deconflictor
+from deconflict.workflows.disclosure import Disclosure, shared_with
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str,
     names: dict[str, str] = app.state.demo_operation_names
     # the demo plays the parties' crews: each declaration is signed with its party's key
     session = getattr(app.state, "live_session", None)
-    signers: dict[str, Signer] = {} if session is None else session.engine.party_signers
+    signers: dict[str, Signer] = {} if session is None else session.engine.desk.signers
     tokens: list[str] = []
     for rank, spec in enumerate(scenario.operations):
         party = store.get_party(ids[spec.party])

@@ -41,10 +41,11 @@ MAX_SBS_CLIENTS = 32  # per port: one more is closed at once
 
 
 def snapshot(session: Session, party: str) -> tuple[pd.DataFrame, float, int]:
-    """(the party's picture, its time in Unix s, the engine's tick count), read consistently."""
+    """(the party's picture as the procedures' track sharing lets it see it, its time in Unix
+    s, the engine's tick count), read consistently."""
     with session.lock:
         eng = session.engine
-        picture = eng.picture(party)
+        picture = eng.view(party)
         now_s, ticks = float(eng.now_s), int(eng.tick_count)
     return picture, now_s, ticks
 

@@ -1,6 +1,7 @@
 """Scripted crews and duty officers: how the scenario's people answer the engine (time in s).
 
-A hook for the live engine (called after each tick with the tick's events). As the scenario says:
+A hook for the live engine (called after each tick with the log entries written since the last:
+the engine's and every client's, in the log's kinds). As the scenario says:
 
 * crews whose aircraft ``follows_resolutions`` fly the recommended resolution (a heading) of a
   conflict alert ``reaction_s`` after it is raised (their party's figure), hold it until the
@@ -15,6 +16,7 @@ A hook for the live engine (called after each tick with the tick's events). As t
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from deconflict.errors import DeconflictError
 from deconflict.geo import distance_m
 from deconflict.sim.simulator import Simulator
 from deconflict.units import FT, NM
@@ -35,9 +38,6 @@ class EventLike(Protocol):
 
     @property
     def payload(self) -> Mapping[str, Any]: ...
-
-    @property
-    def recipients(self) -> tuple[str, ...]: ...
 
 
 class EngineLike(Protocol):
@@ -98,14 +98,21 @@ class Crews:
                             max(until, now_s),
                             lambda _, ac_id=ac_id: self.sim.release(ac_id, skip_waypoint=True),  # type: ignore[misc]
                         )
-            elif e.kind == "identification.requested" and self.answers:
-                for party in e.payload.get("parties", ()):
-                    self._schedule_answer(now_s, str(party), e.payload)
+            elif (
+                e.kind == "message"
+                and e.payload.get("kind") == "identification_request"
+                and self.answers
+            ):
+                for party in e.payload.get("recipients", ()):
+                    self._schedule_answer(now_s, str(party), e.payload["body"])
         for party in (p.id for p in sc.parties):
             self._read_queue(engine, party, now_s)
         while self._queue and self._queue[0][0] <= now_s + 1e-9:
             _, _, action = heapq.heappop(self._queue)
-            action(engine)
+            # a duty officer on a page may have been quicker (answered, acknowledged): the
+            # workflow refuses the crew's second go, and the crew carries on
+            with contextlib.suppress(DeconflictError):
+                action(engine)
 
     def _schedule_answer(self, now_s: float, party: str, request: Mapping[str, Any]) -> None:
         delay = self.sim.scenario.party(party).answer_delay_s

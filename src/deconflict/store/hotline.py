@@ -275,3 +275,34 @@ def append_incident(store: Store, incident: Mapping[str, Any], *, author: str = 
         if found is not None:
             raise InputError(f"incident {incident_id} is already recorded: incident ids are unique")
         return store._append(conn, head, draft)
+
+
+def append_messages(
+    store: Store, items: Sequence[tuple[str, Mapping[str, Any], Sequence[str]]]
+) -> list[tuple[Event, bool]]:
+    """Append many ``message`` entries — (author id, payload, recipient ids) each — in one
+    transaction, each unless one with its ``message_id`` exists (one lookup for them all);
+    returns each entry and whether it is new, in order."""
+    if not items:
+        return []
+    ids = [str(p["message_id"]) for _, p, _ in items]
+    out: list[tuple[Event, bool]] = []
+    with store._write() as (conn, head):
+        found = {
+            str(e.payload["message_id"]): e
+            for e in (
+                _event(r)
+                for r in conn.execute(
+                    _entries([events.c.kind == MESSAGE, _field("message_id").in_(ids)])
+                )
+            )
+        }
+        for author, payload, recipients in items:
+            mid = str(payload["message_id"])
+            if mid in found:
+                out.append((found[mid], False))
+                continue
+            draft = EventDraft(author, MESSAGE, dict(payload), tuple(recipients))
+            found[mid] = store._append(conn, head, draft)
+            out.append((found[mid], True))
+    return out

@@ -198,3 +198,77 @@ blind_messages = sa.Table(
     sa.Column("envelope", sa.JSON, nullable=False),
     sa.Index("ix_blind_messages_recipient", "recipient_id", "seq"),
 )
+
+
+# -- ASTM F3548-21 DSS (``deconflict.store.dss``): what the DSS API keeps beside operations --
+
+_WINDOW_COLUMNS = ["time_end_s", "time_start_s", "min_lat", "max_lat", "min_lon", "max_lon"]
+
+dss_operational_intents = sa.Table(  # the F3548 wire fields of an operation written through /dss
+    "dss_operational_intents",
+    metadata,
+    sa.Column(
+        "operation_id",
+        sa.String(32),
+        sa.ForeignKey("operations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("uss_base_url", sa.Text, nullable=False),
+    sa.Column("subscription_id", sa.String(36), nullable=True),
+    sa.Column("extents", sa.JSON, nullable=False),  # as the USS gave them (W84 metres)
+    sa.Index("ix_dss_oi_subscription", "subscription_id"),
+)
+
+dss_subscriptions = sa.Table(
+    "dss_subscriptions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("notification_index", sa.Integer, nullable=False),
+    sa.Column("volumes", sa.JSON, nullable=False),  # strategic Volume4D list (barometric)
+    sa.Column("uss_base_url", sa.Text, nullable=False),
+    sa.Column("notify_for_operations", sa.Boolean, nullable=False),
+    sa.Column("notify_for_constraints", sa.Boolean, nullable=False),
+    sa.Column("implicit", sa.Boolean, nullable=False),
+    sa.Column("time_start_s", sa.Float, nullable=False),
+    sa.Column("time_end_s", sa.Float, nullable=False),
+    sa.Column("min_lon", sa.Float, nullable=False),
+    sa.Column("min_lat", sa.Float, nullable=False),
+    sa.Column("max_lon", sa.Float, nullable=False),
+    sa.Column("max_lat", sa.Float, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Column("updated_s", sa.Float, nullable=False),
+    # covering: the box-and-time search reads the index only (no row fetched per candidate)
+    sa.Index("ix_dss_subscriptions_time", *_WINDOW_COLUMNS),
+    sa.Index("ix_dss_subscriptions_owner", "owner_id"),
+)
+
+dss_constraint_references = sa.Table(
+    "dss_constraint_references",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("ovn", sa.String(64), nullable=False),
+    sa.Column("uss_base_url", sa.Text, nullable=False),
+    sa.Column("volumes", sa.JSON, nullable=False),  # strategic Volume4D list (barometric)
+    sa.Column("time_start_s", sa.Float, nullable=False),
+    sa.Column("time_end_s", sa.Float, nullable=False),
+    sa.Column("min_lon", sa.Float, nullable=False),
+    sa.Column("min_lat", sa.Float, nullable=False),
+    sa.Column("max_lon", sa.Float, nullable=False),
+    sa.Column("max_lat", sa.Float, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Column("updated_s", sa.Float, nullable=False),
+    sa.Index("ix_dss_constraint_refs_time", *_WINDOW_COLUMNS),
+)
+
+dss_uss_availability = sa.Table(
+    "dss_uss_availability",
+    metadata,
+    sa.Column("uss", sa.String(200), primary_key=True),
+    sa.Column("availability", sa.String(16), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("updated_s", sa.Float, nullable=False),
+)

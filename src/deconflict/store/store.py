@@ -35,6 +35,7 @@ from deconflict.hotline import identity
 from deconflict.hotline.canonical import LOG_FORMAT
 from deconflict.hotline.log import entry_hash
 from deconflict.store import grid, tree
+from deconflict.store.dss import DssTx
 from deconflict.store.records import (
     BBox,
     ConstraintRecord,
@@ -509,6 +510,8 @@ class Store:
         *,
         expected_token: str | None = None,
         on_written: Callable[[OperationRecord, int], None] | None = None,
+        also: Callable[[DssTx, OperationRecord], None] | None = None,
+        replace_ended: bool = False,
     ) -> tuple[OperationRecord | None, Decision]:
         """Check and write an operation in one transaction.
 
@@ -522,6 +525,12 @@ class Store:
         (still holding the write lock; ``seq`` is the log head it will commit). Returns the
         written record (None if not written) and the decision; raises the decision's ``error``
         after committing its events.
+
+        ``also(tx, record)``, when given, runs in the same transaction after the record is
+        written (before ``on_written``): the DSS API's wire fields and subscriptions
+        (``deconflict.store.dss``); whatever it raises rolls the whole write back. With
+        ``replace_ended``, creating an id whose stored operation is ``Ended`` replaces that
+        record (F3548 frees the id of a deleted operational intent); its version goes on.
         """
         if draft.id is None:
             draft = dataclasses.replace(draft, id=uuid.uuid4().hex)
@@ -531,6 +540,16 @@ class Store:
         assert draft.id is not None
         with self._write() as (conn, head):
             current: OperationRecord | None = None
+            ended: OperationRecord | None = None
+            if creating and replace_ended:
+                row = conn.execute(_OPERATION_BY_ID, {"i": draft.id}).first()
+                if row is not None:
+                    ended = _operation(row)
+                    if ended.state != ENDED:
+                        raise ConflictError(
+                            f"operation {draft.id} already exists; choose another id or "
+                            "update it with its current version token"
+                        )
             if not creating:
                 row = conn.execute(_OPERATION_BY_ID, {"i": draft.id}).first()
                 if row is None:
@@ -547,7 +566,8 @@ class Store:
             record = None
             if decision.commit:
                 op_id = draft.id
-                version = 1 if current is None else current.version + 1
+                previous = current if current is not None else ended
+                version = 1 if previous is None else previous.version + 1
                 state = decision.state or draft.state
                 written = EventDraft(
                     draft.owner_id,
@@ -567,7 +587,7 @@ class Store:
                 self._append(conn, head, written)
                 try:
                     record = self._put_operation(
-                        conn, op_id, version, state, draft, decision, current, int(head[0])
+                        conn, op_id, version, state, draft, decision, previous, int(head[0])
                     )
                 except sa.exc.IntegrityError as exc:
                     raise ConflictError(
@@ -575,6 +595,8 @@ class Store:
                     ) from exc
             for ev in decision.events:
                 self._append(conn, head, ev)
+            if record is not None and also is not None:
+                also(DssTx(self, conn, head), record)
             if record is not None and on_written is not None:
                 on_written(record, int(head[0]))
         if decision.error is not None:

@@ -141,23 +141,29 @@ def consistency_proof(store: Store, first: int, second: int) -> list[bytes]:
 def leaf_count(store: Store) -> int:
     """Leaves the tree holds (the log's entries once ``backfill`` ran). Leaves are written in
     order, so it is found by bisection over the leaves' keys: O(log n) indexed lookups."""
-    lo, hi = 0, store.head()[0] + 1  # leaves [0, lo) exist; none at hi or beyond
+    head = store.head()[0]
     with store._read() as conn:
+        return _leaf_count(conn, head)
 
-        def present(index: int) -> bool:
-            found = conn.execute(
-                sa.select(log_tree.c.node).where(log_tree.c.node == node_key((0, index)))
-            ).first()
-            return found is not None
 
-        if hi and present(hi - 1):
-            return hi
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if present(mid):
-                lo = mid + 1
-            else:
-                hi = mid
+def _leaf_count(conn: Connection, head: int) -> int:
+    """``leaf_count`` on ``conn`` (a read, or the write transaction) for a log of ``head``."""
+    lo, hi = 0, head + 1  # leaves [0, lo) exist; none at hi or beyond
+
+    def present(index: int) -> bool:
+        found = conn.execute(
+            sa.select(log_tree.c.node).where(log_tree.c.node == node_key((0, index)))
+        ).first()
+        return found is not None
+
+    if hi and present(hi - 1):
+        return hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if present(mid):
+            lo = mid + 1
+        else:
+            hi = mid
     return lo
 
 
@@ -168,8 +174,12 @@ def backfill(store: Store) -> int:
 
     added = 0
     while True:
-        start = leaf_count(store)
+        if leaf_count(store) > store.head()[0]:  # the common case: no write lock taken
+            return added
         with store._write() as (conn, head):
+            # counted again under the writers' lock: another process (a service instance, the
+            # engine) may have appended entries, and their leaves, since
+            start = _leaf_count(conn, int(head[0]))
             if start > int(head[0]):
                 return added
             rows = conn.execute(

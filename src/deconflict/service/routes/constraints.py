@@ -17,7 +17,6 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Path, Request
 
-from deconflict.engine.deconfliction import Deconflictor
 from deconflict.errors import PermissionDeniedError
 from deconflict.service.auth import PartyDep, StoreDep
 from deconflict.service.schemas import (
@@ -31,6 +30,7 @@ from deconflict.service.schemas import (
 from deconflict.store import ConstraintRecord, EventDraft, Party, Store
 from deconflict.strategic.constraints import area_proximity, constraints_from_geojson
 from deconflict.units import FPM, FT, KT
+from deconflict.workflows.deconfliction import Deconflictor
 
 router = APIRouter(prefix="/v1", tags=["constraints"])
 

@@ -4,17 +4,17 @@ edge, as everywhere in the API)."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.engine import hotline
 from deconflict.identify.request import TrackSnapshot
 from deconflict.service.auth import AdminDep, MemberDep, PartyDep, StoreDep
+from deconflict.service.routes.clock import service_now
 from deconflict.service.schemas import SignedIn, TrackState
 from deconflict.units import FPM, FT, KT
+from deconflict.workflows import hotline, views
 
 router = APIRouter(prefix="/v1/identification-requests", tags=["identification"])
 
@@ -63,7 +63,7 @@ def open_request(
         t.vertical_rate * FPM,
         sorted(history),
     )
-    now = time.time()
+    now = service_now(request.app)
     opened, _ = hotline.open_identification(
         store, admin, t.id, snapshot, now_s=now, timeout_s=body.timeout_s
     )
@@ -81,7 +81,7 @@ def answer(
         party,
         request_id,
         body.answer,
-        now_s=time.time(),
+        now_s=service_now(request.app),
         aircraft=body.aircraft,
         operation=body.operation,
         time_s=body.time_s,
@@ -98,6 +98,22 @@ def answer(
     )
 
 
+@router.get("")
+def list_requests(
+    party: PartyDep,
+    store: StoreDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=views.MAX_ITEMS)] = 50,
+) -> list[dict[str, Any]]:
+    """The newest requests you were asked or that were opened for you (the engine's, about an
+    unknown track in your picture), oldest first: the track, the outcome now, whether you
+    answered and may answer (the outcome as ``identification_disclosure`` lets you know it)."""
+    disclosure = request.app.state.settings.identification_disclosure
+    return views.identification_requests(
+        store, party, now_s=service_now(request.app), limit=limit, disclosure=disclosure
+    )
+
+
 @router.get("/{request_id}")
 def state(
     request_id: RequestId, party: PartyDep, store: StoreDep, request: Request
@@ -107,5 +123,5 @@ def state(
     ``identification_disclosure``)."""
     disclosure = request.app.state.settings.identification_disclosure
     return hotline.identification_state(
-        store, party, request_id, now_s=time.time(), disclosure=disclosure
+        store, party, request_id, now_s=service_now(request.app), disclosure=disclosure
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -21,18 +20,20 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine import hotline
 from deconflict.hotline.escalation import EscalationPolicy
 from deconflict.hotline.messages import MessageKind, Priority
 from deconflict.service.auth import AdminDep, PartyDep, StoreDep
+from deconflict.service.routes.clock import service_now
 from deconflict.service.schemas import SignedIn
 from deconflict.store import Store
+from deconflict.workflows import hotline, views
 
-log = logging.getLogger("deconflict.engine.hotline")
+log = logging.getLogger("deconflict.workflows.hotline")
 
 MessageId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]+$")]
 After = Annotated[int, Query(ge=-1, le=2**62, description="Seq of the last message held")]
 Limit = Annotated[int, Query(ge=1, le=10_000)]
+RecentLimit = Annotated[int, Query(ge=1, le=views.MAX_ITEMS)]
 PartyName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -89,8 +90,7 @@ class PolicyIn(BaseModel):
     max_priority: Priority = Priority.FLASH
 
 
-def _check(store: Store) -> None:
-    now = time.time()
+def _check(store: Store, now: float) -> None:
     hotline.check_escalations(store, now)
     hotline.check_identifications(store, now)
 
@@ -103,7 +103,7 @@ async def _escalation_loop(app: FastAPI) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(float(getattr(app.state, "hotline_check_every_s", 5.0)))
             try:
-                await run_in_threadpool(_check, app.state.store)
+                await run_in_threadpool(_check, app.state.store, service_now(app))
                 app.state.notifier.wake()
             except Exception:  # keep checking; the error is logged
                 log.exception("hotline check failed")
@@ -130,7 +130,7 @@ def send_message(body: MessageIn, party: PartyDep, store: StoreDep, request: Req
         body.to,
         body.kind,
         body.body,
-        now_s=time.time(),
+        now_s=service_now(request.app),
         priority=body.priority,
         time_s=body.time_s,
         signature=body.signature,
@@ -147,6 +147,16 @@ def inbox(party: PartyDep, store: StoreDep, after: After = -1, limit: Limit = 50
     Passing ``after`` confirms you hold everything up to it: those become delivered."""
     page = hotline.read_inbox(store, party, after, limit)
     return Inbox(messages=[InboxItem(**m) for m in page["messages"]], next=page["next"])
+
+
+@router.get("/messages/recent")
+def recent_messages(
+    party: PartyDep, store: StoreDep, limit: RecentLimit = 100
+) -> list[dict[str, Any]]:
+    """Your newest messages, sent and received, oldest first, each with its delivery state
+    (every recipient's for what you sent, yours for what you received): what a hotline panel
+    shows. Reading it confirms no delivery (``GET /v1/messages?after=`` does)."""
+    return views.recent_messages(store, party, limit)
 
 
 @router.get("/messages/{message_id}")
@@ -170,7 +180,7 @@ def acknowledge(
         store,
         party,
         message_id,
-        now_s=time.time(),
+        now_s=service_now(request.app),
         time_s=body.time_s,
         signature=body.signature,
         signed_key_id=body.key_id,

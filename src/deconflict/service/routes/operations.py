@@ -12,9 +12,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.engine.blind import require_open
-from deconflict.engine.declarations import Signed
-from deconflict.engine.deconfliction import Deconflictor, footprint_bbox
-from deconflict.engine.disclosure import Disclosure, shared_with
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.service.schemas import (
@@ -28,6 +25,9 @@ from deconflict.service.schemas import (
 from deconflict.store import BBox, OperationRecord, Party
 from deconflict.strategic.model import Operation, parse_operation
 from deconflict.strategic.states import OperationState
+from deconflict.workflows.declarations import Signed
+from deconflict.workflows.deconfliction import Deconflictor, footprint_bbox
+from deconflict.workflows.disclosure import Disclosure, shared_with
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
@@ -90,7 +90,7 @@ def _candidate(
 
 @router.post("", status_code=201)
 async def declare(body: OperationIn, party: MemberDep, request: Request) -> OperationOut:
-    """Declare an operation, signed by your party's key (``engine.declarations``; unsigned:
+    """Declare an operation, signed by your party's key (``workflows.declarations``; unsigned:
     422 with ``to_sign``). 201 with its id, version, token and state; 409 with ``missing``
     (need-to-know views) when ``keys`` lacks the token of an operation it conflicts with, or
     when the procedures refuse the conflict; 413 when it would be shown others' operations

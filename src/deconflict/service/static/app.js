@@ -1,7 +1,8 @@
 /* Deconflict map page: the shared air picture of one party, with no internet.
  * Basemap: Natural Earth borders (world-atlas TopoJSON) in Leaflet, no tiles. Tracks are drawn on
- * one canvas (so 10,000 tracks keep 20+ frames per second). Data: /v1/live/* of the same server,
- * authenticated with the party's token; the picture arrives once a tick on /v1/live/ws. */
+ * one canvas (so 10,000 tracks keep 20+ frames per second). The picture (tracks and alerts)
+ * arrives once a tick on /v1/live/ws; the hotline, identification requests and incidents are
+ * read and written through the /v1 endpoints every other client uses, with the party's token. */
 "use strict";
 
 (function () {
@@ -12,8 +13,9 @@
 
   const state = {
     token: null, party: null, scene: null, picture: null, replay: null,
-    trails: new Map(), colours: {}, names: {}, cursor: 0, ws: null, lastSig: {},
-    frames: 0, dirty: true, history: null,
+    trails: new Map(), colours: {}, names: {}, cursor: -1, ws: null, lastSig: {},
+    frames: 0, dirty: true, history: null, requests: [], messages: [], incidents: [],
+    panelsAt: 0,
   };
 
   // ---------------------------------------------------------------- map and basemap
@@ -413,11 +415,8 @@
     }
     setText("clock", fmtTime(pic.time_s));
     renderAlerts(pic.alerts || []);
-    renderRequests(pic.requests || []);
-    renderMessages(pic.messages || []);
-    renderIncidents(pic.incidents || []);
     updateSlider(pic.time_s);
-    pollMessages();
+    refreshPanels();
     state.dirty = true;
   }
 
@@ -470,7 +469,9 @@
       const states = Object.entries(m.delivery || {}).filter(([p]) => p !== m.sender)
         .map(([p, s]) => `<span class="state-${esc(s)}" data-party="${esc(p)}">${esc(state.names[p] || p)}: ${esc(s)}</span>`).join(" ");
       const mine = (m.delivery || {})[state.party];
-      const ackable = !m.outgoing && mine && mine !== "acknowledged" && m.kind !== "acknowledgement";
+      // an identification request is acknowledged by its answer (the requests panel)
+      const ackable = !m.outgoing && mine && mine !== "acknowledged" && m.kind !== "acknowledgement"
+        && m.kind !== "identification_request";
       return `<li data-message-id="${esc(m.message_id)}" data-kind="${esc(m.kind)}" data-outgoing="${m.outgoing}">
         <span class="muted">${fmtTime(m.time_s)} ${esc(state.names[m.sender] || m.sender)} →</span> ${esc(text)}
         <div class="delivery">${states}</div>
@@ -487,12 +488,21 @@
         <button class="open-report" data-incident-id="${esc(i.incident_id)}">Open report</button></li>`).join("");
   }
 
-  async function pollMessages() {
-    if (state.polling) return;
-    state.polling = true;
+  // The panels read /v1 as any client does, at most twice a second: the inbox (passing the last
+  // seq held confirms delivery), the newest messages sent and received with their delivery
+  // states, the identification requests, the incidents.
+  async function refreshPanels(force) {
+    const now = performance.now();
+    if (state.polling || (!force && now - state.panelsAt < 500)) return;
+    state.polling = true; state.panelsAt = now;
     try {
-      const got = await api(`/v1/live/messages?after=${state.cursor}`);
-      for (const m of got) state.cursor = Math.max(state.cursor, m.seq);
+      const inbox = await api(`/v1/messages?after=${state.cursor}`);
+      state.cursor = inbox.next;
+      const [messages, requests, incidents] = await Promise.all([
+        api("/v1/messages/recent?limit=100"), api("/v1/identification-requests?limit=50"),
+        api("/v1/incidents")]);
+      state.messages = messages; state.requests = requests; state.incidents = incidents;
+      renderMessages(messages); renderRequests(requests); renderIncidents(incidents);
     } catch (e) { /* the next tick retries */ } finally { state.polling = false; }
   }
 
@@ -515,9 +525,11 @@
     if (!text || !state.token) return;
     const to = [document.getElementById("hotline-to").value];
     const body = await DeconflictSign.signed(api, (t) => DeconflictSign.messageContent(
-      state.party, to, "free_text", { text }, t), { to, text });
-    await api("/v1/live/messages", { method: "POST", body: JSON.stringify(body) });
+      state.party, to, "free_text", { text }, t), { to });
+    await api("/v1/messages", { method: "POST", body: JSON.stringify(
+      Object.assign(body, { kind: "free_text", body: { text } })) });
     input.value = "";
+    refreshPanels(true);
   });
 
   document.getElementById("side").addEventListener("click", async (ev) => {
@@ -531,14 +543,16 @@
       const rid = el.dataset.requestId, answer = ours ? "ours" : "not_ours";
       const body = await DeconflictSign.signed(api, (t) => DeconflictSign.answerContent(
         rid, state.party, answer, aircraft, "", t), { answer, aircraft });
-      await api(`/v1/live/identification/${rid}/answer`, { method: "POST", body: JSON.stringify(body) });
+      await api(`/v1/identification-requests/${rid}/answer`, { method: "POST", body: JSON.stringify(body) });
+      refreshPanels(true);
     } else if (el.classList.contains("ack")) {
       const mid = el.dataset.messageId;
       const body = await DeconflictSign.signed(api, (t) => DeconflictSign.acknowledgementContent(
         mid, state.party, t), {});
-      await api(`/v1/live/messages/${mid}/ack`, { method: "POST", body: JSON.stringify(body) });
+      await api(`/v1/messages/${mid}/ack`, { method: "POST", body: JSON.stringify(body) });
+      refreshPanels(true);
     } else if (el.classList.contains("open-report")) {
-      const html = await api(`/v1/live/incidents/${el.dataset.incidentId}`);
+      const html = await api(`/v1/incidents/${el.dataset.incidentId}/report.html`);
       document.getElementById("report-frame").srcdoc = html;
       document.getElementById("report").hidden = false;
     }

@@ -67,9 +67,9 @@
     return btoa(String.fromCharCode(...sig));
   }
 
-  /* ``body`` with time_s (the engine's clock) and the signature of ``content(time_s)``. */
+  /* ``body`` with time_s (the service clock, GET /v1/clock) and the signature of ``content(time_s)``. */
   async function signed(api, content, body) {
-    const timeS = (await api("/v1/live/clock")).time_s;
+    const timeS = (await api("/v1/clock")).time_s;
     return Object.assign({}, body, { time_s: timeS, signature: await signContent(content(timeS)) });
   }
 

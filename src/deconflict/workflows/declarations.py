@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deconflict.engine.hotline import require_party_signature, signed_time
 from deconflict.errors import UnsignedError
 from deconflict.hotline.authorship import (
     DECLARED_BY_FIELD,
@@ -35,6 +34,7 @@ from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.keys import Signer
 from deconflict.store import OperationDraft, OperationRecord, Party
 from deconflict.strategic.model import DeclaredVolume, Volume4D
+from deconflict.workflows.hotline import require_party_signature, signed_time
 
 _WHAT = (
     "operation_content(party, operation, version, volumes, priority, aircraft_ids, state, time_s)"
@@ -111,7 +111,7 @@ def check_declaration(
             f"unsigned: an operation declaration is signed by its party; sign canonical_json("
             f"{_WHAT}) = {canonical_json(content).decode()} with {owner.name!r}'s registered "
             "Ed25519 key and send it again with 'time_s', 'signature' (base64) and 'key_id' "
-            "(the content is in 'to_sign'; see deconflict.engine.declarations)",
+            "(the content is in 'to_sign'; see deconflict.workflows.declarations)",
             content,
         )
     kid = require_party_signature(

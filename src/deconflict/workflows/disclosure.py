@@ -17,7 +17,7 @@ from deconflict.strategic.model import Buffers, Operation
 from deconflict.strategic.need_to_know import intersection_view
 
 if TYPE_CHECKING:
-    from deconflict.engine.deconfliction import Deconflictor
+    from deconflict.workflows.deconfliction import Deconflictor
 
 Lookup = Callable[[str], Party | None]
 #: Views kept (the oldest goes first): a listing of 1,000 operations shows a few hundred.

@@ -34,9 +34,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
-from deconflict.engine.declarations import Signed, check_declaration
-from deconflict.engine.disclosure import disclosed_entry, too_large
 from deconflict.errors import AwarenessError, ConflictError, NotFoundError
+from deconflict.hotline.authorship import DECLARED_BY_FIELD, VIA_F3548, VIA_FIELD
 from deconflict.settings import Settings
 from deconflict.store import (
     BBox,
@@ -49,6 +48,7 @@ from deconflict.store import (
     Store,
     WriteView,
 )
+from deconflict.store.dss import DssTx
 from deconflict.strategic import rules
 from deconflict.strategic.constraints import (
     Constraint,
@@ -67,6 +67,8 @@ from deconflict.strategic.model import (
 )
 from deconflict.strategic.need_to_know import DisclosureBound
 from deconflict.strategic.states import OperationState, check_transition
+from deconflict.workflows.declarations import Signed, check_declaration
+from deconflict.workflows.disclosure import disclosed_entry, too_large
 
 _M_PER_DEG = 111_320.0
 
@@ -220,13 +222,24 @@ class Deconflictor:
         return operation_of(record)
 
     def conflicts_of(
-        self, candidate: Operation, owner_id: str, presented: set[str]
+        self, candidate: Operation, owner_id: str, presented: set[str], *, f3548: bool = False
     ) -> tuple[list[Operation], rules.Decision]:
         """The other parties' live operations ``candidate`` conflicts with, and the procedures'
-        verdict given the tokens ``presented`` (the check inside every write)."""
+        verdict given the tokens ``presented`` (the check inside every write).
+
+        ``f3548``: the rule of the ASTM F3548-21 DSS instead: proof of awareness of every
+        relevant operation, one's own included (another instance of the same USS may have
+        written it), and no verdict beyond that: in F3548 the USSs arbitrate conflicts by
+        priority, the DSS only checks that the writer knew of them."""
         hits = conflicting_ids(self.index.query(candidate))
-        others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner_id]
-        return others, rules.decide(candidate, others, self.rule, presented)
+        found = [self.index.get(i) for i in hits if i != candidate.id]
+        others = found if f3548 else [o for o in found if o.owner != owner_id]
+        verdict = rules.decide(candidate, others, self.rule, presented)
+        if f3548 and not verdict.accepted and not verdict.gaps:
+            verdict = dataclasses.replace(
+                verdict, accepted=True, reason="aware of every conflict (ASTM F3548-21 DSS)"
+            )
+        return others, verdict
 
     def refresh(self) -> None:
         """Bring the index up to the store's committed state, for a read (writes sync inside
@@ -271,19 +284,28 @@ class Deconflictor:
         op_id: str | None = None,
         expected_token: str | None = None,
         signed: Signed | None = None,
+        f3548: bool = False,
+        also: Callable[[DssTx, OperationRecord], None] | None = None,
     ) -> OperationRecord:
         """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it;
         returns the record written. ``signed``: the owner's signature, checked first
-        (``engine.declarations``; None: the caller is the host's own code, nothing to check)."""
+        (``workflows.declarations``; None: the caller is the host's own code, nothing to check).
+
+        ``f3548``: a write of the ASTM F3548-21 DSS API (``conflicts_of``'s rule; creating an
+        id whose operation has ended replaces it; the standard has no party signature, so the
+        entry is marked ``via: f3548`` with the USS that the OAuth token named: host-attested);
+        ``also`` runs in the same transaction after the write (``Store.write_operation``)."""
         presented = set(keys)
 
         def decide(
             draft: OperationDraft, current: OperationRecord | None, view: WriteView
         ) -> Decision:
-            entry = {}
+            entry: dict[str, Any] = {}
             if signed is not None:
                 state = candidate.state.value
                 entry = check_declaration(owner, draft, state, current, signed, time.time())
+            elif f3548:  # F3548 has no party signature: the USS its OAuth token named
+                entry = {DECLARED_BY_FIELD: owner.name, VIA_FIELD: VIA_F3548}
             with self.lock:
                 decision = checked(draft, current, view)
             return dataclasses.replace(decision, entry=entry) if decision.commit else decision
@@ -337,7 +359,7 @@ class Deconflictor:
                             ),
                         )
                     flags.append({"kind": "constraint", "constraints": ids})
-            others, verdict = self.conflicts_of(cand, owner.id, presented)
+            others, verdict = self.conflicts_of(cand, owner.id, presented, f3548=f3548)
             if others and (verdict.gaps or not verdict.accepted):
                 excess = self.bound.excess(cand)  # shown others' operations, yet not written
                 if excess is not None:
@@ -357,7 +379,7 @@ class Deconflictor:
             if not others:
                 return Decision(commit=True, state=state.value, flags=flags, events=events)
             outcome = "accepted" if verdict.accepted else "rejected"
-            for o in others:
+            for o in (o for o in others if o.owner != owner.id):
                 events.append(
                     EventDraft(
                         owner.id,
@@ -422,7 +444,12 @@ class Deconflictor:
 
         try:
             record, _ = self.store.write_operation(
-                draft, decide, expected_token=expected_token, on_written=written
+                draft,
+                decide,
+                expected_token=expected_token,
+                on_written=written,
+                also=also,
+                replace_ended=f3548,
             )
         except Exception:
             if touched:  # the commit failed after the index took the write: rebuild it

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,10 +155,13 @@ def post_message(
     signed_key_id: str | None = None,
     allow_own_endpoint_kinds: bool = False,
     max_body_chars: int = MAX_MESSAGE_CHARS,
+    copy_to: Iterable[str] = (),
 ) -> tuple[Message, Event, bool]:
     """Send a message from ``sender``; returns it, its log entry, and whether it is new
     (posting the same message again changes nothing). A party may not send the host's kinds
-    (``HOST_KINDS``); a body over ``max_body_chars`` (its canonical JSON) is refused."""
+    (``HOST_KINDS``); a body over ``max_body_chars`` (its canonical JSON) is refused.
+    ``copy_to``: parties the entry is also addressed to in the log without being recipients of
+    the message (the observer of an identification request the engine opens)."""
     names = log.party_ids(store)
     me = party_name(sender)
     wanted = [to] if isinstance(to, str) else list(to)
@@ -202,14 +205,50 @@ def post_message(
             me, sender.public_key, content, signature, signed_key_id, what=what
         )
         payload |= {SIGNATURE_FIELD: signature, KEY_ID_FIELD: kid}
-    entry, new = log.append_message(store, sender.id, payload, [names[r] for r in recipients])
+    ids = [names[r] for r in recipients] + [names[c] for c in copy_to if c in names]
+    entry, new = log.append_message(store, sender.id, payload, ids)
     return message, entry, new
+
+
+def post_host_messages(store: Store, messages: Sequence[Message]) -> list[tuple[Event, bool]]:
+    """The host's messages (the engine's conflict notices of one tick) in one write, each as
+    ``post_message`` would enter it; returns each entry and whether it is new."""
+    names = log.party_ids(store)
+    everyone = [n for n in names if n != "host"]
+    items = []
+    for message in messages:
+        if message.sender != "host":
+            raise InputError(
+                f"post_host_messages posts the host's messages, not {message.sender}'s"
+            )
+        unknown = sorted(p for p in message.to if p != ALL and p not in names)
+        if unknown:
+            raise NotFoundError(f"no party named {', '.join(map(repr, unknown))}")
+        recipients = message.recipients(everyone if message.to_all else list(names))
+        payload = {**message.to_dict(), "recipients": list(recipients)}
+        items.append((log.HOST_ID, payload, [names[r] for r in recipients]))
+    return log.append_messages(store, items)
 
 
 def _visible(entry: Event, party: Party) -> bool:
     p = entry.payload
     name = party_name(party)
-    return party.role == "admin" or p["sender"] == name or name in p["recipients"]
+    return (
+        party.role == "admin"
+        or p["sender"] == name
+        or name in p["recipients"]
+        or _observer(entry) == name
+    )
+
+
+def _observer(entry: Event) -> str | None:
+    """The party an identification request was opened for (the engine's, for the party whose
+    picture holds the unknown track), or None."""
+    p = entry.payload
+    if p.get("kind") != MessageKind.IDENTIFICATION_REQUEST.value or p.get("sender") != "host":
+        return None
+    observer = p["body"].get("observer")
+    return str(observer) if observer else None
 
 
 def inbox_item(entry: Event) -> dict[str, Any]:
@@ -427,6 +466,13 @@ def _request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
     return answers_from_messages(request, answers)
 
 
+def _askable(store: Store, observer: str | None) -> list[str]:
+    """The parties an identification request asks: every party but the ``observer`` it is
+    opened for, never the host's admin parties (they cannot answer, so waiting for them would
+    keep every request pending until its deadline)."""
+    return sorted(p.name for p in store.list_parties() if p.role == "party" and p.name != observer)
+
+
 def open_identification(
     store: Store,
     opener: Party,
@@ -435,29 +481,64 @@ def open_identification(
     *,
     now_s: float,
     timeout_s: float = 120.0,
+    observer: str | None = None,
 ) -> tuple[IdentificationRequest, Event]:
-    """Ask every party whose ``track_id`` is: one ``identification_request`` message to all."""
+    """Ask every party whose ``track_id`` is: one ``identification_request`` message to all
+    (the engine opens it for the ``observer`` whose picture holds the track: every other party
+    is asked, and the observer sees the request and its outcome)."""
     if opener.role != "admin":
         raise PermissionDeniedError("identification requests are opened by the host or engine")
-    # the parties, not the host's admin parties: they cannot answer, so waiting for them would
-    # keep every request pending until its deadline
-    asked = sorted(p.name for p in store.list_parties() if p.role == "party")
+    asked = _askable(store, observer)
     if not asked:
         raise InputError("no party is registered to ask: register the parties first")
     request_id = sha256_hex(canonical_json([track_id, now_s]))[:24]
     request = open_request(request_id, track_id, track, asked, now_s=now_s, timeout_s=timeout_s)
+    body = request.to_payload() | ({"observer": observer} if observer else {})
     _, entry, new = post_message(
         store,
         opener,
         asked,
         MessageKind.IDENTIFICATION_REQUEST,
-        request.to_payload(),
+        body,
         now_s=now_s,
         allow_own_endpoint_kinds=True,
+        copy_to=[observer] if observer else (),
     )
     if not new:
         raise ConflictError(f"identification request {request_id} is already open")
     return request, entry
+
+
+def open_identifications(
+    store: Store,
+    opener: Party,
+    tracks: Sequence[tuple[str, TrackSnapshot]],
+    *,
+    now_s: float,
+    timeout_s: float,
+    observer: str,
+) -> list[IdentificationRequest]:
+    """``open_identification`` for many of ``observer``'s tracks (``(track id, snapshot)``) in
+    one write: the engine's, when a picture fills with tracks no one has identified. A request
+    already in the log is left as it is (and returned)."""
+    if opener.role != "admin":
+        raise PermissionDeniedError("identification requests are opened by the host or engine")
+    names = log.party_ids(store)
+    asked = _askable(store, observer)
+    requests, items = [], []
+    for track_id, track in tracks:
+        request_id = sha256_hex(canonical_json([track_id, now_s]))[:24]
+        request = open_request(request_id, track_id, track, asked, now_s=now_s, timeout_s=timeout_s)
+        body = request.to_payload() | {"observer": observer}
+        message = make_message(
+            MessageKind.IDENTIFICATION_REQUEST, "host", asked, body, time_s=now_s
+        )
+        payload = {**message.to_dict(), "recipients": list(message.recipients(asked))}
+        ids = [names[r] for r in payload["recipients"]] + [names[observer]]
+        requests.append(request)
+        items.append((opener.id, payload, ids))
+    log.append_messages(store, items)
+    return requests
 
 
 def _resolution_view(r: Resolution) -> dict[str, Any]:
@@ -473,16 +554,19 @@ def _resolution_view(r: Resolution) -> dict[str, Any]:
     }
 
 
-def _record_resolution(store: Store, request: IdentificationRequest, now_s: float) -> Resolution:
+def _record_resolution(
+    store: Store, request: IdentificationRequest, now_s: float, observer: str | None = None
+) -> Resolution:
     """Evaluate ``request``; log an ``identification.resolved`` entry when its outcome changed
-    (addressed to the host, and to the claimant of a declared track)."""
+    (addressed to the host, the observer it was opened for, and the claimant of a declared
+    track)."""
     resolution = evaluate(request, now_s)
     last = log.latest(store, log.ID_RESOLVED, match={"request_id": request.request_id})
     before = Outcome.PENDING if last is None else Outcome(last.payload["outcome"])
     if resolution.outcome is before:
         return resolution
     names = log.party_ids(store)
-    to = {log.HOST_ID}
+    to = {log.HOST_ID} | ({names.get(observer, observer)} if observer else set())
     if resolution.outcome is Outcome.DECLARED:
         to |= {names.get(c.party, c.party) for c in resolution.claimants}
     payload = {
@@ -533,7 +617,7 @@ def answer_identification(
         signed_key_id=signed_key_id,
         allow_own_endpoint_kinds=True,
     )
-    return _record_resolution(store, _request_from_entry(store, entry), now_s)
+    return _record_resolution(store, _request_from_entry(store, entry), now_s, _observer(entry))
 
 
 def outcome_shown(resolution: Resolution, name: str, disclosure: str) -> str:
@@ -576,7 +660,9 @@ def identification_state(
         for p, a in sorted(request.answers.items())
         if party.role == "admin" or p == name
     ]
-    if party.role != "admin":
+    if party.role != "admin" and _observer(entry) != name:
+        # the observer the engine asked for sees the outcome as the host does; the others asked
+        # as ``outcome_shown`` lets them know it
         claimed = any(c.party == name for c in resolution.claimants)
         view = {
             "outcome": outcome_shown(resolution, name, disclosure),
@@ -604,7 +690,8 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
         body = entry.payload["body"]
         if body["request_id"] in settled or float(body["deadline_s"]) > now_s:
             continue
-        resolution = _record_resolution(store, _request_from_entry(store, entry), now_s)
+        request = _request_from_entry(store, entry)
+        resolution = _record_resolution(store, request, now_s, _observer(entry))
         if resolution.outcome is not Outcome.PENDING:
             changed.append(resolution)
     return changed

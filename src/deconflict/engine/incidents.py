@@ -1,0 +1,115 @@
+"""Incidents in the live picture: a loss of separation between two parties' own aircraft,
+recorded once it has been over for ``quiet_s`` with its closest approach, severity, the alerts
+that came before it and the messages around it (``deconflict.incidents``), as an ``incident``
+entry of the log addressed to the two parties and the host. Times Unix s, positions degrees,
+altitudes m inside.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from deconflict.engine.desk import Desk
+from deconflict.engine.picture import Row, num
+from deconflict.incidents.detect import IncidentPolicy, detect_incidents
+from deconflict.incidents.geometry import Timeline
+from deconflict.incidents.record import attach_context
+from deconflict.predict.standards import Standard
+from deconflict.store import hotline as log
+from deconflict.units import FT
+
+Point = tuple[float, float, float, float]  # time s, latitude, longitude, altitude m
+
+
+class IncidentWatch:
+    """Own aircraft's recent positions, the pairs whose separation is lost, and their records."""
+
+    def __init__(self, desk: Desk, standard: Standard, *, memory_s: float, quiet_s: float) -> None:
+        self.desk = desk
+        self.standard = standard
+        self.memory_s = memory_s
+        self.quiet_s = quiet_s
+        self.tracklog: dict[str, deque[Point]] = {}
+        self.key_party: dict[str, str] = {}
+        self.lost: dict[tuple[str, str], float] = {}  # pair -> last time separation was lost
+        self.recorded = 0
+
+    def history(self, key: str) -> tuple[Point, ...]:
+        """The track's last 30 positions (identification requests carry them)."""
+        points = self.tracklog.get(key)
+        return tuple(list(points)[-30:]) if points else ()
+
+    def update(self, scene: pd.DataFrame, conflict_rows: list[Row], now: float) -> None:
+        own = scene[(scene["identity"] == "own").to_numpy()] if len(scene) else scene
+        for key, party, lat, lon, alt in zip(
+            own["key"].tolist(), own["party"].tolist(), own["latitude"].tolist(),
+            own["longitude"].tolist(), own["altitude"].tolist(), strict=True,
+        ):  # fmt: skip
+            points = self.tracklog.setdefault(key, deque())
+            if not points or points[-1][0] < now:
+                points.append((now, lat, lon, alt * FT))
+            while points[0][0] < now - self.memory_s:
+                points.popleft()
+            self.key_party[key] = party
+        hmin_nm = self.standard.separation.horizontal_m / 1852.0
+        kp = self.key_party
+        for row in conflict_rows:
+            a, b = str(row["a"]), str(row["b"])
+            if (
+                kp.get(a)
+                and kp.get(b)
+                and kp[a] != kp[b]
+                and num(row["t_in_s"]) == 0.0
+                and float(row["d_now_nm"]) < hmin_nm
+            ):
+                self.lost[(a, b)] = now
+        for pair, last in list(self.lost.items()):
+            if now - last >= self.quiet_s:
+                self.record(pair)
+                del self.lost[pair]
+
+    def finish(self) -> None:
+        """Record the losses still open (end of a run)."""
+        for pair in list(self.lost):
+            self.record(pair)
+        self.lost.clear()
+
+    def _timeline(self, key: str) -> Timeline | None:
+        points = self.tracklog.get(key)
+        if not points or len(points) < 2:
+            return None
+        arr = np.array(points)
+        return Timeline.from_arrays(self.key_party[key], key.split("/", 1)[-1], *arr.T)
+
+    def record(self, pair: tuple[str, str]) -> None:
+        ta, tb = self._timeline(pair[0]), self._timeline(pair[1])
+        if ta is None or tb is None:
+            return
+        policy = IncidentPolicy.from_standard(self.standard)
+        for inc in detect_incidents(ta, tb, policy):
+            alerts = [
+                dict(e.payload) | {"text": e.kind}
+                for kind in ("alert.raised", "alert.updated")
+                for e in self.desk.entries_since_start(kind)
+                if e.payload.get("own_key") in pair and e.payload.get("kind") == "conflict"
+            ]
+            alerts.sort(key=lambda a: float(a.get("time_s", 0.0)))
+            inc = attach_context(inc, alerts, self._messages(set(inc.parties)))
+            if self.desk.record_incident(inc.to_dict()):
+                self.recorded += 1
+
+    def _messages(self, parties: set[str]) -> list[dict[str, Any]]:
+        out = []
+        for e in self.desk.entries_since_start(log.MESSAGE):
+            m = e.payload
+            if not (set(m.get("recipients", ())) & parties or m.get("sender") in parties):
+                continue
+            body = m.get("body", {})
+            text = str(body.get("text", body.get("resolution", "")))
+            out.append({"time_s": m["time_s"], "sender": m["sender"], "kind": m["kind"],
+                        "text": text})  # fmt: skip
+        return out

@@ -1,0 +1,1 @@
+"""workflows room: the shared service's domain workflows on the store (see docs/architecture.md)."""
