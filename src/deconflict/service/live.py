@@ -585,6 +585,9 @@ def live_app(
     broadcaster = Broadcaster(session)
     app.state.live_broadcaster = broadcaster
     app.include_router(live_router(session, party_of, broadcaster, public_keys.__getitem__))
+    from deconflict.service.live_tracks import track_router  # the map's info panel
+
+    app.include_router(track_router(session, party_of))
     # the map's operations layer comes from the store, where the demo declares its scenario's
     from deconflict.service.live_operations import router as operations_router
     from deconflict.service.live_operations import seed_scenario_operations
