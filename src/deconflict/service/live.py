@@ -52,7 +52,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DECIMALS = {"latitude": 5, "longitude": 5}
 TRACK_FIELDS = ("key", "owner", "identity", "label", "latitude", "longitude", "altitude",
-                "groundspeed", "track", "vertical_rate")  # fmt: skip
+                "groundspeed", "track", "vertical_rate", "icao24", "squawk")  # fmt: skip
 
 
 Auth = Annotated[str | None, Header()]
@@ -207,6 +207,8 @@ def picture_payload(session: Session, party: str) -> dict[str, Any]:
     eng = session.engine
     with session.lock:
         pic = eng.picture(party)
+        if len(pic):  # the map searches and lists squawks too (the tracker keeps them)
+            pic = pic.assign(squawk=eng.trackers[party].squawks(pic["track_id"].to_numpy()))
         alerts = eng.active_alerts(party)
         # the newest 50 requests, without each track's history (the panel shows position)
         requests = eng.open_requests(party, newest=50, history=False)

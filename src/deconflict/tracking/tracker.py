@@ -755,6 +755,15 @@ class Tracker:
         )
         np.bitwise_or.at(self.sensor_mask, rows, np.left_shift(np.uint64(1), codes))
 
+    def squawks(self, track_ids: I64) -> Obj:
+        """The last Mode A code of each live track (None where unknown or not live)."""
+        rows = self._index_of(np.asarray(track_ids, dtype=np.int64))
+        ok = rows < self._n
+        ok[ok] = self.ids[rows[ok]] == np.asarray(track_ids)[ok]
+        out = np.full(rows.size, None, dtype=object)
+        out[ok] = self.squawk[rows[ok]]
+        return out
+
     def detail(self, track_id: int) -> dict[str, Any]:
         """One live track's identifiers, its last update (Unix s) and the sensors that reported
         it (``party/sensor``), for an info panel; NotFoundError if there is no such track."""
