@@ -9,9 +9,10 @@
 
 (function () {
   const M = window.DeconflictMap;
-  // viridis at 0, 1/8, ..., 1 (matplotlib.colormaps["viridis"])
-  const VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962",
-                   "#addc30", "#fde725"];
+  // viridis at 0, 1/16, ..., 1 (matplotlib.colormaps["viridis"])
+  const VIRIDIS = ["#440154", "#48186a", "#472d7b", "#424086", "#3b528b", "#33638d", "#2c728e",
+                   "#26828e", "#21918c", "#1fa088", "#28ae80", "#3fbc73", "#5ec962", "#84d44b",
+                   "#addc30", "#d8e219", "#fde725"];
   const ALT_TOP_FT = 45000, ALT_STEP_FT = 1000, NO_ALT = "#a0aec0";
   const IDENTITY_COLOURS = { pending: "#d69e2e", unknown: "#4a5568" };
 

@@ -16,7 +16,8 @@
   let cache = new Map(), loading = new Map(), events = [], lastWall = 0, liveTime = null;
 
   async function frameAt(t) {  // the recorded picture at or before t: {time_s, tracks}
-    const step = range.step_s || 5, slot = Math.floor(t / step) * step;
+    const step = range.step_s || 5, first = range.first_s || 0;
+    const slot = first + Math.floor((t - first) / step + 1e-9) * step;  // the recorded moments
     if (cache.has(slot)) return cache.get(slot);
     if (!loading.has(slot)) {
       loading.set(slot, M.ctx.api(`/v1/live/picture?at=${slot + 1e-6}`).then((pic) => {
@@ -53,7 +54,7 @@
     if (t >= range.last_s) { live(); return; }
     at = Math.max(t, range.first_s);
     const step = range.step_s || 5;
-    const [a, b] = await Promise.all([frameAt(at), frameAt(at + step)]);
+    const a = await frameAt(at), b = a ? await frameAt(a.time_s + step) : null;
     if (at === null) return;  // went live meanwhile
     const pic = interpolate(a, b, at);
     if (!pic) { label("nothing recorded then"); return; }
@@ -151,6 +152,7 @@
   M.onPicture((pic) => {
     if (pic.type === "history") return;
     liveTime = pic.time_s;
+    if (range.last_s !== null && pic.time_s > range.last_s) range.last_s = pic.time_s;
     if (at === null) {
       const s = document.getElementById("slider");
       if (range.first_s === null || pic.time_s > Number(s.max) + 30) loadRange();
