@@ -25,6 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": {"geo", "predict", "incidents"},
     "montecarlo": {"geo", "predict", "sim", "engine"},
     "store": {"hotline", "strategic", "identify", "incidents"},
+    "sitrep": {"store", "hotline", "sitrep_page"},
+    "sitrep_page": {"sitrep"},
 }
 COMMON = {"units", "errors", "cluster"}
 

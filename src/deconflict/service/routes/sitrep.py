@@ -33,7 +33,7 @@ def _png(store: StoreDep, name: str | None, day: str | None, session: Any) -> by
             m for n in names for m in sitrep.picture_markers(engine.picture(n), now_s)
         ]
         if scenario is not None:  # its operations are declared in the store, drawn from there
-            extra["bases"] = scenario.bases
+            extra["scenario"] = scenario
     return sitrep.render(sitrep.collect(store, name, day=day, **extra), "png")
 
 
