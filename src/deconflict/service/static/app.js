@@ -403,6 +403,7 @@
       const i = t.key.indexOf(key); return i < 0 ? null : { identity: t.identity[i], owner: t.owner[i] };
     },
     loadPicture(pic) { state.picture = pic; state.dirty = true; },
+    livePicture(pic) { onPicture(pic); },  // a picture as if it came live (trails, panels, map modules)
     loadFrame(buf) {  // a picture frame as the WebSocket sends it (bench/map_fps.py)
       return decodePicture(buf).then((pic) => { state.picture = pic; state.dirty = true; });
     },

@@ -94,17 +94,28 @@
 
   // Web Mercator straight into container pixels (what latLngToContainerPoint does, without
   // allocating two objects per call)
-  function projector(map) {
+  function projector(map, margin = 0) {
     const scale = 256 * Math.pow(2, map.getZoom());
     const origin = map.getPixelOrigin();
     const pane = map.containerPointToLayerPoint([0, 0]);
-    const ox = origin.x + pane.x, oy = origin.y + pane.y;
-    return function (lat, lon, out, k) {
+    const ox = origin.x + pane.x - margin, oy = origin.y + pane.y - margin;
+    const f = function (lat, lon, out, k) {
       const s = Math.sin(Math.max(Math.min(lat, 85.0511), -85.0511) * Math.PI / 180);
       out[k] = scale * (lon + 180) / 360 - ox;
       out[k + 1] = scale * (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) - oy;
     };
+    Object.assign(f, { scale, ox, oy });
+    return f;
   }
+
+  // The tracks are drawn into one bitmap a margin wider than the map on every side, kept while
+  // nothing it shows changes (a picture, the filter, the colours, labels, layers, selection, the
+  // zoom): panning by less than the margin blits it shifted, so a pan costs one drawImage.
+  const MARGIN = 256;
+  let version = 0;
+  M.onPicture(() => { version += 1; });
+  M.onChange(() => { version += 1; });
+  const layer = { canvas: null, key: "", t: null, mask: null, ox: 0, oy: 0, result: null };
 
   // the selection's long trail, kept while it is selected
   const long = { key: null, points: [] };
@@ -128,7 +139,7 @@
     }
   });
 
-  const last = { t: null, xy: null, drawn: null, count: 0 };
+  const last = { t: null, xy: null, drawn: null, count: 0, offX: 0, offY: 0 };
 
   function colourFn(colours) {
     if (M.view.colour === "altitude") return (t, i) => M.palette.altitudeBin(t.altitude[i]);
@@ -145,13 +156,31 @@
 
   // draw the tracks ``t`` on ``ctx`` (W x H pixels); returns the counts for the status line
   function draw(ctx, W, H, t, replaying) {
-    const { map, state } = M.ctx;
     ctx.clearRect(0, 0, W, H);
     if (!t || !t.key) { last.t = null; last.count = 0; return { total: 0, shown: 0, inView: 0 }; }
-    const n = t.key.length, mask = M.mask(t), proj = projector(map);
+    const mask = M.mask(t), proj = projector(M.ctx.map, MARGIN);
+    const key = `${version}|${proj.scale}|${W}x${H}|${replaying}`;
+    const dx = layer.ox - proj.ox, dy = layer.oy - proj.oy;
+    if (layer.key !== key || layer.t !== t || layer.mask !== mask ||
+        Math.abs(dx) >= MARGIN || Math.abs(dy) >= MARGIN) {
+      if (!layer.canvas) layer.canvas = document.createElement("canvas");
+      const c = layer.canvas, W2 = W + 2 * MARGIN, H2 = H + 2 * MARGIN;
+      if (c.width !== W2 || c.height !== H2) { c.width = W2; c.height = H2; }
+      layer.result = drawLayer(c.getContext("2d"), W2, H2, t, mask, proj, replaying);
+      Object.assign(layer, { key, t, mask, ox: proj.ox, oy: proj.oy });
+    }
+    last.offX = layer.ox - proj.ox - MARGIN; last.offY = layer.oy - proj.oy - MARGIN;
+    ctx.drawImage(layer.canvas, last.offX, last.offY);
+    return layer.result;
+  }
+
+  function drawLayer(ctx, W, H, t, mask, proj, replaying) {
+    const { state } = M.ctx;
+    ctx.clearRect(0, 0, W, H);
+    const n = t.key.length;
     const xy = new Float32Array(2 * n), lead = new Float32Array(2 * n);
     const drawn = new Int32Array(n);
-    const mPerDegLat = 111320, margin = 20;
+    const mPerDegLat = 111320, margin = 20;  // pixels beyond the layer's edge still drawn
     let inView = 0;
     for (let i = 0; i < n; i++) {
       if (!mask[i]) continue;
@@ -175,8 +204,7 @@
       if (!g) { g = []; groups.set(c, g); }
       g.push(i);
     }
-    const tp = new Float32Array(2), words = stampLayer(W, H);
-    const trails = M.view.layers.trails && !replaying;
+    const words = stampLayer(W, H), tp = new Float32Array(2), trails = M.view.layers.trails && !replaying;
     ctx.lineWidth = 1;
     for (const [c, idx] of groups) {
       ctx.strokeStyle = c;
@@ -219,7 +247,12 @@
       }
     }
     last.t = t; last.xy = xy; last.drawn = drawn; last.count = inView;
-    return { total: n, shown: M.shownCount(t), inView };
+    let onMap = 0;  // those in the map itself, not its margin
+    for (let k = 0; k < inView; k++) {
+      const x = xy[2 * drawn[k]] - MARGIN, y = xy[2 * drawn[k] + 1] - MARGIN;
+      if (x >= 0 && y >= 0 && x <= W - 2 * MARGIN && y <= H - 2 * MARGIN) onMap += 1;
+    }
+    return { total: n, shown: M.shownCount(t), inView: onMap };
   }
 
   function stamp(words, W, H, x, y, pixels, word) {
@@ -258,12 +291,12 @@
     if (!last.t) return null;
     let best = null, bestD = radius * radius;
     for (let k = 0; k < last.count; k++) {
-      const i = last.drawn[k], dx = last.xy[2 * i] - x, dy = last.xy[2 * i + 1] - y;
+      const i = last.drawn[k], dx = last.xy[2 * i] + last.offX - x, dy = last.xy[2 * i + 1] + last.offY - y;
       const d = dx * dx + dy * dy;
       if (d <= bestD) { bestD = d; best = last.t.key[i]; }
     }
     return best;
   }
 
-  M.render = { draw, hit, MASKS, long, last };
+  M.render = { draw, hit, MASKS, long, last, invalidate() { version += 1; } };
 })();
