@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,9 +82,6 @@ def main() -> None:
             page.keyboard.press("?")
             shot("map-keys.png")
             page.keyboard.press("Escape")
-            page.evaluate("() => { window.deconflict.map.setView([36.2, 37.5], 8); }")
-            time.sleep(1)
-            shot("demo-conflict.png")
             browser.close()
 
 
