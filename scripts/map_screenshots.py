@@ -75,8 +75,11 @@ def main() -> None:
             shot("map-layers.png")
             page.evaluate(TOGGLE)
             page.evaluate("() => DeconflictMap.replay.start()")
-            first = page.evaluate("Number(document.getElementById('slider').min)")
-            page.evaluate("(t) => DeconflictMap.replay.seek(t)", first + 420)
+            first, last = page.evaluate(
+                "[document.getElementById('slider').min, document.getElementById('slider').max]"
+                ".map(Number)"
+            )
+            page.evaluate("(t) => DeconflictMap.replay.seek(t)", (first + last) / 2)
             shot("map-replay.png")
             page.click("#live-button")
             page.keyboard.press("?")

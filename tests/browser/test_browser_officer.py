@@ -352,3 +352,36 @@ def test_altitude_colours_are_viridis_and_stay_ordered_under_colour_blindness(
             np.linalg.norm(seen[i] - seen[j]) for i, j in itertools.combinations(range(len(rgb)), 2)
         ]
         assert min(gaps) > 10, kind
+
+
+def test_each_layer_switch_takes_its_shapes_off_the_map_and_back(
+    open_page: Callable[[str], Any],
+) -> None:
+    red = open_page("red")
+    page = red.page
+    page.wait_for_function("window.deconflict.operations() !== null", timeout=30_000)
+    page.wait_for_function(
+        """() => { let n = 0; window.deconflict.map.eachLayer((l) => { if (l instanceof L.GeoJSON) n++; });
+                   return n > 0; }""",
+        timeout=30_000,
+    )
+    shown = """() => { const out = {ownOps: 0, otherOps: 0, areas: 0, shared: 0, bases: 0, coast: 0};
+      window.deconflict.map.eachLayer((l) => {
+        if (l instanceof L.GeoJSON) out.coast += 1;
+        const tip = l.getTooltip && l.getTooltip() ? String(l.getTooltip().getContent()) : '';
+        if (tip.includes('RED-STRIKE-1')) out.ownOps += 1;
+        if (tip.includes('BLUE-CAP-1')) out.otherOps += 1;
+        if (tip.includes('R-101')) out.areas += 1;
+        if (tip.includes('Shared area')) out.shared += 1;
+        if (l instanceof L.CircleMarker && !(l instanceof L.Circle) && tip) out.bases += 1; });
+      return out; }"""
+    everything = page.evaluate(shown)
+    assert all(n > 0 for n in everything.values()), everything
+    page.click("#display-panel summary")  # the layers list opens
+    for name in everything:
+        page.locator(f"#layers input[value={name}]").uncheck()
+        now = page.evaluate(shown)
+        assert now[name] == 0 and all(now[k] == v for k, v in everything.items() if k != name)
+        page.locator(f"#layers input[value={name}]").check()
+        assert page.evaluate(shown) == everything
+    assert red.errors == []

@@ -66,6 +66,7 @@ def test_replay_moves_backwards_and_forwards_and_returns_to_live(
     first, step = span["first_s"], span["step_s"]
     early, late = first + 22.5, first + 87.5  # between two recorded pictures
     page.evaluate("() => DeconflictMap.replay.start()")
+    page.evaluate("(k) => DeconflictMap.select.select(k, {frame: false})", KEY)
 
     at_late = _replayed(page, late)
     assert at_late == pytest.approx(_expected(live, late, step), abs=2e-5)
@@ -78,6 +79,9 @@ def test_replay_moves_backwards_and_forwards_and_returns_to_live(
     assert page.inner_text("#slider-label").startswith("replay")
     assert float(page.input_value("#slider")) == pytest.approx(late)
     assert page.is_visible("#replay-events")
+    # the selection's info panel shows the replayed row (a recorded picture has fewer columns)
+    assert "(replay)" in page.inner_text("#info dd[data-field='last update']")
+    assert page.inner_text("#info dd[data-field=callsign]") == "VIPER11"
     page.screenshot(path=str(artifacts_dir / "replay.png"))
 
     # play at x60: a second of play is a minute of the recording

@@ -25,9 +25,10 @@
     .then((r) => r.json())
     .then((topo) => {
       const countries = topojson.feature(topo, topo.objects.countries);
-      L.geoJSON(countries, { interactive: false,
+      const land = L.geoJSON(countries, { interactive: false,
         style: { color: "#718096", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 } })
         .addTo(map).bringToBack();
+      DeconflictMap.layers.register("coast", land);
     });
 
   // ---------------------------------------------------------------- the track canvas

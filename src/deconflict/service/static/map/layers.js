@@ -1,9 +1,9 @@
 /* Deconflict map page: layers on and off.
  *
  * Our operations, the parts of others' operations that meet ours (need-to-know), restricted areas
- * and agreed lines, the shared area, bases, trails, labels, and the offline basemap's own layers
- * (map/basemap.js). Each is a Leaflet layer group added to or removed from the map, or a switch
- * the canvas reads (trails, labels). */
+ * and agreed lines, the shared area, bases, trails, labels, and the offline basemap (Natural
+ * Earth countries: land, coasts and borders). Each is a Leaflet layer added to or removed from
+ * the map, or a switch the canvas reads (trails, labels). */
 "use strict";
 
 (function () {
@@ -11,8 +11,7 @@
   const NAMES = {
     ownOps: "our operations", otherOps: "others' operations (need-to-know)", areas: "restricted areas",
     shared: "shared area", bases: "bases", trails: "trails", labels: "labels",
-    coast: "coasts and borders", lakes: "lakes", rivers: "rivers", places: "populated places",
-    airports: "airports",
+    coast: "land, coasts and borders",
   };
   let groups = {};
 

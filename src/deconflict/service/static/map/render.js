@@ -150,7 +150,7 @@
     const L = M.view.labels, parts = [];
     if (L.callsign) parts.push(t.label[i]);
     if (L.fl) parts.push(M.fmtFL(t.altitude[i]));
-    if (L.speed && M.known(t.groundspeed[i])) parts.push(M.fmtSpeed(t.groundspeed[i]));
+    if (L.speed && t.groundspeed && M.known(t.groundspeed[i])) parts.push(M.fmtSpeed(t.groundspeed[i]));
     return parts.join(" ");
   }
 
@@ -233,7 +233,7 @@
     ctx.globalAlpha = 1;
     stampCanvas.getContext("2d").putImageData(stampImage, 0, 0);
     ctx.drawImage(stampCanvas, 0, 0);
-    drawSelection(ctx, t, proj, xy, mask);
+    drawSelection(ctx, t, proj, xy, mask, replaying);
     if (M.view.layers.labels && inView <= LABEL_LIMIT) {
       ctx.font = "12px system-ui, sans-serif";
       for (let k = 0; k < inView; k++) {
@@ -262,13 +262,13 @@
     }
   }
 
-  function drawSelection(ctx, t, proj, xy, mask) {
+  function drawSelection(ctx, t, proj, xy, mask, replaying) {
     const key = M.view.select;
     if (!key) return;
     const i = t.key.indexOf(key);
     if (i < 0) return;
     const tp = new Float32Array(2);
-    if (long.key === key && long.points.length > 1 && M.view.layers.trails) {
+    if (long.key === key && long.points.length > 1 && M.view.layers.trails && !replaying) {
       ctx.save(); ctx.strokeStyle = "#1a202c"; ctx.lineWidth = 2.5; ctx.globalAlpha = 0.8;
       ctx.beginPath();
       proj(long.points[0][0], long.points[0][1], tp, 0); ctx.moveTo(tp[0], tp[1]);

@@ -51,11 +51,14 @@
     render();
   }
 
-  function row(t, i) {  // what the picture itself says of track i
-    return { key: t.key[i], label: t.label[i], identity: t.identity[i], owner: t.owner[i] || null,
-      latitude: t.latitude[i], longitude: t.longitude[i], altitude: t.altitude[i],
-      groundspeed: t.groundspeed[i], track: t.track[i], vertical_rate: t.vertical_rate[i],
-      icao24: t.icao24 ? t.icao24[i] : null, squawk: t.squawk ? t.squawk[i] : null };
+  function row(t, i) {  // what the picture itself says of track i (a recorded one has fewer columns)
+    const out = {};
+    for (const c of ["key", "label", "identity", "owner", "latitude", "longitude", "altitude",
+                     "groundspeed", "track", "vertical_rate", "icao24", "squawk"]) {
+      if (t[c]) out[c] = t[c][i];
+    }
+    out.owner = out.owner || null;
+    return out;
   }
 
   function render() {
