@@ -90,7 +90,8 @@ async def run_n(url: str, n: int, repeats: int, tag: str, progress: Progress) ->
         head = (await http.get("/health")).json()["log_seq"]
         sockets = [
             await websockets.connect(
-                f"{url.replace('http', 'ws')}/v1/events/ws?after={head}&token={t}"
+                f"{url.replace('http', 'ws')}/v1/events/ws?after={head}",
+                additional_headers={"Authorization": f"Bearer {t}"},
             )
             for t in tokens
         ]

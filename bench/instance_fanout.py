@@ -32,6 +32,9 @@ import websockets
 from rich.console import Console
 from rich.progress import Progress
 
+from deconflict.engine.declarations import signed_declaration
+from deconflict.hotline.keys import Signer, private_key_from_pem
+
 ADMIN = "bench-admin-token"
 REPO = Path(__file__).resolve().parents[1]
 SERVER = os.environ.get(
@@ -77,7 +80,9 @@ def _volume(i: int) -> dict[str, Any]:
 
 
 async def _listen(url: str, token: str, lat: list[float], stop: asyncio.Event) -> None:
-    async with websockets.connect(f"{url}?after=-1&token={token}") as ws:
+    async with websockets.connect(
+        f"{url}?after=-1", additional_headers={"Authorization": f"Bearer {token}"}
+    ) as ws:
         while not stop.is_set():
             try:
                 raw = await asyncio.wait_for(ws.recv(), 0.5)
@@ -95,6 +100,7 @@ async def _run(db: str, fanout: str, args: argparse.Namespace, progress: Progres
     try:
         client = httpx.Client(base_url=url_a, timeout=30)
         tokens = []
+        signers: list[Signer] = []
         for _ in range(args.parties):
             r = client.post(
                 "/v1/parties",
@@ -103,6 +109,10 @@ async def _run(db: str, fanout: str, args: argparse.Namespace, progress: Progres
             )
             r.raise_for_status()
             tokens.append(r.json()["token"])
+            made = r.json()
+            signers.append(
+                Signer(made["name"], private_key_from_pem(made["private_key_pem"].encode()))
+            )
         on_b: list[float] = []
         on_a: list[float] = []
         stop = asyncio.Event()
@@ -117,9 +127,11 @@ async def _run(db: str, fanout: str, args: argparse.Namespace, progress: Progres
         task = progress.add_task(f"fanout={fanout}", total=args.writes)
         for i in range(args.writes):
             headers = {"Authorization": f"Bearer {tokens[i % args.parties]}"}
-            r = await asyncio.to_thread(
-                client.post, "/v1/operations", json={"volumes": [_volume(i)]}, headers=headers
+            signer = signers[i % args.parties]
+            body = signed_declaration(
+                signer, signer.party, {"volumes": [_volume(i)]}, time_s=time.time()
             )
+            r = await asyncio.to_thread(client.post, "/v1/operations", json=body, headers=headers)
             r.raise_for_status()
             progress.advance(task)
             await asyncio.sleep(args.interval)

@@ -38,6 +38,7 @@ import numpy as np
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deconflict.engine.declarations import signed_declaration
 from deconflict.engine.deconfliction import (
     Deconflictor,
     draft_for,
@@ -45,6 +46,7 @@ from deconflict.engine.deconfliction import (
     operation_of,
 )
 from deconflict.geo import destination_deg
+from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.service.parties import register_party
 from deconflict.settings import Settings
 from deconflict.store import Decision, OperationDraft, OperationRecord, WriteView, open_store
@@ -159,13 +161,19 @@ def main() -> None:
         server = start_server(db, port, standard="icao-5nm")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            token = call(conn, "POST", "/v1/parties", {"name": "bench"}, ADMIN)[1]["token"]
+            made = call(conn, "POST", "/v1/parties", {"name": "bench"}, ADMIN)[1]
+            token = made["token"]
+            signer = Signer("bench", private_key_from_pem(made["private_key_pem"].encode()))
+
+            def signed(op: Any) -> dict[str, Any]:
+                body = {"volumes": [v.model_dump(mode="json") for v in op.volumes]}
+                return signed_declaration(signer, "bench", body, time_s=time.time())
+
             warm = random_operation(rng, "x")
-            body = {"volumes": [v.model_dump(mode="json") for v in warm.volumes]}
-            call(conn, "POST", "/v1/operations", body, token)  # warm the connection
+            call(conn, "POST", "/v1/operations", signed(warm), token)  # warm the connection
             http_s, codes = [], []
             for cand in track(candidates, description="declaring over HTTP"):
-                body = {"volumes": [v.model_dump(mode="json") for v in cand.volumes]}
+                body = signed(cand)
                 t = time.perf_counter()
                 status, _ = call(conn, "POST", "/v1/operations", body, token)
                 http_s.append(time.perf_counter() - t)

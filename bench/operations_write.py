@@ -39,6 +39,9 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
+from deconflict.engine.declarations import signed_declaration
+from deconflict.hotline.keys import Signer, private_key_from_pem
+
 REPO = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin-token"
 INTERUSS_CELL_WRITES_PER_S = (6.0, 8.0)
@@ -121,8 +124,9 @@ def cell_volume(i: int) -> dict[str, Any]:
 class Load:
     """Shared state of the load threads."""
 
-    def __init__(self, tokens: list[str], probe_every: int) -> None:
+    def __init__(self, tokens: list[str], probe_every: int, signers: list[Signer]) -> None:
         self.tokens = tokens
+        self.signers = signers
         self.probe_every = probe_every
         self.next_i = 0
         self.committed: dict[int, tuple[str, int]] = {}  # slot index -> (id, owner)
@@ -131,6 +135,11 @@ class Load:
         self.probes = 0
         self.probes_ok = 0
         self.errors: list[str] = []
+
+    def signed(self, owner: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` signed by party ``owner``'s key, as its client does (the client's cost)."""
+        signer = self.signers[owner]
+        return signed_declaration(signer, signer.party, body, time_s=time.time())
 
     def take(self) -> int:
         i = self.next_i
@@ -175,7 +184,8 @@ async def worker(port: int, load: Load, stop: asyncio.Event) -> None:
                 target = max(load.committed)  # the newest: its neighbours are busiest
             if target is not None:
                 op_id, owner = load.committed[target]
-                req = _request(port, {"volumes": [cell_volume(target)]}, load.tokens[1 - owner])
+                body = load.signed(1 - owner, {"volumes": [cell_volume(target)]})
+                req = _request(port, body, load.tokens[1 - owner])
                 t = time.perf_counter()
                 status, out = await _exchange(reader, writer, req)
                 load.latencies_s.append(time.perf_counter() - t)
@@ -188,7 +198,9 @@ async def worker(port: int, load: Load, stop: asyncio.Event) -> None:
                 continue
             i = load.take()
             owner = i % 2
-            req = _request(port, {"volumes": [cell_volume(i)]}, load.tokens[owner])
+            req = _request(
+                port, load.signed(owner, {"volumes": [cell_volume(i)]}), load.tokens[owner]
+            )
             t = time.perf_counter()
             status, out = await _exchange(reader, writer, req)
             load.latencies_s.append(time.perf_counter() - t)
@@ -235,14 +247,15 @@ def main() -> None:
         server = start_server(db, port, synchronous=args.synchronous)
         try:
             admin = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            tokens = []
+            tokens, signers = [], []
             for name in ("alpha", "bravo"):
                 status, out = call(admin, "POST", "/v1/parties", {"name": name}, ADMIN)
                 assert status == 201, out
                 tokens.append(out["token"])
-            load = Load(tokens, args.probe_every)
+                signers.append(Signer(name, private_key_from_pem(out["private_key_pem"].encode())))
+            load = Load(tokens, args.probe_every, signers)
             # warm up (index, connections) outside the measurement
-            warm = Load(tokens, 10**9)
+            warm = Load(tokens, 10**9, signers)
             warm.next_i = 10**6
             asyncio.run(drive(port, warm, 1, 1.0, None))
 

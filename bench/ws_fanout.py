@@ -43,7 +43,10 @@ def _clients(
         lat: list[float] = []
         start = time.time()
         async with websockets.connect(
-            f"{url}/v1/live/ws?token={token}", max_size=None, open_timeout=60
+            f"{url}/v1/live/ws",
+            additional_headers={"Authorization": f"Bearer {token}"},
+            max_size=None,
+            open_timeout=60,
         ) as ws:
             while time.time() - start < warmup + seconds:
                 msg = await ws.recv()

@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"hotline", "strategic", "identify", "incidents"},
     "sitrep": {"store", "hotline", "sitrep_page"},
     "sitrep_page": {"sitrep"},
+    "blind": {"geo", "strategic", "hotline"},
 }
 COMMON = {"units", "errors", "cluster"}
 

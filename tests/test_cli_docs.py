@@ -19,3 +19,17 @@ def test_every_command_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     for cmd in ("detect", "alert"):
         assert f"## `deconflict {cmd}`" in text
+
+
+def test_version() -> None:
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    out = subprocess.run(
+        [sys.executable, "-c", "from deconflict.cli import main; main()", "--version"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"deconflict {version('deconflict')}"

@@ -67,3 +67,16 @@ class VerificationError(DeconflictError):
 
 class ClusterError(DeconflictError):
     """The Dask scheduler could not be reached, or was lost during a run (finished work is kept)."""
+
+
+class ProbeTooLargeError(DeconflictError):
+    """A declaration too large to be shown what it meets of other parties' operations (413)."""
+
+
+class UnsignedError(InputError):
+    """A party write that must carry the party's signature came without it (422); ``content``
+    is what to sign (its canonical JSON), returned to the client as ``to_sign``."""
+
+    def __init__(self, message: str, content: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.content = content

@@ -145,3 +145,105 @@ def test_adjacent_flight_levels_are_separated(
     ev = analyse_files([write_tracks(a, b)], tmp_path / "o", engine="local", progress=False)
     assert len(ev) == 1 and not ev.loss.iloc[0] and ev.severity.iloc[0] == "E"
     assert ev.dcpa_nm.iloc[0] < 0.01 and ev.dalt_ft.iloc[0] == pytest.approx(1000.0)
+
+
+def _pass_abeam(
+    make_track: Callable[..., pd.DataFrame], alt_a: object, alt_b: object, abeam_nm: float = 0.5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Head-on pass ``abeam_nm`` abeam at t = 1000 s (10 s samples), altitudes set per sample."""
+    from deconflict.geo import destination_deg
+
+    t = np.arange(0.0, 2000.0 + 1e-9, 10.0)
+    lat1, lon1 = destination_deg(46.0, 7.0, 90.0, abeam_nm * NM)
+    a = make_track("aaaaaa", 46.0, 7.0, 0.0, 240.0, 0.0, t, 1000.0)
+    b = make_track("bbbbbb", float(lat1), float(lon1), 180.0, 240.0, 0.0, t, 1000.0)
+    a["altitude"] = np.broadcast_to(np.asarray(alt_a, dtype=float), t.shape)
+    b["altitude"] = np.broadcast_to(np.asarray(alt_b, dtype=float), t.shape)
+    return a, b
+
+
+def test_during_the_loss_closest_horizontal_and_least_vertical(
+    write_tracks: Callable[..., Path], make_track: Callable[..., pd.DataFrame], tmp_path: Path
+) -> None:
+    """Two aircraft 850 ft apart passing 0.5 NM abeam (neither on a flight level): the loss's
+    closest horizontal distance is 0.5 NM at the pass, its least vertical distance 850 ft."""
+    a, b = _pass_abeam(make_track, 30350.0, 29500.0)
+    ev = analyse_files([write_tracks(a, b)], tmp_path / "o", engine="local", progress=False)
+    e = ev.iloc[0]
+    assert e.loss and e.category == "loss"
+    assert e.loss_min_h_nm == pytest.approx(0.5, abs=1e-3)
+    assert (e.loss_min_h_t - pd.Timestamp(0, tz="UTC")).total_seconds() == pytest.approx(
+        1000.0, abs=0.05
+    )
+    assert e.loss_min_v_ft == pytest.approx(850.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("alt_b", "tolerance_ft", "category"),
+    [
+        (29025.0, 200.0, "adjacent_levels"),  # Mode C 25 ft step under FL300 over FL290
+        (29100.0, 200.0, "adjacent_levels"),  # 100 ft steps (Gillham), 900 ft apart
+        (29025.0, 0.0, "loss"),  # the rule off: the geometry alone
+        (29500.0, 200.0, "loss"),  # 500 ft off any level: not a level, a loss
+        (29250.0, 200.0, "loss"),  # 250 ft off FL290: beyond the RVSM tolerance
+        (29250.0, 300.0, "adjacent_levels"),  # within the non-RVSM tolerance (Doc 4444)
+    ],
+)
+def test_adjacent_levels_are_reported_apart_from_losses(
+    write_tracks: Callable[..., Path],
+    make_track: Callable[..., pd.DataFrame],
+    tmp_path: Path,
+    alt_b: float,
+    tolerance_ft: float,
+    category: str,
+) -> None:
+    a, b = _pass_abeam(make_track, 30000.0, alt_b)
+    ev = analyse_files(
+        [write_tracks(a, b)],
+        tmp_path / "o",
+        engine="local",
+        progress=False,
+        level_tolerance_ft=tolerance_ft,
+    )
+    assert len(ev) == 1
+    e = ev.iloc[0]
+    assert e.category == category
+    assert bool(e.loss) == (category == "loss")
+    assert (e.severity == "E") == (category == "adjacent_levels")  # B or C for a loss
+    # the geometry during the loss is reported either way
+    assert e.loss_min_h_nm == pytest.approx(0.5, abs=1e-3)
+    assert e.loss_min_v_ft == pytest.approx(30000.0 - alt_b, abs=1e-6)
+
+
+def test_climbing_through_an_adjacent_level_is_a_loss(
+    write_tracks: Callable[..., Path], make_track: Callable[..., pd.DataFrame], tmp_path: Path
+) -> None:
+    """b climbs at 600 ft/min through FL290 while a is level at FL300 and they pass 0.5 NM
+    abeam: the loss starts as b crosses 29,000 ft (within 200 ft of FL290) but goes on after b
+    leaves the band: a loss, its least vertical distance at the loss's end, with its time."""
+    t = np.arange(0.0, 2000.0 + 1e-9, 10.0)
+    climb = np.clip(28000.0 + (t - 885.0) * 10.0, 28000.0, 31000.0)  # 29,000 ft at 985 s
+    a, b = _pass_abeam(make_track, 30000.0, climb)
+    ev = analyse_files([write_tracks(a, b)], tmp_path / "o", engine="local", progress=False)
+    assert len(ev) == 1
+    e = ev.iloc[0]
+    assert e.loss and e.category == "loss"
+    # horizontal loss ends when the two are 5 NM apart again, after the pass at 1000 s
+    end_s = 1000.0 + float(np.sqrt((5 * NM) ** 2 - (0.5 * NM) ** 2)) / 480.0
+    assert (e.loss_min_v_t - pd.Timestamp(0, tz="UTC")).total_seconds() == pytest.approx(
+        end_s, abs=0.1
+    )
+    assert e.loss_min_v_ft == pytest.approx(30000.0 - (29000.0 + (end_s - 985.0) * 10.0), abs=2.0)
+
+
+def test_level_tolerance_is_checked(tmp_path: Path, real_data: Path) -> None:
+    from deconflict.errors import InputError
+
+    with pytest.raises(InputError, match="Doc 4444"):
+        analyse_files(
+            [real_data / "traffic" / "switzerland.parquet"],
+            tmp_path,
+            engine="local",
+            progress=False,
+            level_tolerance_ft=600.0,
+        )

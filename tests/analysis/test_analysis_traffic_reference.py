@@ -41,6 +41,7 @@ def events(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.Data
         stop=STOP,
         engine="local",
         progress=False,
+        level_tolerance_ft=0.0,  # traffic has no adjacent-level rule: compare the geometry alone
     )
 
 
@@ -121,3 +122,32 @@ def test_grid_minimum_equals_traffic_minimum(real_data: Path, reference: dict) -
         at = int(np.flatnonzero(k * step == when)[0])
         assert vertical[at] == pytest.approx(row["vertical_ft"], abs=1e-6)
         assert lateral[at] == pytest.approx(row["lateral_nm"], rel=1e-6)
+
+
+def test_adjacent_levels_split_the_raw_losses(
+    events: pd.DataFrame, real_data: Path, tmp_path: Path
+) -> None:
+    """With the default level tolerance (200 ft, ICAO Doc 4444 §8.5.5.1), the raw losses (no
+    rule) split exactly into losses and adjacent-level pairs; every adjacent-level pair is at
+    least 1,000 − 2 × 200 ft apart throughout its loss and is no loss in the report's count."""
+    default = analyse_files(
+        [real_data / "traffic" / "switzerland.parquet"],
+        tmp_path,
+        start=START,
+        stop=STOP,
+        engine="local",
+        progress=False,
+    )
+    key = ["a", "b", "t_start"]
+    raw = events[events.loss].set_index(key).index
+    real = default[default.category == "loss"].set_index(key).index
+    adjacent = default[default.category == "adjacent_levels"]
+    assert len(raw) > 0 and len(adjacent) > 0
+    assert sorted(raw) == sorted(real.append(adjacent.set_index(key).index))
+    assert (adjacent.loss_min_v_ft >= 600.0 - 1e-6).all()
+    assert not adjacent.loss.any() and (adjacent.severity == "E").all()
+    # during each raw loss the closest horizontal distance is within the minimum, and never
+    # larger than the aggregated closest approach's horizontal distance
+    lossy = events[events.loss]
+    assert (lossy.loss_min_h_nm < 5.0).all() and (lossy.loss_min_v_ft < 1000.0).all()
+    assert (lossy.loss_min_h_nm <= lossy.dcpa_nm + 1e-9).all()

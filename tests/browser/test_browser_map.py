@@ -33,6 +33,13 @@ def test_page_loads_clean_and_shows_the_demo_tracks(
     assert re.match(r"\d+ tracks", page.inner_text("#track-count"))
     # the basemap is drawn (Natural Earth countries as vector paths), the shared area outlined
     assert page.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").count() > 0
+    # the log's latest signed checkpoint and who cosigned it (nobody witnesses in the demo)
+    page.wait_for_function(
+        "document.getElementById('log-checkpoint').textContent.startsWith('log checkpoint')"
+    )
+    assert re.match(
+        r"log checkpoint \d+: cosigned by nobody yet", page.inner_text("#log-checkpoint")
+    )
     page.screenshot(path=str(artifacts_dir / "blue-picture.png"))
     assert blue.errors == []
 
@@ -141,7 +148,7 @@ FLOATS = [0.0, -0.0, 1.0, 1700000000.0, 1732540000.123456, 0.0001, 0.00001, 1e15
           1e21, 1e22, 1.5e-7, -3.25, 123456789.5, 5e-324, 1.7976931348623157e308]  # fmt: skip
 
 
-def test_the_pages_canonical_json_is_pythons_byte_for_byte(
+def test_the_pages_canonical_json_is_rfc8785_as_pythons_byte_for_byte(
     open_page: Callable[[str], Any],
 ) -> None:
     import json
@@ -154,8 +161,11 @@ def test_the_pages_canonical_json_is_pythons_byte_for_byte(
     for case in CANONICAL_CASES:
         got = page.evaluate("(v) => DeconflictSign.canonicalJson(v)", case)
         assert got.encode() == canonical_json(case), case
-    reprs = page.evaluate("(xs) => xs.map((x) => DeconflictSign.pyFloat(x))", FLOATS)
-    assert reprs == [repr(x) for x in FLOATS]
+    # numbers as RFC 8785 writes them (ECMAScript's), on the page (npm canonicalize) and in
+    # Python (rfc8785): whole floats as integers, no float emulation needed any more
+    texts = page.evaluate("(xs) => xs.map((x) => DeconflictSign.canonicalJson(x))", FLOATS)
+    assert [t.encode() for t in texts] == [canonical_json(x) for x in FLOATS]
+    assert page.evaluate("() => DeconflictSign.canonicalJson(1.0)") == "1"
     message = make_message("free_text", "blue", ["red", "civil"], {"text": "hi"}, time_s=1.7e9)
     got = page.evaluate(
         "() => DeconflictSign.canonicalJson(DeconflictSign.messageContent("

@@ -19,8 +19,10 @@ def test_red_map_draws_its_operation_and_only_the_part_of_blue_that_meets_it(
     page = red.page
     page.wait_for_function("window.deconflict.operations() !== null", timeout=30_000)
     ops = page.evaluate("window.deconflict.operations()")
+    # Red's own by its name; Blue's CAP (not its drone box) by its id only (issue 11)
     seen = {o["name"]: o["shared"] for o in ops}
-    assert seen == {"RED-STRIKE-1": False, "BLUE-CAP-1": True}  # not Blue's drone box
+    (cap,) = [o for o in ops if o["shared"]]
+    assert seen == {"RED-STRIKE-1": False, cap["id"][:8]: True}
     # the layer is on the map: one shape per volume, with the operation's name in its tooltip
     tooltips = page.evaluate(
         """() => { const out = []; window.deconflict.map.eachLayer((l) => {
@@ -28,7 +30,8 @@ def test_red_map_draws_its_operation_and_only_the_part_of_blue_that_meets_it(
            }); return out; }"""
     )
     assert any("RED-STRIKE-1" in t for t in tooltips)
-    assert any("BLUE-CAP-1" in t and "meets ours" in t for t in tooltips)
+    assert any(cap["id"][:8] in t and "meets ours" in t for t in tooltips)
+    assert not any("BLUE-CAP-1" in t for t in tooltips)
     assert not any("BLUE-ISR-1" in t for t in tooltips)
     page.screenshot(path=str(artifacts_dir / "red-operations.png"))
     assert red.errors == []

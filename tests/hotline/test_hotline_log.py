@@ -9,12 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconflict.errors import InputError
-from deconflict.hotline.canonical import canonical_json
+from deconflict.hotline.canonical import canonical_json, legacy_canonical_json
 from deconflict.hotline.jsonl import read_log_jsonl, read_log_records, write_log_jsonl
 from deconflict.hotline.keys import (
     KeyRing,
@@ -80,10 +81,10 @@ def test_chain_fields_follow_the_stated_rule() -> None:
     for prev, entry in itertools.pairwise(log):
         assert entry.seq == prev.seq + 1 and entry.prev_hash == prev.hash
     for entry in log:
-        # Independent re-statement of the canonical form: sorted keys, no spaces, UTF-8.
+        # The stated rule: SHA-256 of the body's RFC 8785 form (the rfc8785 package), format 2
         body = {k: v for k, v in entry.to_dict().items() if k not in ("hash", "signature")}
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        assert hashlib.sha256(text.encode()).hexdigest() == entry.hash
+        assert body["format"] == 2
+        assert hashlib.sha256(rfc8785.dumps(body)).hexdigest() == entry.hash
         SIGNERS[entry.author].public_key.verify(
             base64.b64decode(entry.signature), bytes.fromhex(entry.hash)
         )
@@ -94,7 +95,25 @@ def test_canonical_json_refuses_nan_and_non_string_keys() -> None:
         canonical_json({"x": float("nan")})
     with pytest.raises(InputError):
         canonical_json({1: "a"})
-    assert canonical_json({"b": 1, "a": [1.0, "é"]}) == '{"a":[1.0,"é"],"b":1}'.encode()
+    assert (
+        canonical_json({"n": 2**60 + 1}) == b'{"n":1152921504606847000}'
+    )  # as JavaScript writes it
+    assert canonical_json({"b": 1, "a": [1.0, "é"]}) == '{"a":[1,"é"],"b":1}'.encode()
+    assert legacy_canonical_json({"b": 1, "a": [1.0, "é"]}) == '{"a":[1.0,"é"],"b":1}'.encode()
+
+
+def test_canonical_json_is_rfc8785s_own_example() -> None:
+    """RFC 8785 §3.2.2's sample input and its canonical form, byte for byte."""
+    value = {
+        "numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 0.000000000000000000000000001],
+        "string": '\u20ac$\u000f\nA\'B"\\\\"/',
+        "literals": [None, True, False],
+    }
+    want = (
+        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    )
+    assert canonical_json(value) == want.encode()
 
 
 def test_time_must_not_go_backwards() -> None:

@@ -181,25 +181,6 @@ def test_unknown_track_resolved_only_within_the_deadline() -> None:
     assert pair["unknown_tracks"] == 0  # no primary radar, no transponder-less aircraft
 
 
-def test_cylinder_interval_equals_the_predict_kernels() -> None:
-    from deconflict.montecarlo.model import cylinder_interval
-    from deconflict.predict.cylinder import horizontal_interval, vertical_interval
-
-    rng = np.random.default_rng(5)
-    n = 2000
-    sx, sy = rng.normal(0, 20_000, (2, n))
-    sz = rng.normal(0, 600, n)
-    vx, vy = rng.normal(0, 300, (2, n))
-    vz = np.where(rng.random(n) < 0.3, 0.0, rng.normal(0, 20, n))
-    vx[:50] = vy[:50] = 0.0  # not moving horizontally
-    h, lim = 9260.0, 304.8 - 0.3048
-    t_in, t_out = cylinder_interval(sx, sy, sz, vx, vy, vz, h, lim)
-    h_in, h_out = horizontal_interval(sx, sy, vx, vy, h)
-    v_in, v_out = vertical_interval(sz, vz, 304.8, 0.3048)
-    np.testing.assert_allclose(t_in, np.maximum(h_in, v_in), rtol=1e-12)
-    np.testing.assert_allclose(t_out, np.minimum(h_out, v_out), rtol=1e-12)
-
-
 def test_resolution_turns_the_same_way_as_the_engine() -> None:
     from deconflict.engine.resolution import turn_away
     from deconflict.montecarlo.model import turn_away_heading

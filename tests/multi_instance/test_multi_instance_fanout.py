@@ -19,6 +19,7 @@ import httpx
 import pytest
 import websockets
 
+from deconflict.engine.declarations import signed_declaration
 from deconflict.hotline.authorship import message_content, sign_content
 from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.hotline.messages import make_message
@@ -120,6 +121,11 @@ def _signed_text(sender: str, to: str, text: str) -> dict[str, Any]:
     return {"to": to, "body": {"text": text}, "time_s": now, "signature": signature}
 
 
+def _declared(party: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A ``POST /v1/operations`` body signed by the party's key (``engine.declarations``)."""
+    return signed_declaration(_keys[party], party, body, time_s=time.time())
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -138,13 +144,20 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
     tokens = {name: _register(a, name) for name in ("alpha", "bravo", "charlie")}
     # alpha's operation exists before anyone listens; charlie flies far away from everyone
     alpha_op = a.post(
-        "/v1/operations", json={"volumes": [_volume(8.5, 47.4, 10)]}, headers=_auth(tokens["alpha"])
+        "/v1/operations",
+        json=_declared("alpha", {"volumes": [_volume(8.5, 47.4, 10)]}),
+        headers=_auth(tokens["alpha"]),
     )
     assert alpha_op.status_code == 201, alpha_op.text
     head = a.get("/health").json()["log_seq"]
     ws_b = url_b.replace("http", "ws") + "/v1/events/ws"
     got: dict[str, list[tuple[float, dict[str, Any]]]] = {n: [] for n in tokens}
-    sockets = [await websockets.connect(f"{ws_b}?after={head}&token={tokens[n]}") for n in tokens]
+    sockets = [
+        await websockets.connect(
+            f"{ws_b}?after={head}", additional_headers={"Authorization": f"Bearer {tokens[n]}"}
+        )
+        for n in tokens
+    ]
     readers = [
         asyncio.create_task(_collect(s, got[n])) for s, n in zip(sockets, tokens, strict=True)
     ]
@@ -155,7 +168,7 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
             r = await asyncio.to_thread(
                 a.post,
                 "/v1/operations",
-                json={"volumes": [_volume(8.5, 47.4, hour)]},
+                json=_declared("bravo", {"volumes": [_volume(8.5, 47.4, hour)]}),
                 headers=_auth(tokens["bravo"]),
             )
             assert r.status_code == 201, r.text
@@ -166,7 +179,10 @@ async def test_writes_through_one_instance_reach_the_others_sockets_within_a_sec
         r = await asyncio.to_thread(
             a.post,
             "/v1/operations",
-            json={"volumes": [_volume(8.505, 47.405, 10)], "keys": [alpha_op.json()["token"]]},
+            json=_declared(
+                "bravo",
+                {"volumes": [_volume(8.505, 47.405, 10)], "keys": [alpha_op.json()["token"]]},
+            ),
             headers=_auth(tokens["bravo"]),
         )
         assert r.status_code == 409, r.text

@@ -377,3 +377,35 @@ def test_tcas_thresholds_by_sensitivity_level(
                 assert ("TA" in names or "RA" in names) is raised, (alt_ft, margin_m, out)
             else:
                 assert ("RA" in names) is raised, (alt_ft, margin_m, out)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCENES, st.integers(1, 8))
+def test_grid_and_kdtree_pair_searches_agree(
+    params: tuple[int, int, tuple[float, float], float], n_slices: int
+) -> None:
+    """The compiled grid and scipy's k-d tree find the same candidate pairs, and every pair the
+    brute force finds in conflict is among them (``detect`` picks one by scene size)."""
+    from deconflict.predict.pairs import Scene
+    from deconflict.predict.prune import candidate_pairs
+    from deconflict.predict.states import to_states
+
+    seed, n, (lat0, lon0), radius = params
+    frame = random_scene(seed, n, lat0, lon0, radius)
+    scene = Scene.from_states(to_states(frame))
+    reach = (5.0 * 1852.0, 1000.0 * 0.3048, 300.0)
+    grid = candidate_pairs(scene, *reach, n_slices=n_slices, method="grid")
+    kd = candidate_pairs(scene, *reach, n_slices=n_slices, method="kdtree")
+    assert set(zip(*grid, strict=True)) == set(zip(*kd, strict=True))
+    ids = frame["id"].astype(str).tolist()
+    found = {frozenset((ids[i], ids[j])) for i, j in zip(*kd, strict=True)}
+    assert pair_set(brute_force(frame)) <= found
+
+
+def test_pair_search_by_name() -> None:
+    frame = pd.DataFrame(GOOD)
+    grid = det.detect(frame, pair_search="grid")
+    kd = det.detect(frame, pair_search="kdtree")
+    pd.testing.assert_frame_equal(grid, kd)
+    with pytest.raises(UnknownNameError, match="kdtree"):
+        det.detect(frame, pair_search="octree")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.testclient import TestClient
-
 from deconflict.service import create_app
 from deconflict.settings import Settings
+from signing_client import SigningClient
 
 ADMIN = "admin-token-for-tests"
 Headers = dict[str, str]
@@ -39,14 +38,14 @@ def volume(
     }
 
 
-def make_client(url: str, **settings: Any) -> TestClient:
+def make_client(url: str, **settings: Any) -> SigningClient:
     values: dict[str, Any] = {
         "database_url": url,
         "admin_token": ADMIN,
         "separation_standard": "none",
     }
     values.update(settings)
-    return TestClient(create_app(Settings(**values)))
+    return SigningClient(create_app(Settings(**values)))
 
 
 def assert_error(response: Any, status: int, code: str, *words: str) -> dict[str, Any]:

@@ -9,8 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from deconflict.engine.declarations import signed_declaration
+from deconflict.hotline.keys import Signer, private_key_from_pem
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,6 +32,7 @@ class Server:
         self.db_url = db_url
         self.admin_token = admin_token
         self.env = env
+        self.signers: dict[str, Signer] = {}  # party name -> the key the service made for it
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -89,4 +94,10 @@ class Server:
             timeout=10,
         )
         r.raise_for_status()
+        pem = r.json()["private_key_pem"]
+        self.signers[name] = Signer(name, private_key_from_pem(pem.encode()))
         return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    def signed(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A new operation's declaration ``body`` signed by party ``name`` now."""
+        return signed_declaration(self.signers[name], name, body, time_s=time.time())

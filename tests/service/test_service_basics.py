@@ -47,14 +47,19 @@ def test_parties_are_the_hosts(client: TestClient) -> None:
     made = client.post("/v1/parties", json={"name": "alpha"}, headers=admin).json()
     assert made["private_key_pem"].startswith("-----BEGIN PRIVATE KEY-----")
     assert len(made["token"]) >= 32
-    from deconflict.hotline.keys import private_key_from_pem, public_key_to_b64
+    from deconflict.hotline.keys import (
+        generate_private_key,
+        private_key_from_pem,
+        public_key_to_b64,
+    )
 
     key = private_key_from_pem(made["private_key_pem"].encode())
     assert public_key_to_b64(key.public_key()) == made["public_key"]
+    own = public_key_to_b64(generate_private_key().public_key())  # bravo's own key pair
     given = client.post(
-        "/v1/parties", json={"name": "bravo", "public_key": made["public_key"]}, headers=admin
+        "/v1/parties", json={"name": "bravo", "public_key": own}, headers=admin
     ).json()
-    assert given["public_key"] == made["public_key"] and given.get("private_key_pem") is None
+    assert given["public_key"] == own and given.get("private_key_pem") is None
     assert_error(
         client.post("/v1/parties", json={"name": "alpha"}, headers=admin),
         409,

@@ -42,7 +42,7 @@ def test_operations_entering_constraints(
     r = client.post(
         "/v1/constraints",
         json={"type": "FeatureCollection", "features": [area("restricted", "Range", 6500, 9000)]},
-        headers=alpha,
+        headers=admin,
     )
     (restricted,) = r.json()["constraints"]
     flagged = client.post(
@@ -66,13 +66,55 @@ def test_operations_entering_constraints(
     assert_error(
         client.delete(f"/v1/constraints/{restricted['id']}", headers=bravo), 403, "forbidden"
     )
-    assert client.delete(f"/v1/constraints/{restricted['id']}", headers=alpha).status_code == 204
+    assert client.delete(f"/v1/constraints/{restricted['id']}", headers=admin).status_code == 204
     assert_error(client.get(f"/v1/constraints/{restricted['id']}", headers=alpha), 404, "not_found")
     bad = area("no-fly", "Bent")
     bad["geometry"]["coordinates"] = [[[8.5, 47.4], [8.55, 47.45], [8.55, 47.4], [8.5, 47.45]]]
     assert_error(
-        client.post("/v1/constraints", json=bad, headers=alpha), 422, "invalid_input", "invalid"
+        client.post("/v1/constraints", json=bad, headers=admin), 422, "invalid_input", "invalid"
     )
+
+
+def test_a_party_cannot_close_anothers_airspace(
+    client: TestClient, register: Callable[[str], Headers]
+) -> None:
+    """Issue 11, item 4: a party's POST /v1/constraints over another's area is refused (403,
+    saying constraints are the host's), nothing is stored or announced, and the other party's
+    declarations there go on; the host's constraints show that the host made them."""
+    alpha, bravo = register("alpha"), register("bravo")
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    before = len(client.get("/v1/events", headers=alpha).json()["events"])
+    r = client.post("/v1/constraints", json=area("no-fly", "Closed by bravo"), headers=bravo)
+    assert_error(r, 403, "forbidden", "constraints are the host's", "ask the host")
+    assert client.get("/v1/constraints", headers=alpha).json()["constraints"] == []
+    assert len(client.get("/v1/events", headers=alpha).json()["events"]) == before
+    inside = client.post("/v1/operations", json={"volumes": [volume(8.52, 47.42)]}, headers=alpha)
+    assert inside.status_code == 201, inside.text
+    # the host's constraint shows its maker, in the answer, the list and every party's event
+    r = client.post("/v1/constraints", json=area("restricted", "Range"), headers=admin)
+    (made,) = r.json()["constraints"]
+    assert made["owner"] == "host"
+    assert [
+        c["owner"] for c in client.get("/v1/constraints", headers=bravo).json()["constraints"]
+    ] == ["host"]
+    assert client.get(f"/v1/constraints/{made['id']}", headers=bravo).json()["owner"] == "host"
+    (told,) = [
+        e
+        for e in client.get("/v1/events", headers=bravo).json()["events"]
+        if e["kind"] == "constraint.added"
+    ]
+    assert told["payload"]["owner"] == "host"
+    # an admin party is the host too, and is named
+    r = client.post("/v1/parties", json={"name": "duty-host", "role": "admin"}, headers=admin)
+    second = {"Authorization": f"Bearer {r.json()['token']}"}
+    r = client.post("/v1/constraints", json=area("no-fly", "Stadium"), headers=second)
+    assert r.status_code == 201, r.text
+    assert r.json()["constraints"][0]["owner"] == "duty-host"
+    # a party withdraws none, not even to undo the host's
+    assert_error(
+        client.delete(f"/v1/constraints/{made['id']}", headers=alpha), 403, "forbidden", "host"
+    )
+    assert client.get(f"/v1/constraints/{made['id']}", headers=alpha).status_code == 200
 
 
 def test_area_proximity_warning(client: TestClient, register: Callable[[str], Headers]) -> None:

@@ -25,7 +25,9 @@ def test_poll_resumes_and_socket_pushes(
         "next": page["next"],
     }
     token = alpha["Authorization"].split()[1]
-    with client.websocket_connect(f"/v1/events/ws?after={page['next']}&token={token}") as ws:
+    with client.websocket_connect(
+        f"/v1/events/ws?after={page['next']}", headers={"Authorization": f"Bearer {token}"}
+    ) as ws:
         # bravo's conflicting attempt makes an event for alpha, pushed without polling
         client.post(
             "/v1/operations",
@@ -48,10 +50,15 @@ def test_socket_refuses_unknown_tokens(client: TestClient) -> None:
 
     with (
         pytest.raises(WebSocketDisconnect) as info,
-        client.websocket_connect("/v1/events/ws?token=nope") as ws,
+        client.websocket_connect("/v1/events/ws", headers={"Authorization": "Bearer nope"}) as ws,
     ):
         ws.receive_json()
     assert info.value.code == 1008
+    with client.websocket_connect("/v1/events/ws") as ws:  # the token as the first message
+        ws.send_json({"token": "nope"})
+        with pytest.raises(WebSocketDisconnect) as info:
+            ws.receive_json()
+    assert info.value.code == 1008 and "not known" in str(info.value.reason)
 
 
 def test_the_log_is_signed_by_the_host_and_verifies(
@@ -63,7 +70,9 @@ def test_the_log_is_signed_by_the_host_and_verifies(
     entries = client.get("/v1/log", headers=admin).json()["events"]
     assert entries[0]["seq"] == 0 and entries[0]["kind"] == "host.key"
     host_key = public_key_from_b64(entries[0]["payload"]["public_key"])
-    ring = KeyRing.from_public_keys({"host": host_key})
+    (registered,) = [e for e in entries if e["kind"] == "party.registered"]
+    alpha_key = public_key_from_b64(registered["payload"]["public_key"])
+    ring = KeyRing.from_public_keys({"host": host_key, "alpha": alpha_key})
     report = verify_log(entries, ring)
     assert report.ok, report.first_bad
     assert report.entries == len(entries) >= 3

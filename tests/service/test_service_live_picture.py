@@ -78,7 +78,8 @@ def test_websocket_frame_is_the_rest_picture(client: TestClient) -> None:
     for _ in range(30):
         session.step(1.0)
     token = client.tokens["red"]
-    with client.websocket_connect(f"/v1/live/ws?token={token}") as ws:
+    with client.websocket_connect("/v1/live/ws") as ws:
+        ws.send_json({"token": token})  # as the map page does: never in the URL
         data = ws.receive_bytes()
     assert data[:4] == b"DCPZ"
     pic = decode_frame(data)
@@ -101,10 +102,20 @@ def test_websocket_frame_is_the_rest_picture(client: TestClient) -> None:
 
 
 def _layer(c: TestClient, party: str) -> dict[str, dict[str, Any]]:
+    """The party's layer by name: its own by the scenario's names; another party's by the
+    scenario's name too (looked up here), which the layer itself must not show (issue 11)."""
     r = c.get("/v1/live/operations", headers=_auth(c, party))
     assert r.status_code == 200, r.text
     assert r.json()["party"] == party
-    return {o["name"]: o for o in r.json()["operations"]}
+    names = c.app.state.demo_operation_names  # type: ignore[attr-defined]
+    out = {}
+    for o in r.json()["operations"]:
+        if o["shared"]:
+            assert o["name"] == o["id"][:8] and names[o["id"]] not in r.text
+            out[names[o["id"]]] = o
+        else:
+            out[o["name"]] = o
+    return out
 
 
 def test_operations_layer_holds_only_what_the_party_may_see(client: TestClient) -> None:

@@ -109,3 +109,47 @@ def test_events_carry_only_need_to_know(
     assert "SECRETAC2" not in to_bravo
     assert "SECRETBC2" not in to_alpha
     assert op_a["id"] in to_bravo  # bravo is told which operation it met
+
+
+def test_the_listing_equals_every_pair_checked_on_its_own(
+    client: TestClient, register: Callable[[str], Headers]
+) -> None:
+    """``GET /v1/operations`` (the index's one pass) shows exactly what the view of every other
+    operation against every one of the party's own shows (the quadratic path it replaced)."""
+    import random
+
+    from deconflict.strategic.need_to_know import intersection_view
+
+    heads = {name: register(name) for name in ("alpha", "bravo", "charlie")}
+    rng = random.Random(5)
+    tokens: list[str] = []
+    for i in range(36):
+        name = ("alpha", "bravo", "charlie")[i % 3]
+        hour = 10 + rng.randrange(3)
+        vol = volume(
+            8.5 + rng.uniform(0, 0.08), 47.4 + rng.uniform(0, 0.08), rng.uniform(0.005, 0.03),
+            start=f"2030-01-01T{hour}:00:00Z", end=f"2030-01-01T{hour + 1}:00:00Z",
+        )  # fmt: skip
+        made = declare(client, heads[name], vol, keys=tokens, priority=i)
+        tokens.append(made["token"])
+    app: Any = client.app
+    store, rules, disclosure = app.state.store, app.state.deconflictor, app.state.disclosure
+    shown_somewhere = 0
+    for name, head in heads.items():
+        party = next(p for p in store.list_parties() if p.name == name)
+        mine = [rules.model(r) for r in store.operations_of(party.id)]
+        expected = {}
+        for r in store.query_operations((-180, -90, 180, 90), 0.0, 1e11):
+            if r.owner_id != party.id:
+                seen = intersection_view(rules.model(r), mine, disclosure.buffers)
+                if seen is not None:
+                    expected[r.id] = [p.model_dump(mode="json") for p in seen.parts]
+        listed = client.get("/v1/operations", headers=head).json()["operations"]
+        got = {o["id"]: o["parts"] for o in listed if o["shared"]}
+        key = lambda p: (p["viewer_operation_id"], p["viewer_volume"], str(p["polygon"]))  # noqa: E731
+        assert {k: sorted(v, key=key) for k, v in got.items()} == {
+            k: sorted(v, key=key) for k, v in expected.items()
+        }
+        assert sum(1 for o in listed if not o["shared"]) == len(mine)
+        shown_somewhere += len(got)
+    assert shown_somewhere > 10  # not vacuous: the scene is crowded

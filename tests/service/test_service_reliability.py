@@ -39,6 +39,7 @@ def test_racing_parties_are_never_both_committed_unaware(server_db: str) -> None
             with httpx.Client(base_url=server.url, headers=heads[k], timeout=30) as http:
                 for r in range(rounds):
                     body = {"volumes": [volume(8.0 + r * 0.1 + k * 0.002, 47.0)]}
+                    body = server.signed(("alpha", "bravo")[k], body)
                     barrier.wait()
                     resp = http.post("/v1/operations", json=body)
                     outcomes[r].append((resp.status_code, resp.json()))
@@ -74,12 +75,14 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
                 n = 0
                 while not stop.is_set():
                     n += 1
-                    # each write its own hour: nothing conflicts, every write should commit
-                    hour = k * 100_000 + n
+                    # each write its own hour (within the 10 years ahead a declaration may be):
+                    # nothing conflicts, every write should commit
+                    hour = 4 * n + k
                     start = 1_900_000_000 + 3600 * hour
                     vol = volume(8.5, 47.4, start=_iso(start), end=_iso(start + 1800))
                     try:
-                        r = http.post("/v1/operations", json={"volumes": [vol]})
+                        body = server.signed("alpha", {"volumes": [vol]})
+                        r = http.post("/v1/operations", json=body)
                     except httpx.HTTPError:
                         return  # the server died mid-request: not acknowledged
                     if r.status_code == 201:
@@ -113,7 +116,10 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
         assert {o.id: o.seq for o in stored} == written
         keys = [e for e in log if e.kind == "host.key"]
         ring = KeyRing.from_public_keys(
-            {"host": [public_key_from_b64(e.payload["public_key"]) for e in keys]}
+            {
+                "host": [public_key_from_b64(e.payload["public_key"]) for e in keys],
+                "alpha": server.signers["alpha"].public_key,
+            }
         )
         assert verify_log([e.to_dict() for e in log], ring).ok
     finally:

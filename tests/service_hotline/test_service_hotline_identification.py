@@ -97,14 +97,19 @@ def test_outcomes_of_answers(
         r = answer(client, who[name], rid, answer=said, **extra)
         assert r.status_code == 200, r.text
         last = r.json()
-    assert (last["outcome"], last["escalate"]) == (outcome, escalates)
+    # the last answerer learns the outcome in full only when it claimed the track (issue 11)
+    claimant = answers[-1][1] == "ours"
+    expected = (outcome, escalates) if claimant else ("closed", False)
+    assert (last["outcome"], last["escalate"]) == expected
     state = client.get(f"/v1/identification-requests/{rid}", headers=ADMIN_HEADERS).json()
     assert state["outcome"] == outcome
     claimed = [(c["party"], c["aircraft"]) for c in state["claimants"]]
     assert claimed == [(n, f"{n.upper()}01") for n, said in answers if said == "ours"]
-    # a party sees the outcome and only its own answer
+    # a party sees only its own answer, and the outcome in full when it claimed the track
     mine = client.get(f"/v1/identification-requests/{rid}", headers=who["alpha"]["headers"]).json()
-    assert mine["outcome"] == outcome and [a["party"] for a in mine["answers"]] == ["alpha"]
+    alpha_claimed = answers[0] == ("alpha", "ours")
+    assert mine["outcome"] == (outcome if alpha_claimed else "closed")
+    assert [a["party"] for a in mine["answers"]] == ["alpha"]
     assert "claimants" not in mine
     store = client.app.state.store  # type: ignore[attr-defined]
     resolved = log.entries(store, log.ID_RESOLVED, match={"request_id": rid})

@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from deconflict import sitrep
+from deconflict.engine.declarations import signed_declaration
+from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.service import create_app
 from deconflict.settings import Settings
 from deconflict.store import open_store
@@ -169,10 +172,11 @@ def test_endpoint_draws_each_partys_own_operations(tmp_path: Path) -> None:
             r = client.post("/v1/parties", json={"name": name}, headers=admin)
             assert r.status_code == 201, r.text
             auth[name] = {"Authorization": f"Bearer {r.json()['token']}"}
+            signer = Signer(name, private_key_from_pem(r.json()["private_key_pem"].encode()))
             for lon, lat in places:
-                r = client.post(
-                    "/v1/operations", json={"volumes": [_volume(lon, lat)]}, headers=auth[name]
-                )
+                body = {"volumes": [_volume(lon, lat)]}
+                body = signed_declaration(signer, name, body, time_s=time.time())
+                r = client.post("/v1/operations", json=body, headers=auth[name])
                 assert r.status_code == 201, r.text
         for name, places in declared.items():
             r = client.get("/v1/sitrep.png", params={"day": "2030-01-01"}, headers=auth[name])

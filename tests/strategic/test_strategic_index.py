@@ -259,3 +259,43 @@ def test_random_writes_keep_index_equal_to_brute_force(
     assert {x.id for x in index} == set(live)
     for cand, _ in scenes:
         assert index.query(cand) == brute_force_conflicts(cand, list(live.values()), FIVE_NM)
+
+
+# -- many operations at once (a party's need-to-know listing) -----------------------------------
+def _per_query(index: OperationIndex, mine: list[Operation]) -> list[tuple[str, Any]]:
+    ids = {o.id for o in mine}
+    return sorted((o.id, c) for o in mine for c in index.query(o) if c.operation_id not in ids)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(scene(), min_size=2, max_size=2),
+    st.sampled_from([NO_BUFFERS, FIVE_NM, Buffers(horizontal_m=2000.0)]),
+)
+def test_conflicts_among_equals_one_query_each(
+    scenes: list[tuple[Operation, list[Operation]]], b: Buffers
+) -> None:
+    """``conflicts_among`` (one pass, k-d tree) gives exactly the pairs of ``query`` run for
+    each of the given operations, leaving out pairs among them; removals are followed."""
+    (c1, ops1), (c2, ops2) = scenes
+    mine = [o.model_copy(update={"id": "m-" + o.id}) for o in (c1, *ops1[:3])]
+    others = [*ops1[3:], *(o.model_copy(update={"id": "y-" + o.id}) for o in (c2, *ops2))]
+    index = OperationIndex(b, [*mine, *others])
+    assert index.conflicts_among([o.id for o in mine]) == _per_query(index, mine)
+    for o in others[::2]:
+        index.remove(o.id)
+    assert index.conflicts_among([o.id for o in mine]) == _per_query(index, mine)
+    assert index.conflicts_among([]) == []
+
+
+def test_conflicts_among_thousands() -> None:
+    rng = np.random.default_rng(11)
+    ops = []
+    for i in range(3000):
+        lat, lon = destination_deg(46.0, 7.0, rng.uniform(0, 360), rng.uniform(0, 80e3))
+        ops.append(op(f"o{i}", volume(circle(float(lat), float(lon), 800.0))))
+    index = OperationIndex(FIVE_NM, ops)
+    mine = ops[:300]
+    got = index.conflicts_among([o.id for o in mine])
+    assert got == _per_query(index, mine)
+    assert len(got) > 100  # not vacuous: many of the 300 meet others

@@ -81,11 +81,15 @@ def _plots(events: pd.DataFrame, params: Params) -> list[tuple[str, str]]:
     return out
 
 
-def render_report(events: pd.DataFrame, params: Params) -> str:
-    """The HTML report of an event table (as written to ``events.parquet``)."""
-    counts = events["severity"].value_counts().to_dict()
-    losses = events[events["loss"].astype(bool)].sort_values("ratio")
-    rows = "".join(
+def _rows(frame: pd.DataFrame) -> str:
+    """Table rows: CPA, both aircraft, aggregated closest approach, and during the loss the
+    closest horizontal and smallest vertical distances."""
+
+    def num(value: object, fmt: str) -> str:
+        number = float(value)  # type: ignore[arg-type]
+        return "—" if number != number else format(number, fmt)
+
+    return "".join(
         "<tr>"
         + "".join(
             f"<td>{html.escape(str(v))}</td>"
@@ -95,13 +99,30 @@ def render_report(events: pd.DataFrame, params: Params) -> str:
                 f"{r.b} {r.callsign_b}",
                 f"{r.dcpa_nm:.2f}",
                 f"{r.dalt_ft:.0f}",
+                num(r.loss_min_h_nm, ".2f"),
+                num(r.loss_min_v_ft, ".0f"),
                 f"{r.duration_s:.0f}",
                 r.severity,
             )
         )
         + "</tr>"
-        for r in losses.head(500).itertuples(index=False)
+        for r in frame.head(500).itertuples(index=False)
     )
+
+
+_HEAD = (
+    "<tr><th>CPA (UTC)</th><th>aircraft a</th><th>aircraft b</th><th>dcpa (NM)</th>"
+    "<th>dalt (ft)</th><th>closest horizontal during loss (NM)</th>"
+    "<th>least vertical during loss (ft)</th><th>duration (s)</th><th>severity</th></tr>"
+)
+
+
+def render_report(events: pd.DataFrame, params: Params) -> str:
+    """The HTML report of an event table (as written to ``events.parquet``)."""
+    counts = events["severity"].value_counts().to_dict()
+    losses = events[events["loss"].astype(bool)].sort_values("ratio")
+    adjacent = events[events["category"] == "adjacent_levels"].sort_values("ratio")
+    rows = _rows(losses)
     figures = "".join(
         f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
         f"src='data:image/png;base64,{data}'>"
@@ -116,12 +137,18 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}<
 <p>Standard <b>{html.escape(params.standard)}</b> ({params.h_m / NM:g} NM, {params.v_m / FT:g} ft);
 screening {params.screen_h_m / NM:g} NM / {params.screen_v_m / FT:g} ft; grid step
 {params.step_s:g} s, no interpolation across gaps over {params.max_gap_s:g} s.</p>
-<p><b>{len(events)}</b> encounters, <b>{len(losses)}</b> losses of separation.
+<p><b>{len(events)}</b> encounters, <b>{len(losses)}</b> losses of separation,
+<b>{len(adjacent)}</b> pairs on adjacent flight levels (below).
 By severity: {summary} (A: inside 500 ft / 100 ft, B: loss with less than half of both
 minima left, C: other losses, E: no loss).</p>
 {figures}
 <h2>Losses of separation</h2>
-<table><tr><th>CPA (UTC)</th><th>aircraft a</th><th>aircraft b</th><th>dcpa (NM)</th>
-<th>dalt (ft)</th><th>duration (s)</th><th>severity</th></tr>{rows}</table>
+<table>{_HEAD}{rows}</table>
+<h2>Pairs on adjacent flight levels (not counted as losses)</h2>
+<p>Both aircraft stayed within {params.level_tol_m / FT:g} ft of flight levels at least
+{params.v_m / FT:g} ft apart throughout: the reported altitudes differ from the levels' spacing
+only by Mode C quantisation (25 or 100 ft steps) and altimetry (ICAO Doc 4444 §8.5.5.1: an
+aircraft is at its level within ±200 ft in RVSM airspace). Tolerance 0 turns this off.</p>
+<table>{_HEAD}{_rows(adjacent)}</table>
 </body></html>
 """

@@ -31,6 +31,7 @@ from deconflict.errors import ClusterError, InputError
 from deconflict.units import FT, NM
 
 Engine = Literal["local", "dask"]
+LEVEL_TOLERANCE_FT = 200.0  # ICAO Doc 4444 §8.5.5.1, RVSM airspace (encounters module note)
 Window = tuple[float, float]
 
 
@@ -57,6 +58,7 @@ def make_params(
     overlap_s: float = 600.0,
     start_s: float | None = None,
     stop_s: float | None = None,
+    level_tolerance_ft: float = LEVEL_TOLERANCE_FT,
 ) -> Params:
     """Analysis parameters, the standard's minima looked up and the step chosen if not given."""
     from deconflict.predict.standards import get_standard
@@ -65,6 +67,11 @@ def make_params(
     step = float(step_s) if step_s else median_step_s(sources, t_min_s)
     if window_s % step:
         window_s = float(np.ceil(window_s / step) * step)
+    if not 0.0 <= level_tolerance_ft < 500.0:
+        raise InputError(
+            f"level tolerance {level_tolerance_ft} ft: give 0 (off) up to below 500 ft "
+            "(ICAO Doc 4444 §8.5.5.1: 200 ft in RVSM airspace, 300 ft elsewhere)"
+        )
     if screen_nm * NM < std.separation.horizontal_m or screen_ft * FT < std.separation.vertical_m:
         raise InputError(
             f"screening distances ({screen_nm} NM, {screen_ft} ft) must be at least the minima "
@@ -84,6 +91,7 @@ def make_params(
         overlap_s=max(float(overlap_s), step),
         start_s=float("-inf") if start_s is None else float(start_s),
         stop_s=float("inf") if stop_s is None else float(stop_s),
+        level_tol_m=float(level_tolerance_ft) * FT,
     )
 
 
@@ -177,10 +185,13 @@ def analyse_files(
     progress: bool = True,
     scheduler_timeout_s: float = 10.0,
     on_window: Callable[[Window], None] | None = None,
+    level_tolerance_ft: float = LEVEL_TOLERANCE_FT,
 ) -> pd.DataFrame:
     """Every encounter in the recordings, written to ``out_dir`` (see ``write_outputs``).
 
     ``start`` / ``stop`` (UTC; naive times are UTC) leave out the data outside ``[start, stop)``.
+    ``level_tolerance_ft``: pairs on adjacent flight levels within this of their levels are
+    reported as ``adjacent_levels``, not as losses (``deconflict.analysis.encounters``; 0: off).
 
     Returns the events, sorted by time of closest approach.
     """
@@ -215,6 +226,7 @@ def analyse_files(
         overlap_s,
         start_s,
         stop_s,
+        level_tolerance_ft,
     )
     out = Path(out_dir)
     folder = out / "windows"
@@ -222,6 +234,7 @@ def analyse_files(
     windows = plan(t_min, t_max, params.window_s)
     todo = [w for w in windows if not _window_path(folder, w).is_file()]
 
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress(
@@ -229,6 +242,7 @@ def analyse_files(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        console=Console(stderr=True),  # diagnostics on stderr; the summary JSON is stdout's
         disable=not progress,
     ) as bar:
         task = bar.add_task(
@@ -269,6 +283,15 @@ def events_json(events: pd.DataFrame) -> list[dict[str, Any]]:
                 "latitude": round(float(r["latitude"]), 6),
                 "longitude": round(float(r["longitude"]), 6),
                 "altitude_ft": round(float(r["altitude_ft"]), 1),
+                "category": r["category"],
+                "during_loss": None
+                if pd.isna(r["loss_min_h_nm"])
+                else {
+                    "closest_horizontal_nm": round(float(r["loss_min_h_nm"]), 4),
+                    "closest_horizontal_t": pd.Timestamp(r["loss_min_h_t"]).isoformat(),
+                    "least_vertical_ft": round(float(r["loss_min_v_ft"]), 1),
+                    "least_vertical_t": pd.Timestamp(r["loss_min_v_t"]).isoformat(),
+                },
             }
         )
     return rows

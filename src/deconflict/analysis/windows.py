@@ -40,6 +40,11 @@ EVENT_COLUMNS: Final = (
     "latitude",
     "longitude",
     "altitude_ft",
+    "category",
+    "loss_min_h_nm",
+    "loss_min_h_t",
+    "loss_min_v_ft",
+    "loss_min_v_t",
 )
 
 
@@ -59,6 +64,7 @@ class Params:
     overlap_s: float
     start_s: float = float("-inf")  # data outside [start_s, stop_s) is left out
     stop_s: float = float("inf")
+    level_tol_m: float = 0.0  # adjacent flight levels within this of their levels (encounters)
 
 
 def plan(t_min_s: float, t_max_s: float, window_s: float) -> list[tuple[float, float]]:
@@ -117,7 +123,9 @@ def _callsigns(
 
 
 def _utc(t_s: np.ndarray) -> pd.DatetimeIndex:
-    return pd.to_datetime(np.rint(t_s * 1e6).astype(np.int64), unit="us", utc=True)
+    """UTC timestamps to the microsecond; NaT where the time is NaN."""
+    us = np.where(np.isfinite(t_s), np.rint(t_s * 1e6), np.nan)
+    return pd.to_datetime(us, unit="us", utc=True)
 
 
 def _frame(
@@ -147,10 +155,17 @@ def _frame(
             "latitude": lat,
             "longitude": lon,
             "altitude_ft": enc.cpa_alt_m / FT,
+            "category": np.where(
+                enc.loss, "loss", np.where(enc.adjacent_levels, "adjacent_levels", "approach")
+            ),
+            "loss_min_h_nm": enc.loss_h_m / NM,
+            "loss_min_h_t": _utc(enc.loss_h_t_s),
+            "loss_min_v_ft": enc.loss_v_m / FT,
+            "loss_min_v_t": _utc(enc.loss_v_t_s),
         },
         columns=list(EVENT_COLUMNS),
     )
-    for col in ("a", "b", "callsign_a", "callsign_b", "severity"):
+    for col in ("a", "b", "callsign_a", "callsign_b", "severity", "category"):
         frame[col] = frame[col].astype(str)
     return frame
 
@@ -172,6 +187,11 @@ def empty_events() -> pd.DataFrame:
         cpa_xyz_m=np.zeros((0, 3)),
         cpa_alt_m=f0,
         severity=np.zeros(0, dtype="<U1"),
+        loss_h_m=f0,
+        loss_h_t_s=f0,
+        loss_v_m=f0,
+        loss_v_t_s=f0,
+        adjacent_levels=np.zeros(0, dtype=bool),
     )
     frame = pd.DataFrame({"callsign": pd.Series([], dtype=str), "t_s": f0})
     return _frame(none, np.zeros(0, dtype=object), frame, i0, 1.0)
@@ -209,7 +229,7 @@ def _pass(
         params.max_gap_s,
     )
     i, j = screen(grid, params.screen_h_m, params.screen_v_m)
-    enc = encounters(grid, i, j, step, params.h_m, params.v_m, params.tol_m)
+    enc = encounters(grid, i, j, step, params.h_m, params.v_m, params.tol_m, params.level_tol_m)
     return enc, names, data, code
 
 

@@ -26,6 +26,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "montecarlo",
     "sitrep",
+    "witness",
+    "agent",
 )
 
 for _name in COMMAND_MODULES:

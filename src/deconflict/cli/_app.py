@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from deconflict.errors import DeconflictError
+from deconflict.errors import ConfigError, DeconflictError, InputError, UnknownNameError
 
 app = typer.Typer(
     name="deconflict",
@@ -19,10 +19,39 @@ app = typer.Typer(
 )
 
 
-def fail(error: DeconflictError | str, code: int = 2) -> NoReturn:
-    """Print a one-line error (what was wrong, what to do) on stderr and exit."""
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"deconflict {version('deconflict')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Deconflict: keep the aircraft of independent operators apart."""
+
+
+USAGE_ERRORS = (str, InputError, UnknownNameError, ConfigError)
+
+
+def exit_code(error: DeconflictError | str) -> int:
+    """The exit status for ``error``, the same in every command: 2 for a usage error (a bad
+    option, argument, input file or setting: what the user gave, as typer's own usage errors),
+    1 for a run or check that failed (a store, a cluster or a peer that failed, a verification
+    that did not hold, a refused request). 0 is success."""
+    return 2 if isinstance(error, USAGE_ERRORS) else 1
+
+
+def fail(error: DeconflictError | str, code: int | None = None) -> NoReturn:
+    """Print a one-line error (what was wrong, what to do) on stderr and exit with
+    ``exit_code(error)`` unless ``code`` is given."""
     typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(code)
+    raise typer.Exit(exit_code(error) if code is None else code)
 
 
 def echo_json(payload: Any) -> None:

@@ -40,6 +40,13 @@ def analyze(
         str | None, typer.Option(help="Leave out data from this time on (UTC).")
     ] = None,
     workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
+    level_tolerance_ft: Annotated[
+        float,
+        typer.Option(
+            help="Pairs on adjacent flight levels, each within this of its level, are reported "
+            "as adjacent_levels, not losses (ICAO Doc 4444 8.5.5.1: 200 ft RVSM; 0: off)."
+        ),
+    ] = 200.0,
 ) -> None:
     """Find every loss of separation and closest approach inside the screening distances."""
     from deconflict.analysis.run import analyse_files
@@ -62,6 +69,7 @@ def analyze(
             start=start,
             stop=stop,
             workers=workers,
+            level_tolerance_ft=level_tolerance_ft,
         )
     except DeconflictError as exc:
         fail(exc)
@@ -70,6 +78,7 @@ def analyze(
         {
             "events": len(events),
             "losses": int(events["loss"].sum()),
+            "adjacent_levels": int((events["category"] == "adjacent_levels").sum()),
             "severity": {k: int(v) for k, v in sorted(counts.items())},
             "out": str(out),
         }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import stat
 import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
@@ -13,6 +18,7 @@ from deconflict.errors import DeconflictError
 
 if TYPE_CHECKING:
     from deconflict.surveillance import DecodeOptions, DecodeResult
+    from deconflict.surveillance.base import StreamDecoder
 
 
 def write_result(result: DecodeResult, out: TextIO, *, errors: bool = True) -> None:
@@ -103,40 +109,64 @@ def decode_command(
     ] = None,
 ) -> None:
     """Decode a recording: JSON lines of reports, an error record for each bad frame, and a
-    summary count at the end."""
+    summary count at the end. ``-`` reads stdin as it arrives (e.g. ``nc HOST 30005 |``) and
+    prints each report at once; Beast counters and bare hex lines are then timed by when their
+    bytes arrived."""
     import pandas as pd
 
     from deconflict.surveillance import detect_format, get_decoder
-    from deconflict.surveillance.base import concat_results
 
     try:
         if file == "-":
-            data, name = sys.stdin.buffer.read(), ""
-        else:
-            path = Path(file)
-            if not path.is_file():
-                fail(f"no such file: {file}: give the path of a recording")
-            data, name = path.read_bytes(), path.name
-            if start is None:
-                start = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").isoformat()
+            stdin = sys.stdin.buffer
+            piped = not stat.S_ISREG(os.fstat(stdin.fileno()).st_mode)
+            head = _read_some(stdin)
+            options = make_options(party, sensor, sensors, reference, start)
+            decoder = get_decoder(format or detect_format(head, ""))
+            if decoder.stream is None:
+                result = decoder.decode(head + stdin.read(), options)
+                write_result(result, sys.stdout)
+            else:
+                chunks = itertools.chain([head], iter(lambda: _read_some(stdin), b""))
+                result = _stream(decoder.stream(options), chunks, live=piped)
+            echo_json(result.summary())
+            return
+        path = Path(file)
+        if not path.is_file():
+            fail(f"no such file: {file}: give the path of a recording")
+        data, name = path.read_bytes(), path.name
+        if start is None:
+            start = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").isoformat()
         options = make_options(party, sensor, sensors, reference, start)
         decoder = get_decoder(format or detect_format(data, name))
         if decoder.stream is None:
             result = decoder.decode(data, options)
             write_result(result, sys.stdout)
         else:  # stream in chunks: output starts at once and memory stays bounded
-            stream = decoder.stream(options)
-            parts = []
-            for at in range(0, len(data), 1 << 20):
-                part = stream.feed(data[at : at + (1 << 20)])
-                write_result(part, sys.stdout)
-                parts.append(
-                    part.__class__(part.reports.iloc[:0], part.errors.iloc[:0], part.counts)
-                )
-            tail = stream.close()
-            write_result(tail, sys.stdout)
-            parts.append(tail)
-            result = concat_results(parts)
+            parts = (data[at : at + (1 << 20)] for at in range(0, len(data), 1 << 20))
+            result = _stream(decoder.stream(options), parts, live=False)
         echo_json(result.summary())
     except DeconflictError as exc:
         fail(exc)
+
+
+def _read_some(stream: BinaryIO) -> bytes:
+    """What is there (up to 64 KiB) as soon as anything is: a pipe's bytes as they arrive."""
+    read1 = getattr(stream, "read1", None)
+    return bytes(read1(1 << 16) if read1 is not None else stream.read(1 << 16))
+
+
+def _stream(decoder: StreamDecoder, chunks: Iterable[bytes], *, live: bool) -> DecodeResult:
+    """Feed chunks, printing each part's reports and errors at once; the summed counters."""
+    from deconflict.surveillance.base import DecodeResult, concat_results
+
+    parts = []
+    for chunk in chunks:
+        part = decoder.feed(chunk, arrival_ns=time.time_ns() if live else None)
+        write_result(part, sys.stdout)
+        sys.stdout.flush()
+        parts.append(DecodeResult(part.reports.iloc[:0], part.errors.iloc[:0], part.counts))
+    tail = decoder.close()
+    write_result(tail, sys.stdout)
+    parts.append(tail)
+    return concat_results(parts)

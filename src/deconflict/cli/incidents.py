@@ -115,5 +115,5 @@ def report(
         else:
             target.write_text(render_incident_html(incident), encoding="utf-8")
     except OSError as exc:
-        fail(f"cannot write {target}: {exc}")
+        fail(f"cannot write {target}: {exc}", code=1)
     typer.echo(str(target))

@@ -22,6 +22,13 @@ def detect(
     standards: Annotated[
         Path | None, typer.Option(help="TOML file of user-defined standards to load first")
     ] = None,
+    pair_search: Annotated[
+        str,
+        typer.Option(
+            help="how candidate pairs are found: auto, grid (compiled; fastest on large scenes) "
+            "or kdtree (no compilation); the result is the same"
+        ),
+    ] = "auto",
 ) -> None:
     """Predict every pair of aircraft that will lose separation within the lookahead.
 
@@ -30,11 +37,14 @@ def detect(
     and listed on stderr; the run goes on with the rest.
     """
     from deconflict.predict.detect import conflicts_json, detect_states
+    from deconflict.predict.prune import METHODS
     from deconflict.predict.standards import get_standard, load_standards
     from deconflict.predict.states import to_states_lenient
 
     if format not in {"json", "table"}:
         fail(f"--format must be json or table, not {format!r}")
+    if pair_search not in METHODS:
+        fail(f"--pair-search must be one of {', '.join(METHODS)}, not {pair_search!r}")
     try:
         if standards is not None:
             load_standards(standards)
@@ -50,7 +60,7 @@ def detect(
         typer.echo("no valid aircraft state in the file: nothing to detect", err=True)
         frame = None
     else:
-        frame = detect_states(states, std)
+        frame = detect_states(states, std, pair_search)
     if format == "json":
         import pandas as pd
 

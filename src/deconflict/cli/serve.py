@@ -24,6 +24,27 @@ def serve(
         typer.Option(help="Replay a recording (traffic Parquet/CSV) on the live map as well"),
     ] = None,
     speed: Annotated[float, typer.Option(help="With --replay: recording seconds per second")] = 1.0,
+    feed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feed",
+            help="PARTY=URL of a receiver or radar feed to connect to or listen on (repeatable): "
+            "tcp://HOST:PORT, tcp-listen://HOST:PORT, udp://HOST:PORT (multicast joined), "
+            "FORMAT+tcp://...; its reports enter PARTY's live picture (also DECONFLICT_FEEDS).",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="With --feed: receiver LAT,LON for local CPR decoding of Mode S."),
+    ] = None,
+    push_party: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--push-party",
+            help="A party whose agent pushes its reports (deconflict feed --push) into its live "
+            "picture (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the strategic deconfliction API: operations, constraints, events, /openapi.json.
 
@@ -47,6 +68,10 @@ def serve(
 
     try:
         settings = Settings.from_env(database_url=db, host=host, port=port)
+        if feed or settings.feeds or push_party:
+            texts = [settings.feeds, *(feed or [])]
+            _serve_feeds(settings, texts, reference, push_party or [], log_level)
+            return
     except DeconflictError as exc:
         fail(exc)
     uvicorn.run(
@@ -56,3 +81,38 @@ def serve(
         log_level=log_level,
         access_log=False,
     )
+
+
+def _serve_feeds(
+    settings: object, texts: list[str], reference: str | None, pushers: list[str], log_level: str
+) -> None:
+    """The service with host-side feeds (``deconflict.cli.serve_feeds``)."""
+    import uvicorn
+
+    from deconflict.cli.decode import make_options
+    from deconflict.cli.serve_feeds import feed_app
+    from deconflict.settings import Settings
+    from deconflict.surveillance.source import parse_party_feeds
+
+    assert isinstance(settings, Settings)
+    feeds = parse_party_feeds(texts)
+    ref = make_options("", "", None, reference or settings.feed_reference or None, None).reference
+    app_, session, source = feed_app(
+        feeds, settings.database_url, ref, pushers, settings.feed_max_backoff_s
+    )
+    typer.echo(f"Deconflict on http://{settings.host}:{settings.port}/ with feeds:")
+    for f in feeds:
+        typer.echo(f"  {f.party:8s} {f.spec.url()} ({f.spec.default_format()})")
+    for name in pushers:
+        typer.echo(f"  {name:8s} pushes its reports to POST /v1/reports")
+    for party, token in app_.state.demo_tokens.items():
+        typer.echo(f"  {party:8s} registered now, token: {token}")
+    source.start()
+    session.start_thread(1.0)
+    try:
+        uvicorn.run(
+            app_, host=settings.host, port=settings.port, log_level=log_level, access_log=False
+        )
+    finally:
+        session.stop.set()
+        source.stop()

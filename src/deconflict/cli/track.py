@@ -17,12 +17,18 @@ if TYPE_CHECKING:
 _REPORT_SUFFIXES = {".csv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json"}
 
 
-def read_reports(path: Path, format: str | None, party: str) -> tuple[pd.DataFrame, int]:
+def read_reports(
+    path: Path,
+    format: str | None,
+    party: str,
+    reference: tuple[float, float] | None = None,
+) -> tuple[pd.DataFrame, int]:
     """A report table from ``path``, and the number of decode errors.
 
     ``format`` ``reports`` (or None with a table that has ``timestamp``, ``latitude`` and
     ``longitude`` columns) reads the table as it is; anything else goes through the decoder of
-    that key (``deconflict.surveillance``).
+    that key (``deconflict.surveillance``), with ``reference`` (the receiver's LAT, LON) for
+    local CPR decoding of Mode S.
     """
     import pandas as pd
 
@@ -51,7 +57,7 @@ def read_reports(path: Path, format: str | None, party: str) -> tuple[pd.DataFra
                 f"{path}: a report table needs timestamp, latitude and longitude columns"
             )
     key = None if format in (None, "reports") else format
-    result = decode(path, key, DecodeOptions(party=party, sensor=path.stem))
+    result = decode(path, key, DecodeOptions(party=party, sensor=path.stem, reference=reference))
     return result.reports, int(result.counts.get("errors", len(result.errors)))
 
 
@@ -100,6 +106,12 @@ def track_command(
     stale_after_s: Annotated[
         float, typer.Option("--stale-after", help="An identity unconfirmed this long is stale (s).")
     ] = 60.0,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="Receiver position LAT,LON (deg) for local CPR decoding of raw Mode S captures."
+        ),
+    ] = None,
 ) -> None:
     """Track reports from several sensors and parties: one row per track per update
     (timestamp, track_id, status, latitude, longitude, altitude, groundspeed, track,
@@ -107,9 +119,11 @@ def track_command(
     import pandas as pd
     from rich.progress import Progress
 
+    from deconflict.cli.decode import make_options
     from deconflict.tracking import TrackerConfig, replay
 
     try:
+        ref = make_options("", "", None, reference, None).reference
         config = TrackerConfig(
             drop_after_s=drop_after_s,
             coast_after_s=min(10.0, drop_after_s),
@@ -117,7 +131,7 @@ def track_command(
         )
         tables, decode_errors = [], 0
         for path in files:
-            table, n_err = read_reports(path, format, party)
+            table, n_err = read_reports(path, format, party, ref)
             tables.append(table)
             decode_errors += n_err
         reports = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]

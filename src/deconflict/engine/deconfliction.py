@@ -15,15 +15,27 @@ The rules applied, as the procedures (``Settings``) set them:
   ``accept-by-priority``: accepted and flagged when its priority is higher than every
   conflicting one's); off-nominal states (``Nonconforming``, ``Contingent``) are always
   accepted, so an aircraft off its plan can say so; both owners are notified either way;
-- one's own operations never block one another.
+- one's own operations never block one another;
+- disclosure is bound to what the writer has committed to: the 409's views and the conflict
+  entries are computed against the new version, so a version beyond the procedures' disclosure
+  bound (``need_to_know.DisclosureBound``: ``disclosure_max_area_km2``,
+  ``disclosure_max_duration_s``) that would be shown others' operations without being written
+  is refused (413) before anything is shown; each operation shown in a 409 gets an
+  ``operation.disclosed`` entry to its owner (who was shown which parts), and a conflict's
+  ``operation.conflict`` entries tell each owner what the other was shown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
+from deconflict.engine.declarations import Signed, check_declaration
+from deconflict.engine.disclosure import disclosed_entry, too_large
 from deconflict.errors import AwarenessError, ConflictError, NotFoundError
 from deconflict.settings import Settings
 from deconflict.store import (
@@ -53,6 +65,7 @@ from deconflict.strategic.model import (
     parse_operation,
     parse_volume,
 )
+from deconflict.strategic.need_to_know import DisclosureBound
 from deconflict.strategic.states import OperationState, check_transition
 
 _M_PER_DEG = 111_320.0
@@ -169,7 +182,13 @@ class Deconflictor:
         self.index = OperationIndex(self.buffers)
         self.shared_view = shared_view
         self.rule = rules.ConflictRule(rules.ConflictPolicy(settings.conflict_rule))
+        self.bound = DisclosureBound(
+            settings.disclosure_max_area_km2 * 1e6, settings.disclosure_max_duration_s
+        )
         self.seq = -2  # never synced
+        # the index is shared by the writes (inside the store's write transaction) and the reads
+        # (``shared_with``): whoever touches it holds this lock, always after the store's own
+        self.lock = threading.RLock()
         self.constraint_rule = ConstraintRule(
             no_fly=_action(settings.no_fly_rule), restricted=_action(settings.restricted_rule)
         )
@@ -209,6 +228,17 @@ class Deconflictor:
         others = [o for o in (self.index.get(i) for i in hits) if o.owner != owner_id]
         return others, rules.decide(candidate, others, self.rule, presented)
 
+    def refresh(self) -> None:
+        """Bring the index up to the store's committed state, for a read (writes sync inside
+        their own transaction)."""
+        with self.store.snapshot() as view, self.lock:
+            if view.seq > self.seq:
+                try:
+                    self.sync(view)
+                except Exception:
+                    self.seq = -2
+                    raise
+
     def warm(self) -> None:
         """Build the index from the store before the first write (the write's own check then
         only catches up on what was committed since)."""
@@ -240,12 +270,25 @@ class Deconflictor:
         *,
         op_id: str | None = None,
         expected_token: str | None = None,
+        signed: Signed | None = None,
     ) -> OperationRecord:
         """Check ``candidate`` (a new operation, or a new version of ``op_id``) and write it;
-        returns the record written."""
+        returns the record written. ``signed``: the owner's signature, checked first
+        (``engine.declarations``; None: the caller is the host's own code, nothing to check)."""
         presented = set(keys)
 
         def decide(
+            draft: OperationDraft, current: OperationRecord | None, view: WriteView
+        ) -> Decision:
+            entry = {}
+            if signed is not None:
+                state = candidate.state.value
+                entry = check_declaration(owner, draft, state, current, signed, time.time())
+            with self.lock:
+                decision = checked(draft, current, view)
+            return dataclasses.replace(decision, entry=entry) if decision.commit else decision
+
+        def checked(
             draft: OperationDraft, current: OperationRecord | None, view: WriteView
         ) -> Decision:
             try:
@@ -295,13 +338,20 @@ class Deconflictor:
                         )
                     flags.append({"kind": "constraint", "constraints": ids})
             others, verdict = self.conflicts_of(cand, owner.id, presented)
+            if others and (verdict.gaps or not verdict.accepted):
+                excess = self.bound.excess(cand)  # shown others' operations, yet not written
+                if excess is not None:
+                    return Decision(commit=False, error=too_large(excess))
             if verdict.gaps:
                 missing = [self.index.get(g.operation_id) for g in verdict.gaps]
+                views = [self.shared_view(o, [cand], view.party) for o in missing]
                 return Decision(
                     commit=False,
+                    events=[
+                        disclosed_entry(owner, o, v) for o, v in zip(missing, views, strict=True)
+                    ],
                     error=AwarenessError(
-                        str(rules.MissingAwarenessError(verdict.gaps)),
-                        missing=[self.shared_view(o, [cand], view.party) for o in missing],
+                        str(rules.MissingAwarenessError(verdict.gaps)), missing=views
                     ),
                 )
             if not others:
@@ -354,6 +404,10 @@ class Deconflictor:
             # inside the transaction, under the write lock: the index follows the store
             nonlocal touched
             touched = True
+            with self.lock:
+                follow(record, seq)
+
+        def follow(record: OperationRecord, seq: int) -> None:
             model = candidate.model_copy(
                 update={
                     "id": record.id,
@@ -372,8 +426,9 @@ class Deconflictor:
             )
         except Exception:
             if touched:  # the commit failed after the index took the write: rebuild it
-                self.index = OperationIndex(self.buffers)
-                self.seq = -2  # never synced
+                with self.lock:
+                    self.index = OperationIndex(self.buffers)
+                    self.seq = -2  # never synced
             raise
         assert record is not None
         return record

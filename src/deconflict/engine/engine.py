@@ -93,6 +93,10 @@ class EngineConfig:
     history_step_s: float = 5.0
     incident_memory_s: float = 900.0  # track positions kept for incident records
     incident_quiet_s: float = 30.0  # a loss of separation over this long is recorded
+    #: who learns an identification's outcome beyond the asking party and the claimants:
+    #: ``involved`` nobody, ``declared`` the other parties asked learn that the track is now
+    #: declared, not by whom (``Settings.identification_disclosure``)
+    identification_disclosure: str = "involved"
 
 
 @dataclass
@@ -678,8 +682,10 @@ class Engine:
             make_message(MessageKind.IDENTIFICATION_ANSWER, party, observer, body, time_s=when),
             signature,
         )
-        self._event(
-            "identification.answered", {**body, "party": party, "observer": observer}, self.parties
+        self._event(  # only the asking party and the answerer learn an answer
+            "identification.answered",
+            {**body, "party": party, "observer": observer},
+            sorted({party, observer}),
         )
         if self.resolved.get(request_id, Outcome.UNKNOWN) is Outcome.UNKNOWN:
             # a late claim still declares the track (identify.request)
@@ -708,13 +714,18 @@ class Engine:
             "owner": owner,
             "aircraft": aircraft,
         }
-        self._event("identification.resolved", payload, self.parties)
+        involved = sorted({observer, *(c.party for c in res.claimants)})
+        self._event("identification.resolved", payload, involved)
+        others = [p for p in req.parties if p not in involved]
+        if others and owner and self.config.identification_disclosure == "declared":
+            told = {"request_id": rid, "track_id": key, "outcome": Outcome.DECLARED.value}
+            self._event("identification.resolved", told, others)
         identity = "declared" if owner else "unknown"
-        self._event(
+        self._event(  # the identity of a track in the asking party's picture: its own news
             "track.identity",
             {"party": observer, "key": key, "identity": identity, "owner": owner,
              "aircraft": aircraft},
-            self.parties,
+            (observer,),
         )  # fmt: skip
 
     # -- restricted areas ---------------------------------------------------------------------
@@ -917,12 +928,25 @@ class Engine:
                 {
                     **payload,
                     "observer": observer,
-                    "outcome": self.resolved.get(rid, Outcome.PENDING).value,
+                    "outcome": self.outcome_shown(rid, party),
                     "answered": party in req.answers,
                     "can_answer": party in req.parties and party not in req.answers,
                 }
             )
         return out[::-1]
+
+    def outcome_shown(self, rid: str, party: str) -> str:
+        """A request's outcome as ``party`` may know it: in full for the asking party and the
+        claimants; for the others asked only ``pending``, ``declared`` (when the procedures'
+        ``identification_disclosure`` says so) or ``closed``."""
+        req = self.requests[rid]
+        outcome = self.resolved.get(rid, Outcome.PENDING)
+        claimed = party in req.answers and req.answers[party].answer == "ours"
+        if outcome is Outcome.PENDING or claimed or party == self.request_observer[rid][0]:
+            return outcome.value
+        if outcome is Outcome.DECLARED and self.config.identification_disclosure == "declared":
+            return outcome.value
+        return "closed"
 
     def summary(self) -> dict[str, Any]:
         """What happened so far: counts and the main decisions."""

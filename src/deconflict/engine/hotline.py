@@ -29,6 +29,7 @@ from deconflict.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from deconflict.hotline import identity
 from deconflict.hotline.authorship import (
     KEY_ID_FIELD,
     SIGNATURE_FIELD,
@@ -38,11 +39,13 @@ from deconflict.hotline.authorship import (
 )
 from deconflict.hotline.canonical import canonical_json, sha256_hex
 from deconflict.hotline.escalation import ActionKind, EscalationPolicy, escalate
+from deconflict.hotline.hostkey import HOST_KEY_ROTATED, rotation_verifies
 from deconflict.hotline.jsonl import write_log_jsonl
-from deconflict.hotline.keys import KeyRing, key_id, public_key_from_b64
+from deconflict.hotline.keys import KeyRing, key_id, public_key_from_b64, public_key_to_b64
 from deconflict.hotline.log import GENESIS_HASH
 from deconflict.hotline.messages import (
     ALL,
+    HOST_KINDS,
     SAFETY_KINDS,
     Message,
     MessageKind,
@@ -60,11 +63,14 @@ from deconflict.identify.request import (
     open_request,
     record_answer,
 )
+from deconflict.settings import Settings
 from deconflict.store import Event, EventDraft, Party, Store
 from deconflict.store import hotline as log
 
 #: Largest difference (s) between a client-signed message's time and the service clock.
 MAX_CLOCK_SKEW_S = 300.0
+#: Default of the largest message body (``Settings.max_message_chars``, declared there).
+MAX_MESSAGE_CHARS: int = Settings().max_message_chars
 #: Kinds a party may not post directly: they have their own endpoints.
 _OWN_ENDPOINT = {
     MessageKind.ACKNOWLEDGEMENT: "POST /v1/messages/{id}/ack",
@@ -148,9 +154,11 @@ def post_message(
     signature: str | None = None,
     signed_key_id: str | None = None,
     allow_own_endpoint_kinds: bool = False,
+    max_body_chars: int = MAX_MESSAGE_CHARS,
 ) -> tuple[Message, Event, bool]:
     """Send a message from ``sender``; returns it, its log entry, and whether it is new
-    (posting the same message again changes nothing)."""
+    (posting the same message again changes nothing). A party may not send the host's kinds
+    (``HOST_KINDS``); a body over ``max_body_chars`` (its canonical JSON) is refused."""
     names = log.party_ids(store)
     me = party_name(sender)
     wanted = [to] if isinstance(to, str) else list(to)
@@ -160,8 +168,19 @@ def post_message(
             f"no party named {', '.join(map(repr, unknown))}: address registered party names "
             f"or '{ALL}' for all"
         )
+    if sender.role != "admin" and kind in HOST_KINDS:
+        raise PermissionDeniedError(
+            f"{kind} messages are the host's own (its engine sends them): a party sends "
+            "free_text, acknowledgements and identification answers"
+        )
     if not allow_own_endpoint_kinds and kind in _OWN_ENDPOINT:
         raise InputError(f"send {kind} messages with {_OWN_ENDPOINT[MessageKind(kind)]}")
+    size = len(canonical_json(dict(body)))
+    if size > max_body_chars:
+        raise InputError(
+            f"the message body is {size} characters (as canonical JSON), over this service's "
+            f"limit of {max_body_chars} (setting max_message_chars): shorten it or split it"
+        )
     if sender.role == "admin" and signature is not None:
         raise PermissionDeniedError(
             "the host's messages are signed with the service's key: send no signature"
@@ -420,13 +439,17 @@ def open_identification(
     """Ask every party whose ``track_id`` is: one ``identification_request`` message to all."""
     if opener.role != "admin":
         raise PermissionDeniedError("identification requests are opened by the host or engine")
-    asked = [n for n in log.party_ids(store) if n != "host"]
+    # the parties, not the host's admin parties: they cannot answer, so waiting for them would
+    # keep every request pending until its deadline
+    asked = sorted(p.name for p in store.list_parties() if p.role == "party")
+    if not asked:
+        raise InputError("no party is registered to ask: register the parties first")
     request_id = sha256_hex(canonical_json([track_id, now_s]))[:24]
     request = open_request(request_id, track_id, track, asked, now_s=now_s, timeout_s=timeout_s)
     _, entry, new = post_message(
         store,
         opener,
-        ALL,
+        asked,
         MessageKind.IDENTIFICATION_REQUEST,
         request.to_payload(),
         now_s=now_s,
@@ -513,15 +536,34 @@ def answer_identification(
     return _record_resolution(store, _request_from_entry(store, entry), now_s)
 
 
+def outcome_shown(resolution: Resolution, name: str, disclosure: str) -> str:
+    """A request's outcome as party ``name`` may know it: in full for a party that claimed the
+    track; for the others asked only ``pending``, ``declared`` (when ``disclosure``, the
+    procedures' ``identification_disclosure``, is ``declared``) or ``closed``."""
+    outcome = resolution.outcome
+    if outcome is Outcome.PENDING or any(c.party == name for c in resolution.claimants):
+        return outcome.value
+    if outcome is Outcome.DECLARED and disclosure == "declared":
+        return outcome.value
+    return "closed"
+
+
 def identification_state(
-    store: Store, party: Party, request_id: str, *, now_s: float
+    store: Store,
+    party: Party,
+    request_id: str,
+    *,
+    now_s: float,
+    disclosure: str = "involved",
 ) -> dict[str, Any]:
-    """The request and its outcome at ``now_s``. The host sees every answer; a party its own."""
+    """The request and its outcome at ``now_s``. The host sees every answer; a party its own,
+    and the outcome as ``outcome_shown`` lets it know it."""
     entry = _request_entry(store, request_id)
     if not _visible(entry, party):
         raise NotFoundError(f"no identification request {request_id} sent to you")
     request = _request_from_entry(store, entry)
-    view = _resolution_view(evaluate(request, now_s))
+    resolution = evaluate(request, now_s)
+    view = _resolution_view(resolution)
     name = party_name(party)
     answers = [
         {
@@ -535,7 +577,11 @@ def identification_state(
         if party.role == "admin" or p == name
     ]
     if party.role != "admin":
-        view = {"outcome": view["outcome"], "escalate": view["escalate"]}
+        claimed = any(c.party == name for c in resolution.claimants)
+        view = {
+            "outcome": outcome_shown(resolution, name, disclosure),
+            "escalate": bool(view["escalate"]) and claimed,
+        }
     return {
         "request_id": request.request_id,
         "track_id": request.track_id,
@@ -569,14 +615,24 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
 
 def authors_key_ring(store: Store) -> KeyRing:
     """The public keys of the log's authors as the log records them: the host's keys
-    (``host.key`` entries, one per start) and each party's registered key."""
+    (``host.key`` entries, and the new key of each ``host.key.rotated`` entry whose signatures
+    by an earlier host key and the new one verify) and each party's registered key (never under
+    a name that reads as the host's: ``hotline.identity``)."""
     keys: dict[str, list[Ed25519PublicKey]] = {}
     after = -1
     while page := store.log(after=after, limit=5000):
         for e in page:
             if e.kind == "host.key":
                 keys.setdefault("host", []).append(public_key_from_b64(e.payload["public_key"]))
+            elif e.kind == HOST_KEY_ROTATED:  # a new host key both the old and the new signed
+                for old in keys.get("host", []):
+                    new = rotation_verifies(e.payload, public_key_to_b64(old))
+                    if new is not None:
+                        keys["host"].append(public_key_from_b64(new))
+                        break
             elif e.kind == "party.registered" and e.payload.get("public_key"):
+                if identity.reserved_as(str(e.payload["name"])) is not None:
+                    continue  # registered before names were checked: never the host's key
                 with contextlib.suppress(InputError):  # a party registered without a real key
                     key = public_key_from_b64(str(e.payload["public_key"]))
                     keys.setdefault(str(e.payload["name"]), []).append(key)

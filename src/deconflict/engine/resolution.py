@@ -2,10 +2,8 @@
 
 A turn away from the other aircraft, the manoeuvre that needs no knowledge of the other's intent
 and gains distance fastest at the ranges where the alert comes (minutes before the loss): each
-aircraft turns ``turn_deg`` (30°) away from the side on which the other would pass at the closest
-point of approach; when the other would pass within ``head_on_nm`` of straight through (a
-collision course, where the side is noise), it turns right, as the rules of the air say for
-aircraft approaching head-on or converging.
+aircraft turns ``turn_deg`` (30°) by the rule of ``deconflict.predict.resolution`` (away from the
+side on which the other would pass; right on a collision course within ``head_on_nm``).
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deconflict.geo import relative_enu_m
+from deconflict.predict.resolution import turn_away_sign
 from deconflict.units import KT, NM
 
 
@@ -57,12 +56,7 @@ def turn_away(
         return s["groundspeed"] * KT * math.sin(t), s["groundspeed"] * KT * math.cos(t)
 
     (ox, oy), (tx, ty) = vel(own), vel(other)
-    vx, vy = tx - ox, ty - oy
-    v2 = vx * vx + vy * vy
-    tcpa = max(0.0, -(rx * vx + ry * vy) / v2) if v2 > 0 else 0.0
-    cx, cy = rx + vx * tcpa, ry + vy * tcpa
-    hx, hy = math.sin(math.radians(own["track"])), math.cos(math.radians(own["track"]))
-    left = hx * cy - hy * cx  # > 0: the other passes on our left
-    if math.hypot(cx, cy) < head_on_nm * NM or left > 0:
+    track = math.radians(own["track"])
+    if turn_away_sign(rx, ry, tx - ox, ty - oy, track, head_on_nm * NM) > 0:
         return Advice(aircraft, "turn right", (own["track"] + turn_deg) % 360.0)
     return Advice(aircraft, "turn left", (own["track"] - turn_deg) % 360.0)

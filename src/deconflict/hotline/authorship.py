@@ -8,7 +8,8 @@ a party (not ``host``), except identification requests (the engine opens those o
 party's behalf; they stay host-signed). Its payload holds ``client_signature`` (standard base64
 of the 64-byte Ed25519 signature) and ``client_key_id`` (``hotline.keys.key_id`` of the key).
 
-The signed bytes are ``canonical_json(content)`` (``hotline.canonical``) of:
+The signed bytes are ``canonical_json(content)`` (``hotline.canonical``: RFC 8785, log format 2;
+a party-signed entry of format 1 was signed over that format's canonical form) of:
 
 * a message (free text, operation change, incident report, ...): ``message_content`` —
   ``{sender, to, kind, body, time_s, priority}``, the fields its message id is the hash of;
@@ -18,7 +19,14 @@ The signed bytes are ``canonical_json(content)`` (``hotline.canonical``) of:
   "party": ..., "answer": ..., "aircraft": ..., "operation": ..., "time_s": ...}``
   (``answer_content``).
 
-``time_s`` is always a float (written ``1700000000.0`` when whole); ``priority`` an integer.
+An operation declaration (entry kind ``operation.written``: a new operation, a new version, a
+change of state) is party-authored too, always: its payload names the declaring party in
+``declared_by`` and carries its signature over ``operation_content`` —
+``{"action": "operation", "party", "operation" ("" for a new one), "version", "volumes" (as
+stored: the normalised JSON of each volume), "priority", "aircraft_ids", "state", "time_s"}``.
+
+``time_s`` is a float and ``priority`` an integer (RFC 8785 writes a whole float as an integer:
+``1700000000``, as any JCS library does).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from deconflict.hotline.canonical import canonical_json
+from deconflict.hotline.canonical import LOG_FORMAT, canonical_json, canonical_json_for
 from deconflict.hotline.keys import Signer
 from deconflict.hotline.messages import Message, MessageKind
 
@@ -43,6 +51,9 @@ MESSAGE_ENTRY_KINDS: Final = frozenset({"message", "hotline.message"})
 ENGINE_MADE_KINDS: Final = frozenset({MessageKind.IDENTIFICATION_REQUEST.value})
 SIGNATURE_FIELD: Final = "client_signature"
 KEY_ID_FIELD: Final = "client_key_id"
+#: The log entry kind of an operation declaration, and its field naming the declaring party.
+OPERATION_ENTRY_KIND: Final = "operation.written"
+DECLARED_BY_FIELD: Final = "declared_by"
 
 
 def message_content(message: Message | Mapping[str, Any]) -> dict[str, Any]:
@@ -89,8 +100,35 @@ def answer_content(
     }
 
 
+def operation_content(
+    party: str,
+    operation: str,
+    version: int,
+    volumes: list[Any],
+    priority: int,
+    aircraft_ids: list[str],
+    state: str,
+    time_s: float,
+) -> dict[str, Any]:
+    """What ``party`` signs to declare version ``version`` of ``operation`` ("" for a new one)."""
+    return {
+        "action": "operation",
+        "party": party,
+        "operation": operation,
+        "version": int(version),
+        "volumes": list(volumes),
+        "priority": int(priority),
+        "aircraft_ids": list(aircraft_ids),
+        "state": state,
+        "time_s": float(time_s),
+    }
+
+
 def party_author(entry_kind: str, payload: Mapping[str, Any]) -> str | None:
     """The party that authored a log entry and must have signed it, or None for host entries."""
+    if entry_kind == OPERATION_ENTRY_KIND:  # always a party's: unsigned, it is named unsigned
+        author = payload.get(DECLARED_BY_FIELD, payload.get("by"))
+        return author if isinstance(author, str) and author != HOST else "(unnamed party)"
     if entry_kind not in MESSAGE_ENTRY_KINDS:
         return None
     sender = payload.get("sender")
@@ -102,7 +140,19 @@ def party_author(entry_kind: str, payload: Mapping[str, Any]) -> str | None:
 
 
 def signed_content(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The content the sender of a message entry (its payload) signed."""
+    """The content the author of a party-authored entry (its payload) signed."""
+    if DECLARED_BY_FIELD in payload:  # an operation declaration
+        version = int(payload["version"])
+        return operation_content(
+            payload[DECLARED_BY_FIELD],
+            "" if version == 1 else str(payload["operation"]),
+            version,
+            list(payload["volumes"]),
+            int(payload["priority"]),
+            list(payload["aircraft"]),
+            str(payload["state"]),
+            float(payload["time_s"]),
+        )
     kind, body = payload["kind"], payload["body"]
     if kind == MessageKind.ACKNOWLEDGEMENT.value:
         return acknowledgement_content(str(body["ref"]), payload["sender"], payload["time_s"])
@@ -123,10 +173,14 @@ def sign_content(signer: Signer, content: Mapping[str, Any]) -> str:
     return signer.sign(canonical_json(dict(content)))
 
 
-def signature_verifies(key: Ed25519PublicKey, signature: str, content: Mapping[str, Any]) -> bool:
-    """Whether ``signature`` (base64) is ``key``'s over ``canonical_json(content)``."""
+def signature_verifies(
+    key: Ed25519PublicKey, signature: str, content: Mapping[str, Any], *, fmt: int = LOG_FORMAT
+) -> bool:
+    """Whether ``signature`` (base64) is ``key``'s over the canonical JSON of ``content`` in log
+    format ``fmt`` (the format of the entry that carries it: 2, RFC 8785, for every new one)."""
     try:
-        key.verify(base64.b64decode(signature, validate=True), canonical_json(dict(content)))
+        data = canonical_json_for(fmt)(dict(content))
+        key.verify(base64.b64decode(signature, validate=True), data)
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True

@@ -1,25 +1,35 @@
-"""Canonical JSON: the one byte form that log entries are hashed and signed in (no units here).
+"""Canonical JSON: the one byte form log entries are hashed and signed in (no units here).
 
-The rule, which any re-implementation must follow byte for byte:
+Log format 2 (every entry written since the transparency log, ``LOG_FORMAT``): RFC 8785, the JSON
+Canonicalization Scheme (JCS), by the ``rfc8785`` package — object keys sorted by UTF-16 code
+units, no whitespace, strings as ECMAScript writes them, numbers as ECMAScript's
+``Number.prototype.toString`` (so ``1.0`` is ``1`` and ``1e21`` is ``1e+21``: any JCS library in
+any language, e.g. npm's ``canonicalize`` on the map page, gives the same bytes). NaN, the
+infinities and non-string keys are refused. An integer beyond ±(2^53 − 1) is written as the
+double nearest it, as JavaScript holds it (JCS writes a double ≥ 2^53 below 1e21 in integer
+digits, which Python reads back as an int: the same bytes come out again).
 
-* ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-  allow_nan=False)`` encoded as UTF-8: object keys sorted by code point, no whitespace at all;
-* numbers as Python writes them: integers in decimal, floats as the shortest text that reads back
-  to the same IEEE-754 double (``repr``), so ``1.0`` stays ``1.0`` and is not the integer ``1``;
-* NaN and infinities are refused (they have no JSON form); object keys must be strings;
-* tuples are written as arrays, so a value read back from JSON re-serialises to the same bytes.
-
-This is RFC 8785 (JCS) in spirit; it differs from JCS only in how some floats are spelt
-(``1e+21`` vs ``1e21``, ``1.0`` vs ``1``), which is why the rule is stated here in full.
+Log format 1 (entries written before; an entry without a ``format`` field): the earlier rule,
+kept so old logs still verify — ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False, allow_nan=False)`` in UTF-8, floats as Python's ``repr`` (``1.0`` stays
+``1.0``). ``canonical_json_for(fmt)`` picks the rule of an entry's format.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
+
+import rfc8785
 
 from deconflict.errors import InputError
+
+#: The log format new entries are written in (their ``format`` field).
+LOG_FORMAT: Final = 2
+#: Every format this code reads.
+LOG_FORMATS: Final = (1, 2)
 
 
 def _check_keys(value: Any) -> None:
@@ -35,12 +45,44 @@ def _check_keys(value: Any) -> None:
             _check_keys(item)
 
 
+_SAFE_INT: Final = 2**53 - 1
+
+
+def _as_doubles(value: Any) -> Any:
+    """``value`` with every integer beyond ±(2^53 − 1) made the double nearest it."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value) if abs(value) > _SAFE_INT else value
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_doubles(v) for v in value]
+    return value
+
+
 def canonical_json(value: Any, *, check_keys: bool = True) -> bytes:
-    """The canonical UTF-8 bytes of a JSON-compatible value (see the module docstring).
+    """The RFC 8785 (JCS) bytes of a JSON-compatible value (log format 2).
+
+    ``check_keys`` is kept for the callers of format 1; JCS always refuses non-str keys."""
+    del check_keys
+    try:
+        try:
+            return rfc8785.dumps(value)
+        except rfc8785.IntegerDomainError:
+            return rfc8785.dumps(_as_doubles(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, OverflowError) as exc:
+        raise InputError(
+            f"value cannot be written as canonical JSON (RFC 8785: {exc}); use only str keys, "
+            "str, int, finite float, bool, None, lists and dicts"
+        ) from exc
+
+
+def legacy_canonical_json(value: Any, *, check_keys: bool = True) -> bytes:
+    """The canonical bytes of log format 1 (see the module docstring).
 
     ``check_keys=False`` skips the walk that refuses non-str keys: for values just read from
-    JSON, whose keys are str by construction (verification does this; it is ~20 % faster).
-    """
+    JSON, whose keys are str by construction."""
     if check_keys:
         _check_keys(value)
     try:
@@ -53,6 +95,15 @@ def canonical_json(value: Any, *, check_keys: bool = True) -> bytes:
             "finite float, bool, None, lists and dicts"
         ) from exc
     return text.encode("utf-8")
+
+
+def canonical_json_for(fmt: int) -> Callable[..., bytes]:
+    """The canonical form of log format ``fmt``."""
+    if fmt == 1:
+        return legacy_canonical_json
+    if fmt == 2:
+        return canonical_json
+    raise InputError(f"log format {fmt} is unknown: this version reads formats 1 and 2")
 
 
 def sha256_hex(data: bytes) -> str:

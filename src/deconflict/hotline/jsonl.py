@@ -1,7 +1,9 @@
 """JSON-lines export and import of the log: one entry per line, in canonical JSON (no units).
 
-Each line is the canonical JSON (``deconflict.hotline.canonical``) of one entry's dict form
-(``LogEntry.to_dict``), in seq order, UTF-8, ``\\n`` after every line. Writing is atomic: the
+Each line is the canonical JSON of one entry's dict form (``LogEntry.to_dict``) in the entry's log
+format (``hotline.log.entry_bytes``: RFC 8785 for format 2, the earlier form for format 1, so a
+line read back hashes as it did) — also the entry's leaf in the Merkle tree — in seq order,
+UTF-8, ``\\n`` after every line. Writing is atomic: the
 lines go to a temporary file in the target folder, flushed and fsync'd, then renamed over the
 target, so a reader never sees half a log.
 """
@@ -16,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deconflict.errors import InputError
-from deconflict.hotline.canonical import canonical_json
-from deconflict.hotline.log import LogEntry
+from deconflict.hotline.log import LogEntry, entry_bytes
 
 
 def write_log_jsonl(entries: Iterable[LogEntry | Mapping[str, Any]], path: str | Path) -> int:
@@ -32,7 +33,7 @@ def write_log_jsonl(entries: Iterable[LogEntry | Mapping[str, Any]], path: str |
         with os.fdopen(fd, "wb") as out:
             for entry in entries:
                 record = entry.to_dict() if isinstance(entry, LogEntry) else dict(entry)
-                out.write(canonical_json(record) + b"\n")
+                out.write(entry_bytes(record) + b"\n")
                 count += 1
             out.flush()
             os.fsync(out.fileno())

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from deconflict.errors import InputError
-from deconflict.hotline.canonical import canonical_json, sha256_hex
+from deconflict.hotline.canonical import canonical_json_for, sha256_hex
 
 
 def generate_private_key() -> Ed25519PrivateKey:
@@ -100,8 +100,9 @@ class Signer:
 
     def seal(self, body: Mapping[str, Any]) -> tuple[str, str]:
         """(hash, signature) of a log entry body (``hotline.log.append_entry`` and the store seal
-        with it): SHA-256 hex of the body's canonical JSON, signed as 32 raw bytes."""
-        digest = sha256_hex(canonical_json(dict(body)))
+        with it): SHA-256 hex of the body's canonical JSON in its log format (``format``, 1 when
+        absent), signed as 32 raw bytes."""
+        digest = sha256_hex(canonical_json_for(body.get("format", 1))(dict(body)))
         return digest, self.sign(bytes.fromhex(digest))
 
 

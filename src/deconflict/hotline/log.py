@@ -1,8 +1,11 @@
 """The signed, hash-chained log every message, alert and decision is appended to (time in s).
 
-An entry's *body* is ``{seq, time_s, author, key_id, kind, payload, prev_hash}``; ``time_s`` is
-Unix seconds UTC, passed in (nothing here reads a clock). ``hash`` is the SHA-256 hex of the
-body's canonical JSON (``deconflict.hotline.canonical``); ``signature`` is the author's Ed25519
+An entry's *body* is ``{seq, time_s, author, key_id, kind, payload, prev_hash, format}``;
+``time_s`` is Unix seconds UTC, passed in (nothing here reads a clock); ``format`` is the log
+format (``hotline.canonical.LOG_FORMAT``, 2: RFC 8785 canonical JSON); an entry without it is of
+format 1 (the earlier canonical form), and verifies by that rule. ``hash`` is the SHA-256 hex of
+the body's canonical JSON in its format (``deconflict.hotline.canonical``); ``signature`` is the
+author's Ed25519
 signature over the 32 raw bytes of that hash, in base64. ``seq`` counts from 0 and ``prev_hash``
 of entry 0 is 64 zeros (``GENESIS_HASH``), so the whole log is one chain: altering, dropping,
 reordering or inserting any entry breaks it at that entry.
@@ -32,7 +35,7 @@ from deconflict.hotline.authorship import (
     signature_verifies,
     signed_content,
 )
-from deconflict.hotline.canonical import canonical_json, sha256_hex
+from deconflict.hotline.canonical import LOG_FORMAT, LOG_FORMATS, canonical_json_for, sha256_hex
 from deconflict.hotline.keys import KeyRing, Signer
 
 GENESIS_HASH: Final = "0" * 64
@@ -53,10 +56,11 @@ class LogEntry:
     prev_hash: str
     hash: str
     signature: str
+    format: int = 1
 
     def body(self) -> dict[str, Any]:
-        """The hashed part, as a plain dict."""
-        return {
+        """The hashed part, as a plain dict (with ``format`` from format 2 on)."""
+        body = {
             "seq": self.seq,
             "time_s": self.time_s,
             "author": self.author,
@@ -65,9 +69,16 @@ class LogEntry:
             "payload": dict(self.payload),
             "prev_hash": self.prev_hash,
         }
+        return body if self.format == 1 else {**body, "format": self.format}
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.body(), "hash": self.hash, "signature": self.signature}
+        """Body, hash, signature and the log format (also for format 1, where it is not hashed)."""
+        return {
+            **self.body(),
+            "hash": self.hash,
+            "signature": self.signature,
+            "format": self.format,
+        }
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> LogEntry:
@@ -75,12 +86,23 @@ class LogEntry:
         problem = _shape_problem(record)
         if problem:
             raise InputError(f"malformed log entry: {problem}")
-        return cls(**{name: record[name] for name in ENTRY_FIELDS})
+        fields = {name: record[name] for name in ENTRY_FIELDS}
+        return cls(**fields, format=int(record.get("format", 1)))
 
 
 def entry_hash(body: Mapping[str, Any], *, check_keys: bool = True) -> str:
-    """SHA-256 hex of the canonical JSON of an entry body."""
-    return sha256_hex(canonical_json({k: body[k] for k in BODY_FIELDS}, check_keys=check_keys))
+    """SHA-256 hex of the canonical JSON of an entry body, in the entry's log format."""
+    fmt = body.get("format", 1)
+    fields = BODY_FIELDS if fmt == 1 else (*BODY_FIELDS, "format")
+    encode = canonical_json_for(fmt)
+    return sha256_hex(encode({k: body[k] for k in fields}, check_keys=check_keys))
+
+
+def entry_bytes(record: Mapping[str, Any]) -> bytes:
+    """An entry's bytes: the canonical JSON of its whole dict form (``format`` included, 1 when
+    absent) in its log format — its line in an export and its leaf in the log's Merkle tree."""
+    fmt = record.get("format", 1)
+    return canonical_json_for(fmt)({**record, "format": fmt}, check_keys=False)
 
 
 def append_entry(
@@ -106,6 +128,7 @@ def append_entry(
         "kind": kind,
         "payload": dict(payload),
         "prev_hash": GENESIS_HASH if prev is None else prev.hash,
+        "format": LOG_FORMAT,
     }
     digest, signature = signer.seal(body)
     return LogEntry(**body, hash=digest, signature=signature)
@@ -190,9 +213,12 @@ def _shape_problem(record: Any) -> str | None:
     missing = [f for f in ENTRY_FIELDS if f not in record]
     if missing:
         return f"missing field(s) {', '.join(missing)}"
-    extra = sorted(set(record) - set(ENTRY_FIELDS))
+    extra = sorted(set(record) - set(ENTRY_FIELDS) - {"format"})
     if extra:
         return f"unexpected field(s) {', '.join(extra)}"
+    fmt = record.get("format", 1)
+    if isinstance(fmt, bool) or fmt not in LOG_FORMATS:
+        return f"log format {fmt!r} is unknown: this version reads formats 1 and 2"
     for name, types in _TYPES.items():
         value = record[name]
         if isinstance(value, bool) or not isinstance(value, types):
@@ -249,7 +275,7 @@ def _author_problem(record: Mapping[str, Any], keys: KeyRing) -> tuple[Problem, 
         content = signed_content(payload)
     except (KeyError, TypeError, ValueError, InputError) as exc:
         return Problem.MALFORMED, f"{payload.get('kind')} from {party!r} is not a message ({exc})"
-    if not signature_verifies(key, signature, content):
+    if not signature_verifies(key, signature, content, fmt=int(record.get("format", 1))):
         return (
             Problem.BAD_SIGNATURE,
             f"{payload.get('kind')} from {party!r} does not match {party!r}'s own signature "

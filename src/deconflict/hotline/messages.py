@@ -46,6 +46,17 @@ SAFETY_KINDS: Final = frozenset(
     }
 )
 
+#: Kinds only the host (and its engine) sends: a party's message of one of these kinds would
+#: show on the others' pages as the service's own safety notice.
+HOST_KINDS: Final = frozenset(
+    {
+        MessageKind.IDENTIFICATION_REQUEST,
+        MessageKind.CONFLICT_NOTICE,
+        MessageKind.OPERATION_CHANGE,
+        MessageKind.INCIDENT_REPORT,
+    }
+)
+
 #: Body fields each kind must carry (more are allowed).
 REQUIRED_BODY: Final[Mapping[MessageKind, tuple[str, ...]]] = {
     MessageKind.FREE_TEXT: ("text",),

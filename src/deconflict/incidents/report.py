@@ -1,19 +1,17 @@
-"""Incident reports: self-contained HTML (plots embedded as base64 PNG) and PDF (matplotlib
-PdfPages, no external tool). Distances are shown in m, NM and ft; times in UTC and in seconds
-from the closest approach.
+"""Incident reports: self-contained HTML (plots embedded as base64 PNG) and an A4 PDF document
+laid out with reportlab (tables, figures, numbered pages). Distances are shown in m, NM and ft;
+times in UTC and in seconds from the closest approach.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import textwrap
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from jinja2 import Environment, select_autoescape
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from deconflict.incidents.plots import (
@@ -107,44 +105,120 @@ def render_incident_html(incident: Incident) -> str:
     return template.render(plots=encoded, **_context(incident))
 
 
-def _text_pages(incident: Incident, lines_per_page: int = 90) -> list[Figure]:
-    ctx = _context(incident)
-    lines = [
-        f"Incident {incident.incident_id} — {ctx['inc']['kind_text']}",
-        f"Class {incident.severity.value}: {SEVERITY_TEXT[incident.severity]}",
-        *textwrap.wrap(incident.severity_reason, 95),
-        f"Standard {incident.standard} ({ctx['inc']['h_min_nm']} NM / {ctx['inc']['v_min_ft']} ft),"
-        f" reporting distance {ctx['inc']['close_m']} m",
-        "",
-        "Aircraft:",
-        *[f"  {t['party']}: {t['aircraft_id']} ({t['samples']} samples)" for t in ctx["tracks"]],
-        "",
-        "Closest approach:",
-        *[f"  {name}: {value}" for name, value in ctx["rows"]],
-        "",
-        "Timeline (UTC, s from closest approach):",
-    ]
-    for e in ctx["events"]:
-        text = f"  {e['utc']}  {e['rel_s']:+8.1f}  {e['what']}  {e['text']}"
-        lines += textwrap.wrap(text, 100, subsequent_indent=" " * 30)
-    pages = []
-    for start in range(0, len(lines), lines_per_page):
-        fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
-        chunk = "\n".join(lines[start : start + lines_per_page])
-        fig.text(0.06, 0.96, chunk, va="top", ha="left", family="monospace", size=8)
-        pages.append(fig)
-    return pages
-
-
 def render_incident_pdf(incident: Incident) -> bytes:
-    """The report as a PDF: text page(s), then the plan/profile and separation figures."""
-    buf = io.BytesIO()
-    with PdfPages(buf, metadata={"Title": f"Incident {incident.incident_id}"}) as pdf:
-        figures = [
-            *_text_pages(incident),
-            plan_and_profile(incident),
-            separation_timeline(incident),
+    """The report as an A4 document (reportlab): title and class, the closest approach and the
+    aircraft as tables, the two figures, the timeline as a table; long timelines flow onto more
+    pages, whose footer numbers them."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        LongTable,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    ctx = _context(incident)
+    inc = ctx["inc"]
+    styles = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=9, leading=11)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=9.5)
+    width = A4[0] - 36 * mm
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b0b0b0")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONTSIZE", (0, 0), (-1, -1), 8),
         ]
-        for fig in figures:
-            pdf.savefig(fig)
+    )
+
+    def table(rows: list[list[str]], widths: list[float], long: bool = False) -> Table:
+        data = [[Paragraph(escape(str(v)), cell) for v in row] for row in rows]
+        kind = LongTable if long else Table
+        out = kind(data, colWidths=[w * width for w in widths], repeatRows=1)
+        out.setStyle(grid)
+        return out
+
+    def figure(fig: Figure) -> Image:
+        png = figure_png(fig, dpi=200)
+        w_in, h_in = fig.get_size_inches()
+        return Image(io.BytesIO(png), width=width, height=width * h_in / w_in)
+
+    banner = ParagraphStyle(
+        "banner", parent=body, textColor=colors.white, backColor=colors.HexColor(ctx["colour"]),
+        borderPadding=(3, 4, 3, 4), fontSize=10, leading=13,
+    )  # fmt: skip
+    story = [
+        Paragraph(escape(f"Incident {incident.incident_id} — {inc['kind_text']}"), styles["Title"]),
+        Paragraph(
+            escape(f"Class {inc['severity']}: {inc['severity_text']} — {inc['when_utc']} UTC"),
+            banner,
+        ),
+        Spacer(1, 4 * mm),
+        Paragraph(escape(incident.severity_reason), body),
+        Paragraph(
+            escape(
+                f"Standard {inc['standard']} ({inc['h_min_nm']} NM / {inc['v_min_ft']} ft); "
+                f"reporting distance {inc['close_m']} m."
+            ),
+            body,
+        ),
+        Spacer(1, 3 * mm),
+        KeepTogether(
+            [
+                Paragraph("Closest approach", styles["Heading3"]),
+                table([["quantity", "value"], *[[n, v] for n, v in ctx["rows"]]], [0.3, 0.7]),
+            ]
+        ),
+        Paragraph("Aircraft", styles["Heading3"]),
+        table(
+            [["party", "aircraft", "samples", "altitude at CPA (ft)"]]
+            + [
+                [t["party"], t["aircraft_id"], t["samples"], t["altitude_ft"]]
+                for t in ctx["tracks"]
+            ],
+            [0.25, 0.35, 0.15, 0.25],
+        ),
+        KeepTogether(
+            [
+                Paragraph("Plan view and vertical profile", styles["Heading3"]),
+                figure(plan_and_profile(incident)),
+            ]
+        ),
+        KeepTogether(
+            [
+                Paragraph("Separation timeline", styles["Heading3"]),
+                figure(separation_timeline(incident)),
+            ]
+        ),
+        Paragraph("Timeline (UTC; seconds from the closest approach)", styles["Heading3"]),
+        table(
+            [["UTC", "s", "what", "detail"]]
+            + [[e["utc"], f"{e['rel_s']:+.1f}", e["what"], e["text"]] for e in ctx["events"]],
+            [0.24, 0.1, 0.2, 0.46],
+            long=True,
+        ),
+    ]
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(18 * mm, 10 * mm, f"Deconflict incident {incident.incident_id}")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    SimpleDocTemplate(
+        buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+        bottomMargin=16 * mm, title=f"Incident {incident.incident_id}", author="Deconflict",
+    ).build(story, onFirstPage=footer, onLaterPages=footer)  # fmt: skip
     return buf.getvalue()

@@ -51,7 +51,9 @@ import numpy.typing as npt
 
 from deconflict.errors import InputError
 from deconflict.montecarlo.procedures import Procedures
+from deconflict.predict.cylinder import cylinder_interval
 from deconflict.predict.detect import detect_states
+from deconflict.predict.resolution import turn_away_sign
 from deconflict.predict.standards import Standard, get_standard
 from deconflict.predict.states import States
 from deconflict.sim.kinematics import Limits, step, turn_rate
@@ -188,45 +190,14 @@ def streams(study_seed: int, run: int) -> tuple[np.random.Generator, np.random.G
 def turn_away_heading(
     x: F64, y: F64, hdg: F64, spd: F64, own: int, other: int, turn_rad: float
 ) -> float:
-    """Heading (rad) of ``own`` turning ``turn_rad`` away from ``other`` (the engine's rule)."""
-    rx, ry = x[other] - x[own], y[other] - y[own]
+    """Heading (rad) of ``own`` turning ``turn_rad`` away from ``other`` (the engine's rule,
+    ``deconflict.predict.resolution``)."""
     vx = spd[other] * math.sin(hdg[other]) - spd[own] * math.sin(hdg[own])
     vy = spd[other] * math.cos(hdg[other]) - spd[own] * math.cos(hdg[own])
-    v2 = vx * vx + vy * vy
-    tcpa = max(0.0, -(rx * vx + ry * vy) / v2) if v2 > 0 else 0.0
-    cx, cy = rx + vx * tcpa, ry + vy * tcpa
-    left = math.sin(hdg[own]) * cy - math.cos(hdg[own]) * cx  # > 0: other passes on our left
-    sign = 1.0 if (math.hypot(cx, cy) < HEAD_ON_M or left > 0) else -1.0
+    sign = turn_away_sign(
+        float(x[other] - x[own]), float(y[other] - y[own]), vx, vy, float(hdg[own]), HEAD_ON_M
+    )
     return float((hdg[own] + sign * turn_rad) % (2.0 * math.pi))
-
-
-def cylinder_interval(
-    sx: F64, sy: F64, sz: F64, vx: F64, vy: F64, vz: F64, h_m: float, lim_m: float
-) -> tuple[F64, F64]:
-    """(t_in, t_out) over all time of |horizontal| < h_m and |vertical| < lim_m, or (inf, -inf).
-
-    The closed form of ``deconflict.predict.cylinder`` (horizontal and vertical intervals,
-    intersected) for same-shape float arrays, without its broadcasting: this runs every step.
-    """
-    a = vx * vx + vy * vy
-    b = sx * vx + sy * vy
-    c = sx * sx + sy * sy - h_m * h_m
-    disc = b * b - a * c
-    moving = a > 1e-12
-    cross = moving & (disc > 0.0)
-    inv = 1.0 / np.where(moving, a, 1.0)
-    root = np.sqrt(np.maximum(disc, 0.0))
-    still = ~moving & (c < 0.0)
-    h_in = np.where(cross, (-b - root) * inv, np.where(still, -np.inf, np.inf))
-    h_out = np.where(cross, (-b + root) * inv, np.where(still, np.inf, -np.inf))
-    vm = np.abs(vz) > 1e-9
-    svz = np.where(vm, vz, 1.0)
-    t1 = (-lim_m - sz) / svz
-    t2 = (lim_m - sz) / svz
-    now = np.abs(sz) < lim_m
-    v_in = np.where(vm, np.minimum(t1, t2), np.where(now, -np.inf, np.inf))
-    v_out = np.where(vm, np.maximum(t1, t2), np.where(now, np.inf, -np.inf))
-    return np.maximum(h_in, v_in), np.minimum(h_out, v_out)
 
 
 def _predicted(
@@ -245,7 +216,7 @@ def _inside(
     dt_s: float,
 ) -> F64:  # fmt: skip
     """Seconds of [0, dt_s] that linear relative motion spends inside the cylinder."""
-    t_in, t_out = cylinder_interval(sx, sy, sz, vx, vy, vz, h_m, v_m - tol_m)
+    t_in, t_out = cylinder_interval(sx, sy, sz, vx, vy, vz, h_m, v_m, tol_m)
     lo = np.maximum(t_in, 0.0)
     hi = np.minimum(t_out, dt_s)
     return np.asarray(np.maximum(hi - lo, 0.0), dtype=np.float64)

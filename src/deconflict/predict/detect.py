@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from deconflict.errors import UnknownNameError
 from deconflict.predict.cylinder import cpa, horizontal_interval, vertical_interval
 from deconflict.predict.pairs import Relative, Scene, relative
-from deconflict.predict.prune import candidate_pairs
+from deconflict.predict.prune import METHODS, candidate_pairs
 from deconflict.predict.standards import Standard, Volume, get_standard
 from deconflict.predict.states import States, StatesInput, to_states
 from deconflict.units import FT, NM
@@ -103,7 +104,7 @@ def _levels(
     return level
 
 
-def detect_states(states: States, standard: Standard) -> pd.DataFrame:
+def detect_states(states: States, standard: Standard, pair_search: str = "auto") -> pd.DataFrame:
     """``detect`` on validated SI states (the kernel; no input checking)."""
     std = standard
     scene = Scene.from_states(states)
@@ -115,7 +116,7 @@ def detect_states(states: States, standard: Standard) -> pd.DataFrame:
     zone_v = float(states.zone_v_m.max()) if n else 0.0
     reach_h = max(max(v.horizontal_reach_m(2 * vmax) for v in vols), zone_h)
     reach_v = max(max(v.vertical_reach_m(2 * vsmax) for v in vols), zone_v)
-    i, j = candidate_pairs(scene, reach_h, reach_v, std.lookahead_s)
+    i, j = candidate_pairs(scene, reach_h, reach_v, std.lookahead_s, method=pair_search)
     rel = relative(scene, i, j)
 
     cache: dict[Volume, tuple[F64, F64]] = {}
@@ -188,6 +189,7 @@ def detect(
     states: StatesInput,
     standard: str | Standard = "icao-5nm",
     lookahead_s: float | None = None,
+    pair_search: str = "auto",
 ) -> pd.DataFrame:
     """Every pair of aircraft predicted to lose separation within the lookahead.
 
@@ -195,7 +197,9 @@ def detect(
     of column name to array, or a CSV / Parquet / JSON file; columns as in
     ``deconflict.predict.states``. ``standard``: a name (``icao-5nm``, ``icao-3nm``, ``do365``,
     ``tcas``, or one loaded with ``load_standards``) or a ``Standard``. ``lookahead_s``: overrides
-    the standard's lookahead.
+    the standard's lookahead. ``pair_search``: how candidate pairs are found before the exact
+    test — ``"grid"`` (compiled), ``"kdtree"`` (scipy) or ``"auto"``; the result is the same
+    (``deconflict.predict.prune``).
 
     Returns one row per conflicting pair (``a`` before ``b`` in input order): entry into and exit
     from loss of separation (``t_in_s`` 0 if already lost; ``t_out_s`` NaN if never), time and
@@ -203,8 +207,12 @@ def detect(
     ``level_name`` (0 / "none" for a conflict beyond every alerting time). Bad input raises
     ``deconflict.errors.InputError`` naming the row and the fix.
     """
+    if pair_search not in METHODS:
+        raise UnknownNameError(
+            f"unknown pair search {pair_search!r}: use one of {', '.join(METHODS)}"
+        )
     std = get_standard(standard).with_lookahead(lookahead_s)
-    return detect_states(to_states(states), std)
+    return detect_states(to_states(states), std, pair_search)
 
 
 def conflicts_json(frame: pd.DataFrame, standard: str) -> dict[str, Any]:

@@ -6,9 +6,16 @@ position at the slice's middle; a pair can lose separation during the slice only
 offset is within ``reach + slice × (fastest speed)`` on both horizontal axes and its altitude
 offset within the vertical equivalent. Positions are projected orthographically onto the plane
 tangent at the scene's centre — a contraction of the ECEF chord, so no pair is ever lost, however
-large the scene (far from the centre the boxes just hold more pairs). Candidates are found with a
-uniform grid of one reach per cell, in compiled code (numba): each aircraft checks the 9 cells
-around its own. The Earth's-curvature margin is derived in ``horizontal_margin_m``.
+large the scene (far from the centre the boxes just hold more pairs). The Earth's-curvature margin
+is derived in ``horizontal_margin_m``. Each box candidate then passes a closed-form test over the
+whole lookahead in the scene plane (``exact_reach``).
+
+Two searches find the box candidates, pluggable by name and equal in result (tested):
+``"grid"``, a uniform grid of one reach per cell in compiled code (numba, ``predict._grid``), where
+each aircraft checks the 9 cells around its own; and ``"kdtree"``, scipy's ``cKDTree.query_pairs``
+in the Chebyshev norm. The grid is 4-10x faster from a few thousand aircraft on, but numba costs
+about 0.3 s to import and, once per install, 10-25 s to compile; ``"auto"`` takes the k-d tree
+below ``GRID_MIN_AIRCRAFT`` (bench/detect_first_call.py measures both).
 The result is a superset of the pairs that can conflict; ``detect`` applies the exact test.
 """
 
@@ -16,9 +23,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from deconflict.geo import WGS84_A_M
 from deconflict.predict.pairs import Scene, midpoint_frames
@@ -49,129 +56,8 @@ def scene_plane(scene: Scene) -> tuple[F64, F64, F64, F64]:
     return scene.pos_m @ east, scene.pos_m @ north, scene.vel_mps @ east, scene.vel_mps @ north
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _interval(s0: float, v: float, lim: float, lookahead: float) -> tuple[float, float]:
-    """Times within [0, lookahead] where |s0 + v t| <= lim (1-D); empty when lo > hi."""
-    if abs(v) < 1e-12:
-        return (0.0, lookahead) if abs(s0) <= lim else (1.0, 0.0)
-    t1 = (-lim - s0) / v
-    t2 = (lim - s0) / v
-    return max(min(t1, t2), 0.0), min(max(t1, t2), lookahead)
-
-
-@numba.njit(cache=True, nogil=True)
-def _grid_candidates(
-    px: F64, py: F64, pz: F64, vx: F64, vy: F64, vz: F64,
-    lookahead: float, n_slices: int, reach_h: float, reach_v: float, vmax: float, vsmax: float,
-) -> tuple[I64, I64]:  # fmt: skip
-    n = px.shape[0]
-    dt = lookahead / n_slices
-    r_h = reach_h + dt * vmax  # box half-size during one slice
-    r_v = reach_v + dt * vsmax
-    r_h_prev = r_h * (1.0 - 1e-9) - 1e-6
-    r_v_prev = r_v * (1.0 - 1e-9) - 1e-6
-    cap = 2 * n + 1024
-    out_i = np.empty(cap, np.int64)
-    out_j = np.empty(cap, np.int64)
-    m = 0
-    for k in range(n_slices):
-        t = (k + 0.5) * dt
-        x = px + vx * t
-        y = py + vy * t
-        z = pz + vz * t
-        # cells of at least one box; grown until the dense cell table is at most ~4 N
-        x0 = x.min()
-        y0 = y.min()
-        cell = r_h
-        while ((x.max() - x0) / cell + 3.0) * ((y.max() - y0) / cell + 3.0) > 4.0 * n + 64:
-            cell *= 1.25
-        ix = (np.floor((x - x0) / cell)).astype(np.int64) + 1
-        iy = (np.floor((y - y0) / cell)).astype(np.int64) + 1
-        w = iy.max() + 2
-        n_cells = (ix.max() + 2) * w
-        key = ix * w + iy
-        start = np.zeros(n_cells + 1, np.int64)
-        for i in range(n):
-            start[key[i] + 1] += 1
-        for c in range(n_cells):
-            start[c + 1] += start[c]
-        fill = start[:-1].copy()
-        members = np.empty(n, np.int64)
-        for i in range(n):
-            members[fill[key[i]]] = i
-            fill[key[i]] += 1
-        # everything the inner loop reads, in cell order (contiguous reads)
-        xs = x[members]
-        ys = y[members]
-        zs = z[members]
-        ks = key[members]
-        vxs = vx[members]
-        vys = vy[members]
-        vzs = vz[members]
-        pxs = px[members]
-        pys = py[members]
-        pzs = pz[members]
-        for a in range(n):
-            i = members[a]
-            xi = xs[a]
-            yi = ys[a]
-            zi = zs[a]
-            ki = ks[a]
-            for dx in range(-1, 2):
-                for dy in range(-1, 2):
-                    c = ki + dx * w + dy
-                    for b in range(start[c], start[c + 1]):
-                        j = members[b]
-                        if j <= i:
-                            continue
-                        ddx = xs[b] - xi
-                        ddy = ys[b] - yi
-                        ddz = zs[b] - zi
-                        if abs(ddx) > r_h or abs(ddy) > r_h or abs(ddz) > r_v:
-                            continue
-                        dvx = vxs[b] - vxs[a]
-                        dvy = vys[b] - vys[a]
-                        dvz = vzs[b] - vzs[a]
-                        if (  # slices a pair's box test passes are consecutive: keep the first
-                            k > 0  # (with a tolerance: rounding may only ever duplicate a pair)
-                            and abs(ddx - dvx * dt) <= r_h_prev
-                            and abs(ddy - dvy * dt) <= r_h_prev
-                            and abs(ddz - dvz * dt) <= r_v_prev
-                        ):
-                            continue
-                        # closed-form test over the whole lookahead, in the scene plane
-                        sx = pxs[b] - pxs[a]
-                        sy = pys[b] - pys[a]
-                        lo, hi = _interval(pzs[b] - pzs[a], dvz, reach_v, lookahead)
-                        if lo > hi:
-                            continue
-                        aa = dvx * dvx + dvy * dvy
-                        cc = sx * sx + sy * sy - reach_h * reach_h
-                        if aa < 1e-12:
-                            if cc > 0.0:
-                                continue
-                        else:
-                            bb = sx * dvx + sy * dvy
-                            disc = bb * bb - aa * cc
-                            if disc < 0.0:
-                                continue
-                            root = np.sqrt(disc)
-                            lo = max(lo, (-bb - root) / aa)
-                            hi = min(hi, (-bb + root) / aa)
-                            if lo > hi:
-                                continue
-                        if m == cap:
-                            cap *= 2
-                            grown_i = np.empty(cap, np.int64)
-                            grown_j = np.empty(cap, np.int64)
-                            grown_i[:m] = out_i[:m]
-                            grown_j[:m] = out_j[:m]
-                            out_i = grown_i
-                            out_j = grown_j
-                        out_i[m] = i
-                        out_j[m] = j
-                        m += 1
-    return out_i[:m], out_j[:m]
+GRID_MIN_AIRCRAFT = 2_000
+METHODS = ("auto", "grid", "kdtree")
 
 
 def candidate_pairs(
@@ -180,8 +66,15 @@ def candidate_pairs(
     vertical_reach_m: float,
     lookahead_s: float,
     n_slices: int | None = None,
+    method: str = "auto",
 ) -> tuple[I64, I64]:
-    """Index pairs (i < j) that may come within the reaches during [0, lookahead_s]."""
+    """Index pairs (i < j) that may come within the reaches during [0, lookahead_s].
+
+    ``method``: ``"grid"`` (numba), ``"kdtree"`` (scipy) or ``"auto"`` (the k-d tree below
+    ``GRID_MIN_AIRCRAFT`` aircraft, the grid from there on).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown pair search {method!r}: use one of {', '.join(METHODS)}")
     n = scene.pos_m.shape[0]
     if n < 2:
         empty = np.empty(0, dtype=np.int64)
@@ -193,12 +86,63 @@ def candidate_pairs(
     reach_h = horizontal_reach_m + horizontal_margin_m(horizontal_reach_m, vmax, lookahead_s)
     reach_v = vertical_reach_m + 1e-3
     x, y, vx, vy = scene_plane(scene)
-    i, j = _grid_candidates(
-        x, y, np.ascontiguousarray(scene.alt_m), vx, vy, np.ascontiguousarray(scene.vs_mps),
-        float(lookahead_s), int(n_slices), float(reach_h), float(reach_v), vmax, vsmax,
+    z = np.ascontiguousarray(scene.alt_m)
+    vz = np.ascontiguousarray(scene.vs_mps)
+    if method == "grid" or (method == "auto" and n >= GRID_MIN_AIRCRAFT):
+        from deconflict.predict._grid import _grid_candidates
+
+        i, j = _grid_candidates(
+            x, y, z, vx, vy, vz, float(lookahead_s), int(n_slices), float(reach_h),
+            float(reach_v), vmax, vsmax,
+        )  # fmt: skip
+        codes = np.unique(np.asarray(i, dtype=np.int64) * n + np.asarray(j, dtype=np.int64))
+        return codes // n, codes % n
+    dt = lookahead_s / n_slices
+    box_h = reach_h + dt * vmax  # box half-size during one slice
+    box_v = reach_v + dt * vsmax
+    found = []
+    for k in range(n_slices):
+        t = (k + 0.5) * dt
+        pairs = cKDTree(np.column_stack((x + vx * t, y + vy * t))).query_pairs(
+            box_h, p=np.inf, output_type="ndarray"
+        )
+        a, b = pairs[:, 0], pairs[:, 1]
+        close = np.abs(z[b] - z[a] + (vz[b] - vz[a]) * t) <= box_v
+        found.append(np.minimum(a, b)[close] * n + np.maximum(a, b)[close])
+    codes = np.unique(np.concatenate(found))
+    i, j = codes // n, codes % n
+    keep = exact_reach(
+        x[j] - x[i], y[j] - y[i], z[j] - z[i], vx[j] - vx[i], vy[j] - vy[i], vz[j] - vz[i],
+        reach_h, reach_v, lookahead_s,
     )  # fmt: skip
-    codes = np.unique(np.asarray(i, dtype=np.int64) * n + np.asarray(j, dtype=np.int64))
-    return codes // n, codes % n
+    return i[keep], j[keep]
+
+
+def exact_reach(
+    sx: F64, sy: F64, sz: F64, vx: F64, vy: F64, vz: F64,
+    reach_h: float, reach_v: float, lookahead_s: float,
+) -> NDArray[np.bool_]:  # fmt: skip
+    """Pairs whose plane offset comes within ``reach_h`` while their altitude offset is within
+    ``reach_v``, at some time of [0, lookahead_s] (straight flight; the grid's inline test)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = np.abs(vz) < 1e-12
+        t1 = (-reach_v - sz) / vz
+        t2 = (reach_v - sz) / vz
+        inside = np.abs(sz) <= reach_v
+        lo = np.where(level, np.where(inside, 0.0, 1.0), np.maximum(np.minimum(t1, t2), 0.0))
+        hi = np.where(
+            level, np.where(inside, lookahead_s, 0.0), np.minimum(np.maximum(t1, t2), lookahead_s)
+        )
+        aa = vx * vx + vy * vy
+        bb = sx * vx + sy * vy
+        cc = sx * sx + sy * sy - reach_h * reach_h
+        disc = bb * bb - aa * cc
+        root = np.sqrt(np.maximum(disc, 0.0))
+        still = aa < 1e-12
+        h_lo = np.maximum(lo, (-bb - root) / aa)
+        h_hi = np.minimum(hi, (-bb + root) / aa)
+        horizontal = np.where(still, cc <= 0.0, (disc >= 0.0) & (h_lo <= h_hi))
+    return np.asarray((lo <= hi) & horizontal, dtype=np.bool_)
 
 
 def default_slices(lookahead_s: float, vmax_mps: float, reach_m: float) -> int:

@@ -132,54 +132,81 @@ def _check_columns(frame: pd.DataFrame) -> str:
     return id_col
 
 
-def _row_problems(frame: pd.DataFrame, id_col: str) -> pd.Series:
-    """A reason per row ('' where the row is good)."""
-    reasons = pd.Series("", index=frame.index, dtype=object)
-
-    def flag(mask: pd.Series | NDArray[np.bool_], text: str) -> None:
-        m = pd.Series(np.asarray(mask, dtype=bool), index=frame.index) & (reasons == "")
-        reasons[m] = text
-
-    ids = frame[id_col]
-    flag(ids.isna() | (ids.astype(str).str.strip() == ""), f"{id_col} is empty")
-    for col in (*REQUIRED, "vertical_rate"):
-        if col not in frame:
-            continue
-        num = pd.to_numeric(frame[col], errors="coerce")
-        flag(num.isna(), f"{col} is missing or not a number")
-        flag(~np.isfinite(num.fillna(0.0).to_numpy(dtype=float)), f"{col} is not finite")
-    lat = pd.to_numeric(frame["latitude"], errors="coerce")
-    lon = pd.to_numeric(frame["longitude"], errors="coerce")
-    flag(lat.abs() > 90.0, "latitude beyond ±90°")
-    flag((lon < -180.0) | (lon > 360.0), "longitude outside -180..360°")
-    flag(pd.to_numeric(frame["groundspeed"], errors="coerce") < 0.0, "negative groundspeed")
-    if "alerter" in frame:
-        alerter = pd.to_numeric(frame["alerter"], errors="coerce").fillna(1)
-        flag(~alerter.isin([1, 2, 3]), "alerter must be 1, 2 or 3")
-    for col in ("zone_nm", "zone_ft"):
-        if col in frame:
-            z = pd.to_numeric(frame[col], errors="coerce").fillna(0.0)
-            flag(z < 0.0, f"negative {col}")
-    dup = ids.astype(str).duplicated(keep=False)
-    flag(dup, "duplicate id (states must be at one instant: one row per aircraft)")
-    return reasons
+def _numeric(frame: pd.DataFrame, name: str, default: float) -> NDArray[np.float64]:
+    """Column ``name`` as float64 (NaN where not a number), or ``default`` when absent."""
+    if name not in frame:
+        return np.full(len(frame), default)
+    col = frame[name]
+    if col.dtype.kind not in "fiu":  # strings, objects, nullable or mixed: parse, NaN if not
+        col = pd.to_numeric(col, errors="coerce")
+    return np.asarray(col.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 
-def _to_states(frame: pd.DataFrame, id_col: str) -> States:
-    def col(name: str, default: float = 0.0) -> NDArray[np.float64]:
-        if name not in frame:
-            return np.full(len(frame), default)
-        return pd.to_numeric(frame[name], errors="coerce").fillna(default).to_numpy(np.float64)
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """The columns converted once, and each row's problem ('' where the row is good)."""
+
+    ids: NDArray[np.object_]
+    values: dict[str, NDArray[np.float64]]
+    bad: NDArray[np.bool_]
+    reasons: NDArray[np.object_]  # only for the bad rows, in row order
+
+
+def _check_rows(frame: pd.DataFrame, id_col: str) -> _Checked:
+    """Every row check, vectorised over numpy arrays; the first failing check names the row."""
+    raw_ids = frame[id_col]
+    str_ids = raw_ids.astype(str)
+    ids = str_ids.to_numpy(dtype=object)
+    empty = raw_ids.isna().to_numpy() | str_ids.str.strip().eq("").to_numpy()
+    values = {name: _numeric(frame, name, np.nan) for name in (*REQUIRED, "vertical_rate")}
+    checks: list[tuple[NDArray[np.bool_], str]] = [(empty, f"{id_col} is empty")]
+    for name in (*REQUIRED, "vertical_rate"):
+        if name in frame:
+            checks.append((np.isnan(values[name]), f"{name} is missing or not a number"))
+            checks.append((np.isinf(values[name]), f"{name} is not finite"))
+    with np.errstate(invalid="ignore"):
+        lon = values["longitude"]
+        checks += [
+            (np.abs(values["latitude"]) > 90.0, "latitude beyond ±90°"),
+            ((lon < -180.0) | (lon > 360.0), "longitude outside -180..360°"),
+            (values["groundspeed"] < 0.0, "negative groundspeed"),
+        ]
+        values["alerter"] = np.nan_to_num(_numeric(frame, "alerter", 1.0), nan=1.0)
+        if "alerter" in frame:
+            checks.append(
+                (~np.isin(values["alerter"], (1.0, 2.0, 3.0)), "alerter must be 1, 2 or 3")
+            )
+        for name in ("zone_nm", "zone_ft"):
+            values[name] = np.nan_to_num(_numeric(frame, name, 0.0), nan=0.0)
+            if name in frame:
+                checks.append((values[name] < 0.0, f"negative {name}"))
+    if len(set(ids.tolist())) == len(ids):  # the common case, without a pandas hash table
+        dup = np.zeros(len(ids), dtype=bool)
+    else:
+        dup = pd.Series(ids, dtype=object).duplicated(keep=False).to_numpy()
+    checks.append((dup, "duplicate id (states must be at one instant: one row per aircraft)"))
+    failed = np.vstack([mask for mask, _ in checks])
+    bad = np.asarray(failed.any(axis=0), dtype=np.bool_)
+    texts = np.array([text for _, text in checks], dtype=object)
+    reasons = texts[np.argmax(failed[:, bad], axis=0)]
+    values["vertical_rate"] = np.nan_to_num(values["vertical_rate"], nan=0.0)
+    return _Checked(ids, values, bad, reasons)
+
+
+def _to_states(checked: _Checked, keep: NDArray[np.bool_] | None = None) -> States:
+    def col(name: str) -> NDArray[np.float64]:
+        values = checked.values[name]
+        return values if keep is None else values[keep]
 
     return States(
-        ids=frame[id_col].astype(str).to_numpy(dtype=object),
+        ids=checked.ids if keep is None else checked.ids[keep],
         lat_deg=col("latitude"),
         lon_deg=col("longitude"),
         alt_m=col("altitude") * FT,
         gs_mps=col("groundspeed") * KT,
         trk_deg=np.mod(col("track"), 360.0),
         vs_mps=col("vertical_rate") * FPM,
-        alerter=col("alerter", 1.0).astype(np.int64),
+        alerter=col("alerter").astype(np.int64),
         zone_h_m=col("zone_nm") * NM,
         zone_v_m=col("zone_ft") * FT,
     )
@@ -194,18 +221,18 @@ def to_states(states: StatesInput) -> States:
             "(id, latitude, longitude, altitude, groundspeed, track)"
         )
     id_col = _check_columns(frame)
-    reasons = _row_problems(frame, id_col)
-    bad = reasons[reasons != ""]
-    if len(bad):
-        pos = int(frame.index.get_loc(bad.index[0]))  # type: ignore[arg-type]
+    checked = _check_rows(frame, id_col)
+    if checked.bad.any():
+        pos = int(np.flatnonzero(checked.bad)[0])
         ident = frame[id_col].iloc[pos]
+        n_bad = int(checked.bad.sum())
         raise InputError(
-            f"row {pos} ({id_col}={ident!r}): {bad.iloc[0]}"
-            + (f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else "")
+            f"row {pos} ({id_col}={ident!r}): {checked.reasons[0]}"
+            + (f" (and {n_bad - 1} more bad rows)" if n_bad > 1 else "")
             + "; fix or drop these rows, or run `deconflict detect FILE`, which skips and lists"
             " them"
         )
-    return _to_states(frame.reset_index(drop=True), id_col)
+    return _to_states(checked)
 
 
 def to_states_lenient(states: StatesInput) -> tuple[States | None, list[BadRow]]:
@@ -218,14 +245,11 @@ def to_states_lenient(states: StatesInput) -> tuple[States | None, list[BadRow]]
     if len(frame) == 0:
         return None, []
     id_col = _check_columns(frame)
-    frame = frame.reset_index(drop=True)
-    reasons = _row_problems(frame, id_col)
-    bad_mask = (reasons != "").to_numpy()
+    checked = _check_rows(frame, id_col)
     bad = [
-        BadRow(int(i), str(frame[id_col].iloc[i]), str(reasons.iloc[i]))
-        for i in np.flatnonzero(bad_mask)
+        BadRow(int(i), str(checked.ids[i]), str(reason))
+        for i, reason in zip(np.flatnonzero(checked.bad), checked.reasons, strict=True)
     ]
-    good = frame.loc[~bad_mask].reset_index(drop=True)
-    if len(good) == 0:
+    if len(bad) == len(frame):
         return None, bad
-    return _to_states(good, id_col), bad
+    return _to_states(checked, ~checked.bad if bad else None), bad

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from deconflict.engine.deconfliction import Deconflictor, buffers_for
 from deconflict.engine.disclosure import Disclosure
-from deconflict.service import errors, fanout
+from deconflict.service import errors, fanout, limits
 from deconflict.service.notify import Notifier
 from deconflict.service.schemas import Health
 from deconflict.service.signing import open_signed_store
@@ -31,6 +31,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
         (403, "Not allowed for this token"),
         (404, "Not found, or not visible to this party"),
         (409, "Conflict: stale token, missing awareness, or refused by the rules"),
+        (413, "Too large: beyond a bound the message names"),
         (422, "Invalid input: the message names the problem"),
     )
 }
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.notifier = Notifier()
     errors.install(app)
+    app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
+    limits.install_log_redaction()  # no token in a query string reaches uvicorn's logs
 
     @app.get("/health", tags=["service"])
     def health() -> Health:
@@ -84,5 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from deconflict.service.routes import sitrep
 
     app.include_router(sitrep.router)
+    from deconflict.service.routes import transparency
+
+    app.include_router(transparency.router)
+
+    from deconflict.service.routes import blind
+
+    app.include_router(blind.router)
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
     return app

@@ -25,8 +25,10 @@ from deconflict.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    ProbeTooLargeError,
     StorageError,
     UnknownNameError,
+    UnsignedError,
     VerificationError,
 )
 
@@ -68,6 +70,12 @@ _MAP: list[tuple[type[Exception], int, str, str]] = [
         "GET each missing operation for its token, then retry with their tokens in `keys`",
     ),
     (ConflictError, 409, "conflict", "GET the current version and retry"),
+    (
+        ProbeTooLargeError,
+        413,
+        "too_large",
+        "declare it in parts within the bound the message names",
+    ),
     (UnknownNameError, 422, "unknown_name", "use one of the names listed in the message"),
     (InputError, 422, "invalid_input", "fix the named field; the schema is at /openapi.json"),
     (VerificationError, 422, "verification_failed", "check the signature and the key"),
@@ -98,7 +106,8 @@ def for_exception(exc: Exception) -> JSONResponse:
     for cls, status, code, hint in _MAP:
         if isinstance(exc, cls):
             missing = exc.missing if isinstance(exc, AwarenessError) else None
-            return error_response(status, code, str(exc), hint, missing=missing)
+            to_sign = exc.content if isinstance(exc, UnsignedError) else None
+            return error_response(status, code, str(exc), hint, missing=missing, to_sign=to_sign)
     log.exception("unexpected error", exc_info=exc)
     return error_response(
         500, "internal", f"internal error ({type(exc).__name__})", "report this to the host"

@@ -2,8 +2,8 @@
 
 ``live_router(session)`` is a FastAPI router any app can include (the service's
 ``create_app`` app in ``live_app``); ``mount_map(app)`` serves the map page. Every call is
-authenticated with a party's bearer token (``?token=`` for the WebSocket) from the store, and
-scoped to that party: it sees its own picture (its own sensors' tracks, classified for it), its
+authenticated with a party's bearer token from the store (the WebSocket's in its first message),
+and scoped to that party: it sees its own picture (its own sensors' tracks, classified for it), its
 own alerts, the identification requests it made or was asked, its hotline queue and the incidents
 it was part of. The WebSocket pushes the party's picture once per tick with a sequence number,
 as one compressed binary frame (``picture_wire``; ``GET /v1/live/picture`` gives it as JSON);
@@ -29,7 +29,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives import serialization
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, WebSocket
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -43,8 +43,11 @@ from deconflict.hotline.authorship import (
     answer_content,
     message_content,
 )
+from deconflict.hotline.canonical import canonical_json
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
 from deconflict.hotline.messages import MessageKind, make_message
+from deconflict.service.auth import websocket_caller
+from deconflict.service.limits import send_or_drop
 from deconflict.service.picture_wire import compress_frame, encode_frame, strings
 from deconflict.sim.scenario import Scenario
 
@@ -345,13 +348,13 @@ def live_router(
                     party, request_id, body.answer, body.aircraft, body.operation,
                     time_s=when, signature=signature,
                 )  # fmt: skip
-                outcome = session.engine.resolved.get(request_id)
+                outcome = session.engine.outcome_shown(request_id, party)  # need-to-know
         except NotFoundError as exc:
             raise HTTPException(404, str(exc)) from None
         except DeconflictError as exc:
             raise HTTPException(422, str(exc)) from None
         broadcaster.publish()
-        return {"request_id": req.request_id, "outcome": outcome.value if outcome else "pending"}
+        return {"request_id": req.request_id, "outcome": outcome}
 
     @router.get("/messages")
     def messages(authorization: Auth = None, after: int = 0) -> list[dict[str, Any]]:
@@ -362,9 +365,17 @@ def live_router(
         return _clean(got)  # type: ignore[no-any-return]
 
     @router.post("/messages")
-    def send(body: Outgoing, authorization: Auth = None) -> dict[str, Any]:
+    def send(body: Outgoing, request: Request, authorization: Auth = None) -> dict[str, Any]:
         """Send a free-text hotline message to parties (or ``*``)."""
         party = caller(authorization)
+        limit = int(request.app.state.settings.max_message_chars)
+        size = len(canonical_json({"text": body.text}))
+        if size > limit:  # the store's rule (engine.hotline.post_message)
+            raise HTTPException(
+                422,
+                f"the message body is {size} characters (as canonical JSON), over the limit of "
+                f"{limit} (setting max_message_chars): shorten it or split it",
+            )
 
         def content(t: float) -> dict[str, Any]:
             msg = make_message(MessageKind.FREE_TEXT, party, body.to, {"text": body.text}, time_s=t)
@@ -416,15 +427,15 @@ def live_router(
         return render_incident_html(inc)
 
     @router.websocket("/ws")
-    async def stream(websocket: WebSocket, token: str | None = None) -> None:
+    async def stream(websocket: WebSocket) -> None:
         """The caller's picture once per tick: one binary frame each (``picture_wire``: a JSON
-        head ``{"type": "picture", "seq": N, "tick_wall_s": ...}`` and the tracks in columns)."""
-        try:
-            party = party_of(token)
-        except DeconflictError as exc:
-            await websocket.close(code=1008, reason=str(exc)[:120])
+        head ``{"type": "picture", "seq": N, "tick_wall_s": ...}`` and the tracks in columns).
+        The token comes in the Authorization header or the first message ``{"token": ...}``
+        (``service.auth.websocket_caller``); a client that does not read is dropped (1013)."""
+        party = await websocket_caller(websocket, party_of)
+        if party is None:
             return
-        await websocket.accept()
+        timeout_s = float(websocket.app.state.settings.ws_send_timeout_s)
         seen = -1
         broadcaster.watchers[party] = broadcaster.watchers.get(party, 0) + 1
         try:
@@ -438,7 +449,8 @@ def live_router(
                     frame = ready
                 seen = seq
                 # one encoding per party and tick, shared by every client of the party
-                await websocket.send_bytes(frame)
+                if not await send_or_drop(websocket, frame, timeout_s, "to get the picture"):
+                    return
                 await broadcaster.wait(seen, party)
         except (WebSocketDisconnect, RuntimeError):
             return
@@ -501,6 +513,7 @@ def live_app(
     replay: str | Path | None = None,
     db: str | None = None,
     crews_answer: bool = True,
+    session: Session | None = None,
 ) -> tuple[FastAPI, Session]:
     """The service app with the live picture and the map, and the session that feeds it.
 
@@ -517,7 +530,10 @@ def live_app(
     if db is None:
         folder = Path(tempfile.mkdtemp(prefix="deconflict-demo-"))
         db = f"sqlite:///{folder / 'demo.db'}"
-    if replay is not None:
+    given = session is not None  # e.g. host-side feeds (``serve --feed``): parties may exist
+    if session is not None:
+        pass
+    elif replay is not None:
         session = Session.from_recording(replay)
     else:
         session = Session.from_scenario(scenario, crews_answer=crews_answer)
@@ -532,6 +548,10 @@ def live_app(
     signers = {name: Signer(name, generate_private_key()) for name in parties}
     known = {p.name: p for p in store.list_parties()}
     for name in parties:
+        if name in known and given:  # a registered party keeps its own token and key
+            ids[name] = known[name].id
+            signers.pop(name)
+            continue
         if name in known:
             raise DeconflictError(
                 f"party {name!r} is already registered in {db}; use a fresh --db for the demo"
@@ -543,12 +563,13 @@ def live_app(
     # the demo plays every party's crew: the engine signs what they write with their keys
     session.engine.party_signers = dict(signers)
     public_keys = {name: public_key_to_b64(s.public_key) for name, s in signers.items()}
+    public_keys.update({n: known[n].public_key for n in parties if n not in signers})
 
     app = create_app(settings)
     app.state.demo_tokens = tokens
     app.state.demo_keys = {name: private_key_b64url(s) for name, s in signers.items()}
     app.state.demo_logins = {
-        name: login_fragment(tokens[name], app.state.demo_keys[name]) for name in parties
+        name: login_fragment(tokens[name], app.state.demo_keys[name]) for name in tokens
     }
     app.state.live_session = session
     names = {v: k for k, v in ids.items()}
@@ -590,6 +611,10 @@ def live_app(
     from deconflict.service.live_tracks import track_router  # the map's info panel
 
     app.include_router(track_router(session, party_of))
+    # the picture out in CAT062, SBS and aircraft.json, for the parties the host opted in
+    from deconflict.service.picture_out import attach_picture_outputs
+
+    attach_picture_outputs(app, session, party_of, settings)
     # the map's operations layer comes from the store, where the demo declares its scenario's
     from deconflict.service.live_operations import router as operations_router
     from deconflict.service.live_operations import seed_scenario_operations

@@ -4,7 +4,8 @@
 declared in the store: the caller's own in full (every volume), and another party's only where
 it meets one of the caller's own (the need-to-know parts of ``engine.disclosure``: footprint,
 altitude and time bounds of the intersection, the owner and how to reach it; never its full
-volumes, aircraft or priority). Shapes are ready for the map: rings of ``[lat, lon]``, circles as
+volumes, aircraft, priority or the name its owner gave it: it is labelled by its id).
+Shapes are ready for the map: rings of ``[lat, lon]``, circles as
 centre and radius, altitudes in ft, times in Unix s.
 
 ``seed_scenario_operations(app, scenario)`` makes the demo declare its scenario's operations in
@@ -19,25 +20,26 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
+from deconflict.engine.declarations import Signed, signed_declaration
 from deconflict.engine.deconfliction import Deconflictor
-from deconflict.engine.disclosure import Disclosure
+from deconflict.engine.disclosure import Disclosure, shared_with
 from deconflict.errors import DeconflictError
+from deconflict.hotline.keys import Signer
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.sim.scenario import Scenario
 from deconflict.store import OperationRecord
 from deconflict.strategic.model import Operation, parse_operation
+from deconflict.units import epoch_s
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/live", tags=["live picture"])
-
-WORLD = (-180.0, -90.0, 180.0, 90.0)
 
 
 def _name(request: Request, op_id: str) -> str:
@@ -77,24 +79,22 @@ def _shared(view: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _unix(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    return epoch_s(iso)
 
 
 @router.get("/operations")
 def operations_layer(party: MemberDep, store: StoreDep, request: Request) -> dict[str, Any]:
     """The caller's operations in full and others' need-to-know parts, for the map."""
-    records = store.query_operations(WORLD, 0.0, 1e11)
-    own = [r for r in records if r.owner_id == party.id]
-    model = request.app.state.deconflictor.model  # the index's parsed operations where current
-    out = [_own(r, model(r), party.name, _name(request, r.id)) for r in own]
-    others = [r for r in records if r.owner_id != party.id]
-    if others:
-        mine = [model(r) for r in store.operations_of(party.id)]
-        disclosure: Disclosure = request.app.state.disclosure
-        for r in others:
-            seen = disclosure.view(model(r), mine)
-            if seen is not None:
-                out.append(_shared(seen, _name(request, r.id)))
+    rules: Deconflictor = request.app.state.deconflictor
+    model = rules.model  # the index's parsed operations where current
+    out = [
+        _own(r, model(r), party.name, _name(request, r.id)) for r in store.operations_of(party.id)
+    ]
+    disclosure: Disclosure = request.app.state.disclosure
+    for other, mine in shared_with(rules, party.id):
+        seen = disclosure.view(other, mine)
+        if seen is not None:  # another's operation: its id, never the name its owner gave it
+            out.append(_shared(seen, other.id[:8]))
     return {"party": party.name, "operations": out}
 
 
@@ -118,13 +118,21 @@ def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str,
     settings = dataclasses.replace(app_rules.settings, conflict_rule="accept-by-priority")
     deconflictor = Deconflictor(settings, store, app_rules.shared_view)
     names: dict[str, str] = app.state.demo_operation_names
+    # the demo plays the parties' crews: each declaration is signed with its party's key
+    session = getattr(app.state, "live_session", None)
+    signers: dict[str, Signer] = {} if session is None else session.engine.party_signers
     tokens: list[str] = []
     for rank, spec in enumerate(scenario.operations):
         party = store.get_party(ids[spec.party])
         volume = _volume(spec, scenario)
         candidate = _candidate(party.id, party.contact, volume, rank)
+        signed = None
+        if spec.party in signers:
+            body = {"volumes": list(candidate.volumes), "priority": rank}
+            s = signed_declaration(signers[spec.party], party.name, body, time_s=time.time())
+            signed = Signed(s["time_s"], s["signature"], s["key_id"])
         try:
-            record = deconflictor.write(party, candidate, tokens)
+            record = deconflictor.write(party, candidate, tokens, signed=signed)
         except DeconflictError as exc:
             log.warning("the demo could not declare operation %s: %s", spec.id, exc)
             continue

@@ -66,7 +66,7 @@ class PartyCreated(PartyOut):
     )
 
 
-class OperationIn(_In):
+class OperationIn(SignedIn):
     volumes: list[DeclaredVolume] = Field(min_length=1, max_length=MAX_VOLUMES)
     priority: int = Field(0, ge=-1000, le=1000, description="Higher wins (ASTM F3548)")
     aircraft_ids: list[AircraftId] = Field(default_factory=list, max_length=100)
@@ -79,7 +79,7 @@ class OperationIn(_In):
     )
 
 
-class OperationUpdate(_In):
+class OperationUpdate(SignedIn):
     token: Token = Field(description="The operation's current version token")
     volumes: list[DeclaredVolume] = Field(min_length=1, max_length=MAX_VOLUMES)
     priority: int = Field(0, ge=-1000, le=1000)
@@ -88,7 +88,7 @@ class OperationUpdate(_In):
     keys: list[Token] = Field(default_factory=list, max_length=10_000)
 
 
-class StateChange(_In):
+class StateChange(SignedIn):
     token: Token = Field(description="The operation's current version token")
     state: OperationState
     keys: list[Token] = Field(default_factory=list, max_length=10_000)
@@ -149,6 +149,7 @@ class ConstraintOut(BaseModel):
     id: str
     kind: str
     name: str
+    owner: str = Field(description="Who made it: `host`, or the name of the admin party")
     volume: dict[str, Any] = Field(description="Footprint, altitude bounds and times")
 
 
@@ -196,6 +197,7 @@ class EventOut(BaseModel):
     prev_hash: str
     hash: str
     signature: str
+    format: int = Field(1, description="Log format: 2 (RFC 8785 canonical JSON) or 1 (earlier)")
 
 
 class EventPage(BaseModel):

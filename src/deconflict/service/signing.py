@@ -57,20 +57,48 @@ def load_host_signer(path: str) -> Signer:
     return Signer("host", key)
 
 
+def store_host_signer(store: Store) -> Signer:
+    """The host's signer from the key kept in the store, made there on the first start (every
+    restart and every instance on the store then sign as one host)."""
+    from deconflict.store import transparency
+
+    pem = transparency.current_host_key(store)
+    if pem is None:
+        key = generate_private_key()
+        made = Signer("host", key)
+        pem = transparency.add_host_key(store, made.key_id, private_key_to_pem(key).decode())
+    return Signer("host", private_key_from_pem(pem.encode()))
+
+
+def host_signer(store: Store, path: str) -> Signer:
+    """The host's signer: from ``path`` (the ``host_key_file`` setting) when set, else the key
+    kept in the store."""
+    return load_host_signer(path) if path else store_host_signer(store)
+
+
+def log_host_key(store: Store, signer: Signer) -> None:
+    """Log ``signer``'s public key as a ``host.key`` entry unless the log already names it
+    (as a ``host.key`` or the new key of a ``host.key.rotated``)."""
+    from deconflict.engine.transparency import host_key_history
+    from deconflict.hotline.hostkey import HOST_KEY
+
+    for entry in host_key_history(store):
+        if signer.key_id in (entry.payload.get("key_id"), entry.payload.get("new_key_id")):
+            return
+    key = {"key_id": signer.key_id, "public_key": public_key_to_b64(signer.public_key)}
+    store.append_events([EventDraft("host", HOST_KEY, key)])
+
+
 def open_signed_store(settings: Settings) -> tuple[Store, Signer]:
     """The store of ``settings`` (``database_url``, ``sqlite_synchronous``), every entry it
-    writes sealed with the host's key from ``host_key_file`` (see ``load_host_signer``), and that
-    key's public half logged first as a ``host.key`` entry, so an exported log verifies offline.
-    Every command that writes to the store opens it so."""
-    signer = load_host_signer(settings.host_key_file)
-    store = open_store(
-        settings.database_url,
-        sealer=HostSealer(signer),
-        synchronous=settings.sqlite_synchronous,
-    )
+    writes sealed with the host's one stable key (``host_signer``), whose public half the log
+    records once as a ``host.key`` entry, so an exported log verifies offline. Every command
+    that writes to the store opens it so."""
+    store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
     try:
-        key = {"key_id": signer.key_id, "public_key": public_key_to_b64(signer.public_key)}
-        store.append_events([EventDraft("host", "host.key", key)])
+        signer = host_signer(store, settings.host_key_file)
+        store.sealer = HostSealer(signer)
+        log_host_key(store, signer)
     except BaseException:
         store.close()
         raise

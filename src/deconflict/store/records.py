@@ -110,6 +110,7 @@ class Decision:
     flags: list[dict[str, Any]] = field(default_factory=list)
     events: list[EventDraft] = field(default_factory=list)
     error: Exception | None = None
+    entry: dict[str, Any] = field(default_factory=dict)  # more fields of its operation.written
 
 
 class WriteView(Protocol):

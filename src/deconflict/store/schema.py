@@ -105,6 +105,8 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(128), nullable=False),
     sa.Column("hash", sa.String(128), nullable=False),
     sa.Column("signature", sa.String(256), nullable=False),
+    # the entry's log format (hotline.canonical.LOG_FORMAT); 1: written before format 2 existed
+    sa.Column("format", sa.SmallInteger, nullable=False, server_default="1"),
 )
 
 event_recipients = sa.Table(
@@ -112,4 +114,87 @@ event_recipients = sa.Table(
     metadata,
     sa.Column("party_id", sa.String(32), primary_key=True),
     sa.Column("event_seq", sa.BigInteger, sa.ForeignKey("events.seq"), primary_key=True),
+)
+
+# -- the transparency log (issue 14): Merkle tree, checkpoints, cosignatures, the host's key --
+
+log_tree = sa.Table(
+    "log_tree",
+    metadata,
+    # the perfect subtree covering leaves [idx * 2**level, (idx + 1) * 2**level) of the log, as
+    # node = idx * 64 + level (RFC 9162 hashes; level 0 = the leaf hash of entry seq idx):
+    # ``deconflict.store.tree``
+    sa.Column("node", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+log_checkpoints = sa.Table(
+    "log_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.String(64), nullable=False),  # hex
+    sa.Column("key_id", sa.String(32), nullable=False),  # the host key that signed it
+    sa.Column("note", sa.Text, nullable=False),  # the signed note (C2SP tlog-checkpoint)
+    sa.Column("time_s", sa.Float, nullable=False),
+)
+
+log_cosignatures = sa.Table(
+    "log_cosignatures",
+    metadata,
+    sa.Column("size", sa.BigInteger, sa.ForeignKey("log_checkpoints.size"), primary_key=True),
+    sa.Column("party_id", sa.String(32), primary_key=True),
+    sa.Column("line", sa.Text, nullable=False),  # C2SP tlog-cosignature signature line
+    sa.Column("time_s", sa.Float, nullable=False),
+)
+
+host_keys = sa.Table(
+    "host_keys",
+    metadata,
+    # the host's Ed25519 signing keys (PKCS#8 PEM), the newest unretired one signs; kept in the
+    # store so every instance on it and every restart sign as one host
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("private_pem", sa.Text, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Column("retired_s", sa.Float, nullable=True),
+)
+
+
+# -- the blind check (issue 15): no geometry, only commitments, relayed ciphertexts, outcomes --
+
+blind_operations = sa.Table(
+    "blind_operations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("commitment", sa.String(64), nullable=False),  # sha256 hex of salt + volumes
+    sa.Column("contact", sa.Text, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("token", sa.String(64), nullable=False),
+    sa.Column("expires_s", sa.Float, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("created_s", sa.Float, nullable=False),
+    sa.Column("updated_s", sa.Float, nullable=False),
+    sa.Index("ix_blind_operations_owner", "owner_id", "state"),
+)
+
+blind_checks = sa.Table(
+    "blind_checks",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("a_id", sa.String(32), nullable=False),  # the declarer
+    sa.Column("b_id", sa.String(32), nullable=False),  # the answerer
+    sa.Column("rounds", sa.Integer, nullable=False),  # the last round relayed
+    sa.Column("outcome", sa.JSON, nullable=True),  # the outcome both signed, once recorded
+    sa.Column("created_s", sa.Float, nullable=False),
+)
+
+blind_messages = sa.Table(
+    "blind_messages",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),  # its log entry
+    sa.Column("recipient_id", sa.String(32), nullable=False),
+    sa.Column("envelope", sa.JSON, nullable=False),
+    sa.Index("ix_blind_messages_recipient", "recipient_id", "seq"),
 )

@@ -31,7 +31,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from deconflict.errors import ConflictError, InputError, NotFoundError, StorageError
-from deconflict.store import grid
+from deconflict.hotline import identity
+from deconflict.hotline.canonical import LOG_FORMAT
+from deconflict.hotline.log import entry_hash
+from deconflict.store import grid, tree
 from deconflict.store.records import (
     BBox,
     ConstraintRecord,
@@ -50,6 +53,7 @@ from deconflict.store.schema import (
     constraints,
     event_recipients,
     events,
+    log_tree,
     operation_cells,
     operations,
     parties,
@@ -86,7 +90,7 @@ _SQLITE_LOCK_HEAD = "SELECT seq, hash FROM chain_head WHERE id = 1"
 _SQLITE_SET_HEAD = "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"
 _INSERTS = {
     t.name: (sa.insert(t), frozenset(c.name for c in t.columns if isinstance(c.type, sa.JSON)))
-    for t in (events, event_recipients, operations, operation_cells)
+    for t in (events, event_recipients, operations, operation_cells, log_tree)
 }
 _SQLITE_INSERT_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
 
@@ -121,17 +125,14 @@ def hash_token(token: str) -> str:
 
 
 class ChainSealer:
-    """Hash chain without signatures: the hash is sha256 of the body's canonical JSON
-    (sorted keys, no whitespace, UTF-8: the hotline log's rule); the signature is empty."""
+    """Hash chain without signatures: the hash is the hotline log's (``entry_hash``: SHA-256 of
+    the body's canonical JSON in its log format); the signature is empty."""
 
     author = "host"
     key_id = ""
 
     def seal(self, body: dict[str, Any]) -> tuple[str, str]:
-        text = json.dumps(
-            body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest(), ""
+        return entry_hash(body), ""
 
 
 def _is_memory(url: sa.URL) -> bool:
@@ -190,6 +191,9 @@ class Store:
             self._writer = sa.create_engine(parsed, pool_pre_ping=True, pool_size=10)
             self._reader = self._writer
         self._read_lock = self._write_lock if self._memory else None
+        # the Merkle tree's frontier after the last append: (next leaf, hash of the entry it
+        # ends at, nodes); see ``deconflict.store.tree``
+        self._tree_tail: tuple[int, str, dict[tuple[int, int], bytes]] | None = None
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -274,6 +278,7 @@ class Store:
             if draft.author != self.sealer.author
             else draft.payload,
             "prev_hash": str(head[1]),
+            "format": LOG_FORMAT,
         }
         digest, signature = self.sealer.seal(body)
         self._insert(conn, "events", [{**body, "hash": digest, "signature": signature}])
@@ -284,7 +289,9 @@ class Store:
                 conn, "event_recipients", [{"party_id": p, "event_seq": seq} for p in recipients]
             )
         head[0], head[1] = seq, digest
-        return Event(**body, hash=digest, signature=signature)
+        entry = Event(**body, hash=digest, signature=signature)
+        tree.append_leaf(self, conn, entry)
+        return entry
 
     # -- parties --------------------------------------------------------------------------
 
@@ -300,6 +307,7 @@ class Store:
         party = Party(uuid.uuid4().hex, name, role, public_key, contact, time.time())
         try:
             with self._write() as (conn, head):
+                self._check_new_party(conn, name, public_key)
                 conn.execute(
                     sa.insert(parties).values(
                         id=party.id,
@@ -325,6 +333,38 @@ class Store:
                 f"a party named {name!r} is already registered; choose another name"
             ) from exc
         return party, token
+
+    def _check_new_party(self, conn: Connection, name: str, public_key: str) -> None:
+        """Refuse a name that reads as the host's (or '*'), or as a registered party's, and a
+        signing key that is the host's or a registered party's (inside the write)."""
+        reserved = identity.reserved_as(name)
+        if reserved is not None:
+            raise InputError(
+                f"the name {name!r} reads as {reserved!r}, which is reserved for the "
+                f"{'host' if reserved == identity.HOST else 'broadcast address'}: choose "
+                "another name"
+            )
+        rows = conn.execute(sa.select(parties.c.name, parties.c.public_key)).all()
+        clash = identity.same_name(name, [str(r.name) for r in rows])
+        if clash is not None:
+            raise ConflictError(
+                f"a party named {clash!r} is already registered, and {name!r} cannot be told "
+                "apart from it (names are compared ignoring case, whitespace, accents and "
+                "look-alike letters): choose another name"
+            )
+        kid = identity.signing_key_id(public_key)
+        if kid is None:
+            return
+        if kid == self.sealer.key_id:
+            raise InputError(
+                f"the public key {kid} is the host's signing key: a party registers its own key"
+            )
+        for r in rows:
+            if identity.signing_key_id(str(r.public_key)) == kid:
+                raise ConflictError(
+                    f"the public key {kid} is already registered to party {r.name!r}: each "
+                    "party signs with its own key; make a new key pair (deconflict audit keygen)"
+                )
 
     def party_by_token(self, token: str) -> Party | None:
         """The party of an API token (parties never change once made, so they are cached)."""
@@ -487,6 +527,7 @@ class Store:
                         "volumes": draft.volumes,
                         "aircraft": draft.aircraft,
                         "flags": decision.flags,
+                        **decision.entry,
                     },
                     (draft.owner_id,),
                 )
@@ -740,6 +781,7 @@ def _event(row: Any) -> Event:
         prev_hash=row.prev_hash,
         hash=row.hash,
         signature=row.signature,
+        format=int(row.format),
     )
 
 
@@ -770,4 +812,5 @@ def open_store(url: str, *, sealer: Sealer | None = None, synchronous: str = "fu
     checkpoints (see ``Settings.sqlite_synchronous``)."""
     store = Store(url, sealer=sealer, synchronous=synchronous)
     store.upgrade()
+    tree.backfill(store)  # a log written before the Merkle tree existed gets its tree
     return store

@@ -8,15 +8,22 @@ rows. The few rows left get the exact test, shapely 2 vectorised, in the tangent
 candidate volume's centre. Writes are O(volumes): a removed operation's rows are blanked and the
 arrays compacted when half of them are dead.
 
+``conflicts_among(ids)`` answers the same question for many indexed operations at once (every
+operation of one party, for its need-to-know listing): a k-d tree over the rows' centres (built
+once per state of the index) finds each of their rows' neighbours within reach, the same
+time, altitude and sphere tests keep the pairs that may conflict, and only those get the exact
+test: one pass, not one query per operation.
+
 ``brute_force_conflicts`` is the reference: every pair, one at a time, no pruning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from deconflict.errors import NotFoundError
 from deconflict.geo import F64
@@ -65,6 +72,7 @@ class OperationIndex:
         # the last volumes compiled: a write queries a candidate, then adds the same volumes
         # (frozen models in a tuple, so the same object means the same arrays)
         self._last: tuple[Sequence[Volume4D], vol.VolumeArrays] | None = None
+        self._tree: cKDTree | None = None  # over the rows' centres; dropped at every change
         for op in operations:
             self.add(op)
 
@@ -90,6 +98,7 @@ class OperationIndex:
             self.remove(op.id)
         if op.state not in LIVE_STATES:
             return
+        self._tree = None
         a = self._compile(op.volumes)
         k = len(a)
         lo = self._n
@@ -128,6 +137,7 @@ class OperationIndex:
         if op is None:
             raise NotFoundError(f"operation {operation_id!r} is not in the index")
         rows = self._rows.pop(operation_id, None)
+        self._tree = None
         if rows is not None:
             self._cols["start_s"][rows] = np.inf
             self._cols["end_s"][rows] = -np.inf
@@ -203,6 +213,50 @@ class OperationIndex:
             VolumeConflict(self._row_op[j], int(i), int(self._row_vol[j]))
             for i, j in zip(ia.tolist(), ib.tolist(), strict=True)
             if self._row_op[j] != candidate.id
+        ]
+        out.sort()
+        return out
+
+    def conflicts_among(
+        self, operation_ids: Collection[str], buffers: Buffers | None = None
+    ) -> list[tuple[str, VolumeConflict]]:
+        """Every conflicting volume pair between the indexed operations ``operation_ids`` and
+        the indexed operations outside that set: ``(own id, VolumeConflict(other id, own
+        volume, other volume))``, sorted. The same pairs as ``query`` of each one, at once."""
+        b = self.buffers if buffers is None else buffers
+        own = [self._rows[i] for i in operation_ids if i in self._rows]
+        if not own or self._n == 0:
+            return []
+        a = self._arrays()
+        mine = np.concatenate(own)
+        live = np.isfinite(a.start_s)
+        if self._tree is None:
+            self._tree = cKDTree(a.centre_ecef_m)
+        # each own row's neighbours within its reach plus the largest reach of any row
+        reach = a.reach_m[mine] + float(a.reach_m[live].max()) + b.horizontal_m
+        near = self._tree.query_ball_point(a.centre_ecef_m[mine], reach)
+        counts = np.array([len(x) for x in near], dtype=np.int64)
+        if counts.sum() == 0:
+            return []
+        ia = np.repeat(mine, counts)
+        ib = np.concatenate([x for x in near if x]).astype(np.int64)
+        in_set = np.zeros(len(a), dtype=bool)
+        in_set[mine] = True
+        outside = ~in_set[ib]
+        keep = outside & (a.start_s[ib] < a.end_s[ia]) & (a.end_s[ib] > a.start_s[ia])
+        vgap = np.maximum(a.lower_m[ib] - a.upper_m[ia], a.lower_m[ia] - a.upper_m[ib])
+        keep &= vgap < b.vertical_m - b.tolerance_m
+        d = a.centre_ecef_m[ib] - a.centre_ecef_m[ia]
+        lim = a.reach_m[ia] + a.reach_m[ib] + b.horizontal_m
+        keep &= np.einsum("ij,ij->i", d, d) < lim * lim
+        ia, ib = ia[keep], ib[keep]
+        hit = vol.pairwise_conflict(a, ia, a, ib, b)
+        out = [
+            (
+                self._row_op[i],
+                VolumeConflict(self._row_op[j], int(self._row_vol[i]), int(self._row_vol[j])),
+            )
+            for i, j in zip(ia[hit].tolist(), ib[hit].tolist(), strict=True)
         ]
         out.sort()
         return out

@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -160,7 +161,20 @@ class Volume4D(_Frozen):
 class DeclaredVolume(Volume4D):
     """A volume as a party declares it: RFC 7946 held strictly (a clockwise ring, or a polygon
     crossing the antimeridian, is refused with the fix rather than handled; see
-    ``deconflict.strategic.validate``). Stored like any ``Volume4D``."""
+    ``deconflict.strategic.validate``), and times that are real: a number is seconds since the
+    Unix epoch (negative numbers and numbers that look like milliseconds are refused), and every
+    time lies between 1970 and ``validate.MAX_YEARS_AHEAD`` years after the clock's now. Stored
+    like any ``Volume4D``."""
+
+    @field_validator("time_start", "time_end", mode="before")
+    @classmethod
+    def _seconds(cls, v: Any, info: ValidationInfo) -> Any:
+        return validate.epoch_seconds(v, str(info.field_name))
+
+    @field_validator("time_start", "time_end", mode="after")
+    @classmethod
+    def _real_time(cls, v: datetime, info: ValidationInfo) -> datetime:
+        return validate.check_declared_time(_utc(v), str(info.field_name))
 
     @field_validator("polygon", mode="after")
     @classmethod

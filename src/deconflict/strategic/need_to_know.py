@@ -13,11 +13,17 @@ widened footprint is shapely's polygonal buffer (256 segments per circle), which
 exact one (by at most 0.008 % of the buffer: 0.7 m at 5 NM), so a part never reaches outside the
 viewer's buffered volume; a conflict closer than that to the edge of the minimum gets a part with
 an empty polygon (its altitude and time bounds still given), so the token is still disclosed.
+
+What a view is computed against is bounded (``DisclosureBound``): a party's accepted operations
+whatever their size, but a declaration not yet accepted only while its footprints add up to at
+most a given area and it lasts at most a given time, so a party cannot map everyone's
+operations with one huge probe (ASTM F3548 answers 413 to an area too large, as here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -32,6 +38,46 @@ from deconflict.strategic.rules import AwarenessGap
 from deconflict.units import FT
 
 _QUAD_SEGS = 64
+
+
+def footprint_area_m2(op: Operation) -> float:
+    """The areas (m²) of an operation's footprints added up (each in the tangent plane at its
+    own centre; overlapping volumes count twice: an upper bound of the area covered)."""
+    a = vol.compile_volumes(op.volumes)
+    total = 0.0
+    for i in range(len(a)):
+        if a.vertices_ecef_m[i] is None:
+            total += float(np.pi * a.radius_m[i] ** 2)
+            continue
+        lat0, lon0 = float(a.centre_lat_deg[i]), float(a.centre_lon_deg[i])
+        poly = vol.footprints(a.vertices_ecef_m[i : i + 1], a.centre_ecef_m[i : i + 1], lat0, lon0)
+        total += float(shapely.area(poly[0]))
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureBound:
+    """The largest declaration others' operations are shown to (m², s); see the module."""
+
+    max_area_m2: float
+    max_duration_s: float
+
+    def excess(self, op: Operation) -> str | None:
+        """What of ``op`` is beyond the bound, in words (None: within it)."""
+        area = footprint_area_m2(op)
+        duration = op.time_end.timestamp() - op.time_start.timestamp()
+        over = []
+        if area > self.max_area_m2:
+            over.append(
+                f"its footprints cover {area / 1e6:,.0f} km² (the bound is "
+                f"{self.max_area_m2 / 1e6:,.0f} km², setting disclosure_max_area_km2)"
+            )
+        if duration > self.max_duration_s:
+            over.append(
+                f"it lasts {duration / 3600:,.0f} h (the bound is {self.max_duration_s / 3600:,.0f}"
+                " h, setting disclosure_max_duration_s)"
+            )
+        return "; ".join(over) or None
 
 
 class ViewPart(BaseModel):
@@ -87,18 +133,16 @@ def intersection_view(
         a = vol.compile_volumes(vop.volumes)
         for i in range(len(a)):
             rows = vol.prefilter(a, i, b, buffers)
-            rows = rows[vol.horizontal_conflict(a, i, b, rows, buffers)]
+            if len(rows) == 0:
+                continue
+            own, theirs = vol.shapes_at(a, i, b, rows)  # the same shapes the test compares
+            hit = vol.shapes_conflict(own, theirs, a.radius_m[i] + b.radius_m[rows], buffers)
+            rows, theirs = rows[hit], theirs[hit]
             if len(rows) == 0:
                 continue
             lat0, lon0 = float(a.centre_lat_deg[i]), float(a.centre_lon_deg[i])
-            own = vol.footprints(
-                a.vertices_ecef_m[i : i + 1], a.centre_ecef_m[i : i + 1], lat0, lon0
-            )
             reach = buffers.horizontal_m + a.radius_m[i]
-            widened = shapely.buffer(own[0], reach, quad_segs=_QUAD_SEGS) if reach > 0 else own[0]
-            theirs = vol.footprints(
-                [b.vertices_ecef_m[j] for j in rows.tolist()], b.centre_ecef_m[rows], lat0, lon0
-            )
+            widened = shapely.buffer(own, reach, quad_segs=_QUAD_SEGS) if reach > 0 else own
             theirs = np.where(
                 b.radius_m[rows] > 0,
                 shapely.buffer(theirs, b.radius_m[rows], quad_segs=_QUAD_SEGS),

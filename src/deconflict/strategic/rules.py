@@ -19,12 +19,27 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol
 
 from deconflict.errors import ConflictError
 from deconflict.strategic.index import OperationIndex, VolumeConflict
 from deconflict.strategic.model import Buffers, Operation
-from deconflict.strategic.states import requires_awareness
+from deconflict.strategic.states import OperationState, requires_awareness
+
+
+class Ranked(Protocol):
+    """What the rules read of an operation (an ``Operation``, or a blind one: no geometry)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def state(self) -> OperationState: ...
+    @property
+    def token(self) -> str: ...
 
 
 class ConflictPolicy(StrEnum):
@@ -71,7 +86,7 @@ class ConflictRejectedError(ConflictError):
 
 
 def check_awareness(
-    conflicting: Iterable[Operation], presented: Mapping[str, str] | Collection[str]
+    conflicting: Iterable[Ranked], presented: Mapping[str, str] | Collection[str]
 ) -> list[AwarenessGap]:
     """Operations among ``conflicting`` whose current token is not among those presented.
 
@@ -118,8 +133,8 @@ class Decision:
 
 
 def decide(
-    candidate: Operation,
-    conflicting: Collection[Operation],
+    candidate: Ranked,
+    conflicting: Collection[Ranked],
     rule: ConflictRule,
     presented: Mapping[str, str] | Collection[str] = (),
     conflicts: Iterable[VolumeConflict] = (),

@@ -6,10 +6,17 @@ The rules (each broken one raises ``InputError``):
 - at most ``MAX_POLYGON_VERTICES`` vertices per polygon (checked before anything else is parsed);
 - every coordinate finite; latitude within ±90°; longitude within ±360° (so a ring crossing the
   antimeridian may be written 179.9 → 180.1 as well as 179.9 → −179.9: both are the same points);
-- at least three distinct vertices, a non-zero area, no crossing or touching edges (shapely's
-  ``is_valid_reason``, located in degrees);
+- at least three distinct vertices, a non-zero area (with ``strict``, also as longitude/latitude
+  pairs: three points on one parallel are a sliver in the tangent plane, yet no area as
+  declared), no
+  crossing or touching edges (shapely's ``is_valid_reason``, located in degrees);
 - no holes (ASTM F3548 polygons have none): split the volume instead;
 - no vertex farther than ``MAX_VOLUME_RADIUS_M`` from the polygon's centre (split bigger ones).
+- circles of at least ``MIN_CIRCLE_RADIUS_M``.
+
+Declared times (``epoch_seconds``, ``check_declared_time``): a number is seconds since the
+Unix epoch (a negative one, or one that looks like milliseconds, is refused), and a time lies
+between 1970 and ``MAX_YEARS_AHEAD`` years after the service's clock.
 
 Winding and the antimeridian, two contracts. RFC 7946 makes writers give counter-clockwise
 exterior rings (§3.1.6) and cut any geometry crossing the antimeridian in two (§3.1.9), but tells
@@ -27,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import numpy as np
@@ -40,6 +48,11 @@ MAX_POLYGON_VERTICES: Final = 10_000
 MAX_OPERATION_VERTICES: Final = 20_000
 MAX_VOLUMES: Final = 200
 MAX_VOLUME_RADIUS_M: Final = 300_000.0
+MIN_CIRCLE_RADIUS_M: Final = 1.0
+#: Declared times lie between the Unix epoch and this many years after the service's clock.
+MAX_YEARS_AHEAD: Final = 10
+#: A time given as a number at or above this (year 5138 in seconds) is taken for milliseconds.
+MILLISECONDS_FROM: Final = 1e11
 
 Ring = tuple[tuple[float, float], ...]
 
@@ -162,8 +175,11 @@ def normalise_ring(rings: Sequence[Sequence[Sequence[float]]], *, strict: bool =
             f"polygon is invalid: {_located(reason, lat0, lon0)}; give the vertices in order "
             "around the boundary, with no edge crossing or touching another"
         )
-    if poly.area <= 1.0:
-        raise InputError("polygon has an area under 1 m²: give at least three separate vertices")
+    if poly.area <= 1.0 or (strict and _flat_in_degrees(xy, lat0)):
+        raise InputError(
+            "polygon has no area: its vertices lie on one line (as longitude/latitude "
+            "pairs); give at least three vertices that are not in a line"
+        )
     if not shapely.is_ccw(poly.exterior):
         if strict:
             raise InputError(
@@ -175,6 +191,16 @@ def normalise_ring(rings: Sequence[Sequence[Sequence[float]]], *, strict: bool =
     return tuple((float(a), float(b)) for a, b in closed)
 
 
+def _flat_in_degrees(xy: np.ndarray, lat0: float) -> bool:
+    """Whether a ring has no area as GeoJSON draws it (longitude/latitude as a plane, near the
+    ring): collinear pairs along a parallel are a sliver in the tangent plane, yet no area."""
+    lon = (xy[:, 0] - xy[0, 0] + 180.0) % 360.0 - 180.0
+    x = lon * math.cos(math.radians(lat0))
+    extent = max(float(np.ptp(x)), float(np.ptp(xy[:, 1])))
+    area = abs(float(shapely.Polygon(np.column_stack((x, xy[:, 1]))).area))
+    return area <= 1e-9 * extent * extent
+
+
 def check_circle(lat_deg: float, lon_deg: float, radius_m: float) -> None:
     for name, value in (("latitude", lat_deg), ("longitude", lon_deg), ("radius_m", radius_m)):
         if not math.isfinite(value):
@@ -183,10 +209,65 @@ def check_circle(lat_deg: float, lon_deg: float, radius_m: float) -> None:
         raise InputError(f"circle latitude {lat_deg} is beyond ±90°")
     if abs(lon_deg) > 360.0:
         raise InputError(f"circle longitude {lon_deg} is beyond ±360°")
-    if radius_m <= 0.0:
-        raise InputError(f"circle radius_m is {radius_m}; it must be positive (metres)")
+    if radius_m < MIN_CIRCLE_RADIUS_M:
+        raise InputError(
+            f"circle radius_m is {radius_m}; give a positive radius of at least "
+            f"{MIN_CIRCLE_RADIUS_M:g} m (a circle "
+            "with no area holds no aircraft)"
+        )
     if radius_m > MAX_VOLUME_RADIUS_M:
         raise InputError(
             f"circle radius is {radius_m / 1000:.0f} km; the limit is "
             f"{MAX_VOLUME_RADIUS_M / 1000:.0f} km: split it into several volumes"
         )
+
+
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def epoch_seconds(value: Any, field: str) -> Any:
+    """A declared time given as a number (or a numeric string) as a UTC datetime, read as
+    seconds since 1970-01-01 UTC; anything else unchanged (ISO 8601 is parsed by the model).
+
+    Refused with the fix: a negative number, a number that looks like milliseconds (at or above
+    ``MILLISECONDS_FROM``), NaN or infinity."""
+    if isinstance(value, bool) or not (
+        isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value))
+    ):
+        return value
+    x = float(value)
+    if not math.isfinite(x):
+        raise InputError(f"{field} is {value!r}: give seconds since 1970-01-01 UTC or ISO 8601")
+    if x < 0:
+        raise InputError(
+            f"{field} is {value!r}, a negative number of seconds (before 1970): give seconds "
+            "since 1970-01-01 UTC, or an ISO 8601 time with a time zone"
+        )
+    if x >= MILLISECONDS_FROM:
+        raise InputError(
+            f"{field} is {value!r}, which looks like milliseconds: numbers are seconds since "
+            f"1970-01-01 UTC; divide by 1000 ({x / 1000:.0f}) or give an ISO 8601 time"
+        )
+    return datetime.fromtimestamp(x, tz=UTC)
+
+
+def check_declared_time(t: datetime, field: str, now: datetime | None = None) -> datetime:
+    """A declared time within [1970-01-01, ``now`` + ``MAX_YEARS_AHEAD`` years] (``now``: the
+    clock's UTC time), else ``InputError`` naming the field and the bound."""
+    now = datetime.now(UTC) if now is None else now
+    if t < datetime(1970, 1, 1, tzinfo=UTC):
+        raise InputError(
+            f"{field} {t.isoformat()} is before 1970: give the operation's real time (ISO 8601 "
+            "with a time zone, or seconds since 1970-01-01 UTC)"
+        )
+    try:
+        limit = now.replace(year=now.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        limit = now.replace(year=now.year + MAX_YEARS_AHEAD, day=28)
+    if t > limit:
+        raise InputError(
+            f"{field} {t.isoformat()} is more than {MAX_YEARS_AHEAD} years ahead (after "
+            f"{limit.date().isoformat()}): declare operations with their real times, and "
+            "check the year and the units"
+        )
+    return t

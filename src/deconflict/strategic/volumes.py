@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from deconflict.geo import F64, ecef_m
+from deconflict.geo import F64, ecef_m, enu_basis
 from deconflict.strategic import frames
 from deconflict.strategic.model import Buffers, Volume4D
 
@@ -138,18 +139,74 @@ def horizontal_conflict(a: VolumeArrays, i: int, b: VolumeArrays, rows: I64, buf
     """Exact horizontal test of row ``i`` of ``a`` against prefiltered ``rows`` of ``b``."""
     if len(rows) == 0:
         return np.zeros(0, dtype=bool)
+    own, other = shapes_at(a, i, b, rows)
+    return shapes_conflict(own, other, a.radius_m[i] + b.radius_m[rows], buffers)
+
+
+def shapes_at(
+    a: VolumeArrays, i: int, b: VolumeArrays, rows: I64
+) -> tuple[shapely.Geometry, NDArray[np.object_]]:
+    """Footprints of row ``i`` of ``a`` and of ``rows`` of ``b``, in the tangent plane at row
+    ``i``'s centre (what ``horizontal_conflict`` compares)."""
     lat0, lon0 = float(a.centre_lat_deg[i]), float(a.centre_lon_deg[i])
     own = footprints(a.vertices_ecef_m[i : i + 1], a.centre_ecef_m[i : i + 1], lat0, lon0)[0]
     other = footprints([b.vertices_ecef_m[j] for j in rows], b.centre_ecef_m[rows], lat0, lon0)
+    return own, other
+
+
+def shapes_conflict(own: Any, other: NDArray[np.object_], reach_m: F64, buffers: Buffers) -> B:
+    """The exact horizontal test of footprints in one plane (``own``: one shape, or one per
+    ``other``); ``reach_m``: circle radii added up, per pair."""
     dist = shapely.distance(own, other)
-    reach = a.radius_m[i] + b.radius_m[rows]
     if buffers.horizontal_m > 0:
-        return np.asarray(dist < buffers.horizontal_m + reach - buffers.tolerance_m)
-    out = dist < reach - buffers.tolerance_m
-    both_poly = reach == 0.0
+        return np.asarray(dist < buffers.horizontal_m + reach_m - buffers.tolerance_m)
+    out = dist < reach_m - buffers.tolerance_m
+    both_poly = reach_m == 0.0
     if both_poly.any():
-        out[both_poly] = shapely.relate_pattern(own, other[both_poly], "T********")
+        mine = own[both_poly] if isinstance(own, np.ndarray) else own
+        out[both_poly] = shapely.relate_pattern(mine, other[both_poly], "T********")
     return np.asarray(out)
+
+
+def _dot(u: F64, v: F64) -> F64:
+    return np.asarray(np.einsum("ij,ij->i", u, v), dtype=np.float64)
+
+
+def _pair_footprints(
+    arrays: VolumeArrays, rows: I64, origin: F64, east: F64, north: F64
+) -> NDArray[np.object_]:
+    """Footprints of ``rows`` of ``arrays``, row k in the tangent plane of frame k (``origin``,
+    ``east``, ``north``: one per row): polygons, or points for circles."""
+    out = np.empty(len(rows), dtype=object)
+    verts = [arrays.vertices_ecef_m[j] for j in rows.tolist()]
+    is_poly = np.array([v is not None for v in verts], dtype=bool)
+    if is_poly.any():
+        k = np.flatnonzero(is_poly)
+        rings = [verts[i] for i in k.tolist()]
+        counts = np.array([len(r) for r in rings])
+        frame = np.repeat(k, counts)
+        d = np.concatenate(rings) - origin[frame]
+        xy = np.stack((_dot(d, east[frame]), _dot(d, north[frame])), axis=1)
+        lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), counts))
+        out[is_poly] = shapely.polygons(lr)
+    if (~is_poly).any():
+        k = np.flatnonzero(~is_poly)
+        d = arrays.centre_ecef_m[rows[k]] - origin[k]
+        out[~is_poly] = shapely.points(_dot(d, east[k]), _dot(d, north[k]))
+    return out
+
+
+def pairwise_conflict(a: VolumeArrays, ia: I64, b: VolumeArrays, ib: I64, buffers: Buffers) -> B:
+    """The exact horizontal test of ``horizontal_conflict`` for pairs (row ``ia[k]`` of ``a``,
+    row ``ib[k]`` of ``b``), each in the tangent plane at its ``a`` row's centre, vectorised
+    over all the pairs (for pairs already prefiltered)."""
+    if len(ia) == 0:
+        return np.zeros(0, dtype=bool)
+    east, north, _ = enu_basis(a.centre_lat_deg[ia], a.centre_lon_deg[ia])
+    origin = ecef_m(a.centre_lat_deg[ia], a.centre_lon_deg[ia])
+    own = _pair_footprints(a, ia, origin, east, north)
+    other = _pair_footprints(b, ib, origin, east, north)
+    return shapes_conflict(own, other, a.radius_m[ia] + b.radius_m[ib], buffers)
 
 
 def conflict_pairs(a: VolumeArrays, b: VolumeArrays, buffers: Buffers) -> tuple[I64, I64]:

@@ -293,7 +293,7 @@ class AsterixStream(StreamDecoder):
         self.pending = b""
         self.offset = 0
 
-    def feed(self, chunk: bytes) -> DecodeResult:
+    def feed(self, chunk: bytes, arrival_ns: int | None = None) -> DecodeResult:
         data = self.pending + chunk
         pos = 0
         while len(data) - pos >= 3:

@@ -178,13 +178,21 @@ class Decoder:
 
 class StreamDecoder:
     """Incremental decoder: ``feed(chunk)`` returns the reports completed by that chunk; frames
-    split across chunk boundaries are kept until the rest arrives. ``close()`` flushes."""
+    split across chunk boundaries are kept until the rest arrives. ``close()`` flushes.
+    ``arrival_ns`` (UTC ns), on a live feed, is when the chunk was read: formats whose frames
+    carry no absolute time (Beast counters, bare hex lines) are anchored to it."""
 
-    def feed(self, chunk: bytes) -> DecodeResult:  # pragma: no cover - interface
+    def feed(
+        self, chunk: bytes, arrival_ns: int | None = None
+    ) -> DecodeResult:  # pragma: no cover - interface
         raise NotImplementedError
 
     def close(self) -> DecodeResult:
         return DecodeResult(empty_reports(), empty_errors(), {"frames": 0, "reports": 0})
+
+
+#: A text line longer than this is cut there and decoded (as an error) so memory stays bounded.
+MAX_LINE_BYTES: Final = 4096
 
 
 class LineStreamDecoder(StreamDecoder):
@@ -194,11 +202,16 @@ class LineStreamDecoder(StreamDecoder):
     def __init__(self) -> None:
         self.pending = b""
         self.line_index = 0
+        self.arrival_ns: int | None = None
 
-    def feed(self, chunk: bytes) -> DecodeResult:
+    def feed(self, chunk: bytes, arrival_ns: int | None = None) -> DecodeResult:
+        self.arrival_ns = arrival_ns
         data = self.pending + chunk
         cut = data.rfind(b"\n") + 1
         self.pending = data[cut:]
+        if len(self.pending) > MAX_LINE_BYTES:  # no line end in sight (binary on a text port)
+            head, self.pending = self.pending[:MAX_LINE_BYTES], b""
+            return self._lines(data[:cut] + head + b"\n")
         return self._lines(data[:cut])
 
     def close(self) -> DecodeResult:

@@ -11,9 +11,14 @@ Wire layout, one frame::
 - every 0x1a byte after the type byte is sent twice (escape); a single 0x1a followed by a
   type byte starts a new frame, so a frame cut short shows as a new frame beginning early.
 
-Times: ``start_time`` (``DecodeOptions``) + (counter - first counter) / 12 MHz. A counter that goes
-back, or leaps forward by more than an hour, is a clock jump: a warning record, and the time base is
-re-anchored so that time carries on from the previous frame.
+Times (``BeastClock``): counter / 12 MHz plus an offset anchored at the first frame: to the wall
+clock at the moment its bytes arrived on a live feed (then lowered to the least arrival - counter
+seen, since no frame arrives before it is received), to ``start_time`` (``DecodeOptions``) in a
+file. A counter up to 30 s behind the highest seen is a late frame, not a new time base
+(dump1090 sends a new aircraft's first message late); a counter far off (garbage, a receiver
+restart) is an outlier (warning ``clock-outlier``) until three frames follow on from it, when it
+becomes the new time base (warning ``clock-jump``): on a live feed anchored at their arrival, in a
+file carrying on from the previous frame.
 
 Errors (one record each, position = byte offset): ``garbage`` (bytes outside any frame, e.g. a
 stream joined mid-frame), ``truncated`` (a frame cut by the next frame's start or by the end of the
@@ -43,9 +48,23 @@ from deconflict.surveillance.report import empty_reports
 
 ESC: Final = 0x1A
 TICKS_PER_S: Final = 12_000_000
+#: ns per tick as a fraction (1e9 / 12e6 = 250 / 3): counter * 250 // 3 stays in int64.
+NS_PER_TICK_NUM: Final = 250
+NS_PER_TICK_DEN: Final = 3
 #: Message length in bytes by frame type.
 MESSAGE_BYTES: Final[dict[int, int]] = {0x31: 2, 0x32: 7, 0x33: 14, 0x34: 14}
+#: A counter this far behind the highest seen is a late frame, not a new time base.
+REORDER_S: Final = 30.0
+#: A counter this far ahead of the highest seen is a clock jump (files; live feeds use arrival).
 CLOCK_JUMP_S: Final = 3600.0
+#: On a live feed, a frame timed this much after its arrival does not fit the epoch (up to it,
+#: the receiver's clock ran fast or the anchor was late, and the anchor moves back).
+AHEAD_S: Final = 2.0
+#: Frames that must follow on from a new time base before it is adopted.
+CONFIRM_FRAMES: Final = 3
+REORDER_TICKS: Final = int(REORDER_S * TICKS_PER_S)
+JUMP_TICKS: Final = int(CLOCK_JUMP_S * TICKS_PER_S)
+AHEAD_NS: Final = int(AHEAD_S * 1e9)
 
 
 @dataclass(slots=True)
@@ -151,30 +170,105 @@ def _unescape(buf: bytes, pos: int, length: int) -> tuple[bytes | None, int]:
 
 
 class BeastClock:
-    """Turns 12 MHz counters into UTC nanoseconds, re-anchoring on clock jumps."""
+    """Turns 12 MHz counters into UTC nanoseconds (see the module docstring).
+
+    An epoch is an offset (time = offset + counter / 12 MHz) and the highest counter seen in
+    it. A counter up to ``REORDER_S`` behind the highest is a late frame (dump1090 sends a new
+    aircraft's first message late, with its older counter): timed by its counter, the epoch
+    kept. A counter that fits neither (further back, or more than ``CLOCK_JUMP_S`` ahead, or,
+    on a live feed, later than the moment its bytes arrived by more than ``AHEAD_S``) starts a
+    candidate epoch, adopted only once ``CONFIRM_FRAMES`` frames follow on from it (a receiver
+    restart); until then such frames are outliers (garbage that passed the parity checks, or
+    the first frames after a restart), timed at their arrival (live) or at the latest good time
+    (a file), with a ``clock-outlier`` warning. On a live feed (``arrival_ns`` given) the epoch is
+    anchored to the wall clock: its offset is the lowest of (arrival - counter) seen, since no
+    frame arrives before it was received.
+    """
 
     def __init__(self, start_ns: int) -> None:
-        self.base_ns = start_ns
-        self.first: int | None = None
-        self.last_counter = 0
-        self.last_ns = start_ns
+        self.start_ns = start_ns
+        self.offset_ns: int | None = None  # time of counter 0, ns
+        self.high = 0  # highest counter of the epoch
+        self.candidate: tuple[int, int, int] | None = None  # (offset ns, high counter, votes)
 
-    def times_ns(self, counters: list[int], offsets: list[int], errors: ErrorLog) -> np.ndarray:
+    def _time(self, counter: int) -> int:
+        assert self.offset_ns is not None
+        return self.offset_ns + counter * NS_PER_TICK_NUM // NS_PER_TICK_DEN
+
+    def times_ns(
+        self,
+        counters: list[int],
+        offsets: list[int],
+        errors: ErrorLog,
+        arrival_ns: int | None = None,
+    ) -> np.ndarray:
+        """UTC ns of each counter; ``arrival_ns``: when the bytes were read (live feeds)."""
         out = np.empty(len(counters), dtype=np.int64)
+        if not counters:
+            return out
+        if self.offset_ns is None:
+            self._anchor(np.asarray(counters, dtype=np.int64), arrival_ns)
+        if self.offset_ns is not None and self.candidate is None:  # the usual case, vectorised
+            c = np.asarray(counters, dtype=np.int64)
+            t = self.offset_ns + c * NS_PER_TICK_NUM // NS_PER_TICK_DEN
+            fits = (c.min() >= self.high - REORDER_TICKS) and (c.max() <= self.high + JUMP_TICKS)
+            if fits and (arrival_ns is None or int(t.max()) <= arrival_ns):
+                self.high = max(self.high, int(c.max()))
+                return t
         for k, counter in enumerate(counters):
-            if self.first is None:
-                self.first = counter
-                self.last_counter = counter
-            step_s = (counter - self.last_counter) / TICKS_PER_S
-            if step_s < 0 or step_s > CLOCK_JUMP_S:
-                errors.warn(offsets[k], "clock-jump", f"Beast counter jumps by {step_s:.3f} s")
-                self.base_ns = self.last_ns
-                self.first = counter
-            t = self.base_ns + (counter - self.first) * 1_000_000_000 // TICKS_PER_S
-            out[k] = t
-            self.last_counter = counter
-            self.last_ns = t
+            out[k] = self._one(counter, offsets[k], errors, arrival_ns)
         return out
+
+    def _anchor(self, counters: np.ndarray, arrival_ns: int | None) -> None:
+        """First epoch, from the first batch's frames near its median counter (a garbage counter
+        among them does not set it): a file's first such frame is at ``start_ns``; on a live
+        feed the latest one was received when the batch arrived."""
+        near = counters[np.abs(counters - int(np.median(counters))) <= JUMP_TICKS]
+        if arrival_ns is None:
+            anchor, at = int(near[0]), self.start_ns
+        else:
+            anchor, at = int(near.max()), arrival_ns
+        self.offset_ns = at - anchor * NS_PER_TICK_NUM // NS_PER_TICK_DEN
+        self.high = anchor if arrival_ns is not None else int(near[0])
+
+    def _one(self, counter: int, offset: int, errors: ErrorLog, arrival_ns: int | None) -> int:
+        ticks_ns = counter * NS_PER_TICK_NUM // NS_PER_TICK_DEN
+        back = self.high - counter
+        t = self._time(counter)
+        ahead_ns = 0 if arrival_ns is None else t - arrival_ns
+        if -JUMP_TICKS <= back <= REORDER_TICKS and ahead_ns <= AHEAD_NS:
+            if ahead_ns > 0:  # the anchor was late (its first frame was): move it back
+                assert self.offset_ns is not None
+                self.offset_ns -= ahead_ns
+                t -= ahead_ns
+            self.high = max(self.high, counter)
+            self.candidate = None
+            return t
+        guess = self._time(self.high) if arrival_ns is None else arrival_ns
+        cand = self.candidate
+        if cand is not None and -JUMP_TICKS <= cand[1] - counter <= REORDER_TICKS:
+            offset_ns = cand[0] if arrival_ns is None else min(cand[0], arrival_ns - ticks_ns)
+            self.candidate = (offset_ns, max(cand[1], counter), cand[2] + 1)
+            if cand[2] + 1 >= CONFIRM_FRAMES:
+                errors.warn(
+                    offset,
+                    "clock-jump",
+                    f"Beast counter jumps by {-back / TICKS_PER_S:.3f} s and stays there "
+                    "(receiver restart): new time base",
+                )
+                self.offset_ns, self.high = offset_ns, max(cand[1], counter)
+                self.candidate = None
+                return self._time(counter)
+        else:
+            base = guess - ticks_ns
+            self.candidate = (base, counter, 1)
+        errors.warn(
+            offset,
+            "clock-outlier",
+            f"Beast counter {-back / TICKS_PER_S:+.3f} s off the receiver's clock: timed at "
+            + ("the latest good time" if arrival_ns is None else "its arrival"),
+        )
+        return guess
 
 
 class BeastStream(StreamDecoder):
@@ -184,15 +278,17 @@ class BeastStream(StreamDecoder):
         self.framer = BeastFramer()
         self.clock = BeastClock(options.start().value)
         self.modes = ModeSDecoder(options, source="beast")
+        self.arrival_ns: int | None = None
 
-    def feed(self, chunk: bytes) -> DecodeResult:
+    def feed(self, chunk: bytes, arrival_ns: int | None = None) -> DecodeResult:
+        self.arrival_ns = arrival_ns
         return self._decode(self.framer.feed(chunk))
 
     def close(self) -> DecodeResult:
         return self._decode(self.framer.feed(b"", final=True))
 
     def _decode(self, frames: BeastFrames) -> DecodeResult:
-        times = self.clock.times_ns(frames.counters, frames.offsets, frames.errors)
+        times = self.clock.times_ns(frames.counters, frames.offsets, frames.errors, self.arrival_ns)
         hexes = [m.hex() for m in frames.messages]
         result = self.modes.decode(hexes, times, positions=np.asarray(frames.offsets))
         framing = make_result(empty_reports(), frames.errors, 0, frames.counts)

@@ -4,12 +4,21 @@ replay at real or accelerated speed; times in s (monotonic clock for pacing, UTC
 A feed is named by a URL:
 
 - ``tcp://HOST:PORT`` connect to a receiver (e.g. dump1090 port 30005 Beast, 30003 SBS, 30002 AVR)
-  and reconnect with exponential backoff (``backoff_s`` doubling up to ``max_backoff_s``) when the
-  connection fails or closes;
+  and reconnect when the connection fails, closes or stalls (no byte for ``stall_s``): after
+  ``backoff_s``, doubling up to ``max_backoff_s`` (low: receivers are on the LAN or loopback),
+  and back to ``backoff_s`` after a connection that delivered frames;
 - ``tcp-listen://HOST:PORT`` accept receivers that push to us (one decoder per connection);
-- ``udp://HOST:PORT`` bind and decode each datagram (ASTERIX over UDP is the usual case);
+- ``udp://HOST:PORT`` bind and decode each datagram (ASTERIX over UDP is the usual case); a
+  multicast group address (224.0.0.0/4) is joined (``udp://239.1.1.1:8600?iface=10.0.0.5``);
+- ``FORMAT+SCHEME://...`` (``beast+tcp://``, ``asterix+udp://``) names the format; else
+  ``--format``, else the port's usual one (30005 Beast, 30003 SBS, 30002 AVR);
 - a file path: decode it and replay its reports in time order, ``speed`` times faster than real
   time (``speed=0``: as fast as the consumer takes them).
+
+Bytes are decoded in batches: after a read, more is read for up to ``BATCH_HOLD_S`` or
+``BATCH_BYTES`` (a decode has a fixed cost of a few ms, so a busy feed decodes few large batches
+and a quiet one answers within ``BATCH_HOLD_S``); each batch carries the wall-clock time of its
+last read (``arrival_ns``), to which relative clocks (Beast counters) are anchored.
 
 Everything decoded goes, as ``DecodeResult`` batches, into one bounded ``asyncio.Queue``
 (backpressure): TCP readers await room in the queue before reading more, so a slow consumer slows
@@ -21,12 +30,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import itertools
+import socket
+import struct
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 
@@ -41,14 +54,45 @@ from deconflict.surveillance.base import (
 from deconflict.surveillance.report import empty_reports
 
 CHUNK_BYTES: Final = 65536
+BATCH_BYTES: Final = 1 << 19
+BATCH_HOLD_S: Final = 0.1
+BACKOFF_S: Final = 0.25
+MAX_BACKOFF_S: Final = 2.0
+STALL_S: Final = 60.0
 DEFAULT_PORT_FORMATS: Final[dict[int, str]] = {30005: "beast", 30003: "sbs", 30002: "avr"}
+
+
+TRANSPORT_COUNTS: Final = frozenset(
+    {
+        "bytes",
+        "connections",
+        "connect_failures",
+        "connection_errors",
+        "reconnects",
+        "stalls",
+        "datagrams",
+        "dropped_datagrams",
+    }
+)
 
 
 @dataclass
 class FeedStats:
-    """Counters of one feed: connections, reconnections, bytes, datagrams dropped."""
+    """Counters of one feed: connections, reconnections, stalls, bytes, datagrams dropped, and
+    the decoders' frames, reports, errors and error records by kind (``error:KIND``)."""
 
     counts: Counter[str] = field(default_factory=Counter)
+
+    def transport(self) -> dict[str, int]:
+        """The counters of the connection, not of the decoder."""
+        return {k: v for k, v in self.counts.items() if k in TRANSPORT_COUNTS}
+
+    def add(self, result: DecodeResult) -> None:
+        for key, value in result.counts.items():
+            if key in ("frames", "reports", "errors", "warnings") or key.startswith(
+                ("error:", "warning:")
+            ):
+                self.counts[key] += value
 
 
 def _stream(format_key: str, options: DecodeOptions) -> StreamDecoder:
@@ -58,24 +102,58 @@ def _stream(format_key: str, options: DecodeOptions) -> StreamDecoder:
     return decoder.stream(options)
 
 
+async def _read_batch(reader: asyncio.StreamReader, first: bytes) -> tuple[bytes, bool]:
+    """``first`` and what else arrives within ``BATCH_HOLD_S`` (up to ``BATCH_BYTES``);
+    (bytes, True at end of stream)."""
+    loop = asyncio.get_running_loop()
+    parts, size = [first], len(first)
+    deadline = loop.time() + BATCH_HOLD_S
+    while size < BATCH_BYTES:
+        left = deadline - loop.time()
+        if left <= 0:
+            break
+        try:
+            more = await asyncio.wait_for(reader.read(CHUNK_BYTES), left)
+        except TimeoutError:
+            break
+        if not more:
+            return b"".join(parts), True
+        parts.append(more)
+        size += len(more)
+    return b"".join(parts), False
+
+
 async def _pump(
     reader: asyncio.StreamReader,
     decoder: StreamDecoder,
     queue: asyncio.Queue[DecodeResult],
     stats: FeedStats,
-) -> None:
-    """Read until EOF, feeding the decoder; each batch waits for room in the queue."""
-    while True:
-        chunk = await reader.read(CHUNK_BYTES)
+    stall_s: float = STALL_S,
+) -> int:
+    """Read until EOF or a stall (no byte for ``stall_s``), feeding the decoder in batches; each
+    batch waits for room in the queue. Returns the number of frames decoded."""
+    frames = 0
+    ended = False
+    while not ended:
+        try:
+            chunk = await asyncio.wait_for(reader.read(CHUNK_BYTES), stall_s)
+        except TimeoutError:
+            stats.counts["stalls"] += 1
+            break
         if not chunk:
             break
-        stats.counts["bytes"] += len(chunk)
-        result = decoder.feed(chunk)
+        data, ended = await _read_batch(reader, chunk)
+        stats.counts["bytes"] += len(data)
+        result = decoder.feed(data, arrival_ns=time.time_ns())
+        frames += result.counts.get("frames", 0)
+        stats.add(result)
         if result.counts.get("frames", 0) or len(result.errors):
             await queue.put(result)
     tail = decoder.close()
+    stats.add(tail)
     if tail.counts.get("frames", 0) or len(tail.errors):
         await queue.put(tail)
+    return frames
 
 
 async def tcp_client(
@@ -87,10 +165,13 @@ async def tcp_client(
     stats: FeedStats,
     *,
     reconnect: bool = True,
-    backoff_s: float = 0.5,
-    max_backoff_s: float = 30.0,
+    backoff_s: float = BACKOFF_S,
+    max_backoff_s: float = MAX_BACKOFF_S,
+    stall_s: float = STALL_S,
 ) -> None:
-    """Connect, decode, and reconnect with exponential backoff until cancelled."""
+    """Connect, decode, and reconnect until cancelled: after a failed or fruitless connection
+    the wait doubles from ``backoff_s`` up to ``max_backoff_s``; a connection that delivered
+    frames resets it, so a receiver back from an outage is heard within ``backoff_s``."""
     delay = backoff_s
     while True:
         try:
@@ -99,9 +180,9 @@ async def tcp_client(
             stats.counts["connect_failures"] += 1
         else:
             stats.counts["connections"] += 1
-            delay = backoff_s
             try:
-                await _pump(reader, _stream(format_key, options), queue, stats)
+                if await _pump(reader, _stream(format_key, options), queue, stats, stall_s):
+                    delay = backoff_s
             except (ConnectionError, asyncio.IncompleteReadError):
                 stats.counts["connection_errors"] += 1
             finally:
@@ -161,7 +242,23 @@ class _Datagrams(asyncio.DatagramProtocol):
             self.stats.counts["dropped_datagrams"] += 1
             return
         result = self.decoder.decode(data, self.options)
+        self.stats.add(result)
         self.queue.put_nowait(result)
+
+
+def _udp_socket(host: str, port: int, iface: str) -> socket.socket:
+    """A bound UDP socket; for a multicast group, bound to the group's port and joined."""
+    group = ipaddress.ip_address(host) if host.replace(".", "").isdigit() else None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if group is not None and group.is_multicast:
+        sock.bind(("", port))
+        membership = struct.pack("4s4s", group.packed, socket.inet_aton(iface))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+    else:
+        sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
 
 
 async def udp_listener(
@@ -172,11 +269,14 @@ async def udp_listener(
     queue: asyncio.Queue[DecodeResult],
     stats: FeedStats,
     started: asyncio.Future[int] | None = None,
+    iface: str = "0.0.0.0",
 ) -> None:
-    """Bind and decode each datagram as a whole until cancelled."""
+    """Bind and decode each datagram as a whole until cancelled; a multicast ``host`` is
+    joined (on the interface of address ``iface``, default any)."""
     loop = asyncio.get_running_loop()
+    sock = _udp_socket(host, port, iface)
     transport, _ = await loop.create_datagram_endpoint(
-        lambda: _Datagrams(format_key, options, queue, stats), local_addr=(host, port)
+        lambda: _Datagrams(format_key, options, queue, stats), sock=sock
     )
     if started is not None:
         started.set_result(transport.get_extra_info("sockname")[1])
@@ -224,15 +324,24 @@ async def replay_file(
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """A parsed feed URL: kind ("tcp", "tcp-listen", "udp", "file"), host, port, path."""
+    """A parsed feed URL: kind ("tcp", "tcp-listen", "udp", "file"), host, port, path, the
+    format the URL names (``beast+tcp://``) and the multicast interface (``?iface=``)."""
 
     kind: str
     host: str = ""
     port: int = 0
     path: Path | None = None
+    format: str | None = None
+    iface: str = "0.0.0.0"
 
     def default_format(self) -> str | None:
-        return DEFAULT_PORT_FORMATS.get(self.port)
+        return self.format or DEFAULT_PORT_FORMATS.get(self.port)
+
+    def url(self) -> str:
+        if self.kind == "file":
+            return str(self.path)
+        prefix = f"{self.format}+" if self.format else ""
+        return f"{prefix}{self.kind}://{self.host}:{self.port}"
 
 
 def parse_feed(url: str) -> FeedSpec:
@@ -240,13 +349,24 @@ def parse_feed(url: str) -> FeedSpec:
     if "://" not in url:
         return FeedSpec("file", path=Path(url))
     parts = urlsplit(url)
-    if parts.scheme not in ("tcp", "tcp-listen", "udp", "file"):
-        raise InputError(f"feed {url!r}: use tcp://, tcp-listen://, udp:// or a file path")
-    if parts.scheme == "file":
-        return FeedSpec("file", path=Path(parts.path))
-    if parts.port is None:
-        raise InputError(f"feed {url!r} has no port: write e.g. tcp://127.0.0.1:30005")
-    return FeedSpec(parts.scheme, parts.hostname or "127.0.0.1", parts.port)
+    fmt, _, kind = parts.scheme.rpartition("+")
+    if kind not in ("tcp", "tcp-listen", "udp", "file"):
+        raise InputError(
+            f"feed {url!r}: use tcp://, tcp-listen://, udp:// (optionally FORMAT+, e.g. "
+            "beast+tcp://) or a file path"
+        )
+    if fmt:
+        get_decoder(fmt)  # an unknown format is said now, with the known ones
+    if kind == "file":
+        return FeedSpec("file", path=Path(parts.path), format=fmt or None)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        raise InputError(f"feed {url!r} has no valid port: write e.g. tcp://127.0.0.1:30005")
+    iface = parse_qs(parts.query).get("iface", ["0.0.0.0"])[0]
+    return FeedSpec(kind, parts.hostname or "127.0.0.1", port, format=fmt or None, iface=iface)
 
 
 async def run_feed(
@@ -258,19 +378,30 @@ async def run_feed(
     *,
     speed: float = 1.0,
     reconnect: bool = True,
+    max_backoff_s: float = MAX_BACKOFF_S,
 ) -> None:
-    """Run one feed until it ends (files) or is cancelled (network)."""
-    key = format_key or spec.default_format()
+    """Run one feed until it ends (files) or is cancelled (network). The URL's own format
+    (``beast+tcp://``) wins over ``format_key``, which wins over the port's usual one."""
+    key = spec.format or format_key or spec.default_format()
     if spec.kind == "file":
         assert spec.path is not None
-        await replay_file(spec.path, format_key, options, queue, speed=speed)
+        await replay_file(spec.path, spec.format or format_key, options, queue, speed=speed)
         return
     if key is None:
         raise InputError(f"say the format of {spec.kind}://{spec.host}:{spec.port} (--format)")
     get_decoder(key)  # fail early on an unknown format
     if spec.kind == "tcp":
-        await tcp_client(spec.host, spec.port, key, options, queue, stats, reconnect=reconnect)
+        await tcp_client(
+            spec.host,
+            spec.port,
+            key,
+            options,
+            queue,
+            stats,
+            reconnect=reconnect,
+            max_backoff_s=max_backoff_s,
+        )
     elif spec.kind == "tcp-listen":
         await tcp_server(spec.host, spec.port, key, options, queue, stats)
     else:
-        await udp_listener(spec.host, spec.port, key, options, queue, stats)
+        await udp_listener(spec.host, spec.port, key, options, queue, stats, iface=spec.iface)

@@ -9,9 +9,13 @@ skipped):
 - CSV: comma-separated fields, one of them the hex frame (14 or 28 hex digits) and one a unix time
   in seconds (e.g. ``1457996400,8d406b902015a678d4d220aa4bda,406b90,4``).
 
-Lines with no time of their own get ``start_time`` (``DecodeOptions``), plus the counter for
-``@`` lines. Position in error records: the line index (0-based). Errors: ``no-frame`` (no hex
-frame found on a non-blank line), then the Mode S checks of ``deconflict.surveillance.modes``.
+A CSV line's 6-hex-digit field (its icao24 column, as pyModeS and OpenSky write) vouches for a
+DF0/4/5/16/20/21 address like one heard in DF11/17/18 (see ``deconflict.surveillance.modes``).
+
+Lines with no time of their own get the time their bytes arrived on a live feed, else
+``start_time`` (``DecodeOptions``), plus the counter for ``@`` lines. Position in error
+records: the line index (0-based). Errors: ``no-frame`` (no hex frame found on a non-blank
+line), then the Mode S checks of ``deconflict.surveillance.modes``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from deconflict.surveillance.report import empty_reports
 
 _HEXFRAME: Final = re.compile(r"[0-9a-fA-F]{14}(?:[0-9a-fA-F]{14})?")
 _ANYHEX: Final = re.compile(r"[0-9a-fA-F]+")
+_ADDRESS: Final = re.compile(r"(?:^|,)\s*\"?([0-9a-fA-F]{6})\"?\s*(?=,|$)")
 
 
 def parse_line(line: str, start_ns: int) -> tuple[str, int] | None:
@@ -80,6 +85,7 @@ class HexLineStream(LineStreamDecoder):
         frames: list[str] = []
         times: list[int] = []
         where: list[int] = []
+        vouched: set[int] = set()
         for k, line in enumerate(lines):
             index = self.line_index + k
             if not line.strip() or line.lstrip().startswith("#"):
@@ -88,11 +94,16 @@ class HexLineStream(LineStreamDecoder):
             if parsed is None:
                 errors.add(index, "no-frame", "no hex Mode S frame on this line", line.strip())
                 continue
+            if "," in line:  # a CSV line's own icao24 column vouches for the address
+                vouched.update(int(f, 16) for f in _ADDRESS.findall(line))
             frames.append(parsed[0])
-            times.append(parsed[1])
+            no_time = parsed[1] == self.start_ns and self.arrival_ns is not None
+            times.append(self.arrival_ns if no_time else parsed[1])  # type: ignore[arg-type]
             where.append(index)
         self.line_index += len(lines)
-        result = self.modes.decode(frames, np.array(times, dtype=np.int64), np.array(where))
+        result = self.modes.decode(
+            frames, np.array(times, dtype=np.int64), np.array(where), vouched=vouched
+        )
         return concat_results([result, make_result(empty_reports(), errors, len(errors.rows))])
 
 

@@ -16,7 +16,6 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from numpy.typing import NDArray
 
 from deconflict.errors import InputError
 from deconflict.predict.daidalus.projection import EARTH_RADIUS_M, great_circle_step, project_states
-from deconflict.units import FPM, FT, KT, NM
+from deconflict.units import FPM, FT, KT, NM, epoch_s
 
 __all__ = ["Encounter", "read_encounter"]
 
@@ -142,7 +141,7 @@ def _timestamp(obj: Mapping[str, Any], path: str) -> float | None:
             return float(value)
     elif isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return epoch_s(value)
         except ValueError:
             pass
     raise InputError(

@@ -1,5 +1,12 @@
 """Airspace constraints (restricted and no-fly areas, GeoJSON) and the area proximity check of
-live tracks against them (ft, kt, ft/min and UTC at the edge)."""
+live tracks against them (ft, kt, ft/min and UTC at the edge).
+
+Constraints are the host's: only the admin token declares or withdraws one (a party asking gets
+403), since a constraint refuses or flags every party's declarations inside it. Every
+constraint shows who made it (``owner``: ``host``, or the name of the admin party). The
+procedures (``data/procedures``) say nothing of party-proposed constraints; there is no
+approval workflow for them.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ from deconflict.service.schemas import (
     ProximityAlerts,
     TracksIn,
 )
-from deconflict.store import ConstraintRecord, EventDraft
+from deconflict.store import ConstraintRecord, EventDraft, Party, Store
 from deconflict.strategic.constraints import area_proximity, constraints_from_geojson
 from deconflict.units import FPM, FT, KT
 
@@ -30,16 +37,41 @@ router = APIRouter(prefix="/v1", tags=["constraints"])
 ConstraintId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 
 
-def constraint_out(record: ConstraintRecord) -> ConstraintOut:
-    return ConstraintOut(id=record.id, kind=record.kind, name=record.name, volume=record.volume)
+_HOSTS_ONLY = (
+    "constraints are the host's: a restricted or no-fly area binds every party, so only the "
+    "host (the admin token) {what} one; ask the host, or declare your own airspace needs as "
+    "operations"
+)
+
+
+def _owners(store: Store) -> dict[str, str]:
+    """Party id -> the name a constraint's maker is shown by (``host`` for the host)."""
+    return {"host": "host", **{p.id: p.name for p in store.list_parties()}}
+
+
+def constraint_out(record: ConstraintRecord, owners: dict[str, str]) -> ConstraintOut:
+    return ConstraintOut(
+        id=record.id,
+        kind=record.kind,
+        name=record.name,
+        owner=owners.get(record.owner_id, record.owner_id),
+        volume=record.volume,
+    )
+
+
+def _require_host(party: Party, what: str) -> None:
+    if party.role != "admin":
+        raise PermissionDeniedError(_HOSTS_ONLY.format(what=what))
 
 
 @router.post("/constraints", status_code=201)
 def add_constraints(
     body: ConstraintIn, party: PartyDep, store: StoreDep, request: Request
 ) -> ConstraintList:
-    """Declare restricted or no-fly areas; every party is told. Operations entering them are
-    then rejected or flagged, as the procedures say."""
+    """Declare restricted or no-fly areas (the host only; 403 for a party); every party is
+    told, with who made them. Operations entering them are then rejected or flagged, as the
+    procedures say."""
+    _require_host(party, "declares")
     parsed = constraints_from_geojson(body.model_dump())
     now = time.time()
     records = [
@@ -57,42 +89,47 @@ def add_constraints(
         )
         for c in parsed
     ]
+    owners = _owners(store)
     everyone = tuple(p.id for p in store.list_parties())
     notes = [
         EventDraft(
             party.id,
             "constraint.added",
-            {"constraint": r.id, "name": r.name, "kind": r.kind, "volume": r.volume},
+            {
+                "constraint": r.id,
+                "name": r.name,
+                "kind": r.kind,
+                "owner": owners.get(party.id, party.name),
+                "volume": r.volume,
+            },
             everyone,
         )
         for r in records
     ]
     store.add_constraints(records, notes)
     request.app.state.notifier.wake()
-    return ConstraintList(constraints=[constraint_out(r) for r in records])
+    return ConstraintList(constraints=[constraint_out(r, owners) for r in records])
 
 
 @router.get("/constraints")
 def list_constraints(_party: PartyDep, store: StoreDep) -> ConstraintList:
-    """Every airspace constraint (they are public to all parties)."""
-    return ConstraintList(constraints=[constraint_out(r) for r in store.list_constraints()])
+    """Every airspace constraint, with who made it (they are public to all parties)."""
+    owners = _owners(store)
+    return ConstraintList(constraints=[constraint_out(r, owners) for r in store.list_constraints()])
 
 
 @router.get("/constraints/{constraint_id}")
 def get_constraint(constraint_id: ConstraintId, _party: PartyDep, store: StoreDep) -> ConstraintOut:
-    return constraint_out(store.get_constraint(constraint_id))
+    return constraint_out(store.get_constraint(constraint_id), _owners(store))
 
 
 @router.delete("/constraints/{constraint_id}", status_code=204)
 def delete_constraint(
     constraint_id: ConstraintId, party: PartyDep, store: StoreDep, request: Request
 ) -> None:
-    """Withdraw a constraint (its declarer or the host)."""
-    record = store.get_constraint(constraint_id)
-    if record.owner_id != party.id and party.role != "admin":
-        raise PermissionDeniedError(
-            "only the party that declared a constraint, or the host, may withdraw it"
-        )
+    """Withdraw a constraint (the host only)."""
+    _require_host(party, "withdraws")
+    store.get_constraint(constraint_id)  # 404 when there is none
     everyone = tuple(p.id for p in store.list_parties())
     store.delete_constraint(
         constraint_id,

@@ -13,8 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.errors import DeconflictError
-from deconflict.service.auth import AdminDep, PartyDep, StoreDep, party_for_token
+from deconflict.service.auth import (
+    AdminDep,
+    PartyDep,
+    StoreDep,
+    party_for_token,
+    websocket_caller,
+)
+from deconflict.service.limits import send_or_drop
 from deconflict.service.schemas import EventOut, EventPage
 from deconflict.store import Event
 
@@ -53,23 +59,22 @@ def read_log(
 
 
 @router.websocket("/events/ws")
-async def event_socket(websocket: WebSocket, after: int = -1, token: str | None = None) -> None:
+async def event_socket(websocket: WebSocket, after: int = -1) -> None:
     """Push the party's events as JSON messages, from seq > ``after``, as they are written.
 
     Authenticate with an ``Authorization: Bearer`` header or, where a browser cannot set one,
-    ``?token=``.
+    a first message ``{"token": "..."}``; a token in the URL is refused (close code 1008). A
+    client that does not read for ``ws_send_timeout_s`` is dropped (close code 1013, the reason
+    naming the ``after`` to resume from).
     """
-    header = websocket.headers.get("authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
-    try:
-        party = await run_in_threadpool(party_for_token, websocket.app.state, bearer or token)
-    except DeconflictError as exc:
-        await websocket.close(code=1008, reason=str(exc)[:120])
+    state = websocket.app.state
+    party = await websocket_caller(websocket, lambda token: party_for_token(state, token))
+    if party is None:
         return
-    store = websocket.app.state.store
-    notifier = websocket.app.state.notifier
-    limit = websocket.app.state.settings.poll_limit
-    await websocket.accept()
+    store = state.store
+    notifier = state.notifier
+    limit = state.settings.poll_limit
+    timeout_s = state.settings.ws_send_timeout_s
     gone = asyncio.Event()
 
     async def watch() -> None:
@@ -85,7 +90,9 @@ async def event_socket(websocket: WebSocket, after: int = -1, token: str | None 
         while not gone.is_set():
             events = await run_in_threadpool(store.events_for, party.id, after, limit)
             for e in events:
-                await websocket.send_text(event_out(e).model_dump_json())
+                text = event_out(e).model_dump_json()
+                if not await send_or_drop(websocket, text, timeout_s, f"with ?after={after}"):
+                    return
                 after = e.seq
             if not events:
                 await notifier.wait(1.0)

@@ -37,7 +37,10 @@ class AnswerIn(SignedIn):
 
 class Outcome(BaseModel):
     request_id: str
-    outcome: Literal["pending", "declared", "disputed", "unknown"]
+    outcome: Literal["pending", "declared", "disputed", "unknown", "closed"] = Field(
+        description="In full for a party that claimed the track; for the others asked "
+        "'pending', 'declared' (where the procedures disclose it) or 'closed'"
+    )
     escalate: bool
 
 
@@ -86,12 +89,23 @@ def answer(
         signed_key_id=body.key_id,
     )
     request.app.state.notifier.wake()
+    disclosure = request.app.state.settings.identification_disclosure
+    claimed = any(c.party == party.name for c in resolution.claimants)
     return Outcome(
-        request_id=request_id, outcome=resolution.outcome.value, escalate=resolution.escalate
+        request_id=request_id,
+        outcome=hotline.outcome_shown(resolution, party.name, disclosure),
+        escalate=resolution.escalate and claimed,
     )
 
 
 @router.get("/{request_id}")
-def state(request_id: RequestId, party: PartyDep, store: StoreDep) -> dict[str, Any]:
-    """The request and its outcome now: the host sees every answer, a party its own."""
-    return hotline.identification_state(store, party, request_id, now_s=time.time())
+def state(
+    request_id: RequestId, party: PartyDep, store: StoreDep, request: Request
+) -> dict[str, Any]:
+    """The request and its outcome now: the host sees every answer, a party its own (and the
+    outcome in full only when it claimed the track: the procedures'
+    ``identification_disclosure``)."""
+    disclosure = request.app.state.settings.identification_disclosure
+    return hotline.identification_state(
+        store, party, request_id, now_s=time.time(), disclosure=disclosure
+    )

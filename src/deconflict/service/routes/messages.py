@@ -135,6 +135,7 @@ def send_message(body: MessageIn, party: PartyDep, store: StoreDep, request: Req
         time_s=body.time_s,
         signature=body.signature,
         signed_key_id=body.key_id,
+        max_body_chars=request.app.state.settings.max_message_chars,
     )
     request.app.state.notifier.wake()
     return MessageOut(message=hotline.inbox_item(entry)["message"], seq=entry.seq, created=new)

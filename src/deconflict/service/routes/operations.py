@@ -8,10 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine.deconfliction import Deconflictor
-from deconflict.engine.disclosure import Disclosure
+from deconflict.engine.blind import require_open
+from deconflict.engine.declarations import Signed
+from deconflict.engine.deconfliction import Deconflictor, footprint_bbox
+from deconflict.engine.disclosure import Disclosure, shared_with
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.service.schemas import (
@@ -22,7 +25,7 @@ from deconflict.service.schemas import (
     SharedOperation,
     StateChange,
 )
-from deconflict.store import OperationRecord, Party
+from deconflict.store import BBox, OperationRecord, Party
 from deconflict.strategic.model import Operation, parse_operation
 from deconflict.strategic.states import OperationState
 
@@ -52,7 +55,9 @@ def _disclosure(request: Request) -> Disclosure:
 
 
 def owner_view(record: OperationRecord, party: Party) -> OperationOut:
-    return OperationOut(
+    """The owner's view of a stored record (the store's own, already typed: not validated
+    again, which is a third of a thousand operations' listing)."""
+    return OperationOut.model_construct(
         id=record.id,
         owner=party.name,
         contact=party.contact,
@@ -63,6 +68,7 @@ def owner_view(record: OperationRecord, party: Party) -> OperationOut:
         aircraft_ids=record.aircraft,
         volumes=record.volumes,
         flags=record.flags,
+        shared=False,
     )
 
 
@@ -84,20 +90,24 @@ def _candidate(
 
 @router.post("", status_code=201)
 async def declare(body: OperationIn, party: MemberDep, request: Request) -> OperationOut:
-    """Declare an operation. 201 with its id, version, token and state; 409 with ``missing``
+    """Declare an operation, signed by your party's key (``engine.declarations``; unsigned:
+    422 with ``to_sign``). 201 with its id, version, token and state; 409 with ``missing``
     (need-to-know views) when ``keys`` lacks the token of an operation it conflicts with, or
-    when the procedures refuse the conflict."""
+    when the procedures refuse the conflict; 413 when it would be shown others' operations
+    but is beyond the disclosure bound."""
+    require_open(request.app.state.settings)
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
+    signed = Signed(body.time_s, body.signature, body.key_id)
     try:
         record = await _run_write(
-            request, lambda: _deconflictor(request).write(party, op, body.keys)
+            request, lambda: _deconflictor(request).write(party, op, body.keys, signed=signed)
         )
     finally:
         request.app.state.notifier.wake()
     return owner_view(record, party)
 
 
-@router.get("")
+@router.get("", response_model=OperationList)
 def search(
     party: MemberDep,
     store: StoreDep,
@@ -107,27 +117,30 @@ def search(
     ] = None,
     start: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
     end: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
-) -> OperationList:
+) -> Response:
     """Live operations meeting the box and time window: one's own in full, others' only where
-    they meet one's own (need-to-know)."""
+    they meet one's own (need-to-know). Runs in a worker thread, off the event loop; the
+    answer is serialised once, straight from its models (a thousand operations are a
+    megabyte)."""
     box = _parse_bbox(bbox)
     t0 = _seconds(start, "start") if start is not None else 0.0
     t1 = _seconds(end, "end") if end is not None else 1e11
     if t1 <= t0:
         raise InputError("end is not after start: swap them")
-    records = store.query_operations(box, t0, t1)
-    own = [r for r in records if r.owner_id == party.id]
-    others = [r for r in records if r.owner_id != party.id]
-    out: list[OperationOut | SharedOperation] = [owner_view(r, party) for r in own]
-    if others:
-        model = _deconflictor(request).model  # the index's parsed operations where current
-        mine = [model(r) for r in store.operations_of(party.id)]
-        disclosure = _disclosure(request)
-        for r in others:
-            shared = disclosure.view(model(r), mine)
+    out: list[OperationOut | SharedOperation] = [
+        owner_view(r, party)
+        for r in store.operations_of(party.id)
+        if _meets(r.bbox, r.time_start_s, r.time_end_s, box, t0, t1)
+    ]
+    disclosure = _disclosure(request)
+    for other, mine in shared_with(_deconflictor(request), party.id):
+        where = footprint_bbox(other.volumes)
+        if _meets(where, other.time_start.timestamp(), other.time_end.timestamp(), box, t0, t1):
+            shared = disclosure.view(other, mine)
             if shared is not None:
-                out.append(SharedOperation(**shared))
-    return OperationList(operations=out)
+                out.append(SharedOperation.model_construct(**shared))
+    body = OperationList.model_construct(operations=out).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{operation_id}")
@@ -143,11 +156,10 @@ def read(
     if record.owner_id == party.id:
         return owner_view(record, party)
     if record.state != "Ended":
-        model = _deconflictor(request).model
-        mine = [model(r) for r in store.operations_of(party.id)]
-        shared = _disclosure(request).view(model(record), mine)
-        if shared is not None:
-            return SharedOperation(**shared)
+        for other, mine in shared_with(_deconflictor(request), party.id, operation_id):
+            shared = _disclosure(request).view(other, mine)
+            if shared is not None:
+                return SharedOperation(**shared)
     raise NotFoundError(_NOT_VISIBLE.format(id=operation_id))
 
 
@@ -156,12 +168,18 @@ async def revise(
     operation_id: OperationId, body: OperationUpdate, party: MemberDep, request: Request
 ) -> OperationOut:
     """A new version of one's own operation, given its current token (409 if stale)."""
+    require_open(request.app.state.settings)
     op = _candidate(party, body.volumes, body.priority, body.aircraft_ids, body.state)
     try:
         record = await _run_write(
             request,
             lambda: _deconflictor(request).write(
-                party, op, body.keys, op_id=operation_id, expected_token=body.token
+                party,
+                op,
+                body.keys,
+                op_id=operation_id,
+                expected_token=body.token,
+                signed=Signed(body.time_s, body.signature, body.key_id),
             ),
         )
     finally:
@@ -187,7 +205,12 @@ def change_state(
     op = _candidate(party, record.volumes, record.priority, record.aircraft, body.state.value)
     try:
         record = _deconflictor(request).write(
-            party, op, body.keys, op_id=operation_id, expected_token=body.token
+            party,
+            op,
+            body.keys,
+            op_id=operation_id,
+            expected_token=body.token,
+            signed=Signed(body.time_s, body.signature, body.key_id),
         )
     finally:
         request.app.state.notifier.wake()
@@ -220,3 +243,16 @@ def _seconds(t: datetime, name: str) -> float:
     if t.tzinfo is None:
         raise InputError(f"{name} {t.isoformat()} has no time zone: add Z or +00:00")
     return t.timestamp()
+
+
+def _meets(where: BBox, t0_s: float, t1_s: float, box: BBox, start_s: float, end_s: float) -> bool:
+    """Whether a footprint box and time span meet the search's box and window (as the store's
+    own search: boxes overlap, times overlap)."""
+    return (
+        where[0] <= box[2]
+        and where[2] >= box[0]
+        and where[1] <= box[3]
+        and where[3] >= box[1]
+        and t0_s < end_s
+        and t1_s > start_s
+    )

@@ -131,6 +131,7 @@
     document.getElementById("whoami").style.color = state.colours[scene.party] || "";
     drawScene(scene);
     loadOperations();
+    loadCheckpoint();
     fillRecipients(scene);
     DeconflictMap.scene(scene);
     connect();
@@ -181,6 +182,16 @@
   }
   setInterval(() => { if (state.token) loadOperations(); }, 15000);
 
+  // The log's latest signed checkpoint (GET /v1/log/checkpoint): its size and who cosigned it.
+  async function loadCheckpoint() {
+    let cp;
+    try { cp = await api("/v1/log/checkpoint"); } catch (e) { return; }
+    const who = cp.cosigned_by.length ? cp.cosigned_by.join(", ") : "nobody yet";
+    const quorum = cp.counts ? "" : ` (quorum ${cp.quorum} not met)`;
+    setText("log-checkpoint", `log checkpoint ${cp.size}: cosigned by ${who}${quorum}`);
+  }
+  setInterval(() => { if (state.token) loadCheckpoint(); }, 10000);
+
   function fillRecipients(scene) {
     const sel = document.getElementById("hotline-to");
     sel.innerHTML = "";
@@ -195,7 +206,9 @@
   // ---------------------------------------------------------------- live stream
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/v1/live/ws?token=${encodeURIComponent(state.token)}`);
+    // the token goes as the first message, never in the URL (URLs are logged: docs/security.md)
+    const ws = new WebSocket(`${proto}://${location.host}/v1/live/ws`);
+    ws.onopen = () => ws.send(JSON.stringify({ token: state.token }));
     state.ws = ws;
     ws.binaryType = "arraybuffer";
     let chain = Promise.resolve();  // inflating is asynchronous: keep the pictures in order
