@@ -387,3 +387,23 @@ def test_each_layer_switch_takes_its_shapes_off_the_map_and_back(
         page.locator(f"#layers input[value={name}]").check()
         assert page.evaluate(shown) == everything
     assert red.errors == []
+
+
+def test_an_identification_request_frames_and_selects_its_track(
+    open_page: Callable[[str], Any],
+) -> None:
+    red = open_page("red")
+    page = red.page
+    request = page.locator("#requests li[data-request-id]")
+    request.first.wait_for(timeout=60_000)
+    page.evaluate("() => { window.deconflict.map.setView([30, 20], 5); }")
+    request.first.locator("div").first.click()  # the item itself, not its buttons
+    page.wait_for_timeout(500)
+    track, where = page.evaluate(
+        """() => { const r = window.deconflict.state.picture.requests[0];
+                   return [r.track_id, [r.position.latitude, r.position.longitude]]; }"""
+    )
+    assert page.evaluate("DeconflictMap.view.select") == track
+    page.wait_for_function("window.deconflict.map.getZoom() >= 9", timeout=5_000)
+    assert page.evaluate("(p) => window.deconflict.map.getBounds().contains(p)", where)
+    assert red.errors == []

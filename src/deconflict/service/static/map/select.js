@@ -31,9 +31,13 @@
     const pts = keys.map(position).filter(Boolean).concat(extra);
     if (!pts.length) return;
     const map = M.ctx.map;
+    // Leaflet drops a zoom asked for while another animates: frame once that one ends
+    if (map._animatingZoom) { map.once("zoomend", () => frameKeys(keys, extra)); return; }
     const b = L.latLngBounds(pts);
-    if (pts.length === 1) { if (!map.getBounds().pad(-0.1).contains(b)) map.panTo(pts[0]); return; }
-    map.fitBounds(b.pad(0.6), { maxZoom: 10 });
+    const now = { animate: false };
+    if (pts.length === 1) { if (!map.getBounds().pad(-0.1).contains(b)) map.panTo(pts[0], now); return; }
+    if (b.getNorthEast().equals(b.getSouthWest(), 1e-6)) map.setView(pts[0], Math.max(map.getZoom(), 9), now);
+    else map.fitBounds(b.pad(0.6), { maxZoom: 10, animate: false });
   }
 
   async function fetchDetail() {
