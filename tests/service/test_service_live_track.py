@@ -84,3 +84,18 @@ def test_another_partys_track_or_none_is_not_found_and_no_token_is_refused(clien
         401,
         422,
     )
+
+
+def test_the_picture_carries_icao24_and_squawk_also_when_empty(tmp_path: Path) -> None:
+    app, session = live_app(db=f"sqlite:///{tmp_path / 'live.db'}", crews_answer=False)
+    with TestClient(app) as c:
+        auth = {"Authorization": f"Bearer {app.state.demo_tokens['blue']}"}
+        r = c.get("/v1/live/picture", headers=auth)  # before the first tick: no track yet
+        assert r.status_code == 200, r.text
+        assert r.json()["tracks"]["squawk"] == [] and r.json()["tracks"]["icao24"] == []
+        for _ in range(20):
+            session.step(1.0)
+        t = c.get("/v1/live/picture", headers=auth).json()["tracks"]
+        i = t["key"].index("blue/VIPER11")
+        viper = next(a for a in session.scenario.aircraft if a.id == "VIPER11")
+        assert (t["icao24"][i], t["squawk"][i]) == (viper.icao24, viper.squawk)

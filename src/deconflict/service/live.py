@@ -210,8 +210,8 @@ def picture_payload(session: Session, party: str) -> dict[str, Any]:
     eng = session.engine
     with session.lock:
         pic = eng.picture(party)
-        if len(pic):  # the map searches and lists squawks too (the tracker keeps them)
-            pic = pic.assign(squawk=eng.trackers[party].squawks(pic["track_id"].to_numpy()))
+        # the map searches and lists squawks too (the tracker keeps them)
+        pic = pic.assign(squawk=eng.trackers[party].squawks(pic["track_id"].to_numpy()))
         alerts = eng.active_alerts(party)
         # the newest 50 requests, without each track's history (the panel shows position)
         requests = eng.open_requests(party, newest=50, history=False)
