@@ -407,3 +407,25 @@ def test_an_identification_request_frames_and_selects_its_track(
     page.wait_for_function("window.deconflict.map.getZoom() >= 9", timeout=5_000)
     assert page.evaluate("(p) => window.deconflict.map.getBounds().contains(p)", where)
     assert red.errors == []
+
+
+def test_clicking_an_incident_opens_its_report(browser: Any, tmp_path: Path) -> None:
+    from browser_live_server import live_server
+
+    with live_server(tmp_path, speed=60.0) as fast:  # the incident comes at about 12 minutes
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        try:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(fast.url + "/map/" + fast.logins["blue"])
+            item = page.locator("#incidents li[data-incident-id]")
+            item.first.wait_for(timeout=90_000)
+            item.first.click(position={"x": 5, "y": 5})  # the item, not its button
+            page.wait_for_selector("#report:not([hidden])", timeout=10_000)
+            report = page.frame_locator("#report-frame").locator("body")
+            assert "TEXACO51" in report.inner_text() and "FALCON23" in report.inner_text()
+            assert errors == []
+        finally:
+            context.close()
