@@ -131,7 +131,8 @@ def test_audit_names_a_declaration_the_host_altered(
         change(payload)
         out[at]["payload"] = payload
         for i in range(at, len(out)):
-            body = {k: out[i][k] for k in ("seq", "time_s", "author", "key_id", "kind", "payload")}
+            fields = ("seq", "time_s", "author", "key_id", "kind", "payload", "format")
+            body = {k: out[i][k] for k in fields if k in out[i]}
             body["prev_hash"] = out[i - 1]["hash"]
             if "format" in out[i]:  # log format 2 (RFC 8785): the format is sealed too
                 body["format"] = out[i]["format"]

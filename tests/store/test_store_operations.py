@@ -215,3 +215,29 @@ def test_operations_since_follows_the_log(store: Store) -> None:
     written = [e for e in store.log() if e.kind == "operation.written"]
     assert [e.payload["operation"] for e in written] == [first.id, second.id]
     assert [e.seq for e in written] == [first.seq, second.seq]
+
+
+def test_a_listing_shows_each_operations_current_version(store: Store) -> None:
+    """The party's listing reads whole only the versions it has not parsed before: after a
+    revision the new version comes back, never the one listed before it."""
+    a, _ = store.add_party("alpha", public_key="k")
+    box = (8.5, 47.4, 8.51, 47.41)
+    first, _ = store.write_operation(draft(a.id, box), accept_all)
+    other, _ = store.write_operation(draft(a.id, box, t0=100.0), accept_all)
+    assert first is not None and other is not None
+    assert [(o.id, o.version) for o in store.operations_of(a.id)] == [
+        (first.id, 1),
+        (other.id, 1),
+    ]
+    moved = (9.5, 47.4, 9.51, 47.41)
+    second, _ = store.write_operation(
+        draft(a.id, moved, op_id=first.id), accept_all, expected_token=first.token
+    )
+    assert second is not None
+    listed = store.operations_of(a.id)
+    assert [(o.id, o.version, o.bbox) for o in listed] == [
+        (first.id, 2, moved),
+        (other.id, 1, box),
+    ]
+    assert listed == [store.get_operation(first.id), store.get_operation(other.id)]
+    assert store.operations_of(a.id) == listed  # from the parsed versions, the same records

@@ -164,6 +164,9 @@ class Store:
             )
         self._write_lock = threading.Lock()
         self._token_cache: dict[str, Party] = {}
+        # parsed operation versions by (id, seq): a version never changes once written, so a
+        # cached one is never stale; bounded by OPERATION_CACHE_SIZE
+        self._operation_cache: dict[tuple[str, int], OperationRecord] = {}
         self._memory = _is_memory(parsed)
         if self.backend == "sqlite":
             if self._memory:
@@ -403,11 +406,41 @@ class Store:
         return _operation(row)
 
     def operations_of(self, owner_id: str, *, include_ended: bool = False) -> list[OperationRecord]:
-        query = sa.select(operations).where(operations.c.owner_id == owner_id)
+        """The party's operations, oldest first. Only the versions not parsed before are read
+        whole (a listing of a thousand operations reads their ids and versions, then the JSON of
+        those that changed)."""
+        where = [operations.c.owner_id == owner_id]
         if not include_ended:
-            query = query.where(operations.c.state != ENDED)
+            where.append(operations.c.state != ENDED)
+        cache = self._operation_cache
         with self._read() as conn:
-            rows = conn.execute(query.order_by(operations.c.created_s)).all()
+            keys = conn.execute(
+                sa.select(operations.c.id, operations.c.seq)
+                .where(*where)
+                .order_by(operations.c.created_s)
+            ).all()
+            missing = [k.id for k in keys if (k.id, int(k.seq)) not in cache]
+            fresh = {}
+            for start in range(0, len(missing), 500):
+                chunk = missing[start : start + 500]
+                rows = conn.execute(sa.select(operations).where(operations.c.id.in_(chunk))).all()
+                fresh.update({r.id: _operation(r) for r in rows})
+        if len(cache) + len(fresh) > OPERATION_CACHE_SIZE:
+            cache.clear()
+        out = []
+        for k in keys:
+            record = fresh.get(k.id) or cache.get((k.id, int(k.seq)))
+            if record is None or record.seq != int(k.seq):  # changed between the two reads
+                return self._operations_of_whole(where)
+            cache[(record.id, record.seq)] = record
+            out.append(record)
+        return out
+
+    def _operations_of_whole(self, where: list[Any]) -> list[OperationRecord]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(operations).where(*where).order_by(operations.c.created_s)
+            ).all()
         return [_operation(r) for r in rows]
 
     def query_operations(
@@ -742,6 +775,9 @@ class _View:
 
     def constraints(self, time_start_s: float, time_end_s: float) -> list[ConstraintRecord]:
         return self._store._constraints(self._conn, time_start_s, time_end_s)
+
+
+OPERATION_CACHE_SIZE = 200_000
 
 
 class _Row:
