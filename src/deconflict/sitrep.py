@@ -236,9 +236,16 @@ def collect(
             )
         elif e.kind in INCIDENT_KINDS:
             where = _incident_position(p)
-            aircraft = " / ".join(map(str, p.get("aircraft", []))) or p.get("incident_id", "?")
+            # the log's entry is the whole record (Incident.to_dict): its two tracks name the
+            # parties and aircraft (a summary's "parties"/"aircraft" are read where present)
+            legs = [t for t in p.get("tracks") or [] if isinstance(t, dict)]
+            names = p.get("aircraft") or [t.get("aircraft_id", "?") for t in legs]
+            aircraft = " / ".join(map(str, names)) or p.get("incident_id", "?")
             label = f"{aircraft} {p.get('severity', '')}".strip()
-            involved = ",".join(map(str, p.get("parties", [])))
+            who = p.get("parties") or [t.get("party", "") for t in legs]
+            involved = ",".join(
+                str(parties[w].name) if w in parties else str(w) for w in dict.fromkeys(who)
+            )
             rep.incidents.append(Marker("incident", involved, *(where or (np.nan,) * 2), label, t))
             rep.trails.extend(_incident_trails(p))
         elif e.kind in MESSAGE_KINDS:

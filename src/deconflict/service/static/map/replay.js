@@ -121,7 +121,10 @@
   function eventText(e) {
     const p = e.payload || {}, b = p.body || {};
     if (e.kind.startsWith("alert")) return `alert ${p.own_aircraft || p.own_key || ""} ${p.level_name || p.kind || ""}`;
-    if (e.kind.startsWith("incident")) return `incident ${(p.aircraft || []).join(" / ")} ${p.severity || ""}`;
+    if (e.kind.startsWith("incident")) {  // the log's entry is the whole record: its tracks name the aircraft
+      const aircraft = p.aircraft || (p.tracks || []).map((t) => t.aircraft_id);
+      return `incident ${aircraft.join(" / ")} ${p.severity || ""}`;
+    }
     if (e.kind.startsWith("identification")) return `identification request ${p.track_id || ""}`;
     return `${p.sender || ""} → ${(p.to || []).join(", ")}: ${b.text || p.kind || e.kind}`;
   }
