@@ -16,11 +16,8 @@ keywords) as JSON, so a reader can check them without reading pixels.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +37,7 @@ MESSAGE_KINDS = tuple(sorted(MESSAGE_ENTRY_KINDS))
 WORLD = (
     Path(__file__).parent / "service" / "static" / "vendor" / "world-atlas" / "countries-50m.json"
 )
-FORMATS = ("png", "pdf")
+FORMATS = ("png", "pdf", "svg")
 
 
 @dataclass(frozen=True)
@@ -69,6 +66,12 @@ class Sitrep:
     identifications: list[Marker] = field(default_factory=list)
     incidents: list[Marker] = field(default_factory=list)
     messages: int = 0
+    #: what the page draws besides the counted items: the areas of a scenario (name, kind, ring of
+    #: [lon, lat]), the aircraft timelines the log carries (party, label, lons, lats: incidents'
+    #: tracks) and each party's colour
+    areas: list[tuple[str, str, list[list[float]]]] = field(default_factory=list)
+    trails: list[tuple[str, str, list[float], list[float]]] = field(default_factory=list)
+    colours: dict[str, str] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -134,6 +137,20 @@ def _incident_position(p: Mapping[str, Any]) -> tuple[float, float] | None:
     return float(t["longitude_deg"][i]), float(t["latitude_deg"][i])
 
 
+def _incident_trails(p: Mapping[str, Any]) -> list[tuple[str, str, list[float], list[float]]]:
+    """The timelines of an incident's aircraft (its report's ``tracks``), as trails."""
+    record = p.get("report", p)
+    tracks = record.get("tracks") if isinstance(record, dict) else None
+    out = []
+    for t in tracks or []:
+        lons, lats = t.get("longitude_deg", []), t.get("latitude_deg", [])
+        if len(lons) >= 2 and len(lons) == len(lats):
+            out.append(
+                (str(t.get("party", "")), str(t.get("aircraft_id", "")), list(lons), list(lats))
+            )
+    return out
+
+
 def _request_payload(e: Event) -> Mapping[str, Any] | None:
     """An identification request's fields (``track_id``, ``position``, ``observer``) from an
     ``identification_request`` message (the engine's name their observer, the host's own are
@@ -164,12 +181,14 @@ def collect(
     day: str | None = None,
     bases: Sequence[Any] = (),
     tracks: Sequence[Marker] = (),
+    scenario: Any = None,
 ) -> Sitrep:
     """The report of ``party`` (a registered name; None: the host's whole view) for one UTC
     ``day`` (``YYYY-MM-DD``; default the day of the newest entry in scope). ``bases`` are a
     scenario's bases (objects with ``id``, ``party``, ``lat``, ``lon``), kept to ``party``'s own;
     ``tracks`` the caller's live picture (:func:`picture_markers`), already scoped to it.
-    Operations are the store's (its own for a party, everyone's for the host)."""
+    Operations are the store's (its own for a party, everyone's for the host). A ``scenario``
+    gives the page its areas, its bases (unless ``bases`` are given) and the parties' colours."""
     parties = {p.id: p for p in store.list_parties() if p.role == "party"}
     by_name = {p.name: p for p in parties.values()}
     if party is not None and party not in by_name:
@@ -196,6 +215,12 @@ def collect(
         ]
         rep.operations[parties[pid].name] = [r for o in ops for r in _rings(o.volumes)]
     rep.tracks = list(tracks)
+    if scenario is not None:
+        bases = bases or scenario.bases
+        rep.areas = [
+            (a.name, a.kind, [[lon, lat] for lat, lon in a.polygon]) for a in scenario.areas
+        ]
+        rep.colours = {p.id: p.colour for p in scenario.parties}
     rep.bases = [
         Marker("base", str(b.party), float(b.lon), float(b.lat), str(b.id), start_s)
         for b in bases
@@ -211,8 +236,18 @@ def collect(
             )
         elif e.kind in INCIDENT_KINDS:
             where = _incident_position(p)
-            label = str(p.get("incident_id", p.get("severity", "incident")))
-            rep.incidents.append(Marker("incident", "", *(where or (np.nan,) * 2), label, t))
+            # the log's entry is the whole record (Incident.to_dict): its two tracks name the
+            # parties and aircraft (a summary's "parties"/"aircraft" are read where present)
+            legs = [t for t in p.get("tracks") or [] if isinstance(t, dict)]
+            names = p.get("aircraft") or [t.get("aircraft_id", "?") for t in legs]
+            aircraft = " / ".join(map(str, names)) or p.get("incident_id", "?")
+            label = f"{aircraft} {p.get('severity', '')}".strip()
+            who = p.get("parties") or [t.get("party", "") for t in legs]
+            involved = ",".join(
+                str(parties[w].name) if w in parties else str(w) for w in dict.fromkeys(who)
+            )
+            rep.incidents.append(Marker("incident", involved, *(where or (np.nan,) * 2), label, t))
+            rep.trails.extend(_incident_trails(p))
         elif e.kind in MESSAGE_KINDS:
             rep.messages += 1
         request = _request_payload(e)
@@ -247,109 +282,19 @@ def picture_markers(picture: Any, time_s: float) -> list[Marker]:
     ]
 
 
-@lru_cache(maxsize=1)
-def _world_arcs() -> list[np.ndarray]:
-    """The Natural Earth 1:50m borders and coasts (TopoJSON arcs), as lon/lat polylines."""
-    topo = json.loads(WORLD.read_text(encoding="utf-8"))
-    scale = np.asarray(topo["transform"]["scale"], dtype=float)
-    shift = np.asarray(topo["transform"]["translate"], dtype=float)
-    return [np.cumsum(np.asarray(a, dtype=float), axis=0) * scale + shift for a in topo["arcs"]]
-
-
-def _extent(rep: Sitrep) -> tuple[float, float, float, float]:
-    pts = [(m.lon, m.lat) for m in (*rep.bases, *rep.tracks, *rep.alerts, *rep.identifications)]
-    pts += [(x, y) for rings in rep.operations.values() for r in rings for x, y in r]
-    xy = np.asarray([p for p in pts if np.isfinite(p[0]) and np.isfinite(p[1])], dtype=float)
-    if len(xy) == 0:
-        return -180.0, 180.0, -80.0, 80.0
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
-    pad = np.maximum((hi - lo) * 0.15, 0.5)
-    return lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]
-
-
 def render(rep: Sitrep, fmt: str = "png") -> bytes:
-    """The one-page report as PNG or PDF bytes (A4 landscape)."""
+    """The one-page report as PNG, PDF or SVG bytes (A4 landscape; ``sitrep_page``)."""
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
+    from deconflict.sitrep_page import draw
 
-    fig = Figure(figsize=(11.69, 8.27), dpi=110)
-    ax = fig.add_axes((0.04, 0.08, 0.6, 0.82))
-    side = fig.add_axes((0.67, 0.08, 0.31, 0.82))
-    side.axis("off")
-    x0, x1, y0, y1 = _extent(rep)
-    ax.add_collection(LineCollection(_world_arcs(), colors="0.6", linewidths=0.5))
-    colours = {name: f"C{i % 10}" for i, name in enumerate(sorted(rep.operations) or rep.parties)}
-    for name in sorted(colours):
-        ax.plot([], [], color=colours[name], lw=5, label=name)
-    for name, rings in rep.operations.items():
-        for i, ring in enumerate(rings):
-            xy = np.asarray(ring + ring[:1])
-            ax.plot(
-                xy[:, 0],
-                xy[:, 1],
-                color=colours.get(name, "k"),
-                lw=1.2,
-                label=f"{name} operations" if i == 0 else None,
-            )
-    styles = (
-        (rep.bases, "s", "base", 40),
-        (rep.tracks, "o", "track", 9),
-        (rep.alerts, "^", "alert", 40),
-        (rep.identifications, "D", "identification request", 40),
-        (rep.incidents, "X", "incident", 60),
-    )
-    for markers, symbol, what, size in styles:
-        placed = [m for m in markers if np.isfinite(m.lon)]
-        if placed:
-            ax.scatter(
-                [m.lon for m in placed],
-                [m.lat for m in placed],
-                marker=symbol,
-                s=size,
-                c=[colours.get(m.party, "0.3") for m in placed],
-                edgecolors="k" if size > 10 else "none",
-                linewidths=0.4,
-                label=what,
-                zorder=3,
-            )
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect(1.0 / max(np.cos(np.radians((y0 + y1) / 2)), 0.1))
-    ax.set_xlabel("longitude (°)")
-    ax.set_ylabel("latitude (°)")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower left", fontsize=7)
-    day = dt.datetime.fromtimestamp(rep.day_start_s, dt.UTC).strftime("%Y-%m-%d")
-    fig.suptitle(f"Situation report — {day} UTC — seen by {rep.scope}", fontsize=13)
-    counts = rep.counts
-    lines = [f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()]
-    lines += ["", "operations by party:"] + [
-        f"  {name}: {len(r)}" for name, r in sorted(rep.operations.items())
-    ]
-    for title, markers in (
-        ("alerts", rep.alerts),
-        ("identification requests", rep.identifications),
-        ("incidents", rep.incidents),
-    ):
-        lines += ["", f"{title}:"]
-        for m in markers[:8]:
-            lines.append(f"  {dt.datetime.fromtimestamp(m.time_s, dt.UTC):%H:%M:%S} {m.label}")
-        if len(markers) > 8:
-            lines.append(f"  … and {len(markers) - 8} more")
-    side.text(0, 1, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=8)
-    buf = io.BytesIO()
-    payload = json.dumps(counts, sort_keys=True)
-    meta = {"sitrep-counts": payload} if fmt == "png" else {"Keywords": payload, "Title": "sitrep"}
-    fig.savefig(buf, format=fmt, metadata=meta)
-    return buf.getvalue()
+    return draw(rep, fmt)
 
 
 def write(rep: Sitrep, out: Path) -> Path:
-    """Write the report to ``out``; its suffix (.png or .pdf) picks the format."""
+    """Write the report to ``out``; its suffix (.png, .pdf or .svg) picks the format."""
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise InputError(f"{out}: write the report to a .png or .pdf file")
+        raise InputError(f"{out}: write the report to a .png, .pdf or .svg file")
     out.write_bytes(render(rep, fmt))
     return out

@@ -23,8 +23,9 @@ def test_page_loads_clean_and_shows_the_demo_tracks(
     blue = open_page("blue")
     page = blue.page
     page.wait_for_function("window.deconflict.tracks().key.length >= 6", timeout=30_000)
-    keys = page.evaluate("window.deconflict.tracks().key")
-    ids = page.evaluate("window.deconflict.tracks().identity")
+    keys, ids = page.evaluate(  # one picture: read both columns at once
+        "(() => { const t = window.deconflict.tracks(); return [t.key, t.identity]; })()"
+    )
     # Blue's own sortie aircraft are on Blue's map as its own; airliners as declared (civil)
     own = {k.split("/", 1)[1] for k, i in zip(keys, ids, strict=True) if i == "own"}
     assert {"VIPER11", "TEXACO51", "REAPER01"} <= own

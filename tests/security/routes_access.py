@@ -119,6 +119,7 @@ LIVE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/v1/live/picture"): MEMBER,
     ("GET", "/v1/live/history"): MEMBER,
     ("GET", "/v1/live/operations"): MEMBER,
+    ("GET", "/v1/live/track"): MEMBER,  # the map's info panel (issue 16): a track of its picture
     ("WS", "/v1/live/ws"): MEMBER,
     ("GET", "/v1/live/aircraft.json"): MEMBER,  # the picture out (issue 13): opted-in parties
     ("GET", "/v1/live/receiver.json"): MEMBER,

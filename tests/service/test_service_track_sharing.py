@@ -101,6 +101,37 @@ def test_anonymised_sharing_hides_who_under_stable_pseudonyms(
         assert past and not OTHERS_NAMES & {v for r in past for v in r}
 
 
+def test_anonymised_sharing_hides_the_maps_identifiers_and_its_info_panel_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The officer's map (issue 16) lists icao24 and squawk and has an info panel
+    (``GET /v1/live/track``): under anonymised sharing both hide another party's identifiers,
+    and the panel finds a track only by the name the map shows it under."""
+    with sharing("anonymised", tmp_path, monkeypatch) as c:
+        _step(c, 40)
+        red, frame = _pictures(c, "red")
+        others = [i for i, identity in enumerate(red["identity"]) if identity == "declared"]
+        assert others
+        for tracks in (red, frame):
+            for col in ("icao24", "squawk"):
+                assert all(tracks[col][i] in ("", None) for i in others), col
+        headers = {"Authorization": f"Bearer {c.app.state.demo_tokens['red']}"}  # type: ignore[attr-defined]
+        shown = red["key"][others[0]]
+        r = c.get("/v1/live/track", params={"key": shown}, headers=headers)
+        assert r.status_code == 200, r.text
+        got = r.json()
+        assert got["key"] == shown and got["owner"] is None
+        assert got["callsign"] is None and got["icao24"] is None and got["squawk"] is None
+        assert not OTHERS_NAMES & {str(v) for v in got.values()}
+        # the track's own key (what full sharing would show) is not in red's picture
+        pic = c.session.engine.picture("red")  # type: ignore[attr-defined]
+        real = [str(k) for k, o in zip(pic["key"], pic["owner"], strict=True) if o == "blue"]
+        assert real
+        for key in real:
+            r = c.get("/v1/live/track", params={"key": key}, headers=headers)
+            assert r.status_code == 404, (key, r.text)
+
+
 def test_in_conflict_sharing_shows_another_partys_aircraft_only_while_in_conflict(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

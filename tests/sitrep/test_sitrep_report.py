@@ -41,10 +41,11 @@ def _png_counts(data: bytes) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
-    """100 s of the built-in scenario through the engine into a SQLite store, and its summary."""
+    """760 s of the built-in scenario through the engine into a SQLite store, and its summary
+    (long enough for the incident at about 720 s)."""
     db = f"sqlite:///{tmp_path_factory.mktemp('sitrep') / 'demo.db'}"
     done = subprocess.run(
-        [*CLI, "demo", "--headless", "--duration", "100", "--db", db],
+        [*CLI, "demo", "--headless", "--duration", "760", "--db", db],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -95,6 +96,15 @@ def test_counts_match_the_engine_run_and_are_scoped(
 
     png = sitrep.render(host, "png")
     assert _png_counts(png) == host.counts
+    # what the page itself prints: every cell of its counts table (SVG text, one group per cell)
+    page = _svg_cells(sitrep.render(host, "svg"))
+    for what, n in host.counts.items():
+        assert page[f"count-{what}-all"] == str(n), what
+    for name, rep in mine.items():  # each party's row of the host's page is its own report's
+        for what in ("alerts", "incidents"):
+            assert page[f"count-{what}-{name}"] == str(rep.counts[what]), (name, what)
+    assert host.counts["incidents"] >= 1  # and its two aircraft drawn as trails
+    assert len(host.trails) == 2 * host.counts["incidents"]
     out = tmp_path / "red.pdf"
     done = subprocess.run(
         [*CLI, "sitrep", "--db", db, "--party", "red", "--out", str(out)],
@@ -108,6 +118,42 @@ def test_counts_match_the_engine_run_and_are_scoped(
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert json.dumps(mine["red"].counts, sort_keys=True).encode() in pdf
+
+
+def _svg_cells(svg: bytes) -> dict[str, str]:
+    """The text of each SVG group whose id starts with ``count-`` (the page's table cells)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    return {
+        g.attrib["id"]: "".join(g.itertext()).strip()
+        for g in root.iter("{http://www.w3.org/2000/svg}g")
+        if g.attrib.get("id", "").startswith("count-")
+    }
+
+
+def test_scenario_gives_the_page_its_areas_bases_and_colours(
+    demo_run: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    from deconflict.sim.scenario import load_scenario
+
+    db, _ = demo_run
+    scenario = load_scenario(None)
+    out = tmp_path / "host.svg"
+    done = subprocess.run(
+        [*CLI, "sitrep", "--db", db, "--scenario", str(REPO / "src/deconflict/data/scenarios/shared2015.toml"), "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)["counts"]
+    assert counts["bases"] == len(scenario.bases)
+    page = _svg_cells(out.read_bytes())
+    assert page["count-bases-all"] == str(len(scenario.bases))
+    for p in scenario.parties:
+        assert page[f"count-bases-{p.id}"] == str(sum(b.party == p.id for b in scenario.bases))
+    text = out.read_text()
+    assert all(a.name in text for a in scenario.areas)  # the shared area and the range, named
+    assert "seen by host" in text
 
 
 def _volume(lon0: float, lat0: float) -> dict[str, Any]:

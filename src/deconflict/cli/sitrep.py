@@ -21,14 +21,14 @@ def sitrep(
         typer.Option("--party", help="Show only what this party may see (default: the host's)"),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", help="Output file; .png or .pdf picks the format")
+        Path, typer.Option("--out", help="Output file; .png, .pdf or .svg picks the format")
     ] = Path("sitrep.png"),
     day: Annotated[
         str | None, typer.Option("--day", help="UTC day YYYY-MM-DD (default: the newest)")
     ] = None,
     scenario: Annotated[
         Path | None,
-        typer.Option("--scenario", help="Scenario file (TOML) whose bases to draw"),
+        typer.Option("--scenario", help="Scenario file (TOML): its areas, bases and colours"),
     ] = None,
 ) -> None:
     """Draw the shared area: each party's operations, bases and tracks, the day's alerts,
@@ -39,14 +39,14 @@ def sitrep(
     from deconflict.store import open_store
 
     try:
-        bases: tuple[Any, ...] = ()
+        scene: Any = None
         if scenario is not None:
             from deconflict.sim.scenario import load_scenario
 
-            bases = load_scenario(scenario).bases
+            scene = load_scenario(scenario)
         store = open_store(Settings.from_env(database_url=db).database_url)
         try:
-            rep = report.collect(store, party, day=day, bases=bases)
+            rep = report.collect(store, party, day=day, scenario=scene)
         finally:
             store.close()
         report.write(rep, out)

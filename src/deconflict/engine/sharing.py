@@ -1,7 +1,7 @@
 """How other parties' tracks are shared in a party's live picture (the procedures' setting
 ``track_sharing``): the one place that decides what a viewer may see of them.
 
-* ``full``: as classified (owner, aircraft, callsign, icao24);
+* ``full``: as classified (owner, aircraft, callsign, icao24, squawk);
 * ``anonymised``: position and motion only, under a pseudonym stable for that viewer (an HMAC of
   the viewer and its track key under the engine's secret: two viewers cannot match theirs, and
   the same track keeps its name from tick to tick);
@@ -62,6 +62,8 @@ def shared_view(
         out.loc[others, col] = value
     out.loc[others, "icao24"] = None
     out.loc[others, "callsign"] = None
+    if "squawk" in out.columns:  # the live picture's (the map lists and searches squawks)
+        out.loc[others, "squawk"] = None
     out.loc[others, "key"] = names
     out.loc[others, "label"] = names
     return out

@@ -266,6 +266,9 @@ def live_app(
     broadcaster = Broadcaster(live)
     app.state.live_broadcaster = broadcaster
     app.include_router(live_router(live, party_of, broadcaster))
+    from deconflict.service.live_tracks import track_router  # the map's info panel
+
+    app.include_router(track_router(live, party_of))
     # the picture out in CAT062, SBS and aircraft.json, for the parties the host opted in
     from deconflict.service.picture_out import attach_picture_outputs
 

@@ -20,7 +20,7 @@ from deconflict.service.picture_wire import compress_frame, encode_frame, string
 
 DECIMALS = {"latitude": 5, "longitude": 5}
 TRACK_FIELDS = ("key", "owner", "identity", "label", "latitude", "longitude", "altitude",
-                "groundspeed", "track", "vertical_rate")  # fmt: skip
+                "groundspeed", "track", "vertical_rate", "icao24", "squawk")  # fmt: skip
 
 
 def columns_of(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, list[Any]]:
@@ -153,7 +153,11 @@ def picture_payload(session: Session, party: str) -> dict[str, Any]:
     The hotline, identification requests and incidents are read from ``/v1`` like any client."""
     eng = session.engine
     with session.lock:
-        pic = eng.view(party)
+        # the map searches and lists squawks too (the tracker keeps them); the track sharing
+        # hides them with the other identifiers of a track it anonymises
+        pic = eng.picture(party)
+        pic = pic.assign(squawk=eng.trackers[party].squawks(pic["track_id"].to_numpy()))
+        pic = eng.view(party, pic)
         alerts = eng.active_alerts(party)
         now = eng.now_s
     return {

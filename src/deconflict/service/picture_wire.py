@@ -37,7 +37,7 @@ ZMAGIC = b"DCPZ"
 SEP = "\x1f"
 NUMERIC = ("latitude", "longitude", "altitude", "groundspeed", "track", "vertical_rate")
 CODED = ("owner", "identity")
-TEXT = ("key", "label")
+TEXT = ("key", "label", "icao24", "squawk")  # the last two: the map's search and table
 
 
 def _pad(n: int) -> int:
@@ -46,7 +46,7 @@ def _pad(n: int) -> int:
 
 def strings(col: pd.Series) -> list[str]:
     """A column as text, missing values as empty strings."""
-    return ["" if v is None or v is pd.NA else str(v) for v in col.tolist()]
+    return ["" if v is None or v is pd.NA or v != v else str(v) for v in col.tolist()]
 
 
 def encode_frame(head: dict[str, Any], frame: pd.DataFrame) -> bytes:

@@ -197,6 +197,8 @@ class Tracker:
         self.owner = np.full(cap, None, dtype=object)  # party that claimed the track
         self.owner_t = np.full(cap, np.nan)
         self.touched = np.zeros(cap, dtype=bool)
+        self.sensor_mask = np.zeros(cap, dtype=np.uint64)  # bit k: sensor k reported the track
+        self._sensor_bits: dict[tuple[Any, Any], int] = {}  # (party, sensor) -> bit (64 at most)
         self._by_icao24: dict[str, int] = {}  # icao24 -> track id
         self._by_sensor_track: dict[tuple[Any, Any, int], int] = {}  # -> track id
         self._sensor_keys: dict[int, list[tuple[Any, Any, int]]] = {}
@@ -228,6 +230,7 @@ class Tracker:
         "owner",
         "owner_t",
         "touched",
+        "sensor_mask",
     )
 
     def _reserve(self, extra: int) -> None:
@@ -731,6 +734,7 @@ class Tracker:
                     self._by_icao24[val] = tid
             arr[rr] = vv
             tarr[rr] = np.fmax(tarr[rr], tt)
+        self._sensor_update(rows, ri, b)
         tn = b.track_number[ri]
         for j in np.flatnonzero(tn >= 0):
             key = (b.party[ri[j]], b.sensor[ri[j]], int(tn[j]))
@@ -738,6 +742,50 @@ class Tracker:
             if self._by_sensor_track.get(key) != tid:
                 self._by_sensor_track[key] = tid
                 self._sensor_keys.setdefault(tid, []).append(key)
+
+    def _sensor_update(self, rows: I64, ri: I64, b: ReportBatch) -> None:
+        """Set each row's bit of the sensor (party, sensor) its report came from; sensors past
+        the 64th share the last bit."""
+        if ri.size == 0:
+            return
+        pairs = list(zip(b.party[ri], b.sensor[ri], strict=True))
+        bits = self._sensor_bits
+        codes = np.fromiter(
+            (bits.setdefault(p, min(len(bits), 63)) for p in pairs), dtype=np.uint64, count=ri.size
+        )
+        np.bitwise_or.at(self.sensor_mask, rows, np.left_shift(np.uint64(1), codes))
+
+    def squawks(self, track_ids: I64) -> Obj:
+        """The last Mode A code of each live track (None where unknown or not live)."""
+        rows = self._index_of(np.asarray(track_ids, dtype=np.int64))
+        ok = rows < self._n
+        ok[ok] = self.ids[rows[ok]] == np.asarray(track_ids)[ok]
+        out = np.full(rows.size, None, dtype=object)
+        out[ok] = self.squawk[rows[ok]]
+        return out
+
+    def detail(self, track_id: int) -> dict[str, Any]:
+        """One live track's identifiers, its last update (Unix s) and the sensors that reported
+        it (``party/sensor``), for an info panel; NotFoundError if there is no such track."""
+        from deconflict.errors import NotFoundError
+
+        row = int(self._index_of(np.array([track_id], dtype=np.int64))[0])
+        if row >= self._n or self.ids[row] != track_id:
+            raise NotFoundError(f"no live track {track_id}")
+        mask = int(self.sensor_mask[row])
+        sensors = sorted(
+            f"{p}/{s}" if p else str(s) for (p, s), k in self._sensor_bits.items() if mask >> k & 1
+        )
+        return {
+            "track_id": track_id,
+            "icao24": self.icao24[row],
+            "callsign": self.callsign[row],
+            "squawk": self.squawk[row],
+            "first_seen_s": float(self.t_first[row]),
+            "last_update_s": float(self.t[row]),
+            "status": STATUS_NAMES[int(self.status[row])],
+            "sensors": sensors,
+        }
 
     # ------------------------------------------------------------------ life cycle
     def _start(self, b: ReportBatch, ri: I64) -> I64:
@@ -761,6 +809,7 @@ class Tracker:
         for name in ("icao24", "callsign", "squawk", "owner"):
             getattr(self, name)[rows] = None
             getattr(self, f"{name}_t")[rows] = np.nan
+        self.sensor_mask[rows] = 0
         self.counters["tracks_started"] += n
         if c.confirm_hits <= 1:
             self.counters["tracks_confirmed"] += n
@@ -820,6 +869,7 @@ class Tracker:
                 arr, tarr = getattr(self, name), getattr(self, f"{name}_t")
                 if arr[gone] is not None and not (tarr[keep] >= tarr[gone]):
                     arr[keep], tarr[keep] = arr[gone], tarr[gone]
+            self.sensor_mask[keep] |= self.sensor_mask[gone]
             if self.icao24[keep] is not None:
                 self._by_icao24[self.icao24[keep]] = int(self.ids[keep])
             for key in self._sensor_keys.pop(int(self.ids[gone]), []):

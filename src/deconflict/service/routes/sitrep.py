@@ -31,7 +31,7 @@ def _png(store: StoreDep, name: str | None, day: str | None, session: Any) -> by
         now_s = float(engine.now_s)
         extra["tracks"] = [m for n in names for m in sitrep.picture_markers(engine.view(n), now_s)]
         if scenario is not None:  # its operations are declared in the store, drawn from there
-            extra["bases"] = scenario.bases
+            extra["scenario"] = scenario
     return sitrep.render(sitrep.collect(store, name, day=day, **extra), "png")
 
 

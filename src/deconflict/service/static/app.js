@@ -7,9 +7,6 @@
 
 (function () {
   const TRAIL_POINTS = 30;          // positions kept per track for its trail
-  const LEADER_S = 60;              // velocity leader: where the aircraft is in 60 s
-  const LABEL_LIMIT = 1500;         // labels are drawn when this few tracks are in view
-  const IDENTITY_COLOURS = { pending: "#d69e2e", unknown: "#4a5568" };
 
   const state = {
     token: null, party: null, scene: null, picture: null, replay: null,
@@ -22,15 +19,18 @@
   const map = L.map("map", { zoomControl: true, preferCanvas: true, worldCopyJump: true,
                              attributionControl: true }).setView([36.0, 37.5], 7);
   map.attributionControl.setPrefix("Leaflet | borders: Natural Earth via world-atlas");
-  const staticLayer = L.layerGroup().addTo(map);
+  // the scene's layers, each switched on and off by map/layers.js
+  const sceneLayers = { shared: L.layerGroup().addTo(map), areas: L.layerGroup().addTo(map),
+                        bases: L.layerGroup().addTo(map) };
 
   fetch("vendor/world-atlas/countries-50m.json")
     .then((r) => r.json())
     .then((topo) => {
       const countries = topojson.feature(topo, topo.objects.countries);
-      L.geoJSON(countries, { interactive: false,
+      const land = L.geoJSON(countries, { interactive: false,
         style: { color: "#718096", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 } })
         .addTo(map).bringToBack();
+      DeconflictMap.layers.register("coast", land);
     });
 
   // ---------------------------------------------------------------- the track canvas
@@ -55,156 +55,19 @@
   });
   const trackLayer = new TrackLayer().addTo(map);
 
-  function colourOf(owner, identity) {
-    if (identity === "pending" || identity === "unknown") return IDENTITY_COLOURS[identity];
-    return state.colours[owner] || "#2b6cb0";
-  }
-
   function currentTracks() {
     const pic = state.replay || state.picture;
     return pic ? pic.tracks : null;
   }
 
-  // Web Mercator straight into container pixels (what latLngToContainerPoint does, without
-  // allocating two objects per call: the difference between 7 and 20+ frames/s at 10,000 tracks)
-  function projector() {
-    const scale = 256 * Math.pow(2, map.getZoom());
-    const origin = map.getPixelOrigin();
-    const pane = map.containerPointToLayerPoint([0, 0]);
-    const ox = origin.x + pane.x, oy = origin.y + pane.y;
-    return function (lat, lon, out, k) {
-      const s = Math.sin(Math.max(Math.min(lat, 85.0511), -85.0511) * Math.PI / 180);
-      out[k] = scale * (lon + 180) / 360 - ox;
-      out[k + 1] = scale * (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) - oy;
-    };
-  }
-
-  // Symbols are stamped as pixels into one image, blitted once per frame: with software
-  // rendering, 10,000 drawImage or arc calls cost 80+ ms a frame, the stamps a few ms.
-  // own: filled disc; declared: ring; pending: diamond; unknown: square.
-  const MASKS = (() => {
-    const m = { own: [], declared: [], pending: [], unknown: [] };
-    for (let dy = -6; dy <= 6; dy++) {
-      for (let dx = -6; dx <= 6; dx++) {
-        const r = Math.hypot(dx, dy);
-        if (r <= 4.2) m.own.push([dx, dy]);
-        if (r >= 3.5 && r <= 5.2) m.declared.push([dx, dy]);
-        if (Math.abs(dx) + Math.abs(dy) <= 6) m.pending.push([dx, dy]);
-        if (Math.abs(dx) <= 4 && Math.abs(dy) <= 4) m.unknown.push([dx, dy]);
-      }
-    }
-    return m;
-  })();
-  const rgbaCache = new Map();
-  function rgba32(css) {  // "#rrggbb" -> little-endian ABGR word of an opaque pixel
-    let v = rgbaCache.get(css);
-    if (v === undefined) {
-      const h = css.replace("#", "");
-      const r = parseInt(h.slice(0, 2), 16), g = parseInt(h.slice(2, 4), 16), b = parseInt(h.slice(4, 6), 16);
-      v = ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
-      rgbaCache.set(css, v);
-    }
-    return v;
-  }
-  let stampCanvas = null, stampImage = null, stampWords = null;
-  function stampLayer(W, H) {
-    if (!stampCanvas || stampCanvas.width !== W || stampCanvas.height !== H) {
-      stampCanvas = document.createElement("canvas"); stampCanvas.width = W; stampCanvas.height = H;
-      stampImage = stampCanvas.getContext("2d").createImageData(W, H);
-      stampWords = new Uint32Array(stampImage.data.buffer);
-    }
-    stampWords.fill(0);
-    return stampWords;
-  }
-
+  // the tracks themselves are drawn by map/render.js (filters, colours, symbols, selection)
   function draw() {
     const canvas = trackLayer.canvas();
     const ctx = canvas.getContext("2d");
-    const W = canvas.width, H = canvas.height;
-    ctx.clearRect(0, 0, W, H);
-    const t = currentTracks();
     state.frames += 1;
-    if (!t || !t.key) { setText("track-count", "0 tracks"); return; }
-    const n = t.key.length;
-    const proj = projector();
-    const xy = new Float32Array(2 * n), lead = new Float32Array(2 * n);
-    const visible = new Uint8Array(n);
-    const mPerDegLat = 111320, margin = 20;
-    let inView = 0;
-    for (let i = 0; i < n; i++) {
-      const lat = t.latitude[i], lon = t.longitude[i];
-      if (!known(lat) || !known(lon)) continue;
-      proj(lat, lon, xy, 2 * i);
-      const x = xy[2 * i], y = xy[2 * i + 1];
-      if (x < -margin || y < -margin || x > W + margin || y > H + margin) continue;
-      visible[i] = 1; inView += 1;
-      const gs = t.groundspeed ? t.groundspeed[i] : null, trk = t.track[i];
-      if (!known(gs) || !known(trk)) { lead[2 * i] = x; lead[2 * i + 1] = y; continue; }
-      const d = gs * 0.514444 * LEADER_S, a = trk * Math.PI / 180;
-      proj(lat + d * Math.cos(a) / mPerDegLat,
-           lon + d * Math.sin(a) / (mPerDegLat * Math.cos(lat * Math.PI / 180)), lead, 2 * i);
-    }
-    // one path per colour and symbol: a few draw calls however many tracks
-    const groups = new Map();
-    for (let i = 0; i < n; i++) {
-      if (!visible[i]) continue;
-      const c = colourOf(t.owner[i], t.identity[i]);
-      let g = groups.get(c);
-      if (!g) { g = []; groups.set(c, g); }
-      g.push(i);
-    }
-    const tp = new Float32Array(2);
-    const words = stampLayer(W, H);
-    ctx.lineWidth = 1;
-    for (const [c, idx] of groups) {
-      ctx.strokeStyle = c;
-      if (!state.replay) {
-        ctx.globalAlpha = 0.45; ctx.beginPath();
-        for (const i of idx) {
-          const trail = state.trails.get(t.key[i]);
-          if (!trail || trail.length < 2) continue;
-          proj(trail[0][0], trail[0][1], tp, 0); ctx.moveTo(tp[0], tp[1]);
-          for (let k = 1; k < trail.length; k++) {
-            proj(trail[k][0], trail[k][1], tp, 0); ctx.lineTo(tp[0], tp[1]);
-          }
-        }
-        ctx.stroke();
-      }
-      ctx.globalAlpha = 0.9; ctx.beginPath();
-      for (const i of idx) {
-        ctx.moveTo(xy[2 * i], xy[2 * i + 1]); ctx.lineTo(lead[2 * i], lead[2 * i + 1]);
-      }
-      ctx.stroke();
-      const word = rgba32(c);
-      for (const i of idx) {
-        const x = Math.round(xy[2 * i]), y = Math.round(xy[2 * i + 1]);
-        const mask = MASKS[t.identity[i]] || MASKS.unknown;
-        for (let k = 0; k < mask.length; k++) {
-          const px = x + mask[k][0], py = y + mask[k][1];
-          if (px >= 0 && py >= 0 && px < W && py < H) words[py * W + px] = word;
-        }
-      }
-      ctx.lineWidth = 1;
-    }
-    ctx.globalAlpha = 1;
-    stampCanvas.getContext("2d").putImageData(stampImage, 0, 0);
-    ctx.drawImage(stampCanvas, 0, 0);
-    if (inView <= LABEL_LIMIT) {
-      ctx.font = "11px system-ui, sans-serif";
-      for (let i = 0; i < n; i++) {
-        if (!visible[i]) continue;
-        const alt = t.altitude[i], x = xy[2 * i], y = xy[2 * i + 1];
-        const fl = !known(alt) ? "---" : String(Math.round(alt / 100)).padStart(3, "0");
-        ctx.fillStyle = "#1a202c";
-        ctx.fillText(`${t.label[i]} ${fl}`, x + 7, y - 5);
-        if (t.identity[i] !== "own") {
-          ctx.fillStyle = "#4a5568";
-          ctx.fillText(t.identity[i] + (t.owner[i] ? " " + t.owner[i] : ""), x + 7, y + 8);
-        }
-      }
-    }
+    const c = DeconflictMap.render.draw(ctx, canvas.width, canvas.height, currentTracks(), !!state.replay);
     if (!state.replay && state.picture) drawConflicts(ctx, state.picture.alerts || []);
-    setText("track-count", `${n} tracks (${inView} in view)`);
+    setText("track-count", `${c.total} tracks, ${c.shown} shown (${c.inView} in view)`);
   }
 
   function drawConflicts(ctx, alerts) {
@@ -272,35 +135,36 @@
     loadOperations();
     loadCheckpoint();
     fillRecipients(scene);
-    fillLegend(scene);
+    DeconflictMap.scene(scene);
     connect();
   }
 
   function drawScene(scene) {
-    staticLayer.clearLayers();
+    for (const g of Object.values(sceneLayers)) g.clearLayers();
     if (scene.center) map.setView(scene.center, 7);
     for (const a of scene.areas) {
       const style = a.kind === "shared"
         ? { color: "#2d3748", weight: 2, dashArray: "10 6", fill: false }
         : { color: "#c53030", weight: 2, fillColor: "#c53030", fillOpacity: 0.12 };
       L.polygon(a.polygon, style).bindTooltip(`${a.name} (${a.floor_ft}–${a.ceiling_ft} ft)`)
-        .addTo(staticLayer);
+        .addTo(a.kind === "shared" ? sceneLayers.shared : sceneLayers.areas);
     }
     for (const b of scene.bases) {
       L.circleMarker([b.lat, b.lon], { radius: 5, color: state.colours[b.party] || "#555" })
-        .bindTooltip(b.name).addTo(staticLayer);
+        .bindTooltip(b.name).addTo(sceneLayers.bases);
     }
   }
 
   // Operations from the store (GET /v1/live/operations): our own in full, another party's only
   // the parts that meet ours (need-to-know). Declarations change: read again every 15 s.
-  const operationsLayer = L.layerGroup().addTo(map);
+  const operationsLayer = L.layerGroup().addTo(map);  // our own
+  const othersOperationsLayer = L.layerGroup().addTo(map);  // the parts of others' that meet ours
   async function loadOperations() {
     try {
       const got = await api("/v1/live/operations");
       state.operations = got.operations;
     } catch (e) { return; }
-    operationsLayer.clearLayers();
+    operationsLayer.clearLayers(); othersOperationsLayer.clearLayers();
     for (const o of state.operations) {
       const colour = state.colours[o.owner] || "#555";
       const style = o.shared
@@ -314,7 +178,7 @@
         const shape = v.circle
           ? L.circle([v.circle.lat, v.circle.lon], Object.assign({ radius: v.circle.radius_m }, style))
           : L.polygon(v.polygon, style);
-        shape.bindTooltip(esc(text)).addTo(operationsLayer);
+        shape.bindTooltip(esc(text)).addTo(o.shared ? othersOperationsLayer : operationsLayer);
       }
     }
   }
@@ -339,14 +203,6 @@
     }
     const all = document.createElement("option"); all.value = "*"; all.textContent = "all parties";
     sel.appendChild(all);
-  }
-
-  function fillLegend(scene) {
-    const rows = scene.parties.map((p) =>
-      `<li><span class="swatch" style="background:${esc(p.colour)};border-color:${esc(p.colour)}"></span>${esc(p.name)} — own (filled) / declared (ring)</li>`);
-    rows.push(`<li><span class="swatch" style="background:${IDENTITY_COLOURS.pending}"></span>pending identification (diamond)</li>`);
-    rows.push(`<li><span class="swatch" style="background:${IDENTITY_COLOURS.unknown}"></span>unknown (square)</li>`);
-    document.getElementById("legend").innerHTML = rows.join("");
   }
 
   // ---------------------------------------------------------------- live stream
@@ -415,8 +271,8 @@
     }
     setText("clock", fmtTime(pic.time_s));
     renderAlerts(pic.alerts || []);
-    updateSlider(pic.time_s);
     refreshPanels();
+    DeconflictMap.picture(pic);
     state.dirty = true;
   }
 
@@ -565,28 +421,6 @@
     if (r.ok) Object.assign(document.createElement("a"), { href: URL.createObjectURL(await r.blob()), download: "sitrep.png" }).click();
   });
 
-  // ---------------------------------------------------------------- time slider (last hour)
-  const slider = document.getElementById("slider");
-  function updateSlider(now) {
-    if (!now) return;
-    const live = !state.replay;
-    slider.min = String(Math.max(now - 3600, state.scene ? state.scene.start_s : now - 3600));
-    slider.max = String(now);
-    if (live) { slider.value = String(now); setText("slider-label", "live " + fmtTime(now)); }
-  }
-  slider.addEventListener("change", async () => {
-    const at = Number(slider.value);
-    if (at >= Number(slider.max) - 1) { state.replay = null; state.dirty = true; return; }
-    try {
-      state.replay = await api(`/v1/live/picture?at=${at}`);
-      setText("slider-label", "replay " + fmtTime(state.replay.time_s));
-    } catch (e) { setText("slider-label", "nothing recorded then"); }
-    state.dirty = true;
-  });
-  document.getElementById("live-button").addEventListener("click", () => {
-    state.replay = null; slider.value = slider.max; state.dirty = true;
-  });
-
   // ---------------------------------------------------------------- hooks for tests and benches
   window.deconflict = {
     state, map,
@@ -597,6 +431,7 @@
       const i = t.key.indexOf(key); return i < 0 ? null : { identity: t.identity[i], owner: t.owner[i] };
     },
     loadPicture(pic) { state.picture = pic; state.dirty = true; },
+    livePicture(pic) { onPicture(pic); },  // a picture as if it came live (trails, panels, map modules)
     loadFrame(buf) {  // a picture frame as the WebSocket sends it (bench/map_fps.py)
       return decodePicture(buf).then((pic) => { state.picture = pic; state.dirty = true; });
     },
@@ -612,6 +447,8 @@
     },
   };
 
+  DeconflictMap.init({ state, map, api, tracks: currentTracks, sceneLayers, operationsLayer,
+                       othersOperationsLayer, setText });
   const link = DeconflictSign.takeLoginFragment();  // #token=...&key=... of a login link
   if (link.key) DeconflictSign.setKey(link.key);
   if (link.token) localStorage.setItem("deconflict-token", link.token);
