@@ -10,18 +10,16 @@ deadlines of identification requests.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from deconflict.hotline.escalation import EscalationPolicy
 from deconflict.hotline.messages import MessageKind, Priority
+from deconflict.service import periodic
 from deconflict.service.auth import AdminDep, PartyDep, StoreDep
 from deconflict.service.routes.clock import service_now
 from deconflict.service.schemas import SignedIn
@@ -95,26 +93,15 @@ def _check(store: Store, now: float) -> None:
     hotline.check_identifications(store, now)
 
 
-@contextlib.asynccontextmanager
-async def _escalation_loop(app: FastAPI) -> AsyncIterator[None]:
+def _escalation_loop(app: FastAPI) -> contextlib.AbstractAsyncContextManager[None]:
     """Run the periodic hotline check while the app runs (the store is open by now)."""
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(float(getattr(app.state, "hotline_check_every_s", 5.0)))
-            try:
-                await run_in_threadpool(_check, app.state.store, service_now(app))
-                app.state.notifier.wake()
-            except Exception:  # keep checking; the error is logged
-                log.exception("hotline check failed")
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return periodic.every(
+        lambda: float(getattr(app.state, "hotline_check_every_s", 5.0)),
+        lambda: _check(app.state.store, service_now(app)),
+        log,
+        "hotline check",
+        after=lambda: app.state.notifier.wake(),
+    )
 
 
 router = APIRouter(prefix="/v1", tags=["hotline"], lifespan=_escalation_loop)

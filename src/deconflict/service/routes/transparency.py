@@ -9,19 +9,17 @@ Only a party posts cosignatures, each its own (checked against its registered ke
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from deconflict.engine import transparency
+from deconflict.service import periodic
 from deconflict.service.auth import MemberDep, PartyDep, StoreDep
 from deconflict.service.schemas import EventOut, EventPage
 from deconflict.store import Store, tree
@@ -88,25 +86,14 @@ def _publish(app_state: Any, fresh: bool) -> records.CheckpointRecord:
     )
 
 
-@contextlib.asynccontextmanager
-async def _cadence(app: FastAPI) -> AsyncIterator[None]:
+def _cadence(app: FastAPI) -> contextlib.AbstractAsyncContextManager[None]:
     """Sign a checkpoint every ``checkpoint_interval_s`` while the tree grows."""
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(max(1.0, float(app.state.settings.checkpoint_interval_s)))
-            try:
-                await run_in_threadpool(_publish, app.state, False)
-            except Exception:  # keep publishing; the error is logged
-                log.exception("checkpoint failed")
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return periodic.every(
+        lambda: max(1.0, float(app.state.settings.checkpoint_interval_s)),
+        lambda: _publish(app.state, False),
+        log,
+        "checkpoint",
+    )
 
 
 router = APIRouter(prefix="/v1/log", tags=["transparency log"], lifespan=_cadence)
