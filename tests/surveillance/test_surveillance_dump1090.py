@@ -29,6 +29,8 @@ from deconflict.surveillance import DecodeOptions, DecodeResult
 from deconflict.surveillance.cpr import distance_nm
 from deconflict.surveillance.feeds import FeedStats, parse_feed, run_feed
 
+LAG_P99_S = 5.0  # receive time minus the Beast time, 99th percentile (s)
+
 DUMP1090 = shutil.which("dump1090-mutability")
 CDG = (49.0097, 2.5479)
 SPEED = 2.0
@@ -202,7 +204,10 @@ async def test_dump1090_round_trip_and_restart(real_data: Path, tmp_path: Path) 
         )
         # Beast times on the wall clock: at most the batch hold and the loop's delay behind
         lag = ours["received"] - ours["timestamp"].astype("int64") / 1e9
-        assert lag.min() > -0.05 and lag.quantile(0.99) < 1.0, lag.describe()
+        # on the wall clock: never ahead, and behind only by how late this process got the CPU
+        # (a loaded 2-core machine can hold it back seconds; the drifts this guards against were
+        # +14 s to +1,948 s, issue 12)
+        assert lag.min() > -0.05 and lag.quantile(0.99) < LAG_P99_S, lag.describe()
         # kill dump1090 mid-stream and start it again on the same ports
         dump.kill()
         before = len(beast_got), beast_stats.counts["connections"]
@@ -217,7 +222,7 @@ async def test_dump1090_round_trip_and_restart(real_data: Path, tmp_path: Path) 
         again = after[after["icao24"] == "393322"]
         assert len(again) > 0.5 * len(second)  # the track continues
         lag = again["received"] - again["timestamp"].astype("int64") / 1e9
-        assert lag.min() > -0.05 and lag.quantile(0.99) < 1.0  # no +14 s after the restart
+        assert lag.min() > -0.05 and lag.quantile(0.99) < LAG_P99_S  # no +14 s after the restart
         assert np.all(np.diff(again["timestamp"].astype("int64").to_numpy()) > -2e9)
         assert all(not t.done() for t in tasks)  # nothing crashed
     finally:
