@@ -25,6 +25,7 @@ from dss_helpers import (
     register,
 )
 from fastapi.testclient import TestClient
+from service_helpers import ADMIN
 
 OIR = "/dss/v1/operational_intent_references"
 
@@ -58,6 +59,9 @@ def test_tokens_that_must_not_pass(dss: TestClient, issuer: Issuer) -> None:
         "another key": Issuer().headers("uss1"),
         "empty scope": issuer.headers("uss1", scope=""),
         "garbage": {"Authorization": "Bearer not.a.jwt"},
+        # the service's own tokens are no F3548 credentials: the host's admin, a /v1 party
+        "the host's admin token": {"Authorization": f"Bearer {ADMIN}"},
+        "a /v1 party's token": register(dss, "blue"),
     }
     for name, headers in cases.items():
         r = dss.post(f"{OIR}/query", json={"area_of_interest": f3548_volume()}, headers=headers)

@@ -1,9 +1,9 @@
 """Write a store with the code of the version before the transparency log (commit 87e8790):
 parties with keys, party-signed messages with awkward floats, an acknowledgement.
 
-    git archive 87e8790 src | tar -x -C /tmp/base
-    PYTHONPATH=/tmp/base/src python make_legacy.py OUT_DIR
-    PYTHONPATH=/tmp/base/src deconflict audit export --db sqlite:///OUT_DIR/v1_store.db \
+    BASE=$(mktemp -d); git archive 87e8790 src | tar -x -C "$BASE"
+    PYTHONPATH="$BASE/src" python make_legacy.py OUT_DIR
+    PYTHONPATH="$BASE/src" deconflict audit export --db sqlite:///OUT_DIR/v1_store.db \
         --out v1_log.jsonl
     python -c "import sqlite3; c = sqlite3.connect('OUT_DIR/v1_store.db'); \
         open('v1_store.sql', 'w').write('\\n'.join(c.iterdump()) + '\\n')"
