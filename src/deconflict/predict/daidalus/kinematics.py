@@ -41,6 +41,7 @@ class Samples:
     t: FloatArray
     s: FloatArray
     v: FloatArray
+    time_step_s: float
 
     @property
     def side(self) -> NDArray[np.int64]:
@@ -73,7 +74,7 @@ def turn_samples(
     z = own_s[2] + own_v[2] * t
     s = np.stack([x, y, z], axis=-1)
     v = np.stack([nvx, nvy, np.full_like(t, own_v[2])], axis=-1)
-    return Samples(idx, t, s, v)
+    return Samples(idx, t, s, v, time_step_s)
 
 
 def gs_samples(
@@ -95,7 +96,7 @@ def gs_samples(
     s = np.stack([own_s[0] + ux * dist, own_s[1] + uy * dist, own_s[2] + own_v[2] * t], axis=-1)
     ngs = gs + a * t
     v = np.stack([ux * ngs, uy * ngs, np.full_like(t, own_v[2])], axis=-1)
-    return Samples(idx, t, s, v)
+    return Samples(idx, t, s, v, time_step_s)
 
 
 def vs_samples(
@@ -119,7 +120,7 @@ def vs_samples(
         axis=-1,
     )
     v = np.stack([np.full_like(t, own_v[0]), np.full_like(t, own_v[1]), own_v[2] + a * t], axis=-1)
-    return Samples(idx, t, s, v)
+    return Samples(idx, t, s, v, time_step_s)
 
 
 def _level_out_base(
