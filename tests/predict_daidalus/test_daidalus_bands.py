@@ -28,10 +28,6 @@ def results(reference_dir: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return [(case, alert(case_encounter(case))) for case in load_cases(reference_dir)]
 
 
-def _hs_recovery(case: dict[str, Any]) -> bool:
-    return bool(case["outputs"]["bands"]["recovery"]["hs"]["computed"])
-
-
 def _edge_error(ours: list[list[Any]], ref: list[list[Any]]) -> float:
     """Largest band-edge difference when both have the same regions in the same order."""
     if len(ours) != len(ref) or any(a[2] != b[2] for a, b in zip(ours, ref, strict=True)):
@@ -46,32 +42,26 @@ def _edge_error(ours: list[list[Any]], ref: list[list[Any]]) -> float:
 
 
 def test_bands_match_daidalus(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    """Direction, vertical-speed and altitude bands match DAIDALUS in every encounter (same
-    regions, edges within 1e-3 of a unit); speed bands in all but one, where DAIDALUS's speed
-    recovery search rejects a recovery cylinder that ours accepts (a knife-edge crossing between
-    two trajectory samples, see the report)."""
-    exact = {d: 0 for d in REF_KEY}
+    """Direction, speed, vertical-speed and altitude bands match DAIDALUS in every encounter:
+    same regions, edges within 1e-3 of a unit. This includes the speed recovery bands of
+    ``vertical_only_600ft_closing_2000fpm``, where the trajectory grazes the recovery cylinder
+    for about 0.05 s between two samples 1.29 s apart: DAIDALUS rejects that cylinder (17
+    shrinks, not 16) because it tests each step of the trajectory, not only its samples."""
     worst = {d: 0.0 for d in REF_KEY}
     for case, ours in results:
         for dim in REF_KEY:
             err = _edge_error(ours["bands"][OUR_KEY[dim]], case["outputs"]["bands"][REF_KEY[dim]])
-            if err < 1e-3:
-                exact[dim] += 1
-                worst[dim] = max(worst[dim], err)
-            else:
-                assert dim == "hs" and _hs_recovery(case), (case["case_id"], dim)
-    n = len(results)
-    assert n >= 40
-    assert exact["hdir"] == exact["vs"] == exact["alt"] == n
-    assert exact["hs"] >= n - 1
+            assert err < 1e-3, (case["case_id"], dim, ours["bands"][OUR_KEY[dim]])
+            worst[dim] = max(worst[dim], err)
+    assert len(results) == 44
     assert all(w < 1e-3 for w in worst.values())
 
 
 def test_resolutions_and_current_region_match(
     results: list[tuple[dict[str, Any], dict[str, Any]]],
 ) -> None:
-    """Current region, resolutions and preferred side of every dimension match DAIDALUS; speed
-    may differ in at most the one case whose speed recovery bands differ."""
+    """Current region, resolutions and preferred side of every dimension match DAIDALUS in
+    every encounter."""
     pairs = [
         ("hdir_right_deg", "hdir_right_deg"),
         ("hdir_left_deg", "hdir_left_deg"),
@@ -87,14 +77,11 @@ def test_resolutions_and_current_region_match(
         ("alt_preferred", "alt_preferred"),
     ]
     in_conflict = 0
-    hs_differs: set[str] = set()
     for case, ours in results:
         ref = case["outputs"]["bands"]
         cid = case["case_id"]
         for dim in REF_KEY:
-            if ours["bands"]["current_region"][dim] != ref["current_region"][dim]:
-                assert dim == "hs", (cid, dim)
-                hs_differs.add(cid)
+            assert ours["bands"]["current_region"][dim] == ref["current_region"][dim], (cid, dim)
         for ref_key, our_key in pairs:
             a, b = ours["resolution"][our_key], ref["resolution"][ref_key]
             if ref_key.endswith("preferred"):
@@ -104,38 +91,29 @@ def test_resolutions_and_current_region_match(
             else:
                 in_conflict += 1
                 same = a is not None and (num(a) == num(b) or abs(num(a) - num(b)) < 1e-3)
-            if not same:
-                assert ref_key.startswith("hs"), (cid, ref_key, a, b)
-                hs_differs.add(cid)
+            assert same, (cid, ref_key, a, b)
     assert in_conflict > 50
-    assert len(hs_differs) <= 1, hs_differs
 
 
 def test_recovery_information_matches(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     """Recovery bands computed or not, saturated, time to recovery, protected distances and
-    number of cylinder shrinks as DAIDALUS reports them (speed: all but one case)."""
+    number of cylinder shrinks as DAIDALUS reports them, in every encounter and dimension."""
     computed = 0
-    hs_differs: set[str] = set()
     for case, ours in results:
         for dim in ("hdir", "hs", "vs", "alt"):
             ref = case["outputs"]["bands"]["recovery"][dim]
             got = ours["bands"]["recovery"][dim]
-            same = got["computed"] == ref["computed"]
-            if same and ref["computed"]:
-                computed += 1
-                same = got["saturated"] == ref["saturated"] and got["n_factor"] == ref["n_factor"]
-                for key in (
-                    "time_to_recovery_s",
-                    "horizontal_distance_nmi",
-                    "vertical_distance_ft",
-                ):
-                    fa, fb = num(got[key]), num(ref[key])
-                    same = same and (fa == fb or abs(fa - fb) < 1e-3)
-            if not same:
-                assert dim == "hs", (case["case_id"], dim)
-                hs_differs.add(case["case_id"])
+            where = (case["case_id"], dim, got, ref)
+            assert got["computed"] == ref["computed"], where
+            if not ref["computed"]:
+                continue
+            computed += 1
+            assert got["saturated"] == ref["saturated"], where
+            assert got["n_factor"] == ref["n_factor"], where
+            for key in ("time_to_recovery_s", "horizontal_distance_nmi", "vertical_distance_ft"):
+                fa, fb = num(got[key]), num(ref[key])
+                assert fa == fb or abs(fa - fb) < 1e-3, where
     assert computed > 40
-    assert len(hs_differs) <= 1, hs_differs
 
 
 def test_bands_cover_the_range(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:

@@ -36,6 +36,7 @@ from deconflict.predict.daidalus.nonesets import (
     region_green,
 )
 from deconflict.predict.daidalus.recovery import RecoveryInfo, recovery_bands
+from deconflict.predict.daidalus.regions import index_of, resolutions
 from deconflict.predict.wcv import wcv_interval, wcv_violated_now
 
 __all__ = ["DIMENSIONS", "DimensionBands", "RecoveryInfo", "compute_bands"]
@@ -110,52 +111,6 @@ def _colour(
         else:
             out.append((lo, hi, name))
     return out
-
-
-def _region_of(bands: list[tuple[float, float, str]], x: float) -> str:
-    """Region holding ``x``; on a boundary the less severe side (conflict-free bounds are
-    closed)."""
-    hits = [name for lo, hi, name in bands if lo - EPS <= x <= hi + EPS]
-    for name in ("NONE", "RECOVERY", "MID", "NEAR"):
-        if name in hits:
-            return name
-    return "UNKNOWN"
-
-
-def _resolutions(dim: Dimension, none: Intervals) -> tuple[float, float, bool]:
-    val = dim.own_value
-    low, up = -math.inf, math.inf
-    conflict = True
-    for i, (lo, hi) in enumerate(none):
-        if lo - EPS <= val <= hi + EPS:
-            low, up, conflict = math.nan, math.nan, False
-            break
-        if hi < val:
-            if i + 1 == len(none):
-                low = hi
-                if dim.mod > 0:
-                    up = none[0][0]
-                break
-            if val < none[i + 1][0]:
-                low, up = hi, none[i + 1][0]
-                break
-        elif val < lo and i == 0:
-            if dim.mod > 0:
-                low = none[-1][1]
-            up = lo
-            break
-    if conflict:
-        if dim.mod_val(val - low) >= dim.min_rel - EPS:
-            low = -math.inf
-        if dim.mod_val(up - val) >= dim.max_rel - EPS:
-            up = math.inf
-    if (not math.isfinite(up) and not math.isfinite(low)) or not math.isfinite(up):
-        preferred = False
-    elif not math.isfinite(low):
-        preferred = True
-    else:
-        preferred = dim.mod_val(up - val) <= dim.mod_val(val - low) + EPS
-    return up, low, preferred
 
 
 def compute_bands(
@@ -236,12 +191,13 @@ def compute_bands(
                     )
                 break
         bands = _colour(dim, regions_of, none_sets, corrective if recovery else last, recovery)
-        up, low, preferred = _resolutions(dim, none_sets[corrective])
+        idx = index_of(bands, dim.own_value, dim.mod)
+        up, low, preferred = resolutions(bands, idx, dim.own_value, dim.mod)
         out[dim.name] = DimensionBands(
             dim.name,
             dim.own_value,
             bands,
-            _region_of(bands, dim.own_value),
+            bands[idx][2] if idx >= 0 else "UNKNOWN",
             up,
             low,
             preferred,
