@@ -63,22 +63,23 @@ def test_a_loss_between_two_samples_blocks_the_candidates_beyond_it() -> None:
     assert (_distance_on_accelerating_path(samples_t) > RADIUS).all()
 
     samples = gs_samples(OWN_S, OWN_V, ACCEL, STEP_S, 0, 9)
-    green_fn = kinematic_green(samples)
+    green_fn, region_fn = kinematic_green(samples)
     vol = cylinder(RADIUS, 100 * FT, 1)
     horizon = np.array([DO365B.lookahead_s])
     traffic = Traffic(INTR_S, INTR_V, np.array([1]), DO365B)
-    green = green_fn(traffic, vol, horizon, 0.0, None)[:, 0]
+    green = green_fn(traffic, np.array([True]), vol, horizon, 0.0, None)[:, 0]
     # candidates 5..9 are reached after the crossing and fly clear of the intruder afterwards
     for k in range(5, 10):
         after = np.arange(k * STEP_S, 60.0, 1e-3)
         assert (_distance_after(k, after) > RADIUS).all()
     # ... yet none is conflict free: reaching them crosses the loss between samples 3 and 4
     assert not green[samples.idx >= 3].any()
+    assert (region_fn(traffic, np.array([True]), vol, horizon, 0.0, None) == green).all()
     # control: the same intruder 100 m further north never comes within the cylinder, and the
     # candidates 5..9 are conflict free
     clear = Traffic(INTR_S + np.array([0.0, 100.0, 0.0]), INTR_V, np.array([1]), DO365B)
     assert (_distance_on_accelerating_path(fine, 100.0) > RADIUS).all()
-    assert green_fn(clear, vol, horizon, 0.0, None)[samples.idx >= 5, 0].all()
+    assert green_fn(clear, np.array([True]), vol, horizon, 0.0, None)[samples.idx >= 5, 0].all()
 
 
 def test_almost_equals_is_two_to_the_forty_units_in_the_last_place() -> None:

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict.predict.daidalus.alerting import level_parameters
-from deconflict.predict.daidalus.candidates import Dimension, Traffic, make_dimensions, sub_volume
+from deconflict.predict.daidalus.candidates import Dimension, Traffic, make_dimensions
 from deconflict.predict.daidalus.config import DO365B, DaidalusConfig
 from deconflict.predict.daidalus.nonesets import (
     EPS,
@@ -163,11 +163,11 @@ def compute_bands(
         for r, (quiet, alerting, level) in enumerate(peripheral_candidates):
             peripheral = np.zeros(traffic.n, dtype=bool)
             if quiet.any():
-                sub = traffic.subset(quiet)
-                green = dim.green(
-                    sub, sub_volume(traffic.volume(level), quiet), alerting[quiet], 0.0, None
-                )
-                peripheral[quiet] = ~green.all(axis=0)
+                vol = traffic.volume(level)
+                for i in np.flatnonzero(quiet):
+                    one = np.arange(traffic.n) == i
+                    green = dim.region(traffic, one, vol, alerting[one], 0.0, None)
+                    peripheral[i] = not green.all()
             base = conflict_ra[r]
             regions.append(
                 RegionAircraft(

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from deconflict.predict.daidalus.config import DaidalusConfig
 from deconflict.predict.daidalus.greens import (
     GreenFn,
+    RegionFn,
     Traffic,
     alt_green,
     kinematic_green,
@@ -44,7 +45,8 @@ class Dimension:
     valid: bool
     idx: NDArray[np.int64]
     base: float  # value of candidate idx: base + idx * step
-    green: GreenFn
+    green: GreenFn  # per intruder (numpy)
+    region: RegionFn  # AND over a region's intruders (compiled)
 
     def mod_val(self, x: float) -> float:
         if self.mod > 0:
@@ -93,7 +95,7 @@ def make_dimensions(
             True,
             samples.idx,
             trk,
-            kinematic_green(samples),
+            *kinematic_green(samples),
         )
     )
     # horizontal speed
@@ -121,7 +123,7 @@ def make_dimensions(
             valid,
             samples.idx,
             gs,
-            kinematic_green(samples),
+            *kinematic_green(samples),
         )
     )
     # vertical speed
@@ -150,7 +152,7 @@ def make_dimensions(
             valid,
             samples.idx,
             vs,
-            kinematic_green(samples),
+            *kinematic_green(samples),
         )
     )
     # altitude: targets min_alt + j * step, j = 0 .. floor((max - min) / step) + 1
@@ -172,7 +174,7 @@ def make_dimensions(
             valid,
             idx,
             bc.min_alt_m,
-            alt_green(own_s, own_v, targets, config),
+            *alt_green(own_s, own_v, targets, config),
         )
     )
     return dims

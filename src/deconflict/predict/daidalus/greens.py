@@ -26,13 +26,14 @@ from numpy.typing import NDArray
 
 from deconflict.predict.daidalus.alerting import level_parameters
 from deconflict.predict.daidalus.config import DaidalusConfig
-from deconflict.predict.daidalus.detection import Volume4, conflict_within, line_intervals
+from deconflict.predict.daidalus.detection import Volume4, conflict_within
 from deconflict.predict.daidalus.kinematics import Samples, level_out_state, level_out_times
 
-__all__ = ["GreenFn", "Traffic", "alt_green", "kinematic_green", "sub_volume"]
+__all__ = ["GreenFn", "RegionFn", "Traffic", "alt_green", "kinematic_green", "sub_volume"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
 _BIG = np.iinfo(np.int64).max
 
 
@@ -61,9 +62,16 @@ def sub_volume(vol: Volume4, mask: BoolArray) -> Volume4:
     return (vol[0][mask], vol[1][mask], vol[2][mask], vol[3][mask])
 
 
-# A green function: (traffic, conflict volume, horizons T, start B, recovery volume or None)
-# -> bool[candidates, intruders], True where the candidate is conflict free.
-GreenFn = Callable[[Traffic, Volume4, FloatArray, float, Volume4 | None], BoolArray]
+# A green function: (traffic, which intruders, conflict volume, their horizons T, start B,
+# recovery volume or None) -> bool[candidates, chosen intruders], True where the candidate is
+# conflict free. Traffic and volumes are those of all intruders (so that a trajectory's
+# intervals are computed once for all of them); the mask chooses the intruders tested.
+GreenFn = Callable[[Traffic, BoolArray, Volume4, FloatArray, float, Volume4 | None], BoolArray]
+
+# A region function: the same arguments -> bool[candidates], True where the candidate is conflict
+# free for all the chosen intruders (an intruder whose horizon is before B counts with the
+# recovery cylinder only, from 0 to its horizon; ``nonesets.region_green``), compiled.
+RegionFn = Callable[[Traffic, BoolArray, Volume4, FloatArray, float, Volume4 | None], BoolArray]
 
 Lines = tuple[FloatArray, FloatArray, BoolArray]  # t_in, t_out, loss on the step from the sample
 
@@ -82,17 +90,38 @@ def _line_cache(
     def lines(traffic: Traffic, vol: Volume4) -> Lines:
         key = _key(traffic, vol)
         if key not in cache:
+            from deconflict.predict.daidalus import _kernels
+
             end = traffic.config.lookahead_s + 1.0  # past every horizon and search time
-            t_in, t_out = line_intervals(s, v, t, traffic.s, traffic.v, vol, end)
-            coast = conflict_within(t_in, t_out, t[:, None], (t + step_s)[:, None])
+            dthr, zthr, tthr, tcoa = (np.ascontiguousarray(x, dtype=np.float64) for x in vol)
+            t_in, t_out, coast = _kernels.line_intervals(
+                s, v, t, traffic.s, traffic.v, dthr, zthr, tthr, tcoa, end, step_s
+            )
             cache[key] = (t_in, t_out, coast)
         return cache[key]
 
     return lines
 
 
-def kinematic_green(samples: Samples) -> GreenFn:
-    """Green test of DaidalusIntegerBands.kinematic_bands_combine for one sampled manoeuvre."""
+def _columns(lines: Lines, mask: BoolArray) -> Lines:
+    return lines[0][:, mask], lines[1][:, mask], lines[2][:, mask]
+
+
+def _region_args(
+    lines: Callable[[Traffic, Volume4], Lines],
+    traffic: Traffic,
+    mask: BoolArray,
+    vol: Volume4,
+    rec: Volume4 | None,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, BoolArray, bool, IntArray]:
+    conflict = lines(traffic, vol)
+    recovery = lines(traffic, rec) if rec is not None else conflict
+    return (*conflict, *recovery, rec is not None, np.flatnonzero(mask))
+
+
+def kinematic_green(samples: Samples) -> tuple[GreenFn, RegionFn]:
+    """Green test of DaidalusIntegerBands.kinematic_bands_combine for one sampled manoeuvre
+    (numpy, per intruder), and its compiled region test."""
     k = np.abs(samples.idx)
     right = (samples.idx >= 0)[:, None]
     left = (samples.idx <= 0)[:, None]
@@ -100,15 +129,20 @@ def kinematic_green(samples: Samples) -> GreenFn:
     lines = _line_cache(samples.s, samples.v, samples.t, samples.time_step_s)
 
     def green(
-        traffic: Traffic, vol: Volume4, horizon: FloatArray, b: float, rec: Volume4 | None
+        traffic: Traffic,
+        mask: BoolArray,
+        vol: Volume4,
+        horizon: FloatArray,
+        b: float,
+        rec: Volume4 | None,
     ) -> BoolArray:
         la = traffic.config.lookahead_s
-        t_in, t_out, coast = lines(traffic, vol)
+        t_in, t_out, coast = _columns(lines(traffic, vol), mask)
         before_la = t < la
         los = (b <= t) & before_la & coast
         red = conflict_within(t_in, t_out, np.maximum(b, t), np.minimum(la, horizon[None, :] + t))
         if rec is not None:
-            r_in, r_out, r_coast = lines(traffic, rec)
+            r_in, r_out, r_coast = _columns(lines(traffic, rec), mask)
             los |= (t <= b) & before_la & r_coast
             red |= conflict_within(r_in, r_out, t, min(b, la))
         kk = np.where(los, k[:, None], _BIG)
@@ -118,13 +152,33 @@ def kinematic_green(samples: Samples) -> GreenFn:
         result: BoolArray = ~red & (k[:, None] < first)
         return result
 
-    return green
+    flat_right, flat_left = right[:, 0].copy(), left[:, 0].copy()
+
+    def region(
+        traffic: Traffic,
+        mask: BoolArray,
+        vol: Volume4,
+        horizon: FloatArray,
+        b: float,
+        rec: Volume4 | None,
+    ) -> BoolArray:
+        from deconflict.predict.daidalus import _kernels
+
+        args = _region_args(lines, traffic, mask, vol, rec)
+        la = traffic.config.lookahead_s
+        result: BoolArray = _kernels.kinematic_region(
+            samples.t, k, flat_right, flat_left, *args, horizon.astype(np.float64), b, la
+        )
+        return result
+
+    return green, region
 
 
 def alt_green(
     own_s: FloatArray, own_v: FloatArray, targets: FloatArray, config: DaidalusConfig
-) -> GreenFn:
-    """Green test of DaidalusAltBands.conflict_free_traj_step for every target altitude."""
+) -> tuple[GreenFn, RegionFn]:
+    """Green test of DaidalusAltBands.conflict_free_traj_step for every target altitude (numpy,
+    per intruder), and its compiled region test."""
     bc = config.bands
     rate, accel = bc.vertical_rate_mps, bc.vertical_accel_mps2
     t1, t2, t3, a1, a2 = level_out_times(float(own_s[2]), float(own_v[2]), rate, targets, accel)
@@ -169,10 +223,23 @@ def alt_green(
     every = np.arange(n_targets)
     t_climb = np.maximum(t1, 0.0)
     t_level = np.maximum(t3, 0.0)
-    steps = _line_cache(e_s, e_v, e_t, tstep)
-    climb = _line_cache(*state_at(every, t_climb), t_climb, tstep)
-    level = _line_cache(*state_at(every, t_level), t_level, tstep)
+    s_climb, v_climb = state_at(every, t_climb)
+    s_level, v_level = state_at(every, t_level)
+    # one line cache for the steps, the climbs and the level flights (one kernel call each)
+    lines = _line_cache(
+        np.concatenate([e_s, s_climb, s_level]),
+        np.concatenate([e_v, v_climb, v_level]),
+        np.concatenate([e_t, t_climb, t_level]),
+        tstep,
+    )
+    n_e = e_t.shape[0]
     et = e_t[:, None]
+
+    def parts(traffic: Traffic, mask: BoolArray, vol: Volume4) -> tuple[Lines, Lines, Lines]:
+        t_in, t_out, coast = _columns(lines(traffic, vol), mask)
+        cut = (slice(0, n_e), slice(n_e, n_e + n_targets), slice(n_e + n_targets, None))
+        steps, climb, level = ((t_in[c], t_out[c], coast[c]) for c in cut)
+        return steps, climb, level
 
     def any_by_target(hits: BoolArray) -> BoolArray:
         if hits.shape[0] == 0:
@@ -182,27 +249,47 @@ def alt_green(
         return result
 
     def green(
-        traffic: Traffic, vol: Volume4, horizon: FloatArray, b: float, rec: Volume4 | None
+        traffic: Traffic,
+        mask: BoolArray,
+        vol: Volume4,
+        horizon: FloatArray,
+        b: float,
+        rec: Volume4 | None,
     ) -> BoolArray:
         la = traffic.config.lookahead_s
-        los = (b <= et) & (et < la) & steps(traffic, vol)[2]
-        c_in, c_out, _ = climb(traffic, vol)
+        steps, (c_in, c_out, _), (l_in, l_out, _) = parts(traffic, mask, vol)
+        los = (b <= et) & (et < la) & steps[2]
         climb_end = np.minimum(la, np.minimum(horizon[None, :] + t_climb[:, None], t2[:, None]))
         red = (t2 >= b)[:, None] & conflict_within(
             c_in, c_out, np.maximum(b, t_climb)[:, None], climb_end
         )
-        l_in, l_out, _ = level(traffic, vol)
         level_end = np.minimum(la, horizon[None, :] + t_level[:, None])
         red |= conflict_within(l_in, l_out, np.maximum(b, t_level)[:, None], level_end)
         if rec is not None:
-            los |= (et <= b) & (et < la) & steps(traffic, rec)[2]
-            c_in, c_out, _ = climb(traffic, rec)
+            steps, (c_in, c_out, _), (l_in, l_out, _) = parts(traffic, mask, rec)
+            los |= (et <= b) & (et < la) & steps[2]
             red |= (t2 >= 0.0)[:, None] & conflict_within(
                 c_in, c_out, t_climb[:, None], np.minimum(la, np.minimum(b, t2))[:, None]
             )
-            l_in, l_out, _ = level(traffic, rec)
             red |= conflict_within(l_in, l_out, t_level[:, None], min(b, la))
         result: BoolArray = ~(red | any_by_target(los))
         return result
 
-    return green
+    def region(
+        traffic: Traffic,
+        mask: BoolArray,
+        vol: Volume4,
+        horizon: FloatArray,
+        b: float,
+        rec: Volume4 | None,
+    ) -> BoolArray:
+        from deconflict.predict.daidalus import _kernels
+
+        args = _region_args(lines, traffic, mask, vol, rec)
+        la = traffic.config.lookahead_s
+        result: BoolArray = _kernels.altitude_region(
+            e_t, e_target, t2, t_climb, t_level, *args, horizon.astype(np.float64), b, la
+        )
+        return result
+
+    return green, region

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from deconflict.predict.daidalus.candidates import Dimension, Traffic, sub_volume
+from deconflict.predict.daidalus.candidates import Dimension, Traffic
 from deconflict.predict.daidalus.detection import Volume4
 
 __all__ = ["EPS", "Intervals", "RegionAircraft", "contains", "none_set", "region_green", "union"]
@@ -80,20 +80,7 @@ def region_green(
     """AND over the region's aircraft of the candidates' green flags (compute_none_bands)."""
     if not ra.mask.any():
         return np.ones(dim.idx.shape, dtype=bool)
-    sub = traffic.subset(ra.mask)
     horizon = ra.horizon[ra.mask]
-    vol = sub_volume(
-        vol_override if vol_override is not None else traffic.volume(ra.level), ra.mask
-    )
-    rec_sub = sub_volume(rec, ra.mask) if rec is not None else None
-    green = dim.green(sub, vol, horizon, b, rec_sub)
-    late = b > horizon
-    if late.any():  # B beyond an aircraft's horizon: only the recovery cylinder, up to T
-        late_green = (
-            dim.green(sub, rec_sub, horizon, 0.0, None)
-            if rec_sub is not None
-            else np.ones_like(green)
-        )
-        green = np.asarray(np.where(late[None, :], late_green, green), dtype=bool)
-    result: BoolArray = np.asarray(green.all(axis=1), dtype=bool)
-    return result
+    vol = vol_override if vol_override is not None else traffic.volume(ra.level)
+    # an aircraft whose horizon is before B counts with the recovery cylinder only, up to T
+    return dim.region(traffic, ra.mask, vol, horizon, b, rec)
