@@ -21,11 +21,10 @@ from deconflict.predict.daidalus.greens import (
     Traffic,
     alt_green,
     kinematic_green,
-    sub_volume,
 )
 from deconflict.predict.daidalus.kinematics import gs_samples, turn_samples, vs_samples
 
-__all__ = ["Dimension", "GreenFn", "Traffic", "make_dimensions", "sub_volume"]
+__all__ = ["Dimension", "GreenFn", "RegionFn", "Traffic", "make_dimensions"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

@@ -19,7 +19,7 @@ recovery search then tests many B values by comparisons only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +29,7 @@ from deconflict.predict.daidalus.config import DaidalusConfig
 from deconflict.predict.daidalus.detection import Volume4, conflict_within
 from deconflict.predict.daidalus.kinematics import Samples, level_out_state, level_out_times
 
-__all__ = ["GreenFn", "RegionFn", "Traffic", "alt_green", "kinematic_green", "sub_volume"]
+__all__ = ["GreenFn", "RegionFn", "Traffic", "alt_green", "kinematic_green"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -45,21 +45,26 @@ class Traffic:
     v: FloatArray
     alerter: NDArray[np.int64]
     config: DaidalusConfig
+    _volumes: dict[int, Volume4] = field(default_factory=dict, repr=False, compare=False)
+    _key: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return int(self.s.shape[0])
 
+    @property
+    def key(self) -> bytes:
+        """The states' bytes (a cache key)."""
+        if not self._key:
+            self._key = self.s.tobytes() + self.v.tobytes() + b"|"
+        return self._key
+
     def volume(self, level: int) -> Volume4:
-        dthr, zthr, tthr, tcoa, _ = level_parameters(self.alerter, level, self.config)
-        return (dthr, zthr, tthr, tcoa)
-
-    def subset(self, mask: BoolArray) -> Traffic:
-        return Traffic(self.s[mask], self.v[mask], self.alerter[mask], self.config)
-
-
-def sub_volume(vol: Volume4, mask: BoolArray) -> Volume4:
-    return (vol[0][mask], vol[1][mask], vol[2][mask], vol[3][mask])
+        """Each intruder's well-clear volume at ``level`` (computed once)."""
+        if level not in self._volumes:
+            dthr, zthr, tthr, tcoa, _ = level_parameters(self.alerter, level, self.config)
+            self._volumes[level] = (dthr, zthr, tthr, tcoa)
+        return self._volumes[level]
 
 
 # A green function: (traffic, which intruders, conflict volume, their horizons T, start B,
@@ -76,19 +81,22 @@ RegionFn = Callable[[Traffic, BoolArray, Volume4, FloatArray, float, Volume4 | N
 Lines = tuple[FloatArray, FloatArray, BoolArray]  # t_in, t_out, loss on the step from the sample
 
 
-def _key(traffic: Traffic, vol: Volume4) -> bytes:
-    return b"".join(np.ascontiguousarray(x).tobytes() for x in (*vol, traffic.s, traffic.v))
-
-
 def _line_cache(
     s: FloatArray, v: FloatArray, t: FloatArray, step_s: float
 ) -> Callable[[Traffic, Volume4], Lines]:
     """Violation intervals of the lines from every sample (cached per traffic and volume) and
     the loss of separation on each step from a sample (``LOS_at`` over ``[t_k, t_k + step]``)."""
     cache: dict[bytes, Lines] = {}
+    # the same (traffic, volume) objects come back many times (volumes are made once per level
+    # and per recovery cylinder): look them up by identity first, holding them so that their
+    # ids cannot be reused, and by value otherwise
+    seen: dict[tuple[int, int], tuple[Traffic, Volume4, Lines]] = {}
 
     def lines(traffic: Traffic, vol: Volume4) -> Lines:
-        key = _key(traffic, vol)
+        hit = seen.get((id(traffic), id(vol)))
+        if hit is not None and hit[0] is traffic and hit[1] is vol:
+            return hit[2]
+        key = traffic.key + b"".join(x.tobytes() for x in vol)
         if key not in cache:
             from deconflict.predict.daidalus import _kernels
 
@@ -98,6 +106,7 @@ def _line_cache(
                 s, v, t, traffic.s, traffic.v, dthr, zthr, tthr, tcoa, end, step_s
             )
             cache[key] = (t_in, t_out, coast)
+        seen[(id(traffic), id(vol))] = (traffic, vol, cache[key])
         return cache[key]
 
     return lines
@@ -116,7 +125,7 @@ def _region_args(
 ) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, BoolArray, bool, IntArray]:
     conflict = lines(traffic, vol)
     recovery = lines(traffic, rec) if rec is not None else conflict
-    return (*conflict, *recovery, rec is not None, np.flatnonzero(mask))
+    return (*conflict, *recovery, rec is not None, mask.nonzero()[0])
 
 
 def kinematic_green(samples: Samples) -> tuple[GreenFn, RegionFn]:
@@ -207,31 +216,28 @@ def alt_green(
         v = np.stack([own_v[0] * ones, own_v[1] * ones, vz], axis=-1)
         return s, v
 
-    grid = np.arange(0.0, np.floor(config.lookahead_s / tstep) + 1) * tstep  # sample seconds
-    # LOS steps: up to the end of the first acceleration, and over the level-off phase;
-    # only those (target, second) pairs are evaluated (a few per target)
-    sampled = (grid[None, :] <= np.floor(t1 / tstep)[:, None] * tstep) | (
-        (grid[None, :] >= np.ceil(t2 / tstep)[:, None] * tstep)
-        & (grid[None, :] <= np.floor(t3 / tstep)[:, None] * tstep)
-    )
-    e_target, e_sample = np.nonzero(sampled)  # sorted by target
-    e_t = grid[e_sample]
     n_targets = targets.shape[0]
-    starts = np.searchsorted(e_target, np.arange(n_targets))
-    has_entries = np.bincount(e_target, minlength=n_targets) > 0
-    e_s, e_v = state_at(e_target, e_t)
-    every = np.arange(n_targets)
+    # LOS steps, in whole seconds within the lookahead: up to the end of the first acceleration,
+    # and over the level-off phase (a few per target), sorted by target
+    last = np.floor(config.lookahead_s / tstep)
+    n_first = np.clip(np.floor(t1 / tstep), -1.0, last) + 1.0  # seconds 0 .. floor(t1)
+    level_off_from = np.maximum(np.ceil(t2 / tstep), n_first)
+    n_level_off = np.maximum(np.minimum(np.floor(t3 / tstep), last) - level_off_from + 1.0, 0.0)
+    counts = (n_first + n_level_off).astype(np.int64)
+    e_target = np.repeat(np.arange(n_targets), counts)
+    starts = np.cumsum(counts) - counts
+    rank = (np.arange(e_target.shape[0]) - starts[e_target]).astype(np.float64)
+    e_t = np.where(
+        rank < n_first[e_target], rank, level_off_from[e_target] + rank - n_first[e_target]
+    )
+    e_t = e_t * tstep
+    has_entries = counts > 0
     t_climb = np.maximum(t1, 0.0)
     t_level = np.maximum(t3, 0.0)
-    s_climb, v_climb = state_at(every, t_climb)
-    s_level, v_level = state_at(every, t_level)
+    every = np.arange(n_targets)
     # one line cache for the steps, the climbs and the level flights (one kernel call each)
-    lines = _line_cache(
-        np.concatenate([e_s, s_climb, s_level]),
-        np.concatenate([e_v, v_climb, v_level]),
-        np.concatenate([e_t, t_climb, t_level]),
-        tstep,
-    )
+    all_t = np.concatenate([e_t, t_climb, t_level])
+    lines = _line_cache(*state_at(np.concatenate([e_target, every, every]), all_t), all_t, tstep)
     n_e = e_t.shape[0]
     et = e_t[:, None]
 

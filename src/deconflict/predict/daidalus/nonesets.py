@@ -35,9 +35,11 @@ def union(intervals: Intervals) -> Intervals:
 def none_set(dim: Dimension, green: BoolArray) -> Intervals:
     """Conflict-free value intervals from the candidates' green flags (runs of >= 2 steps)."""
     out: Intervals = []
+    if not green.any():  # saturated, the commonest answer in a recovery search
+        return out
     g = np.concatenate([[False], green, [False]])
-    starts = np.flatnonzero(g[1:] & ~g[:-1])
-    ends = np.flatnonzero(g[:-1] & ~g[1:]) - 1
+    starts = (g[1:] & ~g[:-1]).nonzero()[0]
+    ends = (g[:-1] & ~g[1:]).nonzero()[0] - 1
     for a, b in zip(starts, ends, strict=True):
         if b <= a:
             continue
