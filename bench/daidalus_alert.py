@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from deconflict.predict.daidalus import candidates
+from deconflict.predict.daidalus import _kernels, candidates
 from deconflict.predict.daidalus.api import alert
+from deconflict.predict.daidalus.detection import conflict_within, line_intervals
 from deconflict.predict.wcv import wcv_interval
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,11 +96,22 @@ def spread(n_intruders: int, seed: int) -> dict[str, Any]:
     return {"ownship": own, "intruders": intruders}
 
 
+def numpy_lines(
+    s: Any, v: Any, t: Any, si: Any, vi: Any, *vol_end_step: Any
+) -> tuple[Any, Any, Any]:
+    """``_kernels.line_intervals`` by the numpy reference (``detection``)."""
+    dthr, zthr, tthr, tcoa, end, step = vol_end_step
+    t_in, t_out = line_intervals(s, v, t, si, vi, (dthr, zthr, tthr, tcoa), end)
+    return t_in, t_out, conflict_within(t_in, t_out, t[:, None], (t + step)[:, None])
+
+
 @contextmanager
 def numpy_regions() -> Iterator[None]:
-    """The anchor: every region test done by the numpy green functions (AND over the region's
-    aircraft; an aircraft whose horizon is before B with the recovery cylinder only)."""
+    """The anchor: the numpy reference instead of the compiled kernels: line intervals by
+    ``detection``, every region test by the green functions (AND over the region's aircraft; an
+    aircraft whose horizon is before B with the recovery cylinder only)."""
     original = candidates.Dimension.__init__
+    original_lines = _kernels.line_intervals
 
     def patched(self: candidates.Dimension, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
@@ -119,10 +132,12 @@ def numpy_regions() -> Iterator[None]:
         self.region = region
 
     candidates.Dimension.__init__ = patched  # type: ignore[method-assign]
+    _kernels.line_intervals = numpy_lines  # type: ignore[assignment]
     try:
         yield
     finally:
         candidates.Dimension.__init__ = original  # type: ignore[method-assign]
+        _kernels.line_intervals = original_lines
 
 
 def latency(console: Console, sets: dict[str, list[dict[str, Any]]], repeats: int) -> None:
@@ -130,9 +145,9 @@ def latency(console: Console, sets: dict[str, list[dict[str, Any]]], repeats: in
     for col in ("encounters", "n", "mean", "median", "p95", "max", "anchor mean", "anchor/ours"):
         table.add_column(col)
     for name, encounters in sets.items():
-        ours = [cpu_best_of(lambda e=e: alert(e), repeats) for e in encounters]
+        ours = [cpu_best_of(partial(alert, e), repeats) for e in encounters]
         with numpy_regions():
-            anchor = [cpu_best_of(lambda e=e: alert(e), repeats) for e in encounters]
+            anchor = [cpu_best_of(partial(alert, e), repeats) for e in encounters]
         table.add_row(
             name,
             str(len(ours)),
@@ -198,7 +213,7 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=200)
     parser.add_argument("--reference", type=Path, default=REPO.parent / "shared" / "reference")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=130)
     if not (args.reference / "daidalus_dev.json").is_file():
         raise SystemExit(f"no daidalus_dev.json under {args.reference}: pass --reference")
     console.print(f"load average: {os.getloadavg()}")

@@ -39,8 +39,6 @@ class Dimension:
     min_val: float
     max_val: float
     mod: float
-    min_rel: float
-    max_rel: float
     valid: bool
     idx: NDArray[np.int64]
     base: float  # value of candidate idx: base + idx * step
@@ -89,8 +87,6 @@ def make_dimensions(
             0.0,
             TWO_PI,
             TWO_PI,
-            bc.left_hdir_rad,
-            bc.right_hdir_rad,
             True,
             samples.idx,
             trk,
@@ -117,8 +113,6 @@ def make_dimensions(
             bc.min_hs_mps,
             bc.max_hs_mps,
             0.0,
-            gs - bc.min_hs_mps,
-            bc.max_hs_mps - gs,
             valid,
             samples.idx,
             gs,
@@ -146,8 +140,6 @@ def make_dimensions(
             bc.min_vs_mps,
             bc.max_vs_mps,
             0.0,
-            vs - bc.min_vs_mps,
-            bc.max_vs_mps - vs,
             valid,
             samples.idx,
             vs,
@@ -168,8 +160,6 @@ def make_dimensions(
             bc.min_alt_m,
             bc.max_alt_m,
             0.0,
-            alt - bc.min_alt_m,
-            bc.max_alt_m - alt,
             valid,
             idx,
             bc.min_alt_m,
