@@ -235,9 +235,12 @@ def alt_green(
     t_climb = np.maximum(t1, 0.0)
     t_level = np.maximum(t3, 0.0)
     every = np.arange(n_targets)
-    # one line cache for the steps, the climbs and the level flights (one kernel call each)
+    # one line cache for the samples, the climbs and the level flights (one kernel call each).
+    # DaidalusAltBands tests its 1 s samples at their instant (LOS_at, a step of length 0): the
+    # step-wise LOS_at_coast is the kinematic bands' (DaidalusIntegerBands), and the reference
+    # encounters' altitude bands agree either way
     all_t = np.concatenate([e_t, t_climb, t_level])
-    lines = _line_cache(*state_at(np.concatenate([e_target, every, every]), all_t), all_t, tstep)
+    lines = _line_cache(*state_at(np.concatenate([e_target, every, every]), all_t), all_t, 0.0)
     n_e = e_t.shape[0]
     et = e_t[:, None]
 
