@@ -4,11 +4,12 @@ in SI units (m, m/s, s), as DAIDALUS v2.0.4 makes them.
 A green function answers, for every candidate manoeuvre and every intruder at once, whether the
 candidate is conflict free for a search time B and per-intruder horizons T:
 
-- no loss of separation on the way to the candidate. DAIDALUS tests each *step* of the
-  trajectory: from sample ``k`` (time ``t_k``) the ownship coasts straight to ``t_k + step``
-  and a violation anywhere on that segment counts (not only at the sample instant, which would
-  miss losses shorter than a step). Conflict volume from B on, recovery cylinder up to B; past the
-  first loss on a side no candidate of that side is reachable;
+- no loss of separation on the way to the candidate. For turns and speed and vertical-speed
+  changes DAIDALUS tests each *step* of the trajectory: from sample ``k`` (time ``t_k``) the
+  ownship coasts straight to ``t_k + step`` and a violation anywhere on that segment counts (not
+  only at the sample instant, which would miss losses shorter than a step); the altitude bands
+  test their 1 s samples at the instant. Conflict volume from B on, recovery cylinder up to B;
+  past the first loss on a side no candidate of that side is reachable;
 - no conflict on the straight flight after the candidate, within ``[max(B, t_k), min(lookahead,
   T + t_k)]`` (conflict volume) or ``[t_k, B]`` (recovery cylinder) (``CD_future_traj``).
 
