@@ -122,6 +122,18 @@ def line_intervals(
     return t_in, t_out, coast
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _tests(
+    b: float, h: float, has_rec: bool,
+    c_in: F64, c_out: F64, c_coast: B1, r_in: F64, r_out: F64, r_coast: B1,
+) -> tuple[float, bool, F64, F64, B1]:  # fmt: skip
+    """(B, whether the recovery cylinder counts, lines tested as conflicts) for an aircraft of
+    horizon ``h``: when B is past it, only the recovery cylinder, from 0 to ``h``."""
+    if b > h:
+        return 0.0, False, r_in, r_out, r_coast
+    return b, has_rec, c_in, c_out, c_coast
+
+
 @numba.njit(cache=True, nogil=True)
 def kinematic_region(
     t: F64, kabs: I64, right: B1, left: B1,
@@ -137,14 +149,11 @@ def kinematic_region(
     for c in range(cols.shape[0]):
         i = cols[c]
         h = horizon[c]
-        late = b > h
-        if late and not has_rec:
+        if b > h and not has_rec:
             continue
-        bb = 0.0 if late else b
-        use_rec = has_rec and not late
-        a_in = r_in if late else c_in
-        a_out = r_out if late else c_out
-        a_coast = r_coast if late else c_coast
+        bb, use_rec, a_in, a_out, a_coast = _tests(
+            b, h, has_rec, c_in, c_out, c_coast, r_in, r_out, r_coast
+        )
         first_r = big
         first_l = big
         for p in range(n_k):
@@ -186,14 +195,11 @@ def altitude_region(
     for c in range(cols.shape[0]):
         i = cols[c]
         h = horizon[c]
-        late = b > h
-        if late and not has_rec:
+        if b > h and not has_rec:
             continue
-        bb = 0.0 if late else b
-        use_rec = has_rec and not late
-        a_in = r_in if late else c_in
-        a_out = r_out if late else c_out
-        a_coast = r_coast if late else c_coast
+        bb, use_rec, a_in, a_out, a_coast = _tests(
+            b, h, has_rec, c_in, c_out, c_coast, r_in, r_out, r_coast
+        )
         for e in range(n_e):
             j = e_target[e]
             et = e_t[e]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -117,16 +118,35 @@ def _columns(lines: Lines, mask: BoolArray) -> Lines:
     return lines[0][:, mask], lines[1][:, mask], lines[2][:, mask]
 
 
-def _region_args(
-    lines: Callable[[Traffic, Volume4], Lines],
-    traffic: Traffic,
-    mask: BoolArray,
-    vol: Volume4,
-    rec: Volume4 | None,
-) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, BoolArray, bool, IntArray]:
-    conflict = lines(traffic, vol)
-    recovery = lines(traffic, rec) if rec is not None else conflict
-    return (*conflict, *recovery, rec is not None, mask.nonzero()[0])
+def _compiled(kernel: str, lines: Callable[[Traffic, Volume4], Lines], *fixed: Any) -> RegionFn:
+    """The region function of a green test: the compiled ``kernel`` of ``_kernels`` called with
+    the trajectory's ``fixed`` arrays and the lines of the volumes asked for."""
+
+    def region(
+        traffic: Traffic,
+        mask: BoolArray,
+        vol: Volume4,
+        horizon: FloatArray,
+        b: float,
+        rec: Volume4 | None,
+    ) -> BoolArray:
+        from deconflict.predict.daidalus import _kernels
+
+        conflict = lines(traffic, vol)
+        recovery = lines(traffic, rec) if rec is not None else conflict
+        result: BoolArray = getattr(_kernels, kernel)(
+            *fixed,
+            *conflict,
+            *recovery,
+            rec is not None,
+            mask.nonzero()[0],
+            horizon.astype(np.float64),
+            b,
+            traffic.config.lookahead_s,
+        )
+        return result
+
+    return region
 
 
 def kinematic_green(samples: Samples) -> tuple[GreenFn, RegionFn]:
@@ -163,25 +183,7 @@ def kinematic_green(samples: Samples) -> tuple[GreenFn, RegionFn]:
         return result
 
     flat_right, flat_left = right[:, 0].copy(), left[:, 0].copy()
-
-    def region(
-        traffic: Traffic,
-        mask: BoolArray,
-        vol: Volume4,
-        horizon: FloatArray,
-        b: float,
-        rec: Volume4 | None,
-    ) -> BoolArray:
-        from deconflict.predict.daidalus import _kernels
-
-        args = _region_args(lines, traffic, mask, vol, rec)
-        la = traffic.config.lookahead_s
-        result: BoolArray = _kernels.kinematic_region(
-            samples.t, k, flat_right, flat_left, *args, horizon.astype(np.float64), b, la
-        )
-        return result
-
-    return green, region
+    return green, _compiled("kinematic_region", lines, samples.t, k, flat_right, flat_left)
 
 
 def alt_green(
@@ -285,21 +287,5 @@ def alt_green(
         result: BoolArray = ~(red | any_by_target(los))
         return result
 
-    def region(
-        traffic: Traffic,
-        mask: BoolArray,
-        vol: Volume4,
-        horizon: FloatArray,
-        b: float,
-        rec: Volume4 | None,
-    ) -> BoolArray:
-        from deconflict.predict.daidalus import _kernels
-
-        args = _region_args(lines, traffic, mask, vol, rec)
-        la = traffic.config.lookahead_s
-        result: BoolArray = _kernels.altitude_region(
-            e_t, e_target, t2, t_climb, t_level, *args, horizon.astype(np.float64), b, la
-        )
-        return result
-
-    return green, region
+    fixed = (e_t, e_target, t2, t_climb, t_level)
+    return green, _compiled("altitude_region", lines, *fixed)
