@@ -2,12 +2,14 @@
 
 ``alert`` is timed (CPU time of the calling process, best of ``--repeats`` per encounter; the
 machine is shared) on the 44 reference encounters of ``daidalus_dev.json`` and on generated
-encounters of one to three intruders converging on the ownship within 90 s (most of them need
-recovery bands), beside the anchor, measured in the same run on the same encounters: the same
-``alert`` with the band search's region tests done by the numpy reference green functions
-(``greens``) instead of the compiled kernels (``_kernels``). The first ``alert`` of a fresh process
-is timed with numba's cache warm and with an empty one (a fresh install). A last table times the
-closed-form well-clear kernel against a scalar loop of it.
+encounters of one to three intruders converging on the ownship within 90 s (about half of them
+need recovery bands), beside the anchor, measured in the same run on the same encounters: the
+same ``alert`` with the band search done by the numpy reference (``compute_bands(compiled=False)``:
+``detection`` line intervals, ``greens`` green functions) instead of the compiled kernels
+(``_kernels``). A fresh process is timed for its first ``alert`` (numpy: no numba) and its first
+compiled one (call ``COMPILE_AFTER_CALLS`` + 1: numba's import, and its compilation with an empty
+cache, a fresh install, or its cache load with a warm one). A last table times the closed-form
+well-clear kernel against a scalar loop of it.
 
     .venv/bin/python bench/daidalus_alert.py [--repeats 3] [--generated 200]
         [--reference ../shared/reference]
@@ -33,9 +35,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from deconflict.predict.daidalus import _kernels, candidates
+from deconflict.predict.daidalus import bands
 from deconflict.predict.daidalus.api import alert
-from deconflict.predict.daidalus.detection import conflict_within, line_intervals
 from deconflict.predict.wcv import wcv_interval
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,48 +97,16 @@ def spread(n_intruders: int, seed: int) -> dict[str, Any]:
     return {"ownship": own, "intruders": intruders}
 
 
-def numpy_lines(
-    s: Any, v: Any, t: Any, si: Any, vi: Any, *vol_end_step: Any
-) -> tuple[Any, Any, Any]:
-    """``_kernels.line_intervals`` by the numpy reference (``detection``)."""
-    dthr, zthr, tthr, tcoa, end, step = vol_end_step
-    t_in, t_out = line_intervals(s, v, t, si, vi, (dthr, zthr, tthr, tcoa), end)
-    return t_in, t_out, conflict_within(t_in, t_out, t[:, None], (t + step)[:, None])
-
-
 @contextmanager
-def numpy_regions() -> Iterator[None]:
-    """The anchor: the numpy reference instead of the compiled kernels: line intervals by
-    ``detection``, every region test by the green functions (AND over the region's aircraft; an
-    aircraft whose horizon is before B with the recovery cylinder only)."""
-    original = candidates.Dimension.__init__
-    original_lines = _kernels.line_intervals
-
-    def patched(self: candidates.Dimension, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        green = self.green
-
-        def region(traffic: Any, mask: Any, vol: Any, horizon: Any, b: float, rec: Any) -> Any:
-            result = green(traffic, mask, vol, horizon, b, rec)
-            late = b > horizon
-            if late.any():
-                late_green = (
-                    green(traffic, mask, rec, horizon, 0.0, None)
-                    if rec is not None
-                    else np.ones_like(result)
-                )
-                result = np.where(late[None, :], late_green, result)
-            return result.all(axis=1)
-
-        self.region = region
-
-    candidates.Dimension.__init__ = patched  # type: ignore[method-assign]
-    _kernels.line_intervals = numpy_lines  # type: ignore[assignment]
+def numpy_search() -> Iterator[None]:
+    """The anchor: the band search by the numpy reference (``detection`` line intervals,
+    ``greens`` green functions), as ``compute_bands(compiled=False)``."""
+    original = bands._compile_now
+    bands._compile_now = lambda: False
     try:
         yield
     finally:
-        candidates.Dimension.__init__ = original  # type: ignore[method-assign]
-        _kernels.line_intervals = original_lines
+        bands._compile_now = original
 
 
 def latency(console: Console, sets: dict[str, list[dict[str, Any]]], repeats: int) -> None:
@@ -146,7 +115,7 @@ def latency(console: Console, sets: dict[str, list[dict[str, Any]]], repeats: in
         table.add_column(col)
     for name, encounters in sets.items():
         ours = [cpu_best_of(partial(alert, e), repeats) for e in encounters]
-        with numpy_regions():
+        with numpy_search():
             anchor = [cpu_best_of(partial(alert, e), repeats) for e in encounters]
         table.add_row(
             name,
@@ -162,15 +131,22 @@ def latency(console: Console, sets: dict[str, list[dict[str, Any]]], repeats: in
 
 
 def first_call(console: Console, encounter_file: Path) -> None:
-    """Wall and CPU time of the first alert() of a fresh process (imports and numba included)."""
+    """Wall and CPU time of the first alert() of a fresh process (imports included), and of its
+    first compiled one (numba's import and compilation or cache load)."""
     code = (
         "import time; t0 = time.perf_counter(); c0 = time.process_time()\n"
+        "from deconflict.predict.daidalus import bands\n"
         "from deconflict.predict.daidalus.api import alert\n"
         f"alert({str(encounter_file)!r})\n"
-        "print(time.perf_counter() - t0, time.process_time() - c0)"
+        "t1 = time.perf_counter(); c1 = time.process_time()\n"
+        "for _ in range(bands.COMPILE_AFTER_CALLS - 1):\n"
+        f"    alert({str(encounter_file)!r})\n"
+        "t2 = time.perf_counter(); c2 = time.process_time()\n"
+        f"alert({str(encounter_file)!r})\n"
+        "print(t1 - t0, c1 - c0, time.perf_counter() - t2, time.process_time() - c2)"
     )
-    table = Table(title="first alert() of a fresh process (import + compile or cache load)")
-    for col in ("numba cache", "wall", "CPU"):
+    table = Table(title="a fresh process: first alert(), and first compiled alert()")
+    for col in ("numba cache", "first: wall", "first: CPU", "compiled: wall", "compiled: CPU"):
         table.add_column(col)
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
@@ -178,8 +154,8 @@ def first_call(console: Console, encounter_file: Path) -> None:
             out = subprocess.run(
                 [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
             )
-            wall, cpu = (float(x) for x in out.stdout.split())
-            table.add_row(label, f"{wall:.2f} s", f"{cpu:.2f} s")
+            times = [f"{float(x):.2f} s" for x in out.stdout.split()]
+            table.add_row(label, *times)
     console.print(table)
 
 
@@ -218,7 +194,8 @@ def main() -> None:
         raise SystemExit(f"no daidalus_dev.json under {args.reference}: pass --reference")
     console.print(f"load average: {os.getloadavg()}")
     dev = [case_encounter(case) for case in load_cases(args.reference)]
-    alert(dev[0])  # numba: import, and compile or load from the cache
+    for _ in range(bands.COMPILE_AFTER_CALLS + 1):  # past the numpy calls: numba compiles/loads
+        alert(dev[0])
     sets = {
         "daidalus_dev.json": dev,
         "generated, 1-3 intruders": [generated(seed) for seed in range(args.generated)],

@@ -1,7 +1,7 @@
 """The compiled band-search kernels (``predict.daidalus._kernels``) against the numpy reference
 (``detection.line_intervals``/``conflict_within`` and the ``greens`` green functions) on encounters
 generated at random: same intervals, same conflict-free candidates for every search time, volume,
-recovery cylinder and horizon the recovery search can ask for."""
+recovery cylinder and horizon the recovery search can ask for, and the same bands."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from deconflict.predict.daidalus import _kernels
-from deconflict.predict.daidalus.candidates import Dimension, Traffic, make_dimensions
+from deconflict.predict.daidalus.bands import compute_bands
+from deconflict.predict.daidalus.candidates import Traffic, make_dimensions
 from deconflict.predict.daidalus.config import DO365B
-from deconflict.predict.daidalus.detection import Volume4, conflict_within, cylinder, line_intervals
+from deconflict.predict.daidalus.detection import conflict_within, cylinder, line_intervals
+from deconflict.predict.daidalus.greens import numpy_region
 
 NM, FT, KT = 1852.0, 0.3048, 1852.0 / 3600.0
 
@@ -33,30 +35,6 @@ def _encounter(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Traffi
     s = own_s + own_v * tc[:, None] + miss - v * tc[:, None]
     alerter = rng.integers(1, 4, n)
     return own_s, own_v, Traffic(s, v, alerter.astype(np.int64), DO365B)
-
-
-def _reference_region(
-    dim: Dimension,
-    traffic: Traffic,
-    mask: np.ndarray,
-    vol: Volume4,
-    horizon: np.ndarray,
-    b: float,
-    rec: Volume4 | None,
-) -> np.ndarray:
-    """region_green's rule with the numpy green functions: AND over the chosen intruders; one
-    whose horizon is before B counts with the recovery cylinder only, from 0 to its horizon."""
-    green = dim.green(traffic, mask, vol, horizon, b, rec)
-    late = b > horizon
-    if late.any():
-        late_green = (
-            dim.green(traffic, mask, rec, horizon, 0.0, None)
-            if rec is not None
-            else np.ones_like(green)
-        )
-        green = np.where(late[None, :], late_green, green)
-    result: np.ndarray = np.asarray(green.all(axis=1))
-    return result
 
 
 def test_line_intervals_match_the_numpy_reference() -> None:
@@ -99,7 +77,20 @@ def test_compiled_regions_match_the_numpy_green_functions(seed: int) -> None:
             rec = recoveries[rng.integers(len(recoveries))]
             b = float(rng.choice([0.0, 180.0, rng.uniform(0, 181)]))
             got = dim.region(traffic, mask, vol, horizon, b, rec)
-            ref = _reference_region(dim, traffic, mask, vol, horizon, b, rec)
+            ref = numpy_region(dim.green)(traffic, mask, vol, horizon, b, rec)
             assert (got == ref).all(), (dim.name, b)
             checked += int((~ref).sum())
     assert checked > 0  # some candidates were not conflict free
+
+
+def test_compiled_and_numpy_band_searches_give_the_same_bands() -> None:
+    rng = np.random.default_rng(11)
+    recovered = 0
+    for _ in range(40):
+        own_s, own_v, traffic = _encounter(rng)
+        args = (own_s, own_v, traffic.s, traffic.v, traffic.alerter, DO365B)
+        fast = compute_bands(*args, compiled=True)
+        reference = compute_bands(*args, compiled=False)
+        assert fast == reference
+        recovered += sum(d.recovery.computed for d in fast.values())
+    assert recovered > 5  # the recovery search was exercised

@@ -113,6 +113,19 @@ def _colour(
     return out
 
 
+#: calls of a process whose band search runs in numpy before the compiled kernels take over: a
+#: one-off call never pays numba's import and compilation (0.4-0.7 s CPU with numba's cache
+#: warm, about 3 s on a fresh install), a process that calls on pays it once (docs/perf/daidalus.md)
+COMPILE_AFTER_CALLS = 2
+_calls = 0
+
+
+def _compile_now() -> bool:
+    global _calls
+    _calls += 1
+    return _calls > COMPILE_AFTER_CALLS
+
+
 def compute_bands(
     own_s: FloatArray,
     own_v: FloatArray,
@@ -120,8 +133,15 @@ def compute_bands(
     intr_v: FloatArray,
     alerter: NDArray[np.int64],
     config: DaidalusConfig = DO365B,
+    compiled: bool | None = None,
 ) -> dict[str, DimensionBands]:
-    """Bands, resolutions and recovery information of the four dimensions (snapshot logic)."""
+    """Bands, resolutions and recovery information of the four dimensions (snapshot logic).
+
+    ``compiled``: the band search by the compiled kernels (True) or numpy (False), the same
+    results; None (default): numpy for the first ``COMPILE_AFTER_CALLS`` calls of the process,
+    compiled after."""
+    if compiled is None:
+        compiled = _compile_now()
     traffic = Traffic(
         np.asarray(intr_s, dtype=np.float64).reshape(-1, 3),
         np.asarray(intr_v, dtype=np.float64).reshape(-1, 3),
@@ -153,7 +173,7 @@ def compute_bands(
         peripheral_candidates.append((quiet, alerting, level))
 
     out: dict[str, DimensionBands] = {}
-    for dim in make_dimensions(own_s, own_v, config):
+    for dim in make_dimensions(own_s, own_v, config, compiled):
         if not dim.valid:
             out[dim.name] = DimensionBands(
                 dim.name, dim.own_value, [], "UNKNOWN", math.nan, math.nan, False

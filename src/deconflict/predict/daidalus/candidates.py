@@ -63,8 +63,10 @@ def max_steps(rel: float, step: float, mod: float) -> int:
 
 
 def make_dimensions(
-    own_s: FloatArray, own_v: FloatArray, config: DaidalusConfig
+    own_s: FloatArray, own_v: FloatArray, config: DaidalusConfig, compiled: bool = True
 ) -> list[Dimension]:
+    """The four dimensions' candidates and their tests (``compiled``: the region tests by the
+    compiled kernels, else by numpy)."""
     bc = config.bands
     dims: list[Dimension] = []
     # direction (track, or heading with wind); a hovering ownship turns at a minimum speed
@@ -90,7 +92,7 @@ def make_dimensions(
             True,
             samples.idx,
             trk,
-            *kinematic_green(samples),
+            *kinematic_green(samples, compiled),
         )
     )
     # horizontal speed
@@ -116,7 +118,7 @@ def make_dimensions(
             valid,
             samples.idx,
             gs,
-            *kinematic_green(samples),
+            *kinematic_green(samples, compiled),
         )
     )
     # vertical speed
@@ -143,7 +145,7 @@ def make_dimensions(
             valid,
             samples.idx,
             vs,
-            *kinematic_green(samples),
+            *kinematic_green(samples, compiled),
         )
     )
     # altitude: targets min_alt + j * step, j = 0 .. floor((max - min) / step) + 1
@@ -163,7 +165,7 @@ def make_dimensions(
             valid,
             idx,
             bc.min_alt_m,
-            *alt_green(own_s, own_v, targets, config),
+            *alt_green(own_s, own_v, targets, config, compiled),
         )
     )
     return dims

@@ -28,10 +28,10 @@ from numpy.typing import NDArray
 
 from deconflict.predict.daidalus.alerting import level_parameters
 from deconflict.predict.daidalus.config import DaidalusConfig
-from deconflict.predict.daidalus.detection import Volume4, conflict_within
+from deconflict.predict.daidalus.detection import Volume4, conflict_within, line_intervals
 from deconflict.predict.daidalus.kinematics import Samples, level_out_state, level_out_times
 
-__all__ = ["GreenFn", "RegionFn", "Traffic", "alt_green", "kinematic_green"]
+__all__ = ["GreenFn", "RegionFn", "Traffic", "alt_green", "kinematic_green", "numpy_region"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -83,11 +83,20 @@ RegionFn = Callable[[Traffic, BoolArray, Volume4, FloatArray, float, Volume4 | N
 Lines = tuple[FloatArray, FloatArray, BoolArray]  # t_in, t_out, loss on the step from the sample
 
 
+def _numpy_lines(
+    s: FloatArray, v: FloatArray, t: FloatArray,
+    traffic: Traffic, vol: Volume4, end: float, step: float,
+) -> Lines:  # fmt: skip
+    t_in, t_out = line_intervals(s, v, t, traffic.s, traffic.v, vol, end)
+    return t_in, t_out, conflict_within(t_in, t_out, t[:, None], (t + step)[:, None])
+
+
 def _line_cache(
-    s: FloatArray, v: FloatArray, t: FloatArray, step_s: float
+    s: FloatArray, v: FloatArray, t: FloatArray, step_s: float, compiled: bool
 ) -> Callable[[Traffic, Volume4], Lines]:
     """Violation intervals of the lines from every sample (cached per traffic and volume) and
-    the loss of separation on each step from a sample (``LOS_at`` over ``[t_k, t_k + step]``)."""
+    the loss of separation on each step from a sample (``LOS_at`` over ``[t_k, t_k + step]``),
+    by the compiled kernel or the numpy reference."""
     cache: dict[bytes, Lines] = {}
     # the same (traffic, volume) objects come back many times (volumes are made once per level
     # and per recovery cylinder): look them up by identity first, holding them so that their
@@ -99,15 +108,19 @@ def _line_cache(
         if hit is not None and hit[0] is traffic and hit[1] is vol:
             return hit[2]
         key = traffic.key + b"".join(x.tobytes() for x in vol)
-        if key not in cache:
+        end = traffic.config.lookahead_s + 1.0  # past every horizon and search time
+        if key in cache:
+            pass
+        elif compiled:
             from deconflict.predict.daidalus import _kernels
 
-            end = traffic.config.lookahead_s + 1.0  # past every horizon and search time
             dthr, zthr, tthr, tcoa = (np.ascontiguousarray(x, dtype=np.float64) for x in vol)
             t_in, t_out, coast = _kernels.line_intervals(
                 s, v, t, traffic.s, traffic.v, dthr, zthr, tthr, tcoa, end, step_s
             )
             cache[key] = (t_in, t_out, coast)
+        else:
+            cache[key] = _numpy_lines(s, v, t, traffic, vol, end, step_s)
         seen[(id(traffic), id(vol))] = (traffic, vol, cache[key])
         return cache[key]
 
@@ -116,6 +129,34 @@ def _line_cache(
 
 def _columns(lines: Lines, mask: BoolArray) -> Lines:
     return lines[0][:, mask], lines[1][:, mask], lines[2][:, mask]
+
+
+def numpy_region(green: GreenFn) -> RegionFn:
+    """The region function of a green function, in numpy (the reference of the compiled ones):
+    AND over the chosen intruders; one whose horizon is before B counts with the recovery
+    cylinder only, from 0 to its horizon."""
+
+    def region(
+        traffic: Traffic,
+        mask: BoolArray,
+        vol: Volume4,
+        horizon: FloatArray,
+        b: float,
+        rec: Volume4 | None,
+    ) -> BoolArray:
+        result = green(traffic, mask, vol, horizon, b, rec)
+        late = b > horizon
+        if late.any():
+            late_green = (
+                green(traffic, mask, rec, horizon, 0.0, None)
+                if rec is not None
+                else np.ones_like(result)
+            )
+            result = np.where(late[None, :], late_green, result)
+        all_green: BoolArray = np.asarray(result.all(axis=1), dtype=bool)
+        return all_green
+
+    return region
 
 
 def _compiled(kernel: str, lines: Callable[[Traffic, Volume4], Lines], *fixed: Any) -> RegionFn:
@@ -149,14 +190,14 @@ def _compiled(kernel: str, lines: Callable[[Traffic, Volume4], Lines], *fixed: A
     return region
 
 
-def kinematic_green(samples: Samples) -> tuple[GreenFn, RegionFn]:
+def kinematic_green(samples: Samples, compiled: bool = True) -> tuple[GreenFn, RegionFn]:
     """Green test of DaidalusIntegerBands.kinematic_bands_combine for one sampled manoeuvre
     (numpy, per intruder), and its compiled region test."""
     k = np.abs(samples.idx)
     right = (samples.idx >= 0)[:, None]
     left = (samples.idx <= 0)[:, None]
     t = samples.t[:, None]
-    lines = _line_cache(samples.s, samples.v, samples.t, samples.time_step_s)
+    lines = _line_cache(samples.s, samples.v, samples.t, samples.time_step_s, compiled)
 
     def green(
         traffic: Traffic,
@@ -182,12 +223,18 @@ def kinematic_green(samples: Samples) -> tuple[GreenFn, RegionFn]:
         result: BoolArray = ~red & (k[:, None] < first)
         return result
 
+    if not compiled:
+        return green, numpy_region(green)
     flat_right, flat_left = right[:, 0].copy(), left[:, 0].copy()
     return green, _compiled("kinematic_region", lines, samples.t, k, flat_right, flat_left)
 
 
 def alt_green(
-    own_s: FloatArray, own_v: FloatArray, targets: FloatArray, config: DaidalusConfig
+    own_s: FloatArray,
+    own_v: FloatArray,
+    targets: FloatArray,
+    config: DaidalusConfig,
+    compiled: bool = True,
 ) -> tuple[GreenFn, RegionFn]:
     """Green test of DaidalusAltBands.conflict_free_traj_step for every target altitude (numpy,
     per intruder), and its compiled region test."""
@@ -243,7 +290,9 @@ def alt_green(
     # step-wise LOS_at_coast is the kinematic bands' (DaidalusIntegerBands), and the reference
     # encounters' altitude bands agree either way
     all_t = np.concatenate([e_t, t_climb, t_level])
-    lines = _line_cache(*state_at(np.concatenate([e_target, every, every]), all_t), all_t, 0.0)
+    lines = _line_cache(
+        *state_at(np.concatenate([e_target, every, every]), all_t), all_t, 0.0, compiled
+    )
     n_e = e_t.shape[0]
     et = e_t[:, None]
 
@@ -287,5 +336,7 @@ def alt_green(
         result: BoolArray = ~(red | any_by_target(los))
         return result
 
+    if not compiled:
+        return green, numpy_region(green)
     fixed = (e_t, e_target, t2, t_climb, t_level)
     return green, _compiled("altitude_region", lines, *fixed)
