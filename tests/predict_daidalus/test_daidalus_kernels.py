@@ -5,14 +5,18 @@ recovery cylinder and horizon the recovery search can ask for, and the same band
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from predict_daidalus_helpers import case_encounter, load_cases
 
 from deconflict.predict.daidalus import _kernels
 from deconflict.predict.daidalus.bands import compute_bands
 from deconflict.predict.daidalus.candidates import Traffic, make_dimensions
 from deconflict.predict.daidalus.config import DO365B
 from deconflict.predict.daidalus.detection import conflict_within, cylinder, line_intervals
+from deconflict.predict.daidalus.encounter import read_encounter
 from deconflict.predict.daidalus.greens import numpy_region
 
 NM, FT, KT = 1852.0, 0.3048, 1852.0 / 3600.0
@@ -94,3 +98,13 @@ def test_compiled_and_numpy_band_searches_give_the_same_bands() -> None:
         assert fast == reference
         recovered += sum(d.recovery.computed for d in fast.values())
     assert recovered > 5  # the recovery search was exercised
+
+
+def test_both_band_searches_agree_on_every_reference_encounter(reference_dir: Path) -> None:
+    """The reference encounters (checked against DAIDALUS by test_daidalus_bands through
+    ``alert``, which runs numpy for its first calls and the compiled search after): both
+    searches give the same bands on each of them."""
+    for case in load_cases(reference_dir):
+        enc = read_encounter(case_encounter(case))
+        args = (enc.own_s, enc.own_v, enc.intr_s, enc.intr_v, enc.alerter, DO365B)
+        assert compute_bands(*args, compiled=True) == compute_bands(*args, compiled=False)
