@@ -69,11 +69,17 @@ class WireSimSource:
     """The simulator as a report source through the wire formats (see the module docstring).
 
     ``current`` gives the simulator to fly (a served demo starts a fresh one every cycle:
-    ``lambda: session.simulator``)."""
+    ``lambda: session.simulator``). ``record``: keep what each sensor sent and the in-memory
+    reports it encoded (``sent``, ``encoded``; tests)."""
 
-    def __init__(self, current: Callable[[], Simulator], timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, current: Callable[[], Simulator], timeout_s: float = 10.0, record: bool = False
+    ) -> None:
         self.current = current
         self.timeout_s = timeout_s
+        self.record = record
+        self.sent: dict[str, list[bytes]] = {}
+        self.encoded: dict[str, list[pd.DataFrame]] = {}
         self._sim = current()
         self._inner = SimSource(self._sim)
         scenario = self._sim.scenario
@@ -132,6 +138,9 @@ class WireSimSource:
             except OSError as exc:
                 raise FeedError(f"simulated sensor {sensor.spec.id}: send failed ({exc})") from exc
             sensor.sent += frames
+            if self.record:
+                self.sent.setdefault(sensor.spec.id, []).append(data)
+                self.encoded.setdefault(sensor.spec.id, []).append(rows)
         if not self.feeds.wait_delivered([s.sent for s in self.sensors], self.timeout_s):
             raise FeedError(
                 f"the simulated sensors' frames were not decoded within {self.timeout_s} s: "
@@ -155,6 +164,7 @@ class WireSimSource:
                 "longitude": float_column(rows, "longitude"),
                 "altitude": float_column(rows, "altitude"),
                 "secondary": rows["squawk"].notna().to_numpy(dtype=bool),
+                "primary": np.full(len(rows), spec.kind == "radar"),
                 "icao24": rows["icao24"],
                 "callsign": rows["callsign"],
                 "squawk": rows["squawk"],
