@@ -52,6 +52,7 @@ def _decisions(wire: bool) -> list[tuple[str, int, object]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # two 800 s runs of the engine: minutes on a shared 2-core machine
 def test_wire_path_makes_the_scripted_decisions_of_the_memory_path() -> None:
     memory, wire = _decisions(False), _decisions(True)
     kinds = {k for k, _, _ in memory}

@@ -124,11 +124,15 @@ class WireSimSource:
             self._sim, self._inner = sim, SimSource(sim)
         self.now = pd.Timestamp(now)
         truth = self._inner.poll(now)
-        by_sensor = dict(tuple(truth.groupby("sensor", sort=False))) if len(truth) else {}
+        plain = truth.copy()
+        for col in ("sensor", "icao24", "callsign", "squawk"):  # arrow strings: slow per access
+            plain[col] = truth[col].to_numpy(dtype=object, na_value=None)
+        names = plain["sensor"].to_numpy()
         for sensor in self.sensors:
-            rows = by_sensor.get(sensor.spec.id)
-            if rows is None or rows.empty:
+            mine = names == sensor.spec.id
+            if not mine.any():
                 continue
+            rows = plain[mine]
             data, frames = self._encode(sensor.spec, rows)
             if not frames:
                 continue
