@@ -124,7 +124,8 @@ def main() -> None:
                 time.sleep(0.5)
             wall_b = time.monotonic() - t0
             cpu_b = _cpu_s(server.pid) - a - idle * wall_b
-            reports_b = int(counts.get("reports", 0))
+            reports_b, frames_b = int(counts.get("reports", 0)), int(counts.get("frames", 0))
+            refused_b = {k: v for k, v in counts.items() if str(k).startswith("error:")}
             # (a) agent
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             a, t0 = _cpu_s(server.pid), time.monotonic()
@@ -140,18 +141,24 @@ def main() -> None:
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             agent_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             summary = agent.stdout.strip().splitlines()[-1] if agent.stdout.strip() else "{}"
-            reports_a = int(json.loads(summary).get("summary", {}).get("reports", 0))
+            tally = json.loads(summary).get("summary", {})
+            reports_a, frames_a = int(tally.get("reports", 0)), int(tally.get("frames", 0))
         finally:
             server.terminate()
             server.wait(10)
     print(f"server idle (engine ticking): {idle:.3f} of a core; load {os.getloadavg()}")
-    print(f"(b) host-side: {reports_b:,} reports, server {cpu_b:.2f} CPU-s -> "
-          f"{reports_b / cpu_b:,.0f} reports per server CPU-second "
-          f"({(len(frames) / rs_cpu) / (reports_b / cpu_b):.2f}x rs1090's CPU per frame)")
-    print(f"(a) agent: {reports_a:,} reports, server {cpu_a:.2f} CPU-s -> "
-          f"{reports_a / max(cpu_a, 1e-9):,.0f} reports per server CPU-second; "
-          f"agent {agent_cpu:.2f} CPU-s ({reports_a / max(agent_cpu, 1e-9):,.0f} per agent "
-          f"CPU-second); agent exit {agent.returncode}")
+    print(
+        f"(b) host-side: {frames_b:,} frames, {reports_b:,} reports (refused: {refused_b}), "
+        f"server {cpu_b:.2f} CPU-s in {wall_b:.1f} s -> {frames_b / cpu_b:,.0f} frames and "
+        f"{reports_b / cpu_b:,.0f} reports per server CPU-second "
+        f"({(len(frames) / rs_cpu) / (frames_b / cpu_b):.2f}x rs1090's CPU per frame)"
+    )
+    print(
+        f"(a) agent: {frames_a:,} frames, {reports_a:,} reports, server {cpu_a:.2f} CPU-s -> "
+        f"{reports_a / max(cpu_a, 1e-9):,.0f} reports per server CPU-second; "
+        f"agent {agent_cpu:.2f} CPU-s ({reports_a / max(agent_cpu, 1e-9):,.0f} per agent "
+        f"CPU-second); agent exit {agent.returncode}"
+    )
     if agent.returncode:
         print(agent.stderr[-2000:])
 

@@ -18,8 +18,8 @@ from deconflict.sim.scenario import load_scenario
 from deconflict.sim.simulator import Simulator
 from deconflict.sim.source import SimSource
 from deconflict.sim.wire import WireSimSource
-from deconflict.surveillance.feeds import parse_feed
 from deconflict.store import Event
+from deconflict.surveillance.feeds import parse_feed
 
 DURATION_S = 800
 DECISIONS = ("alert.raised", "alert.updated", "alert.cleared", "incident",
@@ -149,3 +149,43 @@ def test_feed_urls_carry_the_clock_and_the_hold() -> None:
         parse_feed("beast+tcp://127.0.0.1:30005?clock=atomic")
     with pytest.raises(InputError, match="hold_ms"):
         parse_feed("beast+tcp://127.0.0.1:30005?hold_ms=soon")
+
+
+def test_a_new_cycle_of_traffic_goes_on_over_the_same_feeds() -> None:
+    """The served demo starts its traffic again at the scenario's end with a fresh simulator
+    (shifted to start then): the wire source follows it on the same connections."""
+    import dataclasses
+
+    sc = load_scenario()
+    sims = [Simulator(sc)]
+    wire = WireSimSource(lambda: sims[-1])
+    try:
+        for t in range(1, 21):
+            wire.poll(sc.time(t))
+        later = dataclasses.replace(sc, start=sc.time(20))
+        sims.append(Simulator(later))
+        got = pd.concat([wire.poll(later.time(t)) for t in range(1, 21)], ignore_index=True)
+    finally:
+        wire.close()
+    assert len(got) > 100 and (got["timestamp"] > sc.time(20)).all()
+    for status in wire.feeds.status():
+        assert status["counts"]["connections"] == 1 and status["counts"].get("errors", 0) == 0
+
+
+def test_headless_demo_on_the_wire(tmp_path: object) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from deconflict.cli import app
+
+    result = CliRunner().invoke(
+        app, ["demo", "--headless", "--duration", "30", "--sensors", "wire"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    feeds = {f["url"].split("+")[0]: f["counts"] for f in summary["feeds"]}
+    assert set(feeds) == {"beast", "asterix", "sbs"}
+    assert all(c["frames"] > 0 and c.get("errors", 0) == 0 for c in feeds.values())
+    bad = CliRunner().invoke(app, ["demo", "--headless", "--sensors", "radio"])
+    assert bad.exit_code != 0 and "--sensors" in bad.output
