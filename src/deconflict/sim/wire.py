@@ -126,7 +126,7 @@ class WireSimSource:
         truth = self._inner.poll(now)
         plain = truth.copy()
         for col in ("sensor", "icao24", "callsign", "squawk"):  # arrow strings: slow per access
-            plain[col] = truth[col].to_numpy(dtype=object, na_value=None)
+            plain[col] = truth[col].astype(object).where(truth[col].notna(), None)
         names = plain["sensor"].to_numpy()
         for sensor in self.sensors:
             mine = names == sensor.spec.id
