@@ -42,15 +42,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
-from deconflict.surveillance.asterix_fields import (
-    U8,
-    be_bytes,
-    hex24,
-    pack_records,
-    scaled,
-    sixbit48,
-    squawk_codes,
-)
+from deconflict.surveillance import asterix_fields as af
 from deconflict.surveillance.picture_columns import float_column, text_column
 from deconflict.surveillance.sensors import SensorSite, geographic_to_polar
 
@@ -108,11 +100,11 @@ def encode_cat048(
     ) | ~secondary
     alt_ft = float_column(plots, "altitude")[rows]
     rho_nm, theta_deg = geographic_to_polar(site, lat[rows], lon[rows], alt_ft)
-    icao, has_icao = hex24(text_column(plots, "icao24")[rows])
+    icao, has_icao = af.hex24(text_column(plots, "icao24")[rows])
     has_icao &= secondary
-    ident, has_ident = sixbit48(text_column(plots, "callsign")[rows])
+    ident, has_ident = af.sixbit48(text_column(plots, "callsign")[rows])
     has_ident &= has_icao  # an aircraft identification comes from a Mode S reply
-    squawk, has_squawk = squawk_codes(text_column(plots, "squawk")[rows])
+    squawk, has_squawk = af.squawk_codes(text_column(plots, "squawk")[rows])
     has_squawk &= secondary
     has_alt = np.isfinite(alt_ft)
     has_fl, has_height = has_alt & secondary, has_alt & ~secondary
@@ -148,20 +140,21 @@ def encode_cat048(
     )  # fmt: skip
     fspec[:, 2] = np.where(has_height, 0x08, 0)
     ones = np.ones(n, dtype=bool)
-    items: list[tuple[U8, NDArray[np.bool_]]] = [
+    items: list[tuple[af.U8, NDArray[np.bool_]]] = [
         (fspec[:, :1], ones),
         (fspec[:, 1:2], fspec2 | has_height),
         (fspec[:, 2:], has_height),
         (np.tile(np.array([sac, sic], dtype=np.uint8), (n, 1)), ones),  # 010
-        (be_bytes(tod, 3), ones),  # 140
+        (af.be_bytes(tod, 3), ones),  # 140
         ((typ << 5).astype(np.uint8)[:, None], ones),  # 020
-        (np.hstack([be_bytes(rho, 2), be_bytes(theta, 2)]), ones),  # 040
-        (be_bytes(squawk & 0o7777, 2), has_squawk),  # 070
-        (be_bytes(scaled(alt_ft, FL_LSB_FT, 14) & 0x3FFF, 2), has_fl),  # 090
-        (be_bytes(icao, 3), has_icao),  # 220
-        (be_bytes(ident, 6), has_ident),  # 240
-        (be_bytes(np.nan_to_num(track_no).astype(np.int64) % 4096, 2), has_track),  # 161
-        (np.hstack([be_bytes(speed.astype(np.int64), 2), be_bytes(heading, 2)]), has_vel),  # 200
-        (be_bytes(scaled(alt_ft, HEIGHT_LSB_FT, 14) & 0x3FFF, 2), has_height),  # 110
+        (np.hstack([af.be_bytes(rho, 2), af.be_bytes(theta, 2)]), ones),  # 040
+        (af.be_bytes(squawk & 0o7777, 2), has_squawk),  # 070
+        (af.be_bytes(af.scaled(alt_ft, FL_LSB_FT, 14) & 0x3FFF, 2), has_fl),  # 090
+        (af.be_bytes(icao, 3), has_icao),  # 220
+        (af.be_bytes(ident, 6), has_ident),  # 240
+        (af.be_bytes(np.nan_to_num(track_no).astype(np.int64) % 4096, 2), has_track),  # 161
+        (np.hstack([af.be_bytes(speed.astype(np.int64), 2), af.be_bytes(heading, 2)]),
+         has_vel),  # 200
+        (af.be_bytes(af.scaled(alt_ft, HEIGHT_LSB_FT, 14) & 0x3FFF, 2), has_height),  # 110
     ]  # fmt: skip
-    return pack_records(items, n, CATEGORY, max_block_bytes)
+    return af.pack_records(items, n, CATEGORY, max_block_bytes)
