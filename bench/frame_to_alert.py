@@ -17,7 +17,7 @@ as ``serve --feed`` runs them. Latency of an alert: its arrival on alpha's WebSo
 send time of the frame that completed what the tracker needs (the third position report of the
 later of the pair's two aircraft: ``confirm_hits``); "from first frame" adds the two seconds of
 that confirmation. The anchor, same frames and same run: rs1090 decoding the pairs' frames
-alone (CPU), and the engine's own tick time (``engine.timing``).
+alone (CPU), and the engine's own tick time (``engine.stats``).
 
     .venv/bin/python bench/frame_to_alert.py --aircraft 1000
     .venv/bin/python bench/frame_to_alert.py --aircraft 10000
