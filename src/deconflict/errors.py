@@ -65,6 +65,10 @@ class VerificationError(DeconflictError):
     """A signature, hash chain or log failed verification."""
 
 
+class FeedError(DeconflictError):
+    """A live feed could not be set up or fell behind (e.g. the simulator's loopback sensors)."""
+
+
 class ClusterError(DeconflictError):
     """The Dask scheduler could not be reached, or was lost during a run (finished work is kept)."""
 

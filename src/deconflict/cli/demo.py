@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deconflict.cli._app import app, echo_json, fail
+
+if TYPE_CHECKING:
+    from deconflict.engine.session import Session
+    from deconflict.sim.simulator import Simulator
+    from deconflict.sim.wire import WireSimSource
 
 
 @app.command("demo")
@@ -39,6 +44,16 @@ def demo(
         Path | None,
         typer.Option("--replay", help="Replay a recording (traffic Parquet/CSV) instead"),
     ] = None,
+    sensors: Annotated[
+        str | None,
+        typer.Option(
+            "--sensors",
+            help="How the simulated sensors reach the engine: 'wire' (loopback servers speaking "
+            "Beast, ASTERIX CAT048 and SBS, read by the feed client a real site uses) or "
+            "'memory' (report tables handed over directly). Default: wire when served, memory "
+            "with --headless",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8700,
 ) -> None:
@@ -47,18 +62,41 @@ def demo(
 
     if speed <= 0:
         fail("--speed must be > 0 (scenario seconds per wall-clock second)")
+    if sensors not in (None, "wire", "memory"):
+        fail(f"--sensors {sensors!r}: use wire or memory")
+    wire = (sensors or ("memory" if headless else "wire")) == "wire" and replay is None
     try:
         if headless:
-            summary = _headless(scenario, replay, db, duration)
+            summary = _headless(scenario, replay, db, duration, wire)
             echo_json(summary)
             return
-        _serve(scenario, replay, db, speed, host, port)
+        _serve(scenario, replay, db, speed, host, port, wire)
     except DeconflictError as exc:
         fail(exc)
 
 
+def _on_the_wire(session: Session) -> WireSimSource:
+    """Replace the session's in-memory simulator source by the simulated sensors on the wire
+    (``deconflict.sim.wire``), following the session's simulator from cycle to cycle."""
+    from deconflict.sim.source import SimSource
+    from deconflict.sim.wire import WireSimSource
+
+    def current() -> Simulator:
+        assert session.simulator is not None
+        return session.simulator
+
+    wire = WireSimSource(current)
+    engine = session.engine
+    engine.sources = [wire if isinstance(s, SimSource) else s for s in engine.sources]
+    return wire
+
+
 def _headless(
-    scenario: Path | None, replay: Path | None, db: str | None, duration: float | None
+    scenario: Path | None,
+    replay: Path | None,
+    db: str | None,
+    duration: float | None,
+    wire: bool = False,
 ) -> dict[str, Any]:
     from rich.progress import Progress
 
@@ -83,11 +121,18 @@ def _headless(
     else:
         # the demo plays every party's crew: what they write is signed with the demo's keys
         session = Session.from_scenario(sc, desk=desk)
+    sensors = _on_the_wire(session) if wire else None
     end = session.duration_s if duration is None else duration
-    with Progress(transient=True) as progress:
-        task = progress.add_task("fast time", total=end)
-        summary = session.run_fast(end, lambda t: progress.update(task, completed=t))
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("fast time", total=end)
+            summary = session.run_fast(end, lambda t: progress.update(task, completed=t))
+    finally:
+        if sensors is not None:
+            sensors.close()
     session.engine.desk.close()
+    if sensors is not None:
+        summary["feeds"] = sensors.feeds.status()
     return summary
 
 
@@ -98,13 +143,18 @@ def _serve(
     speed: float,
     host: str,
     port: int,
+    wire: bool = True,
 ) -> None:
     import uvicorn
 
     from deconflict.service.live_app import live_app
 
     app_, session = live_app(scenario=scenario, replay=replay, db=db)
+    sensors = _on_the_wire(session) if wire and session.simulator is not None else None
     typer.echo(f"Deconflict demo on http://{host}:{port}/  (log in with a party's link)")
+    if sensors is not None:
+        for feed in sensors.feeds.feeds:
+            typer.echo(f"  sensor {feed.sensor:12s} {feed.party:6s} {feed.spec.url()}")
     store = app_.state.settings.database_url
     typer.echo(f"  store: {store} ({'resumed' if app_.state.demo_resumed else 'new'})")
     for party, token in app_.state.demo_tokens.items():
@@ -120,3 +170,5 @@ def _serve(
         ws_per_message_deflate=False,
     )  # fmt: skip
     session.stop.set()
+    if sensors is not None:
+        sensors.close()

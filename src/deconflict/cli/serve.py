@@ -108,6 +108,11 @@ def _serve_feeds(
     for party, token in app_.state.demo_tokens.items():
         typer.echo(f"  {party:8s} registered now, token: {token}")
     source.start()
+    # the engine's clock is the wall clock from its first tick: the session was made before the
+    # store, keys and app were ready (seconds under load), and reports wait for the engine's time
+    import pandas as pd
+
+    session.start = pd.Timestamp.now(tz="UTC")
     session.start_thread(1.0)
     try:
         uvicorn.run(

@@ -13,7 +13,8 @@ bit) followed by the items in the category's UAP order. Items used here:
   angle, I021/170 callsign, I021/070 Mode 3/A.
 - CAT048 ed. 1.32: I048/010 SAC/SIC, I048/140 time of day, I048/040 slant range rho (NM) and
   azimuth theta (deg), I048/070 Mode 3/A, I048/090 flight level, I048/220 aircraft address,
-  I048/240 callsign, I048/161 track number, I048/200 ground speed and heading. Positions are
+  I048/240 callsign, I048/161 track number, I048/200 ground speed and heading, I048/110 a 3D
+  radar's measured height (the altitude of a plot without a flight level). Positions are
   polar: they become latitude/longitude only with the radar's site from the sensor
   configuration (``deconflict.surveillance.sensors``); without it the plot is still reported,
   without a position, with a ``no-sensor-site`` warning.
@@ -174,13 +175,18 @@ def record_row(record: Any, reference: pd.Timestamp, options: DecodeOptions) -> 
             "track": _num(record.track_angle_deg),
         }
     elif record.category == 48:
+        height = _raw_int(record, "I048/110", 14, signed=True)  # a 3D radar's, LSB 25 ft
         row |= {
             "timestamp": _on_day(record.time_of_day_s, reference),
             "icao24": record.aircraft_address,
             "callsign": record.callsign,
             "squawk": record.mode3a,
             "track_number": record.track_number,
-            "altitude": _fl_ft(record.flight_level),
+            "altitude": (
+                _fl_ft(record.flight_level)
+                if record.flight_level is not None or height is None
+                else height * 25.0
+            ),
             "groundspeed": _num(record.ground_speed_kt),
             "track": _num(record.heading_deg),
             "_rho_nm": record.rho_nm,

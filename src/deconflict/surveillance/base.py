@@ -20,10 +20,12 @@ from typing import Any, Final, SupportsInt
 import numpy as np
 import pandas as pd
 
-from deconflict.errors import DecodeError, UnknownNameError
+from deconflict.errors import DecodeError, InputError, UnknownNameError
 from deconflict.surveillance.report import REPORT_COLUMNS, Report, empty_reports
 from deconflict.surveillance.sensors import SensorConfig
 
+#: How a Beast receiver's counter tells time (``DecodeOptions.beast_clock``).
+BEAST_CLOCKS: Final = ("receiver", "gps")
 #: Columns of the error table: where (frame index or byte offset), what, and the raw bytes (hex).
 ERROR_COLUMNS: Final[tuple[str, ...]] = ("position", "level", "kind", "message", "raw")
 
@@ -35,7 +37,10 @@ class DecodeOptions:
     ``party`` / ``sensor`` label every report. ``reference`` (lat, lon deg) is the receiver
     position for local CPR decoding of Mode S. ``sensors`` maps a sensor id (e.g. ``"25/11"``) to
     its site, for polar radar plots. ``start_time`` anchors relative clocks (Beast counters,
-    lines without a timestamp); None means "now".
+    lines without a timestamp) and places times of day (ASTERIX); None means "now": the wall
+    clock, or ``clock()`` where given (a simulation's present, in fast or slowed time).
+    ``beast_clock``: ``"receiver"`` (a free-running 12 MHz counter) or ``"gps"`` (a GPS
+    timestamp: seconds of the UTC day in the counter's upper 18 bits, ns in its lower 30).
     """
 
     party: str = ""
@@ -43,10 +48,20 @@ class DecodeOptions:
     reference: tuple[float, float] | None = None
     sensors: SensorConfig | None = None
     start_time: pd.Timestamp | None = None
+    beast_clock: str = "receiver"
+    clock: Callable[[], pd.Timestamp] | None = None
+
+    def __post_init__(self) -> None:
+        if self.beast_clock not in BEAST_CLOCKS:
+            raise InputError(
+                f"Beast clock {self.beast_clock!r}: use one of {', '.join(BEAST_CLOCKS)}"
+            )
 
     def start(self) -> pd.Timestamp:
         if self.start_time is not None:
             return pd.Timestamp(self.start_time).tz_convert("UTC")
+        if self.clock is not None:
+            return pd.Timestamp(self.clock()).tz_convert("UTC")
         return pd.Timestamp.now(tz="UTC")
 
 

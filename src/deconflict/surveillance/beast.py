@@ -20,6 +20,10 @@ restart) is an outlier (warning ``clock-outlier``) until three frames follow on 
 becomes the new time base (warning ``clock-jump``): on a live feed anchored at their arrival, in a
 file carrying on from the previous frame.
 
+With ``DecodeOptions(beast_clock="gps")`` the counter is a GPS timestamp instead (Radarcape and
+GPS-disciplined receivers, and the simulator's receivers): seconds of the UTC day in its upper 18
+bits, nanoseconds in its lower 30, placed on the day nearest ``DecodeOptions.start()``.
+
 Errors (one record each, position = byte offset): ``garbage`` (bytes outside any frame, e.g. a
 stream joined mid-frame), ``truncated`` (a frame cut by the next frame's start or by the end of the
 input), ``unknown-type``; then the Mode S checks of ``deconflict.surveillance.modes``.
@@ -65,6 +69,9 @@ CONFIRM_FRAMES: Final = 3
 REORDER_TICKS: Final = int(REORDER_S * TICKS_PER_S)
 JUMP_TICKS: Final = int(CLOCK_JUMP_S * TICKS_PER_S)
 AHEAD_NS: Final = int(AHEAD_S * 1e9)
+#: GPS timestamps (``DecodeOptions.beast_clock = "gps"``): ns in the low 30 bits.
+GPS_NS_BITS: Final = 30
+DAY_NS: Final = 86_400 * 10**9
 
 
 @dataclass(slots=True)
@@ -271,11 +278,31 @@ class BeastClock:
         return guess
 
 
+def gps_times_ns(
+    counters: list[int], offsets: list[int], errors: ErrorLog, reference_ns: int
+) -> np.ndarray:
+    """UTC ns of GPS timestamps (s of the UTC day << 30 | ns), each on the day that puts it
+    nearest ``reference_ns``; an impossible one (s >= 86,400 or ns >= 10^9) is timed at the
+    reference with a ``clock-outlier`` warning."""
+    c = np.asarray(counters, dtype=np.int64)
+    sod, ns = c >> GPS_NS_BITS, c & ((1 << GPS_NS_BITS) - 1)
+    bad = (sod >= DAY_NS // 10**9) | (ns >= 10**9)
+    midnight = reference_ns - reference_ns % DAY_NS
+    t = midnight + sod * 10**9 + ns
+    t = np.where(t - reference_ns > DAY_NS // 2, t - DAY_NS, t)
+    t = np.where(t - reference_ns < -DAY_NS // 2, t + DAY_NS, t)
+    for k in np.flatnonzero(bad):
+        errors.warn(offsets[k], "clock-outlier", "GPS timestamp beyond the day: timed now")
+    return np.where(bad, reference_ns, t)
+
+
 class BeastStream(StreamDecoder):
     """Incremental Beast decoder (see ``StreamDecoder``)."""
 
     def __init__(self, options: DecodeOptions) -> None:
         self.framer = BeastFramer()
+        self.options = options
+        self.gps = options.beast_clock == "gps"
         self.clock = BeastClock(options.start().value)
         self.modes = ModeSDecoder(options, source="beast")
         self.arrival_ns: int | None = None
@@ -288,7 +315,13 @@ class BeastStream(StreamDecoder):
         return self._decode(self.framer.feed(b"", final=True))
 
     def _decode(self, frames: BeastFrames) -> DecodeResult:
-        times = self.clock.times_ns(frames.counters, frames.offsets, frames.errors, self.arrival_ns)
+        if self.gps:
+            reference = self.options.start().value
+            times = gps_times_ns(frames.counters, frames.offsets, frames.errors, reference)
+        else:
+            times = self.clock.times_ns(
+                frames.counters, frames.offsets, frames.errors, self.arrival_ns
+            )
         hexes = [m.hex() for m in frames.messages]
         result = self.modes.decode(hexes, times, positions=np.asarray(frames.offsets))
         framing = make_result(empty_reports(), frames.errors, 0, frames.counts)

@@ -38,6 +38,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
+from deconflict.surveillance.asterix_fields import (
+    U8,
+    be_bytes,
+    hex24,
+    pack_records,
+    scaled,
+    sixbit48,
+    squawk_codes,
+)
 from deconflict.surveillance.picture_columns import float_column, text_column
 from deconflict.units import KT
 
@@ -48,15 +57,6 @@ VELOCITY_LSB_MS: Final = 0.25
 FL_LSB_FT: Final = 25.0  # 1/4 FL
 RATE_LSB_FPM: Final = 6.25
 MAX_BLOCK_BYTES: Final = 1400
-
-#: ICAO's 6-bit character set (Annex 10): index = code, "#" = not allowed
-_SIXBIT: Final = "#ABCDEFGHIJKLMNOPQRSTUVWXYZ##### ###############0123456789######"
-
-U8 = NDArray[np.uint8]
-_SIXBIT_OF: Final = np.full(128, 32, dtype=np.int64)  # code point -> 6-bit code (else space)
-for _k, _c in enumerate(_SIXBIT):
-    if _c != "#":
-        _SIXBIT_OF[ord(_c)] = _k
 
 
 @dataclass(frozen=True)
@@ -73,66 +73,12 @@ class Cat062Source:
                 raise InputError(f"CAT062 {name.upper()} {value} is not one byte; use 0-255")
 
 
-def _be(values: NDArray[np.int64], nbytes: int) -> U8:
-    """Big-endian two's-complement bytes, one row per value."""
-    v = values.astype(np.int64) & ((1 << (8 * nbytes)) - 1)
-    shifts = np.arange(8 * (nbytes - 1), -1, -8, dtype=np.int64)
-    return ((v[:, None] >> shifts[None, :]) & 0xFF).astype(np.uint8)
-
-
-def _scaled(value: NDArray[np.float64], lsb: float, bits: int) -> NDArray[np.int64]:
-    """``value / lsb`` rounded and clipped to a signed field of ``bits`` bits."""
-    lim = (1 << (bits - 1)) - 1
-    q = np.rint(np.nan_to_num(value / lsb, nan=0.0, posinf=lim, neginf=-lim))
-    return np.clip(q, -lim - 1, lim).astype(np.int64)
-
-
-def _codepoints(text: NDArray[np.str_], width: int) -> NDArray[np.uint32]:
-    """(n, width) code points of the strings, cut or padded with NUL to ``width``."""
-    fixed = np.ascontiguousarray(text.astype(f"<U{width}"))
-    return np.frombuffer(fixed.tobytes(), dtype=np.uint32).reshape(text.size, width)
-
-
-_HEX: Final = np.full(128, -1, dtype=np.int64)
-for _k, _c in enumerate("0123456789abcdef"):
-    _HEX[ord(_c)] = _HEX[ord(_c.upper())] = _k
-
-
-def _hex24(text: NDArray[np.str_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """24-bit addresses from hex strings, and where one was valid."""
-    cps = _codepoints(text, 6)
-    digits = _HEX[np.minimum(cps, 127)]
-    ok = (np.char.str_len(text) == 6) & (cps < 128).all(axis=1) & (digits >= 0).all(axis=1)
-    weights = 1 << np.arange(20, -1, -4, dtype=np.int64)
-    return np.where(ok, np.maximum(digits, 0) @ weights, 0), ok
-
-
-def _squawk(text: NDArray[np.str_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Mode 3/A codes from four octal digits, and where one was valid."""
-    length = np.char.str_len(text)
-    ok = (length > 0) & (length <= 4)
-    if not ok.any():
-        return np.zeros(text.size, dtype=np.int64), ok
-    values = _codepoints(np.char.zfill(text.astype("<U4"), 4), 4).astype(np.int64) - ord("0")
-    octal = (values >= 0) & (values <= 7)
-    ok &= octal.all(axis=1)
-    values = np.where(octal, values, 0)
-    codes = ((values[:, 0] * 8 + values[:, 1]) * 8 + values[:, 2]) * 8 + values[:, 3]
-    return codes, ok
-
-
 def _sixbit(callsign: NDArray[np.str_]) -> tuple[U8, NDArray[np.bool_]]:
     """I062/245 (7 bytes: STI 0, spare, eight 6-bit characters), and where a callsign was."""
-    n = callsign.size
-    ords = _codepoints(np.char.upper(callsign), 8)
-    codes = _SIXBIT_OF[np.minimum(ords, 127)]
-    codes[(ords >= 128) | (ords == 0)] = 32  # beyond the set, or past the end: a space
-    packed = np.zeros(n, dtype=np.int64)
-    for k in range(8):
-        packed = (packed << 6) | codes[:, k]
-    out = np.zeros((n, 7), dtype=np.uint8)
-    out[:, 1:] = _be(packed, 6)
-    return out, np.char.str_len(callsign) > 0
+    packed, ok = sixbit48(callsign)
+    out = np.zeros((callsign.size, 7), dtype=np.uint8)
+    out[:, 1:] = be_bytes(packed, 6)
+    return out, ok
 
 
 def encode_cat062(
@@ -148,7 +94,7 @@ def encode_cat062(
     (ft/min), ``icao24`` (hex), ``callsign``, optional ``squawk`` (octal text) and ``status``
     (``coasting`` sets CST). ``time_s`` (Unix s) is the time of every track (the picture is
     predicted to it). Rows without a position are left out."""
-    if max_block_bytes < 64 or max_block_bytes > 65535:
+    if not 64 <= max_block_bytes <= 65535:
         raise InputError(f"max_block_bytes {max_block_bytes}: use 64-65535 (a block's LEN field)")
     if not np.isfinite(time_s):
         raise InputError("CAT062 needs the picture's time (Unix s), not NaN")
@@ -166,9 +112,9 @@ def encode_cat062(
     if "track_id" not in picture.columns:
         raise InputError("the picture has no track_id column: CAT062 needs a track number")
     track_no = picture["track_id"].to_numpy(dtype=np.int64)[rows] % 65536
-    icao, has_icao = _hex24(text_column(picture, "icao24")[rows])
+    icao, has_icao = hex24(text_column(picture, "icao24")[rows])
     ident, has_ident = _sixbit(text_column(picture, "callsign")[rows])
-    squawk, has_squawk = _squawk(text_column(picture, "squawk")[rows])
+    squawk, has_squawk = squawk_codes(text_column(picture, "squawk")[rows])
     status = text_column(picture, "status")[rows]
     coasting = status == "coasting"
 
@@ -177,9 +123,9 @@ def encode_cat062(
     has_rate = np.isfinite(vr_fpm)
     tod = int(np.rint((time_s % DAY_S) * 128.0)) % (1 << 24)
     ones = np.ones(n, dtype=bool)
-    fl = _scaled(alt_ft, FL_LSB_FT, 16)
-    vx = _scaled(np.where(has_vel, gs_ms * np.sin(trk), 0.0), VELOCITY_LSB_MS, 16)
-    vy = _scaled(np.where(has_vel, gs_ms * np.cos(trk), 0.0), VELOCITY_LSB_MS, 16)
+    fl = scaled(alt_ft, FL_LSB_FT, 16)
+    vx = scaled(np.where(has_vel, gs_ms * np.sin(trk), 0.0), VELOCITY_LSB_MS, 16)
+    vy = scaled(np.where(has_vel, gs_ms * np.cos(trk), 0.0), VELOCITY_LSB_MS, 16)
     status1 = np.where(coasting, 0x01, 0x00).astype(np.uint8)[:, None]
     status_ext = np.tile(np.array([0x01, 0x01, 0x80], dtype=np.uint8), (n, 1))
     fspec3 = has_alt | has_rate
@@ -194,46 +140,19 @@ def encode_cat062(
         (fspec[:, :2], ones),
         (fspec[:, 2:], fspec3),
         (np.tile(np.array([source.sac, source.sic], dtype=np.uint8), (n, 1)), ones),  # 010
-        (np.tile(_be(np.array([tod]), 3), (n, 1)), ones),  # 070
-        (np.hstack([_be(_scaled(lat, LATLON_LSB_DEG, 32), 4),
-                    _be(_scaled(lon, LATLON_LSB_DEG, 32), 4)]), ones),  # 105
-        (np.hstack([_be(vx, 2), _be(vy, 2)]), has_vel),  # 185
-        (_be(squawk & 0o7777, 2), has_squawk),  # 060
+        (np.tile(be_bytes(np.array([tod]), 3), (n, 1)), ones),  # 070
+        (np.hstack([be_bytes(scaled(lat, LATLON_LSB_DEG, 32), 4),
+                    be_bytes(scaled(lon, LATLON_LSB_DEG, 32), 4)]), ones),  # 105
+        (np.hstack([be_bytes(vx, 2), be_bytes(vy, 2)]), has_vel),  # 185
+        (be_bytes(squawk & 0o7777, 2), has_squawk),  # 060
         (ident, has_ident),  # 245
-        (np.hstack([np.full((n, 1), 0x80, dtype=np.uint8), _be(icao, 3)]), has_icao),  # 380/ADR
-        (_be(track_no, 2), ones),  # 040
+        (np.hstack([np.full((n, 1), 0x80, dtype=np.uint8), be_bytes(icao, 3)]),
+         has_icao),  # 380/ADR
+        (be_bytes(track_no, 2), ones),  # 040
         (status1, ones),  # 080, first octet
         (status_ext, coasting),  # 080, extensions up to CST
-        (_be(fl, 2), has_alt),  # 136
-        (_be(fl & 0x7FFF, 2), has_alt),  # 135 (QNH = 0)
-        (_be(_scaled(vr_fpm, RATE_LSB_FPM, 16), 2), has_rate),  # 220
+        (be_bytes(fl, 2), has_alt),  # 136
+        (be_bytes(fl & 0x7FFF, 2), has_alt),  # 135 (QNH = 0)
+        (be_bytes(scaled(vr_fpm, RATE_LSB_FPM, 16), 2), has_rate),  # 220
     ]  # fmt: skip
-    return _pack(items, n, max_block_bytes)
-
-
-def _pack(items: list[tuple[U8, NDArray[np.bool_]]], n: int, max_block_bytes: int) -> list[bytes]:
-    """Scatter each item's bytes into one buffer of records, then cut it into data blocks."""
-    sizes = np.zeros(n, dtype=np.int64)
-    for data, present in items:
-        sizes += data.shape[1] * present
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    buf = np.zeros(int(ends[-1]), dtype=np.uint8)
-    at = starts.copy()
-    for data, present in items:
-        width = data.shape[1]
-        idx = np.flatnonzero(present)
-        buf[at[idx, None] + np.arange(width)[None, :]] = data[idx]
-        at += width * present
-    if int(sizes.max()) + 3 > max_block_bytes:
-        raise InputError(f"a record of {int(sizes.max())} bytes does not fit a block of "
-                         f"{max_block_bytes}: raise max_block_bytes")  # fmt: skip
-    blocks: list[bytes] = []
-    first = 0
-    while first < n:
-        limit = int(starts[first]) + max_block_bytes - 3
-        last = int(np.searchsorted(ends, limit, side="right"))  # records [first, last)
-        body = buf[int(starts[first]) : int(ends[last - 1])].tobytes()
-        blocks.append(bytes([CATEGORY]) + (len(body) + 3).to_bytes(2, "big") + body)
-        first = last
-    return blocks
+    return pack_records(items, n, CATEGORY, max_block_bytes)

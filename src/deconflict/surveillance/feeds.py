@@ -12,6 +12,9 @@ A feed is named by a URL:
   multicast group address (224.0.0.0/4) is joined (``udp://239.1.1.1:8600?iface=10.0.0.5``);
 - ``FORMAT+SCHEME://...`` (``beast+tcp://``, ``asterix+udp://``) names the format; else
   ``--format``, else the port's usual one (30005 Beast, 30003 SBS, 30002 AVR);
+- query parameters: ``?clock=gps`` reads Beast counters as GPS timestamps (Radarcape-style
+  receivers, and the simulator's; see ``deconflict.surveillance.beast``); ``?hold_ms=N`` sets the
+  batch hold (below) for this feed, e.g. 0 for a sender on loopback that writes whole batches;
 - a file path: decode it and replay its reports in time order, ``speed`` times faster than real
   time (``speed=0``: as fast as the consumer takes them).
 
@@ -36,7 +39,7 @@ import socket
 import struct
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +48,7 @@ import pandas as pd
 
 from deconflict.errors import InputError
 from deconflict.surveillance.base import (
+    BEAST_CLOCKS,
     DecodeOptions,
     DecodeResult,
     StreamDecoder,
@@ -102,12 +106,14 @@ def _stream(format_key: str, options: DecodeOptions) -> StreamDecoder:
     return decoder.stream(options)
 
 
-async def _read_batch(reader: asyncio.StreamReader, first: bytes) -> tuple[bytes, bool]:
-    """``first`` and what else arrives within ``BATCH_HOLD_S`` (up to ``BATCH_BYTES``);
+async def _read_batch(
+    reader: asyncio.StreamReader, first: bytes, hold_s: float = BATCH_HOLD_S
+) -> tuple[bytes, bool]:
+    """``first`` and what else arrives within ``hold_s`` (up to ``BATCH_BYTES``);
     (bytes, True at end of stream)."""
     loop = asyncio.get_running_loop()
     parts, size = [first], len(first)
-    deadline = loop.time() + BATCH_HOLD_S
+    deadline = loop.time() + hold_s
     while size < BATCH_BYTES:
         left = deadline - loop.time()
         if left <= 0:
@@ -129,6 +135,7 @@ async def _pump(
     queue: asyncio.Queue[DecodeResult],
     stats: FeedStats,
     stall_s: float = STALL_S,
+    hold_s: float = BATCH_HOLD_S,
 ) -> int:
     """Read until EOF or a stall (no byte for ``stall_s``), feeding the decoder in batches; each
     batch waits for room in the queue. Returns the number of frames decoded."""
@@ -142,7 +149,7 @@ async def _pump(
             break
         if not chunk:
             break
-        data, ended = await _read_batch(reader, chunk)
+        data, ended = await _read_batch(reader, chunk, hold_s)
         stats.counts["bytes"] += len(data)
         result = decoder.feed(data, arrival_ns=time.time_ns())
         frames += result.counts.get("frames", 0)
@@ -168,6 +175,7 @@ async def tcp_client(
     backoff_s: float = BACKOFF_S,
     max_backoff_s: float = MAX_BACKOFF_S,
     stall_s: float = STALL_S,
+    hold_s: float = BATCH_HOLD_S,
 ) -> None:
     """Connect, decode, and reconnect until cancelled: after a failed or fruitless connection
     the wait doubles from ``backoff_s`` up to ``max_backoff_s``; a connection that delivered
@@ -181,7 +189,8 @@ async def tcp_client(
         else:
             stats.counts["connections"] += 1
             try:
-                if await _pump(reader, _stream(format_key, options), queue, stats, stall_s):
+                stream = _stream(format_key, options)
+                if await _pump(reader, stream, queue, stats, stall_s, hold_s):
                     delay = backoff_s
             except (ConnectionError, asyncio.IncompleteReadError):
                 stats.counts["connection_errors"] += 1
@@ -204,13 +213,14 @@ async def tcp_server(
     queue: asyncio.Queue[DecodeResult],
     stats: FeedStats,
     started: asyncio.Future[int] | None = None,
+    hold_s: float = BATCH_HOLD_S,
 ) -> None:
     """Accept pushing receivers until cancelled; ``started`` gets the bound port."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         stats.counts["connections"] += 1
         try:
-            await _pump(reader, _stream(format_key, options), queue, stats)
+            await _pump(reader, _stream(format_key, options), queue, stats, STALL_S, hold_s)
         except (ConnectionError, asyncio.IncompleteReadError):
             stats.counts["connection_errors"] += 1
         finally:
@@ -325,7 +335,8 @@ async def replay_file(
 @dataclass(frozen=True)
 class FeedSpec:
     """A parsed feed URL: kind ("tcp", "tcp-listen", "udp", "file"), host, port, path, the
-    format the URL names (``beast+tcp://``) and the multicast interface (``?iface=``)."""
+    format the URL names (``beast+tcp://``), the multicast interface (``?iface=``), the Beast
+    clock (``?clock=gps``) and the batch hold (``?hold_ms=``)."""
 
     kind: str
     host: str = ""
@@ -333,6 +344,8 @@ class FeedSpec:
     path: Path | None = None
     format: str | None = None
     iface: str = "0.0.0.0"
+    clock: str = "receiver"
+    hold_s: float = BATCH_HOLD_S
 
     def default_format(self) -> str | None:
         return self.format or DEFAULT_PORT_FORMATS.get(self.port)
@@ -341,7 +354,11 @@ class FeedSpec:
         if self.kind == "file":
             return str(self.path)
         prefix = f"{self.format}+" if self.format else ""
-        return f"{prefix}{self.kind}://{self.host}:{self.port}"
+        query = [f"iface={self.iface}"] if self.iface != "0.0.0.0" else []
+        query += [f"clock={self.clock}"] if self.clock != "receiver" else []
+        query += [f"hold_ms={self.hold_s * 1e3:g}"] if self.hold_s != BATCH_HOLD_S else []
+        tail = "?" + "&".join(query) if query else ""
+        return f"{prefix}{self.kind}://{self.host}:{self.port}{tail}"
 
 
 def parse_feed(url: str) -> FeedSpec:
@@ -365,8 +382,19 @@ def parse_feed(url: str) -> FeedSpec:
         port = None
     if port is None:
         raise InputError(f"feed {url!r} has no valid port: write e.g. tcp://127.0.0.1:30005")
-    iface = parse_qs(parts.query).get("iface", ["0.0.0.0"])[0]
-    return FeedSpec(kind, parts.hostname or "127.0.0.1", port, format=fmt or None, iface=iface)
+    query = parse_qs(parts.query)
+    iface = query.get("iface", ["0.0.0.0"])[0]
+    clock = query.get("clock", ["receiver"])[0]
+    if clock not in BEAST_CLOCKS:
+        raise InputError(f"feed {url!r}: clock={clock}; use one of {', '.join(BEAST_CLOCKS)}")
+    try:
+        hold_s = float(query.get("hold_ms", [BATCH_HOLD_S * 1e3])[0]) / 1e3
+    except ValueError:
+        hold_s = -1.0
+    if not 0.0 <= hold_s <= 10.0:
+        raise InputError(f"feed {url!r}: hold_ms is a number of milliseconds, 0 to 10,000")
+    host = parts.hostname or "127.0.0.1"
+    return FeedSpec(kind, host, port, format=fmt or None, iface=iface, clock=clock, hold_s=hold_s)
 
 
 async def run_feed(
@@ -383,6 +411,8 @@ async def run_feed(
     """Run one feed until it ends (files) or is cancelled (network). The URL's own format
     (``beast+tcp://``) wins over ``format_key``, which wins over the port's usual one."""
     key = spec.format or format_key or spec.default_format()
+    if spec.clock != options.beast_clock:
+        options = replace(options, beast_clock=spec.clock)
     if spec.kind == "file":
         assert spec.path is not None
         await replay_file(spec.path, spec.format or format_key, options, queue, speed=speed)
@@ -400,8 +430,9 @@ async def run_feed(
             stats,
             reconnect=reconnect,
             max_backoff_s=max_backoff_s,
+            hold_s=spec.hold_s,
         )
     elif spec.kind == "tcp-listen":
-        await tcp_server(spec.host, spec.port, key, options, queue, stats)
+        await tcp_server(spec.host, spec.port, key, options, queue, stats, hold_s=spec.hold_s)
     else:
         await udp_listener(spec.host, spec.port, key, options, queue, stats, iface=spec.iface)

@@ -143,3 +143,29 @@ def polar_to_geographic(
         np.full(n, site.longitude), np.full(n, site.latitude), np.asarray(theta_deg), dist
     )
     return np.asarray(lat), np.asarray(lon)
+
+
+def geographic_to_polar(
+    site: SensorSite,
+    latitude_deg: np.ndarray,
+    longitude_deg: np.ndarray,
+    altitude_ft: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slant range (NM) and azimuth (deg true, 0-360) of targets seen from ``site``: the inverse
+    of ``polar_to_geographic`` (the same sphere for the elevation geometry, the same WGS84
+    geodesic for the ground distance); a NaN altitude is taken at the antenna height."""
+    lat = np.asarray(latitude_deg, dtype=np.float64)
+    n = lat.size
+    az, _, dist = WGS84.inv(
+        np.full(n, site.longitude),
+        np.full(n, site.latitude),
+        np.asarray(longitude_deg, dtype=np.float64),
+        lat,
+    )
+    height = np.asarray(altitude_ft, dtype=np.float64) * FT
+    height = np.where(np.isnan(height), site.height_m, height)
+    radius = gaussian_radius_m(site.latitude)
+    r1, r2 = radius + site.height_m, radius + height
+    c = np.asarray(dist) / radius
+    slant = np.sqrt(np.maximum(r1**2 + r2**2 - 2.0 * r1 * r2 * np.cos(c), 0.0))
+    return slant / NM, np.asarray(az) % 360.0

@@ -39,10 +39,12 @@ MAX_REPORTS: Final = 500_000
 
 @dataclass(frozen=True)
 class PartyFeed:
-    """One feed of one party: ``PARTY=URL`` on the command line or in the settings."""
+    """One feed of one party: ``PARTY=URL`` on the command line or in the settings; its
+    reports' sensor is ``sensor``, else the feed's URL."""
 
     party: str
     spec: FeedSpec
+    sensor: str = ""
 
     @classmethod
     def parse(cls, text: str) -> PartyFeed:
@@ -134,6 +136,8 @@ class FeedSource(ReportBuffer):
         self.feeds = list(feeds)
         self.options = options
         self.stats = [FeedStats() for _ in self.feeds]
+        self.delivered = [0] * len(self.feeds)  # frames decoded and their reports held, per feed
+        self._delivery = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
@@ -145,10 +149,23 @@ class FeedSource(ReportBuffer):
     def _take(self, index: int, result: DecodeResult) -> None:
         if len(result.reports):
             self.stats[index].counts["dropped_reports"] += self.put(result.reports)
+        with self._delivery:
+            self.delivered[index] += result.counts.get("frames", 0)
+            self._delivery.notify_all()
+
+    def wait_delivered(self, frames: Sequence[int], timeout_s: float) -> bool:
+        """Wait until each feed has delivered (decoded and held the reports of) at least
+        ``frames[i]`` frames in all: a sender on loopback (the simulator's sensors) knows what
+        it sent. False if ``timeout_s`` passed first."""
+        with self._delivery:
+            return self._delivery.wait_for(
+                lambda: all(d >= f for d, f in zip(self.delivered, frames, strict=True)),
+                timeout_s,
+            )
 
     async def _run_one(self, index: int, feed: PartyFeed) -> None:
         queue: asyncio.Queue[DecodeResult] = asyncio.Queue(maxsize=64)
-        options = replace(self.options, party=feed.party, sensor=feed.spec.url())
+        options = replace(self.options, party=feed.party, sensor=feed.sensor or feed.spec.url())
         task = asyncio.create_task(
             run_feed(
                 feed.spec,
