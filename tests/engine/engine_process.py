@@ -22,8 +22,8 @@ CLI = [sys.executable, "-c", "from deconflict.cli import main; main()"]
 class Process:
     """A ``deconflict`` command in its own process and its output lines."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO / "src")}
         self.proc = subprocess.Popen(
             [*CLI, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,

@@ -207,4 +207,6 @@ def _lead(
     with session.lock:
         session.engine.finish()
     out: dict[str, Any] = session.engine.summary()
-    return {k: out[k] for k in ("ticks", "reports", "events", "incidents")}
+    pictures = session.engine.pictures  # each party's tracks at the end, by label
+    tracks = {p: sorted(str(x) for x in pic["label"]) for p, pic in pictures.items()}
+    return {k: out[k] for k in ("ticks", "reports", "events", "incidents")} | {"tracks": tracks}
