@@ -216,10 +216,12 @@ class Identification:
             rid = str(e.payload["request_id"])
             self.deadline.pop(rid, None)
             asked = self.inherited.get(rid)
-            if asked is not None:  # settled before its track was found again
-                claimants = e.payload.get("claimants") or []
+            if asked is not None:  # settled before its track was found again: a declared
+                claimants = e.payload.get("claimants") or []  # one is still matched to it
                 if e.payload["outcome"] == "declared" and claimants:
                     asked.claim = (str(claimants[0]["party"]), str(claimants[0]["aircraft"]))
+                else:
+                    del self.inherited[rid]
                 continue
             where = self.track_of.get(rid)
             if where is None:

@@ -11,6 +11,7 @@ notice sent twice, no request lost or opened twice and no incident recorded twic
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Recovered:
     crews the engine plays still have to act on."""
 
     entries_read: int = 0
+    rebuild_s: float = 0.0  # wall-clock time the reading and handing over took
     alerts: int = 0
     area_alerts: int = 0
     notices: int = 0
@@ -55,10 +57,13 @@ class Recovered:
     #: their acknowledgements they find reading their queue from its start, and the
     #: resolutions they fly were flown again with the traffic, ``Session.resumed``).
     pending: list[Pending] = field(default_factory=list)
+    settled_requests: list[Event] = field(default_factory=list)
+    resolved: list[Event] = field(default_factory=list)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[str, float]:
         return {
             "entries_read": self.entries_read,
+            "rebuild_s": round(self.rebuild_s, 4),
             "alerts": self.alerts,
             "area_alerts": self.area_alerts,
             "notices": self.notices,
@@ -192,29 +197,42 @@ def unanswered(store: Store, requests: Sequence[Event], settled: set[str]) -> li
 
 def recover(engine: Engine, grace_s: float = GRACE_S) -> Recovered:
     """Hand each part of ``engine`` what the log holds open (see the module docstring); what
-    was taken back, and what the crews still owe."""
+    was taken back, and what the crews still owe. The requests already settled are kept in
+    ``settled_requests`` for ``remember_answers`` (an engine carrying the same traffic on)."""
+    t0 = time.perf_counter()
     store = engine.desk.store
     conflicts, areas, raised, n_alerts = open_alerts(store)
     notices, n_notices = open_notices(store)
     engine.alerts.inherit(conflicts, areas, notices, grace_s)
     requests, resolved, n_requests = engine_requests(store, engine.parties, engine.config.history_s)
-    engine.identification.inherit(requests, resolved, grace_s)
+    settled = {str(e.payload["request_id"]) for e in resolved}
+    still_open = [e for e in requests if str(e.payload["body"]["request_id"]) not in settled]
+    engine.identification.inherit(still_open, [], grace_s)
     incidents = recorded_incidents(store)
     context = min((e.seq - 1 for e in raised), default=engine.desk.start_seq)
     engine.incidents.inherit(incidents, context)
-    settled = {str(e.payload["request_id"]) for e in resolved}
-    pending = unanswered(store, requests, settled)
     return Recovered(
         entries_read=n_alerts + n_notices + n_requests + len(incidents),
         alerts=len(conflicts),
         area_alerts=len(areas),
         notices=len(notices),
-        requests_open=len(requests) - len(settled & {
-            str(e.payload["body"]["request_id"]) for e in requests}),
+        requests_open=len(still_open),
         requests_settled=len(resolved),
         incidents=len(incidents),
-        pending=pending,
-    )  # fmt: skip
+        pending=unanswered(store, still_open, settled),
+        rebuild_s=time.perf_counter() - t0,
+        settled_requests=[e for e in requests if str(e.payload["body"]["request_id"]) in settled],
+        resolved=resolved,
+    )
+
+
+def remember_answers(engine: Engine, grace_s: float = GRACE_S) -> None:
+    """An engine carrying on the traffic of the one before it (a restart, a takeover) also
+    takes the answers that settled its requests in the last ``history_s``: a track found near
+    the aircraft its owner claimed is that aircraft, and not asked about again. (An engine that
+    starts the traffic again, ``resumed_scenario``, asks again: its tracks are new flights.)"""
+    rec = engine.recovered
+    engine.identification.inherit(rec.settled_requests, rec.resolved, grace_s)
 
 
 def recorded_incidents(store: Store) -> list[Mapping[str, Any]]:

@@ -26,6 +26,7 @@ from deconflict.engine.areas import RestrictedArea
 from deconflict.engine.desk import Desk
 from deconflict.engine.engine import Engine, EngineConfig
 from deconflict.engine.pacing import PacedCollector
+from deconflict.engine.recovery import remember_answers
 from deconflict.engine.sources import ReplaySource
 from deconflict.errors import InputError
 from deconflict.sim.crews import Crews
@@ -94,6 +95,7 @@ class Session:
             scenario, start=scenario.start + pd.Timedelta(seconds=cycles * scenario.duration_s)
         )
         session = cls.from_scenario(sc, desk=desk, config=config, seed=seed)
+        remember_answers(session.engine)
         session._fly_to(float(offset))
         session.t_s = float(offset)
         session.cycle = cycles
