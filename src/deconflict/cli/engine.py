@@ -116,6 +116,10 @@ class _Traffic:
         self, db: str, scenario: Path | None, feeds: list[str], reference: str | None,
         replay: Path | None,
     ) -> None:  # fmt: skip
+        # what leading needs, loaded while standing by (a takeover should not wait for it)
+        import deconflict.cli.serve_feeds
+        import deconflict.engine.session
+        import deconflict.service.live_app  # noqa: F401
         from deconflict.cli.decode import make_options
         from deconflict.settings import Settings
         from deconflict.sim.scenario import load_scenario
@@ -135,6 +139,10 @@ class _Traffic:
                 parsed, DecodeOptions(reference=ref.reference),
                 max_backoff_s=settings.feed_max_backoff_s,
             )  # fmt: skip
+        if self.scenario is not None:
+            from deconflict.sim.simulator import Simulator
+
+            Simulator(self.scenario)  # loads the aircraft performance models (openap)
         names = [f.party for f in parse_party_feeds(feeds)] if feeds else []
         if self.scenario is not None:
             names += [p.id for p in self.scenario.parties if p.id not in names]

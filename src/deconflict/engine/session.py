@@ -167,10 +167,10 @@ class Session:
         )  # fmt: skip
         offline = _Offline()
         for t, at_t in itertools.groupby(alerts, key=lambda e: float(e.payload["time_s"])):
-            self.simulator.advance(t - t0)
+            self.simulator.advance(t - t0, observe=False)
             offline.now_s = t
             self.crews(offline, self.time(t - t0), list(at_t))
-        self.simulator.advance(t_s)
+        self.simulator.advance(t_s, observe=False)
         offline.now_s = t0 + t_s
         self.crews(offline, self.time(t_s), [])
 
