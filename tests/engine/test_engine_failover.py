@@ -88,7 +88,7 @@ def test_a_standby_engine_takes_over_within_5_s_of_a_kill_9(
         assert not {(e.payload["alert_id"], e.payload["party"]) for e in new
                     if e.kind == "alert.raised"} & raised  # fmt: skip
         requests = [k for k in keys if k[0] == "identification_request"]
-        assert len(requests) == 1  # the scenario's one unknown track, asked about once
+        assert len(requests) == 1  # the one unknown, asked once
         b.proc.send_signal(signal.SIGTERM)
         b.wait_for('"led": true', 30)
         assert b.proc.wait(timeout=30) == 0

@@ -24,9 +24,11 @@ from deconflict.units import FPM, FT, KT
 
 History = Callable[[str], tuple[tuple[float, float, float, float], ...]]
 Where = Callable[[str, str], tuple[float, float, float] | None]
-#: How near (m) a track of this engine must be to an inherited request's aircraft to be it.
-CLAIM_RADIUS_M = 2.0 * 1852.0
-CLAIM_DALT_M = 2000.0 * FT
+#: How near (m) a track of this engine must be to an inherited request's aircraft to be it: the
+#: duty officers' own rule for claiming a track (``sim.crews``), with room in altitude for a
+#: young primary-radar track's (a 3-D radar's height is off by thousands of ft at first).
+CLAIM_RADIUS_M = 5.0 * 1852.0
+CLAIM_DALT_M = 5000.0 * FT
 
 
 @dataclass
