@@ -199,12 +199,20 @@ def _lead(
     next_wall = time.monotonic()
     checked = next_wall
     begin = session.t_s
+    alerts = session.engine.alerts
+    catching_up = bool(alerts.inherited)
     while not stop.is_set() and (duration is None or session.t_s - begin < duration):
         if session.t_s >= session.cycle_start_s + session.duration_s - 1e-9:
             if session.scenario is None:
                 break
             session.new_cycle()
         session.step(1.0)
+        if catching_up and not alerts.inherited:  # every alert taken back is decided on again
+            catching_up = False
+            typer.echo(
+                f"caught up after {session.t_s - begin:.0f} s of engine time: "
+                f"{alerts.carried_on} alerts carried on, {alerts.cleared_inherited} cleared"
+            )
         now = time.monotonic()
         if now - checked >= 2.0:
             checked = now

@@ -93,6 +93,8 @@ class Alerts:
         self.inherited: dict[tuple[str, ...], ConflictAlert] = {}
         self.grace_s = 0.0
         self._graced = True  # whether the inherited state's grace has been anchored
+        self.carried_on = 0  # inherited alerts found again (carried on under their id)
+        self.cleared_inherited = 0  # inherited alerts not found again, cleared
 
     def inherit(
         self,
@@ -164,6 +166,7 @@ class Alerts:
             if now - alert.last_seen_s >= self.clear_after_s:
                 del self.inherited[mk]
                 self._clear(alert, now)
+                self.cleared_inherited += 1
 
     def _clear(self, alert: ConflictAlert, now: float) -> None:
         for party in alert.recipients:
@@ -189,6 +192,7 @@ class Alerts:
             alert.advice = (alert.advice[1], alert.advice[0])
         alert.keys, alert.row, alert.last_seen_s = keys, data, now
         self.conflicts[keys] = alert
+        self.carried_on += 1
         if int(data["level"]) != alert.level:
             alert.level = int(data["level"])
             self._write("alert.updated", alert, ra, rb, now)
