@@ -14,6 +14,7 @@ from engine_process import Process
 from typer.testing import CliRunner
 
 from deconflict.cli import app
+from deconflict.sim.scenario import builtin_scenario_path
 from deconflict.store import open_store
 
 
@@ -96,3 +97,16 @@ def test_engine_feed_and_replay_refuse_what_they_cannot_run(tmp_path: Path) -> N
     assert bad.exit_code != 0 and "PARTY=URL" in bad.output
     fast = runner.invoke(app, ["engine", "--db", db, "--feed", "a=tcp://h:1", "--speed", "5"])
     assert fast.exit_code != 0 and "wall clock" in fast.output
+    stranger = runner.invoke(
+        app,
+        [
+            "engine",
+            "--db",
+            db,
+            "--scenario",
+            str(builtin_scenario_path()),
+            "--feed",
+            "alpha=tcp://h:1",
+        ],
+    )
+    assert stranger.exit_code != 0 and "not the scenario's (blue, civil, red)" in stranger.output

@@ -121,6 +121,7 @@ class _Traffic:
         import deconflict.engine.session
         import deconflict.service.live_app  # noqa: F401
         from deconflict.cli.decode import make_options
+        from deconflict.errors import InputError
         from deconflict.settings import Settings
         from deconflict.sim.scenario import load_scenario
         from deconflict.surveillance.base import DecodeOptions
@@ -139,6 +140,14 @@ class _Traffic:
                 parsed, DecodeOptions(reference=ref.reference),
                 max_backoff_s=settings.feed_max_backoff_s,
             )  # fmt: skip
+        if feeds and self.scenario is not None:
+            theirs = {p.id for p in self.scenario.parties}
+            extra = sorted({f.party for f in parse_party_feeds(feeds)} - theirs)
+            if extra:
+                raise InputError(
+                    f"--feed parties {extra} are not the scenario's ({', '.join(sorted(theirs))}):"
+                    " feed a party of the scenario, or run the feeds without --scenario"
+                )
         if self.scenario is not None:
             from deconflict.sim.simulator import Simulator
 
