@@ -174,15 +174,20 @@ def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: P
         )  # fmt: skip
         # the engine that opened them died; a new one starts on the store
         engine = Engine(["blue", "red"], [], desk=Desk(store, parties, keys))
-        assert engine.identification.inherited == {answered.request_id, silent.request_id}
-        assert engine.identification.pending("red") == set()  # another tracker's keys
+        ident = engine.identification
+        assert (
+            set(ident.inherited) == set(ident.deadline) == {answered.request_id, silent.request_id}
+        )
+        assert ident.pending("red") == set()  # another tracker's keys
         engine.tick(pd.Timestamp(t0 + 5, unit="s", tz="UTC"))
         assert engine.answer_identification("blue", answered.request_id, "ours", "R1") == (
             "declared"
         )
         engine.tick(pd.Timestamp(t0 + 6, unit="s", tz="UTC"))
-        assert engine.identification.declared_for("red") == {}
-        assert engine.identification.inherited == {silent.request_id}
+        assert ident.declared_for("red") == {}
+        # settled: its deadline is no longer watched; a track near Blue's R1 would be R1
+        assert set(ident.deadline) == {silent.request_id}
+        assert ident.inherited[answered.request_id].claim == ("blue", "R1")
         # nobody answers the other: the engine's deadline check settles it
         engine.tick(pd.Timestamp(t0 + 121, unit="s", tz="UTC"))
         outcomes = {
@@ -190,9 +195,9 @@ def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: P
             for e in log.entries(store, log.ID_RESOLVED)
         }
         assert outcomes == {answered.request_id: "declared", silent.request_id: "unknown"}
-        assert engine.identification.inherited == set()
-        # the engine after it has nothing left to follow
+        assert set(ident.deadline) == set() and set(ident.inherited) == {answered.request_id}
+        # the engine after it has nothing open to follow
         after = Engine(["blue", "red"], [], desk=Desk(store, parties, keys))
-        assert after.identification.inherited == set()
+        assert after.identification.inherited == {} and after.recovered.requests_settled == 2
     finally:
         store.close()

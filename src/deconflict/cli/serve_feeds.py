@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from deconflict.engine.desk import Desk
     from deconflict.engine.session import Session
+    from deconflict.engine.sources import ReportSource
     from deconflict.settings import Settings
     from deconflict.surveillance.source import FeedSource, PartyFeed
 
@@ -29,10 +30,6 @@ def feed_app(
 ) -> tuple[FastAPI, Session, FeedSource]:
     """The live app fed by ``feeds`` and by the reports ``push_parties`` push to
     ``POST /v1/reports`` (not started: call ``source.start()``, ``session.start_thread()``)."""
-    import pandas as pd
-
-    from deconflict.engine.engine import Engine, EngineConfig
-    from deconflict.engine.session import Session
     from deconflict.errors import InputError
     from deconflict.service.live_app import live_app
     from deconflict.service.routes import feeds as feeds_routes
@@ -48,11 +45,7 @@ def feed_app(
     pushed = PushedReports(push_parties or [])
 
     def fed(desk: Desk, settings: Settings) -> Session:
-        """The engine on the served store, its reports from the feeds and the pushes."""
-        config = EngineConfig(track_sharing=settings.track_sharing)
-        engine = Engine(parties, [source, pushed], desk=desk, config=config)
-        now = pd.Timestamp.now(tz="UTC").floor("s")
-        return Session(engine, now, float("inf"))
+        return fed_session(parties, [source, pushed], desk, settings)
 
     app, session = live_app(db=db, parties=parties, session=fed)
     app.state.feed_source = source
@@ -60,3 +53,19 @@ def feed_app(
     app.include_router(feeds_routes.router)
     app.include_router(reports_routes.router)
     return app, session, source
+
+
+def fed_session(
+    parties: list[str], sources: list[ReportSource], desk: Desk, settings: Settings
+) -> Session:
+    """The engine on ``desk``'s store, its reports from ``sources`` (the feeds, the pushes),
+    ticked on the wall clock (``serve --feed`` and ``engine --feed``)."""
+    import pandas as pd
+
+    from deconflict.engine.engine import Engine, EngineConfig
+    from deconflict.engine.session import Session
+
+    config = EngineConfig(track_sharing=settings.track_sharing)
+    engine = Engine(parties, sources, desk=desk, config=config)
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    return Session(engine, now, float("inf"))

@@ -4,12 +4,19 @@ areas ahead, and the conflict notices sent over the hotline (times Unix s; edge 
 State held between ticks is what an open alert needs to be updated or cleared; every change is
 an entry of the log written through the engine's desk (``alert.raised`` / ``alert.updated`` /
 ``alert.cleared`` to the party alerted; a ``conflict_notice`` message to both parties).
+
+An engine that starts on a log an engine wrote before it (a restart after ``kill -9``, a standby
+taking over) takes back the alerts and notices still open there (``engine.recovery``): an alert
+whose aircraft are in conflict again is carried on under its own id (no second ``alert.raised``,
+no second notice), one that is not is cleared once, ``grace_s`` + ``clear_after_s`` after the
+first tick (the time the new trackers take to find the aircraft again).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +37,13 @@ from deconflict.predict.standards import Standard
 
 def digest(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def match_key(own_keys: Sequence[str], recipients: Sequence[str]) -> tuple[str, ...]:
+    """What a conflict alert is about across engines: the track keys of the own aircraft
+    (stable: ``party/aircraft``), ``"?"`` for an unknown track (its key is a tracker's), and
+    the parties alerted."""
+    return (*sorted(own_keys), "|", *sorted(recipients))
 
 
 @dataclass
@@ -75,8 +89,40 @@ class Alerts:
         self.conflicts: dict[tuple[str, str], ConflictAlert] = {}
         self.area_alerts: dict[tuple[str, str], AreaAlert] = {}
         self.notices: dict[PairKey, OpenNotice] = {}
+        #: Conflict alerts taken from the log and not yet seen again, by ``match_key``.
+        self.inherited: dict[tuple[str, ...], ConflictAlert] = {}
+        self.grace_s = 0.0
+        self._graced = True  # whether the inherited state's grace has been anchored
+        self.carried_on = 0  # inherited alerts found again (carried on under their id)
+        self.cleared_inherited = 0  # inherited alerts not found again, cleared
+
+    def inherit(
+        self,
+        conflicts: Sequence[ConflictAlert],
+        areas: Sequence[AreaAlert],
+        notices: Mapping[PairKey, OpenNotice],
+        grace_s: float,
+    ) -> None:
+        """Take back the alerts and notices an engine before this one left open (their
+        ``last_seen_s`` is set at the first tick to that tick + ``grace_s``)."""
+        self.inherited = {match_key(a.keys, a.recipients): a for a in conflicts}
+        self.area_alerts |= {(a.key, a.area): a for a in areas}
+        self.notices |= dict(notices)
+        self.grace_s = grace_s
+        self._graced = False
 
     def update(self, scene: SceneIndex, conflict_rows: list[Row], now_s: float) -> None:
+        if not self._graced:
+            self._graced = True
+            until = now_s + self.grace_s
+            for alert in self.inherited.values():
+                alert.last_seen_s = max(alert.last_seen_s, until)
+            for area in self.area_alerts.values():
+                area.last_seen_s = max(area.last_seen_s, until)
+            self.notices = {
+                k: dataclasses.replace(n, last_seen_s=max(n.last_seen_s, until))
+                for k, n in self.notices.items()
+            }
         self._update_conflicts(scene, conflict_rows, now_s)
         self._update_notices(scene, now_s)
         self._update_areas(scene, now_s)
@@ -91,6 +137,8 @@ class Alerts:
             ra, rb = scene.row(keys[0]), scene.row(keys[1])
             alert = self.conflicts.get(keys)
             recipients = tuple(sorted({str(ra["party"]), str(rb["party"])}))
+            if alert is None and self.inherited:
+                alert = self._adopt(keys, recipients, ra, rb, data, now)
             if alert is None:
                 adv_a = turn_away(str(ra["label"]), ra, rb)
                 adv_b = turn_away(str(rb["label"]), rb, ra)
@@ -113,9 +161,42 @@ class Alerts:
         for keys, alert in list(self.conflicts.items()):
             if keys not in seen and now - alert.last_seen_s >= self.clear_after_s:
                 del self.conflicts[keys]
-                for party in alert.recipients:
-                    payload = {"alert_id": alert.alert_id, "kind": "conflict", "party": party}
-                    self.desk.append("alert.cleared", {**payload, "time_s": now}, (party,))
+                self._clear(alert, now)
+        for mk, alert in list(self.inherited.items()):
+            if now - alert.last_seen_s >= self.clear_after_s:
+                del self.inherited[mk]
+                self._clear(alert, now)
+                self.cleared_inherited += 1
+
+    def _clear(self, alert: ConflictAlert, now: float) -> None:
+        for party in alert.recipients:
+            payload = {"alert_id": alert.alert_id, "kind": "conflict", "party": party}
+            self.desk.append("alert.cleared", {**payload, "time_s": now}, (party,))
+
+    def _adopt(
+        self,
+        keys: tuple[str, str],
+        recipients: tuple[str, ...],
+        ra: Row,
+        rb: Row,
+        data: Row,
+        now: float,
+    ) -> ConflictAlert | None:
+        """The inherited alert about this pair, carried on under its id (its level as the log
+        has it: a change is an ``alert.updated``), or None."""
+        own = tuple(str(r["key"]) if r["identity"] == "own" else "?" for r in (ra, rb))
+        alert = self.inherited.pop(match_key(own, recipients), None)
+        if alert is None:
+            return None
+        if alert.keys[0] != keys[0]:  # the log's order, not the detector's: swap the advice
+            alert.advice = (alert.advice[1], alert.advice[0])
+        alert.keys, alert.row, alert.last_seen_s = keys, data, now
+        self.conflicts[keys] = alert
+        self.carried_on += 1
+        if int(data["level"]) != alert.level:
+            alert.level = int(data["level"])
+            self._write("alert.updated", alert, ra, rb, now)
+        return alert
 
     def _write(self, kind: str, alert: ConflictAlert, ra: Row, rb: Row, now: float) -> None:
         for own, other, adv in ((ra, rb, alert.advice[0]), (rb, ra, alert.advice[1])):

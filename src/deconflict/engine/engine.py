@@ -44,6 +44,7 @@ from deconflict.engine.picture import (
     records,
     shared_scene,
 )
+from deconflict.engine.recovery import recover
 from deconflict.engine.sharing import shared_view
 from deconflict.engine.sources import ReportSource
 from deconflict.errors import InputError, NotFoundError
@@ -155,11 +156,11 @@ class Engine:
         self.identification = Identification(
             self.desk, request_after_s=cfg.request_after_s, timeout_s=cfg.request_timeout_s
         )
-        # a restart or a new leader follows the requests an engine opened before it
-        self.identification.rebuild(self.parties)
         self.incidents = IncidentWatch(
             self.desk, self.standard, memory_s=cfg.incident_memory_s, quiet_s=cfg.incident_quiet_s
         )
+        # a restart or a new leader carries on what an engine before it left open in the log
+        self.recovered = recover(self)
         self.history = History(cfg.history_s, cfg.history_step_s)
         self.sharing_secret = secrets.token_bytes(32)
         self.event_counts: Counter[str] = Counter()  # kind -> log entries seen (summary)

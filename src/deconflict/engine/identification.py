@@ -7,18 +7,72 @@ a client of ``/v1``, the crews the demo plays). Times are Unix s; edge units.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from deconflict.engine.desk import Desk
+from deconflict.geo import distance_m
 from deconflict.identify.request import TrackSnapshot
 from deconflict.store import Event
 from deconflict.store import hotline as log
 from deconflict.units import FPM, FT, KT
 
 History = Callable[[str], tuple[tuple[float, float, float, float], ...]]
+Where = Callable[[str, str], tuple[float, float, float] | None]
+#: How near (m) a track of this engine must be to an inherited request's aircraft to be it: the
+#: duty officers' own rule for claiming a track (``sim.crews``), with room in altitude for a
+#: young primary-radar track's (a 3-D radar's height is off by thousands of ft at first).
+CLAIM_RADIUS_M = 5.0 * 1852.0
+CLAIM_DALT_M = 5000.0 * FT
+
+
+@dataclass
+class _Asked:
+    """An inherited request: who asked, where the track was (degrees, m, m/s) and when (s),
+    and the aircraft it was declared as, if it was."""
+
+    observer: str
+    lat: float
+    lon: float
+    alt_m: float
+    east_mps: float
+    north_mps: float
+    created_s: float
+    claim: tuple[str, str] | None
+
+    @property
+    def speed_mps(self) -> float:
+        return math.hypot(self.east_mps, self.north_mps)
+
+    def at(self, now_s: float) -> tuple[float, float, float]:
+        """Its position carried on at its velocity to ``now_s`` (latitude, longitude, m)."""
+        dt = max(0.0, now_s - self.created_s)
+        lat = self.lat + math.degrees(self.north_mps * dt / 6_371_000.0)
+        coslat = max(math.cos(math.radians(self.lat)), 1e-6)
+        lon = self.lon + math.degrees(self.east_mps * dt / (6_371_000.0 * coslat))
+        return lat, lon, self.alt_m
+
+
+class _Where:
+    """Where a party's own aircraft is now in its picture (latitude, longitude, m), by name."""
+
+    def __init__(self, pictures: Mapping[str, pd.DataFrame]) -> None:
+        self.pictures = pictures
+
+    def __call__(self, party: str, aircraft: str) -> tuple[float, float, float] | None:
+        pic = self.pictures.get(party)
+        if pic is None or not len(pic):
+            return None
+        hit = pic[(pic["identity"] == "own").to_numpy() & (pic["label"] == aircraft).to_numpy()]
+        if not len(hit):
+            return None
+        r = hit.iloc[0]
+        return float(r["latitude"]), float(r["longitude"]), float(r["altitude"]) * FT
 
 
 class Identification:
@@ -33,27 +87,63 @@ class Identification:
         self.track_of: dict[str, tuple[str, str]] = {}  # request id -> (observer, key)
         self.deadline: dict[str, float] = {}  # open request id -> deadline (s)
         self.declared: dict[str, dict[str, tuple[str, str]]] = {}  # party -> key -> owner, ac
-        self.inherited: set[str] = set()  # open requests of an engine before this one
+        #: Requests of an engine before this one, not yet matched to a track of this one.
+        self.inherited: dict[str, _Asked] = {}
+        self.grace_s = 0.0
+        self._first_s: float | None = None
 
-    def rebuild(self, parties: Sequence[str]) -> int:
-        """Take back from the log the requests an engine opened for ``parties`` before this one
-        started (a restart, a new leader) and that are still open: they are followed to their
-        outcome (the deadline check settles them), so none is lost. Their track keys were another
-        tracker's, so they neither mark this engine's tracks pending nor declare them: a track
-        this engine has not identified is asked about again. Returns how many were taken."""
-        store = self.desk.store
-        settled = {str(e.payload["request_id"]) for e in log.entries(store, log.ID_RESOLVED)}
-        taken = 0
-        for e in log.entries(store, log.MESSAGE, match={"kind": "identification_request"}):
+    def inherit(self, requests: Sequence[Event], resolved: Sequence[Event], grace_s: float) -> None:
+        """Take back the requests an engine before this one opened (``requests``: their
+        ``message`` entries; ``resolved``: the outcomes of those settled). An open one is
+        followed to its outcome (the deadline check settles it), so none is lost; each is
+        matched to this engine's track of the same aircraft when it appears (an open request
+        near its reported position carried on at its speed, a declared one near the claimed
+        aircraft), so the track is not asked about again. Unknown tracks first seen within
+        ``grace_s`` of the first tick wait for that matching before a new request."""
+        outcome = {str(e.payload["request_id"]): e.payload for e in resolved}
+        for e in requests:
             body = e.payload["body"]
-            observer = body.get("observer")
             rid = str(body["request_id"])
-            if e.payload.get("sender") != "host" or observer not in parties or rid in settled:
+            got = outcome.get(rid)
+            claim = None
+            if got is None:
+                self.deadline[rid] = float(body["deadline_s"])
+            elif got["outcome"] == "declared" and got.get("claimants"):
+                c = got["claimants"][0]
+                claim = (str(c["party"]), str(c["aircraft"]))
+            pos, vel = body["position"], body["velocity"]
+            self.inherited[rid] = _Asked(
+                str(body["observer"]), float(pos["latitude"]), float(pos["longitude"]),
+                float(pos["altitude_m"]), float(vel["east_mps"]), float(vel["north_mps"]),
+                float(body["created_s"]), claim,
+            )  # fmt: skip
+        self.grace_s = grace_s
+
+    def _adopt(self, p: str, key: str, row: Any, where: Where, now: float) -> bool:
+        """Match ``p``'s unknown track ``key`` (``row``: its position) to an inherited request."""
+        lat, lon = float(row["latitude"]), float(row["longitude"])
+        alt_m = float(row["altitude"]) * FT
+        for rid, asked in self.inherited.items():
+            if asked.observer != p:
                 continue
-            self.deadline[rid] = float(body["deadline_s"])
-            self.inherited.add(rid)
-            taken += 1
-        return taken
+            if asked.claim is not None:
+                there = where(*asked.claim)
+                if there is None:
+                    continue
+                tol_m, (a_lat, a_lon, a_alt) = CLAIM_RADIUS_M, there
+            else:
+                a_lat, a_lon, a_alt = asked.at(now)
+                tol_m = CLAIM_RADIUS_M + 0.1 * asked.speed_mps * max(0.0, now - asked.created_s)
+            d_m = float(distance_m(a_lat, a_lon, lat, lon))
+            if abs(a_alt - alt_m) > CLAIM_DALT_M or d_m > tol_m:
+                continue
+            del self.inherited[rid]
+            self.requested[(p, key)] = rid
+            self.track_of[rid] = (p, key)
+            if asked.claim is not None:
+                self.declared.setdefault(p, {})[key] = asked.claim
+            return True
+        return False
 
     def pending(self, party: str) -> set[str]:
         """Keys of the party's tracks with a request open."""
@@ -65,6 +155,10 @@ class Identification:
     def update(self, pictures: Mapping[str, pd.DataFrame], history: History, now: float) -> None:
         """Open a request for each unknown, confirmed track with no transponder identity that
         has been seen for ``request_after_s`` (one write per observing party and tick)."""
+        if self._first_s is None:
+            self._first_s = now
+        waiting = bool(self.inherited) and now < self._first_s + self.grace_s
+        where = _Where(pictures)
         for p, pic in pictures.items():
             if not len(pic):
                 continue
@@ -78,7 +172,11 @@ class Identification:
             for i in unknown:
                 k = (p, str(keys[i]))
                 first = self.first_seen.setdefault(k, now)
-                if k not in self.requested and now - first >= self.request_after_s:
+                if k in self.requested:
+                    continue
+                if self.inherited and self._adopt(p, k[1], pic.iloc[int(i)], where, now):
+                    continue
+                if not waiting and now - first >= self.request_after_s:
                     due.append(int(i))
             if not due:
                 continue
@@ -118,9 +216,14 @@ class Identification:
             if e.kind != log.ID_RESOLVED:
                 continue
             rid = str(e.payload["request_id"])
-            if rid in self.inherited:  # settled: followed to its end, about another's track
-                self.inherited.discard(rid)
-                self.deadline.pop(rid, None)
+            self.deadline.pop(rid, None)
+            asked = self.inherited.get(rid)
+            if asked is not None:  # settled before its track was found again: a declared
+                claimants = e.payload.get("claimants") or []  # one is still matched to it
+                if e.payload["outcome"] == "declared" and claimants:
+                    asked.claim = (str(claimants[0]["party"]), str(claimants[0]["aircraft"]))
+                else:
+                    del self.inherited[rid]
                 continue
             where = self.track_of.get(rid)
             if where is None:

@@ -8,6 +8,7 @@ altitudes m inside.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,26 @@ class IncidentWatch:
         self.key_party: dict[str, str] = {}
         self.lost: dict[tuple[str, str], float] = {}  # pair -> last time separation was lost
         self.recorded = 0
+        #: Incidents the log holds already (an engine before this one recorded them): the
+        #: aircraft of each, and its loss's start and end (s).
+        self.known: list[tuple[frozenset[tuple[str, str]], float, float]] = []
+        self.context_after = desk.start_seq  # the log seq the records' context is read after
+
+    def inherit(self, recorded: Sequence[Mapping[str, Any]], context_after: int) -> None:
+        """Take the incidents an engine before this one recorded, so that a loss of separation
+        seen again after a restart is not recorded twice; the alerts and messages of the
+        records' context are read from the log after seq ``context_after``."""
+        for r in recorded:
+            who = frozenset((str(t["party"]), str(t["aircraft_id"])) for t in r["tracks"])
+            start = float(r.get("los_start_s") or r["time_s"])
+            self.known.append((who, start, float(r.get("los_end_s") or r["time_s"])))
+        self.context_after = min(self.context_after, context_after)
+
+    def _known(self, who: frozenset[tuple[str, str]], start_s: float, end_s: float) -> bool:
+        margin = self.quiet_s
+        return any(
+            w == who and start_s <= e + margin and end_s >= s - margin for w, s, e in self.known
+        )
 
     def history(self, key: str) -> tuple[Point, ...]:
         """The track's last 30 positions (identification requests carry them)."""
@@ -91,10 +112,15 @@ class IncidentWatch:
             return
         policy = IncidentPolicy.from_standard(self.standard)
         for inc in detect_incidents(ta, tb, policy):
+            who = frozenset((t.party, t.aircraft_id) for t in (ta, tb))
+            start, end = inc.los_start_s, inc.los_end_s
+            if self._known(who, inc.time_s if start is None else start,
+                           inc.time_s if end is None else end):  # fmt: skip
+                continue  # recorded by an engine before this one
             alerts = [
                 dict(e.payload) | {"text": e.kind}
                 for kind in ("alert.raised", "alert.updated")
-                for e in self.desk.entries_since_start(kind)
+                for e in log.entries(self.desk.store, kind, after=self.context_after)
                 if e.payload.get("own_key") in pair and e.payload.get("kind") == "conflict"
             ]
             alerts.sort(key=lambda a: float(a.get("time_s", 0.0)))
@@ -104,7 +130,7 @@ class IncidentWatch:
 
     def _messages(self, parties: set[str]) -> list[dict[str, Any]]:
         out = []
-        for e in self.desk.entries_since_start(log.MESSAGE):
+        for e in log.entries(self.desk.store, log.MESSAGE, after=self.context_after):
             m = e.payload
             if not (set(m.get("recipients", ())) & parties or m.get("sender") in parties):
                 continue

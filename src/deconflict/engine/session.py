@@ -12,6 +12,7 @@ so that the map keeps a live picture.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -25,12 +26,30 @@ from deconflict.engine.areas import RestrictedArea
 from deconflict.engine.desk import Desk
 from deconflict.engine.engine import Engine, EngineConfig
 from deconflict.engine.pacing import PacedCollector
+from deconflict.engine.recovery import remember_answers
 from deconflict.engine.sources import ReplaySource
 from deconflict.errors import InputError
 from deconflict.sim.crews import Crews
 from deconflict.sim.scenario import Scenario, load_scenario
 from deconflict.sim.simulator import Simulator
 from deconflict.sim.source import SimSource
+from deconflict.store import hotline as log
+
+
+class _Offline:
+    """The engine as the crews see it while the traffic is flown to where a restarted engine
+    carries on: they fly, and write nothing (what they wrote is in the log)."""
+
+    now_s = float("nan")
+
+    def answer_identification(self, *_: Any, **__: Any) -> None:
+        return None
+
+    def acknowledge(self, *_: Any) -> None:
+        return None
+
+    def fetch_messages(self, *_: Any) -> list[dict[str, Any]]:
+        return []
 
 
 @dataclass
@@ -50,6 +69,37 @@ class Session:
     seed: int | None = None
     cycle: int = 0  # how many times the scenario's traffic started again (``new_cycle``)
     cycle_start_s: float = 0.0  # t_s at which the current cycle started
+    _primed: bool = False  # whether the hooks were given what the log left them to do
+
+    @classmethod
+    def resumed(
+        cls,
+        scenario: Scenario,
+        last_time_s: float | None,
+        *,
+        desk: Desk,
+        config: EngineConfig | None = None,
+        seed: int | None = None,
+    ) -> Session:
+        """The scenario carried on where an engine before this one stopped deciding (the
+        store's newest engine time ``last_time_s``; None or before the scenario: from its
+        start): its traffic flown on to that time in the cycle it was in (the scenario loops,
+        ``new_cycle``), as the feeds of a real site carry on while their engine is down, and
+        the engine taking back what the log left open (``engine.recovery``)."""
+        start = scenario.start.value / 1e9
+        if last_time_s is None or last_time_s < start:
+            return cls.from_scenario(scenario, desk=desk, config=config, seed=seed)
+        cycles = int((last_time_s - start) // scenario.duration_s)
+        offset = last_time_s - start - cycles * scenario.duration_s
+        sc = dataclasses.replace(
+            scenario, start=scenario.start + pd.Timedelta(seconds=cycles * scenario.duration_s)
+        )
+        session = cls.from_scenario(sc, desk=desk, config=config, seed=seed)
+        remember_answers(session.engine)
+        session._fly_to(float(offset))
+        session.t_s = float(offset)
+        session.cycle = cycles
+        return session
 
     @classmethod
     def from_scenario(
@@ -102,6 +152,28 @@ class Session:
         engine = Engine([party], [source], desk=desk)
         return cls(engine, begin, duration)
 
+    def _fly_to(self, t_s: float) -> None:
+        """Fly the traffic to ``t_s`` as it flew under the engine before this one: the crews
+        fly the resolutions of the conflict alerts the log holds in this cycle, at the times
+        they did (the reports made on the way are not seen)."""
+        assert self.simulator is not None and self.crews is not None
+        t0 = self.start.value / 1e9
+        store = self.engine.desk.store
+        alerts = sorted(
+            (e for kind in ("alert.raised", "alert.cleared") for e in log.entries(store, kind)
+             if e.payload.get("kind") == "conflict"
+             and t0 <= float(e.payload["time_s"]) <= t0 + t_s),
+            key=lambda e: e.seq,
+        )  # fmt: skip
+        offline = _Offline()
+        for t, at_t in itertools.groupby(alerts, key=lambda e: float(e.payload["time_s"])):
+            self.simulator.advance(t - t0, observe=False)
+            offline.now_s = t
+            self.crews(offline, self.time(t - t0), list(at_t))
+        self.simulator.advance(t_s, observe=False)
+        offline.now_s = t0 + t_s
+        self.crews(offline, self.time(t_s), [])
+
     def time(self, t_s: float) -> pd.Timestamp:
         return self.start + pd.Timedelta(seconds=t_s)
 
@@ -109,7 +181,12 @@ class Session:
         """One tick, ``dt_s`` after the last."""
         with self.lock:
             self.t_s += dt_s
-            self.engine.tick(self.time(self.t_s))
+            now = self.time(self.t_s)
+            self.engine.tick(now)
+            if not self._primed:  # the crews act on what the log left open (a restart)
+                self._primed = True
+                for crew in self.engine.hooks:
+                    crew(self.engine, now, self.engine.recovered.pending)  # type: ignore[arg-type]
         for hook in self.on_tick:
             hook(self)
 

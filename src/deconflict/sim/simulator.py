@@ -213,12 +213,16 @@ class Simulator:
         self.done |= finished
         self._activate()
 
-    def advance(self, t_s: float) -> pd.DataFrame:
-        """Fly to ``t_s`` (s after start); the reports every sensor made on the way."""
+    def advance(self, t_s: float, *, observe: bool = True) -> pd.DataFrame:
+        """Fly to ``t_s`` (s after start); the reports every sensor made on the way (none, and
+        four times faster, with ``observe`` False: a restarted engine flying the traffic on to
+        where it stopped; the sensors' noise draws then differ from an unbroken run's)."""
         batches: list[dict[str, Any]] = []
         while self.t_s < t_s - 1e-9:
             dt = min(self.dt_s, t_s - self.t_s)
             self._step(dt)
+            if not observe:
+                continue
             truth = TruthSample(
                 self.t_s, dt, self.x, self.y, self.alt, self.hdg, self.spd, self.vs, self.active
             )
