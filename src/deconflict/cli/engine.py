@@ -46,6 +46,7 @@ def engine(
     from deconflict.engine.session import Session
     from deconflict.errors import DeconflictError
     from deconflict.service.live_app import open_demo_store, resumed_scenario
+    from deconflict.service.picture_bus import attach_publisher
     from deconflict.sim.scenario import load_scenario
 
     if speed <= 0:
@@ -68,6 +69,8 @@ def engine(
         sc = resumed_scenario(sc, demo.last_time_s)
         config = EngineConfig(standard=sc.standard, track_sharing=demo.settings.track_sharing)
         session = Session.from_scenario(sc, desk=demo.desk, config=config)
+        # each party's picture, encoded once per tick, to every serve instance (picture_bus)
+        stop_pictures = attach_publisher(session, demo.settings)
     except DeconflictError as exc:
         lead.release()
         fail(exc)
@@ -79,6 +82,7 @@ def engine(
     try:
         summary |= _lead(session, lead, stop, speed, duration)
     finally:
+        stop_pictures()
         lead.release()
         demo.store.close()
     typer.echo(json.dumps(summary, default=str))
