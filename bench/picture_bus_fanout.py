@@ -43,6 +43,7 @@ SERVER = os.environ.get(
     "DECONFLICT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 NATS = os.environ.get("DECONFLICT_NATS_URL", "nats://127.0.0.1:4222")
+NS = "bench"  # the bench's own subjects on the NATS server
 
 
 def restamp(frame: bytes, wall_s: float, seq: int) -> bytes:
@@ -138,7 +139,7 @@ def subscriber(kind: str, db: str, ready: Any, stop: Any, out: Any) -> None:
 
     async def run() -> tuple[list[float], float]:
         relay = Recording()
-        sub = NatsSubscriber(NATS, relay) if kind == "nats" else PostgresSubscriber(db, relay)
+        sub = NatsSubscriber(NATS, NS, relay) if kind == "nats" else PostgresSubscriber(db, relay)
         await sub.start()
         await asyncio.sleep(0.5)
         cpu0 = time.process_time()
@@ -157,7 +158,7 @@ def publisher(kind: str, db: str, frames_file: str, rounds: int, interval: float
     from deconflict.settings import Settings
 
     frames: dict[str, bytes] = pickle.loads(Path(frames_file).read_bytes())
-    pub: Any = NatsPublisher(NATS) if kind == "nats" else PostgresPublisher(db)
+    pub: Any = NatsPublisher(NATS, NS) if kind == "nats" else PostgresPublisher(db)
     _ = Settings  # the same classes `deconflict engine` opens from its settings
     cpu = 0.0
     next_t = time.monotonic()

@@ -5,36 +5,40 @@ compressed frame the in-process demo sends) and publishes the bytes; every ``dec
 instance subscribes, keeps the newest frame of each party and relays it, undecoded, to that
 party's WebSockets (``picture_relay``). Two transports, chosen by the ``picture_bus`` setting:
 
-``nats`` (NATS JetStream, the choice where a NATS server runs): one subject per party,
-``deconflict.picture.<party>``, in an in-memory stream that keeps the last message of each
-subject (``max_msgs_per_subject=1``, 30 s ``max_age``), so an instance that starts late gets
-each party's newest picture at once and never one older than 30 s. The server pushes each frame
-to every instance; the database is not touched.
+``nats`` (NATS JetStream): one subject per party, ``deconflict.picture.<store>.<party>``
+(``<store>`` names the store by its first log entry: two deployments on one NATS server never
+mix), in an in-memory stream that keeps the last message of each subject
+(``max_msgs_per_subject=1``, 30 s ``max_age``), so an instance that starts late gets each
+party's newest picture at once and never one older than 30 s. The server pushes each frame to
+every instance; the database is not touched.
 
-``postgres``: each tick's frames are upserted into the unlogged table ``picture_frame`` (one
-row per party) and ``NOTIFY deconflict_picture`` carries the tick's number in the same
-transaction; each instance LISTENs and reads the rows newer than the last it read. A NOTIFY
-payload is limited to 8,000 bytes, hence the row. Needs nothing beyond the database.
+``postgres``: each party's frame is upserted into the unlogged table ``picture_frame`` (one row
+per party) and ``NOTIFY deconflict_picture`` carries its number in the same transaction; each
+instance LISTENs and reads the rows newer than the last it read. A NOTIFY payload is limited to
+8,000 bytes, hence the row. Needs nothing beyond the database.
 
-Measured on the same 10,000-track frames (``bench/picture_bus_fanout.py``, docs/perf/fanout.md):
-JetStream delivers with a lower p99 and at less CPU per frame than the table and NOTIFY, and
-keeps 0.2 MB per party and second off the database that carries the signed log; so ``auto``
-takes ``nats`` where ``nats_url`` answers and falls back to ``postgres`` otherwise (with a
-warning), and the engine publishes on whichever it found: an instance with ``auto`` listens on
-both. On SQLite, ``auto`` is ``none``: the embedded default runs the engine in-process and needs
-nothing installed. Times are seconds.
+Why NATS first: measured on the same 10,000-track frames (``bench/picture_bus_fanout.py``,
+docs/perf/fanout.md), JetStream delivered at p50 4.6 ms / p99 29 ms against 19.6 / 45 ms for the
+table and NOTIFY, and under two busy-loop processes 13 / 57 ms against 101 / 187 ms, at about the
+same client CPU per frame; and it keeps 0.5 MB a second of frames off the database that carries
+the signed log. So ``auto`` (on PostgreSQL) publishes on NATS where ``nats_url`` answers and on
+PostgreSQL otherwise (with a warning), and an instance listens on both. On SQLite ``auto`` is
+``none``: the embedded default runs the engine in-process and needs nothing installed. A bus named
+explicitly that cannot be reached is an error saying what to do. Times are seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -80,8 +84,16 @@ def party_of_token(token: str) -> str:
     return bytes.fromhex(token[2:]).decode() if token.startswith("_x") else token
 
 
-def subject_of(party: str) -> str:
-    return f"{SUBJECT_PREFIX}.{subject_token(party)}"
+def subject_of(namespace: str, party: str) -> str:
+    return f"{SUBJECT_PREFIX}.{namespace}.{subject_token(party)}"
+
+
+def store_namespace(store: Any) -> str:
+    """The store's name on the bus: a digest of its first log entry (the same for the engine and
+    every instance on that store, different for another store)."""
+    first = store.log(after=-1, limit=1)
+    seed = first[0].hash if first else "empty"
+    return hashlib.sha256(str(seed).encode()).hexdigest()[:16]
 
 
 def bus_kinds(settings: Settings) -> list[str]:
@@ -101,7 +113,8 @@ def bus_kinds(settings: Settings) -> list[str]:
 
 def nats_unreachable(url: str, exc: BaseException) -> ConfigError:
     return ConfigError(
-        f"the picture bus is NATS but no NATS server answers at {url} ({exc or type(exc)}): "
+        f"the picture bus is NATS but no NATS server answers at {url} "
+        f"({exc or type(exc).__name__}): "
         "start one with JetStream (nats-server -js), set DECONFLICT_NATS_URL, or set "
         "DECONFLICT_PICTURE_BUS=postgres"
     )
@@ -113,21 +126,35 @@ async def connect_nats(url: str) -> Any:
     from nats.js.api import DiscardPolicy, StorageType, StreamConfig
     from nats.js.errors import BadRequestError
 
+    async def quiet(exc: Exception) -> None:  # reconnections are logged once, not traced
+        log.warning("picture bus: NATS at %s: %s", url, exc)
+
+    parsed = urlsplit(url if "://" in url else f"nats://{url}")
     try:
-        nc = await nats.connect(
-            url,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            max_reconnect_attempts=-1,
-            allow_reconnect=True,
-            reconnect_time_wait=RETRY_S,
+        # one attempt first: the client itself retries for ever (reconnections after a restart)
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(parsed.hostname or "127.0.0.1", parsed.port or 4222),
+            CONNECT_TIMEOUT_S,
         )
-    except Exception as exc:  # nats raises its own error types or OSError
+        writer.close()
+        nc = await asyncio.wait_for(
+            nats.connect(
+                url,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                max_reconnect_attempts=-1,
+                allow_reconnect=True,
+                reconnect_time_wait=RETRY_S,
+                error_cb=quiet,
+            ),
+            3 * CONNECT_TIMEOUT_S,
+        )
+    except Exception as exc:  # OSError, TimeoutError, or nats' own errors
         raise nats_unreachable(url, exc) from None
     try:
         js = nc.jetstream()
         config = StreamConfig(
             name=STREAM,
-            subjects=[f"{SUBJECT_PREFIX}.*"],
+            subjects=[f"{SUBJECT_PREFIX}.>"],
             storage=StorageType.MEMORY,
             max_msgs_per_subject=1,
             max_age=STREAM_MAX_AGE_S,
@@ -180,8 +207,9 @@ class NatsPublisher:
 
     kind = "nats"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str) -> None:
         self.url = url
+        self.namespace = namespace
         self._io = _LoopThread("deconflict-picture-nats")
         try:
             self._nc = self._io.run(connect_nats(url), CONNECT_TIMEOUT_S + 10.0)
@@ -193,7 +221,9 @@ class NatsPublisher:
         self.max_payload = limit
 
     async def _publish(self, frames: Mapping[str, bytes]) -> None:
-        await asyncio.gather(*(self._js.publish(subject_of(p), f) for p, f in frames.items()))
+        await asyncio.gather(
+            *(self._js.publish(subject_of(self.namespace, p), f) for p, f in frames.items())
+        )
 
     def publish(self, frames: Mapping[str, bytes]) -> None:
         big = [p for p, f in frames.items() if len(f) > self.max_payload]
@@ -245,7 +275,7 @@ class PostgresPublisher:
         self._conn.close()
 
 
-def open_publisher(settings: Settings) -> Publisher | None:
+def open_publisher(settings: Settings, namespace: str) -> Publisher | None:
     """The publisher the settings ask for (None for ``none``): ``nats`` where it answers, and
     under ``auto`` ``postgres`` where it does not. A bus named explicitly that cannot be reached
     is an error saying what to do."""
@@ -253,7 +283,7 @@ def open_publisher(settings: Settings) -> Publisher | None:
     for kind in kinds:
         try:
             if kind == "nats":
-                return NatsPublisher(settings.nats_url)
+                return NatsPublisher(settings.nats_url, namespace)
             return PostgresPublisher(settings.database_url)
         except ConfigError as exc:
             if settings.picture_bus != "auto":
@@ -280,26 +310,25 @@ class PicturePublishing:
 
         self.seq += 1
         wall = time.time()
-        t0 = time.perf_counter()
-        frames = {
-            p: encode_picture_frame(session, p, self.seq, wall) for p in session.engine.parties
-        }
-        t1 = time.perf_counter()
-        try:
-            self.publisher.publish(frames)
-            self.published += 1
-        except Exception as exc:
-            self.failures += 1
-            if self.failures == 1 or self.failures % 60 == 0:
-                log.warning("picture bus (%s): publish failed (%s)", self.publisher.kind, exc)
-        self.encode_s += t1 - t0
-        self.publish_s += time.perf_counter() - t1
+        for party in session.engine.parties:  # each party's frame leaves as soon as it is made
+            t0 = time.perf_counter()
+            frame = encode_picture_frame(session, party, self.seq, wall)
+            t1 = time.perf_counter()
+            try:
+                self.publisher.publish({party: frame})
+                self.published += 1
+            except Exception as exc:
+                self.failures += 1
+                if self.failures == 1 or self.failures % 60 == 0:
+                    log.warning("picture bus (%s): publish failed (%s)", self.publisher.kind, exc)
+            self.encode_s += t1 - t0
+            self.publish_s += time.perf_counter() - t1
 
 
 def attach_publisher(session: Any, settings: Settings) -> Callable[[], None]:
     """Publish ``session``'s pictures on the bus the settings ask for, after each tick; the
     function returned stops it."""
-    publisher = open_publisher(settings)
+    publisher = open_publisher(settings, store_namespace(session.engine.desk.store))
     if publisher is None:
         return lambda: None
     hook = PicturePublishing(publisher)

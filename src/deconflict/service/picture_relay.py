@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, WebSocket
+from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.errors import AuthenticationError, ConfigError
@@ -31,6 +32,7 @@ from deconflict.service.picture_bus import (
     bus_kinds,
     connect_nats,
     party_of_token,
+    store_namespace,
 )
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,9 @@ class NatsSubscriber:
 
     kind = "nats"
 
-    def __init__(self, url: str, relay: PictureRelay) -> None:
+    def __init__(self, url: str, namespace: str, relay: PictureRelay) -> None:
         self.url = url
+        self.namespace = namespace
         self.relay = relay
         self._nc: Any = None
 
@@ -77,7 +80,7 @@ class NatsSubscriber:
         from nats.js.api import DeliverPolicy
 
         self._nc = await connect_nats(self.url)
-        prefix = SUBJECT_PREFIX + "."
+        prefix = f"{SUBJECT_PREFIX}.{self.namespace}."
 
         async def on_msg(msg: Any) -> None:
             subject: str = msg.subject
@@ -85,7 +88,7 @@ class NatsSubscriber:
                 self.relay.put(party_of_token(subject[len(prefix) :]), msg.data)
 
         await self._nc.jetstream().subscribe(
-            f"{SUBJECT_PREFIX}.*",
+            prefix + "*",
             cb=on_msg,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
@@ -185,13 +188,13 @@ def relay_router(relay: PictureRelay, party_of: Callable[[str | None], str]) -> 
 
 
 async def start_subscribers(
-    kinds: list[str], settings: Any, relay: PictureRelay, explicit: bool
+    kinds: list[str], settings: Any, namespace: str, relay: PictureRelay, explicit: bool
 ) -> list[Subscriber]:
     """Start a subscriber for each transport (``auto``: NATS where it answers, and PostgreSQL)."""
     subs: list[Subscriber] = []
     for kind in kinds:
         sub: Subscriber = (
-            NatsSubscriber(settings.nats_url, relay)
+            NatsSubscriber(settings.nats_url, namespace, relay)
             if kind == "nats"
             else PostgresSubscriber(settings.database_url, relay)
         )
@@ -228,7 +231,9 @@ def attach(app: FastAPI) -> None:
     @asynccontextmanager
     async def lifespan(app_: Any) -> AsyncIterator[Any]:
         async with inner(app_) as state:
-            subs = await start_subscribers(kinds, settings, relay, settings.picture_bus != "auto")
+            namespace = await run_in_threadpool(store_namespace, app.state.store)
+            explicit = settings.picture_bus != "auto"
+            subs = await start_subscribers(kinds, settings, namespace, relay, explicit)
             app.state.picture_subscribers = subs
             try:
                 yield state
