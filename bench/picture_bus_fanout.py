@@ -166,6 +166,7 @@ def publisher(kind: str, db: str, frames_file: str, rounds: int, interval: float
         c0 = time.process_time()
         wall = time.time()
         pub.publish({p: restamp(f, wall, k) for p, f in frames.items()})
+        pub.flush()  # acknowledged: the same work for both buses
         cpu += time.process_time() - c0
         next_t += interval
         time.sleep(max(0.0, next_t - time.monotonic()))

@@ -65,6 +65,7 @@ async def _late_instance_gets_the_newest(publisher: object, subscriber_of: objec
     rounds = [{"blue": b"blue-1", "red": b"red-1"}, {"blue": b"blue-2"}, {"red": b"red-3"}]
     for frames in rounds:
         await asyncio.to_thread(publisher.publish, frames)  # type: ignore[attr-defined]
+    await asyncio.to_thread(publisher.flush)  # type: ignore[attr-defined]
     relay = PictureRelay()
     sub = subscriber_of(relay)  # type: ignore[operator]
     await sub.start()

@@ -30,6 +30,7 @@ explicitly that cannot be reached is an error saying what to do. Times are secon
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import logging
@@ -51,7 +52,7 @@ STREAM = "DECONFLICT_PICTURE"
 STREAM_MAX_AGE_S = 30.0
 PG_CHANNEL = "deconflict_picture"
 CONNECT_TIMEOUT_S = 2.0
-PUBLISH_TIMEOUT_S = 5.0
+MAX_IN_FLIGHT = 16  # unacknowledged publishes (about five ticks of three parties)
 RETRY_S = 1.0
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,8 @@ class Publisher(Protocol):
 
     def publish(self, frames: Mapping[str, bytes]) -> None: ...
 
+    def flush(self, timeout_s: float = 5.0) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -217,8 +220,9 @@ class NatsPublisher:
             self._io.close()
             raise
         self._js = self._nc.jetstream()
-        limit = int(self._nc.max_payload)
-        self.max_payload = limit
+        self.max_payload = int(self._nc.max_payload)
+        self._pending: list[concurrent.futures.Future[None]] = []
+        self._failed: BaseException | None = None
 
     async def _publish(self, frames: Mapping[str, bytes]) -> None:
         await asyncio.gather(
@@ -226,15 +230,42 @@ class NatsPublisher:
         )
 
     def publish(self, frames: Mapping[str, bytes]) -> None:
+        """Hand the frames to the connection's thread and return at once (the tick does not
+        wait for the stream's acknowledgement); a publish that failed is reported by the next
+        call. While one is still unacknowledged, newer frames of its parties replace it."""
         big = [p for p, f in frames.items() if len(f) > self.max_payload]
         if big:
             raise StorageError(
                 f"the picture of {big} is over the NATS server's max_payload "
                 f"({self.max_payload} bytes): raise max_payload in the server's configuration"
             )
-        self._io.run(self._publish(frames), PUBLISH_TIMEOUT_S)
+        failed, self._failed = self._failed, None
+        pending = self._pending
+        self._pending = [f for f in pending if not f.done()]
+        if len(self._pending) >= MAX_IN_FLIGHT:
+            raise StorageError(
+                f"{len(self._pending)} publishes to NATS at {self.url} are unacknowledged: "
+                "this picture is dropped (the next one replaces it)"
+            )
+        future = asyncio.run_coroutine_threadsafe(self._publish(frames), self._io.loop)
+        future.add_done_callback(self._done)
+        self._pending.append(future)
+        if failed is not None:
+            raise StorageError(f"a picture publish to NATS at {self.url} failed: {failed}")
+
+    def _done(self, future: concurrent.futures.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self._failed = future.exception()
+
+    def flush(self, timeout_s: float = 5.0) -> None:
+        """Wait until the stream acknowledged what was published."""
+        for future in self._pending:
+            with contextlib.suppress(Exception):
+                future.result(timeout_s)
+        self._pending = []
 
     def close(self) -> None:
+        self.flush()
         with contextlib.suppress(Exception):
             self._io.run(self._nc.drain(), 5.0)
         self._io.close()
@@ -270,6 +301,9 @@ class PostgresPublisher:
             seq = int(row[0]) if row else 0
             cur.executemany(_PG_UPSERT, [(p, seq, f) for p, f in frames.items()])
             cur.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, str(seq)))
+
+    def flush(self, timeout_s: float = 5.0) -> None:
+        """Nothing to wait for: ``publish`` returns once committed."""
 
     def close(self) -> None:
         self._conn.close()
