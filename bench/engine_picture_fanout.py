@@ -74,6 +74,7 @@ def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop
         {
             "ticks": hook.seq,
             "encode_s": hook.encode_s / max(hook.seq, 1),
+            "encode_cpu_s": hook.encode_cpu_s / max(hook.seq, 1),
             "publish_s": hook.publish_s / max(hook.seq, 1),
             "failures": hook.failures,
             "cpu_per_tick_s": cpu / max(hook.seq, 1),
@@ -217,7 +218,7 @@ def main() -> None:
         console.print(
             f"          engine: tick p50 {r['tick_p50_s']:.3f} s, p99 {r['tick_p99_s']:.3f} s, "
             f"CPU {r['cpu_per_tick_s']:.3f} s per tick; anchor: encoding the three pictures "
-            f"{enc:.0f} ms per tick, publishing {r['publish_s'] * 1000:.1f} ms "
+            f"{enc:.0f} ms per tick (CPU {r['encode_cpu_s'] * 1000:.0f} ms), publishing {r['publish_s'] * 1000:.1f} ms "
             f"({r['failures']} failed); p50 / anchor {p50 / enc:.1f}, p99 / anchor {p99 / enc:.1f}"
         )
     print(json.dumps({b: {k: v for k, v in r.items() if k != "lat"} for b, r in rows.items()}))

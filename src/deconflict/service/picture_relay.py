@@ -23,7 +23,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from deconflict.errors import AuthenticationError, ConfigError
 from deconflict.service.auth import party_for_token, websocket_caller
-from deconflict.service.fanout import libpq_url
+from deconflict.service.fanout import Listener, libpq_url
 from deconflict.service.limits import send_or_drop
 from deconflict.service.picture_bus import (
     PG_CHANNEL,
@@ -101,29 +101,16 @@ class NatsSubscriber:
             self._nc = None
 
 
-class PostgresSubscriber:
+class PostgresSubscriber(Listener):
     """LISTENs on ``deconflict_picture`` and reads the frames newer than the last it read."""
 
     kind = "postgres"
+    task_name = "deconflict-picture-listen"
 
     def __init__(self, database_url: str, relay: PictureRelay) -> None:
-        self.conninfo = libpq_url(database_url)
+        super().__init__(libpq_url(database_url))
         self.relay = relay
         self.last_seq = -1
-        self.listening = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="deconflict-picture-listen")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.listening.wait(), 10.0)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _read(self, conn: Any) -> None:
         cur = await conn.execute(
