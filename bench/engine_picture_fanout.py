@@ -53,7 +53,11 @@ def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop
     from deconflict.engine.engine import EngineConfig
     from deconflict.engine.session import Session
     from deconflict.service.live_app import open_demo_store
-    from deconflict.service.picture_bus import PicturePublishing, attach_publisher
+    from deconflict.service.picture_bus import (
+        PicturePublishing,
+        attach_publisher,
+        open_publisher,
+    )
     from deconflict.sim.synthetic import synthetic_scenario
 
     sc = synthetic_scenario(aircraft, seed=1, half_width_deg=15.0)
@@ -62,7 +66,7 @@ def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop
     session = Session.from_scenario(sc, desk=demo.desk, config=config)
     for _ in range(12):
         session.step(1.0)  # tracks confirmed: the pictures hold the whole traffic
-    stop_pictures = attach_publisher(session, demo.settings)
+    stop_pictures = attach_publisher(session, open_publisher(demo.settings))
     [hook] = [h for h in session.on_tick if isinstance(h, PicturePublishing)]
     cpu0 = time.process_time()
     ready.put(demo.tokens)

@@ -52,13 +52,11 @@ def test_nats_named_but_unreachable_is_a_clear_error() -> None:
 @pytest.mark.postgres
 def test_auto_falls_back_to_postgres_without_nats(postgres_url: str) -> None:
     settings = Settings(database_url=postgres_url, nats_url=NOWHERE)
-    publisher = open_publisher(settings, "test")
+    publisher = open_publisher(settings)
     assert isinstance(publisher, PostgresPublisher)
     publisher.close()
     with pytest.raises(ConfigError, match="no NATS server"):
-        open_publisher(
-            Settings(database_url=postgres_url, picture_bus="nats", nats_url=NOWHERE), "t"
-        )
+        open_publisher(Settings(database_url=postgres_url, picture_bus="nats", nats_url=NOWHERE))
 
 
 async def _late_instance_gets_the_newest(publisher: object, subscriber_of: object) -> None:

@@ -46,7 +46,8 @@ def engine(
     from deconflict.engine.session import Session
     from deconflict.errors import DeconflictError
     from deconflict.service.live_app import open_demo_store, resumed_scenario
-    from deconflict.service.picture_bus import attach_publisher
+    from deconflict.service.picture_bus import attach_publisher, open_publisher
+    from deconflict.settings import Settings
     from deconflict.sim.scenario import load_scenario
 
     if speed <= 0:
@@ -56,6 +57,8 @@ def engine(
         signal.signal(sig, lambda *_: stop.set())
     try:
         sc = load_scenario(scenario)
+        # the picture bus is reached before leading: a takeover does not wait for it
+        publisher = open_publisher(Settings.from_env(database_url=db))
         lead = Leadership(db)
     except DeconflictError as exc:
         fail(exc)
@@ -70,7 +73,7 @@ def engine(
         config = EngineConfig(standard=sc.standard, track_sharing=demo.settings.track_sharing)
         session = Session.from_scenario(sc, desk=demo.desk, config=config)
         # each party's picture, encoded once per tick, to every serve instance (picture_bus)
-        stop_pictures = attach_publisher(session, demo.settings)
+        stop_pictures = attach_publisher(session, publisher)
     except DeconflictError as exc:
         lead.release()
         fail(exc)

@@ -179,6 +179,7 @@ async def connect_nats(url: str) -> Any:
 
 class Publisher(Protocol):
     kind: str
+    namespace: str
 
     def publish(self, frames: Mapping[str, bytes]) -> None: ...
 
@@ -210,7 +211,7 @@ class NatsPublisher:
 
     kind = "nats"
 
-    def __init__(self, url: str, namespace: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         self.url = url
         self.namespace = namespace
         self._io = _LoopThread("deconflict-picture-nats")
@@ -275,6 +276,7 @@ class PostgresPublisher:
     """Upserts each party's frame in ``picture_frame`` and notifies, in one transaction."""
 
     kind = "postgres"
+    namespace = ""  # the table is the store's own
 
     def __init__(self, database_url: str) -> None:
         import psycopg
@@ -309,7 +311,7 @@ class PostgresPublisher:
         self._conn.close()
 
 
-def open_publisher(settings: Settings, namespace: str) -> Publisher | None:
+def open_publisher(settings: Settings) -> Publisher | None:
     """The publisher the settings ask for (None for ``none``): ``nats`` where it answers, and
     under ``auto`` ``postgres`` where it does not. A bus named explicitly that cannot be reached
     is an error saying what to do."""
@@ -317,7 +319,7 @@ def open_publisher(settings: Settings, namespace: str) -> Publisher | None:
     for kind in kinds:
         try:
             if kind == "nats":
-                return NatsPublisher(settings.nats_url, namespace)
+                return NatsPublisher(settings.nats_url)
             return PostgresPublisher(settings.database_url)
         except ConfigError as exc:
             if settings.picture_bus != "auto":
@@ -361,12 +363,14 @@ class PicturePublishing:
             self.publish_s += time.perf_counter() - t1
 
 
-def attach_publisher(session: Any, settings: Settings) -> Callable[[], None]:
-    """Publish ``session``'s pictures on the bus the settings ask for, after each tick; the
-    function returned stops it."""
-    publisher = open_publisher(settings, store_namespace(session.engine.desk.store))
+def attach_publisher(session: Any, publisher: Publisher | None) -> Callable[[], None]:
+    """Publish ``session``'s pictures on ``publisher`` (``open_publisher``: opened before the
+    engine leads, so a takeover does not wait for it) after each tick, under the name of the
+    session's store; the function returned stops it and closes the publisher."""
     if publisher is None:
         return lambda: None
+    if publisher.kind == "nats":
+        publisher.namespace = store_namespace(session.engine.desk.store)
     hook = PicturePublishing(publisher)
     session.on_tick.append(hook)
 
