@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,13 +19,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from serve_processes import CLI, start_serve
 
 from deconflict.service.picture_wire import decode_frame
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = "admin-token-picture-bus"
-CLI = [sys.executable, "-c", "from deconflict.cli import main; main()"]
 LISTEN_S = 6.0
 SPEED = 4.0  # scenario seconds per second: the engine ticks 4 times a second
 
@@ -36,47 +35,22 @@ def _env(bus: str) -> dict[str, str]:
             "PYTHONPATH": str(REPO / "src")}  # fmt: skip
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(db: str, bus: str, cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--db", db, "--port", str(port)],
-        env=_env(bus),
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"serve exited with {proc.returncode}: {err[-2000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("serve did not answer /health within 90 s")
+    return start_serve(db, _env(bus), cwd)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+def _stop(proc: subprocess.Popen[bytes]) -> bool:
+    """SIGTERM, then SIGKILL after 30 s; whether it stopped on the SIGTERM."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        return False
 
 
 @pytest.fixture(params=["nats", "postgres"])
@@ -112,8 +86,10 @@ def system(
             urls.append(url)
         yield bus, tokens, urls
     finally:
-        for p in reversed(procs):
-            _stop(p)
+        # the engine first: then no picture comes, and an instance must still stop on SIGTERM
+        # (its sockets notice their clients left without waiting for the next picture)
+        stopped = [_stop(p) for p in procs]
+        assert all(stopped[1:]), "a serve instance did not stop within 30 s of SIGTERM"
 
 
 async def _frames(url: str, token: str, into: list[bytes], stop: asyncio.Event) -> None:

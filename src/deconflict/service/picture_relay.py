@@ -163,15 +163,33 @@ def relay_router(relay: PictureRelay, party_of: Callable[[str | None], str]) -> 
             return
         timeout_s = float(websocket.app.state.settings.ws_send_timeout_s)
         seen = -1
+        # a client that leaves (or a server shutting down) ends the socket even while no picture
+        # comes (an engine stopped): nothing else is read from the client
+        closed = asyncio.create_task(_until_closed(websocket))
         try:
             while True:
-                seen, frame = await relay.next(party, seen)
+                newer = asyncio.create_task(relay.next(party, seen))
+                await asyncio.wait({newer, closed}, return_when=asyncio.FIRST_COMPLETED)
+                if not newer.done():
+                    newer.cancel()
+                    return
+                seen, frame = newer.result()
                 if not await send_or_drop(websocket, frame, timeout_s, "to get the picture"):
                     return
         except (WebSocketDisconnect, RuntimeError):
             return
+        finally:
+            closed.cancel()
 
     return router
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Return when the client disconnects (what it sends meanwhile is ignored)."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
 
 
 async def start_subscribers(
