@@ -20,6 +20,7 @@ from deconflict.errors import ConfigError
 CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
 FANOUTS = ("auto", "postgres", "none")
+PICTURE_BUSES = ("auto", "nats", "postgres", "none")
 SQLITE_SYNCHRONOUS = ("full", "normal")
 IDENTIFICATION_DISCLOSURES = ("involved", "declared")
 DISCLOSURES = ("open", "blind")
@@ -114,6 +115,23 @@ class Settings:
         "milliseconds), `none` (each socket re-reads the store every second), `auto` "
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
+    )
+    picture_bus: str = _setting(
+        "auto",
+        "DECONFLICT_PICTURE_BUS",
+        "How the live picture goes from `deconflict engine` (its own process) to the WebSocket "
+        "clients of every `deconflict serve` instance, encoded once per party and tick: `nats` "
+        "(NATS JetStream at `nats_url`, a subject per party), `postgres` (a table row per party "
+        "and NOTIFY), `none` (no picture from an engine process), `auto` (on PostgreSQL: `nats` "
+        "where `nats_url` answers, else `postgres`; on SQLite: `none`, the demo's engine runs "
+        "in-process).",
+        PICTURE_BUSES,
+    )
+    nats_url: str = _setting(
+        "nats://127.0.0.1:4222",
+        "DECONFLICT_NATS_URL",
+        "NATS server (with JetStream) of the picture bus, `nats://HOST:PORT`; reachable only by "
+        "the host's own processes, never by the parties.",
     )
     picture_json_parties: str = _setting(
         "",

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from serve_processes import start_serve
 
 from deconflict.hotline.authorship import message_content, sign_content
 from deconflict.hotline.keys import Signer, private_key_from_pem
@@ -32,42 +31,14 @@ REPO = Path(__file__).resolve().parents[2]
 ADMIN = "admin-token-multi-instance"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
     env = {
         **os.environ,
         "DECONFLICT_ADMIN_TOKEN": ADMIN,
         "DECONFLICT_SEPARATION_STANDARD": "none",
         "DECONFLICT_FANOUT": "auto",
     }
-    cmd = [sys.executable, "-c", "from deconflict.cli import main; main()", "serve"]
-    proc = subprocess.Popen(
-        [*cmd, "--db", db_url, "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"server exited with {proc.returncode}: {err[-2000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not answer /health within 60 s")
+    return start_serve(db_url, env, REPO, timeout_s=60.0)
 
 
 @pytest.fixture()

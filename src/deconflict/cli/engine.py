@@ -62,6 +62,8 @@ def engine(
     """
     from deconflict.engine.leader import Leadership
     from deconflict.errors import DeconflictError
+    from deconflict.service.picture_bus import attach_publisher, open_publisher
+    from deconflict.settings import Settings
 
     if speed <= 0:
         fail("--speed must be > 0 (scenario seconds per wall-clock second)")
@@ -76,6 +78,8 @@ def engine(
         signal.signal(sig, lambda *_: stop.set())
     try:
         traffic = _Traffic(db, scenario, feed or [], reference, replay)
+        # the picture bus is reached before leading: a takeover does not wait for it
+        publisher = open_publisher(Settings.from_env(database_url=db))
         lead = Leadership(db)
     except DeconflictError as exc:
         fail(exc)
@@ -86,6 +90,8 @@ def engine(
         return
     try:
         session = traffic.session()
+        # each party's picture, encoded once per tick, to every serve instance (picture_bus)
+        stop_pictures = attach_publisher(session, publisher)
     except DeconflictError as exc:
         lead.release()
         fail(exc)
@@ -101,6 +107,7 @@ def engine(
         summary |= _lead(session, lead, stop, speed, duration)
         summary |= traffic.status()
     finally:
+        stop_pictures()
         traffic.stop()
         lead.release()
         traffic.close()

@@ -40,11 +40,16 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def create_app(
-    settings: Settings | None = None, *, opened: tuple[Store, Signer] | None = None
+    settings: Settings | None = None,
+    *,
+    opened: tuple[Store, Signer] | None = None,
+    live: bool = False,
 ) -> FastAPI:
     """The shared service's app; ``settings`` default to the environment's. ``opened``: a
     store already opened with ``open_signed_store(settings)`` and its host signer (the live
-    engine's, when it runs in-process), used instead of opening another."""
+    engine's, when it runs in-process), used instead of opening another. ``live``: the engine
+    runs in this process and serves the live picture itself (``live_app``); otherwise the
+    picture comes from an engine process over the picture bus (``picture_relay``)."""
     settings = Settings.from_env() if settings is None else settings
 
     @asynccontextmanager
@@ -113,4 +118,8 @@ def create_app(
 
     app.include_router(clock.router)
     fanout.attach(app)  # other instances' writes wake this one's sockets (PostgreSQL NOTIFY)
+    if not live:
+        from deconflict.service import picture_relay
+
+        picture_relay.attach(app)  # the engine process's pictures (NATS or PostgreSQL)
     return app

@@ -78,19 +78,19 @@ async def install_trigger(conninfo: str) -> None:
             await conn.execute(statement)
 
 
-class PostgresFanout:
-    """LISTENs for committed log heads and wakes ``notifier`` once per new seq."""
+class Listener:
+    """A task of the app's lifespan that LISTENs on a PostgreSQL connection of its own
+    (``_run``, which sets ``listening``); ``start`` returns once it listens (or after 10 s)."""
 
-    def __init__(self, conninfo: str, notifier: Notifier) -> None:
+    task_name = "deconflict-listen"
+
+    def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
-        self.notifier = notifier
-        self.last_seq = -1
         self.listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await install_trigger(self.conninfo)
-        self._task = asyncio.create_task(self._run(), name="deconflict-fanout")
+        self._task = asyncio.create_task(self._run(), name=self.task_name)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), 10.0)
 
@@ -100,6 +100,24 @@ class PostgresFanout:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresFanout(Listener):
+    """LISTENs for committed log heads and wakes ``notifier`` once per new seq."""
+
+    task_name = "deconflict-fanout"
+
+    def __init__(self, conninfo: str, notifier: Notifier) -> None:
+        super().__init__(conninfo)
+        self.notifier = notifier
+        self.last_seq = -1
+
+    async def start(self) -> None:
+        await install_trigger(self.conninfo)
+        await super().start()
 
     def on_notify(self, payload: str) -> None:
         try:

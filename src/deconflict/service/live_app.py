@@ -240,7 +240,7 @@ def live_app(
             standard=sc.standard, track_sharing=settings.track_sharing, hotline_check_every_s=0.0
         )
         live = Session.from_scenario(sc, desk=demo.desk, crews_answer=crews_answer, config=config)
-    app = create_app(settings, opened=(demo.store, demo.host))
+    app = create_app(settings, opened=(demo.store, demo.host), live=True)
     app.state.clock = lambda: _engine_clock(live)  # the service's clock is the engine's
     demo.desk.on_write = app.state.notifier.wake
     tokens = demo.tokens

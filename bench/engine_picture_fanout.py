@@ -1,0 +1,232 @@
+"""The live picture from an engine in its own process to 50 WebSocket clients over two
+``deconflict serve`` instances, 10,000 aircraft, while busy-loop processes load the cores.
+
+Run: .venv/bin/python bench/engine_picture_fanout.py [--aircraft 10000] [--clients 50]
+[--seconds 30] [--warmup 10] [--load 2] [--buses nats,postgres]
+
+Per bus (``DECONFLICT_PICTURE_BUS``), on a fresh PostgreSQL database: an engine process runs
+the 10,000-aircraft synthetic scenario (three parties, about 19,000 tracks over their pictures)
+on the store through its workflows, as ``deconflict engine`` does (``open_demo_store``, the
+session ticking at 1 Hz with ``Session.run_realtime``, the picture published by
+``picture_bus.attach_publisher``: each party's frame encoded once per tick). Two ``deconflict
+serve --db`` processes relay the frames; 50 clients in another process, spread over the three
+parties and the two instances, each hold ``/v1/live/ws``. ``--load`` busy-loop processes (one
+per core by default) run meanwhile. Latency = arrival at the client - the end of the tick that
+made the picture (``tick_wall_s`` in the frame's uncompressed head; one machine clock): it
+holds the encoding, the bus and the relay. Anchor, same run: the engine's own encoding time per
+tick (all three parties), and its tick time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import sqlalchemy as sa
+from rich.console import Console
+
+REPO = Path(__file__).resolve().parents[1]
+SERVER = os.environ.get(
+    "DECONFLICT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+WALL = re.compile(rb'"tick_wall_s": ?([0-9.eE+-]+)')
+
+
+def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop: Any) -> None:
+    """The engine process: the scenario on the store, its pictures on the bus, 1 Hz."""
+    os.chdir(workdir)
+    os.environ["DECONFLICT_PICTURE_BUS"] = bus
+    from deconflict.engine.engine import EngineConfig
+    from deconflict.engine.session import Session
+    from deconflict.service.live_app import open_demo_store
+    from deconflict.service.picture_bus import (
+        PicturePublishing,
+        attach_publisher,
+        open_publisher,
+    )
+    from deconflict.sim.synthetic import synthetic_scenario
+
+    sc = synthetic_scenario(aircraft, seed=1, half_width_deg=15.0)
+    demo = open_demo_store(db, [p.id for p in sc.parties])
+    config = EngineConfig(standard=sc.standard, track_sharing=demo.settings.track_sharing)
+    session = Session.from_scenario(sc, desk=demo.desk, config=config)
+    for _ in range(12):
+        session.step(1.0)  # tracks confirmed: the pictures hold the whole traffic
+    stop_pictures = attach_publisher(session, open_publisher(demo.settings))
+    [hook] = [h for h in session.on_tick if isinstance(h, PicturePublishing)]
+    cpu0 = time.process_time()
+    ready.put(demo.tokens)
+    session.stop = stop
+    session.run_realtime(1.0)
+    cpu = time.process_time() - cpu0
+    summary = session.engine.stats.summary()
+    ready.put(
+        {
+            "ticks": hook.seq,
+            "encode_s": hook.encode_s / max(hook.seq, 1),
+            "encode_cpu_s": hook.encode_cpu_s / max(hook.seq, 1),
+            "publish_s": hook.publish_s / max(hook.seq, 1),
+            "failures": hook.failures,
+            "cpu_per_tick_s": cpu / max(hook.seq, 1),
+            "tick_p50_s": summary["p50_s"],
+            "tick_p99_s": summary["p99_s"],
+        }
+    )
+    stop_pictures()
+    demo.store.close()
+
+
+def serve(db: str, bus: str, workdir: str) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {**os.environ, "DECONFLICT_PICTURE_BUS": bus}
+    cmd = [sys.executable, "-c", "from deconflict.cli import main; main()", "serve"]
+    proc = subprocess.Popen(
+        [*cmd, "--db", db, "--port", str(port)], env=env, cwd=workdir, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(900):
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("serve did not start")
+
+
+def busy(stop: Any) -> None:
+    while not stop.is_set():
+        for _ in range(100_000):
+            pass
+
+
+def clients(jobs: list[tuple[str, str]], seconds: float, warmup: float, out: Any) -> None:
+    import websockets
+
+    async def one(url: str, token: str) -> list[float]:
+        lat: list[float] = []
+        start = time.time()
+        async with websockets.connect(
+            f"{url}/v1/live/ws",
+            additional_headers={"Authorization": f"Bearer {token}"},
+            max_size=None,
+            open_timeout=60,
+        ) as ws:
+            while time.time() - start < warmup + seconds:
+                try:
+                    msg = await asyncio.wait_for(ws.recv(), 5.0)
+                except TimeoutError:
+                    continue
+                now = time.time()
+                m = WALL.search(bytes(msg[:200]) if isinstance(msg, bytes) else msg[:200].encode())
+                if m and now - start > warmup:
+                    lat.append(now - float(m.group(1)))
+        return lat
+
+    async def run() -> list[list[float]]:
+        return await asyncio.gather(*(one(u, t) for u, t in jobs))
+
+    out.put(asyncio.run(run()))
+
+
+def run_bus(bus: str, db: str, args: argparse.Namespace) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    workdir = tempfile.mkdtemp()
+    stop, ready = ctx.Event(), ctx.Queue()
+    eng = ctx.Process(target=engine_proc, args=(db, bus, args.aircraft, workdir, ready, stop))
+    eng.start()
+    tokens: dict[str, str] = ready.get(timeout=900)
+    procs, urls = [], []
+    for _ in range(args.instances):
+        p, u = serve(db, bus, workdir)
+        procs.append(p)
+        urls.append(u.replace("http", "ws"))
+    load_stop = ctx.Event()
+    loaders = [ctx.Process(target=busy, args=(load_stop,), daemon=True) for _ in range(args.load)]
+    for p in loaders:
+        p.start()
+    parties = sorted(tokens)
+    jobs = [(urls[i % len(urls)], tokens[parties[i % len(parties)]]) for i in range(args.clients)]
+    out = ctx.Queue()
+    load0 = os.getloadavg()[0]
+    cl = ctx.Process(target=clients, args=(jobs, args.seconds, args.warmup, out))
+    cl.start()
+    lat = np.concatenate([np.asarray(x) for x in out.get(timeout=args.seconds + args.warmup + 600)])
+    load1 = os.getloadavg()[0]
+    cl.join()
+    load_stop.set()
+    for p in loaders:
+        p.join(timeout=10)
+    stop.set()
+    engine_stats: dict[str, Any] = ready.get(timeout=120)
+    eng.join(timeout=60)
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=30)
+    return {"lat": lat, "load": (load0, load1), **engine_stats}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--aircraft", type=int, default=10_000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--instances", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--warmup", type=float, default=10.0)
+    ap.add_argument("--load", type=int, default=os.cpu_count() or 2, help="busy-loop processes")
+    ap.add_argument("--buses", default="nats,postgres")
+    args = ap.parse_args()
+    console = Console()
+    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    base = SERVER.rsplit("/", 1)[0]
+    rows = {}
+    for bus in args.buses.split(","):
+        name = f"deconflict_bench_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            rows[bus] = run_bus(bus, f"{base}/{name}", args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    console.print(
+        f"{args.aircraft} aircraft, {args.clients} clients over {args.instances} serve "
+        f"instances, engine in its own process, {args.load} busy-loop processes; warm-up "
+        f"{args.warmup} s, measuring {args.seconds} s"
+    )
+    for bus, r in rows.items():
+        lat = r["lat"]
+        p50, p99 = np.median(lat) * 1000, np.percentile(lat, 99) * 1000
+        enc = r["encode_s"] * 1000
+        console.print(
+            f"{bus:8s}: load average {r['load'][0]:.2f} / {r['load'][1]:.2f}; deliveries "
+            f"{lat.size} ({lat.size / args.clients:.1f} per client); p50 {p50:.0f} ms, p99 "
+            f"{p99:.0f} ms, max {lat.max() * 1000:.0f} ms (goal p99 < 250 ms)"
+        )
+        console.print(
+            f"          engine: tick p50 {r['tick_p50_s']:.3f} s, p99 {r['tick_p99_s']:.3f} s, "
+            f"CPU {r['cpu_per_tick_s']:.3f} s per tick; anchor: encoding the three pictures "
+            f"{enc:.0f} ms per tick (CPU {r['encode_cpu_s'] * 1000:.0f} ms), publishing {r['publish_s'] * 1000:.1f} ms "
+            f"({r['failures']} failed); p50 / anchor {p50 / enc:.1f}, p99 / anchor {p99 / enc:.1f}"
+        )
+    print(json.dumps({b: {k: v for k, v in r.items() if k != "lat"} for b, r in rows.items()}))
+
+
+if __name__ == "__main__":
+    main()
