@@ -38,7 +38,8 @@ class Settings:
         "sqlite:///deconflict.db",
         "DECONFLICT_DATABASE_URL",
         "SQLAlchemy URL of the store: `sqlite:///FILE`, `sqlite://` (in memory) or "
-        "`postgresql+psycopg://USER@HOST/DB`.",
+        "`postgresql+psycopg://USER@HOST/DB` (needs the `postgres` extra: "
+        "`pip install 'deconflict[postgres]'`).",
     )
     sqlite_synchronous: str = _setting(
         "full",

@@ -35,6 +35,7 @@ from deconflict.hotline import identity
 from deconflict.hotline.canonical import LOG_FORMAT
 from deconflict.hotline.log import entry_hash
 from deconflict.store import grid, tree
+from deconflict.store.driver import postgres_url
 from deconflict.store.dss import DssTx
 from deconflict.store.records import (
     BBox,
@@ -190,8 +191,7 @@ class Store:
                 )
                 _sqlite_setup(self._reader, "BEGIN", wal=True, synchronous=synchronous)
         else:
-            if parsed.drivername == "postgresql":
-                parsed = parsed.set(drivername="postgresql+psycopg")
+            parsed = postgres_url(parsed)
             self._writer = sa.create_engine(parsed, pool_pre_ping=True, pool_size=10)
             self._reader = self._writer
         self._read_lock = self._write_lock if self._memory else None
