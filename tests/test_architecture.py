@@ -37,8 +37,9 @@ def _r(holds: str, *may_import: str, why: str = "") -> Room:
     return Room(holds, frozenset(may_import), why)
 
 
-#: shared by every room: the unit constants and the exception hierarchy
-COMMON = frozenset({"units", "errors"})
+#: shared by every room: the unit constants, the exception hierarchy and the configurations'
+#: declarations (pydantic-settings; settings imports nothing else of ours)
+COMMON = frozenset({"units", "errors", "settings"})
 #: DESIGN's "domain rooms"
 DOMAIN = (
     "geo",
@@ -111,7 +112,6 @@ ROOMS: dict[str, Room] = {
         "predict",
         "strategic",
         "store",
-        "settings",
         why="DESIGN is silent (its engine and API both write 'through the same workflows')",
     ),
     "engine": _r(
@@ -124,9 +124,8 @@ ROOMS: dict[str, Room] = {
         "workflows",
         "sim",
         "blind",
-        "settings",
         why="DESIGN: all domain rooms and `store`; also `workflows` (decisions are written "
-        "through them), `sim` (scenario sources), `blind` (the host's side) and `settings`",
+        "through them), `sim` (scenario sources) and `blind` (the host's side)",
     ),
     "service": _r(
         "FastAPI app factory, auth, request bounds, routes, the service clock, the signed event "
@@ -135,10 +134,9 @@ ROOMS: dict[str, Room] = {
         "engine",
         "store",
         "workflows",
-        "settings",
         "sitrep",
-        why="DESIGN: `engine`, `store`; also `workflows` (the routes call them), `settings` and "
-        "`sitrep` (the page it serves)",
+        why="DESIGN: `engine`, `store`; also `workflows` (the routes call them) and `sitrep` "
+        "(the page it serves)",
     ),
     "sim": _r(
         "scenario files and the fast-time simulator with per-party sensors",
@@ -174,7 +172,10 @@ ROOMS: dict[str, Room] = {
         "sitrep",
         why="DESIGN is silent",
     ),
-    "settings": _r("every setting declared once as data; docs/settings.md is generated from it"),
+    "settings": _r(
+        "every configuration (service, feeds, engine, tracker) declared once with "
+        "pydantic-settings; docs/settings.md is generated from them"
+    ),
     "cli": _r(
         "typer commands, a thin shell; at module level only `cli` and `errors`, every other "
         "room inside the command's function",
@@ -190,7 +191,6 @@ ROOMS: dict[str, Room] = {
         "cluster",
         "sitrep",
         "sitrep_page",
-        "settings",
     ),
     "deconflict": _r(
         "the package's flat public namespace (`deconflict.detect`, ...), loaded lazily",
@@ -203,7 +203,6 @@ ROOMS: dict[str, Room] = {
         "service",
         "workflows",
         "blind",
-        "settings",
         "cli",
     ),
 }
@@ -369,7 +368,7 @@ def render_rooms_table() -> str:
     lines = [
         BEGIN,
         "",
-        "| room | holds | may import (of ours; `units` and `errors` for all) | beyond DESIGN.md |",
+        "| room | holds | may import (of ours; `units`, `errors`, `settings` for all) | beyond DESIGN.md |",
         "| --- | --- | --- | --- |",
     ]
     for name, room in ROOMS.items():
