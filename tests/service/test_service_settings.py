@@ -81,7 +81,7 @@ def test_engine_and_tracker_settings_from_the_environment(monkeypatch: pytest.Mo
     )
     assert Settings.from_env(env).track_sharing == "anonymised"
     assert EngineConfig(track_sharing="full").track_sharing == "full"  # code overrides the env
-    with pytest.raises(ConfigError, match="DECONFLICT_TRACK_SHARING.*full, anonymised"):
+    with pytest.raises(ConfigError, match=r"DECONFLICT_TRACK_SHARING.*full, anonymised"):
         EngineConfig.from_env({"DECONFLICT_TRACK_SHARING": "everyone"})
 
     # the process environment reaches a tracker built with no configuration
