@@ -105,7 +105,10 @@ ROOMS: dict[str, Room] = {
         "the shared service's domain workflows on the store, one for each thing a party or the "
         "engine does: strategic checks in the write transaction, party-signed declarations, "
         "need-to-know views, hotline messages, receipts, escalation, identification requests, "
-        "the audit export, what one party may list",
+        "the audit export, what one party may list; the host's side of the blind check "
+        "(`workflows.blind`, `workflows.blind_relay`), the F3548 DSS workflows "
+        "(`workflows.dss`), the transparency log's checkpoints (`workflows.transparency`)",
+        "blind",
         "hotline",
         "identify",
         "incidents",
@@ -117,15 +120,13 @@ ROOMS: dict[str, Room] = {
     "engine": _r(
         "the live loop (`Engine.tick(now)`, sources, per-party trackers, prediction), each "
         "party's classified picture, alerts and conflict notices, identification, incidents, "
-        "history, track sharing, its desk at the store; the host's side of the blind check, the "
-        "F3548 DSS workflows, the transparency log's checkpoints",
+        "history, track sharing, its desk at the store",
         *DOMAIN,
         "store",
         "workflows",
         "sim",
-        "blind",
         why="DESIGN: all domain rooms and `store`; also `workflows` (decisions are written "
-        "through them), `sim` (scenario sources) and `blind` (the host's side)",
+        "through them) and `sim` (scenario sources)",
     ),
     "service": _r(
         "FastAPI app factory, auth, request bounds, routes, the service clock, the signed event "

@@ -171,9 +171,9 @@ def export(
 
 def _export_checkpoint(store: object, path: Path) -> int | None:
     """Write the latest checkpoint and its cosignatures beside the export; its size, or None."""
-    from deconflict.engine.transparency import cosigned_note
     from deconflict.store import Store
     from deconflict.store.transparency import latest_checkpoint
+    from deconflict.workflows.transparency import cosigned_note
 
     assert isinstance(store, Store)
     record = latest_checkpoint(store)

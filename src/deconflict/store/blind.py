@@ -10,7 +10,7 @@ relayed message, outcome and declaration is also an entry of the one signed log 
 
 ``blind_write(store)`` is that transaction: it holds the log head (so a declaration's check of
 the outcomes and its write are one atomic step, as for open operations) and offers the reads
-and writes the engine's workflows need (``engine.blind``).
+and writes the engine's workflows need (``workflows.blind``).
 """
 
 from __future__ import annotations

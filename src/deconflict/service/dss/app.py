@@ -19,7 +19,6 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from deconflict.engine.dss import Dss, MissingConstraintsError
 from deconflict.errors import (
     AuthenticationError,
     AwarenessError,
@@ -31,6 +30,7 @@ from deconflict.errors import (
 )
 from deconflict.service.dss.auth import Caller, TokenVerifier
 from deconflict.strategic.states import IllegalTransitionError
+from deconflict.workflows.dss import Dss, MissingConstraintsError
 
 log = logging.getLogger("deconflict.service.dss")
 T = TypeVar("T")

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from uas_standards.astm.f3548.v21.constants import OiMaxPlanHorizonDays
 
-from deconflict.engine.dss import IntentResult, SubscriptionRequest
 from deconflict.errors import NotFoundError, PermissionDeniedError
 from deconflict.service.dss import wire
 from deconflict.service.dss.app import body_of, context
 from deconflict.service.dss.auth import CM, CMSA, CP, SC, Caller
 from deconflict.store import OperationRecord
 from deconflict.strategic.states import OperationState
+from deconflict.workflows.dss import IntentResult, SubscriptionRequest
 
 router = APIRouter()
 
