@@ -37,9 +37,9 @@ def _r(holds: str, *may_import: str, why: str = "") -> Room:
     return Room(holds, frozenset(may_import), why)
 
 
-#: shared by every room: the unit constants, the exception hierarchy and the configurations'
-#: declarations (pydantic-settings; settings imports nothing else of ours)
-COMMON = frozenset({"units", "errors", "settings"})
+#: shared by every room: the unit constants, the exception hierarchy, the configurations'
+#: declarations (pydantic-settings) and the one kinematic record; none imports another room
+COMMON = frozenset({"units", "errors", "settings", "kinematics"})
 #: DESIGN's "domain rooms"
 DOMAIN = (
     "geo",
@@ -172,6 +172,10 @@ ROOMS: dict[str, Room] = {
         "by party (matplotlib; PNG, PDF, SVG)",
         "sitrep",
         why="DESIGN is silent",
+    ),
+    "kinematics": _r(
+        "the one kinematic record (WGS84 position, east/north/up velocity in SI) that conflict "
+        "notices and identification requests carry"
     ),
     "settings": _r(
         "every configuration (service, feeds, engine, tracker) declared once with "
@@ -369,7 +373,7 @@ def render_rooms_table() -> str:
     lines = [
         BEGIN,
         "",
-        "| room | holds | may import (of ours; `units`, `errors`, `settings` for all) | beyond DESIGN.md |",
+        "| room | holds | may import (of ours; `units`, `errors`, `settings`, `kinematics` for all) | beyond DESIGN.md |",
         "| --- | --- | --- | --- |",
     ]
     for name, room in ROOMS.items():
