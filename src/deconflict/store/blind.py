@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deconflict.store.records import Event, EventDraft, Party
+from deconflict.store.rows import _party
 from deconflict.store.schema import blind_checks, blind_messages, blind_operations, parties
-from deconflict.store.store import Store, _party
+from deconflict.store.store import Store
 
 LIVE_STATES = ("Accepted", "Activated", "Nonconforming", "Contingent")
 

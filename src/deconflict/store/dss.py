@@ -30,6 +30,7 @@ from deconflict.store.schema import (
 )
 
 if TYPE_CHECKING:
+    from deconflict.store.connection import Database
     from deconflict.store.store import Store
 
 
@@ -160,7 +161,7 @@ class DssTx:
     """The DSS tables through one connection: inside a write transaction (``head`` set: may
     write and append to the log) or a read."""
 
-    def __init__(self, store: Store, conn: Connection, head: list[int | str] | None) -> None:
+    def __init__(self, store: Database, conn: Connection, head: list[int | str] | None) -> None:
         self._store = store
         self.conn = conn
         self._head = head

@@ -36,8 +36,9 @@ import sqlalchemy as sa
 from deconflict.errors import InputError
 from deconflict.hotline.messages import MessageKind
 from deconflict.store.records import Event, EventDraft
+from deconflict.store.rows import _event
 from deconflict.store.schema import event_recipients, events, parties
-from deconflict.store.store import Store, _event
+from deconflict.store.store import Store
 
 MESSAGE: Final = "message"
 DELIVERED: Final = "message.delivered"

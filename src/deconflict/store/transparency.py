@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deconflict.store.records import Event, EventDraft
+from deconflict.store.rows import _event
 from deconflict.store.schema import (
     event_recipients,
     events,
@@ -27,7 +28,7 @@ from deconflict.store.schema import (
     log_checkpoints,
     log_cosignatures,
 )
-from deconflict.store.store import Store, _event
+from deconflict.store.store import Store
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from deconflict.hotline.merkle import (
 from deconflict.store.schema import events, log_tree
 
 if TYPE_CHECKING:
+    from deconflict.store.connection import Database
     from deconflict.store.records import Event
     from deconflict.store.store import Store
 
@@ -73,7 +74,7 @@ def _fetch(conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
     return found
 
 
-def append_leaf(store: Store, conn: Connection, entry: Event) -> None:
+def append_leaf(store: Database, conn: Connection, entry: Event) -> None:
     """Write leaf ``entry.seq`` and the nodes it completes, inside the entry's transaction."""
     index = entry.seq
     cached = store._tree_tail
@@ -170,7 +171,7 @@ def _leaf_count(conn: Connection, head: int) -> int:
 def backfill(store: Store) -> int:
     """Build the tree of the entries written before it existed (a store of the previous
     version), page by page; returns the leaves added."""
-    from deconflict.store.store import _event
+    from deconflict.store.rows import _event
 
     added = 0
     while True:

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from deconflict.identify.request import evaluate
 from deconflict.store import Event, Party, Store
 from deconflict.store import hotline as log
+from deconflict.store.rows import _event
 from deconflict.store.schema import event_recipients, events
-from deconflict.store.store import _event
 from deconflict.workflows.hotline import (
     _observer,
     _request_from_entry,
