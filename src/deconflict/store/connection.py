@@ -172,7 +172,7 @@ class Database:
         self._read_lock = self._write_lock if self._memory else None
         # the Merkle tree's frontier after the last append: (next leaf, hash of the entry it
         # ends at, nodes); see ``deconflict.store.tree``
-        self._tree_tail: tuple[int, str, dict[tuple[int, int], bytes]] | None = None
+        self.tree_tail: tuple[int, str, dict[tuple[int, int], bytes]] | None = None
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -196,7 +196,7 @@ class Database:
             self._reader.dispose()
 
     @contextmanager
-    def _write(self) -> Iterator[tuple[Connection, list[int | str]]]:
+    def write_transaction(self) -> Iterator[tuple[Connection, list[int | str]]]:
         """A write transaction holding the log head: yields (connection, [seq, hash])."""
         sqlite = self.backend == "sqlite"
         with self._write_lock, self._writer.begin() as conn:
@@ -213,7 +213,7 @@ class Database:
                 else:
                     conn.execute(_SET_HEAD, {"new_seq": head[0], "new_hash": head[1]})
 
-    def _insert(self, conn: Connection, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    def insert_rows(self, conn: Connection, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """INSERT ``rows`` (dicts with the same keys) into ``table`` inside a write."""
         if not rows:
             return
@@ -228,7 +228,8 @@ class Database:
         _sqlite_run(conn, _sqlite_insert_sql(table, keys), params)
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def read_transaction(self) -> Iterator[Connection]:
+        """A connection for reading the committed state (the store's modules' seam)."""
         if self._read_lock is not None:
             with self._read_lock, self._reader.connect() as conn:
                 yield conn
@@ -236,7 +237,9 @@ class Database:
             with self._reader.connect() as conn:
                 yield conn
 
-    def _append(self, conn: Connection, head: list[int | str], draft: EventDraft) -> Event:
+    def append_entry(self, conn: Connection, head: list[int | str], draft: EventDraft) -> Event:
+        """Append one log entry inside a write transaction (``write_transaction``'s connection
+        and head): sealed, addressed to its recipients, added to the Merkle tree."""
         body: dict[str, Any] = {
             "seq": int(head[0]) + 1,
             "time_s": time.time(),
@@ -250,11 +253,11 @@ class Database:
             "format": LOG_FORMAT,
         }
         digest, signature = self.sealer.seal(body)
-        self._insert(conn, "events", [{**body, "hash": digest, "signature": signature}])
+        self.insert_rows(conn, "events", [{**body, "hash": digest, "signature": signature}])
         seq = int(body["seq"])
         recipients = sorted(set(draft.recipients))
         if recipients:
-            self._insert(
+            self.insert_rows(
                 conn, "event_recipients", [{"party_id": p, "event_seq": seq} for p in recipients]
             )
         head[0], head[1] = seq, digest

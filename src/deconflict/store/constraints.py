@@ -35,7 +35,7 @@ class Constraints(Database):
         self, records: Sequence[ConstraintRecord], notify: Sequence[EventDraft] = ()
     ) -> None:
         """Store constraints and the entries announcing them, in one transaction."""
-        with self._write() as (conn, head):
+        with self.write_transaction() as (conn, head):
             for record in records:
                 conn.execute(
                     sa.insert(constraints).values(
@@ -52,10 +52,10 @@ class Constraints(Database):
                     )
                 )
             for ev in notify:
-                self._append(conn, head, ev)
+                self.append_entry(conn, head, ev)
 
     def get_constraint(self, constraint_id: str) -> ConstraintRecord:
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             row = conn.execute(
                 sa.select(constraints).where(constraints.c.id == constraint_id)
             ).first()
@@ -66,21 +66,21 @@ class Constraints(Database):
         return _constraint(row)
 
     def delete_constraint(self, constraint_id: str, notify: Sequence[EventDraft] = ()) -> None:
-        with self._write() as (conn, head):
+        with self.write_transaction() as (conn, head):
             done = conn.execute(sa.delete(constraints).where(constraints.c.id == constraint_id))
             if done.rowcount == 0:
                 raise NotFoundError(f"no constraint {constraint_id!r}")
             for ev in notify:
-                self._append(conn, head, ev)
+                self.append_entry(conn, head, ev)
 
     def list_constraints(
         self, time_start_s: float = -1e12, time_end_s: float = 1e12
     ) -> list[ConstraintRecord]:
         """Constraints active at some time in the window (default: all)."""
-        with self._read() as conn:
-            return self._constraints(conn, time_start_s, time_end_s)
+        with self.read_transaction() as conn:
+            return self.constraints_in(conn, time_start_s, time_end_s)
 
-    def _constraints(
+    def constraints_in(
         self, conn: Connection, time_start_s: float, time_end_s: float
     ) -> list[ConstraintRecord]:
         rows = conn.execute(_ACTIVE_CONSTRAINTS, {"t0": time_start_s, "t1": time_end_s})
@@ -94,8 +94,8 @@ class EventLog(Database):
 
     def append_events(self, drafts: Sequence[EventDraft]) -> list[Event]:
         """Append entries to the log in one transaction."""
-        with self._write() as (conn, head):
-            return [self._append(conn, head, d) for d in drafts]
+        with self.write_transaction() as (conn, head):
+            return [self.append_entry(conn, head, d) for d in drafts]
 
     def events_for(self, party_id: str, after: int = -1, limit: int = 500) -> list[Event]:
         """Entries addressed to ``party_id`` with seq > ``after``, oldest first."""
@@ -107,16 +107,16 @@ class EventLog(Database):
             .order_by(events.c.seq)
             .limit(limit)
         )
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             return [_event(r) for r in conn.execute(query)]
 
     def log(self, after: int = -1, limit: int = 1000) -> list[Event]:
         """The whole log from seq > ``after``, oldest first (for verification and audit)."""
         query = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             return [_event(r) for r in conn.execute(query)]
 
     def head(self) -> tuple[int, str]:
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             row = conn.execute(sa.select(chain_head).where(chain_head.c.id == 1)).one()
         return int(row.seq), str(row.hash)

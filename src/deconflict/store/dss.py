@@ -168,7 +168,7 @@ class DssTx:
 
     def append(self, draft: EventDraft) -> Event:
         assert self._head is not None, "a read cannot append to the log"
-        return self._store._append(self.conn, self._head, draft)
+        return self._store.append_entry(self.conn, self._head, draft)
 
     # -- operational intents' wire fields ------------------------------------------------
 
@@ -341,10 +341,10 @@ class DssStore:
 
     @contextmanager
     def write(self) -> Iterator[DssTx]:
-        with self.store._write() as (conn, head):
+        with self.store.write_transaction() as (conn, head):
             yield DssTx(self.store, conn, head)
 
     @contextmanager
     def read(self) -> Iterator[DssTx]:
-        with self.store._read() as conn:
+        with self.store.read_transaction() as conn:
             yield DssTx(self.store, conn, None)

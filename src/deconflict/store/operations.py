@@ -49,7 +49,7 @@ class Operations(Database):
     # -- operations -----------------------------------------------------------------------
 
     def get_operation(self, operation_id: str) -> OperationRecord:
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             row = conn.execute(_OPERATION_BY_ID, {"i": operation_id}).first()
         if row is None:
             raise NotFoundError(f"no operation {operation_id!r}")
@@ -63,7 +63,7 @@ class Operations(Database):
         if not include_ended:
             where.append(operations.c.state != ENDED)
         cache = self._operation_cache
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             keys = conn.execute(
                 sa.select(operations.c.id, operations.c.seq)
                 .where(*where)
@@ -87,7 +87,7 @@ class Operations(Database):
         return out
 
     def _operations_of_whole(self, where: list[Any]) -> list[OperationRecord]:
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             rows = conn.execute(
                 sa.select(operations).where(*where).order_by(operations.c.created_s)
             ).all()
@@ -102,10 +102,10 @@ class Operations(Database):
         include_ended: bool = False,
     ) -> list[OperationRecord]:
         """Operations whose footprint box meets ``bbox`` and whose time span meets the window."""
-        with self._read() as conn:
-            return self._candidates(conn, bbox, time_start_s, time_end_s, include_ended)
+        with self.read_transaction() as conn:
+            return self.candidates_in(conn, bbox, time_start_s, time_end_s, include_ended)
 
-    def _candidates(
+    def candidates_in(
         self,
         conn: Connection,
         bbox: BBox,
@@ -188,7 +188,7 @@ class Operations(Database):
         else:
             creating = expected_token is None
         assert draft.id is not None
-        with self._write() as (conn, head):
+        with self.write_transaction() as (conn, head):
             current: OperationRecord | None = None
             ended: OperationRecord | None = None
             if creating and replace_ended:
@@ -234,7 +234,7 @@ class Operations(Database):
                     },
                     (draft.owner_id,),
                 )
-                self._append(conn, head, written)
+                self.append_entry(conn, head, written)
                 try:
                     record = self._put_operation(
                         conn, op_id, version, state, draft, decision, previous, int(head[0])
@@ -244,7 +244,7 @@ class Operations(Database):
                         f"operation {op_id} already exists; choose another id or PUT it"
                     ) from exc
             for ev in decision.events:
-                self._append(conn, head, ev)
+                self.append_entry(conn, head, ev)
             if record is not None and also is not None:
                 also(DssTx(self, conn, head), record)
             if record is not None and on_written is not None:
@@ -288,11 +288,11 @@ class Operations(Database):
             "updated_s": now,
         }
         if current is None:
-            self._insert(conn, "operations", [{"id": op_id, "created_s": now, **values}])
+            self.insert_rows(conn, "operations", [{"id": op_id, "created_s": now, **values}])
         else:
             conn.execute(sa.update(operations).where(operations.c.id == op_id).values(**values))
             conn.execute(sa.delete(operation_cells).where(operation_cells.c.operation_id == op_id))
-        self._insert(
+        self.insert_rows(
             conn,
             "operation_cells",
             [

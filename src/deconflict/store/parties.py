@@ -48,7 +48,7 @@ class Parties(Database):
         token = secrets.token_urlsafe(32)
         party = Party(uuid.uuid4().hex, name, role, public_key, contact, time.time())
         try:
-            with self._write() as (conn, head):
+            with self.write_transaction() as (conn, head):
                 self._check_new_party(conn, name, public_key)
                 conn.execute(
                     sa.insert(parties).values(
@@ -61,7 +61,7 @@ class Parties(Database):
                         created_s=party.created_s,
                     )
                 )
-                self._append(
+                self.append_entry(
                     conn,
                     head,
                     EventDraft(
@@ -114,7 +114,7 @@ class Parties(Database):
         cached = self._token_cache.get(digest)
         if cached is not None:
             return cached
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             row = conn.execute(_PARTY_BY_TOKEN, {"h": digest}).first()
         if row is None:
             return None
@@ -123,13 +123,13 @@ class Parties(Database):
         return party
 
     def get_party(self, party_id: str) -> Party:
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             row = conn.execute(_PARTY_BY_ID, {"i": party_id}).first()
         if row is None:
             raise NotFoundError(f"no party {party_id!r}; list parties with GET /v1/parties")
         return _party(row)
 
     def list_parties(self) -> list[Party]:
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             rows = conn.execute(sa.select(parties).order_by(parties.c.created_s)).all()
         return [_party(r) for r in rows]

@@ -105,11 +105,13 @@ class _View:
     def candidates(
         self, bbox: BBox, time_start_s: float, time_end_s: float, exclude: str | None = None
     ) -> list[OperationRecord]:
-        return self._store._candidates(self._conn, bbox, time_start_s, time_end_s, exclude=exclude)
+        return self._store.candidates_in(
+            self._conn, bbox, time_start_s, time_end_s, exclude=exclude
+        )
 
     def party(self, party_id: str) -> Party | None:
         row = self._conn.execute(_PARTY_BY_ID, {"i": party_id}).first()
         return _party(row) if row is not None else None
 
     def constraints(self, time_start_s: float, time_end_s: float) -> list[ConstraintRecord]:
-        return self._store._constraints(self._conn, time_start_s, time_end_s)
+        return self._store.constraints_in(self._conn, time_start_s, time_end_s)

@@ -41,7 +41,7 @@ class Store(Parties, Operations, Constraints, EventLog):
     def snapshot(self) -> Iterator[WriteView]:
         """A read-only view of the committed state (to warm caches before the first write; a
         write's check must use the view it is given inside its own transaction)."""
-        with self._read() as conn, conn.begin():
+        with self.read_transaction() as conn, conn.begin():
             seq = int(
                 conn.execute(sa.select(chain_head.c.seq).where(chain_head.c.id == 1)).one()[0]
             )

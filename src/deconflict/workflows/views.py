@@ -55,7 +55,7 @@ def _newest_messages(store: Store, party: Party | None, name: str, limit: int) -
             .where(event_recipients.c.party_id == party.id, events.c.kind == log.MESSAGE),
         ]
     found: dict[int, Event] = {}
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         for q in queries:
             for row in conn.execute(q.order_by(events.c.seq.desc()).limit(limit)):
                 e = _event(row)
