@@ -185,7 +185,7 @@ def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: P
     from deconflict.hotline.keys import Signer, generate_private_key
     from deconflict.identify.request import TrackSnapshot
     from deconflict.store import hotline as log
-    from deconflict.workflows.hotline import open_identifications
+    from deconflict.workflows.identification import open_identifications
 
     store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
     try:

@@ -151,7 +151,7 @@ def export(
     from deconflict.errors import DeconflictError
     from deconflict.settings import Settings
     from deconflict.store import open_store
-    from deconflict.workflows.hotline import export_log
+    from deconflict.workflows.audit import export_log
 
     keys = keys_out or out.with_suffix(".keys.json")
     note_out = out.with_suffix(".checkpoint")

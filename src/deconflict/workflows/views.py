@@ -19,14 +19,8 @@ from deconflict.store import Event, Party, Store
 from deconflict.store import hotline as log
 from deconflict.store.rows import _event
 from deconflict.store.schema import event_recipients, events
-from deconflict.workflows.hotline import (
-    _observer,
-    _request_from_entry,
-    _visible,
-    inbox_item,
-    outcome_shown,
-    party_name,
-)
+from deconflict.workflows.hotline import _observer, _visible, inbox_item, party_name
+from deconflict.workflows.identification import _request_from_entry, outcome_shown
 
 #: The most items one call lists.
 MAX_ITEMS = 500
