@@ -103,9 +103,12 @@ ROOMS: dict[str, Room] = {
     ),
     "workflows": _r(
         "the shared service's domain workflows on the store, one for each thing a party or the "
-        "engine does: strategic checks in the write transaction, party-signed declarations, "
-        "need-to-know views, hotline messages, receipts, escalation, identification requests, "
-        "the audit export, what one party may list; the host's side of the blind check "
+        "engine does: strategic checks in the write transaction (`workflows.deconfliction`), "
+        "party-signed declarations (`workflows.declarations`), need-to-know views "
+        "(`workflows.disclosure`), hotline messages and receipts (`workflows.hotline`), "
+        "escalation (`workflows.escalation`), identification requests "
+        "(`workflows.identification`), the audit export (`workflows.audit`), what one party may "
+        "list (`workflows.views`); the host's side of the blind check "
         "(`workflows.blind`, `workflows.blind_relay`), the F3548 DSS workflows "
         "(`workflows.dss`), the transparency log's checkpoints (`workflows.transparency`)",
         "blind",

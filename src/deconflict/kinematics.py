@@ -32,8 +32,11 @@ class Kinematics:
         groundspeed_mps: float,
         track_deg: float,
         vertical_rate_mps: float,
+        *more: Any,
+        **named: Any,
     ) -> Self:
-        """From ground speed (m/s) and track angle (degrees true)."""
+        """From ground speed (m/s) and track angle (degrees true); ``more`` and ``named``: a
+        subclass's further fields (``TrackSnapshot``'s ``history``)."""
         rad = math.radians(track_deg)
         return cls(
             latitude_deg,
@@ -42,6 +45,8 @@ class Kinematics:
             groundspeed_mps * math.sin(rad),
             groundspeed_mps * math.cos(rad),
             vertical_rate_mps,
+            *more,
+            **named,
         )
 
     def payload(self) -> dict[str, Any]:

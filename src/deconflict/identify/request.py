@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any
 
 from deconflict.errors import ConflictError, InputError, PermissionDeniedError
 from deconflict.kinematics import Kinematics
@@ -44,30 +44,8 @@ class TrackSnapshot(Kinematics):
 
     history: tuple[tuple[float, float, float, float], ...] = ()  # (time_s, lat, lon, alt_m)
 
-    @classmethod
-    def from_ground_track(
-        cls,
-        latitude_deg: float,
-        longitude_deg: float,
-        altitude_m: float,
-        groundspeed_mps: float,
-        track_deg: float,
-        vertical_rate_mps: float,
-        history: Iterable[tuple[float, float, float, float]] = (),
-    ) -> Self:
-        """A snapshot from ground speed and track angle (degrees true; SI otherwise)."""
-        k = Kinematics.from_ground_track(
-            latitude_deg, longitude_deg, altitude_m, groundspeed_mps, track_deg, vertical_rate_mps
-        )
-        return cls(
-            k.latitude_deg,
-            k.longitude_deg,
-            k.altitude_m,
-            k.east_mps,
-            k.north_mps,
-            k.up_mps,
-            tuple(history),
-        )
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "history", tuple(self.history))
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.payload(), "history": [list(h) for h in self.history]}

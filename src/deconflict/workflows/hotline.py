@@ -208,18 +208,20 @@ def post_host_messages(store: Store, messages: Sequence[Message]) -> list[tuple[
     return log.append_messages(store, items)
 
 
-def _visible(entry: Event, party: Party) -> bool:
+def visible_to(entry: Event, party: Party) -> bool:
+    """Whether ``party`` may see a hotline entry: the admin every one, a party those it sent, was
+    sent, or (an identification request) was the observer of."""
     p = entry.payload
     name = party_name(party)
     return (
         party.role == "admin"
         or p["sender"] == name
         or name in p["recipients"]
-        or _observer(entry) == name
+        or observer_of(entry) == name
     )
 
 
-def _observer(entry: Event) -> str | None:
+def observer_of(entry: Event) -> str | None:
     """The party an identification request was opened for (the engine's, for the party whose
     picture holds the unknown track), or None."""
     p = entry.payload
@@ -255,7 +257,7 @@ def read_inbox(store: Store, party: Party, after: int, limit: int) -> dict[str, 
 
 def _message_entry(store: Store, party: Party, message_id: str) -> Event:
     entry = log.find_message(store, message_id)
-    if entry is None or not _visible(entry, party):
+    if entry is None or not visible_to(entry, party):
         raise NotFoundError(f"no message {message_id} sent by or to you")
     return entry
 

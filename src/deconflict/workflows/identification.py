@@ -30,7 +30,13 @@ from deconflict.identify.request import (
 )
 from deconflict.store import Event, EventDraft, Party, Store
 from deconflict.store import hotline as log
-from deconflict.workflows.hotline import _observer, _visible, party_name, post_message, signed_time
+from deconflict.workflows.hotline import (
+    observer_of,
+    party_name,
+    post_message,
+    signed_time,
+    visible_to,
+)
 
 
 def _request_entry(store: Store, request_id: str) -> Event:
@@ -40,7 +46,8 @@ def _request_entry(store: Store, request_id: str) -> Event:
     raise NotFoundError(f"no identification request {request_id}")
 
 
-def _request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
+def request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
+    """The identification request an entry opened, with the answers logged since."""
     b = entry.payload["body"]
     pos, vel = b["position"], b["velocity"]
     track = TrackSnapshot(
@@ -200,10 +207,10 @@ def answer_identification(
     request's message id) and return the request's outcome."""
     entry = _request_entry(store, request_id)
     name = party_name(party)
-    if not _visible(entry, party):
+    if not visible_to(entry, party):
         raise NotFoundError(f"no identification request {request_id} sent to you")
     when = signed_time(now_s, time_s, signature)
-    request = _request_from_entry(store, entry)
+    request = request_from_entry(store, entry)
     record_answer(request, name, answer, now_s=when, aircraft=aircraft, operation=operation)
     body = {"request_id": request_id, "answer": answer, "aircraft": aircraft}
     body |= {"operation": operation, "ref": entry.payload["message_id"]}
@@ -219,7 +226,7 @@ def answer_identification(
         signed_key_id=signed_key_id,
         allow_own_endpoint_kinds=True,
     )
-    return _record_resolution(store, _request_from_entry(store, entry), now_s, _observer(entry))
+    return _record_resolution(store, request_from_entry(store, entry), now_s, observer_of(entry))
 
 
 def outcome_shown(resolution: Resolution, name: str, disclosure: str) -> str:
@@ -245,9 +252,9 @@ def identification_state(
     """The request and its outcome at ``now_s``. The host sees every answer; a party its own,
     and the outcome as ``outcome_shown`` lets it know it."""
     entry = _request_entry(store, request_id)
-    if not _visible(entry, party):
+    if not visible_to(entry, party):
         raise NotFoundError(f"no identification request {request_id} sent to you")
-    request = _request_from_entry(store, entry)
+    request = request_from_entry(store, entry)
     resolution = evaluate(request, now_s)
     view = _resolution_view(resolution)
     name = party_name(party)
@@ -262,7 +269,7 @@ def identification_state(
         for p, a in sorted(request.answers.items())
         if party.role == "admin" or p == name
     ]
-    if party.role != "admin" and _observer(entry) != name:
+    if party.role != "admin" and observer_of(entry) != name:
         # the observer the engine asked for sees the outcome as the host does; the others asked
         # as ``outcome_shown`` lets them know it
         claimed = any(c.party == name for c in resolution.claimants)
@@ -292,8 +299,8 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
         body = entry.payload["body"]
         if body["request_id"] in settled or float(body["deadline_s"]) > now_s:
             continue
-        request = _request_from_entry(store, entry)
-        resolution = _record_resolution(store, request, now_s, _observer(entry))
+        request = request_from_entry(store, entry)
+        resolution = _record_resolution(store, request, now_s, observer_of(entry))
         if resolution.outcome is not Outcome.PENDING:
             changed.append(resolution)
     return changed

@@ -19,8 +19,8 @@ from deconflict.store import Event, Party, Store
 from deconflict.store import hotline as log
 from deconflict.store.rows import _event
 from deconflict.store.schema import event_recipients, events
-from deconflict.workflows.hotline import _observer, _visible, inbox_item, party_name
-from deconflict.workflows.identification import _request_from_entry, outcome_shown
+from deconflict.workflows.hotline import inbox_item, observer_of, party_name, visible_to
+from deconflict.workflows.identification import outcome_shown, request_from_entry
 
 #: The most items one call lists.
 MAX_ITEMS = 500
@@ -31,7 +31,7 @@ def _newest_visible(store: Store, party: Party, entries: list[Event], limit: int
     for e in reversed(entries):
         if len(out) >= limit:
             break
-        if _visible(e, party):
+        if visible_to(e, party):
             out.append(e)
     return out[::-1]
 
@@ -103,19 +103,19 @@ def identification_requests(
     found = log.entries(store, log.MESSAGE, match={"kind": "identification_request"})
     out = []
     for entry in _newest_visible(store, party, found, limit):
-        request = _request_from_entry(store, entry)
+        request = request_from_entry(store, entry)
         resolution = evaluate(request, now_s)
         asked = name in request.parties
         item = request.to_payload()
         item.pop("history", None)
         item |= {
             "parties": list(request.parties),
-            "observer": _observer(entry) or "host",
+            "observer": observer_of(entry) or "host",
             "outcome": resolution.outcome.value,
             "answered": name in request.answers,
             "can_answer": asked and name not in request.answers,
         }
-        if party.role != "admin" and _observer(entry) != name:
+        if party.role != "admin" and observer_of(entry) != name:
             item["parties"] = [name] if asked else []
             item["outcome"] = outcome_shown(resolution, name, disclosure)
         out.append(item)
