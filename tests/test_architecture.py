@@ -243,7 +243,6 @@ DEBTS: dict[tuple[str, str], str] = {
     ("service/routes/operations.py", "strategic"): "operations and states in requests",
     ("service/schemas.py", "strategic"): "volumes and states in request types",
     ("service/routes/identification.py", "identify"): "a track snapshot in requests",
-    ("service/routes/incidents.py", "incidents"): "renders incident reports",
     ("service/picture_out.py", "surveillance"): "encodes CAT062/SBS/aircraft.json",
     ("service/routes/reports.py", "surveillance"): "parses pushed reports",
 }
