@@ -350,12 +350,12 @@ async def run(args: argparse.Namespace, port: int, pid: int, token: Any, db: str
 
 def kernel_queries(db: str, areas: list[dict[str, Any]]) -> list[float]:
     """The same queries in this process, on the server's store file (read only)."""
-    from deconflict.engine.dss import Dss
     from deconflict.service.dss.wire import parse_volume4d
     from deconflict.settings import Settings
     from deconflict.store import open_store
     from deconflict.workflows.deconfliction import Deconflictor, buffers_for
     from deconflict.workflows.disclosure import Disclosure
+    from deconflict.workflows.dss import Dss
 
     settings = Settings(database_url=db, separation_standard="none")
     store = open_store(db)

@@ -1,19 +1,26 @@
-"""The settings of the shared service, declared once as data (name, type, default, env var, help).
+"""Every setting of Deconflict declared once, as data (name, type, default, env var, help).
 
-Each field of :class:`Settings` carries its environment variable and its help in its metadata;
-:func:`settings_rows` reads them back, ``docs/settings.md`` is generated from them by
-:func:`render_markdown` (a test keeps the two in step), and :meth:`Settings.from_env` reads the
-environment. Lengths are metres and times seconds, as everywhere inside Deconflict.
+The configurations are pydantic-settings models (:class:`Declared`): the shared service's and its
+feeds' (:class:`Settings`, env ``DECONFLICT_*``), the live engine's
+(``deconflict.engine.engine.EngineConfig``, ``DECONFLICT_ENGINE_*``) and the tracker's
+(``deconflict.tracking.config.TrackerConfig``, ``DECONFLICT_TRACKER_*``). Each field carries its
+help in its description; :func:`settings_rows` reads them back, ``docs/settings.md`` is generated
+from them by :func:`render_markdown` (a test keeps the two in step), and ``from_env`` reads the
+environment (or a given mapping) then explicit overrides. Lengths are metres and times seconds,
+as everywhere inside Deconflict.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from deconflict.errors import ConfigError
 
@@ -26,24 +33,134 @@ IDENTIFICATION_DISCLOSURES = ("involved", "declared")
 DISCLOSURES = ("open", "blind")
 TRACK_SHARING = ("full", "anonymised", "in_conflict")
 
+#: the configurations docs/settings.md lists, in its order: (title, "module:class")
+CONFIGURATIONS = (
+    ("The shared service and its feeds", "deconflict.settings:Settings"),
+    ("The live engine", "deconflict.engine.engine:EngineConfig"),
+    ("The tracker", "deconflict.tracking.config:TrackerConfig"),
+)
 
-def _setting(default: Any, env: str, help: str, choices: tuple[str, ...] = ()) -> Any:
-    return field(default=default, metadata={"env": env, "help": help, "choices": choices})
+
+def setting(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
+    """A field of a configuration: its default, its help (docs/settings.md) and its choices."""
+    return Field(default=default, description=help, json_schema_extra={"choices": list(choices)})
 
 
-@dataclass(frozen=True)
-class Settings:
+def same_as(owner: type[Declared], name: str, field_name: str | None = None) -> Any:
+    """A field of another configuration that is ``owner``'s setting ``name``: the same default,
+    choices and environment variable, declared there once."""
+    f = owner.model_fields[name]
+    return Field(
+        default=f.default,
+        description=f"As `{owner.__name__}.{name}` (one variable for both).",
+        json_schema_extra={"choices": list(_choices(f))},
+        validation_alias=AliasChoices(field_name or name, owner.env_name(name)),
+    )
+
+
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class Declared(BaseSettings):
+    """Base of every configuration: frozen, unknown names refused, each field's environment
+    variable its class's ``env_prefix`` and its name in capitals, choices checked, and every bad
+    value a :class:`ConfigError` naming the setting, its variable and what to give."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DECONFLICT_", frozen=True, extra="forbid", env_ignore_empty=True
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _config_error(type(self), exc) from None
+
+    @classmethod
+    def env_name(cls, name: str) -> str:
+        """The environment variable of setting ``name``."""
+        alias = cls.model_fields[name].validation_alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[-1])
+        return f"{cls.model_config.get('env_prefix', '')}{name}".upper()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """The settings from the environment (``os.environ`` or ``environ``), then
+        ``overrides`` (those not None); defaults for the rest."""
+        values = _Environment(cls, os.environ if environ is None else environ)()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.validated(values)
+
+    @classmethod
+    def validated(cls, values: Mapping[str, Any]) -> Self:
+        """The settings from exactly ``values`` (no environment), checked."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as exc:
+            raise _config_error(cls, exc) from None
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes``, checked as new settings are."""
+        return self.validated({**self.model_dump(), **changes})
+
+    @model_validator(mode="after")
+    def _check_choices(self) -> Self:
+        for name, f in type(self).model_fields.items():
+            choices = _choices(f)
+            value = getattr(self, name)
+            if choices and value not in choices:
+                raise ConfigError(
+                    f"setting {name} ({type(self).env_name(name)}) is {value!r}; "
+                    f"choose one of {', '.join(choices)}"
+                )
+        return self
+
+
+def _choices(f: Any) -> tuple[str, ...]:
+    extra = f.json_schema_extra
+    return tuple(extra.get("choices", ())) if isinstance(extra, dict) else ()
+
+
+def _config_error(cls: type[Declared], exc: ValidationError) -> ConfigError:
+    parts = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else ""
+        if name in cls.model_fields:
+            kind = getattr(cls.model_fields[name].annotation, "__name__", "value")
+            parts.append(
+                f"setting {name} ({cls.env_name(name)}) is {err.get('input')!r}: "
+                f"{err['msg'].lower()}; give a value of type {kind}"
+            )
+        else:
+            parts.append(
+                f"{name!r} is not a setting of {cls.__name__}: {err['msg'].lower()}; see "
+                "docs/settings.md for the names"
+            )
+    return ConfigError("; ".join(parts))
+
+
+class Settings(Declared):
     """Everything the host of the shared service can set; every field has an env var."""
 
-    database_url: str = _setting(
+    database_url: str = setting(
         "sqlite:///deconflict.db",
-        "DECONFLICT_DATABASE_URL",
         "SQLAlchemy URL of the store: `sqlite:///FILE`, `sqlite://` (in memory) or "
-        "`postgresql+psycopg://USER@HOST/DB`.",
+        "`postgresql+psycopg://USER@HOST/DB` (needs the `postgres` extra: "
+        "`pip install 'deconflict[postgres]'`).",
     )
-    sqlite_synchronous: str = _setting(
+    sqlite_synchronous: str = setting(
         "full",
-        "DECONFLICT_SQLITE_SYNCHRONOUS",
         "Durability of a SQLite store (WAL either way): `full` syncs the log to disk at every "
         "commit, so an acknowledged write survives a power cut or OS crash (one fsync a write); "
         "`normal` syncs at checkpoints only: a killed process loses nothing, a power cut may lose "
@@ -51,17 +168,15 @@ class Settings:
         "the last seconds is acceptable.",
         SQLITE_SYNCHRONOUS,
     )
-    host: str = _setting("127.0.0.1", "DECONFLICT_HOST", "Address `deconflict serve` binds.")
-    port: int = _setting(8700, "DECONFLICT_PORT", "TCP port `deconflict serve` listens on.")
-    admin_token: str = _setting(
+    host: str = setting("127.0.0.1", "Address `deconflict serve` binds.")
+    port: int = setting(8700, "TCP port `deconflict serve` listens on.")
+    admin_token: str = setting(
         "",
-        "DECONFLICT_ADMIN_TOKEN",
         "Bearer token of the host (admin endpoints). Empty: only admin tokens made with "
         "`deconflict party add NAME --admin` work.",
     )
-    host_key_file: str = _setting(
+    host_key_file: str = setting(
         "",
-        "DECONFLICT_HOST_KEY_FILE",
         "PEM file of the host's Ed25519 private key, which signs the service's log entries and "
         "checkpoints; made if missing. Empty: the key is kept in the store (made on the first "
         "start), so every restart and every instance on the store sign as one host. Its public "
@@ -69,56 +184,47 @@ class Settings:
         "rotate`, never by swapping the file (witnesses refuse a key the log did not hand over "
         "to).",
     )
-    conflict_rule: str = _setting(
+    conflict_rule: str = setting(
         "reject",
-        "DECONFLICT_CONFLICT_RULE",
         "What the procedures do with an operation that conflicts with another: `reject` it, or "
         "`accept-by-priority` (accepted as conflicting when its priority is higher than every "
         "conflicting operation's).",
         CONFLICT_RULES,
     )
-    separation_standard: str = _setting(
+    separation_standard: str = setting(
         "icao-5nm",
-        "DECONFLICT_SEPARATION_STANDARD",
         "Separation standard whose minima widen the comparison of operations: two conflict "
         "where their volumes come closer than its horizontal and vertical minima while their "
         "times overlap (a name from `deconflict.predict.standards`, e.g. `icao-5nm`, "
         "`icao-3nm`, `do365`; `none`: volumes must overlap, InterUSS's rule).",
     )
-    no_fly_rule: str = _setting(
+    no_fly_rule: str = setting(
         "reject",
-        "DECONFLICT_NO_FLY_RULE",
         "What happens to an operation entering a no-fly area: `reject` it (409), or `flag` it "
         "(accepted, flagged, and its owner notified).",
         CONSTRAINT_RULES,
     )
-    restricted_rule: str = _setting(
+    restricted_rule: str = setting(
         "flag",
-        "DECONFLICT_RESTRICTED_RULE",
         "What happens to an operation entering a restricted area: `reject` or `flag`.",
         CONSTRAINT_RULES,
     )
-    proximity_horizon_s: float = _setting(
+    proximity_horizon_s: float = setting(
         120.0,
-        "DECONFLICT_PROXIMITY_HORIZON_S",
         "Area proximity warning: a track predicted to enter an airspace constraint within this "
         "many seconds raises an alert.",
     )
-    poll_limit: int = _setting(
-        500, "DECONFLICT_POLL_LIMIT", "Most events one poll of `/v1/events` returns."
-    )
-    fanout: str = _setting(
+    poll_limit: int = setting(500, "Most events one poll of `/v1/events` returns.")
+    fanout: str = setting(
         "auto",
-        "DECONFLICT_FANOUT",
         "How a write made through one service instance reaches the WebSocket clients of the "
         "others on the same database: `postgres` (LISTEN/NOTIFY on the log head, within "
         "milliseconds), `none` (each socket re-reads the store every second), `auto` "
         "(`postgres` when `database_url` is PostgreSQL, else `none`).",
         FANOUTS,
     )
-    picture_bus: str = _setting(
+    picture_bus: str = setting(
         "auto",
-        "DECONFLICT_PICTURE_BUS",
         "How the live picture goes from `deconflict engine` (its own process) to the WebSocket "
         "clients of every `deconflict serve` instance, encoded once per party and tick: `nats` "
         "(NATS JetStream at `nats_url`, a subject per party), `postgres` (a table row per party "
@@ -127,106 +233,89 @@ class Settings:
         "in-process).",
         PICTURE_BUSES,
     )
-    nats_url: str = _setting(
+    nats_url: str = setting(
         "nats://127.0.0.1:4222",
-        "DECONFLICT_NATS_URL",
         "NATS server (with JetStream) of the picture bus, `nats://HOST:PORT`; reachable only by "
         "the host's own processes, never by the parties.",
     )
-    picture_json_parties: str = _setting(
+    picture_json_parties: str = setting(
         "",
-        "DECONFLICT_PICTURE_JSON_PARTIES",
         "Parties whose live picture `GET /v1/live/aircraft.json` serves (readsb/tar1090 format), "
         "comma-separated; `*`: every party; empty: none (the endpoint answers 403). Each party "
         "gets only its own picture, with its bearer token in the `Authorization` header.",
     )
-    picture_cat062_to: str = _setting(
+    picture_cat062_to: str = setting(
         "",
-        "DECONFLICT_PICTURE_CAT062_TO",
         "Where each party's live picture goes as ASTERIX CAT062 over UDP, one datagram per data "
         "block after every tick: `PARTY=HOST:PORT`, comma-separated (a party may have several; "
         "HOST may be a multicast group). UDP carries no authentication: only the destinations "
         "named here receive a picture, so name only hosts of that party. Empty: none.",
     )
-    picture_cat062_sac: int = _setting(
-        0, "DECONFLICT_PICTURE_CAT062_SAC", "CAT062 System Area Code (I062/010) of the host, 0-255."
-    )
-    picture_cat062_sic: int = _setting(
+    picture_cat062_sac: int = setting(0, "CAT062 System Area Code (I062/010) of the host, 0-255.")
+    picture_cat062_sic: int = setting(
         1,
-        "DECONFLICT_PICTURE_CAT062_SIC",
         "CAT062 System Identification Code (I062/010) of the host, 0-255.",
     )
-    picture_cat062_ttl: int = _setting(
+    picture_cat062_ttl: int = setting(
         1,
-        "DECONFLICT_PICTURE_CAT062_TTL",
         "Time to live (router hops) of CAT062 datagrams sent to a multicast group, 0-255.",
     )
-    picture_cat062_interface: str = _setting(
+    picture_cat062_interface: str = setting(
         "",
-        "DECONFLICT_PICTURE_CAT062_INTERFACE",
         "IPv4 address of the interface CAT062 datagrams to a multicast group leave by (e.g. "
         "`127.0.0.1` keeps them on this machine); empty: the system's multicast route.",
     )
-    picture_sbs_listen: str = _setting(
+    picture_sbs_listen: str = setting(
         "",
-        "DECONFLICT_PICTURE_SBS_LISTEN",
         "TCP ports that serve a party's live picture as SBS-1 BaseStation lines (what Virtual "
         "Radar Server reads): `PARTY=PORT` binds 127.0.0.1 (loopback only), `PARTY=ADDR:PORT` "
         "binds ADDR; comma-separated. A TCP stream carries no authentication: whoever reaches "
         "the port gets the party's picture, so bind beyond loopback only behind a firewall "
         "that admits that party alone. Empty: none.",
     )
-    checkpoint_interval_s: float = _setting(
+    checkpoint_interval_s: float = setting(
         10.0,
-        "DECONFLICT_CHECKPOINT_INTERVAL_S",
         "The host signs a checkpoint of the log's Merkle tree at most this often (s), when the "
         "tree grew: every interval while the service runs, and when a party asks "
         "(`GET /v1/log/checkpoint`).",
     )
-    checkpoint_quorum: int = _setting(
+    checkpoint_quorum: int = setting(
         1,
-        "DECONFLICT_CHECKPOINT_QUORUM",
         "How many parties must have cosigned a checkpoint (`deconflict witness`) before it "
         "counts: with more than half the parties, no two different histories can both count.",
     )
-    log_origin: str = _setting(
+    log_origin: str = setting(
         "",
-        "DECONFLICT_LOG_ORIGIN",
         "The checkpoints' origin line (C2SP tlog-checkpoint), e.g. `example.org/deconflict`. "
         "Empty: `deconflict.log/` and the first 16 hex digits of the log's first entry's hash.",
     )
-    identification_disclosure: str = _setting(
+    identification_disclosure: str = setting(
         "involved",
-        "DECONFLICT_IDENTIFICATION_DISCLOSURE",
         "Who learns the outcome of an identification request besides the party that asked (the "
         "host, or the observing party on the live map) and the parties that claimed the track: "
         "`involved`: nobody (the others asked see it `pending`, then `closed`); `declared`: the "
         "others asked learn that the track is now declared, never by whom.",
         IDENTIFICATION_DISCLOSURES,
     )
-    max_body_bytes: int = _setting(
+    max_body_bytes: int = setting(
         1024 * 1024,
-        "DECONFLICT_MAX_BODY_BYTES",
         "Largest request body (bytes) the service reads: a larger one is refused with 413 as its "
         "bytes arrive (at once when its Content-Length says so), never parsed. Bounds what one "
         "request parses on the event loop (about 0.1 s for 1 MiB); the largest valid operation "
         "(20,000 vertices) is about 0.8 MiB.",
     )
-    max_message_chars: int = _setting(
+    max_message_chars: int = setting(
         16_000,
-        "DECONFLICT_MAX_MESSAGE_CHARS",
         "Largest hotline message body (characters of its canonical JSON) a party may send; a "
         "longer one is refused with 422 naming the limit.",
     )
-    ws_send_timeout_s: float = _setting(
+    ws_send_timeout_s: float = setting(
         10.0,
-        "DECONFLICT_WS_SEND_TIMEOUT_S",
         "A WebSocket client that does not take a message for this long is a slow consumer: it is "
         "dropped with close code 1013 and a reason saying where to resume (`after=SEQ`).",
     )
-    disclosure: str = _setting(
+    disclosure: str = setting(
         "open",
-        "DECONFLICT_DISCLOSURE",
         "How parties declare operations: `open` (the host holds their volumes and checks them; "
         "others see the parts that meet theirs) or `blind` (the host holds only a commitment "
         "and contact; parties check each other by private set intersection over space-time "
@@ -234,69 +323,56 @@ class Settings:
         "outcomes: `/v1/blind`, `deconflict agent`).",
         DISCLOSURES,
     )
-    blind_cell_m: float = _setting(
+    blind_cell_m: float = setting(
         5_000.0,
-        "DECONFLICT_BLIND_CELL_M",
         "Blind mode: size of the horizontal cells (m) of the space-time grid (smaller: fewer "
         "false positives, more cells per check).",
     )
-    blind_band_m: float = _setting(
-        609.6, "DECONFLICT_BLIND_BAND_M", "Blind mode: height of the altitude bands (m)."
-    )
-    blind_slot_s: float = _setting(
-        3600.0, "DECONFLICT_BLIND_SLOT_S", "Blind mode: length of the time slots (s)."
-    )
-    disclosure_max_area_km2: float = _setting(
+    blind_band_m: float = setting(609.6, "Blind mode: height of the altitude bands (m).")
+    blind_slot_s: float = setting(3600.0, "Blind mode: length of the time slots (s).")
+    disclosure_max_area_km2: float = setting(
         2500.0,
-        "DECONFLICT_DISCLOSURE_MAX_AREA_KM2",
         "Largest declaration (km², the footprints of its volumes added up) that the service "
         "shows other parties' operations to: a declaration beyond it that meets operations whose "
         "tokens it lacks is refused (413) and shown nothing of them; one's accepted operations "
         "see what meets them whatever their size. 2,500 km² is the query-area limit of "
         "InterUSS's F3548 DSS.",
     )
-    disclosure_max_duration_s: float = _setting(
+    disclosure_max_duration_s: float = setting(
         86400.0,
-        "DECONFLICT_DISCLOSURE_MAX_DURATION_S",
         "Longest declaration (s, first start to last end) that the service shows other parties' "
         "operations to (as `disclosure_max_area_km2`).",
     )
-    feeds: str = _setting(
+    feeds: str = setting(
         "",
-        "DECONFLICT_FEEDS",
         "Host-side feeds `deconflict serve` connects to or listens on, each `PARTY=URL` "
         "(space- or comma-separated): `tcp://HOST:PORT` (reconnecting), `tcp-listen://`, "
         "`udp://` (a multicast group is joined), the format by port or `FORMAT+tcp://`; "
         "`--feed` adds to them. Their reports enter that party's live picture.",
     )
-    feed_reference: str = _setting(
+    feed_reference: str = setting(
         "",
-        "DECONFLICT_FEED_REFERENCE",
         "Receiver position `LAT,LON` (deg) for local CPR decoding of the host-side Mode S "
         "feeds (positions more than 180 NM airborne, 45 NM on the surface from it are refused).",
     )
-    feed_max_backoff_s: float = _setting(
+    feed_max_backoff_s: float = setting(
         2.0,
-        "DECONFLICT_FEED_MAX_BACKOFF_S",
         "Longest wait (s) before a host-side `tcp://` feed dials its receiver again; the wait "
         "starts at 0.25 s, doubles after each fruitless try and starts over after a connection "
         "that delivered frames. Low suits receivers on the LAN or loopback.",
     )
-    f3548_token_public_key: str = _setting(
+    f3548_token_public_key: str = setting(
         "",
-        "DECONFLICT_F3548_TOKEN_PUBLIC_KEY",
         "PEM file of the RSA public key that verifies the RS256 bearer tokens of the ASTM "
         "F3548-21 DSS API (`/dss/v1`). Empty: the DSS API answers 401 to every request.",
     )
-    f3548_token_audience: str = _setting(
+    f3548_token_audience: str = setting(
         "",
-        "DECONFLICT_F3548_TOKEN_AUDIENCE",
         "The `aud` an F3548 token must carry (the DSS's host name). Empty: the host name the "
         "request was made to (its `Host` header without the port).",
     )
-    track_sharing: str = _setting(
+    track_sharing: str = setting(
         "full",
-        "DECONFLICT_TRACK_SHARING",
         "What the procedures let a party see of the tracks of other parties' aircraft in its "
         "live picture (its own aircraft and unidentified tracks are always shown in full): "
         "`full` (owner, callsign, icao24), `anonymised` (position and motion under a pseudonym "
@@ -305,27 +381,8 @@ class Settings:
         TRACK_SHARING,
     )
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Settings from the environment (``DECONFLICT_*``), then ``overrides`` (not None)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = env.get(f.metadata["env"])
-            if raw is not None and raw != "":
-                values[f.name] = _parse(f, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            choices = f.metadata["choices"]
-            value = getattr(self, f.name)
-            if choices and value not in choices:
-                raise ConfigError(
-                    f"setting {f.name} ({f.metadata['env']}) is {value!r}; "
-                    f"choose one of {', '.join(choices)}"
-                )
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         if self.checkpoint_quorum < 1 or self.checkpoint_interval_s < 0:
             raise ConfigError(
                 "checkpoint_quorum must be at least 1 and checkpoint_interval_s 0 or more "
@@ -356,20 +413,7 @@ class Settings:
         for name in ("disclosure_max_area_km2", "disclosure_max_duration_s"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"setting {name} is {getattr(self, name)}; give a number > 0")
-
-
-def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
-    kind = f.type if isinstance(f.type, str) else f.type.__name__
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-    except ValueError:
-        raise ConfigError(
-            f"{f.metadata['env']}={raw!r} is not a number; setting {f.name} wants a {kind}"
-        ) from None
-    return raw
+        return self
 
 
 def picture_outputs(text: str, name: str, *, need_host: bool) -> list[tuple[str, str, int]]:
@@ -394,19 +438,28 @@ def picture_outputs(text: str, name: str, *, need_host: bool) -> list[tuple[str,
     return out
 
 
-def settings_rows() -> list[dict[str, str]]:
-    """One row per setting: name, env, type, default, help (choices folded into help)."""
+def configurations() -> list[tuple[str, type[Declared]]]:
+    """(title, class) of every configuration, in docs/settings.md's order."""
+    out = []
+    for title, where in CONFIGURATIONS:
+        module, _, name = where.partition(":")
+        out.append((title, getattr(importlib.import_module(module), name)))
+    return out
+
+
+def settings_rows(cls: type[Declared] = Settings) -> list[dict[str, str]]:
+    """One row per setting of ``cls``: name, env, type, default, help (choices in the help)."""
     rows = []
-    for f in dataclasses.fields(Settings):
-        kind = f.type if isinstance(f.type, str) else f.type.__name__
-        help_text = f.metadata["help"]
-        if f.metadata["choices"]:
-            help_text += " One of: " + ", ".join(f"`{c}`" for c in f.metadata["choices"]) + "."
+    for name, f in cls.model_fields.items():
+        kind = getattr(f.annotation, "__name__", None) or str(f.annotation)
+        help_text = f.description or ""
+        if _choices(f):
+            help_text += " One of: " + ", ".join(f"`{c}`" for c in _choices(f)) + "."
         rows.append(
             {
-                "name": f.name,
-                "env": f.metadata["env"],
-                "type": str(kind),
+                "name": name,
+                "env": cls.env_name(name),
+                "type": kind.replace(" | None", " or None"),
                 "default": repr(f.default),
                 "help": help_text,
             }
@@ -419,18 +472,26 @@ def render_markdown() -> str:
     lines = [
         "# Settings",
         "",
-        "The shared service's settings (`deconflict.settings.Settings`). Each one is read from its",
-        "environment variable; `deconflict serve` options override them. Generated from",
+        "Every configuration of Deconflict, declared once with pydantic-settings in the class",
+        "named under each title. Each setting is read from its environment variable; options of",
+        "the command line and arguments given in code override it. Generated from",
         "`deconflict.settings` by `python -m deconflict.settings > docs/settings.md`.",
-        "",
-        "| setting | environment variable | type | default | meaning |",
-        "| --- | --- | --- | --- | --- |",
     ]
-    for row in settings_rows():
-        lines.append(
-            f"| `{row['name']}` | `{row['env']}` | {row['type']} | `{row['default']}` "
-            f"| {row['help']} |"
-        )
+    for title, cls in configurations():
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            f"`{cls.__module__}.{cls.__qualname__}`: {(cls.__doc__ or '').splitlines()[0]}",
+            "",
+            "| setting | environment variable | type | default | meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for row in settings_rows(cls):
+            lines.append(
+                f"| `{row['name']}` | `{row['env']}` | {row['type']} | `{row['default']}` "
+                f"| {row['help']} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -118,7 +118,7 @@ def test_hotline_message_arrives_and_its_acknowledgement_comes_back(
     from deconflict.hotline.jsonl import read_log_records
     from deconflict.hotline.keys import KeyRing
     from deconflict.hotline.log import verify_log
-    from deconflict.workflows.hotline import export_log
+    from deconflict.workflows.audit import export_log
 
     out, keys = tmp_path / "log.jsonl", tmp_path / "keys.json"
     export_log(live.app.state.store, out, keys)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deconflict.engine.areas import RestrictedArea, area_entries
+from deconflict.engine.areas import RestrictedArea, area_entries, compile_areas
 from deconflict.engine.desk import Desk, register_parties
 from deconflict.engine.resolution import turn_away
 from deconflict.engine.session import Session
@@ -74,6 +74,9 @@ def test_head_on_both_turn_right() -> None:
     assert turn_away("A", a, b).text == "turn right heading 120"
 
 
+NOW_S = 1.7e9  # the engine's clock, seconds since the epoch
+
+
 def test_area_entry_time_and_floor() -> None:
     area = RestrictedArea("R", "R", ((36.0, 38.0), (36.5, 38.0), (36.5, 38.5), (36.0, 38.5)),
                           0.0, 25000.0)  # fmt: skip
@@ -82,12 +85,34 @@ def test_area_entry_time_and_floor() -> None:
     lat = np.array([float(lat0), float(lat0), 36.25])
     lon = np.array([float(lon0), float(lon0), 38.25])
     alt = np.array([20000.0, 30000.0, 10000.0])  # the second flies over the ceiling
-    entries = area_entries([area], lat, lon, alt, np.full(3, 480.0), np.full(3, 90.0),
-                           np.zeros(3), horizon_s=120, step_s=5)  # fmt: skip
+    entries = area_entries(compile_areas([area]), lat, lon, alt, np.full(3, 480.0),
+                           np.full(3, 90.0), np.zeros(3), NOW_S, horizon_s=120)  # fmt: skip
     got = {i: t for i, _, t in entries}
     assert set(got) == {0, 2}
     assert got[2] == 0.0  # inside now
-    assert got[0] == pytest.approx(math.ceil(10 * 1852 / (480 * KT) / 5) * 5)
+    # the first one-second sample inside: the edge is 75 s away (a meridian is a straight line
+    # in the area's tangent plane to a few metres here)
+    assert 75.0 <= got[0] <= 76.0
+
+
+def test_area_entry_across_the_antimeridian() -> None:
+    """An area from 179.5 E to 179.5 W: aircraft either side flying into it are warned at the
+    time the geodesic distance gives, and one far away (which a longitude/latitude polygon from
+    -179.5 to 179.5 would hold) is not."""
+    area = RestrictedArea("AM", "AM", ((-0.5, 179.5), (-0.5, -179.5), (0.5, -179.5), (0.5, 179.5)),
+                          0.0, 20000.0)  # fmt: skip
+    lat = np.array([0.0, 0.0, 0.0, 0.0])
+    lon = np.array([179.3, -179.3, -179.9, 0.0])
+    entries = area_entries(compile_areas([area]), lat, lon, np.full(4, 10000.0),
+                           np.full(4, 450.0), np.array([90.0, 270.0, 90.0, 90.0]), np.zeros(4),
+                           NOW_S, horizon_s=120)  # fmt: skip
+    got = {i: t for i, _, t in entries}
+    assert set(got) == {0, 1, 2}
+    assert got[2] == 0.0  # inside now, east of the antimeridian
+    # 0.2 degrees of longitude on the equator (WGS84: 22.264 km) at 450 kt
+    to_edge_s = 0.2 * math.pi / 180 * 6_378_137.0 / (450 * KT)
+    for i in (0, 1):
+        assert to_edge_s <= got[i] <= to_edge_s + 1.0
 
 
 def test_replay_source_hands_each_report_once(real_data: Path) -> None:
@@ -160,7 +185,7 @@ def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: P
     from deconflict.hotline.keys import Signer, generate_private_key
     from deconflict.identify.request import TrackSnapshot
     from deconflict.store import hotline as log
-    from deconflict.workflows.hotline import open_identifications
+    from deconflict.workflows.identification import open_identifications
 
     store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
     try:

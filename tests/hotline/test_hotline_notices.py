@@ -16,10 +16,11 @@ from deconflict.hotline.notices import (
     notice_message,
     update_notices,
 )
+from deconflict.kinematics import Kinematics
 
-A = AircraftState("alpha", "VIPER11", 35.50, 38.90, 9000.0, 220.0, 0.0, 0.0)
-B = AircraftState("bravo", "SECRET-MISSION-7", 35.52, 39.10, 9100.0, -210.0, 0.0, -2.0)
-C = AircraftState("alpha", "VIPER12", 35.51, 38.95, 9000.0, 220.0, 0.0, 0.0)
+A = AircraftState("alpha", "VIPER11", Kinematics(35.50, 38.90, 9000.0, 220.0, 0.0, 0.0))
+B = AircraftState("bravo", "SECRET-MISSION-7", Kinematics(35.52, 39.10, 9100.0, -210.0, 0.0, -2.0))
+C = AircraftState("alpha", "VIPER12", Kinematics(35.51, 38.95, 9000.0, 220.0, 0.0, 0.0))
 
 
 def pred(level: int, tlos: float = 60.0) -> ConflictPrediction:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -143,3 +145,22 @@ def test_request_reaches_every_party_and_answers_come_back() -> None:
     done = answers_from_messages(req, replies)
     res = evaluate(done, 1003)
     assert res.outcome is Outcome.DECLARED and res.claimants[0].aircraft == "RUSSIAN1"
+
+
+def test_identification_and_conflict_notices_share_one_kinematic_record() -> None:
+    """A track's snapshot and a notice's aircraft state are the same record: the same velocity
+    from ground speed and track, the same position and velocity in what the parties are told."""
+    from deconflict.hotline.notices import AircraftState
+    from deconflict.kinematics import Kinematics
+
+    args = (47.4, 8.55, 3000.0, 150.0, 120.0, -2.5)
+    snapshot = TrackSnapshot.from_ground_track(*args, history=((0.0, 47.3, 8.5, 3000.0),))
+    motion = Kinematics.from_ground_track(*args)
+    assert isinstance(snapshot, Kinematics)
+    # 120 degrees true: east = gs sin(120), north = gs cos(120)
+    assert snapshot.east_mps == pytest.approx(150.0 * math.sqrt(3) / 2)
+    assert snapshot.north_mps == pytest.approx(-75.0)
+    told_notice = AircraftState("alpha", "VIPER11", motion).kinematics()
+    told_request = snapshot.to_dict()
+    assert told_request.pop("history") == [[0.0, 47.3, 8.5, 3000.0]]
+    assert told_request == told_notice

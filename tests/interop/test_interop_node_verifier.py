@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service_hotline"))
 from hotline_helpers import ADMIN_HEADERS, make_client, signed_message
 
 from deconflict.hotline.witness import WitnessState, witness_once
-from deconflict.workflows.hotline import export_log
+from deconflict.workflows.audit import export_log
 
 VERIFIER = Path(__file__).with_name("verify_log.mjs")
 

@@ -20,7 +20,7 @@ from deconflict.engine.engine import Engine
 from deconflict.engine.session import Session
 from deconflict.sim.scenario import load_scenario
 from deconflict.store import hotline as log
-from deconflict.workflows import hotline, views
+from deconflict.workflows import identification, views
 
 TRACK = {
     "id": "T042",
@@ -170,7 +170,7 @@ def test_the_engine_tells_the_answer_to_the_asker_and_the_answerer_only(
     expected = "declared" if disclosure == "declared" else "closed"
     assert panel[rid]["outcome"] == expected
     assert SECRET not in json.dumps(panel)
-    state = hotline.identification_state(
+    state = identification.identification_state(
         store, civil, rid, now_s=engine.now_s, disclosure=disclosure
     )
     assert state["outcome"] == expected and SECRET not in json.dumps(state)
@@ -181,7 +181,7 @@ def test_the_engine_tells_the_answer_to_the_asker_and_the_answerer_only(
         )
     }
     assert red[rid]["outcome"] == "declared"
-    observer = hotline.identification_state(
+    observer = identification.identification_state(
         store, parties["red"], rid, now_s=engine.now_s, disclosure=disclosure
     )
     assert [c["aircraft"] for c in observer["claimants"]] == [SECRET]

@@ -184,7 +184,7 @@ def test_replayed_messages_are_refused(blind_client: TestClient) -> None:
 
 def _mailbox_history(client: TestClient, check: str) -> list[dict[str, Any]]:
     store = client.app.state.store  # type: ignore[attr-defined]
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         rows = conn.execute(sa.text("SELECT envelope FROM blind_messages")).scalars().all()
     out = [json.loads(r) if isinstance(r, str) else r for r in rows]
     return [m for m in out if m["check"] == check]
@@ -266,7 +266,7 @@ def _dump(client: TestClient) -> str:
     """Every row of every table of the host's store, as text."""
     store = client.app.state.store  # type: ignore[attr-defined]
     out = []
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         for table in metadata.sorted_tables:
             for row in conn.execute(sa.select(table)):
                 out.append(json.dumps([str(v) for v in row]))

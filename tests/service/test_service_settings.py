@@ -3,13 +3,12 @@ them all (it is generated from the declarations)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
 from deconflict.errors import ConfigError
-from deconflict.settings import Settings, render_markdown, settings_rows
+from deconflict.settings import Settings, configurations, render_markdown, settings_rows
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
@@ -17,9 +16,12 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 def test_docs_list_every_setting() -> None:
     text = DOCS.read_text(encoding="utf-8")
     assert text == render_markdown(), "regenerate: python -m deconflict.settings > docs/settings.md"
-    for f in dataclasses.fields(Settings):
-        assert f"`{f.name}`" in text and f"`{f.metadata['env']}`" in text
-    envs = [r["env"] for r in settings_rows()]
+    envs = []
+    for _title, cls in configurations():
+        for name in cls.model_fields:
+            assert f"`{name}`" in text and f"`{cls.env_name(name)}`" in text
+        envs += [r["env"] for r in settings_rows(cls) if not r["help"].startswith("As `")]
+    # one variable per setting (a field declared as another class's setting says so)
     assert len(envs) == len(set(envs)) and all(e.startswith("DECONFLICT_") for e in envs)
 
 
@@ -57,3 +59,42 @@ def test_sqlite_durability_reaches_the_store_the_service_writes(tmp_path: Path) 
         store.close()
     with pytest.raises(ConfigError, match="full, normal"):
         Settings.from_env({"DECONFLICT_SQLITE_SYNCHRONOUS": "off"})
+
+
+def test_engine_and_tracker_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's and the tracker's configurations read their own variables, and a variable
+    of the service's that the engine shares is one variable for both."""
+    from deconflict.engine.engine import EngineConfig
+    from deconflict.tracking import Tracker
+    from deconflict.tracking.config import TrackerConfig
+
+    env = {
+        "DECONFLICT_ENGINE_CLEAR_AFTER_S": "4",
+        "DECONFLICT_TRACK_SHARING": "anonymised",
+        "DECONFLICT_PROXIMITY_HORIZON_S": "60",
+    }
+    engine = EngineConfig.from_env(env)
+    assert (engine.clear_after_s, engine.track_sharing, engine.proximity_horizon_s) == (
+        4.0,
+        "anonymised",
+        60.0,
+    )
+    assert Settings.from_env(env).track_sharing == "anonymised"
+    assert EngineConfig(track_sharing="full").track_sharing == "full"  # code overrides the env
+    with pytest.raises(ConfigError, match=r"DECONFLICT_TRACK_SHARING.*full, anonymised"):
+        EngineConfig.from_env({"DECONFLICT_TRACK_SHARING": "everyone"})
+
+    # the process environment reaches a tracker built with no configuration
+    monkeypatch.setenv("DECONFLICT_TRACKER_CONFIRM_HITS", "1")
+    monkeypatch.setenv("DECONFLICT_TRACKER_GATE_D2", "9.5")
+    tracker_config = Tracker().config
+    assert (tracker_config.confirm_hits, tracker_config.gate_d2) == (1, 9.5)
+    with pytest.raises(ConfigError, match="DECONFLICT_TRACKER_GATE_D2"):
+        TrackerConfig.from_env({"DECONFLICT_TRACKER_GATE_D2": "wide"})
+    with pytest.raises(ConfigError, match="coast_after_s"):
+        TrackerConfig(coast_after_s=90.0, drop_after_s=60.0)
+    with pytest.raises(ConfigError, match="'gate_m' is not a setting of TrackerConfig"):
+        TrackerConfig(gate_m=3.0)
+    # checked copies, as the service makes them
+    with pytest.raises(ConfigError, match="DECONFLICT_CONFLICT_RULE"):
+        Settings().replace(conflict_rule="maybe")

@@ -14,7 +14,8 @@ import pytest
 from deconflict.hotline.escalation import EscalationPolicy
 from deconflict.store import Store, open_store
 from deconflict.store import hotline as log
-from deconflict.workflows.hotline import check_escalations, post_message
+from deconflict.workflows.escalation import check_escalations
+from deconflict.workflows.hotline import post_message
 
 POLICY = EscalationPolicy(ack_timeout_s=60, repeat_every_s=30, host_after_steps=2)
 

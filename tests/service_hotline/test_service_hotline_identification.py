@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from hotline_helpers import ADMIN_HEADERS, signed_answer
 
 from deconflict.store import hotline as log
-from deconflict.workflows.hotline import check_escalations, check_identifications
+from deconflict.workflows.escalation import check_escalations
+from deconflict.workflows.identification import check_identifications
 
 Register = Callable[..., dict[str, Any]]
 

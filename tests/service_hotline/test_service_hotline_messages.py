@@ -25,7 +25,7 @@ from deconflict.hotline.keys import (
     public_key_to_b64,
 )
 from deconflict.hotline.messages import Priority, make_message
-from deconflict.workflows.hotline import check_escalations
+from deconflict.workflows.escalation import check_escalations
 
 Register = Callable[..., dict[str, Any]]
 

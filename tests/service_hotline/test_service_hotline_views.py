@@ -14,7 +14,7 @@ from hotline_helpers import ADMIN_HEADERS, signed_answer, signed_message
 
 from deconflict.engine.desk import HOST
 from deconflict.identify.request import TrackSnapshot
-from deconflict.workflows.hotline import open_identification
+from deconflict.workflows.identification import open_identification
 
 Register = Callable[..., dict[str, Any]]
 
@@ -122,7 +122,8 @@ def test_the_engines_batched_writes_enter_each_request_and_notice_once(
     same time), nothing is entered twice."""
     from deconflict.hotline.messages import MessageKind, make_message
     from deconflict.store import hotline as log
-    from deconflict.workflows.hotline import open_identifications, post_host_messages
+    from deconflict.workflows.hotline import post_host_messages
+    from deconflict.workflows.identification import open_identifications
 
     _, bravo, _ = (register(name) for name in ("alpha", "bravo", "charlie"))
     store = client.app.state.store  # type: ignore[attr-defined]

@@ -206,8 +206,8 @@ def test_the_host_key_is_kept_across_restarts_and_logged_once(tmp_path: Path) ->
 
 
 def test_a_rotated_host_key_is_followed_by_the_witness(tmp_path: Path) -> None:
-    from deconflict.engine.transparency import rotate
     from deconflict.service.signing import HostSealer
+    from deconflict.workflows.transparency import rotate
 
     url = f"sqlite:///{tmp_path / 'rotate.db'}"
     with make_client(url, checkpoint_interval_s=0) as client:

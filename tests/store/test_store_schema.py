@@ -17,7 +17,7 @@ def _head() -> str | None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from deconflict.store.store import MIGRATIONS
+    from deconflict.store.connection import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

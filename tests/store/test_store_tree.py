@@ -71,8 +71,8 @@ def test_bad_sizes_are_refused_with_the_fix(store: Store) -> None:
 
 def test_a_rolled_back_write_leaves_no_node_behind(store: Store) -> None:
     fill(store, 5)
-    with pytest.raises(RuntimeError), store._write() as (conn, head):
-        store._append(conn, head, EventDraft("host", "note", {"lost": True}))
+    with pytest.raises(RuntimeError), store.write_transaction() as (conn, head):
+        store.append_entry(conn, head, EventDraft("host", "note", {"lost": True}))
         raise RuntimeError("the write fails after its entry was appended")
     fill(store, 6)
     leaves = leaves_of(store)

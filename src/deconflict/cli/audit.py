@@ -151,7 +151,7 @@ def export(
     from deconflict.errors import DeconflictError
     from deconflict.settings import Settings
     from deconflict.store import open_store
-    from deconflict.workflows.hotline import export_log
+    from deconflict.workflows.audit import export_log
 
     keys = keys_out or out.with_suffix(".keys.json")
     note_out = out.with_suffix(".checkpoint")
@@ -171,9 +171,9 @@ def export(
 
 def _export_checkpoint(store: object, path: Path) -> int | None:
     """Write the latest checkpoint and its cosignatures beside the export; its size, or None."""
-    from deconflict.engine.transparency import cosigned_note
     from deconflict.store import Store
     from deconflict.store.transparency import latest_checkpoint
+    from deconflict.workflows.transparency import cosigned_note
 
     assert isinstance(store, Store)
     record = latest_checkpoint(store)

@@ -130,11 +130,11 @@ def show(
     db: Annotated[str | None, typer.Option("--db", help="Store URL")] = None,
 ) -> None:
     """Print the host's verifier key (C2SP vkey): give it to parties to pin with --host-key."""
-    from deconflict.engine.transparency import log_origin
     from deconflict.errors import DeconflictError
     from deconflict.hotline.checkpoint import vkey
     from deconflict.service.signing import open_signed_store
     from deconflict.settings import Settings
+    from deconflict.workflows.transparency import log_origin
 
     try:
         settings = Settings.from_env(database_url=db)
@@ -160,11 +160,11 @@ def rotate(
     ``host_key_file``, the new key is written to --new-key: point the setting at it and restart."""
     import os
 
-    from deconflict.engine.transparency import rotate as rotate_key
     from deconflict.errors import DeconflictError
     from deconflict.hotline.keys import Signer, generate_private_key, private_key_to_pem
     from deconflict.service.signing import HostSealer, open_signed_store
     from deconflict.settings import Settings
+    from deconflict.workflows.transparency import rotate as rotate_key
 
     try:
         settings = Settings.from_env(database_url=db)

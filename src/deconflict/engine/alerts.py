@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deconflict.engine.areas import RestrictedArea, area_entries
+from deconflict.engine.areas import RestrictedArea, area_entries, compile_areas
 from deconflict.engine.desk import Desk
 from deconflict.engine.picture import Row, SceneIndex, aircraft_state, kinematics, num
 from deconflict.engine.resolution import Advice, turn_away
@@ -84,6 +84,7 @@ class Alerts:
         self.standard = standard
         self.level_names = standard.level_names()  # level -> name, read per alert
         self.areas = tuple(areas)
+        self._compiled_areas = compile_areas(self.areas)
         self.clear_after_s = clear_after_s
         self.proximity_horizon_s = proximity_horizon_s
         self.conflicts: dict[tuple[str, str], ConflictAlert] = {}
@@ -252,13 +253,14 @@ class Alerts:
             return
         s = scene.scene
         entries = area_entries(
-            self.areas,
+            self._compiled_areas,
             s["latitude"].to_numpy(float),
             s["longitude"].to_numpy(float),
             s["altitude"].to_numpy(float),
             s["groundspeed"].to_numpy(float),
             s["track"].to_numpy(float),
             s["vertical_rate"].to_numpy(float),
+            now,
             horizon_s=self.proximity_horizon_s,
         )
         seen = set()

@@ -1,10 +1,12 @@
-"""Area proximity: which aircraft are in, or predicted within a horizon to enter, a restricted
-area (degrees, ft at the edge; seconds).
+"""Area proximity for the live engine: which aircraft are in, or predicted within a horizon to
+enter, a restricted area (degrees, ft, kt and ft/min at the edge, as the scene holds them;
+seconds).
 
-Each aircraft is extrapolated in a straight line at its ground velocity and vertical rate, at
-``step_s`` intervals up to ``horizon_s``; an area is entered at the first sample inside its
-polygon and between its floor and ceiling. Polygons are tested in longitude/latitude (fine for
-areas of a few hundred km away from the poles and the antimeridian).
+The check is ``strategic.constraints.area_proximity`` — the one used for operations and the
+REST API: each aircraft flies straight at its ground velocity and vertical rate, sampled every
+second in each area's own tangent plane, so it holds across the antimeridian and near the poles.
+An area is a ``Constraint`` of kind ``restricted``, always active, from its floor (included) to
+its ceiling.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import shapely
+
+from deconflict.strategic.constraints import (
+    ALWAYS_END,
+    ALWAYS_START,
+    Constraint,
+    ConstraintKind,
+    ConstraintSet,
+    area_proximity,
+)
+from deconflict.strategic.model import parse_volume
+from deconflict.units import FPM, FT, KT
 
 F64 = npt.NDArray[np.float64]
-EARTH_R_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -28,38 +39,53 @@ class RestrictedArea:
     floor_ft: float
     ceiling_ft: float
 
+    def constraint(self) -> Constraint:
+        """The area as an always-active restricted ``Constraint``."""
+        volume = parse_volume(
+            {
+                "polygon": [[[lon, lat] for lat, lon in self.polygon]],
+                "altitude_lower": {"value": self.floor_ft, "units": "ft"},
+                "altitude_upper": {"value": self.ceiling_ft, "units": "ft"},
+                "time_start": ALWAYS_START,
+                "time_end": ALWAYS_END,
+            }
+        )
+        return Constraint(id=self.id, name=self.name, kind=ConstraintKind.RESTRICTED, volume=volume)
+
+
+def compile_areas(areas: Sequence[RestrictedArea]) -> ConstraintSet:
+    """The areas compiled once, for ``area_entries`` at every tick."""
+    return ConstraintSet(a.constraint() for a in areas)
+
 
 def area_entries(
-    areas: Sequence[RestrictedArea],
+    areas: ConstraintSet,
     lat_deg: F64,
     lon_deg: F64,
     alt_ft: F64,
     gs_kt: F64,
     track_deg: F64,
     vrate_fpm: F64,
+    now_s: float,
     horizon_s: float = 120.0,
-    step_s: float = 10.0,
 ) -> list[tuple[int, str, float]]:
-    """(aircraft index, area id, time to entry s — 0 if inside now) for each aircraft and area."""
-    if not areas or lat_deg.size == 0:
+    """(aircraft index, area id, time to entry s — 0 if inside now) for each aircraft and area
+    it is in or will enter within ``horizon_s``; ``now_s`` seconds since the epoch."""
+    if len(areas) == 0 or lat_deg.size == 0:
         return []
-    t = np.arange(0.0, horizon_s + 1e-9, step_s)
-    v = np.nan_to_num(gs_kt) * 1852.0 / 3600.0
-    trk = np.radians(np.nan_to_num(track_deg))
-    north = (v * np.cos(trk))[:, None] * t[None, :]
-    east = (v * np.sin(trk))[:, None] * t[None, :]
-    lat = lat_deg[:, None] + np.degrees(north / EARTH_R_M)
-    lon = lon_deg[:, None] + np.degrees(east / (EARTH_R_M * np.cos(np.radians(lat_deg))[:, None]))
-    alt = alt_ft[:, None] + np.nan_to_num(vrate_fpm)[:, None] * t[None, :] / 60.0
-    out: list[tuple[int, str, float]] = []
-    for area in areas:
-        poly = shapely.Polygon([(lo, la) for la, lo in area.polygon])
-        shapely.prepare(poly)
-        inside = (
-            shapely.contains_xy(poly, lon, lat) & (alt >= area.floor_ft) & (alt <= area.ceiling_ft)
-        )
-        hit = inside.any(axis=1)
-        first = np.argmax(inside, axis=1)
-        for i in np.flatnonzero(hit):
-            out.append((int(i), area.id, float(t[first[i]])))
-    return out
+    found = area_proximity(
+        lat_deg,
+        lon_deg,
+        alt_ft * FT,
+        gs_kt * KT,
+        track_deg,
+        vrate_fpm * FPM,
+        now_s,
+        areas,
+        horizon_s=horizon_s,
+    )
+    ids = [c.id for c in areas.constraints]
+    return [
+        (int(i), ids[int(c)], float(t))
+        for i, c, t in zip(found.track, found.constraint, found.time_to_entry_s, strict=True)
+    ]

@@ -27,7 +27,7 @@ from deconflict.hotline.messages import Message, MessageKind, make_message
 from deconflict.identify.request import TrackSnapshot
 from deconflict.store import Event, EventDraft, Party, Store, open_store
 from deconflict.store import hotline as log
-from deconflict.workflows import hotline
+from deconflict.workflows import escalation, hotline, identification
 
 #: The host as the workflows know it (the engine acts for the host).
 HOST = Party(id="host", name="host", role="admin", public_key="", contact="", created_s=0.0)
@@ -183,7 +183,7 @@ class Desk:
         content = answer_content(
             request_id, party, answer, aircraft=aircraft, operation=operation, time_s=now_s
         )
-        resolution = hotline.answer_identification(
+        resolution = identification.answer_identification(
             self.store, self.party(party), request_id, answer, now_s=now_s, aircraft=aircraft,
             operation=operation, time_s=now_s, signature=sign_content(signer, content),
             signed_key_id=signer.key_id,
@@ -205,7 +205,7 @@ class Desk:
         it is."""
         if not tracks or not any(p != observer for p in self.parties):
             return []
-        opened = hotline.open_identifications(
+        opened = identification.open_identifications(
             self.store, HOST, tracks, now_s=now_s, timeout_s=timeout_s, observer=observer
         )
         self.wake()
@@ -230,8 +230,8 @@ class Desk:
 
     def check(self, now_s: float) -> None:
         """Escalate unacknowledged safety messages and settle requests past their deadline."""
-        written = hotline.check_escalations(self.store, now_s)
-        if hotline.check_identifications(self.store, now_s) or written:
+        written = escalation.check_escalations(self.store, now_s)
+        if identification.check_identifications(self.store, now_s) or written:
             self.wake()
 
     # -- reading ------------------------------------------------------------------------------

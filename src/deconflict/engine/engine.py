@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic_settings import SettingsConfigDict
 
 from deconflict.engine.alerts import Alerts
 from deconflict.engine.areas import RestrictedArea
@@ -55,6 +56,7 @@ from deconflict.predict.detect import COLUMNS as CONFLICT_COLUMNS
 from deconflict.predict.detect import detect_states
 from deconflict.predict.standards import get_standard
 from deconflict.predict.states import States
+from deconflict.settings import Declared, Settings, same_as, setting
 from deconflict.store import Event
 from deconflict.store import hotline as log
 from deconflict.surveillance.report import empty_reports
@@ -66,21 +68,38 @@ from deconflict.units import FPM, FT, KT
 Hook = Callable[["Engine", pd.Timestamp, Sequence[Event]], None]
 
 
-@dataclass(frozen=True)
-class EngineConfig:
-    standard: str = "icao-5nm"
-    clear_after_s: float = 10.0  # an alert not predicted for this long is cleared
-    request_after_s: float = 10.0  # an unknown track this old gets an identification request
-    request_timeout_s: float = 120.0
-    proximity_horizon_s: float = 120.0
-    history_s: float = 3600.0  # the time slider's reach
-    history_step_s: float = 5.0
-    incident_memory_s: float = 900.0  # track positions kept for incident records
-    incident_quiet_s: float = 30.0  # a loss of separation over this long is recorded
-    track_sharing: str = "full"  # settings.track_sharing: full, anonymised or in_conflict
-    #: How often (engine s) the engine escalates unacknowledged safety messages and settles
-    #: requests past their deadline; 0 when the service does (``deconflict serve``).
-    hotline_check_every_s: float = 5.0
+class EngineConfig(Declared):
+    """How the live engine decides: its standard, alert and request times, memory."""
+
+    model_config = SettingsConfigDict(env_prefix="DECONFLICT_ENGINE_")
+
+    standard: str = setting(
+        "icao-5nm",
+        "Separation standard of the engine's conflict prediction (`deconflict serve` and "
+        "`deconflict engine` pass the service's `separation_standard` or the scenario's).",
+    )
+    clear_after_s: float = setting(10.0, "An alert not predicted for this long is cleared (s).")
+    request_after_s: float = setting(
+        10.0, "An unknown track this old gets an identification request (s)."
+    )
+    request_timeout_s: float = setting(
+        120.0, "An identification request unanswered this long is settled as unanswered (s)."
+    )
+    proximity_horizon_s: float = same_as(Settings, "proximity_horizon_s")
+    history_s: float = setting(3600.0, "How far back the map's time slider reaches (s).")
+    history_step_s: float = setting(5.0, "Time between two pictures kept for the slider (s).")
+    incident_memory_s: float = setting(
+        900.0, "How long track positions are kept for incident records (s)."
+    )
+    incident_quiet_s: float = setting(
+        30.0, "A loss of separation that lasts longer than this is recorded as an incident (s)."
+    )
+    track_sharing: str = same_as(Settings, "track_sharing")
+    hotline_check_every_s: float = setting(
+        5.0,
+        "How often (engine s) the engine escalates unacknowledged safety messages and settles "
+        "requests past their deadline; 0 when the service does (`deconflict serve`).",
+    )
 
 
 @dataclass

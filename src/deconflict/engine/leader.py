@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deconflict.errors import StorageError
+from deconflict.store.driver import postgres_url
 
 #: The advisory lock's key: "deconflict engine" (any 64-bit number the store uses for nothing else).
 LOCK_KEY = 0x6465636F6E666C63
@@ -34,8 +35,7 @@ class Leadership:
         self._fd: int | None = None
         backend = self.url.get_backend_name()
         if backend == "postgresql":
-            driver = self.url.set(drivername="postgresql+psycopg")
-            self._engine = sa.create_engine(driver, poolclass=sa.pool.NullPool)
+            self._engine = sa.create_engine(postgres_url(self.url), poolclass=sa.pool.NullPool)
         elif backend == "sqlite" and self.url.database not in (None, "", ":memory:"):
             self._lock_file = Path(str(self.url.database) + ".engine.lock")
         else:

@@ -19,6 +19,7 @@ import pandas as pd
 from deconflict.hotline.notices import AircraftState
 from deconflict.identify.classify import match_owners
 from deconflict.identify.registry import Registry
+from deconflict.kinematics import Kinematics
 from deconflict.tracking.tracker import STATUS_NAMES, TrackRows
 from deconflict.units import FPM, FT, KT
 
@@ -160,18 +161,15 @@ def kinematics(row: Row) -> dict[str, Any]:
 
 def aircraft_state(row: Row) -> AircraftState:
     """A scene row as the hotline's notices take it (SI)."""
-    trk = np.radians(float(row["track"]))
-    v = float(row["groundspeed"]) * KT
-    return AircraftState(
-        str(row["party"]),
-        str(row["label"]),
+    motion = Kinematics.from_ground_track(
         float(row["latitude"]),
         float(row["longitude"]),
         float(row["altitude"]) * FT,
-        v * float(np.sin(trk)),
-        v * float(np.cos(trk)),
+        float(row["groundspeed"]) * KT,
+        float(row["track"]),
         float(row["vertical_rate"]) * FPM,
     )
+    return AircraftState(str(row["party"]), str(row["label"]), motion)
 
 
 def records(frame: pd.DataFrame) -> list[Row]:

@@ -21,33 +21,20 @@ from typing import Any
 from deconflict.errors import InputError
 from deconflict.hotline.canonical import canonical_json, sha256_hex
 from deconflict.hotline.messages import Message, MessageKind, make_message
+from deconflict.kinematics import Kinematics
 
 
 @dataclass(frozen=True, slots=True)
 class AircraftState:
+    """One party's aircraft in a conflict: who, and its ``Kinematics``."""
+
     party: str
     aircraft_id: str
-    latitude_deg: float
-    longitude_deg: float
-    altitude_m: float
-    east_mps: float
-    north_mps: float
-    up_mps: float
+    motion: Kinematics
 
     def kinematics(self) -> dict[str, Any]:
         """Position and velocity only (what the other party is told)."""
-        return {
-            "position": {
-                "latitude": self.latitude_deg,
-                "longitude": self.longitude_deg,
-                "altitude_m": self.altitude_m,
-            },
-            "velocity": {
-                "east_mps": self.east_mps,
-                "north_mps": self.north_mps,
-                "up_mps": self.up_mps,
-            },
-        }
+        return self.motion.payload()
 
 
 PairKey = tuple[tuple[str, str], tuple[str, str]]  # ((party, aircraft), (party, aircraft)), sorted

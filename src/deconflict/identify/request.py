@@ -17,13 +17,13 @@ answers once. Nothing here reads a clock: times are Unix seconds UTC, passed in.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from deconflict.errors import ConflictError, InputError, PermissionDeniedError
+from deconflict.kinematics import Kinematics
 
 
 class Answer(StrEnum):
@@ -39,54 +39,16 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class TrackSnapshot:
+class TrackSnapshot(Kinematics):
     """Where the unknown track is and where it has been (SI, degrees for latitude/longitude)."""
 
-    latitude_deg: float
-    longitude_deg: float
-    altitude_m: float
-    east_mps: float
-    north_mps: float
-    up_mps: float
     history: tuple[tuple[float, float, float, float], ...] = ()  # (time_s, lat, lon, alt_m)
 
-    @classmethod
-    def from_ground_track(
-        cls,
-        latitude_deg: float,
-        longitude_deg: float,
-        altitude_m: float,
-        groundspeed_mps: float,
-        track_deg: float,
-        vertical_rate_mps: float,
-        history: Iterable[tuple[float, float, float, float]] = (),
-    ) -> TrackSnapshot:
-        """A snapshot from ground speed and track angle (degrees true; SI otherwise)."""
-        rad = math.radians(track_deg)
-        return cls(
-            latitude_deg,
-            longitude_deg,
-            altitude_m,
-            groundspeed_mps * math.sin(rad),
-            groundspeed_mps * math.cos(rad),
-            vertical_rate_mps,
-            tuple(history),
-        )
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "history", tuple(self.history))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "position": {
-                "latitude": self.latitude_deg,
-                "longitude": self.longitude_deg,
-                "altitude_m": self.altitude_m,
-            },
-            "velocity": {
-                "east_mps": self.east_mps,
-                "north_mps": self.north_mps,
-                "up_mps": self.up_mps,
-            },
-            "history": [list(h) for h in self.history],
-        }
+        return {**self.payload(), "history": [list(h) for h in self.history]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,12 @@
 """Closest approach between two recorded tracks (SI: m, s; latitude/longitude in degrees).
 
 Both tracks are sampled at their own times. Over the span they share, positions are projected to
-an azimuthal-equidistant plane centred on the pair (WGS84, pyproj), interpolated linearly between
-samples on the union of both sample times, and within each interval the relative motion is
-linear, so the minima of horizontal and slant distance are found in closed form and added to the
-grid. The plane is then re-centred on the closest approach and everything recomputed, so the
-distance error there is that of the projection at a few km from its centre (well under 1 m).
+the tangent plane centred on the pair (``deconflict.geo.LocalFrame``, the one local projection;
+antimeridian- and pole-safe), interpolated linearly between samples on the union of both sample
+times, and within each interval the relative motion is linear, so the minima of horizontal and
+slant distance are found in closed form and added to the grid. The plane is then re-centred on
+the closest approach and everything recomputed, so the distance there is the chord between the
+two points, short of the geodesic by d³/(24 R²): under 1 cm at 10 NM.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from deconflict.errors import InputError
+from deconflict.geo import LocalFrame, centre_deg
 from deconflict.units import FT
 
 F64 = NDArray[np.float64]
@@ -103,15 +104,6 @@ class Timeline:
         return float(self.t_s[i] - self.t_s[i - 1])
 
 
-def local_plane(lat0_deg: float, lon0_deg: float) -> Transformer:
-    """WGS84 lon/lat (deg) → azimuthal-equidistant x east, y north (m) centred at the point."""
-    return Transformer.from_crs(
-        "EPSG:4326",
-        f"+proj=aeqd +lat_0={lat0_deg} +lon_0={lon0_deg} +datum=WGS84 +units=m",
-        always_xy=True,
-    )
-
-
 @dataclass(frozen=True)
 class Separation:
     """Separation of a pair over their common span, on the refined grid."""
@@ -125,12 +117,12 @@ class Separation:
         return np.hypot(self.horizontal_m, self.vertical_m)
 
 
-def _xyz(tl: Timeline, plane: Transformer, grid: F64) -> F64:
-    x, y = plane.transform(tl.longitude_deg, tl.latitude_deg)
+def _xyz(tl: Timeline, plane: LocalFrame, grid: F64) -> F64:
+    xy = plane.to_xy(tl.latitude_deg, tl.longitude_deg)
     return np.stack(
         [
-            np.interp(grid, tl.t_s, x),
-            np.interp(grid, tl.t_s, y),
+            np.interp(grid, tl.t_s, xy[:, 0]),
+            np.interp(grid, tl.t_s, xy[:, 1]),
             np.interp(grid, tl.t_s, tl.altitude_m),
         ],
         axis=1,
@@ -149,7 +141,7 @@ def _segment_minima(t: F64, d: F64) -> F64:
     return np.asarray((t[:-1] + tau)[inside], dtype=np.float64)
 
 
-def _separation_in(a: Timeline, b: Timeline, plane: Transformer, grid: F64) -> Separation:
+def _separation_in(a: Timeline, b: Timeline, plane: LocalFrame, grid: F64) -> Separation:
     d = _xyz(b, plane, grid) - _xyz(a, plane, grid)
     if len(grid) < 2:
         return Separation(grid, np.hypot(d[:, 0], d[:, 1]), np.abs(d[:, 2]))
@@ -168,12 +160,14 @@ def separation(a: Timeline, b: Timeline) -> Separation:
         return Separation(empty, empty, empty)
     grid = np.unique(np.concatenate([a.t_s, b.t_s, [start, end]]))
     grid = grid[(grid >= start) & (grid <= end)]
-    lat = np.concatenate([a.latitude_deg, b.latitude_deg])
-    lon = np.radians(np.concatenate([a.longitude_deg, b.longitude_deg]))
-    lon_mean = float(np.degrees(np.arctan2(np.mean(np.sin(lon)), np.mean(np.cos(lon)))))
-    plane = local_plane(float(np.mean(lat)), lon_mean)
+    plane = LocalFrame(
+        *centre_deg(
+            np.concatenate([a.latitude_deg, b.latitude_deg]),
+            np.concatenate([a.longitude_deg, b.longitude_deg]),
+        )
+    )
     first = _separation_in(a, b, plane, grid)
     t0 = first.t_s[np.argmin(first.slant_m)]
     mid = 0.5 * (_xyz(a, plane, np.array([t0])) + _xyz(b, plane, np.array([t0])))[0]
-    lon0, lat0 = plane.transform(mid[0], mid[1], direction="INVERSE")
-    return _separation_in(a, b, local_plane(float(lat0), float(lon0)), grid)
+    lat0, lon0 = plane.to_latlon(mid[:2])
+    return _separation_in(a, b, LocalFrame(float(lat0), float(lon0)), grid)

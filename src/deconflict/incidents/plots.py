@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from deconflict.incidents.geometry import local_plane
+from deconflict.geo import LocalFrame
 from deconflict.incidents.record import Incident
 from deconflict.units import FT, NM
 
@@ -33,13 +33,13 @@ def plan_and_profile(incident: Incident) -> Figure:
     """Plan view (km east/north of the closest approach) and vertical profile (ft vs time)."""
     fig = Figure(figsize=(11, 4.8), layout="constrained")
     plan, prof = fig.subplots(1, 2, width_ratios=[1, 1.25])
-    plane = local_plane(*_centre(incident))
+    plane = LocalFrame(*_centre(incident))
     t0 = incident.time_s
     for tl, colour in zip(incident.tracks, COLOURS, strict=True):
         if not len(tl.t_s):
             continue
-        x, y = plane.transform(tl.longitude_deg, tl.latitude_deg)
-        x, y = np.asarray(x) / 1000.0, np.asarray(y) / 1000.0
+        xy = plane.to_xy(tl.latitude_deg, tl.longitude_deg) / 1000.0
+        x, y = xy[:, 0], xy[:, 1]
         label = f"{tl.aircraft_id} ({tl.party})"
         plan.plot(x, y, "-", color=colour, lw=1.5, label=label)
         plan.plot(x[0], y[0], "o", color=colour, ms=4, mfc="white")

@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from deconflict.errors import ConfigError, StorageError
 from deconflict.service.notify import Notifier
 from deconflict.settings import Settings
+from deconflict.store.driver import require_psycopg
 
 CHANNEL = "deconflict_events"
 RETRY_S = 1.0
@@ -64,7 +65,9 @@ def fanout_kind(settings: Settings) -> str:
 
 
 def libpq_url(database_url: str) -> str:
-    """The SQLAlchemy URL ``postgresql+psycopg://...`` as a libpq URL for psycopg."""
+    """The SQLAlchemy URL ``postgresql+psycopg://...`` as a libpq URL for psycopg (checked to be
+    installed: the fan-out's LISTEN runs on psycopg directly)."""
+    require_psycopg("the PostgreSQL fan-out (NOTIFY)")
     url = sa.make_url(database_url).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
 

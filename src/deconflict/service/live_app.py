@@ -125,8 +125,7 @@ def open_demo_store(
     creds_file = demo_credentials(url)
     settings = Settings.from_env(database_url=url)
     if not settings.host_key_file:  # one host key for every start of this store
-        settings = dataclasses.replace(
-            settings,
+        settings = settings.replace(
             host_key_file=str(
                 creds_file.with_name(creds_file.name.removesuffix(".logins.json") + ".host.pem")
             ),

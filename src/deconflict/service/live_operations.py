@@ -18,7 +18,6 @@ scenario's operations are meant to meet).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -115,7 +114,7 @@ def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str,
     app_rules: Deconflictor = app.state.deconflictor
     # the scenario's operations are meant to meet (that is what need-to-know shows): each is
     # planned at a higher priority than those before it, under the priority procedure
-    settings = dataclasses.replace(app_rules.settings, conflict_rule="accept-by-priority")
+    settings = app_rules.settings.replace(conflict_rule="accept-by-priority")
     deconflictor = Deconflictor(settings, store, app_rules.shared_view)
     names: dict[str, str] = app.state.demo_operation_names
     # the demo plays the parties' crews: each declaration is signed with its party's key

@@ -79,8 +79,8 @@ def host_signer(store: Store, path: str) -> Signer:
 def log_host_key(store: Store, signer: Signer) -> None:
     """Log ``signer``'s public key as a ``host.key`` entry unless the log already names it
     (as a ``host.key`` or the new key of a ``host.key.rotated``)."""
-    from deconflict.engine.transparency import host_key_history
     from deconflict.hotline.hostkey import HOST_KEY
+    from deconflict.workflows.transparency import host_key_history
 
     for entry in host_key_history(store):
         if signer.key_id in (entry.payload.get("key_id"), entry.payload.get("new_key_id")):

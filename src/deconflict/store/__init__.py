@@ -1,6 +1,8 @@
 """store room: persistence of parties, operations, constraints and the event log (SQLite or
 PostgreSQL, one schema, Alembic migrations run on open)."""
 
+from deconflict.store.connection import ChainSealer
+from deconflict.store.parties import hash_token
 from deconflict.store.records import (
     BBox,
     ConstraintRecord,
@@ -14,7 +16,7 @@ from deconflict.store.records import (
     Sealer,
     WriteView,
 )
-from deconflict.store.store import ChainSealer, Store, hash_token, open_store
+from deconflict.store.store import Store, open_store
 
 __all__ = [
     "BBox",

@@ -10,7 +10,7 @@ relayed message, outcome and declaration is also an entry of the one signed log 
 
 ``blind_write(store)`` is that transaction: it holds the log head (so a declaration's check of
 the outcomes and its write are one atomic step, as for open operations) and offers the reads
-and writes the engine's workflows need (``engine.blind``).
+and writes the engine's workflows need (``workflows.blind``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deconflict.store.records import Event, EventDraft, Party
+from deconflict.store.rows import _party
 from deconflict.store.schema import blind_checks, blind_messages, blind_operations, parties
-from deconflict.store.store import Store, _party
+from deconflict.store.store import Store
 
 LIVE_STATES = ("Accepted", "Activated", "Nonconforming", "Contingent")
 
@@ -97,7 +98,7 @@ class BlindTxn:
         self._head = head
 
     def append(self, draft: EventDraft) -> Event:
-        return self._store._append(self._conn, self._head, draft)
+        return self._store.append_entry(self._conn, self._head, draft)
 
     def parties(self) -> dict[str, Party]:
         """Every registered party by id (read inside the transaction)."""
@@ -214,7 +215,7 @@ class BlindTxn:
 @contextmanager
 def blind_write(store: Store) -> Iterator[BlindTxn]:
     """One write transaction for the blind workflows (all or nothing)."""
-    with store._write() as (conn, head):
+    with store.write_transaction() as (conn, head):
         yield BlindTxn(store, conn, head)
 
 
@@ -222,7 +223,7 @@ def mailbox(store: Store, recipient_id: str, after: int, limit: int) -> list[dic
     """Envelopes for ``recipient_id`` after ``after`` (oldest first, each with its ``seq``);
     those up to ``after`` were fetched before and are dropped now (the cursor acknowledges)."""
     if after >= 0:
-        with store._write() as (conn, _head):
+        with store.write_transaction() as (conn, _head):
             conn.execute(
                 sa.delete(blind_messages)
                 .where(blind_messages.c.recipient_id == recipient_id)
@@ -235,7 +236,7 @@ def mailbox(store: Store, recipient_id: str, after: int, limit: int) -> list[dic
         .order_by(blind_messages.c.seq)
         .limit(limit)
     )
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [{**dict(r.envelope), "seq": int(r.seq)} for r in conn.execute(query)]
 
 
@@ -246,7 +247,7 @@ def operations_of(store: Store, owner_id: str) -> list[BlindRecord]:
         .where(blind_operations.c.owner_id == owner_id)
         .order_by(blind_operations.c.created_s, blind_operations.c.id)
     )
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [_record(r) for r in conn.execute(query)]
 
 
@@ -258,5 +259,5 @@ def live_owners(store: Store, now_s: float) -> list[str]:
         .where(blind_operations.c.expires_s > now_s)
         .distinct()
     )
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return sorted(str(r) for r in conn.execute(query).scalars())

@@ -30,6 +30,7 @@ from deconflict.store.schema import (
 )
 
 if TYPE_CHECKING:
+    from deconflict.store.connection import Database
     from deconflict.store.store import Store
 
 
@@ -160,14 +161,14 @@ class DssTx:
     """The DSS tables through one connection: inside a write transaction (``head`` set: may
     write and append to the log) or a read."""
 
-    def __init__(self, store: Store, conn: Connection, head: list[int | str] | None) -> None:
+    def __init__(self, store: Database, conn: Connection, head: list[int | str] | None) -> None:
         self._store = store
         self.conn = conn
         self._head = head
 
     def append(self, draft: EventDraft) -> Event:
         assert self._head is not None, "a read cannot append to the log"
-        return self._store._append(self.conn, self._head, draft)
+        return self._store.append_entry(self.conn, self._head, draft)
 
     # -- operational intents' wire fields ------------------------------------------------
 
@@ -340,10 +341,10 @@ class DssStore:
 
     @contextmanager
     def write(self) -> Iterator[DssTx]:
-        with self.store._write() as (conn, head):
+        with self.store.write_transaction() as (conn, head):
             yield DssTx(self.store, conn, head)
 
     @contextmanager
     def read(self) -> Iterator[DssTx]:
-        with self.store._read() as conn:
+        with self.store.read_transaction() as conn:
             yield DssTx(self.store, conn, None)

@@ -36,8 +36,9 @@ import sqlalchemy as sa
 from deconflict.errors import InputError
 from deconflict.hotline.messages import MessageKind
 from deconflict.store.records import Event, EventDraft
+from deconflict.store.rows import _event
 from deconflict.store.schema import event_recipients, events, parties
-from deconflict.store.store import Store, _event
+from deconflict.store.store import Store
 
 MESSAGE: Final = "message"
 DELIVERED: Final = "message.delivered"
@@ -70,7 +71,7 @@ def _entries(where: Iterable[Any], *, limit: int | None = None, desc: bool = Fal
 
 def party_ids(store: Store) -> dict[str, str]:
     """Party name -> id of every registered party, and ``host`` -> ``host``."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         rows = conn.execute(sa.select(parties.c.name, parties.c.id)).all()
     return {**{str(r.name): str(r.id) for r in rows}, "host": HOST_ID}
 
@@ -81,14 +82,14 @@ def append_message(
     """Append a ``message`` entry unless one with the same ``message_id`` exists (checked in the
     same transaction); returns the entry and whether it is new."""
     message_id = str(payload["message_id"])
-    with store._write() as (conn, head):
+    with store.write_transaction() as (conn, head):
         row = conn.execute(
             _entries([events.c.kind == MESSAGE, _field("message_id") == message_id], limit=1)
         ).first()
         if row is not None:
             return _event(row), False
         draft = EventDraft(author_id, MESSAGE, dict(payload), tuple(recipient_ids))
-        return store._append(conn, head, draft), True
+        return store.append_entry(conn, head, draft), True
 
 
 def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
@@ -99,7 +100,7 @@ def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
     written: list[Event] = []
     if not drafts:
         return written
-    with store._write() as (conn, head):
+    with store.write_transaction() as (conn, head):
         ids = sorted({str(d.payload["message_id"]) for d in drafts})
         rows = conn.execute(
             sa.select(events.c.payload).where(
@@ -117,13 +118,13 @@ def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
             if step <= reached.get(mid, 0):
                 continue  # another instance claimed this step first
             reached[mid] = step
-            written.append(store._append(conn, head, draft))
+            written.append(store.append_entry(conn, head, draft))
     return written
 
 
 def find_message(store: Store, message_id: str) -> Event | None:
     """The ``message`` entry of ``message_id``, or None."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         row = conn.execute(
             _entries([events.c.kind == MESSAGE, _field("message_id") == message_id], limit=1)
         ).first()
@@ -141,7 +142,7 @@ def inbox(store: Store, party_id: str, after: int = -1, limit: int = 500) -> lis
         .order_by(events.c.seq)
         .limit(limit)
     )
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(query)]
 
 
@@ -154,14 +155,14 @@ def _delivered_upto(conn: sa.Connection, party: str) -> int:
 
 def delivered_upto(store: Store, party: str) -> int:
     """The highest inbox seq the client of ``party`` (a name) confirmed holding; -1: none."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return _delivered_upto(conn, party)
 
 
 def confirm_delivery(store: Store, party: str, party_id: str, upto: int) -> Event | None:
     """Record that ``party``'s client holds its inbox up to seq ``upto``; one
     ``message.delivered`` entry naming the messages newly delivered, or None when none are."""
-    with store._write() as (conn, head):
+    with store.write_transaction() as (conn, head):
         if upto > int(head[0]):
             raise InputError(
                 f"cursor {upto} is beyond the end of the log ({head[0]}): send the seq of the "
@@ -186,7 +187,7 @@ def confirm_delivery(store: Store, party: str, party_id: str, upto: int) -> Even
         draft = EventDraft(
             party_id, DELIVERED, {"party": party, "upto": upto, "message_ids": newly}
         )
-        return store._append(conn, head, draft)
+        return store.append_entry(conn, head, draft)
 
 
 def acknowledgements(
@@ -199,7 +200,7 @@ def acknowledgements(
     if refs is not None:
         where.append(_field(("body", "ref")).in_(list(refs)))
     out: dict[str, dict[str, Event]] = {}
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         for row in conn.execute(_entries(where)):
             e = _event(row)
             ref = e.payload["body"].get("ref")
@@ -211,7 +212,7 @@ def acknowledgements(
 def messages_of_kinds(store: Store, kinds: Iterable[str]) -> list[Event]:
     """Every ``message`` entry whose message kind is one of ``kinds``, in order."""
     where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds))]
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(_entries(where))]
 
 
@@ -222,14 +223,14 @@ def entries(
     field), seq > ``after``, in order."""
     where = [events.c.kind == kind, events.c.seq > after]
     where += [_field(k) == v for k, v in (match or {}).items()]
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(_entries(where))]
 
 
 def latest(store: Store, kind: str, *, match: Mapping[str, str] | None = None) -> Event | None:
     """The last entry of ``kind`` (whose payload fields equal ``match``), or None."""
     where = [events.c.kind == kind, *[_field(k) == v for k, v in (match or {}).items()]]
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         row = conn.execute(_entries(where, limit=1, desc=True)).first()
     return None if row is None else _event(row)
 
@@ -242,13 +243,13 @@ def entries_for(store: Store, kind: str, party_id: str) -> list[Event]:
         .where(event_recipients.c.party_id == party_id, events.c.kind == kind)
         .order_by(events.c.seq)
     )
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(query)]
 
 
 def recipients_of(store: Store, seq: int) -> list[str]:
     """The party ids entry ``seq`` is addressed to."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         rows = conn.execute(
             sa.select(event_recipients.c.party_id).where(event_recipients.c.event_seq == seq)
         ).scalars()
@@ -268,13 +269,13 @@ def append_incident(store: Store, incident: Mapping[str, Any], *, author: str = 
     known = set(by_name.values())
     ids = {by_name.get(p, p) for p in involved if p in by_name or p in known}
     draft = EventDraft(author, INCIDENT, dict(incident), tuple(sorted(ids | {HOST_ID})))
-    with store._write() as (conn, head):
+    with store.write_transaction() as (conn, head):
         found = conn.execute(
             _entries([events.c.kind == INCIDENT, _field("incident_id") == incident_id], limit=1)
         ).first()
         if found is not None:
             raise InputError(f"incident {incident_id} is already recorded: incident ids are unique")
-        return store._append(conn, head, draft)
+        return store.append_entry(conn, head, draft)
 
 
 def append_messages(
@@ -287,7 +288,7 @@ def append_messages(
         return []
     ids = [str(p["message_id"]) for _, p, _ in items]
     out: list[tuple[Event, bool]] = []
-    with store._write() as (conn, head):
+    with store.write_transaction() as (conn, head):
         found = {
             str(e.payload["message_id"]): e
             for e in (
@@ -303,6 +304,6 @@ def append_messages(
                 out.append((found[mid], False))
                 continue
             draft = EventDraft(author, MESSAGE, dict(payload), tuple(recipients))
-            found[mid] = store._append(conn, head, draft)
+            found[mid] = store.append_entry(conn, head, draft)
             out.append((found[mid], True))
     return out

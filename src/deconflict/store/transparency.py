@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deconflict.store.records import Event, EventDraft
+from deconflict.store.rows import _event
 from deconflict.store.schema import (
     event_recipients,
     events,
@@ -27,7 +28,7 @@ from deconflict.store.schema import (
     log_checkpoints,
     log_cosignatures,
 )
-from deconflict.store.store import Store, _event
+from deconflict.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _checkpoint(row: Any) -> CheckpointRecord:
 
 def latest_checkpoint(store: Store) -> CheckpointRecord | None:
     """The checkpoint of the largest tree published, or None."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         row = conn.execute(
             sa.select(log_checkpoints).order_by(log_checkpoints.c.size.desc()).limit(1)
         ).first()
@@ -58,7 +59,7 @@ def latest_checkpoint(store: Store) -> CheckpointRecord | None:
 
 def checkpoint_at(store: Store, size: int) -> CheckpointRecord | None:
     """The checkpoint published for tree size ``size``, or None."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         row = conn.execute(sa.select(log_checkpoints).where(log_checkpoints.c.size == size)).first()
     return None if row is None else _checkpoint(row)
 
@@ -66,7 +67,7 @@ def checkpoint_at(store: Store, size: int) -> CheckpointRecord | None:
 def put_checkpoint(store: Store, record: CheckpointRecord) -> CheckpointRecord:
     """Keep ``record`` unless a checkpoint of that size exists already (another instance
     published it first): returns the one kept."""
-    with store._write() as (conn, _head):
+    with store.write_transaction() as (conn, _head):
         row = conn.execute(
             sa.select(log_checkpoints).where(log_checkpoints.c.size == record.size)
         ).first()
@@ -87,7 +88,7 @@ def put_checkpoint(store: Store, record: CheckpointRecord) -> CheckpointRecord:
 def put_cosignature(store: Store, size: int, party_id: str, line: str, time_s: float) -> bool:
     """Keep ``party_id``'s cosignature of checkpoint ``size``; False when it had one already
     (the first one stays)."""
-    with store._write() as (conn, _head):
+    with store.write_transaction() as (conn, _head):
         found = conn.execute(
             sa.select(log_cosignatures.c.line).where(
                 log_cosignatures.c.size == size, log_cosignatures.c.party_id == party_id
@@ -105,7 +106,7 @@ def put_cosignature(store: Store, size: int, party_id: str, line: str, time_s: f
 
 def cosignatures(store: Store, size: int) -> list[tuple[str, str]]:
     """(party id, cosignature line) of checkpoint ``size``, in the order they came."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         rows = conn.execute(
             sa.select(log_cosignatures.c.party_id, log_cosignatures.c.line)
             .where(log_cosignatures.c.size == size)
@@ -127,14 +128,14 @@ def party_entries(store: Store, party_id: str, after: int = -1, limit: int = 500
         .order_by(events.c.seq)
         .limit(limit)
     )
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(query)]
 
 
 def entries_of_kinds(store: Store, kinds: Sequence[str]) -> list[Event]:
     """Every entry of one of ``kinds``, in order (the host's key history is a handful)."""
     query = sa.select(events).where(events.c.kind.in_(list(kinds))).order_by(events.c.seq)
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(query)]
 
 
@@ -143,7 +144,7 @@ def entries_of_kinds(store: Store, kinds: Sequence[str]) -> list[Event]:
 
 def current_host_key(store: Store) -> str | None:
     """The PEM of the host key that signs now (the newest unretired one), or None."""
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         row = conn.execute(
             sa.select(host_keys.c.private_pem)
             .where(host_keys.c.retired_s.is_(None))
@@ -156,7 +157,7 @@ def current_host_key(store: Store) -> str | None:
 def add_host_key(store: Store, key_id: str, pem: str) -> str:
     """Keep a first host key unless another instance kept one first; returns the PEM that
     signs (this one or the other's)."""
-    with store._write() as (conn, _head):
+    with store.write_transaction() as (conn, _head):
         row = conn.execute(
             sa.select(host_keys.c.private_pem).where(host_keys.c.retired_s.is_(None)).limit(1)
         ).first()
@@ -176,8 +177,8 @@ def rotate_host_key(
     """Append the rotation ``entry`` (sealed by the old key: the store's sealer now) and, when
     the keys are kept in the store (``new_pem`` given), retire the old key and keep the new one,
     all in one transaction."""
-    with store._write() as (conn, head):
-        written = store._append(conn, head, entry)
+    with store.write_transaction() as (conn, head):
+        written = store.append_entry(conn, head, entry)
         if new_pem is not None:
             now = time.time()
             conn.execute(

@@ -1,6 +1,6 @@
 """The log's RFC 9162 Merkle tree in the store: one leaf per entry, perfect subtrees stored.
 
-Each entry appended to the log (``Store._append``, inside its write transaction) becomes leaf
+Each entry appended to the log (``Store.append_entry``, inside its write transaction) becomes leaf
 ``seq`` of the tree, whose hash is SHA-256(0x00 ‖ canonical JSON of the whole entry in its log
 format) — the bytes of its line in an export (``hotline.merkle``, ``hotline.log.entry_bytes``).
 The nodes that become complete are written in the
@@ -38,6 +38,7 @@ from deconflict.hotline.merkle import (
 from deconflict.store.schema import events, log_tree
 
 if TYPE_CHECKING:
+    from deconflict.store.connection import Database
     from deconflict.store.records import Event
     from deconflict.store.store import Store
 
@@ -73,22 +74,22 @@ def _fetch(conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
     return found
 
 
-def append_leaf(store: Store, conn: Connection, entry: Event) -> None:
+def append_leaf(store: Database, conn: Connection, entry: Event) -> None:
     """Write leaf ``entry.seq`` and the nodes it completes, inside the entry's transaction."""
     index = entry.seq
-    cached = store._tree_tail
+    cached = store.tree_tail
     if cached is not None and cached[0] == index and cached[1] == entry.prev_hash:
         known = cached[2]
     else:
         known = _fetch(conn, frontier(index))
     written = append_nodes(index, leaf_hash(leaf_bytes(entry)), known.__getitem__)
-    store._insert(
+    store.insert_rows(
         conn,
         "log_tree",
         [{"node": node_key(node), "hash": h} for node, h in written],
     )
     nodes = {**known, **dict(written)}
-    store._tree_tail = (index + 1, entry.hash, {n: nodes[n] for n in frontier(index + 1)})
+    store.tree_tail = (index + 1, entry.hash, {n: nodes[n] for n in frontier(index + 1)})
 
 
 def tree_size(store: Store) -> int:
@@ -110,7 +111,7 @@ def root(store: Store, size: int) -> bytes:
     if size < 0:
         raise InputError(f"tree size {size} is negative: give 0 or more")
     _check_size(store, size)
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return root_hash(size, _fetch(conn, frontier(size)))
 
 
@@ -120,7 +121,7 @@ def inclusion_proof(store: Store, index: int, size: int) -> list[bytes]:
         raise InputError(f"leaf {index} is not in a tree of {size} entries: give 0 <= index < size")
     _check_size(store, size)
     ranges = inclusion_ranges(index, size)
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         nodes = _fetch(conn, nodes_for(ranges))
     return [range_hash(start, end, nodes) for start, end in ranges]
 
@@ -133,7 +134,7 @@ def consistency_proof(store: Store, first: int, second: int) -> list[bytes]:
         )
     _check_size(store, second)
     ranges = consistency_ranges(first, second)
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         nodes = _fetch(conn, nodes_for(ranges))
     return [range_hash(start, end, nodes) for start, end in ranges]
 
@@ -142,7 +143,7 @@ def leaf_count(store: Store) -> int:
     """Leaves the tree holds (the log's entries once ``backfill`` ran). Leaves are written in
     order, so it is found by bisection over the leaves' keys: O(log n) indexed lookups."""
     head = store.head()[0]
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         return _leaf_count(conn, head)
 
 
@@ -170,13 +171,13 @@ def _leaf_count(conn: Connection, head: int) -> int:
 def backfill(store: Store) -> int:
     """Build the tree of the entries written before it existed (a store of the previous
     version), page by page; returns the leaves added."""
-    from deconflict.store.store import _event
+    from deconflict.store.rows import _event
 
     added = 0
     while True:
         if leaf_count(store) > store.head()[0]:  # the common case: no write lock taken
             return added
-        with store._write() as (conn, head):
+        with store.write_transaction() as (conn, head):
             # counted again under the writers' lock: another process (a service instance, the
             # engine) may have appended entries, and their leaves, since
             start = _leaf_count(conn, int(head[0]))

@@ -17,16 +17,10 @@ import sqlalchemy as sa
 from deconflict.identify.request import evaluate
 from deconflict.store import Event, Party, Store
 from deconflict.store import hotline as log
+from deconflict.store.rows import _event
 from deconflict.store.schema import event_recipients, events
-from deconflict.store.store import _event
-from deconflict.workflows.hotline import (
-    _observer,
-    _request_from_entry,
-    _visible,
-    inbox_item,
-    outcome_shown,
-    party_name,
-)
+from deconflict.workflows.hotline import inbox_item, observer_of, party_name, visible_to
+from deconflict.workflows.identification import outcome_shown, request_from_entry
 
 #: The most items one call lists.
 MAX_ITEMS = 500
@@ -37,7 +31,7 @@ def _newest_visible(store: Store, party: Party, entries: list[Event], limit: int
     for e in reversed(entries):
         if len(out) >= limit:
             break
-        if _visible(e, party):
+        if visible_to(e, party):
             out.append(e)
     return out[::-1]
 
@@ -55,7 +49,7 @@ def _newest_messages(store: Store, party: Party | None, name: str, limit: int) -
             .where(event_recipients.c.party_id == party.id, events.c.kind == log.MESSAGE),
         ]
     found: dict[int, Event] = {}
-    with store._read() as conn:
+    with store.read_transaction() as conn:
         for q in queries:
             for row in conn.execute(q.order_by(events.c.seq.desc()).limit(limit)):
                 e = _event(row)
@@ -109,19 +103,19 @@ def identification_requests(
     found = log.entries(store, log.MESSAGE, match={"kind": "identification_request"})
     out = []
     for entry in _newest_visible(store, party, found, limit):
-        request = _request_from_entry(store, entry)
+        request = request_from_entry(store, entry)
         resolution = evaluate(request, now_s)
         asked = name in request.parties
         item = request.to_payload()
         item.pop("history", None)
         item |= {
             "parties": list(request.parties),
-            "observer": _observer(entry) or "host",
+            "observer": observer_of(entry) or "host",
             "outcome": resolution.outcome.value,
             "answered": name in request.answers,
             "can_answer": asked and name not in request.answers,
         }
-        if party.role != "admin" and _observer(entry) != name:
+        if party.role != "admin" and observer_of(entry) != name:
             item["parties"] = [name] if asked else []
             item["outcome"] = outcome_shown(resolution, name, disclosure)
         out.append(item)

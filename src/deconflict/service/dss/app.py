@@ -19,7 +19,6 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from deconflict.engine.dss import Dss, MissingConstraintsError
 from deconflict.errors import (
     AuthenticationError,
     AwarenessError,
@@ -31,6 +30,7 @@ from deconflict.errors import (
 )
 from deconflict.service.dss.auth import Caller, TokenVerifier
 from deconflict.strategic.states import IllegalTransitionError
+from deconflict.workflows.dss import Dss, MissingConstraintsError
 
 log = logging.getLogger("deconflict.service.dss")
 T = TypeVar("T")
@@ -138,16 +138,13 @@ def conflict_response(
         with ctx.dss.tables.read() as tx:
             w = tx.intent_wire(op_id)
         manager = ctx.name(record.owner_id)
-        ref = wire.intent_reference(
-            record.id,
+        ref = wire.record_reference(
+            record,
             manager,
-            record.version,
-            record.state,
-            None,
-            record.time_start_s,
-            record.time_end_s,
-            w,
-            ctx.dss.availability(manager)[0],
+            is_manager=False,
+            state=record.state,
+            wire=w,
+            availability=ctx.dss.availability(manager)[0],
         )
         if w is None:  # declared through /v1: Deconflict is its USS (/uss/v1)
             ref["uss_base_url"] = f"{request.url.scheme}://{request.url.netloc}"

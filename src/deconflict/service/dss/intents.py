@@ -10,13 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from uas_standards.astm.f3548.v21.constants import OiMaxPlanHorizonDays
 
-from deconflict.engine.dss import IntentResult, SubscriptionRequest
 from deconflict.errors import NotFoundError, PermissionDeniedError
 from deconflict.service.dss import wire
 from deconflict.service.dss.app import body_of, context
 from deconflict.service.dss.auth import CM, CMSA, CP, SC, Caller
 from deconflict.store import OperationRecord
 from deconflict.strategic.states import OperationState
+from deconflict.workflows.dss import IntentResult, SubscriptionRequest
 
 router = APIRouter()
 
@@ -39,16 +39,13 @@ def _intent(
     manager = ctx.name(record.owner_id)
     if availability is None:
         availability = ctx.dss.availability(manager)[0]
-    return wire.intent_reference(
-        record.id,
+    return wire.record_reference(
+        record,
         manager,
-        record.version,
-        state,
-        record.token if record.owner_id == caller.party.id else None,
-        record.time_start_s,
-        record.time_end_s,
-        result_wire,
-        availability,
+        is_manager=record.owner_id == caller.party.id,
+        state=state,
+        wire=result_wire,
+        availability=availability,
     )
 
 
@@ -58,15 +55,7 @@ async def query_intents(request: Request) -> dict[str, Any]:
     ctx = context(request)
     caller = ctx.caller(request, OIR_READ)
     body = await body_of(request)
-    if body.get("area_of_interest") is None:
-        raise wire.WireError("area_of_interest is missing: give the Volume4D to search")
-    area = wire.parse_volume4d(
-        body["area_of_interest"],
-        "area_of_interest",
-        need_altitudes=False,
-        need_times=False,
-        max_area_km2=wire.MAX_AREA_KM2,
-    )
+    area = wire.area_of_interest(body)
     found = [(r, w) for r, w in ctx.dss.intents_meeting(area) if w is not None]
     avail = ctx.dss.availabilities([ctx.name(r.owner_id) for r, _ in found])
     return {
@@ -225,15 +214,7 @@ async def query_constraints(request: Request) -> dict[str, Any]:
     ctx = context(request)
     caller = ctx.caller(request, CR_READ)
     body = await body_of(request)
-    if body.get("area_of_interest") is None:
-        raise wire.WireError("area_of_interest is missing: give the Volume4D to search")
-    area = wire.parse_volume4d(
-        body["area_of_interest"],
-        "area_of_interest",
-        need_altitudes=False,
-        need_times=False,
-        max_area_km2=wire.MAX_AREA_KM2,
-    )
+    area = wire.area_of_interest(body)
     refs = ctx.dss.constraint_refs_meeting(area)
     return {"constraint_references": [_constraint(request, r, caller) for r in refs]}
 

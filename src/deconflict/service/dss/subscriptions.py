@@ -33,15 +33,7 @@ async def query_subscriptions(request: Request) -> dict[str, Any]:
     ctx = context(request)
     caller = ctx.caller(request, SUBS)
     body = await body_of(request)
-    if body.get("area_of_interest") is None:
-        raise wire.WireError("area_of_interest is missing: give the Volume4D to search")
-    area = wire.parse_volume4d(
-        body["area_of_interest"],
-        "area_of_interest",
-        need_altitudes=False,
-        need_times=False,
-        max_area_km2=wire.MAX_AREA_KM2,
-    )
+    area = wire.area_of_interest(body)
     subs = ctx.dss.subscriptions_meeting(caller.party, area)
     return {"subscriptions": [_sub(request, s) for s in subs]}
 
@@ -110,16 +102,13 @@ async def _put(
         names = [ctx.name(r.owner_id) for r, _ in found]
         avail = ctx.dss.availabilities(names)
         out["operational_intent_references"] = [
-            wire.intent_reference(
-                r.id,
+            wire.record_reference(
+                r,
                 ctx.name(r.owner_id),
-                r.version,
-                r.state,
-                r.token if r.owner_id == caller.party.id else None,
-                r.time_start_s,
-                r.time_end_s,
-                w,
-                avail.get(ctx.name(r.owner_id), "Unknown"),
+                is_manager=r.owner_id == caller.party.id,
+                state=r.state,
+                wire=w,
+                availability=avail.get(ctx.name(r.owner_id), "Unknown"),
             )
             for r, w in found
             if w is not None

@@ -85,16 +85,13 @@ def get_details(entityid: str, request: Request) -> dict[str, Any]:
             )
         parts = shown["parts"]
     manager = ctx.name(record.owner_id)
-    reference = wire.intent_reference(
-        record.id,
+    reference = wire.record_reference(
+        record,
         manager,
-        record.version,
-        record.state,
-        record.token,
-        record.time_start_s,
-        record.time_end_s,
-        None,
-        ctx.dss.availability(manager)[0],
+        is_manager=True,
+        state=record.state,
+        wire=None,
+        availability=ctx.dss.availability(manager)[0],
     )
     reference["uss_base_url"] = f"{request.url.scheme}://{request.url.netloc}"
     volumes = [v for v in (_volume(p) for p in parts) if v is not None]

@@ -18,6 +18,7 @@ from uas_standards.astm.f3548.v21 import api
 from uas_standards.astm.f3548.v21.constants import OiMaxVertices
 
 from deconflict.errors import InputError
+from deconflict.store import OperationRecord
 from deconflict.store.dss import ConstraintReferenceRecord, IntentWire, SubscriptionRecord
 from deconflict.strategic.heights import w84_to_barometric_ft
 from deconflict.strategic.model import ALTITUDE_RANGE_FT, Volume4D, parse_volume
@@ -204,6 +205,20 @@ def parse_volume4d(
         raise WireError(f"{where}: {exc}") from None
 
 
+def area_of_interest(body: dict[str, Any]) -> Volume4D:
+    """The ``area_of_interest`` of a query's body: open heights and times, at most
+    ``MAX_AREA_KM2``."""
+    if body.get("area_of_interest") is None:
+        raise WireError("area_of_interest is missing: give the Volume4D to search")
+    return parse_volume4d(
+        body["area_of_interest"],
+        "area_of_interest",
+        need_altitudes=False,
+        need_times=False,
+        max_area_km2=MAX_AREA_KM2,
+    )
+
+
 def parse_extents(value: Any, where: str = "extents") -> list[Volume4D]:
     if not isinstance(value, list) or not value:
         raise WireError(f"{where} must be a non-empty list of Volume4D")
@@ -270,6 +285,29 @@ def intent_reference(
     if ovn is not None:
         out["ovn"] = ovn
     return dict(out)
+
+
+def record_reference(
+    record: OperationRecord,
+    manager: str,
+    *,
+    is_manager: bool,
+    state: str,
+    wire: IntentWire | None,
+    availability: str,
+) -> dict[str, Any]:
+    """The F3548 reference of a stored operation (its OVN only to its manager)."""
+    return intent_reference(
+        record.id,
+        manager,
+        record.version,
+        state,
+        record.token if is_manager else None,
+        record.time_start_s,
+        record.time_end_s,
+        wire,
+        availability,
+    )
 
 
 def subscription(sub: SubscriptionRecord, dependents: Sequence[str]) -> dict[str, Any]:

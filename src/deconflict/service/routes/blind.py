@@ -1,6 +1,6 @@
 """Blind checks (``disclosure = "blind"``): the relay, outcomes, blind declarations.
 
-Routes parse and shape; the workflows are ``engine.blind``. Every endpoint is a party's (the
+Routes parse and shape; the workflows are ``workflows.blind``. Every endpoint is a party's (the
 host's admin token is refused) and answers 403 while the procedures are open.
 """
 
@@ -13,12 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.engine import blind, blind_relay
 from deconflict.errors import InputError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.settings import Settings
 from deconflict.store.blind import BlindRecord, mailbox, operations_of
 from deconflict.strategic.states import OperationState
+from deconflict.workflows import blind, blind_relay
 
 router = APIRouter(prefix="/v1/blind", tags=["blind"])
 BlindId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]+$")]

@@ -14,7 +14,7 @@ from deconflict.service.auth import AdminDep, MemberDep, PartyDep, StoreDep
 from deconflict.service.routes.clock import service_now
 from deconflict.service.schemas import SignedIn, TrackState
 from deconflict.units import FPM, FT, KT
-from deconflict.workflows import hotline, views
+from deconflict.workflows import identification, views
 
 router = APIRouter(prefix="/v1/identification-requests", tags=["identification"])
 
@@ -64,11 +64,11 @@ def open_request(
         sorted(history),
     )
     now = service_now(request.app)
-    opened, _ = hotline.open_identification(
+    opened, _ = identification.open_identification(
         store, admin, t.id, snapshot, now_s=now, timeout_s=body.timeout_s
     )
     request.app.state.notifier.wake()
-    return hotline.identification_state(store, admin, opened.request_id, now_s=now)
+    return identification.identification_state(store, admin, opened.request_id, now_s=now)
 
 
 @router.post("/{request_id}/answer")
@@ -76,7 +76,7 @@ def answer(
     request_id: RequestId, body: AnswerIn, party: MemberDep, store: StoreDep, request: Request
 ) -> Outcome:
     """Answer a request: 'ours' (naming the aircraft and operation) or 'not_ours'."""
-    resolution = hotline.answer_identification(
+    resolution = identification.answer_identification(
         store,
         party,
         request_id,
@@ -93,7 +93,7 @@ def answer(
     claimed = any(c.party == party.name for c in resolution.claimants)
     return Outcome(
         request_id=request_id,
-        outcome=hotline.outcome_shown(resolution, party.name, disclosure),
+        outcome=identification.outcome_shown(resolution, party.name, disclosure),
         escalate=resolution.escalate and claimed,
     )
 
@@ -122,6 +122,6 @@ def state(
     outcome in full only when it claimed the track: the procedures'
     ``identification_disclosure``)."""
     disclosure = request.app.state.settings.identification_disclosure
-    return hotline.identification_state(
+    return identification.identification_state(
         store, party, request_id, now_s=service_now(request.app), disclosure=disclosure
     )

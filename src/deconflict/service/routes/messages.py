@@ -24,7 +24,7 @@ from deconflict.service.auth import AdminDep, PartyDep, StoreDep
 from deconflict.service.routes.clock import service_now
 from deconflict.service.schemas import SignedIn
 from deconflict.store import Store
-from deconflict.workflows import hotline, views
+from deconflict.workflows import escalation, hotline, identification, views
 
 log = logging.getLogger("deconflict.workflows.hotline")
 
@@ -89,8 +89,8 @@ class PolicyIn(BaseModel):
 
 
 def _check(store: Store, now: float) -> None:
-    hotline.check_escalations(store, now)
-    hotline.check_identifications(store, now)
+    escalation.check_escalations(store, now)
+    identification.check_identifications(store, now)
 
 
 def _escalation_loop(app: FastAPI) -> contextlib.AbstractAsyncContextManager[None]:
@@ -179,7 +179,7 @@ def acknowledge(
 @router.get("/admin/hotline/policy")
 def get_policy(_admin: AdminDep, store: StoreDep) -> PolicyIn:
     """The escalation policy of unacknowledged safety messages."""
-    p = hotline.current_policy(store)
+    p = escalation.current_policy(store)
     return PolicyIn(
         ack_timeout_s=p.ack_timeout_s,
         repeat_every_s=p.repeat_every_s,
@@ -191,7 +191,7 @@ def get_policy(_admin: AdminDep, store: StoreDep) -> PolicyIn:
 @router.put("/admin/hotline/policy")
 def set_policy(body: PolicyIn, _admin: AdminDep, store: StoreDep) -> PolicyIn:
     """Set the escalation policy (logged as a ``hotline.policy`` entry)."""
-    hotline.set_policy(
+    escalation.set_policy(
         store,
         EscalationPolicy(
             body.ack_timeout_s, body.repeat_every_s, body.host_after_steps, body.max_priority
@@ -203,4 +203,4 @@ def set_policy(body: PolicyIn, _admin: AdminDep, store: StoreDep) -> PolicyIn:
 @router.get("/admin/escalations")
 def escalations(_admin: AdminDep, store: StoreDep, after: After = -1) -> list[dict[str, Any]]:
     """Unacknowledged safety messages shown to the host, with the parties still silent."""
-    return hotline.host_escalations(store, after)
+    return escalation.host_escalations(store, after)

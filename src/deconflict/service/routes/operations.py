@@ -11,7 +11,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.engine.blind import require_open
 from deconflict.errors import InputError, NotFoundError
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.service.schemas import (
@@ -25,6 +24,7 @@ from deconflict.service.schemas import (
 from deconflict.store import BBox, OperationRecord, Party
 from deconflict.strategic.model import Operation, parse_operation
 from deconflict.strategic.states import OperationState
+from deconflict.workflows.blind import require_open
 from deconflict.workflows.declarations import Signed
 from deconflict.workflows.deconfliction import Deconflictor, footprint_bbox
 from deconflict.workflows.disclosure import Disclosure, shared_with

@@ -18,12 +18,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.engine import transparency
 from deconflict.service import periodic
 from deconflict.service.auth import MemberDep, PartyDep, StoreDep
 from deconflict.service.schemas import EventOut, EventPage
 from deconflict.store import Store, tree
 from deconflict.store import transparency as records
+from deconflict.workflows import transparency
 
 log = logging.getLogger(__name__)
 

@@ -2,13 +2,13 @@
 
 Under ``disclosure = "blind"`` the host never sees a volume. It:
 
-- **relays** the parties' check messages (``engine.blind_relay.relay``): it checks each
+- **relays** the parties' check messages (``workflows.blind_relay.relay``): it checks each
   envelope (signed by the calling party's registered key, on time, the next round of its check
   from the right side: a replayed or reordered message is refused), logs the hash of its
   signed content (``blind.message``) and puts it in the recipient's mailbox, which the
   recipient empties as it reads (``store.blind.mailbox``); round 4's outcome, signed by the
   answerer, is verified and logged as it passes (``blind.answered``);
-- **records outcomes** (``engine.blind_relay.record_outcome``): the declarer hands in the
+- **records outcomes** (``workflows.blind_relay.record_outcome``): the declarer hands in the
   outcome of a finished check signed by both parties; the host verifies both signatures with
   their registered keys and logs it (``blind.outcome``, to both);
 - **holds declarations to the outcomes** (``declare``), in the write transaction: entering

@@ -6,7 +6,7 @@ right side, so a replayed or reordered message is refused), logs the hash of its
 (``blind.message``) and puts it in the recipient's mailbox; round 4's outcome, signed by the
 answerer, is verified and logged as it passes (``blind.answered``). ``record_outcome`` logs the
 outcome both parties signed (``blind.outcome``), handed in by the declarer. See
-``engine.blind`` for the declarations held to those outcomes.
+``workflows.blind`` for the declarations held to those outcomes.
 """
 
 from __future__ import annotations
