@@ -10,7 +10,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "deconflict"
 
-# room -> rooms of ours it may import (units, errors, settings and the Dask helpers of cluster
+# room -> rooms of ours it may import (units, errors, settings, the table reader and the Dask helpers of cluster
 # are shared by all)
 ALLOWED: dict[str, set[str]] = {
     "geo": set(),
@@ -66,7 +66,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 #: the command line is a thin shell over everything (imported lazily)
 ALLOWED["cli"] = set(ALLOWED) | {"cli"}
-COMMON = {"units", "errors", "cluster"}
+COMMON = {"units", "errors", "cluster", "tables"}
 
 
 def imports_of(path: Path) -> set[str]:
