@@ -10,8 +10,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "deconflict"
 
-# room -> rooms of ours it may import (units, errors, settings, the table reader and the Dask helpers of cluster
-# are shared by all)
+# room -> rooms of ours it may import (units, errors, settings, the table reader of tables and the
+# Dask helpers of cluster are shared by all)
 ALLOWED: dict[str, set[str]] = {
     "geo": set(),
     "predict": {"geo"},

@@ -94,9 +94,7 @@ def accepted(name: str) -> str:
     return name
 
 
-def layout_of(
-    names: Iterable[object], where: str = "input", need: Iterable[str] = ()
-) -> Layout:
+def layout_of(names: Iterable[object], where: str = "input", need: Iterable[str] = ()) -> Layout:
     """The layout of a table with these column names; InputError when the table mixes the two
     conventions or lacks one of ``need`` (traffic names; ``id`` for an identifier), naming what
     is missing, the names accepted and the nearest column found."""
@@ -197,7 +195,9 @@ def as_frame(table: TableInput) -> pd.DataFrame:
     )
 
 
-def numbers(frame: pd.DataFrame, column: str | None, default: float = np.nan) -> NDArray[np.float64]:
+def numbers(
+    frame: pd.DataFrame, column: str | None, default: float = np.nan
+) -> NDArray[np.float64]:
     """Column ``column`` as float64 (NaN where not a number), or ``default`` when absent."""
     if column is None or column not in frame:
         return np.full(len(frame), default)
@@ -207,14 +207,18 @@ def numbers(frame: pd.DataFrame, column: str | None, default: float = np.nan) ->
     return np.asarray(col.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 
-def edge(frame: pd.DataFrame, layout: Layout, name: str, default: float = np.nan) -> NDArray[np.float64]:
+def edge(
+    frame: pd.DataFrame, layout: Layout, name: str, default: float = np.nan
+) -> NDArray[np.float64]:
     """Traffic name ``name`` in the edge unit (deg, ft, kt, ft/min); ``default`` when absent."""
     values = numbers(frame, layout.columns.get(name), default)
     factor = layout.to_edge.get(name, 1.0)
     return values if factor == 1.0 or name not in layout.columns else values * factor
 
 
-def si(frame: pd.DataFrame, layout: Layout, name: str, default: float = np.nan) -> NDArray[np.float64]:
+def si(
+    frame: pd.DataFrame, layout: Layout, name: str, default: float = np.nan
+) -> NDArray[np.float64]:
     """Traffic name ``name`` in SI (deg for angles, m, m/s); ``default`` (SI) when absent."""
     values = numbers(frame, layout.columns.get(name), default)
     factor = layout.to_si(name)
@@ -252,7 +256,9 @@ def epoch_s(values: pd.Series, where: str = "input") -> NDArray[np.float64]:
     return seconds(epoch_ns(values, where))
 
 
-def position_time_ns(frame: pd.DataFrame, layout: Layout, where: str = "input") -> NDArray[np.int64]:
+def position_time_ns(
+    frame: pd.DataFrame, layout: Layout, where: str = "input"
+) -> NDArray[np.int64]:
     """Each row's position time (ns since the epoch, UTC): OpenSky's ``lastposupdate`` where
     given, else the row's time; ``NO_TIME`` where the table has none."""
     column = layout.columns.get("timestamp")
@@ -263,7 +269,9 @@ def position_time_ns(frame: pd.DataFrame, layout: Layout, where: str = "input") 
     return ns
 
 
-def position_time_s(frame: pd.DataFrame, layout: Layout, where: str = "input") -> NDArray[np.float64]:
+def position_time_s(
+    frame: pd.DataFrame, layout: Layout, where: str = "input"
+) -> NDArray[np.float64]:
     """``position_time_ns`` in seconds (NaN where missing)."""
     column = layout.columns.get("timestamp")
     if layout.position_time is None and column is not None:

@@ -71,7 +71,10 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
             "longitude": [2.0],
         }
     ).to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"missing column\(s\): altitude \[altitude in ft or OpenSky.s baroaltitude\]"):
+    with pytest.raises(
+        InputError,
+        match=r"missing column\(s\): altitude \[altitude in ft or OpenSky.s baroaltitude\]",
+    ):
         open_source(path)
 
 

@@ -92,15 +92,9 @@ class Session:
         desk: Desk | None = None,
         start: pd.Timestamp | None = None,
     ) -> Session:
-        from deconflict.engine.sources import read_recording
-
-        frame = read_recording(path)
-        ts = pd.to_datetime(frame["timestamp"], utc=True)
-        begin = ts.min() if start is None else start
-        source = ReplaySource(frame, party=party, start=begin)
-        duration = float((ts.max() - ts.min()).total_seconds())
+        source = ReplaySource(path, party=party, start=start)
         engine = Engine([party], [source], desk=desk)
-        return cls(engine, begin, duration)
+        return cls(engine, source.start, source.duration_s)
 
     def time(self, t_s: float) -> pd.Timestamp:
         return self.start + pd.Timedelta(seconds=t_s)

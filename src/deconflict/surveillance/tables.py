@@ -171,7 +171,9 @@ def decode_table(table: pd.DataFrame, options: DecodeOptions) -> DecodeResult:
     except InputError:
         layout = None
     if layout is not None:
-        return _aircraft_reports(table, options, layout.name.replace("traffic", "trajectory"), layout)
+        return _aircraft_reports(
+            table, options, layout.name.replace("traffic", "trajectory"), layout
+        )
     raise DecodeError(
         f"table columns {list(table.columns)[:12]} match no known layout: "
         "expected OpenSky (time, lat, lon, ...), traffic (timestamp, latitude, ...) or raw frames"
