@@ -343,7 +343,8 @@ def to_traffic(table: TableInput, where: str = "input") -> pd.DataFrame:
     keep &= np.isfinite(out["longitude"].to_numpy())
     if layout.position_time is not None:
         keep &= ~repeated(ident, t_ns)
-    return out[keep]
+    fresh: pd.DataFrame = out[keep]
+    return fresh
 
 
 def squawk(text: pd.Series) -> pd.Series:

@@ -2,9 +2,9 @@
 
 A source is anything with ``poll(now) -> report table`` (columns of
 ``deconflict.surveillance.report``) returning the reports timestamped after the previous poll
-and up to ``now``. ``ReplaySource`` replays a recording — any table ``deconflict.tables`` reads: the ``traffic``
-convention or OpenSky's state vectors, a file, a DataFrame or a ``traffic`` object — as one
-party's reports, shifted in time so that the recording starts at the engine's start.
+and up to ``now``. ``ReplaySource`` replays a recording — any table ``deconflict.tables``
+reads: the ``traffic`` convention or OpenSky's state vectors, a file, a DataFrame or a
+``traffic`` object — as one party's reports, shifted in time so that the recording starts at the engine's start.
 ``deconflict.sim.source.SimSource`` is the simulator's.
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from deconflict.errors import InputError
-from deconflict.tables import TableInput, to_traffic
 from deconflict.surveillance.report import REPORT_COLUMNS, REPORT_DTYPES, empty_reports
+from deconflict.tables import TableInput, to_traffic
 
 
 class ReportSource(Protocol):
