@@ -4,7 +4,8 @@ A source is anything with ``poll(now) -> report table`` (columns of
 ``deconflict.surveillance.report``) returning the reports timestamped after the previous poll
 and up to ``now``. ``ReplaySource`` replays a recording — any table ``deconflict.tables``
 reads: the ``traffic`` convention or OpenSky's state vectors, a file, a DataFrame or a
-``traffic`` object — as one party's reports, shifted in time so that the recording starts at the engine's start.
+``traffic`` object — as one party's reports, shifted in time so that the recording starts at
+the engine's start.
 ``deconflict.sim.source.SimSource`` is the simulator's.
 """
 

@@ -16,8 +16,9 @@ Layouts (one row per report; column names as the sources write them):
 
 Both are read by ``deconflict.tables`` (the one reader of aircraft tables); either decoder takes
 either layout. ``table`` picks one of the three from the columns. Rows are reported in file
-order (replay sorts by time). Errors (position = row index): ``bad-time`` (no time), ``bad-position`` (latitude
-outside ±90 or longitude outside ±180: the row is dropped), and warnings for time order.
+order (replay sorts by time). Errors (position = row index): ``bad-time`` (no time),
+``bad-position`` (latitude outside ±90 or longitude outside ±180: the row is dropped), and
+warnings for time order.
 """
 
 from __future__ import annotations
