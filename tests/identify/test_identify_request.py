@@ -124,7 +124,7 @@ def test_request_reaches_every_party_and_answers_come_back() -> None:
     for party in PARTIES:
         got = box.fetch(party, 0, 1000.5)
         assert [d.message.body["track_id"] for d in got] == ["T42"]
-        assert got[0].message.body["position"]["altitude_m"] == 9000.0
+        assert got[0].message.body["position"]["altitude"] == pytest.approx(9000.0 / 0.3048)
         assert len(got[0].message.body["history"]) == 2
     replies = []
     for t, (party, answer) in enumerate([("alpha", "not_ours"), ("bravo", "ours")]):

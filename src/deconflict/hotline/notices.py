@@ -1,5 +1,5 @@
 """Conflict notices: one per party per conflict, opened, updated when the level rises, closed
-(SI: m, m/s, s; latitude/longitude in degrees).
+(SI inside: m, m/s, s; latitude/longitude in degrees; the notices carry the edge units).
 
 The predictor says, at every tick, which pairs of different parties' aircraft are in conflict and
 at what alert level. This module turns that stream into few messages: a notice is *opened* the
@@ -21,6 +21,7 @@ from typing import Any
 from deconflict.errors import InputError
 from deconflict.hotline.canonical import canonical_json, sha256_hex
 from deconflict.hotline.messages import Message, MessageKind, make_message
+from deconflict.units import edge_kinematics
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +36,16 @@ class AircraftState:
     up_mps: float
 
     def kinematics(self) -> dict[str, Any]:
-        """Position and velocity only (what the other party is told)."""
-        return {
-            "position": {
-                "latitude": self.latitude_deg,
-                "longitude": self.longitude_deg,
-                "altitude_m": self.altitude_m,
-            },
-            "velocity": {
-                "east_mps": self.east_mps,
-                "north_mps": self.north_mps,
-                "up_mps": self.up_mps,
-            },
-        }
+        """Position and velocity only (what the other party is told), in the edge units
+        (``units.edge_kinematics``: altitude ft, groundspeed kt, track deg, ft/min)."""
+        return edge_kinematics(
+            self.latitude_deg,
+            self.longitude_deg,
+            self.altitude_m,
+            self.east_mps,
+            self.north_mps,
+            self.up_mps,
+        )
 
 
 PairKey = tuple[tuple[str, str], tuple[str, str]]  # ((party, aircraft), (party, aircraft)), sorted

@@ -1,8 +1,8 @@
 """The identification-request workflow: "whose is that track?" (SI: m, m/s, s).
 
 When a track becomes unknown, every party gets a request carrying the track's position
-(latitude, longitude in degrees, altitude in m), velocity (east, north, up in m/s) and recent
-history. Each party answers ``ours`` (naming the aircraft and operation) or ``not_ours``.
+(latitude, longitude in degrees, altitude in ft), velocity (groundspeed kt, track deg, vertical
+rate ft/min: the edge units; SI inside) and recent history. Each party answers ``ours`` (naming the aircraft and operation) or ``not_ours``.
 Outcome, re-evaluated after every answer and at every tick:
 
 * one claim → ``declared`` (the claiming party owns the track);
@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from deconflict.errors import ConflictError, InputError, PermissionDeniedError
+from deconflict.units import FT, edge_kinematics, si_kinematics
 
 
 class Answer(StrEnum):
@@ -74,19 +75,33 @@ class TrackSnapshot:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The snapshot as parties receive it, in the edge units (``units.edge_kinematics``:
+        altitude ft, groundspeed kt, track deg, vertical rate ft/min); ``history`` rows are
+        ``[time_s, latitude, longitude, altitude_ft]``."""
         return {
-            "position": {
-                "latitude": self.latitude_deg,
-                "longitude": self.longitude_deg,
-                "altitude_m": self.altitude_m,
-            },
-            "velocity": {
-                "east_mps": self.east_mps,
-                "north_mps": self.north_mps,
-                "up_mps": self.up_mps,
-            },
-            "history": [list(h) for h in self.history],
+            **edge_kinematics(
+                self.latitude_deg,
+                self.longitude_deg,
+                self.altitude_m,
+                self.east_mps,
+                self.north_mps,
+                self.up_mps,
+            ),
+            "history": [[t, lat, lon, alt_m / FT] for t, lat, lon, alt_m in self.history],
         }
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> TrackSnapshot:
+        """A snapshot from ``to_dict``'s payload (or one written in SI before)."""
+        old = "altitude_m" in body["position"]
+        scale = 1.0 if old else FT
+        return cls(
+            *si_kinematics(body["position"], body["velocity"]),
+            tuple(
+                (float(h[0]), float(h[1]), float(h[2]), float(h[3]) * scale)
+                for h in body.get("history", [])
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
