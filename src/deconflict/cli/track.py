@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import TrackFormat, app, echo_json, fail
 from deconflict.errors import DeconflictError
 
 if TYPE_CHECKING:
@@ -78,12 +78,12 @@ def write_updates(updates: pd.DataFrame, out: Path) -> None:
 def track_command(
     files: Annotated[list[Path], typer.Argument(help="Recordings or report tables to track.")],
     format: Annotated[
-        str | None,
+        TrackFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="'reports' (a table with the Report columns: CSV, Parquet or JSON lines) or a "
-            "decoder key (see 'deconflict decode --help'); guessed when omitted.",
+            help="'reports' (a table of reports or aircraft: CSV, Parquet or JSON lines) or a "
+            "feed format (see 'deconflict decode --help'); guessed when omitted.",
         ),
     ] = None,
     out: Annotated[
