@@ -2,7 +2,8 @@
 
 When a track becomes unknown, every party gets a request carrying the track's position
 (latitude, longitude in degrees, altitude in ft), velocity (groundspeed kt, track deg, vertical
-rate ft/min: the edge units; SI inside) and recent history. Each party answers ``ours`` (naming the aircraft and operation) or ``not_ours``.
+rate ft/min: the edge units; SI inside) and recent history. Each party answers ``ours``
+(naming the aircraft and operation) or ``not_ours``.
 Outcome, re-evaluated after every answer and at every tick:
 
 * one claim → ``declared`` (the claiming party owns the track);
