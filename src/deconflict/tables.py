@@ -23,6 +23,7 @@ Times without a zone are UTC; numbers are unix seconds. Values come out in the e
 from __future__ import annotations
 
 import difflib
+import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -173,6 +174,21 @@ def read_file(path: str | Path) -> pd.DataFrame:
             f"{exc}); check the file is complete and of that format"
         ) from None
     raise InputError(f"{p}: unknown file type {suffix!r}; use .csv, .parquet, .json or .jsonl")
+
+
+PARQUET_MAGIC: Final = b"PAR1"
+
+
+def read_bytes(data: bytes, where: str = "input") -> pd.DataFrame:
+    """A table from a file's bytes: Parquet (by its magic bytes) or CSV with a header line."""
+    try:
+        if data[:4] == PARQUET_MAGIC:
+            return pd.read_parquet(io.BytesIO(data))
+        return pd.read_csv(io.BytesIO(data), dtype={"icao24": str, "squawk": str, "callsign": str})
+    except Exception as exc:  # pyarrow and the csv parser raise many kinds
+        raise InputError(
+            f"{where}: cannot read the table ({exc}); give a Parquet or CSV file"
+        ) from None
 
 
 def as_frame(table: TableInput) -> pd.DataFrame:

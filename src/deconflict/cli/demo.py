@@ -37,7 +37,9 @@ def demo(
     ] = None,
     replay: Annotated[
         Path | None,
-        typer.Option("--replay", help="Replay a recording (traffic Parquet/CSV) instead"),
+        typer.Option(
+            "--replay", help="Replay a recording (traffic or OpenSky Parquet/CSV) instead"
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8700,

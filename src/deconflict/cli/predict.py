@@ -34,9 +34,10 @@ def detect(
 ) -> None:
     """Predict every pair of aircraft that will lose separation within the lookahead.
 
-    States: one row per aircraft with id (or icao24), latitude, longitude (deg), altitude (ft),
-    groundspeed (kt), track (deg) and optionally vertical_rate (ft/min). Bad rows are left out
-    and listed on stderr; the run goes on with the rest.
+    States: one row per aircraft with flight_id, id or icao24, latitude, longitude (deg),
+    altitude (ft), groundspeed (kt), track (deg) and optionally vertical_rate (ft/min), or
+    OpenSky's names and units (icao24, lat, lon, baroaltitude m, velocity m/s, heading,
+    vertrate m/s). Bad rows are left out and listed on stderr; the run goes on with the rest.
     """
     from deconflict.predict.detect import conflicts_json, detect_states
     from deconflict.predict.standards import get_standard, load_standards

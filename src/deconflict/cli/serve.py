@@ -21,7 +21,9 @@ def serve(
     log_level: Annotated[LogLevel, typer.Option(help="uvicorn log level")] = "warning",
     replay: Annotated[
         Path | None,
-        typer.Option(help="Replay a recording (traffic Parquet/CSV) on the live map as well"),
+        typer.Option(
+            help="Replay a recording (traffic or OpenSky Parquet/CSV) on the live map too"
+        ),
     ] = None,
     speed: Annotated[float, typer.Option(help="With --replay: recording seconds per second")] = 1.0,
     feed: Annotated[

@@ -23,7 +23,6 @@ warnings for time order.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from typing import Final
 
@@ -44,17 +43,15 @@ from deconflict.surveillance.base import (
 from deconflict.surveillance.modes import decode_frames
 from deconflict.surveillance.report import REPORT_DTYPES
 
-PARQUET_MAGIC: Final = b"PAR1"
+PARQUET_MAGIC: Final = tables.PARQUET_MAGIC
 
 
 def read_table(data: bytes) -> pd.DataFrame:
-    """Parquet (by its magic bytes) or CSV with a header line."""
+    """Parquet (by its magic bytes) or CSV with a header line (``deconflict.tables``)."""
     try:
-        if data[:4] == PARQUET_MAGIC:
-            return pd.read_parquet(io.BytesIO(data))
-        return pd.read_csv(io.BytesIO(data), dtype={"icao24": str, "squawk": str})
-    except Exception as exc:  # pyarrow and the csv parser raise many kinds
-        raise DecodeError(f"cannot read the table ({exc}): give a Parquet or CSV file") from exc
+        return tables.read_bytes(data, "table")
+    except InputError as exc:
+        raise DecodeError(str(exc)) from None
 
 
 def _frame_reports(
