@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 FT: Final = 0.3048  # m per foot
 NM: Final = 1852.0  # m per nautical mile
@@ -27,27 +27,39 @@ def epoch_s(value: datetime | str) -> float:
     return when.timestamp()
 
 
-def edge_kinematics(
-    latitude_deg: float,
-    longitude_deg: float,
-    altitude_m: float,
-    east_mps: float,
-    north_mps: float,
-    up_mps: float,
-) -> dict[str, dict[str, float]]:
+class Kinematics(Protocol):
+    """An aircraft's position and velocity in SI (a conflict notice's ``AircraftState``, an
+    identification request's ``TrackSnapshot``)."""
+
+    @property
+    def latitude_deg(self) -> float: ...
+    @property
+    def longitude_deg(self) -> float: ...
+    @property
+    def altitude_m(self) -> float: ...
+    @property
+    def east_mps(self) -> float: ...
+    @property
+    def north_mps(self) -> float: ...
+    @property
+    def up_mps(self) -> float: ...
+
+
+def edge_kinematics(state: Kinematics) -> dict[str, dict[str, float]]:
     """An aircraft's position and velocity as a party receives them, in DESIGN.md's edge units:
     ``position`` {``latitude``, ``longitude`` (deg), ``altitude`` (ft)}, ``velocity``
     {``groundspeed`` (kt), ``track`` (deg true), ``vertical_rate`` (ft/min)}."""
+    east, north = state.east_mps, state.north_mps
     return {
         "position": {
-            "latitude": latitude_deg,
-            "longitude": longitude_deg,
-            "altitude": altitude_m / FT,
+            "latitude": state.latitude_deg,
+            "longitude": state.longitude_deg,
+            "altitude": state.altitude_m / FT,
         },
         "velocity": {
-            "groundspeed": math.hypot(east_mps, north_mps) / KT,
-            "track": math.degrees(math.atan2(east_mps, north_mps)) % 360.0,
-            "vertical_rate": up_mps / FPM,
+            "groundspeed": math.hypot(east, north) / KT,
+            "track": math.degrees(math.atan2(east, north)) % 360.0,
+            "vertical_rate": state.up_mps / FPM,
         },
     }
 

@@ -38,14 +38,7 @@ class AircraftState:
     def kinematics(self) -> dict[str, Any]:
         """Position and velocity only (what the other party is told), in the edge units
         (``units.edge_kinematics``: altitude ft, groundspeed kt, track deg, ft/min)."""
-        return edge_kinematics(
-            self.latitude_deg,
-            self.longitude_deg,
-            self.altitude_m,
-            self.east_mps,
-            self.north_mps,
-            self.up_mps,
-        )
+        return edge_kinematics(self)
 
 
 PairKey = tuple[tuple[str, str], tuple[str, str]]  # ((party, aircraft), (party, aircraft)), sorted

@@ -80,14 +80,7 @@ class TrackSnapshot:
         altitude ft, groundspeed kt, track deg, vertical rate ft/min); ``history`` rows are
         ``[time_s, latitude, longitude, altitude_ft]``."""
         return {
-            **edge_kinematics(
-                self.latitude_deg,
-                self.longitude_deg,
-                self.altitude_m,
-                self.east_mps,
-                self.north_mps,
-                self.up_mps,
-            ),
+            **edge_kinematics(self),
             "history": [[t, lat, lon, alt_m / FT] for t, lat, lon, alt_m in self.history],
         }
 
