@@ -175,6 +175,9 @@ def test_missing_and_mixed_columns_say_what_is_accepted() -> None:
     assert "found: time, icao24, lat, lon" in text
     with pytest.raises(InputError, match="mixed units, both 'altitude'"):
         layout_of(["timestamp", "icao24", "latitude", "longitude", "altitude", "baroaltitude"])
+    # traffic's decoded Mode S data has a (magnetic) heading beside the track: not a clash
+    both = layout_of(["timestamp", "icao24", "latitude", "longitude", "track", "heading"])
+    assert both.name == "traffic" and both.columns["track"] == "track"
 
 
 def test_replay_of_an_opensky_recording(real_data: Path, ryr: pd.DataFrame) -> None:

@@ -101,8 +101,8 @@ def layout_of(names: Iterable[object], where: str = "input", need: Iterable[str]
     is missing, the names accepted and the nearest column found."""
     cols = [str(c) for c in names]
     have = set(cols)
-    for ours, (theirs, _) in OPENSKY_NAMES.items():
-        if ours in have and theirs in have and ours not in ("timestamp", "geoaltitude"):
+    for ours, (theirs, factor) in OPENSKY_NAMES.items():  # the same quantity in two units
+        if ours in have and theirs in have and factor != 1.0 and ours != theirs:
             raise InputError(
                 f"{where}: mixed units, both {ours!r} (traffic convention, ft / kt) and "
                 f"{theirs!r} (OpenSky convention, m / m/s) are present; keep one convention per "
