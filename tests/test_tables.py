@@ -110,6 +110,7 @@ def test_flight_id_names_the_aircraft_everywhere() -> None:
     )
     canon = normalise(frame)
     assert sorted(set(canon["id"])) == ["EDW24_1", "EDW24_2"] and len(canon) == 4
+    pd.testing.assert_frame_equal(normalise(Flight(frame)), canon)  # a traffic object
     assert set(to_states(frame.iloc[[0, 2]]).ids) == {"EDW24_1", "EDW24_2"}
     assert list(to_traffic(frame)["flight_id"]) == list(frame["flight_id"])
 

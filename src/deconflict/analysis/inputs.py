@@ -29,7 +29,16 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from deconflict.errors import InputError
 from deconflict.geo import distance_m
-from deconflict.tables import ID_COLUMNS, LayoutName, layout_of, onground, position_time_s, si
+from deconflict.tables import (
+    ID_COLUMNS,
+    LayoutName,
+    TableInput,
+    as_frame,
+    layout_of,
+    onground,
+    position_time_s,
+    si,
+)
 from deconflict.units import KT
 
 Schema = LayoutName
@@ -99,8 +108,10 @@ def first_samples(id_code: np.ndarray, t_s: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
-    """The canonical SI table (see module note) of a traffic- or OpenSky-style frame."""
+def normalise(table: TableInput, where: str = "input") -> pd.DataFrame:
+    """The canonical SI table (see module note) of a traffic- or OpenSky-style table (a frame,
+    a ``traffic`` object, a mapping of arrays or a file)."""
+    frame = as_frame(table)
     layout = layout_of(frame.columns, where, need=_NEED)
     lat, lon = si(frame, layout, "latitude"), si(frame, layout, "longitude")
     alt_m = si(frame, layout, "altitude")
