@@ -302,9 +302,16 @@ def test_parties_receive_the_edge_units_only(played: TestClient) -> None:
                 assert key != "altitude_m" and not key.endswith("_mps"), (party, where, key)
     # the walk saw the kinematics it checks: positions and velocities in ft, kt, ft/min
     assert seen.get("altitude", 0) > 0 and seen.get("groundspeed", 0) > 0
-    inbox = _get(c, "/v1/messages?after=-1", "red")["messages"]
-    request = next(m["message"] for m in inbox if m["message"]["kind"] == "identification_request")
-    # REAPER01, the unknown track, flies at 18,000 ft and 160 kt (scenario shared2015.toml); the
-    # tracker's estimate of a primary radar track is within a few hundred ft and tens of kt
-    assert request["body"]["position"]["altitude"] == pytest.approx(18_000, abs=500)
-    assert request["body"]["velocity"]["groundspeed"] == pytest.approx(160, abs=40)
+    # the request Red's picture raised about REAPER01, as Blue (asked, the owner) received it
+    rid = _get(c, "/v1/identification-requests", "red")[0]["request_id"]
+    inbox = _get(c, "/v1/messages?after=-1", "blue")["messages"]
+    request = next(
+        m["message"]
+        for m in inbox
+        if m["message"]["kind"] == "identification_request"
+        and m["message"]["body"]["request_id"] == rid
+    )
+    # REAPER01 flies at 18,000 ft (5,486 m) and 160 kt (82 m/s); a primary-only radar's height
+    # is noisy (400 ft sigma) and the track young, so the check is on the unit, not the digit
+    assert 12_000 < request["body"]["position"]["altitude"] < 24_000
+    assert 110 < request["body"]["velocity"]["groundspeed"] < 220
