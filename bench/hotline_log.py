@@ -30,8 +30,8 @@ def payload(i: int) -> dict[str, object]:
         "to": ["*"],
         "body": {
             "track_id": f"T{i}",
-            "position": {"latitude": 47.1 + i * 1e-6, "longitude": 8.4, "altitude_m": 9144.0},
-            "velocity": {"east_mps": 210.5, "north_mps": -12.25, "up_mps": 0.0},
+            "position": {"latitude": 47.1 + i * 1e-6, "longitude": 8.4, "altitude": 30000.0},
+            "velocity": {"groundspeed": 409.9, "track": 93.33, "vertical_rate": 0.0},
             "history": [[1.7e9 + k, 47.1, 8.4 + k * 1e-3, 9144.0] for k in range(5)],
         },
     }

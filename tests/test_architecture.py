@@ -38,8 +38,9 @@ def _r(holds: str, *may_import: str, why: str = "") -> Room:
 
 
 #: shared by every room: the unit constants, the exception hierarchy, the configurations'
-#: declarations (pydantic-settings) and the one kinematic record; none imports another room
-COMMON = frozenset({"units", "errors", "settings", "kinematics"})
+#: declarations (pydantic-settings), the one kinematic record and the one table reader; none
+#: imports another room
+COMMON = frozenset({"units", "errors", "settings", "kinematics", "tables"})
 #: DESIGN's "domain rooms"
 DOMAIN = (
     "geo",
@@ -179,6 +180,10 @@ ROOMS: dict[str, Room] = {
     "kinematics": _r(
         "the one kinematic record (WGS84 position, east/north/up velocity in SI) that conflict "
         "notices and identification requests carry"
+    ),
+    "tables": _r(
+        "the one reader of aircraft tables (traffic and OpenSky/Impala names, units, "
+        "`lastposupdate`, `onground`, `flight_id`, `Traffic` objects) every command and API uses"
     ),
     "settings": _r(
         "every configuration (service, feeds, engine, tracker) declared once with "

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Self
 
+from deconflict.units import edge_kinematics
+
 
 @dataclass(frozen=True, slots=True)
 class Kinematics:
@@ -50,16 +52,6 @@ class Kinematics:
         )
 
     def payload(self) -> dict[str, Any]:
-        """Position and velocity as a message carries them."""
-        return {
-            "position": {
-                "latitude": self.latitude_deg,
-                "longitude": self.longitude_deg,
-                "altitude_m": self.altitude_m,
-            },
-            "velocity": {
-                "east_mps": self.east_mps,
-                "north_mps": self.north_mps,
-                "up_mps": self.up_mps,
-            },
-        }
+        """Position and velocity as a party receives them, in the edge units
+        (``units.edge_kinematics``: altitude ft, groundspeed kt, track deg, ft/min)."""
+        return edge_kinematics(self)

@@ -263,3 +263,55 @@ def test_requests_are_listed_only_to_whom_they_concern(client: TestClient) -> No
     # its track's observer is told nothing of who was asked beyond itself and the others
     red = _get(client, "/v1/identification-requests", "red")[0]
     assert set(red["parties"]) == {"blue", "civil"} and not red["can_answer"]
+
+
+def _keys(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every (path, key) of a JSON document."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield path, str(k)
+            yield from _keys(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for v in value:
+            yield from _keys(v, f"{path}[]")
+
+
+@pytest.mark.slow
+def test_parties_receive_the_edge_units_only(played: TestClient) -> None:
+    """What a party receives (its inbox, identification requests, incidents, live picture) is
+    in DESIGN.md's edge units: altitudes in ft, speeds in kt (no ``altitude_m``, no ``*_mps``),
+    and the kinematics it is told say what the engine's picture said."""
+    c = played
+    seen: dict[str, int] = {}
+    for party in ("red", "blue", "civil"):
+        docs = [
+            _get(c, "/v1/messages?after=-1", party),
+            _get(c, "/v1/messages/recent?limit=500", party),
+            _get(c, "/v1/live/picture", party),
+            _get(c, "/v1/events", party),
+        ]
+        requests = _get(c, "/v1/identification-requests", party)
+        docs += [requests]
+        docs += [_get(c, f"/v1/identification-requests/{r['request_id']}", party) for r in requests]
+        incidents = _get(c, "/v1/incidents", party)
+        docs += [incidents]
+        docs += [_get(c, f"/v1/incidents/{i['incident_id']}", party) for i in incidents]
+        for doc in docs:
+            for where, key in _keys(doc):
+                seen[key] = seen.get(key, 0) + 1
+                assert key != "altitude_m" and not key.endswith("_mps"), (party, where, key)
+    # the walk saw the kinematics it checks: positions and velocities in ft, kt, ft/min
+    assert seen.get("altitude", 0) > 0 and seen.get("groundspeed", 0) > 0
+    # the request Red's picture raised about REAPER01, as Blue (asked, the owner) received it
+    rid = _get(c, "/v1/identification-requests", "red")[0]["request_id"]
+    inbox = _get(c, "/v1/messages?after=-1", "blue")["messages"]
+    request = next(
+        m["message"]
+        for m in inbox
+        if m["message"]["kind"] == "identification_request"
+        and m["message"]["body"]["request_id"] == rid
+    )
+    # REAPER01 flies at 18,000 ft (5,486 m) and 160 kt (82 m/s); a primary-only radar's height
+    # is noisy (400 ft sigma) and the track young, so the check is on the unit, not the digit
+    assert 12_000 < request["body"]["position"]["altitude"] < 24_000
+    assert 110 < request["body"]["velocity"]["groundspeed"] < 220

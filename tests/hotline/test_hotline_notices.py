@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,8 +55,13 @@ def test_each_party_gets_what_it_needs_and_not_the_other_identity() -> None:
     a, b = by_party["alpha"].body, by_party["bravo"].body
     assert a["time_to_los_s"] == 42.0 and a["resolution"] == "turn right 30"
     assert a["own_aircraft"] == "VIPER11"
-    assert a["other"]["position"] == {"latitude": 35.52, "longitude": 39.10, "altitude_m": 9100.0}
-    assert a["other"]["velocity"] == {"east_mps": -210.0, "north_mps": 0.0, "up_mps": -2.0}
+    # the other aircraft in the edge units: ft, kt, deg true, ft/min (SI inside)
+    assert a["other"]["position"] == pytest.approx(
+        {"latitude": 35.52, "longitude": 39.10, "altitude": 9100.0 / 0.3048}
+    )
+    assert a["other"]["velocity"] == pytest.approx(
+        {"groundspeed": 210.0 * 3600 / 1852, "track": 270.0, "vertical_rate": -2.0 * 60 / 0.3048}
+    )
     assert b"SECRET-MISSION-7" not in canonical_json(dict(a))
     assert b"bravo" not in canonical_json(dict(a))
     assert b["resolution"] == "climb" and b"VIPER11" not in canonical_json(dict(b))

@@ -126,7 +126,7 @@ def test_request_reaches_every_party_and_answers_come_back() -> None:
     for party in PARTIES:
         got = box.fetch(party, 0, 1000.5)
         assert [d.message.body["track_id"] for d in got] == ["T42"]
-        assert got[0].message.body["position"]["altitude_m"] == 9000.0
+        assert got[0].message.body["position"]["altitude"] == pytest.approx(9000.0 / 0.3048)
         assert len(got[0].message.body["history"]) == 2
     replies = []
     for t, (party, answer) in enumerate([("alpha", "not_ours"), ("bravo", "ours")]):
@@ -162,5 +162,29 @@ def test_identification_and_conflict_notices_share_one_kinematic_record() -> Non
     assert snapshot.north_mps == pytest.approx(-75.0)
     told_notice = AircraftState("alpha", "VIPER11", motion).kinematics()
     told_request = snapshot.to_dict()
-    assert told_request.pop("history") == [[0.0, 47.3, 8.5, 3000.0]]
+    assert told_request.pop("history") == [[0.0, 47.3, 8.5, pytest.approx(3000.0 / 0.3048)]]
     assert told_request == told_notice
+
+
+def test_snapshot_payload_is_in_edge_units_and_reads_back() -> None:
+    """Parties receive ft, kt, deg and ft/min; the workflow reads its own payload back in SI, and
+    the SI payloads written before this change too."""
+    body = TRACK.to_dict()
+    assert body["position"]["altitude"] == pytest.approx(TRACK.altitude_m / 0.3048)
+    speed_mps = (TRACK.east_mps**2 + TRACK.north_mps**2) ** 0.5
+    assert body["velocity"]["groundspeed"] == pytest.approx(speed_mps * 3600 / 1852)
+    assert body["velocity"]["vertical_rate"] == pytest.approx(TRACK.up_mps * 60 / 0.3048)
+    assert [h[3] for h in body["history"]] == pytest.approx([h[3] / 0.3048 for h in TRACK.history])
+    back = TrackSnapshot.from_dict(body)
+    for name in ("latitude_deg", "longitude_deg", "altitude_m", "east_mps", "north_mps", "up_mps"):
+        assert getattr(back, name) == pytest.approx(getattr(TRACK, name), abs=1e-9), name
+    for got, sent in zip(back.history, TRACK.history, strict=True):
+        assert got == pytest.approx(sent)
+    old = {
+        "position": {"latitude": 35.5, "longitude": 39.1, "altitude_m": 9000.0},
+        "velocity": {"east_mps": -210.0, "north_mps": 0.0, "up_mps": -2.0},
+        "history": [[990.0, 35.5, 39.2, 9000.0]],
+    }
+    assert TrackSnapshot.from_dict(old) == TrackSnapshot(
+        35.5, 39.1, 9000.0, -210.0, 0.0, -2.0, ((990.0, 35.5, 39.2, 9000.0),)
+    )

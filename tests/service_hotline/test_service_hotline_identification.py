@@ -66,10 +66,11 @@ def test_every_party_gets_the_track(client: TestClient, register: Register) -> N
         assert m["kind"] == "identification_request" and m["sender"] == "host"
         body = m["body"]
         assert body["request_id"] == opened["request_id"] and body["track_id"] == "T042"
-        assert body["position"]["altitude_m"] == pytest.approx(12000 * 0.3048)
-        assert body["velocity"]["east_mps"] == pytest.approx(300 * 1852 / 3600)
-        assert abs(body["velocity"]["north_mps"]) < 1e-9
-        assert body["velocity"]["up_mps"] == pytest.approx(-600 * 0.3048 / 60)
+        # the edge units it was posted in (ft, kt, deg, ft/min), not the SI kept inside
+        assert body["position"]["altitude"] == pytest.approx(12000)
+        assert body["velocity"]["groundspeed"] == pytest.approx(300)
+        assert body["velocity"]["track"] == pytest.approx(90)
+        assert body["velocity"]["vertical_rate"] == pytest.approx(-600)
         assert [h[2] for h in body["history"]] == pytest.approx([8.547, 8.548, 8.549])
         assert math.isclose(body["deadline_s"] - body["created_s"], 120.0)
 

@@ -87,7 +87,15 @@ def test_opensky_state_vectors_units(real_data: Path) -> None:
     raw = pd.read_parquet(path)
     result = decode(path)
     rep = result.reports
-    assert result.counts["reports"] == 1200 and result.counts["errors"] == 0
+    # a position OpenSky wrote again with the same lastposupdate is not a fresh report
+    stale = raw.duplicated(["icao24", "lastposupdate"]).to_numpy()
+    assert stale.sum() == 20 and result.counts["stale_positions"] == 20
+    raw = raw[~stale]
+    assert result.counts["reports"] == 1180 and result.counts["errors"] == 0
+    # the report's time is the position's (lastposupdate), not when the vector was written
+    when = rep["timestamp"].astype("int64").to_numpy() / 1e9
+    assert np.allclose(when, raw["lastposupdate"].astype(float), rtol=0, atol=1e-6)
+    assert (when <= raw["time"].astype("int64").to_numpy() / 1e9).all()
     assert set(rep["icao24"]) == {"4d2271"} and set(rep["callsign"]) == {"RYR2RG"}
     # README: baroaltitude 11,277.6 m = FL370
     assert rep["altitude"].iloc[0] == pytest.approx(37_000.0, abs=0.5)

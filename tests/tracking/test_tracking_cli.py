@@ -34,7 +34,15 @@ def test_track_opensky_file_to_parquet(real_data: Path, tmp_path: Path) -> None:
     assert updates["altitude"].median() == pytest.approx(
         raw["baroaltitude"].median() / 0.3048, rel=0.01
     )
-    assert summary_of(res.output)["reports"] == len(raw)
+    # a stale position OpenSky wrote again (same lastposupdate) is not a fresh report
+    fresh = len(raw) - int(raw.duplicated(["icao24", "lastposupdate"]).sum())
+    assert fresh < len(raw)
+    assert summary_of(res.output)["reports"] == fresh
+    # the same file without --format: read as a table by the one reader, the same reports
+    guessed = CliRunner().invoke(app, ["track", str(src), "--out", str(tmp_path / "g.parquet")])
+    assert guessed.exit_code == 0, guessed.output
+    assert summary_of(guessed.output) == summary_of(res.output)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "g.parquet"), updates)
 
 
 def test_track_report_table_csv_out_of_order(real_data: Path, tmp_path: Path) -> None:
@@ -62,4 +70,7 @@ def test_track_bad_input_says_what_to_do(tmp_path: Path) -> None:
     bad.write_text("a,b\n1,2\n")
     res = CliRunner().invoke(app, ["track", str(bad), "--format", "reports"])
     assert res.exit_code == 2
-    assert "timestamp, latitude and longitude" in res.output
+    # what is missing, in the names accepted (traffic's and OpenSky's), and what was found
+    err = " ".join(res.output.split())
+    assert "missing column(s): timestamp [timestamp or OpenSky's time]; latitude" in err
+    assert "found: a, b" in err

@@ -1,12 +1,8 @@
 """Recorded trajectories in, one SI table out: seconds since the epoch (UTC), degrees, metres.
 
-Two schemas are recognised by their columns:
-
-- ``traffic`` (the `traffic` library and our own convention): ``timestamp`` (UTC), ``icao24``
-  (or ``id`` / ``flight_id``), ``latitude``, ``longitude``, ``altitude`` (ft), optional
-  ``groundspeed`` (kt), ``callsign``, ``onground``;
-- ``opensky`` (OpenSky ``state_vectors_data4``): ``time``, ``icao24``, ``lat``, ``lon``,
-  ``baroaltitude`` (m), optional ``velocity`` (m/s), ``callsign``, ``onground``.
+The table is read by ``deconflict.tables`` (the one reader: the ``traffic`` names in ft / kt, or
+OpenSky's ``state_vectors_data4`` names in m / m/s, whose ``lastposupdate`` is the position's
+time, so a stale position written again is the same sample and kept once).
 
 A file holding columns of both (``altitude`` and ``baroaltitude``, ``groundspeed`` and
 ``velocity``) has mixed units and is refused, as is a speed column whose values disagree with the
@@ -33,60 +29,31 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from deconflict.errors import InputError
 from deconflict.geo import distance_m
-from deconflict.units import FT, KT
+from deconflict.tables import (
+    ID_COLUMNS,
+    LayoutName,
+    TableInput,
+    as_frame,
+    layout_of,
+    onground,
+    position_time_s,
+    si,
+)
+from deconflict.units import KT
 
-Schema = Literal["traffic", "opensky"]
+Schema = LayoutName
 
 CANONICAL: Final = ("id", "callsign", "t_s", "lat_deg", "lon_deg", "alt_m", "airborne")
 MIN_AIRBORNE_SPEED_MPS: Final = 50.0 * KT
-
-_REQUIRED: Final[dict[Schema, tuple[str, ...]]] = {
-    "traffic": ("timestamp", "latitude", "longitude", "altitude"),
-    "opensky": ("time", "lat", "lon", "baroaltitude", "icao24"),
-}
-_TIME: Final[dict[Schema, str]] = {"traffic": "timestamp", "opensky": "time"}
-_CLASHES: Final = (("altitude", "baroaltitude"), ("groundspeed", "velocity"))
-_ID_COLUMNS: Final = ("flight_id", "id", "icao24")
+#: how much later than a position OpenSky may write it (its ``time`` after ``lastposupdate``):
+#: a window's filtered read reaches this far past its end
+POSITION_AGE_S: Final = 60.0
+_NEED: Final = ("timestamp", "id", "latitude", "longitude", "altitude")
 
 
 def detect_schema(columns: list[str], where: str) -> Schema:
     """The schema a list of column names belongs to; InputError when mixed or incomplete."""
-    cols = set(columns)
-    for ours, theirs in _CLASHES:
-        if ours in cols and theirs in cols:
-            raise InputError(
-                f"{where}: mixed units, both {ours!r} (traffic convention, ft / kt) and "
-                f"{theirs!r} (OpenSky convention, m / m/s) are present; keep one convention per "
-                "file (drop or rename the other columns)"
-            )
-    if {"time", "lat", "lon", "baroaltitude"} & cols:
-        schema: Schema = "opensky"
-    else:
-        schema = "traffic"
-    missing = [c for c in _REQUIRED[schema] if c not in cols]
-    if schema == "traffic" and not any(c in cols for c in _ID_COLUMNS):
-        missing.append("icao24 (or id / flight_id)")
-    if missing:
-        raise InputError(
-            f"{where}: missing column(s) {', '.join(missing)} for the {schema} schema; expected "
-            f"{', '.join(_REQUIRED[schema])} plus an aircraft identifier (found: "
-            f"{', '.join(sorted(cols)) or 'none'})"
-        )
-    return schema
-
-
-def _epoch_s(values: pd.Series, where: str) -> np.ndarray:
-    """Seconds since the epoch from datetimes (naive = UTC) or numbers (epoch seconds)."""
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    try:
-        stamps = pd.to_datetime(values, utc=True)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{where}: unreadable time values ({exc}); use ISO 8601 UTC") from None
-    ns = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    out = ns.astype(np.float64) / 1e9
-    out[stamps.isna().to_numpy()] = np.nan
-    return out
+    return layout_of(columns, where, need=_NEED).name
 
 
 def _categories(values: pd.Series, strip: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -99,10 +66,6 @@ def _categories(values: pd.Series, strip: bool = False) -> tuple[np.ndarray, np.
     merged, inverse = np.unique(np.array([*names, ""], dtype=str), return_inverse=True)
     table = inverse.reshape(-1).astype(np.int64)
     return table[np.where(codes < 0, len(uniques), codes)], merged.astype(object)
-
-
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _check_speed_units(
@@ -145,28 +108,24 @@ def first_samples(id_code: np.ndarray, t_s: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-def normalise(frame: pd.DataFrame, where: str = "input") -> pd.DataFrame:
-    """The canonical SI table (see module note) of a traffic- or OpenSky-style frame."""
-    schema = detect_schema([str(c) for c in frame.columns], where)
-    if schema == "traffic":
-        id_col = next(c for c in _ID_COLUMNS if c in frame.columns)
-        lat, lon = _column(frame, "latitude"), _column(frame, "longitude")
-        alt_m = _column(frame, "altitude") * FT
-        speed_col, speed_unit, speed_k = "groundspeed", "kt", KT
-    else:
-        id_col = "icao24"
-        lat, lon = _column(frame, "lat"), _column(frame, "lon")
-        alt_m = _column(frame, "baroaltitude")
-        speed_col, speed_unit, speed_k = "velocity", "m/s", 1.0
-    t_s = _epoch_s(frame[_TIME[schema]], where)
-    id_codes, id_names = _categories(frame[id_col])
-    if "callsign" in frame.columns:
-        cs_codes, cs_names = _categories(frame["callsign"], strip=True)
+def normalise(table: TableInput, where: str = "input") -> pd.DataFrame:
+    """The canonical SI table (see module note) of a traffic- or OpenSky-style table (a frame,
+    a ``traffic`` object, a mapping of arrays or a file)."""
+    frame = as_frame(table)
+    layout = layout_of(frame.columns, where, need=_NEED)
+    lat, lon = si(frame, layout, "latitude"), si(frame, layout, "longitude")
+    alt_m = si(frame, layout, "altitude")
+    speed_col = layout.columns.get("groundspeed", "groundspeed")
+    speed_unit = "m/s" if layout.name == "opensky" else "kt"
+    t_s = position_time_s(frame, layout, where)
+    id_codes, id_names = _categories(frame[layout.columns["id"]])
+    if layout.has("callsign"):
+        cs_codes, cs_names = _categories(frame[layout.columns["callsign"]], strip=True)
     else:
         cs_codes, cs_names = np.zeros(len(frame), dtype=np.int64), np.array([""], dtype=object)
-    speed = _column(frame, speed_col) * speed_k if speed_col in frame.columns else None
-    if "onground" in frame.columns:
-        ground = frame["onground"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    speed = si(frame, layout, "groundspeed") if layout.has("groundspeed") else None
+    ground = onground(frame, layout)
+    if ground is not None:
         airborne = ~ground
     elif speed is not None:
         airborne = ~(speed < MIN_AIRBORNE_SPEED_MPS)
@@ -215,8 +174,13 @@ class Source:
     t_max_s: float = float("inf")
 
     @property
+    def late_s(self) -> float:
+        """How much later than its position a row may be written (OpenSky: POSITION_AGE_S)."""
+        return POSITION_AGE_S if self.schema == "opensky" else 0.0
+
+    @property
     def time_column(self) -> str:
-        return _TIME[self.schema]
+        return "time" if self.schema == "opensky" else "timestamp"
 
     def _dataset(self) -> pads.Dataset:
         try:
@@ -228,8 +192,10 @@ class Source:
 
     def time_range_s(self) -> tuple[float, float] | None:
         """First and last time in the file (s since the epoch), None when it holds no rows."""
-        col = self.read_columns([self.time_column])[self.time_column]
-        t = _epoch_s(col, str(self.path))
+        names = set(self._dataset().schema.names)
+        wanted = [c for c in (self.time_column, "lastposupdate") if c in names]
+        frame = self.read_columns(wanted if self.schema == "opensky" else wanted[:1])
+        t = position_time_s(frame, layout_of(frame.columns), str(self.path))
         t = t[np.isfinite(t)]
         return (float(t.min()), float(t.max())) if t.size else None
 
@@ -245,14 +211,12 @@ class Source:
     def read_window(self, t0_s: float, t1_s: float, ids: set[str] | None = None) -> pd.DataFrame:
         """Canonical rows with ``t0_s <= t_s < t1_s`` (a filtered read for Parquet), of the
         aircraft ``ids`` only if given."""
-        if t1_s <= self.t_min_s or t0_s > self.t_max_s:
+        if t1_s <= self.t_min_s - self.late_s or t0_s > self.t_max_s:
             return pd.DataFrame({c: [] for c in CANONICAL})
         dataset = self._dataset()
         field = dataset.schema.field(self.time_column)
         names = set(dataset.schema.names)
-        id_col = (
-            "icao24" if self.schema == "opensky" else next(c for c in _ID_COLUMNS if c in names)
-        )
+        id_col = next(c for c in ID_COLUMNS if c in names)
         by_id = None
         id_type = dataset.schema.field(id_col).type
         if ids is not None and (pa.types.is_string(id_type) or pa.types.is_large_string(id_type)):
@@ -268,13 +232,14 @@ class Source:
                 unit = field.type.unit
                 scale = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
                 lo = pa.scalar(int(np.floor(t0_s * scale)), type=pa.int64()).cast(field.type)
-                hi = pa.scalar(int(np.ceil(t1_s * scale)), type=pa.int64()).cast(field.type)
+                hi_s = t1_s + self.late_s
+                hi = pa.scalar(int(np.ceil(hi_s * scale)), type=pa.int64()).cast(field.type)
                 expr = (pads.field(self.time_column) >= lo) & (pads.field(self.time_column) < hi)
                 expr = expr if by_id is None else expr & by_id
                 frame = dataset.to_table(filter=expr).to_pandas()
             elif pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
                 expr = (pads.field(self.time_column) >= t0_s) & (
-                    pads.field(self.time_column) < t1_s
+                    pads.field(self.time_column) < t1_s + self.late_s
                 )
                 expr = expr if by_id is None else expr & by_id
                 frame = dataset.to_table(filter=expr).to_pandas()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import typer
 
@@ -14,7 +14,7 @@ app = typer.Typer(
     name="deconflict",
     help="Deconflict: keep the aircraft of independent operators apart.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -58,3 +58,28 @@ def echo_json(payload: Any) -> None:
     """Write ``payload`` as JSON on stdout (NaN/inf become null)."""
     json.dump(payload, sys.stdout, allow_nan=False, default=str)
     sys.stdout.write("\n")
+
+
+#: The feed formats of ``deconflict.surveillance`` (decoder keys, then aliases), named here so
+#: that the command line checks, lists and completes them without importing the decoders; a
+#: test checks they are the registered ones.
+FeedFormat = Literal[
+    "asterix", "beast", "modes-hex", "pcap", "sbs", "opensky", "trajectory", "modes-table",
+    "table", "avr", "hex", "modes", "basestation", "sbs1",
+]  # fmt: skip
+#: ``deconflict track``'s inputs: a table of reports or aircraft, or a feed format.
+TrackFormat = Literal["reports", FeedFormat]
+#: How ``detect`` finds candidate pairs (``deconflict.predict.prune.METHODS``).
+PairSearch = Literal["auto", "grid", "kdtree"]
+#: uvicorn's log levels.
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+#: Where batch work runs.
+Engine = Literal["local", "dask"]
+
+
+def complete_standards(incomplete: str) -> list[str]:
+    """Shell completion of a separation standard's name (the built-in ones; a file given with
+    ``--standards`` may add others, so the option is not a closed choice)."""
+    from deconflict.predict.standards import standard_names
+
+    return [name for name in standard_names() if name.startswith(incomplete)]

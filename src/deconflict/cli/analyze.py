@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import Engine, app, complete_standards, echo_json, fail
 
 
 @app.command("analyze")
@@ -19,10 +19,12 @@ def analyze(
         Path,
         typer.Option("--out", help="Output folder (events.parquet, events.json, report.html)."),
     ],
-    standard: Annotated[str, typer.Option(help="Separation standard.")] = "icao-5nm",
+    standard: Annotated[
+        str, typer.Option(help="Separation standard.", autocompletion=complete_standards)
+    ] = "icao-5nm",
     screen_nm: Annotated[float, typer.Option(help="Horizontal screening distance (NM).")] = 10.0,
     screen_ft: Annotated[float, typer.Option(help="Vertical screening distance (ft).")] = 2000.0,
-    engine: Annotated[str, typer.Option(help="local (one process) or dask.")] = "dask",
+    engine: Annotated[Engine, typer.Option(help="local (one process) or dask.")] = "dask",
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (else a local cluster).")
     ] = None,
@@ -52,8 +54,6 @@ def analyze(
     from deconflict.analysis.run import analyse_files
     from deconflict.errors import DeconflictError
 
-    if engine not in ("local", "dask"):
-        fail(f"unknown engine {engine!r}: use local or dask")
     try:
         events = analyse_files(
             files,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import FeedFormat, app, echo_json, fail
 from deconflict.errors import DeconflictError
 
 if TYPE_CHECKING:
@@ -82,12 +82,11 @@ def make_options(
 def decode_command(
     file: Annotated[str, typer.Argument(help="Recording to decode ('-' for stdin).")],
     format: Annotated[
-        str | None,
+        FeedFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="beast, avr/modes-hex, sbs, asterix, pcap, opensky, "
-            "trajectory, modes-table, table; guessed from the content if left out.",
+            help="Feed format (a decoder key or alias); guessed from the content if left out.",
         ),
     ] = None,
     sensors: Annotated[

@@ -42,7 +42,9 @@ def demo(
     ] = None,
     replay: Annotated[
         Path | None,
-        typer.Option("--replay", help="Replay a recording (traffic Parquet/CSV) instead"),
+        typer.Option(
+            "--replay", help="Replay a recording (traffic or OpenSky Parquet/CSV) instead"
+        ),
     ] = None,
     sensors: Annotated[
         str | None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import FeedFormat, app, echo_json, fail
 from deconflict.errors import DeconflictError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def feed_command(
         ),
     ],
     format: Annotated[
-        str | None,
+        FeedFormat | None,
         typer.Option(
             "--format",
             "-f",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import Engine, app, echo_json, fail
 
 
 @app.command("montecarlo")
@@ -33,7 +33,7 @@ def montecarlo(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (else a local cluster).")
     ] = None,
-    engine: Annotated[str, typer.Option(help="dask, or local (this process only).")] = "dask",
+    engine: Annotated[Engine, typer.Option(help="dask, or local (this process only).")] = "dask",
     workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
     threads: Annotated[
         bool, typer.Option("--threads", help="Local cluster workers as threads, not processes.")
@@ -58,8 +58,6 @@ def montecarlo(
     from deconflict.sim.scenario import BUILTIN_SCENARIO, builtin_scenario_path, load_scenario
     from deconflict.units import NM
 
-    if engine not in ("local", "dask"):
-        fail(f"unknown engine {engine!r}: use dask or local")
     try:
         path = builtin_scenario_path() if scenario == BUILTIN_SCENARIO else Path(scenario)
         scene = load_scenario(path)

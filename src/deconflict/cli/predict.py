@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import PairSearch, app, complete_standards, echo_json, fail
 from deconflict.errors import DeconflictError
 
 
 @app.command()
 def detect(
     file: Annotated[Path, typer.Argument(help="CSV, Parquet, JSON or JSON-lines file of states")],
-    standard: Annotated[str, typer.Option(help="separation standard name")] = "icao-5nm",
+    standard: Annotated[
+        str, typer.Option(help="separation standard name", autocompletion=complete_standards)
+    ] = "icao-5nm",
     lookahead: Annotated[
         float | None, typer.Option(help="lookahead in seconds (default: the standard's)")
     ] = None,
-    format: Annotated[str, typer.Option(help="json or table")] = "json",
+    format: Annotated[Literal["json", "table"], typer.Option(help="json or table")] = "json",
     standards: Annotated[
         Path | None, typer.Option(help="TOML file of user-defined standards to load first")
     ] = None,
     pair_search: Annotated[
-        str,
+        PairSearch,
         typer.Option(
             help="how candidate pairs are found: auto, grid (compiled; fastest on large scenes) "
             "or kdtree (no compilation); the result is the same"
@@ -32,19 +34,15 @@ def detect(
 ) -> None:
     """Predict every pair of aircraft that will lose separation within the lookahead.
 
-    States: one row per aircraft with id (or icao24), latitude, longitude (deg), altitude (ft),
-    groundspeed (kt), track (deg) and optionally vertical_rate (ft/min). Bad rows are left out
-    and listed on stderr; the run goes on with the rest.
+    States: one row per aircraft with flight_id, id or icao24, latitude, longitude (deg),
+    altitude (ft), groundspeed (kt), track (deg) and optionally vertical_rate (ft/min), or
+    OpenSky's names and units (icao24, lat, lon, baroaltitude m, velocity m/s, heading,
+    vertrate m/s). Bad rows are left out and listed on stderr; the run goes on with the rest.
     """
     from deconflict.predict.detect import conflicts_json, detect_states
-    from deconflict.predict.prune import METHODS
     from deconflict.predict.standards import get_standard, load_standards
     from deconflict.predict.states import to_states_lenient
 
-    if format not in {"json", "table"}:
-        fail(f"--format must be json or table, not {format!r}")
-    if pair_search not in METHODS:
-        fail(f"--pair-search must be one of {', '.join(METHODS)}, not {pair_search!r}")
     try:
         if standards is not None:
             load_standards(standards)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from deconflict.cli._app import app, fail
+from deconflict.cli._app import LogLevel, app, fail
 
 
 @app.command("serve")
@@ -18,10 +18,12 @@ def serve(
     ] = None,
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (default 8700)")] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+    log_level: Annotated[LogLevel, typer.Option(help="uvicorn log level")] = "warning",
     replay: Annotated[
         Path | None,
-        typer.Option(help="Replay a recording (traffic Parquet/CSV) on the live map as well"),
+        typer.Option(
+            help="Replay a recording (traffic or OpenSky Parquet/CSV) on the live map too"
+        ),
     ] = None,
     speed: Annotated[float, typer.Option(help="With --replay: recording seconds per second")] = 1.0,
     feed: Annotated[

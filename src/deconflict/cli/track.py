@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import TrackFormat, app, echo_json, fail
 from deconflict.errors import DeconflictError
 
 if TYPE_CHECKING:
@@ -25,39 +25,37 @@ def read_reports(
 ) -> tuple[pd.DataFrame, int]:
     """A report table from ``path``, and the number of decode errors.
 
-    ``format`` ``reports`` (or None with a table that has ``timestamp``, ``latitude`` and
-    ``longitude`` columns) reads the table as it is; anything else goes through the decoder of
-    that key (``deconflict.surveillance``), with ``reference`` (the receiver's LAT, LON) for
-    local CPR decoding of Mode S.
+    A table (CSV, Parquet, JSON lines) is read by ``deconflict.tables``: one written by
+    ``deconflict decode`` or ``track`` (with ``source`` / ``sensor`` columns) as it is, any other
+    aircraft table (the traffic convention or OpenSky's state vectors) through the ``table``
+    decoder. ``format`` ``reports`` insists on a table; any other key goes through that decoder
+    (``deconflict.surveillance``), with ``reference`` (the receiver's LAT, LON) for local CPR
+    decoding of Mode S.
     """
-    import pandas as pd
-
     from deconflict.errors import InputError
     from deconflict.surveillance import DecodeOptions, decode
+    from deconflict.surveillance.tables import decode_table
+    from deconflict.tables import layout_of, read_file
 
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if format in (None, "reports") and suffix in _REPORT_SUFFIXES:
-        try:
-            if suffix in (".parquet", ".pq"):
-                table = pd.read_parquet(path)
-            elif suffix == ".csv":
-                table = pd.read_csv(path, dtype={"icao24": str, "squawk": str})
-            else:
-                table = pd.read_json(path, lines=True, dtype={"icao24": str, "squawk": str})
-        except Exception as exc:  # parsers raise many kinds
-            raise InputError(f"{path}: cannot read the table ({exc})") from exc
-        if {"timestamp", "latitude", "longitude"} <= set(table.columns):
+    options = DecodeOptions(party=party, sensor=path.stem, reference=reference)
+    if format in (None, "reports") and path.suffix.lower() in _REPORT_SUFFIXES:
+        table = read_file(path)
+        if {"source", "sensor"} & set(table.columns):  # already reports
             if party and "party" not in table:
                 table["party"] = party
             return table, 0
-        if format == "reports":
-            raise InputError(
-                f"{path}: a report table needs timestamp, latitude and longitude columns"
-            )
+        try:
+            layout_of(table.columns, str(path), need=("timestamp", "latitude", "longitude"))
+        except InputError:
+            if format == "reports":
+                raise
+        else:
+            result = decode_table(table, options)
+            return result.reports, int(result.counts.get("errors", len(result.errors)))
     key = None if format in (None, "reports") else format
-    result = decode(path, key, DecodeOptions(party=party, sensor=path.stem, reference=reference))
+    result = decode(path, key, options)
     return result.reports, int(result.counts.get("errors", len(result.errors)))
 
 
@@ -80,12 +78,12 @@ def write_updates(updates: pd.DataFrame, out: Path) -> None:
 def track_command(
     files: Annotated[list[Path], typer.Argument(help="Recordings or report tables to track.")],
     format: Annotated[
-        str | None,
+        TrackFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="'reports' (a table with the Report columns: CSV, Parquet or JSON lines) or a "
-            "decoder key (see 'deconflict decode --help'); guessed when omitted.",
+            help="'reports' (a table of reports or aircraft: CSV, Parquet or JSON lines) or a "
+            "feed format (see 'deconflict decode --help'); guessed when omitted.",
         ),
     ] = None,
     out: Annotated[

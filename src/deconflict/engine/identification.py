@@ -20,7 +20,7 @@ from deconflict.geo import distance_m
 from deconflict.identify.request import TrackSnapshot
 from deconflict.store import Event
 from deconflict.store import hotline as log
-from deconflict.units import FPM, FT, KT
+from deconflict.units import FPM, FT, KT, si_kinematics
 
 History = Callable[[str], tuple[tuple[float, float, float, float], ...]]
 Where = Callable[[str, str], tuple[float, float, float] | None]
@@ -111,12 +111,10 @@ class Identification:
             elif got["outcome"] == "declared" and got.get("claimants"):
                 c = got["claimants"][0]
                 claim = (str(c["party"]), str(c["aircraft"]))
-            pos, vel = body["position"], body["velocity"]
+            lat, lon, alt_m, east, north, _ = si_kinematics(body["position"], body["velocity"])
             self.inherited[rid] = _Asked(
-                str(body["observer"]), float(pos["latitude"]), float(pos["longitude"]),
-                float(pos["altitude_m"]), float(vel["east_mps"]), float(vel["north_mps"]),
-                float(body["created_s"]), claim,
-            )  # fmt: skip
+                str(body["observer"]), lat, lon, alt_m, east, north, float(body["created_s"]), claim
+            )
         self.grace_s = grace_s
 
     def _adopt(self, p: str, key: str, row: Any, where: Where, now: float) -> bool:

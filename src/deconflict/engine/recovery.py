@@ -21,8 +21,10 @@ from deconflict.engine.alerts import AreaAlert, ConflictAlert
 from deconflict.engine.resolution import Advice
 from deconflict.hotline.messages import MessageKind
 from deconflict.hotline.notices import AircraftState, ConflictPrediction, OpenNotice, PairKey
+from deconflict.kinematics import Kinematics
 from deconflict.store import Event, Store
 from deconflict.store import hotline as log
+from deconflict.units import si_kinematics
 
 if TYPE_CHECKING:
     from deconflict.engine.engine import Engine
@@ -121,12 +123,8 @@ def open_alerts(store: Store) -> tuple[list[ConflictAlert], list[AreaAlert], lis
 
 
 def _state(party: str, aircraft: str, other_of_peer: Mapping[str, Any]) -> AircraftState:
-    pos, vel = other_of_peer["position"], other_of_peer["velocity"]
-    return AircraftState(
-        party, aircraft, float(pos["latitude"]), float(pos["longitude"]),
-        float(pos["altitude_m"]), float(vel["east_mps"]), float(vel["north_mps"]),
-        float(vel["up_mps"]),
-    )  # fmt: skip
+    motion = si_kinematics(other_of_peer["position"], other_of_peer["velocity"])
+    return AircraftState(party, aircraft, Kinematics(*motion))
 
 
 def open_notices(store: Store) -> tuple[dict[PairKey, OpenNotice], int]:

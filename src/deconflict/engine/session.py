@@ -142,15 +142,9 @@ class Session:
         desk: Desk | None = None,
         start: pd.Timestamp | None = None,
     ) -> Session:
-        from deconflict.engine.sources import read_recording
-
-        frame = read_recording(path)
-        ts = pd.to_datetime(frame["timestamp"], utc=True)
-        begin = ts.min() if start is None else start
-        source = ReplaySource(frame, party=party, start=begin)
-        duration = float((ts.max() - ts.min()).total_seconds())
+        source = ReplaySource(path, party=party, start=start)
         engine = Engine([party], [source], desk=desk)
-        return cls(engine, begin, duration)
+        return cls(engine, source.start, source.duration_s)
 
     def _fly_to(self, t_s: float) -> None:
         """Fly the traffic to ``t_s`` as it flew under the engine before this one: the crews

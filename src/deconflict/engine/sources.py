@@ -2,10 +2,10 @@
 
 A source is anything with ``poll(now) -> report table`` (columns of
 ``deconflict.surveillance.report``) returning the reports timestamped after the previous poll
-and up to ``now``. ``ReplaySource`` replays a recording — a ``traffic``-convention table
-(``timestamp``, ``icao24``, ``callsign``, ``latitude``, ``longitude``, ``altitude`` ft,
-``groundspeed`` kt, ``track`` deg, ``vertical_rate`` ft/min) in Parquet or CSV — as one party's
-reports, shifted in time so that the recording starts at the engine's start.
+and up to ``now``. ``ReplaySource`` replays a recording — any table ``deconflict.tables``
+reads: the ``traffic`` convention or OpenSky's state vectors, a file, a DataFrame or a
+``traffic`` object — as one party's reports, shifted in time so that the recording starts at
+the engine's start.
 ``deconflict.sim.source.SimSource`` is the simulator's.
 """
 
@@ -19,6 +19,7 @@ import pandas as pd
 
 from deconflict.errors import InputError
 from deconflict.surveillance.report import REPORT_COLUMNS, REPORT_DTYPES, empty_reports
+from deconflict.tables import TableInput, to_traffic
 
 
 class ReportSource(Protocol):
@@ -27,40 +28,38 @@ class ReportSource(Protocol):
     def poll(self, now: pd.Timestamp) -> pd.DataFrame: ...
 
 
-def read_recording(path: str | Path) -> pd.DataFrame:
-    """A recording as a table in the traffic convention (Parquet or CSV)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"recording {p} does not exist; give a Parquet or CSV file")
-    frame = pd.read_parquet(p) if p.suffix.lower() == ".parquet" else pd.read_csv(p)
-    need = {"timestamp", "latitude", "longitude"}
-    missing = need - set(frame.columns)
-    if missing:
-        raise InputError(
-            f"recording {p} lacks column(s) {', '.join(sorted(missing))}; it needs the traffic "
-            "convention: timestamp, icao24, latitude, longitude, altitude, groundspeed, track"
-        )
-    return frame
+def read_recording(recording: TableInput) -> pd.DataFrame:
+    """A recording (a file, a DataFrame or a ``traffic`` object, in the traffic or OpenSky
+    convention) as a table in the traffic convention, one row per fresh position
+    (``deconflict.tables.to_traffic``)."""
+    if isinstance(recording, str | Path) and not Path(recording).is_file():
+        raise InputError(f"recording {recording} does not exist; give a Parquet or CSV file")
+    return to_traffic(recording, f"recording {recording}" if isinstance(recording, str | Path)
+                      else "recording")  # fmt: skip
 
 
 class ReplaySource:
-    """A recording replayed as one party's reports (sensor ``replay``)."""
+    """A recording replayed as one party's reports (sensor ``replay``), shifted in time so that
+    it begins at ``start`` (as recorded when None)."""
 
     def __init__(
         self,
-        recording: pd.DataFrame,
+        recording: TableInput,
         *,
         party: str,
-        start: pd.Timestamp,
+        start: pd.Timestamp | None = None,
         sensor: str = "replay",
         accuracy_m: float = 30.0,
     ) -> None:
-        frame = recording.dropna(subset=["timestamp", "latitude", "longitude"])
-        ts = pd.to_datetime(frame["timestamp"], utc=True)
+        frame = read_recording(recording)
+        ts = frame["timestamp"]
         order = np.argsort(ts.to_numpy(), kind="stable")
         frame = frame.iloc[order]
         ts = ts.iloc[order]
-        self.offset = start - ts.iloc[0] if len(ts) else pd.Timedelta(0)
+        first = ts.iloc[0] if len(ts) else pd.Timestamp(0, tz="UTC")
+        self.start = first if start is None else start
+        self.offset = self.start - first
+        self.duration_s = float((ts.iloc[-1] - first).total_seconds()) if len(ts) else 0.0
         n = len(frame)
         out = {}
         for col in REPORT_COLUMNS:
@@ -74,8 +73,6 @@ class ReplaySource:
         out["sensor"] = np.full(n, sensor, dtype=object)
         out["source"] = np.full(n, "replay", dtype=object)
         out["accuracy_m"] = np.full(n, accuracy_m)
-        if "icao24" not in frame.columns and "id" in frame.columns:
-            out["icao24"] = frame["id"].to_numpy()
         table = pd.DataFrame(out)
         for col, dtype in REPORT_DTYPES.items():
             if dtype.startswith("datetime"):

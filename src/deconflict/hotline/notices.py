@@ -1,5 +1,5 @@
 """Conflict notices: one per party per conflict, opened, updated when the level rises, closed
-(SI: m, m/s, s; latitude/longitude in degrees).
+(SI inside: m, m/s, s; latitude/longitude in degrees; the notices carry the edge units).
 
 The predictor says, at every tick, which pairs of different parties' aircraft are in conflict and
 at what alert level. This module turns that stream into few messages: a notice is *opened* the
@@ -33,7 +33,8 @@ class AircraftState:
     motion: Kinematics
 
     def kinematics(self) -> dict[str, Any]:
-        """Position and velocity only (what the other party is told)."""
+        """Position and velocity only (what the other party is told), in the edge units
+        (``Kinematics.payload``: altitude ft, groundspeed kt, track deg, ft/min)."""
         return self.motion.payload()
 
 

@@ -1,8 +1,9 @@
 """The identification-request workflow: "whose is that track?" (SI: m, m/s, s).
 
 When a track becomes unknown, every party gets a request carrying the track's position
-(latitude, longitude in degrees, altitude in m), velocity (east, north, up in m/s) and recent
-history. Each party answers ``ours`` (naming the aircraft and operation) or ``not_ours``.
+(latitude, longitude in degrees, altitude in ft), velocity (groundspeed kt, track deg, vertical
+rate ft/min: the edge units; SI inside) and recent history. Each party answers ``ours``
+(naming the aircraft and operation) or ``not_ours``.
 Outcome, re-evaluated after every answer and at every tick:
 
 * one claim → ``declared`` (the claiming party owns the track);
@@ -24,6 +25,7 @@ from typing import Any
 
 from deconflict.errors import ConflictError, InputError, PermissionDeniedError
 from deconflict.kinematics import Kinematics
+from deconflict.units import FT, si_kinematics
 
 
 class Answer(StrEnum):
@@ -48,7 +50,26 @@ class TrackSnapshot(Kinematics):
         object.__setattr__(self, "history", tuple(self.history))
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.payload(), "history": [list(h) for h in self.history]}
+        """The snapshot as parties receive it, in the edge units (``Kinematics.payload``:
+        altitude ft, groundspeed kt, track deg, vertical rate ft/min); ``history`` rows are
+        ``[time_s, latitude, longitude, altitude_ft]``."""
+        return {
+            **self.payload(),
+            "history": [[t, lat, lon, alt_m / FT] for t, lat, lon, alt_m in self.history],
+        }
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> TrackSnapshot:
+        """A snapshot from ``to_dict``'s payload (or one written in SI before)."""
+        old = "altitude_m" in body["position"]
+        scale = 1.0 if old else FT
+        return cls(
+            *si_kinematics(body["position"], body["velocity"]),
+            tuple(
+                (float(h[0]), float(h[1]), float(h[2]), float(h[3]) * scale)
+                for h in body.get("history", [])
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ import numpy as np
 from deconflict.errors import InputError
 from deconflict.incidents.geometry import Separation, Timeline
 from deconflict.incidents.severity import Severity
+from deconflict.units import FT
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +82,7 @@ class Incident:
                 "t_s": t.t_s.tolist(),
                 "latitude_deg": t.latitude_deg.tolist(),
                 "longitude_deg": t.longitude_deg.tolist(),
-                "altitude_m": t.altitude_m.tolist(),
+                "altitude": (t.altitude_m / FT).tolist(),  # ft: the parties' edge unit
             }
 
         return {
@@ -119,7 +120,7 @@ class Incident:
                     t["t_s"],
                     t["latitude_deg"],
                     t["longitude_deg"],
-                    t["altitude_m"],
+                    _altitude_m(t),
                 )
                 for t in data["tracks"]
             )
@@ -155,6 +156,13 @@ class Incident:
                 f"not an incident record ({type(exc).__name__}: {exc}); "
                 "write it with save_incident / Incident.to_dict"
             ) from exc
+
+
+def _altitude_m(track: Mapping[str, Any]) -> Any:
+    """A track's altitudes in m: ``altitude`` (ft), or ``altitude_m`` in records written before."""
+    if "altitude_m" in track:
+        return track["altitude_m"]
+    return np.asarray(track["altitude"], dtype=np.float64) * FT
 
 
 def _opt(value: Any) -> float | None:

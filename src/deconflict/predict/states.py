@@ -1,7 +1,8 @@
 """Aircraft states at one instant, converted once from the edge units to SI arrays.
 
-Edge columns (the ``traffic`` convention): ``id`` (or ``icao24``), ``latitude``, ``longitude`` (deg
-WGS84), ``altitude`` (ft), ``groundspeed`` (kt), ``track`` (deg true), ``vertical_rate`` (ft/min,
+Edge columns (the ``traffic`` convention, or OpenSky's names and units: ``deconflict.tables``
+reads both): ``flight_id`` / ``id`` / ``icao24``, ``latitude``, ``longitude`` (deg WGS84),
+``altitude`` (ft), ``groundspeed`` (kt), ``track`` (deg true), ``vertical_rate`` (ft/min,
 optional: 0 when absent). Optional: ``alerter`` (1|2|3, DAIDALUS), ``zone_nm`` / ``zone_ft``
 (a larger protected zone for this aircraft: a pair uses the larger of its two aircraft's and the
 standard's minima). Inside: metres, m/s, seconds.
@@ -9,23 +10,18 @@ standard's minima). Inside: metres, m/s, seconds.
 
 from __future__ import annotations
 
-import difflib
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
+from deconflict.tables import Layout, TableInput, as_frame, edge, layout_of, numbers
 from deconflict.units import FPM, FT, KT, NM
 
 REQUIRED = ("latitude", "longitude", "altitude", "groundspeed", "track")
 OPTIONAL = ("vertical_rate", "alerter", "zone_nm", "zone_ft", "callsign", "timestamp")
-KNOWN = ("id", "icao24", *REQUIRED, *OPTIONAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,90 +52,12 @@ class BadRow:
     reason: str
 
 
-StatesInput = pd.DataFrame | Mapping[str, Any] | str | Path
+StatesInput = TableInput
 
 
-def read_states_file(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, Parquet, JSON (list of states, ``{"states": [...]}``) or JSON-lines file."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such file; give the path of a CSV, Parquet or JSON file")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(p)
-        if suffix in {".csv", ".txt"}:
-            return pd.read_csv(p)
-        if suffix in {".jsonl", ".ndjson"}:
-            return pd.read_json(p, lines=True)
-        if suffix == ".json":
-            data = json.loads(p.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and "states" in data:
-                data = data["states"]
-            if not isinstance(data, list):
-                raise InputError(
-                    f'{p}: JSON must be a list of states or {{"states": [...]}}, '
-                    f"got {type(data).__name__}"
-                )
-            return pd.DataFrame.from_records(data)
-    except InputError:
-        raise
-    except Exception as exc:  # pyarrow / pandas / json raise many types
-        raise InputError(
-            f"{p}: cannot read as {suffix.lstrip('.') or 'a table'} ({exc.__class__.__name__}: "
-            f"{exc}); check the file is complete and of that format"
-        ) from None
-    raise InputError(f"{p}: unknown file type {suffix!r}; use .csv, .parquet, .json or .jsonl")
-
-
-def as_frame(states: StatesInput) -> pd.DataFrame:
-    """Any accepted input (DataFrame, ``traffic`` object, mapping of arrays, file) as a frame."""
-    if isinstance(states, str | Path):
-        return read_states_file(states)
-    data = getattr(states, "data", None)  # a traffic.core.Traffic / Flight object
-    if isinstance(data, pd.DataFrame):
-        return data
-    if isinstance(states, pd.DataFrame):
-        return states
-    if isinstance(states, Mapping):
-        try:
-            return pd.DataFrame({k: np.atleast_1d(np.asarray(v)) for k, v in states.items()})
-        except ValueError as exc:
-            raise InputError(f"state arrays must all have the same length: {exc}") from None
-    raise InputError(
-        f"cannot read aircraft states from a {type(states).__name__}: give a pandas DataFrame, "
-        "a mapping of column name to array, or a CSV/Parquet/JSON file path"
-    )
-
-
-def _check_columns(frame: pd.DataFrame) -> str:
-    cols = [str(c) for c in frame.columns]
-    id_col = "id" if "id" in cols else "icao24" if "icao24" in cols else None
-    missing = [c for c in REQUIRED if c not in cols]
-    if id_col is None:
-        missing.insert(0, "id")
-    if missing:
-        hints = []
-        for m in missing:
-            close = difflib.get_close_matches(m, [c for c in cols if c not in KNOWN], n=1)
-            hints.append(f"{m} (did you mean {close[0]!r}?)" if close else m)
-        raise InputError(
-            f"missing column(s): {', '.join(hints)}; states need id (or icao24), "
-            f"{', '.join(REQUIRED)} and optionally vertical_rate, in the units of DESIGN.md "
-            "(deg, ft, kt, deg, ft/min)"
-        )
-    assert id_col is not None
-    return id_col
-
-
-def _numeric(frame: pd.DataFrame, name: str, default: float) -> NDArray[np.float64]:
-    """Column ``name`` as float64 (NaN where not a number), or ``default`` when absent."""
-    if name not in frame:
-        return np.full(len(frame), default)
-    col = frame[name]
-    if col.dtype.kind not in "fiu":  # strings, objects, nullable or mixed: parse, NaN if not
-        col = pd.to_numeric(col, errors="coerce")
-    return np.asarray(col.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+def _check_columns(frame: pd.DataFrame) -> Layout:
+    """The table's layout (traffic or OpenSky names); InputError naming any missing column."""
+    return layout_of(frame.columns, "states", need=("id", *REQUIRED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,18 +70,20 @@ class _Checked:
     reasons: NDArray[np.object_]  # only for the bad rows, in row order
 
 
-def _check_rows(frame: pd.DataFrame, id_col: str) -> _Checked:
+def _check_rows(frame: pd.DataFrame, layout: Layout) -> _Checked:
     """Every row check, vectorised over numpy arrays; the first failing check names the row."""
+    id_col = layout.columns["id"]
     raw_ids = frame[id_col]
     str_ids = raw_ids.astype(str)
     ids = str_ids.to_numpy(dtype=object)
     empty = raw_ids.isna().to_numpy() | str_ids.str.strip().eq("").to_numpy()
-    values = {name: _numeric(frame, name, np.nan) for name in (*REQUIRED, "vertical_rate")}
+    values = {name: edge(frame, layout, name) for name in (*REQUIRED, "vertical_rate")}
     checks: list[tuple[NDArray[np.bool_], str]] = [(empty, f"{id_col} is empty")]
     for name in (*REQUIRED, "vertical_rate"):
-        if name in frame:
-            checks.append((np.isnan(values[name]), f"{name} is missing or not a number"))
-            checks.append((np.isinf(values[name]), f"{name} is not finite"))
+        if layout.has(name):
+            column = layout.columns[name]
+            checks.append((np.isnan(values[name]), f"{column} is missing or not a number"))
+            checks.append((np.isinf(values[name]), f"{column} is not finite"))
     with np.errstate(invalid="ignore"):
         lon = values["longitude"]
         checks += [
@@ -171,13 +91,13 @@ def _check_rows(frame: pd.DataFrame, id_col: str) -> _Checked:
             ((lon < -180.0) | (lon > 360.0), "longitude outside -180..360°"),
             (values["groundspeed"] < 0.0, "negative groundspeed"),
         ]
-        values["alerter"] = np.nan_to_num(_numeric(frame, "alerter", 1.0), nan=1.0)
+        values["alerter"] = np.nan_to_num(numbers(frame, "alerter", 1.0), nan=1.0)
         if "alerter" in frame:
             checks.append(
                 (~np.isin(values["alerter"], (1.0, 2.0, 3.0)), "alerter must be 1, 2 or 3")
             )
         for name in ("zone_nm", "zone_ft"):
-            values[name] = np.nan_to_num(_numeric(frame, name, 0.0), nan=0.0)
+            values[name] = np.nan_to_num(numbers(frame, name, 0.0), nan=0.0)
             if name in frame:
                 checks.append((values[name] < 0.0, f"negative {name}"))
     if len(set(ids.tolist())) == len(ids):  # the common case, without a pandas hash table
@@ -220,8 +140,9 @@ def to_states(states: StatesInput) -> States:
             "the states table is empty: give at least one aircraft state "
             "(id, latitude, longitude, altitude, groundspeed, track)"
         )
-    id_col = _check_columns(frame)
-    checked = _check_rows(frame, id_col)
+    layout = _check_columns(frame)
+    id_col = layout.columns["id"]
+    checked = _check_rows(frame, layout)
     if checked.bad.any():
         pos = int(np.flatnonzero(checked.bad)[0])
         ident = frame[id_col].iloc[pos]
@@ -244,8 +165,7 @@ def to_states_lenient(states: StatesInput) -> tuple[States | None, list[BadRow]]
     frame = as_frame(states)
     if len(frame) == 0:
         return None, []
-    id_col = _check_columns(frame)
-    checked = _check_rows(frame, id_col)
+    checked = _check_rows(frame, _check_columns(frame))
     bad = [
         BadRow(int(i), str(checked.ids[i]), str(reason))
         for i, reason in zip(np.flatnonzero(checked.bad), checked.reasons, strict=True)

@@ -29,7 +29,7 @@ import pandas as pd
 from deconflict.errors import DeconflictError
 from deconflict.geo import distance_m
 from deconflict.sim.simulator import Simulator
-from deconflict.units import FT, NM
+from deconflict.units import NM
 
 
 class EventLike(Protocol):
@@ -125,7 +125,7 @@ class Crews:
             truth = self.sim.truth()
             mine = truth[truth["party"] == party]
             ac = _nearest(mine, float(pos["latitude"]), float(pos["longitude"]),
-                          float(pos["altitude_m"]) / FT)  # fmt: skip
+                          float(pos["altitude"]))  # fmt: skip
             d_ok = ac is not None and ac[1] <= self.claim_radius_nm * NM
             if ac is not None and d_ok and ac[2] <= self.claim_dalt_ft:
                 engine.answer_identification(party, rid, "ours", aircraft=ac[0])

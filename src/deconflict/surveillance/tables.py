@@ -5,7 +5,8 @@ Layouts (one row per report; column names as the sources write them):
 
 - ``opensky`` (``state_vectors_data4``): ``time`` (UTC datetime or unix s), ``icao24``, ``lat``,
   ``lon`` (deg), ``baroaltitude`` (m), ``velocity`` (m/s), ``heading`` (deg true track),
-  ``vertrate`` (m/s), ``callsign``, ``squawk``.
+  ``vertrate`` (m/s), ``callsign``, ``squawk``, ``lastposupdate`` (the position's time: a stale
+  position written again is left out, counted as ``stale_positions``).
 - ``trajectory`` (the ``traffic`` library): ``timestamp`` (UTC), ``icao24`` (or ``id``),
   ``callsign``, ``latitude``, ``longitude`` (deg), ``altitude`` (ft), ``groundspeed`` (kt),
   ``track`` (deg), ``vertical_rate`` (ft/min), ``squawk`` (text, or an integer whose decimal
@@ -13,21 +14,23 @@ Layouts (one row per report; column names as the sources write them):
 - ``modes-table``: raw Mode S frames with their time: ``rawmsg`` or ``frame`` (hex) and
   ``mintime`` / ``timestamp`` / ``time``; decoded as in ``deconflict.surveillance.modes``.
 
-``table`` picks one of the three from the columns. Rows are reported in file order (replay sorts
-by time). Errors (position = row index): ``bad-time`` (no time), ``bad-position`` (latitude
-outside ±90 or longitude outside ±180: the row is dropped), and warnings for time order.
+Both are read by ``deconflict.tables`` (the one reader of aircraft tables); either decoder takes
+either layout. ``table`` picks one of the three from the columns. Rows are reported in file
+order (replay sorts by time). Errors (position = row index): ``bad-time`` (no time),
+``bad-position`` (latitude outside ±90 or longitude outside ±180: the row is dropped), and
+warnings for time order.
 """
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from deconflict.errors import DecodeError
+from deconflict import tables
+from deconflict.errors import DecodeError, InputError
 from deconflict.surveillance.base import (
     DecodeOptions,
     Decoder,
@@ -39,47 +42,16 @@ from deconflict.surveillance.base import (
 )
 from deconflict.surveillance.modes import decode_frames
 from deconflict.surveillance.report import REPORT_DTYPES
-from deconflict.units import FPM, FT, KT
 
-PARQUET_MAGIC: Final = b"PAR1"
+PARQUET_MAGIC: Final = tables.PARQUET_MAGIC
 
 
 def read_table(data: bytes) -> pd.DataFrame:
-    """Parquet (by its magic bytes) or CSV with a header line."""
+    """Parquet (by its magic bytes) or CSV with a header line (``deconflict.tables``)."""
     try:
-        if data[:4] == PARQUET_MAGIC:
-            return pd.read_parquet(io.BytesIO(data))
-        return pd.read_csv(io.BytesIO(data), dtype={"icao24": str, "squawk": str})
-    except Exception as exc:  # pyarrow and the csv parser raise many kinds
-        raise DecodeError(f"cannot read the table ({exc}): give a Parquet or CSV file") from exc
-
-
-def _times_ns(column: pd.Series) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(column):
-        seconds = pd.to_numeric(column, errors="coerce").astype("float64").to_numpy()
-        return np.where(np.isnan(seconds), np.iinfo(np.int64).min, seconds * 1e9).astype(np.int64)
-    stamps = pd.to_datetime(column, utc=True, errors="coerce")
-    return np.asarray(stamps.astype("int64"))
-
-
-def _floats(table: pd.DataFrame, name: str, scale: float = 1.0) -> np.ndarray:
-    if name not in table:
-        return np.full(len(table), np.nan)
-    values = pd.to_numeric(table[name], errors="coerce").astype("float64").to_numpy()
-    return values * scale
-
-
-def _strings(table: pd.DataFrame, name: str) -> pd.Series:
-    if name not in table:
-        return pd.Series(pd.NA, index=table.index, dtype="string")
-    text = table[name].astype("string").str.strip()
-    return text.mask(text == "")
-
-
-def _squawk(table: pd.DataFrame) -> pd.Series:
-    text = _strings(table, "squawk")
-    text = text.str.replace(r"\.0$", "", regex=True)
-    return text.str.zfill(4)
+        return tables.read_bytes(data, "table")
+    except InputError as exc:
+        raise DecodeError(str(exc)) from None
 
 
 def _frame_reports(
@@ -126,45 +98,57 @@ def _nullable(series: pd.Series) -> np.ndarray:
     return np.asarray(series.astype(object).where(series.notna(), None))
 
 
-def decode_opensky_table(table: pd.DataFrame, options: DecodeOptions) -> DecodeResult:
-    if "time" not in table:
-        raise DecodeError("an OpenSky state vector table needs a 'time' column")
-    return _frame_reports(
-        table,
-        _times_ns(table["time"]),
+def _aircraft_reports(
+    table: pd.DataFrame, options: DecodeOptions, source: str, layout: tables.Layout
+) -> DecodeResult:
+    """Reports of a traffic- or OpenSky-layout table, read by ``deconflict.tables``; a stale
+    OpenSky position written again (same ``lastposupdate``) is left out and counted."""
+    times_ns = tables.position_time_ns(table, layout, source)
+    icao = tables.strings(table, layout, "icao24" if layout.has("icao24") else "id")
+    stale = np.zeros(len(table), dtype=bool)
+    if layout.position_time is not None:
+        stale = tables.repeated(icao.to_numpy(dtype=object, na_value=""), times_ns)
+        stale &= times_ns != tables.NO_TIME
+    keep = ~stale
+    counts = {"stale_positions": int(stale.sum())} if stale.any() else {}
+    result = _frame_reports(
+        table[keep],
+        times_ns[keep],
         options,
-        "opensky",
-        icao24=_nullable(_strings(table, "icao24").str.lower()),
-        callsign=_nullable(_strings(table, "callsign")),
-        squawk=_nullable(_squawk(table)),
-        latitude=_floats(table, "lat"),
-        longitude=_floats(table, "lon"),
-        altitude=_floats(table, "baroaltitude", 1.0 / FT),
-        groundspeed=_floats(table, "velocity", 1.0 / KT),
-        track=_floats(table, "heading"),
-        vertical_rate=_floats(table, "vertrate", 1.0 / FPM),
+        source,
+        icao24=_nullable(icao[keep].str.lower()),
+        callsign=_nullable(tables.strings(table, layout, "callsign")[keep]),
+        squawk=_nullable(tables.squawk(tables.strings(table, layout, "squawk"))[keep]),
+        **{
+            name: tables.edge(table, layout, name)[keep]
+            for name in ("latitude", "longitude", "altitude", "groundspeed", "track")
+        },
+        vertical_rate=tables.edge(table, layout, "vertical_rate")[keep],
     )
+    if stale.any():  # positions in the error log are the input's rows
+        result.errors["position"] = np.flatnonzero(keep)[result.errors["position"].to_numpy()]
+        result.counts.update(counts)
+        result.counts["frames"] = len(table)
+    return result
+
+
+def _layout(table: pd.DataFrame, where: str, need: tuple[str, ...]) -> tables.Layout:
+    try:
+        return tables.layout_of(table.columns, where, need=need)
+    except InputError as exc:
+        raise DecodeError(str(exc)) from None
+
+
+def decode_opensky_table(table: pd.DataFrame, options: DecodeOptions) -> DecodeResult:
+    layout = _layout(table, "OpenSky table", ("timestamp", "latitude", "longitude"))
+    if layout.name != "opensky":
+        raise DecodeError("an OpenSky state vector table needs 'time', 'lat' and 'lon' columns")
+    return _aircraft_reports(table, options, "opensky", layout)
 
 
 def decode_trajectory_table(table: pd.DataFrame, options: DecodeOptions) -> DecodeResult:
-    if "timestamp" not in table:
-        raise DecodeError("a trajectory table needs a 'timestamp' column (traffic convention)")
-    ident = "icao24" if "icao24" in table else "id"
-    return _frame_reports(
-        table,
-        _times_ns(table["timestamp"]),
-        options,
-        "trajectory",
-        icao24=_nullable(_strings(table, ident).str.lower()),
-        callsign=_nullable(_strings(table, "callsign")),
-        squawk=_nullable(_squawk(table)),
-        latitude=_floats(table, "latitude"),
-        longitude=_floats(table, "longitude"),
-        altitude=_floats(table, "altitude"),
-        groundspeed=_floats(table, "groundspeed"),
-        track=_floats(table, "track"),
-        vertical_rate=_floats(table, "vertical_rate"),
-    )
+    layout = _layout(table, "trajectory table", ("timestamp", "latitude", "longitude"))
+    return _aircraft_reports(table, options, "trajectory", layout)
 
 
 def decode_modes_table(table: pd.DataFrame, options: DecodeOptions) -> DecodeResult:
@@ -173,17 +157,21 @@ def decode_modes_table(table: pd.DataFrame, options: DecodeOptions) -> DecodeRes
     if frame_col is None or time_col is None:
         raise DecodeError("a Mode S frame table needs 'rawmsg' or 'frame', and a time column")
     frames = table[frame_col].astype("string").fillna("").tolist()
-    return decode_frames(frames, _times_ns(table[time_col]), options, source="modes")
+    return decode_frames(frames, tables.epoch_ns(table[time_col]), options, source="modes")
 
 
 def decode_table(table: pd.DataFrame, options: DecodeOptions) -> DecodeResult:
     """Pick the layout from the columns (see the module docstring)."""
     if "rawmsg" in table or "frame" in table:
         return decode_modes_table(table, options)
-    if "time" in table and "lat" in table:
-        return decode_opensky_table(table, options)
-    if "timestamp" in table:
-        return decode_trajectory_table(table, options)
+    try:
+        layout = tables.layout_of(table.columns, "table", need=("timestamp", "latitude"))
+    except InputError:
+        layout = None
+    if layout is not None:
+        return _aircraft_reports(
+            table, options, layout.name.replace("traffic", "trajectory"), layout
+        )
     raise DecodeError(
         f"table columns {list(table.columns)[:12]} match no known layout: "
         "expected OpenSky (time, lat, lon, ...), traffic (timestamp, latitude, ...) or raw frames"

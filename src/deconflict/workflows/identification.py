@@ -49,16 +49,7 @@ def _request_entry(store: Store, request_id: str) -> Event:
 def request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
     """The identification request an entry opened, with the answers logged since."""
     b = entry.payload["body"]
-    pos, vel = b["position"], b["velocity"]
-    track = TrackSnapshot(
-        float(pos["latitude"]),
-        float(pos["longitude"]),
-        float(pos["altitude_m"]),
-        float(vel["east_mps"]),
-        float(vel["north_mps"]),
-        float(vel["up_mps"]),
-        tuple((float(h[0]), float(h[1]), float(h[2]), float(h[3])) for h in b.get("history", [])),
-    )
+    track = TrackSnapshot.from_dict(b)
     request = open_request(
         str(b["request_id"]),
         str(b["track_id"]),

@@ -301,7 +301,7 @@
     if (!changed("requests", view)) return;
     document.getElementById("requests").innerHTML = reqs.map((r) => {
       const who = r.observer === state.party ? "asked by us" : `asked by ${esc(state.names[r.observer] || r.observer)}`;
-      const pos = r.position ? `${r.position.latitude.toFixed(3)}, ${r.position.longitude.toFixed(3)}, FL${Math.round(r.position.altitude_m / 0.3048 / 100)}` : "";
+      const pos = r.position ? `${r.position.latitude.toFixed(3)}, ${r.position.longitude.toFixed(3)}, FL${Math.round(r.position.altitude / 100)}` : "";
       const form = r.can_answer && r.outcome !== "declared" && r.outcome !== "disputed"
         ? `<div><input class="answer-aircraft" placeholder="our aircraft" size="10">
              <button class="answer-ours" data-request-id="${esc(r.request_id)}">Ours</button>
