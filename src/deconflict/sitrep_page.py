@@ -1,9 +1,10 @@
 """The situation report's page (matplotlib): what a press officer would put on a wall.
 
 One A4 landscape page: the shared area on the map page's offline basemap (Natural Earth land,
-coasts, borders, lakes and rivers, and the GeoNames places; ``scripts/build_basemap.py``), the scenario's areas, each party's bases and operations as
-the viewer may see them, the aircraft timelines the log carries as light trails, the live
-picture's tracks, alerts, identification requests and incidents marked with their times (UTC),
+coasts, borders, lakes and rivers, and the GeoNames places; ``scripts/build_basemap.py``), the
+scenario's areas, each party's bases and operations as the viewer may see them, the tracks the
+log's picture samples carry and the incidents' aircraft as light trails, the tracks' last
+positions, alerts, identification requests and incidents marked with their times (UTC),
 a legend, the counts by party as a small table, and a title with the period and the viewer.
 Degrees WGS84, times Unix s UTC. The counts are also the file's metadata (PNG text chunk
 ``sitrep-counts``, PDF keywords, SVG description) as JSON, and each cell of the table is an SVG
