@@ -82,6 +82,7 @@ def basemap() -> Basemap:
 
 def _extent(rep: Sitrep) -> tuple[float, float, float, float]:
     pts = [(m.lon, m.lat) for m in (*rep.bases, *rep.tracks, *rep.alerts, *rep.identifications)]
+    pts += [(x, y) for _, _, xs, ys in rep.track_trails for x, y in zip(xs, ys, strict=True)]
     pts += [(m.lon, m.lat) for m in rep.incidents]
     pts += [(x, y) for rings in rep.operations.values() for r in rings for x, y in r]
     pts += [(x, y) for _, _, r in rep.areas for x, y in r]
@@ -152,6 +153,8 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
             for ring in rings:
                 c = colours.get(party, "0.3")
                 ax.add_patch(Polygon(ring, closed=True, ec=c, fc=c + "22", lw=1.2, zorder=3))
+        for party, _label, lons, lats in rep.track_trails:  # the period's tracks, light
+            ax.plot(lons, lats, color=colours.get(party, "0.5"), lw=0.8, alpha=0.35, zorder=3.5)
         for party, _label, lons, lats in rep.trails:
             ax.plot(lons, lats, color=colours.get(party, "0.4"), lw=1.0, alpha=0.55, zorder=4)
         _markers(ax, rep, colours)
@@ -167,7 +170,7 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
             for m, what in (("s", "base"), ("o", "track"), ("^", "alert"),
                             ("D", "identification request"), ("X", "incident"))
         ]  # fmt: skip
-        if rep.trails:
+        if rep.trails or rep.track_trails:
             handles.append(Line2D([], [], color="0.4", alpha=0.55, label="trail"))
         fig.legend(
             handles=handles,
