@@ -18,7 +18,9 @@
   function placeRank(z) { return z <= 4 ? 0 : z <= 5 ? 1 : z <= 7 ? 2 : 3; }
   const AIRPORT_ZOOM = 7, AIRPORT_LABEL_ZOOM = 8;
   const data = { places: null, airports: null };
-  const drawn = { places: [], airports: [] };  // what the last frame labelled (tests read it)
+  // what the last frame labelled: {name, x, y, w, h, px} (container pixels; tests read it)
+  const drawn = { places: [], airports: [] };
+  const PLACE_PX = 12, BIG_PLACE_PX = 13, AIRPORT_PX = 11;
 
   const LabelLayer = L.Layer.extend({
     initialize(options) { L.setOptions(this, options); },
@@ -72,14 +74,15 @@
     for (let i = 0; i < p.name.length; i++) {  // the file is sorted by population, biggest first
       if (p.rank[i] > most || !b.contains([p.lat[i], p.lon[i]])) continue;
       const pt = map.latLngToContainerPoint([p.lat[i], p.lon[i]]);
-      const font = p.rank[i] <= 1 ? "600 13px system-ui, sans-serif" : "12px system-ui, sans-serif";
+      const px = p.rank[i] <= 1 ? BIG_PLACE_PX : PLACE_PX;
+      const font = `${p.rank[i] <= 1 ? "600 " : ""}${px}px system-ui, sans-serif`;
       ctx.font = font;
-      const w = ctx.measureText(p.name[i]).width;
-      if (!free(taken, { x: pt.x - 4, y: pt.y - 14, w: w + 12, h: 18 })) continue;
+      const w = ctx.measureText(p.name[i]).width, box = { x: pt.x - 4, y: pt.y - 6 - px, w: w + 12, h: px + 8 };
+      if (!free(taken, box)) continue;
       ctx.fillStyle = COLOURS.place;
       ctx.beginPath(); ctx.arc(pt.x, pt.y, p.rank[i] <= 1 ? 3.5 : 2.5, 0, 6.283); ctx.fill();
       label(ctx, p.name[i], pt.x + 5, pt.y - 3, COLOURS.place, font);
-      out.push(p.name[i]);
+      out.push(Object.assign({ name: p.name[i], px }, box));
     }
     return out;
   }
@@ -95,10 +98,10 @@
       ctx.beginPath(); ctx.arc(pt.x, pt.y, 5, 0, 6.283);
       ctx.moveTo(pt.x - 5, pt.y); ctx.lineTo(pt.x + 5, pt.y);
       ctx.moveTo(pt.x, pt.y - 5); ctx.lineTo(pt.x, pt.y + 5); ctx.stroke();
-      out.push(a.icao[i]);
-      if (z >= AIRPORT_LABEL_ZOOM && free(taken, { x: pt.x + 6, y: pt.y - 2, w: 34, h: 14 })) {
-        label(ctx, a.icao[i], pt.x + 7, pt.y + 10, COLOURS.airport, "11px system-ui, sans-serif");
-      }
+      const box = { x: pt.x + 6, y: pt.y - 2, w: 34, h: AIRPORT_PX + 4 };
+      const labelled = z >= AIRPORT_LABEL_ZOOM && free(taken, box);
+      if (labelled) label(ctx, a.icao[i], pt.x + 7, pt.y + 10, COLOURS.airport, `${AIRPORT_PX}px system-ui, sans-serif`);
+      out.push(Object.assign({ name: a.icao[i], px: labelled ? AIRPORT_PX : 0 }, box));
     }
     return out;
   }
@@ -130,5 +133,5 @@
     M.layers.register("airports", airportsLayer);
   });
 
-  M.basemap = { drawn, data, redraw };
+  M.basemap = { drawn, data, redraw, layers: { places: placesLayer, airports: airportsLayer } };
 })();
