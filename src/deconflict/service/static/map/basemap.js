@@ -22,34 +22,53 @@
   const drawn = { places: [], airports: [] };
   const PLACE_PX = 12, BIG_PLACE_PX = 13, AIRPORT_PX = 11;
 
+  // Drawn with a margin around the view and again only when the view leaves it or the zoom
+  // changes: a pan within the margin moves the drawing with the map pane, as it is.
+  const MARGIN_PX = 256;
+  function inside(map, drawn) {
+    if (!drawn || drawn.zoom !== map.getZoom()) return false;
+    const a = map.containerPointToLayerPoint([0, 0]), b = map.containerPointToLayerPoint(map.getSize());
+    return drawn.bounds.contains(a) && drawn.bounds.contains(b);
+  }
+
   const LabelLayer = L.Layer.extend({
     initialize(options) { L.setOptions(this, options); },
     onAdd(m) {
       this._canvas = L.DomUtil.create("canvas", "basemap-canvas leaflet-zoom-hide");
       m.getPane("basemap-labels").appendChild(this._canvas);
       m.on("moveend zoomend resize", this._reset, this);
+      this._drawn = null;
       this._reset();
     },
     onRemove(m) { this._canvas.remove(); m.off("moveend zoomend resize", this._reset, this); },
-    _reset() { draw(this._map, this._canvas); },
+    _reset(ev) {
+      if ((!ev || ev.type === "moveend") && inside(this._map, this._drawn)) return;
+      this._drawn = draw(this._map, this._canvas);
+    },
   });
   const placesLayer = new LabelLayer({ basemapLayer: "places" });
   const airportsLayer = new LabelLayer({ basemapLayer: "airports" });
 
   function redraw() {
-    for (const layer of [placesLayer, airportsLayer]) if (layer._map) layer._reset();
+    for (const layer of [placesLayer, airportsLayer]) if (layer._map) { layer._drawn = null; layer._reset(); }
   }
 
-  // one canvas per layer: places or airports, each with its own labels
+  // one canvas per layer: places or airports, each with its own labels; returns what it covers
   function draw(map, canvas) {
-    const size = map.getSize();
-    L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
-    canvas.width = size.x; canvas.height = size.y;
-    const ctx = canvas.getContext("2d"), z = map.getZoom(), b = map.getBounds().pad(0.05);
-    const taken = [];
+    const size = map.getSize(), z = map.getZoom();
+    const origin = map.containerPointToLayerPoint([-MARGIN_PX, -MARGIN_PX]);
+    L.DomUtil.setPosition(canvas, origin);
+    canvas.width = size.x + 2 * MARGIN_PX; canvas.height = size.y + 2 * MARGIN_PX;
+    const ctx = canvas.getContext("2d"), taken = [];
+    const b = L.latLngBounds(map.layerPointToLatLng(origin),
+                             map.layerPointToLatLng(origin.add([canvas.width, canvas.height])));
+    const at = (lat, lon) => map.latLngToLayerPoint([lat, lon]).subtract(origin);
     ctx.lineJoin = "round";
-    if (canvas === placesLayer._canvas) drawn.places = drawPlaces(ctx, map, z, b, taken);
-    else drawn.airports = drawAirports(ctx, map, z, b, taken);
+    const seen = map.containerPointToLayerPoint([0, 0]).subtract(origin);  // the view's corner
+    const view = (box) => ({ x: box.x - seen.x, y: box.y - seen.y, w: box.w, h: box.h });
+    if (canvas === placesLayer._canvas) drawn.places = drawPlaces(ctx, at, z, b, taken).map(view);
+    else drawn.airports = drawAirports(ctx, at, z, b, taken).map(view);
+    return { zoom: z, bounds: L.bounds(origin, origin.add([canvas.width, canvas.height])) };
   }
 
   function free(taken, box) {
@@ -67,13 +86,13 @@
     ctx.fillStyle = colour; ctx.fillText(text, x, y);
   }
 
-  function drawPlaces(ctx, map, z, b, taken) {
+  function drawPlaces(ctx, at, z, b, taken) {
     const p = data.places, out = [];
     if (!p) return out;
     const most = placeRank(z);
     for (let i = 0; i < p.name.length; i++) {  // the file is sorted by population, biggest first
       if (p.rank[i] > most || !b.contains([p.lat[i], p.lon[i]])) continue;
-      const pt = map.latLngToContainerPoint([p.lat[i], p.lon[i]]);
+      const pt = at(p.lat[i], p.lon[i]);
       const px = p.rank[i] <= 1 ? BIG_PLACE_PX : PLACE_PX;
       const font = `${p.rank[i] <= 1 ? "600 " : ""}${px}px system-ui, sans-serif`;
       ctx.font = font;
@@ -87,13 +106,13 @@
     return out;
   }
 
-  function drawAirports(ctx, map, z, b, taken) {
+  function drawAirports(ctx, at, z, b, taken) {
     const a = data.airports, out = [];
     if (!a || z < AIRPORT_ZOOM) return out;
     ctx.strokeStyle = COLOURS.airport;
     for (let i = 0; i < a.icao.length; i++) {
       if (!b.contains([a.lat[i], a.lon[i]])) continue;
-      const pt = map.latLngToContainerPoint([a.lat[i], a.lon[i]]);
+      const pt = at(a.lat[i], a.lon[i]);
       ctx.strokeStyle = COLOURS.airport; ctx.lineWidth = 1.5;  // a runway cross in a ring
       ctx.beginPath(); ctx.arc(pt.x, pt.y, 5, 0, 6.283);
       ctx.moveTo(pt.x - 5, pt.y); ctx.lineTo(pt.x + 5, pt.y);
@@ -106,6 +125,17 @@
     return out;
   }
 
+  // Leaflet's canvas draws every path again at each move's end; the basemap's keeps its drawing
+  // (padding on every side) while the view stays inside it at the same zoom
+  const StillCanvas = L.Canvas.extend({
+    _update() {
+      const m = this._map;
+      if (m && !m._animatingZoom && this._bounds && this._zoom === m.getZoom() &&
+          inside(m, { zoom: this._zoom, bounds: this._bounds })) return;
+      L.Canvas.prototype._update.call(this);
+    },
+  });
+
   function json(path) { return fetch(path).then((r) => r.json()); }
 
   M.module((ctx) => {
@@ -113,7 +143,7 @@
     map.createPane("basemap").style.zIndex = 250;         // above tiles (none), below overlays (400)
     map.createPane("basemap-labels").style.zIndex = 390;  // below the areas and the tracks (450)
     map.getPane("basemap-labels").style.pointerEvents = "none";
-    const renderer = L.canvas({ pane: "basemap", padding: 0.2 });
+    const renderer = new StillCanvas({ pane: "basemap", padding: 0.4 });
     // each layer names its switch (basemapLayer), so a reader can tell the basemap's apart
     const opts = (name, style) => ({ pane: "basemap", renderer, interactive: false, style, basemapLayer: name });
     json("vendor/natural-earth/basemap-50m.json").then((topo) => {
