@@ -65,7 +65,7 @@
     const at = (lat, lon) => map.latLngToLayerPoint([lat, lon]).subtract(origin);
     ctx.lineJoin = "round";
     const seen = map.containerPointToLayerPoint([0, 0]).subtract(origin);  // the view's corner
-    const view = (box) => ({ x: box.x - seen.x, y: box.y - seen.y, w: box.w, h: box.h });
+    const view = (box) => Object.assign({}, box, { x: box.x - seen.x, y: box.y - seen.y });
     if (canvas === placesLayer._canvas) drawn.places = drawPlaces(ctx, at, z, b, taken).map(view);
     else drawn.airports = drawAirports(ctx, at, z, b, taken).map(view);
     return { zoom: z, bounds: L.bounds(origin, origin.add([canvas.width, canvas.height])) };
