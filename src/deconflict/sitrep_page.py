@@ -186,6 +186,8 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
         fig.text(0.03, 0.925, f"{_period(rep)} — seen by {rep.scope}", fontsize=11)
         _table(fig, rep)
         _events(fig, rep)
+        credit = "Basemap: Natural Earth (public domain); places: GeoNames (CC BY 4.0)"
+        fig.text(0.05, 0.012, credit, fontsize=6, color="0.45")
         buf = io.BytesIO()
         payload = json.dumps(rep.counts, sort_keys=True)
         meta = {
