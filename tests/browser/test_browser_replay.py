@@ -100,3 +100,66 @@ def test_replay_moves_backwards_and_forwards_and_returns_to_live(
     assert page.inner_text("#slider-label").startswith("live")
     assert not page.is_visible("#replay-events")
     assert blue.errors == []
+
+
+def _alert_entries(live: LiveServer, party: str) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {live.tokens[party]}"}
+    r = httpx.get(f"{live.url}/v1/events", params={"after": -1, "limit": 500}, headers=headers)
+    assert r.status_code == 200, r.text
+    return [e for e in r.json()["events"] if e["kind"].startswith("alert.")]
+
+
+def test_replay_draws_the_alerts_open_at_the_replayed_time(
+    open_page: Callable[[str], Any], live: LiveServer, artifacts_dir: Path
+) -> None:
+    """The first conflict (VIPER11 / FALCON21, raised at about 87 s, cleared at about 110 s):
+    replayed inside it, its line is drawn and it is listed open; before and after, not."""
+    blue = open_page("blue")
+    page = blue.page
+    deadline = time.monotonic() + 90
+    while True:  # the server's log: the alert raised, then cleared
+        entries = _alert_entries(live, "blue")
+        raised = [e for e in entries if e["kind"] == "alert.raised"]
+        cleared = {e["payload"]["alert_id"]: e for e in entries if e["kind"] == "alert.cleared"}
+        if raised and raised[0]["payload"]["alert_id"] in cleared:
+            break
+        assert time.monotonic() < deadline, entries
+        time.sleep(1)
+    alert = raised[0]["payload"]
+    t_raised, t_cleared = alert["time_s"], cleared[alert["alert_id"]]["payload"]["time_s"]
+    assert t_cleared - t_raised > 10
+    page.evaluate("() => DeconflictMap.replay.start()")
+
+    def drawn_at(t: float) -> list[str]:
+        page.evaluate("(t) => DeconflictMap.replay.seek(t)", t)
+        page.wait_for_function(  # a frame drawn since the replayed picture came
+            "(t) => window.deconflict.state.replay && window.deconflict.state.replay.time_s === t",
+            arg=t,
+        )
+        page.wait_for_timeout(200)
+        return list(page.evaluate("window.deconflict.drawnAlerts()"))
+
+    inside = (t_raised + t_cleared) / 2
+    assert drawn_at(inside) == [alert["alert_id"]]
+    listed = page.locator(f"#replay-events .open-alert[data-alert-id='{alert['alert_id']}']")
+    assert listed.count() == 1 and "VIPER11" in listed.inner_text()
+    # the other aircraft is drawn where Blue's replayed picture has a track: within 2 NM
+    gap_nm = page.evaluate(
+        """(own) => { const r = window.deconflict.state.replay, a = r.alerts[0], t = r.tracks;
+             let best = Infinity;
+             for (let i = 0; i < t.key.length; i++) {
+               if (t.key[i] === own) continue;
+               best = Math.min(best, DeconflictMap.rangeBearing(a.other.latitude, a.other.longitude,
+                                                               t.latitude[i], t.longitude[i]).nm);
+             }
+             return best; }""",
+        alert["own_key"],
+    )
+    assert gap_nm < 2.0, gap_nm
+    page.screenshot(path=str(artifacts_dir / "replay-alert.png"))
+    assert drawn_at(t_raised - 20) == []  # before it was raised
+    assert page.locator("#replay-events .open-alert").count() == 0
+    assert drawn_at(t_cleared + 10) == []  # after it was cleared
+    assert drawn_at(inside) == [alert["alert_id"]]  # and back again
+    page.click("#live-button")
+    assert blue.errors == []

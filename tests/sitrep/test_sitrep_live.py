@@ -11,6 +11,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from deconflict import sitrep
 from deconflict.service.live_app import live_app
 
 
@@ -43,3 +44,13 @@ def test_demo_sitrep_counts_the_live_picture(tmp_path: Path) -> None:
             assert counts["alerts"] == sum(a["party"] == name for a in alerts), name
         assert sum(int(len(session.engine.picture(n)) > 0) for n in app.state.demo_tokens) >= 2
         assert alerts, "the scenario's first conflicts were not reached: the check is vacuous"
+        # the store alone (``deconflict sitrep --db``, no live session) draws the same scene:
+        # the operations declared, the bases of the scene entry, the tracks of the samples
+        alone = sitrep.collect(app.state.store)
+        assert alone.counts["operations"] == len(scenario.operations)
+        assert alone.counts["bases"] == len(scenario.bases)
+        own = sum(
+            int((session.engine.picture(n)["identity"] == "own").sum()) for n in alone.parties
+        )
+        assert 0 < own <= alone.counts["tracks"]
+        assert {a[0] for a in alone.areas} == {a.name for a in scenario.areas}

@@ -238,3 +238,62 @@ def test_counts_the_services_messages_and_identification_requests(tmp_path: Path
     (request,) = host.identifications
     assert (request.lon, request.lat) == pytest.approx((8.55, 47.40))
     assert request.label == "T042 asked by host"
+
+
+@pytest.mark.slow
+def test_headless_store_alone_draws_operations_bases_tracks_and_events(
+    demo_run: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """``demo --headless --db`` records what the served demo shows (its scenario's operations,
+    its scene, the pictures' samples): ``sitrep --db`` with nothing else draws them, each count
+    equal to the store's and to the scenario's, none zero."""
+    from deconflict.sim.scenario import load_scenario
+
+    db, summary = demo_run
+    scenario = load_scenario(None)
+    out = tmp_path / "host.svg"
+    done = subprocess.run(
+        [*CLI, "sitrep", "--db", db, "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)["counts"]
+    store = open_store(db)
+    try:
+        parties = [p for p in store.list_parties() if p.role == "party"]
+        ops = [o for p in parties for o in store.operations_of(p.id, include_ended=True)]
+        log = store.log(limit=100_000)
+        blue = sitrep.collect(store, "blue")
+    finally:
+        store.close()
+    samples = [e.payload for e in log if e.kind == "picture.sample"]
+    host_keys = {k for s in samples if s["viewer"] == "host" for k in s["key"]}
+    flown = {f"{a.party}/{a.id}" for a in scenario.aircraft if a.start_s < 760}
+    expected = {
+        "operations": len(ops),
+        "bases": len(scenario.bases),
+        "tracks": len(host_keys),
+        "alerts": summary["events"]["alert.raised"],
+        "identification_requests": len(summary["identification_requests"]),
+        "incidents": len(summary["incidents"]),
+        "hotline_messages": summary["events"]["message"],
+    }
+    assert counts == expected
+    assert all(n > 0 for n in counts.values()), counts
+    assert len(ops) == len(scenario.operations)  # each declared as its party
+    assert host_keys == flown  # every aircraft that flew, as the host's samples carry it
+    # the samples come every 30 s of engine time, for each party and the host
+    times = sorted({s["time_s"] for s in samples})
+    assert len(times) == pytest.approx(760 / 30, abs=1) and np.allclose(np.diff(times), 30)
+    page = _svg_cells(out.read_bytes())
+    for what, n in counts.items():
+        assert page[f"count-{what}-all"] == str(n), what
+    text = out.read_text()
+    assert all(a.name in text for a in scenario.areas)  # the recorded scene's areas, named
+    assert all(b.id in text for b in scenario.bases)
+    # a party's report: its own operations and bases, the tracks its own picture carried
+    assert blue.counts["operations"] == sum(o.party == "blue" for o in scenario.operations)
+    assert blue.counts["bases"] == sum(b.party == "blue" for b in scenario.bases)
+    blue_keys = {k for s in samples if s["viewer"] == "blue" for k in s["key"]}
+    assert blue.counts["tracks"] == len(blue_keys) > 0
+    assert len(blue.track_trails) == len(blue_keys)

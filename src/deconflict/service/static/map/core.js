@@ -18,7 +18,7 @@
     colour: "party", labels: { callsign: true, fl: true, speed: false },
     units: { dist: "nm", alt: "ft", speed: "kt" },
     layers: { ownOps: true, otherOps: true, areas: true, shared: true, bases: true, trails: true,
-              labels: true, coast: true },
+              labels: true, coast: true, borders: true, water: true, places: true, airports: true },
   };
   const listeners = [], modules = [], sceneHooks = [], pictureHooks = [];
   let filterVersion = 0, maskCache = { tracks: null, version: -1, mask: null, shown: 0 };

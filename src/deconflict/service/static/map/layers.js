@@ -1,9 +1,10 @@
 /* Deconflict map page: layers on and off.
  *
  * Our operations, the parts of others' operations that meet ours (need-to-know), restricted areas
- * and agreed lines, the shared area, bases, trails, labels, and the offline basemap (Natural
- * Earth countries: land, coasts and borders). Each is a Leaflet layer added to or removed from
- * the map, or a switch the canvas reads (trails, labels). */
+ * and agreed lines, the shared area, bases, trails, labels, and the offline basemap (map/basemap.js:
+ * Natural Earth land and coasts, borders, lakes and rivers; populated places; airports). Each is
+ * a Leaflet layer added to or removed from the map, or a switch the canvas reads (trails,
+ * labels). */
 "use strict";
 
 (function () {
@@ -11,7 +12,8 @@
   const NAMES = {
     ownOps: "our operations", otherOps: "others' operations (need-to-know)", areas: "restricted areas",
     shared: "shared area", bases: "bases", trails: "trails", labels: "labels",
-    coast: "land, coasts and borders",
+    coast: "land and coasts", borders: "borders", water: "lakes and rivers",
+    places: "populated places", airports: "airports",
   };
   let groups = {};
 
@@ -27,7 +29,7 @@
   }
 
   M.module((ctx) => {
-    groups = { ownOps: ctx.operationsLayer, otherOps: ctx.othersOperationsLayer,
+    groups = { ...groups, ownOps: ctx.operationsLayer, otherOps: ctx.othersOperationsLayer,
                areas: ctx.sceneLayers.areas, shared: ctx.sceneLayers.shared, bases: ctx.sceneLayers.bases };
     document.getElementById("layers").innerHTML = Object.entries(NAMES).map(([k, v]) =>
       `<label><input type="checkbox" value="${k}" checked> ${M.esc(v)}</label>`).join("");

@@ -6,7 +6,10 @@
  * tracks glide at x1, x10 and x60 instead of jumping between snapshots. Pictures are fetched ahead
  * of the play head and kept (a few dozen at most). The party's events (GET /v1/events: alerts,
  * identification requests, hotline messages, incidents) are listed at their times while
- * replaying. "Live" (or the slider at its right end, or G) goes back to the live picture. */
+ * replaying, and the alerts open at the replayed time are drawn on the map as live ones are
+ * (the conflict line from our aircraft, where the replayed picture has it, to the other, dead
+ * reckoned from the alert's last entry; an area alert as a ring on our aircraft) and listed.
+ * "Live" (or the slider at its right end, or G) goes back to the live picture. */
 "use strict";
 
 (function () {
@@ -58,6 +61,7 @@
     if (at === null) return;  // went live meanwhile
     const pic = interpolate(a, b, at);
     if (!pic) { label("nothing recorded then"); return; }
+    pic.alerts = alertsAt(at).map((x) => placed(x, at, pic.tracks)).filter((x) => x);
     M.ctx.state.replay = pic;
     M.ctx.state.dirty = true;
     document.getElementById("slider").value = String(at);
@@ -117,6 +121,36 @@
     } catch (e) { /* the list stays as it was */ }
   }
 
+  // The alerts open at t: each alert's entries (raised, updated) up to t, unless one cleared it.
+  function alertsAt(t) {
+    const open = new Map();
+    for (const e of events) {
+      if (!e.kind.startsWith("alert.") || eventTime(e) > t + 1e-6) continue;
+      const p = e.payload || {};
+      if (e.kind === "alert.cleared") open.delete(p.alert_id);
+      else open.set(p.alert_id, Object.assign({}, open.get(p.alert_id) || {}, p));
+    }
+    return [...open.values()];
+  }
+
+  // An open alert placed at t: our aircraft where the replayed picture has it, the other dead
+  // reckoned from the alert's last entry (its position, ground speed and track then).
+  function placed(a, t, tracks) {
+    const i = tracks && tracks.key ? tracks.key.indexOf(a.own_key) : -1;
+    if (i < 0 || !M.known(tracks.latitude[i])) return null;
+    const own = { latitude: tracks.latitude[i], longitude: tracks.longitude[i] };
+    if (a.kind !== "conflict") return Object.assign({}, a, { own });
+    const o = a.other, dt = t - Number(a.time_s || t);
+    if (!o || !M.known(o.latitude)) return null;
+    const v = (o.groundspeed_kt || 0) * 1852 / 3600, r = (o.track_deg || 0) * Math.PI / 180;
+    const other = {
+      latitude: o.latitude + v * Math.cos(r) * dt / 111320,
+      longitude: o.longitude + v * Math.sin(r) * dt / (111320 * Math.cos(o.latitude * Math.PI / 180)),
+    };
+    const tIn = M.known(a.t_in_s) ? Math.max(0, a.t_in_s - dt) : null;
+    return Object.assign({}, a, { own, other, t_in_s: tIn });
+  }
+
   function eventTime(e) { const p = e.payload || {}; return Number(p.time_s || p.created_s || e.time_s || 0); }
   function eventText(e) {
     const p = e.payload || {}, b = p.body || {};
@@ -132,8 +166,12 @@
     const box = document.getElementById("replay-events");
     const past = events.filter((e) => eventTime(e) <= at).slice(-6);
     box.hidden = false;
+    const open = alertsAt(at);
     box.innerHTML = `<b>at ${M.fmtTime(at)}</b>` + (past.length ? "" : `<div class="muted">no event yet</div>`) +
-      past.map((e) => `<div data-kind="${M.esc(e.kind)}">${M.fmtTime(eventTime(e))} ${M.esc(eventText(e))}</div>`).join("");
+      past.map((e) => `<div data-kind="${M.esc(e.kind)}">${M.fmtTime(eventTime(e))} ${M.esc(eventText(e))}</div>`).join("") +
+      (open.length ? `<b>open alerts</b>` : "") +
+      open.map((a) => `<div class="open-alert level-${Number(a.level) || 1}" data-alert-id="${M.esc(a.alert_id)}">` +
+        `${M.esc(a.own_aircraft || a.own_key || "")} ${M.esc(a.level_name || a.kind || "")}</div>`).join("");
   }
 
   M.module(() => {
@@ -164,7 +202,7 @@
     }
   });
   M.replay = {
-    seek, live, play, pause, step, loadEvents,
+    seek, live, play, pause, step, loadEvents, alertsAt,
     time: () => at, playing: () => playing,
     async start() { await loadRange(); await loadEvents(); },
   };
