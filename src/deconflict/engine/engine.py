@@ -38,6 +38,7 @@ from deconflict.engine.identification import Identification
 from deconflict.engine.incidents import IncidentWatch
 from deconflict.engine.picture import (
     IDENTITIES,
+    OwnerCache,
     SceneIndex,
     classify_picture,
     empty_picture,
@@ -138,6 +139,7 @@ class Engine:
         if missing:
             raise InputError(f"parties {missing} are not registered in the engine's store")
         self.registry = Registry.from_fleets(fleets or {})
+        self._owners = {p: OwnerCache(self.registry) for p in self.parties}
         self.hooks = list(hooks)
         self.trackers: dict[str, Tracker] = {p: tracker_factory() for p in self.parties}
         self._started: dict[str, bool] = {p: False for p in self.parties}
@@ -187,7 +189,7 @@ class Engine:
         self.pictures = {
             p: classify_picture(
                 p, self.trackers[p].track_rows(self.now_s), self.registry, self.now_s,
-                declared=ident.declared_for(p), pending=ident.pending(p),
+                declared=ident.declared_for(p), pending=ident.pending(p), owners=self._owners[p],
             )
             if self._started[p]
             else empty_picture()
@@ -243,7 +245,7 @@ class Engine:
             for p in self.parties:
                 sel = np.flatnonzero(party_col == p)
                 if sel.size or self._started[p]:
-                    self.trackers[p].update_batch(batch.take(sel), self.now_s)
+                    self.trackers[p].ingest(batch.take(sel), self.now_s)
                     self._started[p] = True
 
     def finish(self) -> list[Event]:
@@ -270,9 +272,8 @@ class Engine:
         pairs = detect_states(states, self.standard)
         if not len(pairs):
             return pairs
-        index = self.index.index
-        ia = np.array([index[str(k)] for k in pairs["a"]], dtype=np.int64)
-        ib = np.array([index[str(k)] for k in pairs["b"]], dtype=np.int64)
+        ia = self.index.rows(pairs["a"].tolist())
+        ib = self.index.rows(pairs["b"].tolist())
         ident = scene["identity"].to_numpy(dtype=object)
         party = scene["party"].to_numpy(dtype=object)
         own_a, own_b = ident[ia] == "own", ident[ib] == "own"

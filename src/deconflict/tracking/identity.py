@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from deconflict.tracking.batch import ReportBatch
@@ -36,18 +37,33 @@ class IdentityIndex:
     def lookup(self, b: ReportBatch, idx: I64) -> tuple[I64, NDArray[np.bool_]]:
         """The track id of each report ``idx`` by icao24, else by sensor track number (-1 if
         none), and whether it was found by number."""
-        ids = np.full(idx.size, -1, dtype=np.int64)
+        get = self.by_icao24.get
+        ids = np.fromiter(
+            (-1 if ic is None else get(ic, -1) for ic in b.icao24[idx].tolist()),
+            dtype=np.int64,
+            count=idx.size,
+        )
         by_number = np.zeros(idx.size, dtype=bool)
-        by_icao24, by_number_key = self.by_icao24, self.by_sensor_track
-        icao24, numbers = b.icao24[idx], b.track_number[idx]
-        for j in range(idx.size):
-            ic = icao24[j]
-            tid = by_icao24.get(ic, -1) if ic is not None else -1
-            if tid < 0 and numbers[j] >= 0:
-                i = idx[j]
-                tid = by_number_key.get((b.party[i], b.sensor[i], int(numbers[j])), -1)
-                by_number[j] = tid >= 0
-            ids[j] = tid
+        numbers = b.track_number[idx]
+        ask = np.flatnonzero((ids < 0) & (numbers >= 0))
+        if ask.size and self.by_sensor_track:
+            get_n = self.by_sensor_track.get
+            ri = idx[ask]
+            found = np.fromiter(
+                (
+                    get_n((p, s, k), -1)
+                    for p, s, k in zip(
+                        b.party[ri].tolist(),
+                        b.sensor[ri].tolist(),
+                        numbers[ask].tolist(),
+                        strict=True,
+                    )
+                ),
+                dtype=np.int64,
+                count=ask.size,
+            )
+            ids[ask] = found
+            by_number[ask] = found >= 0
         return ids, by_number
 
     def unbind(self, key: SensorTrack) -> None:
@@ -72,25 +88,40 @@ class IdentityIndex:
             arr[rr] = vv
             tarr[rr] = np.fmax(tarr[rr], tt)
         self._sensor_update(table, rows, ri, b)
-        tn = b.track_number[ri]
-        for j in np.flatnonzero(tn >= 0):
-            key = (b.party[ri[j]], b.sensor[ri[j]], int(tn[j]))
-            tid = int(table.ids[rows[j]])
-            if self.by_sensor_track.get(key) != tid:
-                self.by_sensor_track[key] = tid
+        self._bind_numbers(table, rows, ri, b)
+
+    def _bind_numbers(self, table: TrackTable, rows: I64, ri: I64, b: ReportBatch) -> None:
+        """Point each report's sensor track number at its track."""
+        has = np.flatnonzero(b.track_number[ri] >= 0)
+        if has.size == 0:
+            return
+        r = ri[has]
+        keys = zip(
+            b.party[r].tolist(), b.sensor[r].tolist(), b.track_number[r].tolist(), strict=True
+        )
+        by_number = self.by_sensor_track
+        for key, tid in zip(keys, table.ids[rows[has]].tolist(), strict=True):
+            if by_number.get(key) != tid:
+                by_number[key] = tid
                 self._sensor_keys.setdefault(tid, []).append(key)
 
     def _bind_icao24(
         self, table: TrackTable, rows: I64, vals: NDArray[np.object_], log: TrackerLog, now_s: float
     ) -> None:
         by_icao24 = self.by_icao24
-        old_vals = table.icao24[rows]
-        tids = table.ids[rows]
-        for old, val, tid_ in zip(old_vals, vals, tids, strict=True):
-            tid = int(tid_)
+        olds = table.icao24[rows].tolist()
+        tids = table.ids[rows].tolist()
+        values = vals.tolist()
+        # the usual case: the track already holds its address and the index points at it
+        get = by_icao24.get
+        change = [
+            j
+            for j, (old, val, tid) in enumerate(zip(olds, values, tids, strict=True))
+            if old != val or get(val) != tid
+        ]
+        for j in change:
+            old, val, tid = olds[j], values[j], tids[j]
             prev = by_icao24.get(val)
-            if prev == tid and old == val:
-                continue  # the usual case: the track already holds its address
             if prev is not None and prev != tid:
                 log.count("identity_conflicts")
                 log.error(
@@ -108,12 +139,17 @@ class IdentityIndex:
         """Set each row's bit of the sensor (party, sensor) its report came from."""
         if ri.size == 0:
             return
-        pairs = zip(b.party[ri], b.sensor[ri], strict=True)
+        # the few distinct sensors of the batch, in order of appearance (bits are given so)
+        party_code, parties = _factorize(b.party[ri])
+        sensor_code, sensors = _factorize(b.sensor[ri])
+        k = len(sensors)
+        pair_code, pairs = pd.factorize(party_code * k + sensor_code)
         bits = self.sensor_bits
-        codes = np.fromiter(
-            (bits.setdefault(p, min(len(bits), 63)) for p in pairs), dtype=np.uint64, count=ri.size
+        pair_bit = np.array(
+            [bits.setdefault((parties[c // k], sensors[c % k]), min(len(bits), 63)) for c in pairs],
+            dtype=np.uint64,
         )
-        np.bitwise_or.at(table.sensor_mask, rows, np.left_shift(np.uint64(1), codes))
+        np.bitwise_or.at(table.sensor_mask, rows, np.left_shift(np.uint64(1), pair_bit[pair_code]))
 
     def merged(self, table: TrackTable, keep: int, gone: int) -> None:
         """Row ``gone`` merges into row ``keep``: its identifiers (when newer) and numbers."""
@@ -145,3 +181,9 @@ class IdentityIndex:
         return sorted(
             f"{p}/{s}" if p else str(s) for (p, s), k in self.sensor_bits.items() if mask >> k & 1
         )
+
+
+def _factorize(values: NDArray[np.object_]) -> tuple[I64, list[Any]]:
+    """Codes of ``values`` and the distinct values in order of first appearance (None kept)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), [None if isinstance(u, float) and u != u else u for u in uniques]

@@ -105,6 +105,17 @@ class Tracker:
 
     def update_batch(self, b: ReportBatch, now_s: float) -> TrackRows:
         """Array form of ``update``: reports already in this tracker's frame, ``now`` in s."""
+        status_before = self._step(b, now_s)
+        return self._output_and_remove(status_before, now_s)
+
+    def ingest(self, b: ReportBatch, now_s: float) -> None:
+        """``update_batch`` without building the rows of the tracks touched (a caller that
+        reads the picture with ``track_rows`` afterwards)."""
+        self._step(b, now_s)
+        remove_dropped(self.table, self.index)
+
+    def _step(self, b: ReportBatch, now_s: float) -> NDArray[np.int8]:
+        """Associate, filter and age; returns the statuses before (for the output rows)."""
         c, log, table = self.config, self.log, self.table
         table.touched[: table.n] = False
         status_before = table.status[: table.n].copy()
@@ -139,18 +150,23 @@ class Tracker:
         age_tracks(table, now_s, c, log)
         if table.n:
             merge_tracks(table, self.index, now_s, c, log)
-        return self._output_and_remove(status_before, now_s)
+        return status_before
 
     def _process(self, b: ReportBatch) -> None:
         """Associate and apply a time-ordered batch, in rounds so that each round has at most
         one report per identity."""
         n = len(b)
         rank = np.zeros(n, dtype=np.int64)
-        seen: dict[Any, int] = {}
-        for i in np.flatnonzero(b.icao24 != None):  # noqa: E711
-            key = b.icao24[i]
-            rank[i] = seen.get(key, 0)
-            seen[key] = rank[i] + 1
+        has = np.flatnonzero(b.icao24 != None)  # noqa: E711
+        if has.size:
+            # a report's rank is how many reports of its icao24 come before it in the batch
+            code = pd.factorize(b.icao24[has])[0]
+            order = np.argsort(code, kind="stable")
+            sorted_code = code[order]
+            start = np.ones(has.size, dtype=bool)
+            start[1:] = sorted_code[1:] != sorted_code[:-1]
+            pos = np.arange(has.size)
+            rank[has[order]] = pos - np.maximum.accumulate(np.where(start, pos, 0))
         for r in range(int(rank.max()) + 1 if n else 0):
             self._process_round(b, np.flatnonzero(rank == r))
 
