@@ -24,7 +24,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ from deconflict.engine.picture import (
 )
 from deconflict.engine.sharing import shared_view
 from deconflict.engine.sources import ReportSource
+from deconflict.engine.stats import TickStats
 from deconflict.errors import InputError, NotFoundError
 from deconflict.hotline.messages import ALL, MessageKind
 from deconflict.identify.registry import Registry
@@ -81,32 +82,6 @@ class EngineConfig:
     #: How often (engine s) the engine escalates unacknowledged safety messages and settles
     #: requests past their deadline; 0 when the service does (``deconflict serve``).
     hotline_check_every_s: float = 5.0
-
-
-@dataclass
-class TickStats:
-    """Wall-clock cost of each tick (s), split by stage."""
-
-    total: list[float] = field(default_factory=list)
-    tracking: list[float] = field(default_factory=list)
-    prediction: list[float] = field(default_factory=list)
-    reports: int = 0
-
-    def summary(self) -> dict[str, float]:
-        def p(a: list[float], q: float) -> float:
-            return float(np.percentile(a, q)) if a else float("nan")
-
-        return {
-            "ticks": float(len(self.total)),
-            "mean_s": float(np.mean(self.total)) if self.total else float("nan"),
-            "p50_s": p(self.total, 50),
-            "p99_s": p(self.total, 99),
-            "max_s": max(self.total, default=float("nan")),
-            "tracking_mean_s": float(np.mean(self.tracking)) if self.tracking else float("nan"),
-            "prediction_mean_s": float(np.mean(self.prediction))
-            if self.prediction
-            else float("nan"),
-        }
 
 
 class Engine:
@@ -179,11 +154,14 @@ class Engine:
         """One turn of the loop at ``now`` (UTC); returns the log entries written since the
         last tick (the engine's and every client's), in order."""
         t0 = time.perf_counter()
+        lap = self.stats.lap()
         ts = pd.Timestamp(now)
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
         self.now_s = ts.value / 1e9
         earlier = self._news()  # what clients wrote since the last tick (answers, messages)
+        lap("store")
         self._track(ts)
+        lap("tracking")
         t1 = time.perf_counter()
         ident = self.identification
         self.pictures = {
@@ -197,13 +175,19 @@ class Engine:
         }  # fmt: skip
         self.scene = shared_scene(self.pictures)
         self.index = SceneIndex(self.scene)
+        lap("classification")
         self.conflicts = self._predict(self.scene)
+        lap("prediction")
         t2 = time.perf_counter()
         conflict_rows = records(self.conflicts)  # read by the alerts and the incidents
         self.alerts.update(self.index, conflict_rows, self.now_s)
+        lap("alerts")
         ident.update(self.pictures, self.incidents.history, self.now_s)
+        lap("identification")
         self.incidents.update(self.scene, conflict_rows, self.now_s)
+        lap("incidents")
         self.history.record(self.now_s, self.pictures)
+        lap("history")
         self.desk.flush()
         every = self.config.hotline_check_every_s
         if every > 0 and (self.now_s - self._checked_s >= every or ident.due(self.now_s)):
@@ -211,9 +195,11 @@ class Engine:
             self.desk.check(self.now_s)
         self.tick_count += 1
         events = earlier + self._news()
+        lap("store")
         for hook in self.hooks:
             hook(self, ts, events)
         events += self._news()
+        lap("hooks")
         t3 = time.perf_counter()
         self.stats.total.append(t3 - t0)
         self.stats.tracking.append(t1 - t0)

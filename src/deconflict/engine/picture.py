@@ -286,4 +286,7 @@ def aircraft_state(row: Row) -> AircraftState:
 
 
 def records(frame: pd.DataFrame) -> list[Row]:
-    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+    """The rows of ``frame`` as dicts of Python values (as ``to_dict("records")``)."""
+    names = [str(c) for c in frame.columns]
+    columns = [frame[c].tolist() for c in frame.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
