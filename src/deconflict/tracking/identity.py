@@ -24,6 +24,8 @@ SensorTrack = tuple[Any, Any, int]
 
 __all__ = ["IdentityIndex"]
 
+_SMALL = 256  # below this many reports, plain loops beat pandas' hash tables
+
 
 class IdentityIndex:
     """Track ids by icao24 and by sensor track number, and the sensors' bits."""
@@ -139,12 +141,23 @@ class IdentityIndex:
         """Set each row's bit of the sensor (party, sensor) its report came from."""
         if ri.size == 0:
             return
+        bits = self.sensor_bits
+        if ri.size < _SMALL:  # a hash table costs more than it saves on a few reports
+            codes = np.fromiter(
+                (
+                    bits.setdefault(p, min(len(bits), 63))
+                    for p in zip(b.party[ri].tolist(), b.sensor[ri].tolist(), strict=True)
+                ),
+                dtype=np.uint64,
+                count=ri.size,
+            )
+            np.bitwise_or.at(table.sensor_mask, rows, np.left_shift(np.uint64(1), codes))
+            return
         # the few distinct sensors of the batch, in order of appearance (bits are given so)
         party_code, parties = _factorize(b.party[ri])
         sensor_code, sensors = _factorize(b.sensor[ri])
         k = len(sensors)
         pair_code, pairs = pd.factorize(party_code * k + sensor_code)
-        bits = self.sensor_bits
         pair_bit = np.array(
             [bits.setdefault((parties[c // k], sensors[c % k]), min(len(bits), 63)) for c in pairs],
             dtype=np.uint64,

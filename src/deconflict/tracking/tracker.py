@@ -158,7 +158,12 @@ class Tracker:
         n = len(b)
         rank = np.zeros(n, dtype=np.int64)
         has = np.flatnonzero(b.icao24 != None)  # noqa: E711
-        if has.size:
+        if 0 < has.size < 256:  # a few reports: a dictionary beats pandas' hash table
+            seen: dict[Any, int] = {}
+            for i, key in zip(has.tolist(), b.icao24[has].tolist(), strict=True):
+                rank[i] = seen.get(key, 0)
+                seen[key] = rank[i] + 1
+        elif has.size:
             # a report's rank is how many reports of its icao24 come before it in the batch
             code = pd.factorize(b.icao24[has])[0]
             order = np.argsort(code, kind="stable")
