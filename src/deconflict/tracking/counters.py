@@ -7,12 +7,16 @@ report are kept in memory up to ``max_error_records`` (the newest).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from deconflict.tracking.batch import ReportBatch
+
+I64 = NDArray[np.int64]
 
 __all__ = ["COUNTER_NAMES", "TrackerLog"]
 
@@ -62,6 +66,15 @@ class TrackerLog:
                 icao24=batch.icao24[i],
             )
         self._records.append(rec)
+
+    def report_errors(
+        self, kind: str, b: ReportBatch, ri: I64, which: I64, detail: Callable[[int], str]
+    ) -> None:
+        """Record an error of ``kind`` about each report ``ri[j]`` for ``j`` in ``which``, at
+        the report's own time, described by ``detail(j)``."""
+        for j in which.tolist():
+            i = int(ri[j])
+            self.error(kind, float(b.t_s[i]), b, i, detail(j))
 
     def frame(self) -> pd.DataFrame:
         """The error records kept: time, kind, detail, source."""

@@ -72,14 +72,13 @@ def position_update(
         jump = d2 > c.reinit_d2
         if jump.any():
             log.counters["track_reinitialised"] += int(jump.sum())
-            for j in np.flatnonzero(jump):
-                log.error(
-                    "track_reinitialised",
-                    float(b.t_s[ri[j]]),
-                    b,
-                    int(ri[j]),
-                    f"identified report {np.sqrt(d2[j]):.0f} sigma from its track",
-                )
+            log.report_errors(
+                "track_reinitialised",
+                b,
+                ri,
+                np.flatnonzero(jump),
+                lambda j: f"identified report {np.sqrt(d2[j]):.0f} sigma from its track",
+            )
             x0, p0 = initial_state(b, ri[jump], c)
             x_new[jump], p_new[jump] = x0, p0
             t_new[jump] = b.t_s[ri[jump]]
@@ -125,14 +124,13 @@ def altitude_update(
     alt = b.alt_m[ri]
     have = np.isfinite(alt)
     impossible = have & ((alt < c.min_altitude_m) | (alt > c.max_altitude_m))
-    for j in np.flatnonzero(impossible):
-        log.error(
-            "altitude_rejected",
-            float(b.t_s[ri[j]]),
-            b,
-            int(ri[j]),
-            f"impossible altitude {alt[j] / FT:.0f} ft; rest of the report kept",
-        )
+    log.report_errors(
+        "altitude_rejected",
+        b,
+        ri,
+        np.flatnonzero(impossible),
+        lambda j: f"impossible altitude {alt[j] / FT:.0f} ft; rest of the report kept",
+    )
     log.counters["altitude_rejected"] += int(impossible.sum())
     use = have & ~impossible
     if not use.any():
@@ -187,15 +185,16 @@ def altitude_update(
     if bad.any():
         rb, ab = rows[bad], alt[bad]
         log.counters["altitude_rejected"] += int(bad.sum())
-        for j in np.flatnonzero(bad):
-            log.error(
-                "altitude_rejected",
-                float(b.t_s[ri[j]]),
-                b,
-                int(ri[j]),
+        log.report_errors(
+            "altitude_rejected",
+            b,
+            ri,
+            np.flatnonzero(bad),
+            lambda j: (
                 f"altitude {alt[j] / FT:.0f} ft is {nu0[j] / FT:+.0f} ft from the track's; "
-                "rest of the report kept",
-            )
+                "rest of the report kept"
+            ),
+        )
         agree = (table.alt_rej_n[rb] > 0) & (
             np.abs(ab - table.alt_rej_val[rb]) <= c.altitude_gate_m
         )
