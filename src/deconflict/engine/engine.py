@@ -24,7 +24,6 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +38,7 @@ from deconflict.engine.identification import Identification
 from deconflict.engine.incidents import IncidentWatch
 from deconflict.engine.picture import (
     IDENTITIES,
+    OwnerCache,
     SceneIndex,
     classify_picture,
     empty_picture,
@@ -48,6 +48,7 @@ from deconflict.engine.picture import (
 from deconflict.engine.recovery import recover
 from deconflict.engine.sharing import shared_view
 from deconflict.engine.sources import ReportSource
+from deconflict.engine.stats import TickStats
 from deconflict.errors import InputError, NotFoundError
 from deconflict.hotline.messages import ALL, MessageKind
 from deconflict.identify.registry import Registry
@@ -102,32 +103,6 @@ class EngineConfig(Declared):
     )
 
 
-@dataclass
-class TickStats:
-    """Wall-clock cost of each tick (s), split by stage."""
-
-    total: list[float] = field(default_factory=list)
-    tracking: list[float] = field(default_factory=list)
-    prediction: list[float] = field(default_factory=list)
-    reports: int = 0
-
-    def summary(self) -> dict[str, float]:
-        def p(a: list[float], q: float) -> float:
-            return float(np.percentile(a, q)) if a else float("nan")
-
-        return {
-            "ticks": float(len(self.total)),
-            "mean_s": float(np.mean(self.total)) if self.total else float("nan"),
-            "p50_s": p(self.total, 50),
-            "p99_s": p(self.total, 99),
-            "max_s": max(self.total, default=float("nan")),
-            "tracking_mean_s": float(np.mean(self.tracking)) if self.tracking else float("nan"),
-            "prediction_mean_s": float(np.mean(self.prediction))
-            if self.prediction
-            else float("nan"),
-        }
-
-
 class Engine:
     """The live loop over a set of parties and report sources (see the module docstring).
 
@@ -158,6 +133,7 @@ class Engine:
         if missing:
             raise InputError(f"parties {missing} are not registered in the engine's store")
         self.registry = Registry.from_fleets(fleets or {})
+        self._owners = {p: OwnerCache(self.registry) for p in self.parties}
         self.hooks = list(hooks)
         self.trackers: dict[str, Tracker] = {p: tracker_factory() for p in self.parties}
         self._started: dict[str, bool] = {p: False for p in self.parties}
@@ -197,17 +173,20 @@ class Engine:
         """One turn of the loop at ``now`` (UTC); returns the log entries written since the
         last tick (the engine's and every client's), in order."""
         t0 = time.perf_counter()
+        lap = self.stats.lap()
         ts = pd.Timestamp(now)
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
         self.now_s = ts.value / 1e9
         earlier = self._news()  # what clients wrote since the last tick (answers, messages)
+        lap("store")
         self._track(ts)
+        lap("tracking")
         t1 = time.perf_counter()
         ident = self.identification
         self.pictures = {
             p: classify_picture(
                 p, self.trackers[p].track_rows(self.now_s), self.registry, self.now_s,
-                declared=ident.declared_for(p), pending=ident.pending(p),
+                declared=ident.declared_for(p), pending=ident.pending(p), owners=self._owners[p],
             )
             if self._started[p]
             else empty_picture()
@@ -215,13 +194,19 @@ class Engine:
         }  # fmt: skip
         self.scene = shared_scene(self.pictures)
         self.index = SceneIndex(self.scene)
+        lap("classification")
         self.conflicts = self._predict(self.scene)
+        lap("prediction")
         t2 = time.perf_counter()
         conflict_rows = records(self.conflicts)  # read by the alerts and the incidents
         self.alerts.update(self.index, conflict_rows, self.now_s)
+        lap("alerts")
         ident.update(self.pictures, self.incidents.history, self.now_s)
+        lap("identification")
         self.incidents.update(self.scene, conflict_rows, self.now_s)
+        lap("incidents")
         self.history.record(self.now_s, self.pictures)
+        lap("history")
         self.desk.flush()
         every = self.config.hotline_check_every_s
         if every > 0 and (self.now_s - self._checked_s >= every or ident.due(self.now_s)):
@@ -229,9 +214,11 @@ class Engine:
             self.desk.check(self.now_s)
         self.tick_count += 1
         events = earlier + self._news()
+        lap("store")
         for hook in self.hooks:
             hook(self, ts, events)
         events += self._news()
+        lap("hooks")
         t3 = time.perf_counter()
         self.stats.total.append(t3 - t0)
         self.stats.tracking.append(t1 - t0)
@@ -263,7 +250,7 @@ class Engine:
             for p in self.parties:
                 sel = np.flatnonzero(party_col == p)
                 if sel.size or self._started[p]:
-                    self.trackers[p].update_batch(batch.take(sel), self.now_s)
+                    self.trackers[p].ingest(batch.take(sel), self.now_s)
                     self._started[p] = True
 
     def finish(self) -> list[Event]:
@@ -290,9 +277,8 @@ class Engine:
         pairs = detect_states(states, self.standard)
         if not len(pairs):
             return pairs
-        index = self.index.index
-        ia = np.array([index[str(k)] for k in pairs["a"]], dtype=np.int64)
-        ib = np.array([index[str(k)] for k in pairs["b"]], dtype=np.int64)
+        ia = self.index.rows(pairs["a"].tolist())
+        ib = self.index.rows(pairs["b"].tolist())
         ident = scene["identity"].to_numpy(dtype=object)
         party = scene["party"].to_numpy(dtype=object)
         own_a, own_b = ident[ia] == "own", ident[ib] == "own"

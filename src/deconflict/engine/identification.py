@@ -163,8 +163,8 @@ class Identification:
             unknown = np.flatnonzero(
                 (pic["identity"].to_numpy(dtype=object) == "unknown")
                 & (pic["status"].to_numpy(dtype=object) == "confirmed")
-                & pd.isna(pic["icao24"].to_numpy(dtype=object))
             )
+            unknown = unknown[pd.isna(pic["icao24"].to_numpy(dtype=object)[unknown])]
             keys = pic["key"].to_numpy(dtype=object)
             due = []
             for i in unknown:

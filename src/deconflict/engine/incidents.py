@@ -20,6 +20,7 @@ from deconflict.incidents.detect import IncidentPolicy, detect_incidents
 from deconflict.incidents.geometry import Timeline
 from deconflict.incidents.record import attach_context
 from deconflict.predict.standards import Standard
+from deconflict.store import Event
 from deconflict.store import hotline as log
 from deconflict.units import FT
 
@@ -88,16 +89,31 @@ class IncidentWatch:
                 and float(row["d_now_nm"]) < hmin_nm
             ):
                 self.lost[(a, b)] = now
-        for pair, last in list(self.lost.items()):
-            if now - last >= self.quiet_s:
-                self.record(pair)
-                del self.lost[pair]
+        due = [pair for pair, last in self.lost.items() if now - last >= self.quiet_s]
+        context = self._context() if due else None  # the log read once for all of them
+        for pair in due:
+            self.record(pair, context)
+            del self.lost[pair]
 
     def finish(self) -> None:
         """Record the losses still open (end of a run)."""
+        context = self._context() if self.lost else None
         for pair in list(self.lost):
-            self.record(pair)
+            self.record(pair, context)
         self.lost.clear()
+
+    def _context(self) -> tuple[list[dict[str, Any]], list[Event]]:
+        """The conflict alerts (payloads, with their kind as ``text``) and the messages written
+        after ``context_after`` (the engine's start, or an engine's before it on a restart):
+        what an incident record cites."""
+        store, after = self.desk.store, self.context_after
+        alerts = [
+            dict(e.payload) | {"text": e.kind}
+            for kind in ("alert.raised", "alert.updated")
+            for e in log.entries(store, kind, after=after)
+            if e.payload.get("kind") == "conflict"
+        ]
+        return alerts, log.entries(store, log.MESSAGE, after=after)
 
     def _timeline(self, key: str) -> Timeline | None:
         points = self.tracklog.get(key)
@@ -106,10 +122,15 @@ class IncidentWatch:
         arr = np.array(points)
         return Timeline.from_arrays(self.key_party[key], key.split("/", 1)[-1], *arr.T)
 
-    def record(self, pair: tuple[str, str]) -> None:
+    def record(
+        self, pair: tuple[str, str], context: tuple[list[dict[str, Any]], list[Event]] | None = None
+    ) -> None:
+        """Record the incidents of ``pair``; ``context`` is ``_context()`` when the caller
+        records several at once."""
         ta, tb = self._timeline(pair[0]), self._timeline(pair[1])
         if ta is None or tb is None:
             return
+        all_alerts, messages = context or self._context()
         policy = IncidentPolicy.from_standard(self.standard)
         for inc in detect_incidents(ta, tb, policy):
             who = frozenset((t.party, t.aircraft_id) for t in (ta, tb))
@@ -117,20 +138,16 @@ class IncidentWatch:
             if self._known(who, inc.time_s if start is None else start,
                            inc.time_s if end is None else end):  # fmt: skip
                 continue  # recorded by an engine before this one
-            alerts = [
-                dict(e.payload) | {"text": e.kind}
-                for kind in ("alert.raised", "alert.updated")
-                for e in log.entries(self.desk.store, kind, after=self.context_after)
-                if e.payload.get("own_key") in pair and e.payload.get("kind") == "conflict"
-            ]
+            alerts = [a for a in all_alerts if a.get("own_key") in pair]
             alerts.sort(key=lambda a: float(a.get("time_s", 0.0)))
-            inc = attach_context(inc, alerts, self._messages(set(inc.parties)))
+            inc = attach_context(inc, alerts, self._messages(messages, set(inc.parties)))
             if self.desk.record_incident(inc.to_dict()):
                 self.recorded += 1
 
-    def _messages(self, parties: set[str]) -> list[dict[str, Any]]:
+    @staticmethod
+    def _messages(entries: list[Event], parties: set[str]) -> list[dict[str, Any]]:
         out = []
-        for e in log.entries(self.desk.store, log.MESSAGE, after=self.context_after):
+        for e in entries:
             m = e.payload
             if not (set(m.get("recipients", ())) & parties or m.get("sender") in parties):
                 continue

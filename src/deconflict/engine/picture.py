@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from deconflict.hotline.notices import AircraftState
 from deconflict.identify.classify import match_owners
@@ -33,6 +34,7 @@ PICTURE_COLUMNS: dict[str, Any] = {
 }  # fmt: skip
 
 Row = dict[str, Any]
+Obj = NDArray[np.object_]
 
 
 def empty_picture() -> pd.DataFrame:
@@ -46,6 +48,107 @@ def _str_or_none(value: Any) -> str | None:
     return text or None
 
 
+def _identifiers(values: Obj, strip: bool = False) -> Obj:
+    """Identifiers as non-empty str or None: the tracker's are already (``ReportBatch`` strips
+    them), so only other values are converted, one by one."""
+    if all(v is None or (type(v) is str and v and v == v.strip()) for v in values.tolist()):
+        return values
+    out = np.array([_str_or_none(v) for v in values], dtype=object)
+    if strip:
+        out = np.array([(v or "").strip() or None for v in out], dtype=object)
+    return out
+
+
+class OwnerCache:
+    """What a party's tracks' identifiers say, remembered from tick to tick: a track whose raw
+    icao24 and callsign are those of the last tick keeps its cleaned identifiers, owner and key;
+    the others are decided by ``match_owners`` (once per distinct pair of identifiers). Nothing
+    but the identifiers and the registry's active operations decides an owner, so the result is
+    the same as classifying every track every tick."""
+
+    MAX_PAIRS = 1_000_000
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._active: tuple[str, ...] | None = None
+        self._owner: dict[tuple[str | None, str | None], str] = {}
+        self._forget()
+
+    def _forget(self) -> None:
+        self._owner = {}
+        empty = np.empty(0, dtype=object)
+        self._ids = np.empty(0, dtype=np.int64)
+        self._order = np.empty(0, dtype=np.int64)
+        self._last: tuple[Obj, ...] = (empty,) * 7  # raw icao24, raw callsign, then the outputs
+
+    def _owners(self, icao24: Obj, callsign: Obj, now_s: float) -> Obj:
+        known = self._owner
+        pairs = list(zip(icao24.tolist(), callsign.tolist(), strict=True))
+        missing = list({p for p in pairs if p not in known})
+        if missing:
+            ic = np.array([p[0] for p in missing], dtype=object)
+            cs = np.array([p[1] for p in missing], dtype=object)
+            lower = np.array([v.lower() if v else None for v in ic], dtype=object)
+            matched, _, _ = match_owners(self.registry, lower, cs, np.full(ic.size, None), now_s)
+            known.update(zip(missing, (o or "" for o in matched.tolist()), strict=True))
+        return np.array([known[p] for p in pairs], dtype=object)
+
+    def identify(
+        self, party: str, track_id: NDArray[np.int64], icao24: Obj, callsign: Obj, now_s: float
+    ) -> tuple[Obj, Obj, Obj, Obj, Obj]:
+        """Per track: icao24 and callsign (str or None), owner ("" where none), the name it is
+        known by (callsign, else icao24) and its key in the party's picture."""
+        active = tuple(o.operation_id for o in self.registry.operations if o.active(now_s))
+        if active != self._active or len(self._owner) > self.MAX_PAIRS:
+            self._forget()
+            self._active = active
+        n = track_id.size
+        last_icao, last_cs, *last_out = self._last
+        same = np.zeros(n, dtype=bool)
+        at = np.zeros(n, dtype=np.int64)
+        if self._ids.size and n:
+            pos = np.searchsorted(self._ids, track_id, sorter=self._order).clip(
+                0, self._ids.size - 1
+            )
+            at = self._order[pos]
+            same = self._ids[at] == track_id
+            same[same] = (last_icao[at[same]] == icao24[same]) & (
+                last_cs[at[same]] == callsign[same]
+            )
+        new = np.flatnonzero(~same)
+        icao = _identifiers(icao24[new])
+        cs = _identifiers(callsign[new], strip=True)
+        owner = self._owners(icao, cs, now_s)
+        named = np.where(cs != None, cs, icao)  # noqa: E711
+        key = np.add(f"{party}/T", track_id[new].astype(str).astype(object))
+        own = owner == party
+        if own.any():
+            key[own] = np.add(f"{party}/", named[own].astype(str).astype(object))
+        outs = []
+        for prev, fresh in zip(last_out, (icao, cs, owner, named, key), strict=True):
+            out = np.empty(n, dtype=object)
+            out[same] = prev[at[same]]
+            out[new] = fresh
+            outs.append(out)
+        self._ids = track_id.copy()
+        self._order = np.argsort(self._ids, kind="stable")
+        self._last = (icao24.copy(), callsign.copy(), *outs)
+        return outs[0], outs[1], outs[2], outs[3], outs[4]
+
+
+def _object_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A table whose text columns stay numpy object arrays (no conversion to pandas' string
+    dtype and back each tick: the engine reads them as arrays)."""
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object, copy=False)
+            if PICTURE_COLUMNS.get(name) is object
+            else values
+            for name, values in columns.items()
+        }
+    )
+
+
 def classify_picture(
     party: str,
     tr: TrackRows,
@@ -54,35 +157,31 @@ def classify_picture(
     *,
     declared: Mapping[str, tuple[str, str]],
     pending: set[str],
+    owners: OwnerCache | None = None,
 ) -> pd.DataFrame:
     """The party's tracks ``tr`` classified for it. ``declared`` maps a track key to the
     (owner, aircraft) an identification answer gave it, ``pending`` holds the keys with a request
-    open."""
+    open; ``owners`` remembers the owners of identifiers already seen (the engine keeps one)."""
     n = tr.track_id.size
     if n == 0:
         return empty_picture()
-    icao = np.array([_str_or_none(v) for v in tr.icao24], dtype=object)
-    icao_lower = np.array([v.lower() if v else None for v in icao], dtype=object)
-    cs = np.array([(_str_or_none(v) or "").strip() or None for v in tr.callsign], dtype=object)
-    none = np.full(n, None, dtype=object)
-    matched, _, _ = match_owners(registry, icao_lower, cs, none, now_s)
-    owner = np.array([o or "" for o in matched], dtype=object)
-    named = np.where(cs != None, cs, icao)  # noqa: E711
+    cache = owners or OwnerCache(registry)
+    icao, cs, owner, named, key = cache.identify(party, tr.track_id, tr.icao24, tr.callsign, now_s)
+    owner = owner.copy()  # declared answers are written into these
     aircraft = np.where(owner != "", named, "").astype(object)
-    key = np.array([f"{party}/T{t}" for t in tr.track_id], dtype=object)
     own = owner == party
-    key[own] = [f"{party}/{a}" for a in aircraft[own]]
     identity = np.where(own, "own", np.where(owner != "", "declared", "unknown")).astype(object)
     if declared or pending:
-        for i in np.flatnonzero(owner == ""):
-            k = str(key[i])
-            if k in declared:
-                owner[i], aircraft[i] = declared[k]
-                identity[i] = "declared"
-            elif k in pending:
-                identity[i] = "pending"
+        rest = np.flatnonzero(owner == "")
+        rest_keys = key[rest].tolist()
+        is_declared = np.fromiter((k in declared for k in rest_keys), bool, count=rest.size)
+        for i in rest[is_declared].tolist():
+            owner[i], aircraft[i] = declared[key[i]]
+        identity[rest[is_declared]] = "declared"
+        is_pending = np.fromiter((k in pending for k in rest_keys), bool, count=rest.size)
+        identity[rest[is_pending & ~is_declared]] = "pending"
     label = np.where(aircraft != "", aircraft, np.where(named != None, named, key))  # noqa: E711
-    return pd.DataFrame(
+    return _object_frame(
         {
             "key": key,
             "track_id": tr.track_id,
@@ -124,19 +223,31 @@ def shared_scene(pictures: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 class SceneIndex:
-    """Rows of the scene by track key, read column-wise (one dict per row asked for)."""
+    """Rows of the scene by track key, read column-wise (one dict per row asked for, made once
+    per scene: the alerts ask for the same rows several times a tick)."""
 
     def __init__(self, scene: pd.DataFrame) -> None:
         self.scene = scene
-        self.index = {str(k): i for i, k in enumerate(scene["key"])}
+        keys = scene["key"].to_numpy(dtype=object)
+        self.index = dict(zip(map(str, keys.tolist()), range(keys.size), strict=True))
         self.cols = {str(c): scene[c].to_numpy() for c in scene.columns}
+        self._items = tuple(self.cols.items())
+        self._rows: dict[str, Row] = {}
 
     def __contains__(self, key: str) -> bool:
         return key in self.index
 
     def row(self, key: str) -> Row:
-        i = self.index[key]
-        return {c: v[i] for c, v in self.cols.items()}
+        row = self._rows.get(key)
+        if row is None:
+            i = self.index[key]
+            row = self._rows[key] = {c: v[i] for c, v in self._items}
+        return row
+
+    def rows(self, keys: Any) -> NDArray[np.int64]:
+        """The row number of each key (KeyError for a key not in the scene)."""
+        index = self.index
+        return np.fromiter((index[str(k)] for k in keys), dtype=np.int64)
 
 
 def num(value: Any) -> float | None:
@@ -173,4 +284,7 @@ def aircraft_state(row: Row) -> AircraftState:
 
 
 def records(frame: pd.DataFrame) -> list[Row]:
-    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+    """The rows of ``frame`` as dicts of Python values (as ``to_dict("records")``)."""
+    names = [str(c) for c in frame.columns]
+    columns = [frame[c].tolist() for c in frame.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]

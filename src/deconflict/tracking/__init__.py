@@ -2,6 +2,13 @@
 
 Positions are degrees WGS84 and altitudes ft at the edge (report and track-update tables), metres,
 m/s and seconds inside. Time is always passed in.
+
+``tracker.Tracker`` runs an update; its parts are modules of their own: ``batch`` (report tables
+as arrays), ``table`` (the tracks' struct-of-arrays storage), ``association`` (by identity, then
+by kinematics with ``assign``'s gating and global nearest neighbour), ``filters`` (the Kalman
+filters of ``kalman``), ``identity`` (which track holds which icao24, sensor track number and
+sensor), ``lifecycle`` (start, coast, drop, merge), ``rows`` (the output in edge units) and
+``counters`` (counts and error records).
 """
 
 from deconflict.tracking.batch import (

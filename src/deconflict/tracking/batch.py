@@ -174,7 +174,13 @@ def report_batch(frame: pd.DataFrame, frame_of: LocalFrame) -> ReportBatch:
 def _squawks(col: pd.Series | None, n: int) -> Obj:
     """Squawks as 4-digit octal strings; integer columns lost their leading zeros."""
     out = _strings(col, n)
-    for i in np.flatnonzero(out != None):  # noqa: E711 - elementwise comparison
+    has = out != None  # noqa: E711 - elementwise comparison
+    if col is None or not has.any():
+        return out
+    # the usual case, four octal digits already, is checked for the whole column at once
+    text = pd.Series(out[has], dtype="string")
+    done = text.str.fullmatch("[0-7]{4}").to_numpy(dtype=bool)
+    for i in np.flatnonzero(has)[~done]:
         code = str(out[i]).split(".")[0].zfill(4)
         out[i] = code if len(code) == 4 and set(code) <= set("01234567") else None
     return out
