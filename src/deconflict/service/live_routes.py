@@ -112,6 +112,16 @@ def live_router(
     return router
 
 
+def scene_message(session: Session, party: str) -> bytes:
+    """What ``/v1/live/session`` and ``/v1/live/history`` of a service instance beside the
+    engine process answer from (``picture_relay``): the scene and the reach of the history, as
+    the JSON the engine publishes on the picture bus."""
+    cfg = session.engine.config
+    body = scene_payload(session, party) | {
+        "history_s": cfg.history_s, "history_step_s": cfg.history_step_s}  # fmt: skip
+    return json.dumps(json_safe(body), separators=(",", ":")).encode()
+
+
 def scene_payload(session: Session, party: str) -> dict[str, Any]:
     """The parties, restricted and shared areas and bases (the operations the caller may see
     come from the store: ``live_operations``)."""
