@@ -43,11 +43,15 @@ Key = Annotated[str, Query(min_length=1, max_length=200, description="the track'
 
 
 def frame_time_s(frame: bytes) -> float | None:
-    """The engine time (``time_s``) of a compressed picture frame, inflating only its head."""
+    """The engine time (``time_s``) of a compressed picture frame: from its small head, or (a
+    frame without it there) inflating only the picture's head."""
     if frame[:4] != ZMAGIC or len(frame) < 8:
         return None
     try:
         (small,) = struct.unpack_from("<I", frame, 4)
+        outer = json.loads(frame[8 : 8 + small])
+        if "time_s" in outer:
+            return None if outer["time_s"] is None else float(outer["time_s"])
         inflate = zlib.decompressobj()
         raw = inflate.decompress(frame[8 + small :], 8)
         (head,) = struct.unpack_from("<I", raw, 4)
