@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.errors import DeconflictError
+from deconflict.service.live_routes import bearer_caller
 from deconflict.service.picture_wire import NUMERIC, ZMAGIC, decode_frame
 
 HISTORY_MAX_BYTES = 128 * 2**20
@@ -161,13 +161,7 @@ def map_router(relay: Any, party_of: Callable[[str | None], str]) -> APIRouter:
     """The map's read calls on ``relay`` (a ``picture_relay.PictureRelay``)."""
     router = APIRouter(prefix="/v1/live", tags=["live picture"])
     decoded = Decoded()
-
-    def caller(authorization: Auth = None) -> str:
-        token = (authorization or "").removeprefix("Bearer ").strip() or None
-        try:
-            return party_of(token)
-        except DeconflictError as exc:
-            raise HTTPException(401, str(exc)) from None
+    caller = bearer_caller(party_of)
 
     @router.get("/session")
     async def describe(authorization: Auth = None) -> dict[str, Any]:
