@@ -168,7 +168,8 @@ async def test_every_instance_relays_each_partys_own_picture_and_events(system: 
             seqs = [int(h["seq"]) for h in heads]
             assert seqs == sorted(set(seqs)), seqs
             # every tick while listening (the engine ticks SPEED times a second): none skipped
-            assert len(seqs) >= 0.7 * SPEED * LISTEN_S, (bus, i, party, len(seqs))
+            counts = {k: len(v) for k, v in frames.items()}
+            assert len(seqs) >= 0.7 * SPEED * LISTEN_S, (bus, i, party, seqs, counts)
             assert seqs[-1] - seqs[0] + 1 - len(seqs) <= 2, seqs
             # the party's own aircraft are in its picture
             last = heads[-1]["tracks"]

@@ -146,11 +146,14 @@ class PostgresSubscriber(Listener):
             (self.last_seq, self.last_seq),
         )
         for party, seq, data, scene in await cur.fetchall():
-            if scene:
-                self.relay.put_scene(str(party), bytes(data))
-            else:
-                self.relay.put(str(party), bytes(data))
-            self.last_seq = max(self.last_seq, int(seq))
+            self.last_seq = max(self.last_seq, int(seq))  # a message that fails is not retried
+            try:
+                if scene:
+                    self.relay.put_scene(str(party), bytes(data))
+                else:
+                    self.relay.put(str(party), bytes(data))
+            except Exception:
+                log.exception("picture bus: a message for %r could not be relayed", party)
 
     async def _run(self) -> None:
         import psycopg
