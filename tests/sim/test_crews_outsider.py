@@ -5,26 +5,17 @@ officers, and the engine does not stop on it (issue 12: it did, with an InputErr
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
 
 import pandas as pd
 
+from deconflict.engine.session import _Offline
 from deconflict.sim.crews import Crews
 from deconflict.sim.scenario import builtin_scenario_path, load_scenario
 from deconflict.sim.simulator import Simulator
 
 
-class _Engine:
+class _Engine(_Offline):  # the engine as the crews see it, writing nothing
     now_s = 100.0
-
-    def answer_identification(self, *_: Any, **__: Any) -> None:
-        return None
-
-    def acknowledge(self, *_: Any) -> None:
-        return None
-
-    def fetch_messages(self, *_: Any) -> list[dict[str, Any]]:
-        return []
 
 
 def test_a_request_to_a_party_outside_the_scenario_is_left_to_its_officers() -> None:
