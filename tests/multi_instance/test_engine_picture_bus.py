@@ -2,7 +2,9 @@
 clients of both instances get their own party's picture each tick over the picture bus (NATS
 JetStream, or PostgreSQL's table and NOTIFY), the same bytes the engine encoded once, and the
 engine's events; another party's socket, a party the engine has no picture for and the host's
-token get none of it (issue 12)."""
+token get none of it (issue 12). The map's other calls (``/v1/live/session``, ``/picture``,
+``/history``, ``/track``) answer each party with its own entries on either instance, and the map
+page loaded from an instance draws the engine's tracks in Chromium."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import pytest
 import websockets
 from serve_processes import CLI, start_serve
 
+from deconflict.service.live_app import login_fragment
 from deconflict.service.picture_wire import decode_frame
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -53,11 +56,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> bool:
         return False
 
 
+System = tuple[str, dict[str, str], list[str], dict[str, str]]
+
+
 @pytest.fixture(params=["nats", "postgres"])
 def system(
     request: pytest.FixtureRequest, postgres_url: str, nats_url: str, tmp_path: Path
-) -> Iterator[tuple[str, dict[str, str], list[str]]]:
-    """(bus, the engine's parties' tokens, the two instances' URLs)."""
+) -> Iterator[System]:
+    """(bus, the engine's parties' tokens, the two instances' URLs, the map's login links)."""
     bus = str(request.param)
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -79,12 +85,13 @@ def system(
         time.sleep(0.5)  # written atomically (os.replace): complete once seen
         parties = json.loads(logins[0].read_text())["parties"]
         tokens = {name: str(p["token"]) for name, p in parties.items()}
+        links = {name: login_fragment(str(p["token"]), p["key"]) for name, p in parties.items()}
         urls = []
         for _ in range(2):
             proc, url = _serve(postgres_url, bus, tmp_path)
             procs.append(proc)
             urls.append(url)
-        yield bus, tokens, urls
+        yield bus, tokens, urls, links
     finally:
         # the engine first: then no picture comes, and an instance must still stop on SIGTERM
         # (its sockets notice their clients left without waiting for the next picture)
@@ -116,10 +123,8 @@ async def _events(url: str, token: str, into: list[dict[str, Any]], stop: asynci
                 continue
 
 
-async def test_every_instance_relays_each_partys_own_picture_and_events(
-    system: tuple[str, dict[str, str], list[str]],
-) -> None:
-    bus, tokens, urls = system
+async def test_every_instance_relays_each_partys_own_picture_and_events(system: System) -> None:
+    bus, tokens, urls, _ = system
     admin = {"Authorization": f"Bearer {ADMIN}"}
     r = httpx.post(f"{urls[0]}/v1/parties", json={"name": "outsider"}, headers=admin)
     assert r.status_code == 201, r.text
@@ -163,7 +168,8 @@ async def test_every_instance_relays_each_partys_own_picture_and_events(
             seqs = [int(h["seq"]) for h in heads]
             assert seqs == sorted(set(seqs)), seqs
             # every tick while listening (the engine ticks SPEED times a second): none skipped
-            assert len(seqs) >= 0.7 * SPEED * LISTEN_S, (bus, i, party, len(seqs))
+            counts = {k: len(v) for k, v in frames.items()}
+            assert len(seqs) >= 0.7 * SPEED * LISTEN_S, (bus, i, party, seqs, counts)
             assert seqs[-1] - seqs[0] + 1 - len(seqs) <= 2, seqs
             # the party's own aircraft are in its picture
             last = heads[-1]["tracks"]
@@ -185,3 +191,69 @@ async def test_every_instance_relays_each_partys_own_picture_and_events(
                 events[i, party] == events[1 - i, party][: len(events[i, party])]
                 or events[1 - i, party] == events[i, party][: len(events[1 - i, party])]
             )
+
+    # the map's other calls, on each instance: the party's own scene, picture, history, tracks
+    outsider_h = {"Authorization": f"Bearer {outsider}"}
+    for i, url in enumerate(urls):
+        pictures = {}
+        for party in watched:
+            h = {"Authorization": f"Bearer {tokens[party]}"}
+            scene = httpx.get(f"{url}/v1/live/session", headers=h).json()
+            assert scene["party"] == party and {"blue", "red"} <= {
+                p["id"] for p in scene["parties"]
+            }
+            assert scene["areas"] and scene["bases"], (bus, i, scene)
+            pic = httpx.get(f"{url}/v1/live/picture", headers=h).json()
+            assert pic["party"] == party and party in set(pic["tracks"]["owner"]), (bus, i)
+            pictures[party] = pic
+            span = httpx.get(f"{url}/v1/live/history", headers=h).json()
+            assert span["step_s"] == 5.0 and span["first_s"] < span["last_s"], (bus, i, span)
+            then = httpx.get(f"{url}/v1/live/picture", params={"at": span["first_s"]}, headers=h)
+            assert then.json()["time_s"] == span["first_s"] and then.json()["party"] == party
+            own = next(k for k, o in zip(pic["tracks"]["key"], pic["tracks"]["owner"],
+                                         strict=True) if o == party)  # fmt: skip
+            track = httpx.get(f"{url}/v1/live/track", params={"key": own}, headers=h).json()
+            assert (track["key"], track["owner"]) == (own, party)
+        assert pictures["blue"]["tracks"] != pictures["red"]["tracks"]
+        for path in ("/v1/live/session", "/v1/live/picture"):
+            assert httpx.get(url + path, headers=outsider_h).status_code == 404, (bus, path)
+            assert httpx.get(url + path, headers=admin).status_code == 401, (bus, path)
+            assert httpx.get(url + path).status_code == 401, (bus, path)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("system", ["nats"], indirect=True)
+def test_the_map_page_of_a_serve_instance_draws_the_engines_tracks(
+    system: System, chromium_path: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    _, _, urls, links = system
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(urls[1] + "/map/" + links["blue"])
+            page.wait_for_function(
+                "window.deconflict.tracks() && window.deconflict.tracks().key.length >= 6",
+                timeout=60_000,
+            )
+            keys, ids = page.evaluate(
+                "(() => { const t = window.deconflict.tracks(); return [t.key, t.identity]; })()"
+            )
+            own = {k.split("/", 1)[1] for k, i in zip(keys, ids, strict=True) if i == "own"}
+            assert {"VIPER11", "TEXACO51", "REAPER01"} <= own
+            assert page.inner_text("#whoami") == "Blue air operations centre"
+            assert page.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").count()
+            # the info panel's call and the slider's range come from the relay too
+            page.wait_for_function(
+                "Number(document.getElementById('slider').max) > 1e9", timeout=30_000
+            )
+            assert errors == []
+        finally:
+            browser.close()

@@ -7,7 +7,9 @@ NATS subject. The frames travel through the real PostgreSQL bus (table row + NOT
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -114,3 +116,79 @@ def test_no_party_name_reaches_another_partys_subject(party: str) -> None:
     assert party_of_token(token) == party
     others = ["blue", "a.b", "*", "_x626c7565", "Éole"]
     assert sum(subject_token(o) == token for o in others if o != party) == 0
+
+
+def _timed(party: str, seq: int, time_s: float) -> bytes:
+    tracks = pd.DataFrame({"key": [f"{party}-{seq}"], "owner": [party], "latitude": [47.5],
+                           "longitude": [8.25], "altitude": [3000.0]})  # fmt: skip
+    head = {"type": "picture", "seq": seq, "tick_wall_s": 1.0e9 + seq, "party": party,
+            "time_s": time_s, "alerts": []}  # fmt: skip
+    small = {k: head[k] for k in ("type", "seq", "tick_wall_s", "party")}
+    return compress_frame(encode_frame(head, tracks), small)
+
+
+def _scene(party: str) -> bytes:
+    body = {"party": party, "parties": [{"id": "alpha"}, {"id": "bravo"}], "areas": [],
+            "bases": [{"id": f"{party}-base", "party": party}], "history_s": 60.0,
+            "history_step_s": 5.0}  # fmt: skip
+    return json.dumps(body).encode()
+
+
+def _until(get: Callable[[], Any], timeout_s: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        r = get()
+        if r.status_code == 200:
+            return r.json()
+        time.sleep(0.05)
+    raise AssertionError(f"no answer within {timeout_s} s: {r.status_code} {r.text}")
+
+
+def test_the_maps_calls_answer_each_party_its_own_entries_only(
+    relay: tuple[TestClient, dict[str, dict[str, str]], str],
+) -> None:
+    """``/v1/live/session``, ``/picture`` (now and ``?at=``), ``/history`` and ``/track`` on a
+    relay: a party reads its own scene, frames and tracks; another party's track key is 404 to
+    it; no token, a bad token and the host's token are 401; a party the engine publishes
+    nothing for gets 404 and an empty history."""
+    client, headers, db = relay
+    charlie = register(client, "charlie")["headers"]  # the engine has no picture for it
+    publisher = PostgresPublisher(db)
+    try:
+        publisher.publish({"alpha": _scene("alpha"), "bravo": _scene("bravo")}, scene=True)
+        a, b = headers["alpha"], headers["bravo"]
+        assert _until(lambda: client.get("/v1/live/session", headers=a))["bases"][0]["party"] == (
+            "alpha"
+        )
+        # engine times 1000..1030 s at 1 s a tick: the ring keeps one per 5 s
+        for k in range(31):  # each one relayed before the next (the bus keeps the newest only)
+            publisher.publish({p: _timed(p, k, 1000.0 + k) for p in ("alpha", "bravo")})
+            for h in (a, b):
+                while _until(lambda h=h: client.get("/v1/live/picture", headers=h))["seq"] < k:
+                    time.sleep(0.02)
+        for party, h in (("alpha", a), ("bravo", b)):
+            assert client.get("/v1/live/session", headers=h).json()["party"] == party
+            now = client.get("/v1/live/picture", headers=h).json()
+            assert (now["party"], now["time_s"], now["tracks"]["key"]) == (
+                party, 1030.0, [f"{party}-30"])  # fmt: skip
+            assert now["tracks"]["latitude"] == [47.5]
+            span = client.get("/v1/live/history", headers=h).json()
+            assert span == {"first_s": 1000.0, "last_s": 1030.0, "step_s": 5.0}
+            then = client.get("/v1/live/picture?at=1012.5", headers=h).json()
+            assert (then["party"], then["time_s"], then["tracks"]["key"]) == (
+                party, 1010.0, [f"{party}-10"])  # fmt: skip
+            assert client.get("/v1/live/picture?at=999", headers=h).status_code == 404
+            track = client.get(f"/v1/live/track?key={party}-30", headers=h).json()
+            assert (track["owner"], track["altitude"], track["flight_level"]) == (party, 3000, 30)
+        # another party's track is not in the caller's picture: 404, nothing of it shown
+        r = client.get("/v1/live/track?key=bravo-30", headers=a)
+        assert r.status_code == 404 and "bravo-30" in r.json()["error"]["message"]
+        for path in ("/v1/live/session", "/v1/live/picture", "/v1/live/history",
+                     "/v1/live/track?key=alpha-30"):  # fmt: skip
+            for bad in ({}, {"Authorization": "Bearer not-a-token"}, ADMIN_HEADERS):
+                assert client.get(path, headers=bad).status_code == 401, (path, bad)
+        for path in ("/v1/live/session", "/v1/live/picture", "/v1/live/track?key=alpha-30"):
+            assert client.get(path, headers=charlie).status_code == 404, path
+        assert client.get("/v1/live/history", headers=charlie).json()["first_s"] is None
+    finally:
+        publisher.close()

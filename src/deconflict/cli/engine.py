@@ -211,18 +211,16 @@ def _lead(
 ) -> dict[str, Any]:
     """Tick once per 1/speed s until ``duration`` of engine time or ``stop``; stop deciding if
     the lock is lost (then exit 1: another engine leads now). A scenario's traffic starts again
-    at its end; a recording's end ends the run."""
-    next_wall = time.monotonic()
-    checked = next_wall
+    at its end; a recording's end ends the run. The loop is the in-process demo's
+    (``Session.run_realtime``: full garbage collections paced into the quiet part of the
+    second, ``engine.pacing``); the lock is checked every 2 s between ticks."""
     begin = session.t_s
     alerts = session.engine.alerts
     catching_up = bool(alerts.inherited)
-    while not stop.is_set() and (duration is None or session.t_s - begin < duration):
-        if session.t_s >= session.cycle_start_s + session.duration_s - 1e-9:
-            if session.scenario is None:
-                break
-            session.new_cycle()
-        session.step(1.0)
+    checked = time.monotonic()
+
+    def go_on() -> bool:
+        nonlocal catching_up, checked
         if catching_up and not alerts.inherited:  # every alert taken back is decided on again
             catching_up = False
             typer.echo(
@@ -234,8 +232,10 @@ def _lead(
             checked = now
             if not lead.held():
                 fail("lost the engine's lock (its database session ended): another engine leads")
-        next_wall += 1.0 / speed
-        stop.wait(max(0.0, next_wall - time.monotonic()))
+        return duration is None or session.t_s - begin < duration
+
+    session.stop = stop  # SIGTERM and Ctrl-C stop the loop
+    session.run_realtime(speed, loop=session.scenario is not None, go_on=go_on)
     with session.lock:
         session.engine.finish()
     out: dict[str, Any] = session.engine.summary()

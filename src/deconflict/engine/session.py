@@ -217,13 +217,16 @@ class Session:
             self.cycle += 1
             self.cycle_start_s = self.t_s
 
-    def run_realtime(self, speed: float = 1.0, loop: bool = True) -> None:
+    def run_realtime(
+        self, speed: float = 1.0, loop: bool = True, go_on: Callable[[], bool] | None = None
+    ) -> None:
         """Tick once per ``1/speed`` wall-clock seconds (one scenario second each) until
-        ``stop`` is set. At the end of the scenario, if ``loop``, its traffic starts again
-        (``new_cycle``; a replay's picture stays as it was at its end), else stop."""
+        ``stop`` is set (or ``go_on``, asked before each tick, says False). At the end of the
+        scenario, if ``loop``, its traffic starts again (``new_cycle``; a replay's picture
+        stays as it was at its end), else stop."""
         next_wall = time.monotonic()
         with PacedCollector() as collector:
-            while not self.stop.is_set():
+            while not self.stop.is_set() and (go_on is None or go_on()):
                 if self.t_s >= self.cycle_start_s + self.duration_s - 1e-9:
                     if not loop:
                         break

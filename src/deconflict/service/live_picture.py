@@ -142,7 +142,8 @@ def encode_picture_frame(session: Session, party: str, seq: int, wall_s: float) 
     payload = picture_payload(session, party)
     frame = payload.pop("frame")
     head = {"type": "picture", "seq": seq, "tick_wall_s": wall_s, **payload}
-    small = {k: head[k] for k in ("type", "seq", "tick_wall_s", "party")}
+    # time_s: the relays' history keeps a frame by its engine time without inflating it
+    small = {k: head[k] for k in ("type", "seq", "tick_wall_s", "party", "time_s")}
     return compress_frame(encode_frame(head, frame), small)
 
 

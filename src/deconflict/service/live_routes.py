@@ -40,13 +40,7 @@ def live_router(
 ) -> APIRouter:
     """The map's picture calls and WebSocket; ``party_of(token)`` names the caller's party."""
     router = APIRouter(prefix="/v1/live", tags=["live picture"])
-
-    def caller(authorization: str | None) -> str:
-        token = (authorization or "").removeprefix("Bearer ").strip() or None
-        try:
-            return party_of(token)
-        except DeconflictError as exc:
-            raise HTTPException(401, str(exc)) from None
+    caller = bearer_caller(party_of)
 
     @router.get("/session")
     def describe(authorization: Auth = None) -> dict[str, Any]:
@@ -110,6 +104,30 @@ def live_router(
             broadcaster.watchers[party] -= 1
 
     return router
+
+
+def bearer_caller(party_of: Callable[[str | None], str]) -> Callable[[str | None], str]:
+    """The caller's party from the Authorization header, by ``party_of(token)``: 401 saying
+    what to do where it names none (a FastAPI dependency too)."""
+
+    def caller(authorization: Auth = None) -> str:
+        token = (authorization or "").removeprefix("Bearer ").strip() or None
+        try:
+            return party_of(token)
+        except DeconflictError as exc:
+            raise HTTPException(401, str(exc)) from None
+
+    return caller
+
+
+def scene_message(session: Session, party: str) -> bytes:
+    """What ``/v1/live/session`` and ``/v1/live/history`` of a service instance beside the
+    engine process answer from (``picture_relay``): the scene and the reach of the history, as
+    the JSON the engine publishes on the picture bus."""
+    cfg = session.engine.config
+    body = scene_payload(session, party) | {
+        "history_s": cfg.history_s, "history_step_s": cfg.history_step_s}  # fmt: skip
+    return json.dumps(json_safe(body), separators=(",", ":")).encode()
 
 
 def scene_payload(session: Session, party: str) -> dict[str, Any]:

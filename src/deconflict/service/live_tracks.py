@@ -17,12 +17,12 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from deconflict.engine.session import Session
-from deconflict.errors import DeconflictError, NotFoundError
+from deconflict.errors import NotFoundError
+from deconflict.service.live_routes import bearer_caller
 
-Auth = Annotated[str | None, Header()]
 Key = Annotated[str, Query(min_length=1, max_length=200, description="the track's key")]
 
 NUMBERS = ("latitude", "longitude", "altitude", "groundspeed", "track", "vertical_rate")
@@ -82,15 +82,8 @@ def track_router(session: Session, party_of: Callable[[str | None], str]) -> API
     """``GET /v1/live/track``: one track of the caller's picture (``party_of(token)``)."""
     router = APIRouter(prefix="/v1/live", tags=["live picture"])
 
-    def caller(authorization: Auth = None) -> str:
-        # a dependency: the token is checked before the query (no token is 401, key or none)
-        token = (authorization or "").removeprefix("Bearer ").strip() or None
-        try:
-            return party_of(token)
-        except DeconflictError as exc:
-            raise HTTPException(401, str(exc)) from None
-
-    party_dep = Depends(caller)  # a default, not Annotated: caller is local to this router
+    # a dependency: the token is checked before the query (no token is 401, key or none)
+    party_dep = Depends(bearer_caller(party_of))  # a default, not Annotated: local to the router
 
     @router.get("/track")
     def track(key: Key, party: str = party_dep) -> dict[str, Any]:

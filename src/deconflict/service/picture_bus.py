@@ -10,12 +10,15 @@ party's WebSockets (``picture_relay``). Two transports, chosen by the ``picture_
 mix), in an in-memory stream that keeps the last message of each subject
 (``max_msgs_per_subject=1``, 30 s ``max_age``), so an instance that starts late gets each
 party's newest picture at once and never one older than 30 s. The server pushes each frame to
-every instance; the database is not touched.
+every instance; the database is not touched. What ``/v1/live/session`` describes to a party (the
+scene: parties, bases, areas, the history the slider reaches) goes as a small JSON message on
+``<subject>.scene``, republished every ``SCENE_EVERY_S`` so that it outlives ``max_age``.
 
 ``postgres``: each party's frame is upserted into the unlogged table ``picture_frame`` (one row
 per party) and ``NOTIFY deconflict_picture`` carries its number in the same transaction; each
 instance LISTENs and reads the rows newer than the last it read. A NOTIFY payload is limited to
-8,000 bytes, hence the row. Needs nothing beyond the database.
+8,000 bytes, hence the row; the scenes are rows of ``picture_scene``, numbered from the same
+sequence. Needs nothing beyond the database.
 
 Why NATS first: measured on the same 10,000-track frames (``bench/picture_bus_fanout.py``,
 docs/perf/fanout.md), JetStream delivered at p50 4.6 ms / p99 29 ms against 19.6 / 45 ms for the
@@ -54,6 +57,7 @@ PG_CHANNEL = "deconflict_picture"
 CONNECT_TIMEOUT_S = 2.0
 MAX_IN_FLIGHT = 16  # unacknowledged publishes (about five ticks of three parties)
 RETRY_S = 1.0
+SCENE_EVERY_S = 10.0  # the scene is published again this often (wall s), under the stream's max_age
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,9 +71,13 @@ _PG_INSTALL = (
     # the frames are zlib already: no second compression attempt by TOAST
     "ALTER TABLE picture_frame ALTER COLUMN frame SET STORAGE EXTERNAL",
     "CREATE SEQUENCE IF NOT EXISTS picture_frame_seq",
+    """CREATE UNLOGGED TABLE IF NOT EXISTS picture_scene (
+  party text PRIMARY KEY, seq bigint NOT NULL, scene bytea NOT NULL)""",
 )
 _PG_UPSERT = """INSERT INTO picture_frame (party, seq, frame) VALUES (%s, %s, %s)
 ON CONFLICT (party) DO UPDATE SET seq = EXCLUDED.seq, frame = EXCLUDED.frame"""
+_PG_SCENE = """INSERT INTO picture_scene (party, seq, scene) VALUES (%s, %s, %s)
+ON CONFLICT (party) DO UPDATE SET seq = EXCLUDED.seq, scene = EXCLUDED.scene"""
 
 
 def subject_token(party: str) -> str:
@@ -85,8 +93,9 @@ def party_of_token(token: str) -> str:
     return bytes.fromhex(token[2:]).decode() if token.startswith("_x") else token
 
 
-def subject_of(namespace: str, party: str) -> str:
-    return f"{SUBJECT_PREFIX}.{namespace}.{subject_token(party)}"
+def subject_of(namespace: str, party: str, scene: bool = False) -> str:
+    """The party's frames' subject, or (``scene``) its scene's."""
+    return f"{SUBJECT_PREFIX}.{namespace}.{subject_token(party)}" + (".scene" if scene else "")
 
 
 def store_namespace(store: Any) -> str:
@@ -181,7 +190,7 @@ class Publisher(Protocol):
     kind: str
     namespace: str
 
-    def publish(self, frames: Mapping[str, bytes]) -> None: ...
+    def publish(self, frames: Mapping[str, bytes], scene: bool = False) -> None: ...
 
     def flush(self, timeout_s: float = 5.0) -> None: ...
 
@@ -225,15 +234,16 @@ class NatsPublisher:
         self._pending: list[concurrent.futures.Future[None]] = []
         self._failed: BaseException | None = None
 
-    async def _publish(self, frames: Mapping[str, bytes]) -> None:
+    async def _publish(self, frames: Mapping[str, bytes], scene: bool) -> None:
         await asyncio.gather(
-            *(self._js.publish(subject_of(self.namespace, p), f) for p, f in frames.items())
+            *(self._js.publish(subject_of(self.namespace, p, scene), f) for p, f in frames.items())
         )
 
-    def publish(self, frames: Mapping[str, bytes]) -> None:
-        """Hand the frames to the connection's thread and return at once (the tick does not
-        wait for the stream's acknowledgement); a publish that failed is reported by the next
-        call. While one is still unacknowledged, newer frames of its parties replace it."""
+    def publish(self, frames: Mapping[str, bytes], scene: bool = False) -> None:
+        """Hand the frames (or, ``scene``, the parties' scenes) to the connection's thread and
+        return at once (the tick does not wait for the stream's acknowledgement); a publish that
+        failed is reported by the next call. While one is still unacknowledged, newer frames of
+        its parties replace it."""
         big = [p for p, f in frames.items() if len(f) > self.max_payload]
         if big:
             raise StorageError(
@@ -248,7 +258,7 @@ class NatsPublisher:
                 f"{len(self._pending)} publishes to NATS at {self.url} are unacknowledged: "
                 "this picture is dropped (the next one replaces it)"
             )
-        future = asyncio.run_coroutine_threadsafe(self._publish(frames), self._io.loop)
+        future = asyncio.run_coroutine_threadsafe(self._publish(frames, scene), self._io.loop)
         future.add_done_callback(self._done)
         self._pending.append(future)
         if failed is not None:
@@ -293,7 +303,7 @@ class PostgresPublisher:
                 "create a table, or set DECONFLICT_PICTURE_BUS=nats or none"
             ) from None
 
-    def publish(self, frames: Mapping[str, bytes]) -> None:
+    def publish(self, frames: Mapping[str, bytes], scene: bool = False) -> None:
         import psycopg
 
         if self._conn.closed:
@@ -301,7 +311,8 @@ class PostgresPublisher:
         with self._conn.transaction(), self._conn.cursor() as cur:
             row = cur.execute("SELECT nextval('picture_frame_seq')").fetchone()
             seq = int(row[0]) if row else 0
-            cur.executemany(_PG_UPSERT, [(p, seq, f) for p, f in frames.items()])
+            upsert = _PG_SCENE if scene else _PG_UPSERT
+            cur.executemany(upsert, [(p, seq, f) for p, f in frames.items()])
             cur.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, str(seq)))
 
     def flush(self, timeout_s: float = 5.0) -> None:
@@ -330,8 +341,9 @@ def open_publisher(settings: Settings) -> Publisher | None:
 
 class PicturePublishing:
     """The engine's tick hook: encodes every party's picture once (``picture_wire``), right
-    after the tick, and publishes the frames. A failed publish is logged and the next tick
-    tries again (the picture is a state: the next one replaces it)."""
+    after the tick, and publishes the frames; and each party's scene (``scene_message``) when it
+    changed or ``SCENE_EVERY_S`` after it was last published. A failed publish is logged and
+    the next tick tries again (the picture is a state: the next one replaces it)."""
 
     def __init__(self, publisher: Publisher) -> None:
         self.publisher = publisher
@@ -341,12 +353,15 @@ class PicturePublishing:
         self.encode_s = 0.0  # wall-clock
         self.encode_cpu_s = 0.0  # CPU time of the ticking thread
         self.publish_s = 0.0
+        self._scenes: dict[str, bytes] = {}
+        self._scenes_at = float("-inf")  # monotonic s
 
     def __call__(self, session: Any) -> None:
         from deconflict.service.live_picture import encode_picture_frame
 
         self.seq += 1
         wall = time.time()
+        self._publish_scenes(session)
         for party in session.engine.parties:  # each party's frame leaves as soon as it is made
             t0, c0 = time.perf_counter(), time.thread_time()
             frame = encode_picture_frame(session, party, self.seq, wall)
@@ -361,6 +376,20 @@ class PicturePublishing:
                     log.warning("picture bus (%s): publish failed (%s)", self.publisher.kind, exc)
             self.encode_s += t1 - t0
             self.publish_s += time.perf_counter() - t1
+
+    def _publish_scenes(self, session: Any) -> None:
+        from deconflict.service.live_routes import scene_message
+
+        now = time.monotonic()
+        scenes = {p: scene_message(session, p) for p in session.engine.parties}
+        if scenes == self._scenes and now - self._scenes_at < SCENE_EVERY_S:
+            return
+        try:
+            self.publisher.publish(scenes, scene=True)
+            self._scenes, self._scenes_at = scenes, now
+        except Exception as exc:
+            self.failures += 1
+            log.warning("picture bus (%s): scene publish failed (%s)", self.publisher.kind, exc)
 
 
 def attach_publisher(session: Any, publisher: Publisher | None) -> Callable[[], None]:

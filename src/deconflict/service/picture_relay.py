@@ -5,13 +5,18 @@ WebSockets on ``/v1/live/ws`` as the bytes it received (never decoded or re-enco
 A party's socket reads only its own party's entry (the token names the party; the bus keys the
 frames by party name), so a frame never reaches another party's socket; the host's token is no
 party's here. A socket that falls behind skips to the newest picture (a state, not a stream of
-changes); one that does not read is dropped (``send_or_drop``). Times are seconds.
+changes); one that does not read is dropped (``send_or_drop``). The map's other calls
+(``/v1/live/session``, ``/picture``, ``/history``, ``/track``) are answered from the same
+messages (``relay_map``): each party's scene, its newest frame and a bounded ring of the frames
+relayed; the map page itself and ``/v1/live/operations`` are served as the in-process demo
+serves them. Times are seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -43,7 +48,11 @@ class PictureRelay:
     the instance's event loop)."""
 
     def __init__(self) -> None:
+        from deconflict.service.relay_map import FrameHistory
+
         self.latest: dict[str, tuple[int, bytes]] = {}
+        self.scenes: dict[str, dict[str, Any]] = {}
+        self.history = FrameHistory()
         self._events: dict[str, asyncio.Event] = {}
         self.received = 0
 
@@ -54,6 +63,19 @@ class PictureRelay:
         event = self._events.pop(party, None)
         if event is not None:
             event.set()
+        scene = self.scenes.get(party)
+        if scene is not None:  # the slider's reach is the engine's (its scene message)
+            step_s, keep_s = scene.get("history_step_s"), scene.get("history_s")
+            if isinstance(step_s, int | float) and isinstance(keep_s, int | float):
+                self.history.add(party, frame, float(step_s), float(keep_s))
+
+    def put_scene(self, party: str, message: bytes) -> None:
+        """The party's scene (what ``/v1/live/session`` answers), as the engine published it."""
+        scene: Any = None
+        with contextlib.suppress(ValueError):
+            scene = json.loads(message)
+        if isinstance(scene, dict) and scene.get("party") == party:
+            self.scenes[party] = scene
 
     async def next(self, party: str, seen: int) -> tuple[int, bytes]:
         """The party's newest frame once it is newer than ``seen`` (its number, its bytes)."""
@@ -84,11 +106,16 @@ class NatsSubscriber:
 
         async def on_msg(msg: Any) -> None:
             subject: str = msg.subject
-            if subject.startswith(prefix):
-                self.relay.put(party_of_token(subject[len(prefix) :]), msg.data)
+            if not subject.startswith(prefix):
+                return
+            token, _, rest = subject[len(prefix) :].partition(".")
+            if not rest:
+                self.relay.put(party_of_token(token), msg.data)
+            elif rest == "scene":
+                self.relay.put_scene(party_of_token(token), msg.data)
 
         await self._nc.jetstream().subscribe(
-            prefix + "*",
+            prefix + ">",
             cb=on_msg,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
@@ -114,12 +141,19 @@ class PostgresSubscriber(Listener):
 
     async def _read(self, conn: Any) -> None:
         cur = await conn.execute(
-            "SELECT party, seq, frame FROM picture_frame WHERE seq > %s ORDER BY seq",
-            (self.last_seq,),
+            "SELECT party, seq, frame, false FROM picture_frame WHERE seq > %s UNION ALL "
+            "SELECT party, seq, scene, true FROM picture_scene WHERE seq > %s ORDER BY 2",
+            (self.last_seq, self.last_seq),
         )
-        for party, seq, frame in await cur.fetchall():
-            self.relay.put(str(party), bytes(frame))
-            self.last_seq = max(self.last_seq, int(seq))
+        for party, seq, data, scene in await cur.fetchall():
+            self.last_seq = max(self.last_seq, int(seq))  # a message that fails is not retried
+            try:
+                if scene:
+                    self.relay.put_scene(str(party), bytes(data))
+                else:
+                    self.relay.put(str(party), bytes(data))
+            except Exception:
+                log.exception("picture bus: a message for %r could not be relayed", party)
 
     async def _run(self) -> None:
         import psycopg
@@ -231,6 +265,14 @@ def attach(app: FastAPI) -> None:
         return party.name
 
     app.include_router(relay_router(relay, party_of))
+    # the map: its read calls from the bus's messages, its operations layer from the store
+    from deconflict.service.live_app import mount_map
+    from deconflict.service.live_operations import router as operations_router
+    from deconflict.service.relay_map import map_router
+
+    app.include_router(map_router(relay, party_of))
+    app.include_router(operations_router)
+    mount_map(app)
     inner: Callable[[Any], AbstractAsyncContextManager[Any]] = app.router.lifespan_context
 
     @asynccontextmanager

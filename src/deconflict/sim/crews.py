@@ -115,7 +115,10 @@ class Crews:
                 action(engine)
 
     def _schedule_answer(self, now_s: float, party: str, request: Mapping[str, Any]) -> None:
-        delay = self.sim.scenario.party(party).answer_delay_s
+        # a party registered on the store beside the scenario's has no crew here: its own
+        # officers answer (the engine process must not stop on it)
+        crew = next((p for p in self.sim.scenario.parties if p.id == party), None)
+        delay = None if crew is None else crew.answer_delay_s
         if delay is None:
             return
         rid = str(request["request_id"])
