@@ -25,19 +25,18 @@ import json
 import multiprocessing as mp
 import os
 import re
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import sqlalchemy as sa
 from rich.console import Console
+
+from _serve import start_serve
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER = os.environ.get(
@@ -91,23 +90,7 @@ def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop
 
 
 def serve(db: str, bus: str, workdir: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {**os.environ, "DECONFLICT_PICTURE_BUS": bus}
-    cmd = [sys.executable, "-c", "from deconflict.cli import main; main()", "serve"]
-    proc = subprocess.Popen(
-        [*cmd, "--db", db, "--port", str(port)], env=env, cwd=workdir, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(900):
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("serve did not start")
+    return start_serve(db, {"DECONFLICT_PICTURE_BUS": bus}, workdir)
 
 
 def busy(stop: Any) -> None:

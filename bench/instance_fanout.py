@@ -17,9 +17,7 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -32,6 +30,7 @@ import websockets
 from rich.console import Console
 from rich.progress import Progress
 
+from _serve import start_serve
 from deconflict.hotline.keys import Signer, private_key_from_pem
 from deconflict.workflows.declarations import signed_declaration
 
@@ -43,28 +42,12 @@ SERVER = os.environ.get(
 
 
 def _serve(db: str, fanout: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
     env = {
-        **os.environ,
         "DECONFLICT_ADMIN_TOKEN": ADMIN,
         "DECONFLICT_SEPARATION_STANDARD": "none",
         "DECONFLICT_FANOUT": fanout,
     }
-    cmd = [sys.executable, "-c", "from deconflict.cli import main; main()", "serve"]
-    proc = subprocess.Popen(
-        [*cmd, "--db", db, "--port", str(port)], env=env, cwd=REPO, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    return start_serve(db, env, str(REPO))
 
 
 def _volume(i: int) -> dict[str, Any]:
