@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -47,7 +47,7 @@ def demo(
         ),
     ] = None,
     sensors: Annotated[
-        str | None,
+        Literal["wire", "memory"] | None,
         typer.Option(
             "--sensors",
             help="How the simulated sensors reach the engine: 'wire' (loopback servers speaking "
@@ -64,8 +64,6 @@ def demo(
 
     if speed <= 0:
         fail("--speed must be > 0 (scenario seconds per wall-clock second)")
-    if sensors not in (None, "wire", "memory"):
-        fail(f"--sensors {sensors!r}: use wire or memory")
     wire = (sensors or ("memory" if headless else "wire")) == "wire" and replay is None
     try:
         if headless:
