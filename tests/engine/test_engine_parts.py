@@ -226,3 +226,28 @@ def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: P
         assert after.identification.inherited == {} and after.recovered.requests_settled == 2
     finally:
         store.close()
+
+
+def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
+    """In a busy sky the parties' log holds notices about many pairs: an incident record cites
+    the notices about the pair's own aircraft, and the other messages the parties exchanged."""
+    from deconflict.engine.incidents import IncidentWatch
+    from deconflict.store import Event
+
+    def message(seq: int, kind: str, to: str, body: dict[str, object]) -> Event:
+        payload = {"kind": kind, "sender": "host", "recipients": [to], "time_s": float(seq),
+                   "body": body}  # fmt: skip
+        return Event(seq, float(seq), "host", "k", "message", payload, "", "", "")
+
+    notice = MessageKind.CONFLICT_NOTICE.value
+    entries = [
+        message(1, notice, "blue", {"own_aircraft": "VIPER11", "resolution": "turn left"}),
+        message(2, notice, "blue", {"own_aircraft": "VIPER12", "resolution": "climb"}),
+        message(3, notice, "red", {"own_aircraft": "FALCON21", "resolution": "turn right"}),
+        message(4, notice, "red", {"own_aircraft": "FALCON23", "resolution": "descend"}),
+        message(5, MessageKind.FREE_TEXT.value, "red", {"text": "VIPER11 is ours"}),
+        message(6, MessageKind.FREE_TEXT.value, "civil", {"text": "not theirs"}),
+    ]
+    who = frozenset({("blue", "VIPER11"), ("red", "FALCON21")})
+    cited = IncidentWatch._messages(entries, who)
+    assert [m["time_s"] for m in cited] == [1.0, 3.0, 5.0]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from deconflict.engine.desk import Desk
 from deconflict.engine.picture import Row, num
+from deconflict.hotline.messages import MessageKind
 from deconflict.incidents.detect import IncidentPolicy, detect_incidents
 from deconflict.incidents.geometry import Timeline
 from deconflict.incidents.record import attach_context
@@ -140,16 +141,24 @@ class IncidentWatch:
                 continue  # recorded by an engine before this one
             alerts = [a for a in all_alerts if a.get("own_key") in pair]
             alerts.sort(key=lambda a: float(a.get("time_s", 0.0)))
-            inc = attach_context(inc, alerts, self._messages(messages, set(inc.parties)))
+            inc = attach_context(inc, alerts, self._messages(messages, who))
             if self.desk.record_incident(inc.to_dict()):
                 self.recorded += 1
 
     @staticmethod
-    def _messages(entries: list[Event], parties: set[str]) -> list[dict[str, Any]]:
+    def _messages(entries: list[Event], who: frozenset[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The messages the pair's parties sent or received; of the conflict notices, only those
+        about the pair's own aircraft (a busy sky's notices about other pairs are not this
+        incident's context, and would make its record thousands of messages long)."""
+        parties = {p for p, _ in who}
         out = []
         for e in entries:
             m = e.payload
             if not (set(m.get("recipients", ())) & parties or m.get("sender") in parties):
+                continue
+            if m.get("kind") == MessageKind.CONFLICT_NOTICE.value and not any(
+                (r, m.get("body", {}).get("own_aircraft")) in who for r in m.get("recipients", ())
+            ):
                 continue
             body = m.get("body", {})
             text = str(body.get("text", body.get("resolution", "")))
