@@ -128,6 +128,16 @@ def test_replay_draws_the_alerts_open_at_the_replayed_time(
     alert = raised[0]["payload"]
     t_raised, t_cleared = alert["time_s"], cleared[alert["alert_id"]]["payload"]["time_s"]
     assert t_cleared - t_raised > 10
+    # the replay reads the recorded range once, when it starts: wait until the history holds a
+    # picture past the times sought below (a time past its end is "live", not a replay)
+    headers = {"Authorization": f"Bearer {live.tokens['blue']}"}
+    while True:
+        r = httpx.get(f"{live.url}/v1/live/history", headers=headers)
+        assert r.status_code == 200, r.text
+        if (r.json().get("last_s") or 0.0) > t_cleared + 20:
+            break
+        assert time.monotonic() < deadline + 60, r.json()
+        time.sleep(1)
     page.evaluate("() => DeconflictMap.replay.start()")
 
     def drawn_at(t: float) -> list[str]:
