@@ -20,12 +20,12 @@ tick (all three parties), and its tick time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing as mp
 import os
-import re
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -36,13 +36,12 @@ import numpy as np
 import sqlalchemy as sa
 from rich.console import Console
 
-from _serve import start_serve
+from _serve import clients, get_from, start_serve, stop_popen, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER = os.environ.get(
     "DECONFLICT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-WALL = re.compile(rb'"tick_wall_s": ?([0-9.eE+-]+)')
 
 
 def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop: Any) -> None:
@@ -89,80 +88,54 @@ def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop
     demo.store.close()
 
 
-def serve(db: str, bus: str, workdir: str) -> tuple[subprocess.Popen[bytes], str]:
-    return start_serve(db, {"DECONFLICT_PICTURE_BUS": bus}, workdir)
-
-
 def busy(stop: Any) -> None:
     while not stop.is_set():
         for _ in range(100_000):
             pass
 
 
-def clients(jobs: list[tuple[str, str]], seconds: float, warmup: float, out: Any) -> None:
-    import websockets
-
-    async def one(url: str, token: str) -> list[float]:
-        lat: list[float] = []
-        start = time.time()
-        async with websockets.connect(
-            f"{url}/v1/live/ws",
-            additional_headers={"Authorization": f"Bearer {token}"},
-            max_size=None,
-            open_timeout=60,
-        ) as ws:
-            while time.time() - start < warmup + seconds:
-                try:
-                    msg = await asyncio.wait_for(ws.recv(), 5.0)
-                except TimeoutError:
-                    continue
-                now = time.time()
-                m = WALL.search(bytes(msg[:200]) if isinstance(msg, bytes) else msg[:200].encode())
-                if m and now - start > warmup:
-                    lat.append(now - float(m.group(1)))
-        return lat
-
-    async def run() -> list[list[float]]:
-        return await asyncio.gather(*(one(u, t) for u, t in jobs))
-
-    out.put(asyncio.run(run()))
-
-
 def run_bus(bus: str, db: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One bus: the engine, the instances, the load and the clients; every child is stopped (and
+    killed if it does not stop) on the way out, whatever happened."""
     ctx = mp.get_context("spawn")
     workdir = tempfile.mkdtemp()
-    stop, ready = ctx.Event(), ctx.Queue()
+    stop, ready, load_stop, out = ctx.Event(), ctx.Queue(), ctx.Event(), ctx.Queue()
     eng = ctx.Process(target=engine_proc, args=(db, bus, args.aircraft, workdir, ready, stop))
-    eng.start()
-    tokens: dict[str, str] = ready.get(timeout=900)
-    procs, urls = [], []
-    for _ in range(args.instances):
-        p, u = serve(db, bus, workdir)
-        procs.append(p)
-        urls.append(u.replace("http", "ws"))
-    load_stop = ctx.Event()
     loaders = [ctx.Process(target=busy, args=(load_stop,), daemon=True) for _ in range(args.load)]
-    for p in loaders:
-        p.start()
-    parties = sorted(tokens)
-    jobs = [(urls[i % len(urls)], tokens[parties[i % len(parties)]]) for i in range(args.clients)]
-    out = ctx.Queue()
-    load0 = os.getloadavg()[0]
-    cl = ctx.Process(target=clients, args=(jobs, args.seconds, args.warmup, out))
-    cl.start()
-    lat = np.concatenate([np.asarray(x) for x in out.get(timeout=args.seconds + args.warmup + 600)])
-    load1 = os.getloadavg()[0]
-    cl.join()
-    load_stop.set()
-    for p in loaders:
-        p.join(timeout=10)
-    stop.set()
-    engine_stats: dict[str, Any] = ready.get(timeout=120)
-    eng.join(timeout=60)
-    for p in procs:
-        p.terminate()
-        p.wait(timeout=30)
-    return {"lat": lat, "load": (load0, load1), **engine_stats}
+    cl: Any = None
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        eng.start()
+        tokens: dict[str, str] = get_from(ready, eng, 900, f"{bus}: the engine's tokens")
+        urls = []
+        for _ in range(args.instances):
+            p, u = start_serve(db, {"DECONFLICT_PICTURE_BUS": bus}, workdir)
+            procs.append(p)
+            urls.append(u.replace("http", "ws"))
+        for p in loaders:
+            p.start()
+        parties = sorted(tokens)
+        jobs = [
+            (urls[i % len(urls)], tokens[parties[i % len(parties)]]) for i in range(args.clients)
+        ]
+        load0 = os.getloadavg()[0]
+        cl = ctx.Process(target=clients, args=(jobs, args.seconds, args.warmup, out))
+        cl.start()
+        got = get_from(out, cl, args.seconds + args.warmup + 120, f"{bus}: the clients' latencies")
+        load1 = os.getloadavg()[0]
+        load_stop.set()
+        stop.set()
+        engine_stats: dict[str, Any] = get_from(ready, eng, 120, f"{bus}: the engine's summary")
+    finally:
+        load_stop.set()
+        stop.set()
+        for proc in [*loaders, *([cl] if cl is not None else []), eng]:
+            if proc.pid is not None:
+                stop_process(proc)
+        for popen in procs:
+            stop_popen(popen)
+    lat = np.concatenate([np.asarray(x, dtype=float) for x in got["lat"]] or [np.zeros(0)])
+    return {"lat": lat, "errors": got["errors"], "load": (load0, load1), **engine_stats}
 
 
 def main() -> None:
@@ -175,16 +148,21 @@ def main() -> None:
     ap.add_argument("--load", type=int, default=os.cpu_count() or 2, help="busy-loop processes")
     ap.add_argument("--buses", default="nats,postgres")
     args = ap.parse_args()
+    # `timeout` (or ^C) ends the bench through its finally blocks: no instance or engine left over
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     console = Console()
     admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
     base = SERVER.rsplit("/", 1)[0]
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
+    failed: dict[str, str] = {}
     for bus in args.buses.split(","):
         name = f"deconflict_bench_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         try:
             rows[bus] = run_bus(bus, f"{base}/{name}", args)
+        except RuntimeError as exc:  # a bounded wait ran out: say which, go on with the next bus
+            failed[bus] = str(exc)
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -193,8 +171,15 @@ def main() -> None:
         f"instances, engine in its own process, {args.load} busy-loop processes; warm-up "
         f"{args.warmup} s, measuring {args.seconds} s"
     )
+    for bus, why in failed.items():
+        console.print(f"{bus:8s}: FAILED: {why}")
     for bus, r in rows.items():
         lat = r["lat"]
+        if r["errors"]:
+            console.print(f"{bus:8s}: {len(r['errors'])} clients failed, e.g. {r['errors'][0]}")
+        if lat.size == 0:
+            console.print(f"{bus:8s}: no picture reached a client after the warm-up")
+            continue
         p50, p99 = np.median(lat) * 1000, np.percentile(lat, 99) * 1000
         enc = r["encode_s"] * 1000
         console.print(
@@ -209,6 +194,8 @@ def main() -> None:
             f"({r['failures']} failed); p50 / anchor {p50 / enc:.1f}, p99 / anchor {p99 / enc:.1f}"
         )
     print(json.dumps({b: {k: v for k, v in r.items() if k != "lat"} for b, r in rows.items()}))
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -17,50 +17,20 @@ JSON; the time to build the binary frame that the WebSocket sends is printed bes
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing as mp
 import os
-import re
 import socket
 import tempfile
 import threading
 import time
+from typing import Any
 
 import httpx
 import numpy as np
 import uvicorn
 from rich.console import Console
 
-WALL = re.compile(rb'"tick_wall_s": ?([0-9.eE+-]+)')
-
-
-def _clients(
-    url: str, tokens: list[str], seconds: float, warmup: float, out: mp.Queue[list[list[float]]]
-) -> None:
-    import websockets
-
-    async def one(token: str) -> list[float]:
-        lat: list[float] = []
-        start = time.time()
-        async with websockets.connect(
-            f"{url}/v1/live/ws",
-            additional_headers={"Authorization": f"Bearer {token}"},
-            max_size=None,
-            open_timeout=60,
-        ) as ws:
-            while time.time() - start < warmup + seconds:
-                msg = await ws.recv()
-                now = time.time()
-                data = msg[:200].encode() if isinstance(msg, str) else bytes(msg[:200])
-                m = WALL.search(data)
-                if m and now - start > warmup:
-                    lat.append(now - float(m.group(1)))
-        return lat
-
-    async def run() -> list[list[float]]:
-        return await asyncio.gather(*(one(t) for t in tokens))
-
-    out.put(asyncio.run(run()))
+from _serve import clients, get_from, stop_process
 
 
 def main() -> None:
@@ -130,17 +100,25 @@ def main() -> None:
         ticker = threading.Thread(target=pulse, daemon=True)
         ticker.start()
     parties = list(app.state.demo_tokens)
-    tokens = [app.state.demo_tokens[parties[i % len(parties)]] for i in range(args.clients)]
-    out: mp.Queue[list[list[float]]] = mp.get_context("spawn").Queue()
+    url = f"ws://127.0.0.1:{port}"
+    jobs = [(url, app.state.demo_tokens[parties[i % len(parties)]]) for i in range(args.clients)]
+    out: mp.Queue[dict[str, list[Any]]] = mp.get_context("spawn").Queue()
     proc = mp.get_context("spawn").Process(
-        target=_clients, args=(f"ws://127.0.0.1:{port}", tokens, args.seconds, args.warmup, out)
+        target=clients, args=(jobs, args.seconds, args.warmup, out)
     )
     mode = "fan-out alone (engine paused)" if args.engine_paused else "engine ticking in-process"
     console.print(f"{args.aircraft} aircraft, {args.clients} clients, {mode}; warm-up "
                   f"{args.warmup} s, measuring {args.seconds} s")  # fmt: skip
     proc.start()
-    lat = np.concatenate([np.array(x) for x in out.get(timeout=args.seconds + args.warmup + 300)])
-    proc.join()
+    try:
+        got = get_from(out, proc, args.seconds + args.warmup + 120, "the clients' latencies")
+    finally:
+        stop_process(proc)
+    if got["errors"]:
+        console.print(f"{len(got['errors'])} clients failed, e.g. {got['errors'][0]}")
+    lat = np.concatenate([np.asarray(x, dtype=float) for x in got["lat"]] or [np.zeros(0)])
+    if lat.size == 0:
+        raise SystemExit("no picture reached a client after the warm-up")
     session.stop.set()
     ticker.join(timeout=30)
     server.should_exit = True
