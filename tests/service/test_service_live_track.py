@@ -99,3 +99,55 @@ def test_the_picture_carries_icao24_and_squawk_also_when_empty(tmp_path: Path) -
         i = t["key"].index("blue/VIPER11")
         viper = next(a for a in session.scenario.aircraft if a.id == "VIPER11")
         assert (t["icao24"][i], t["squawk"][i]) == (viper.icao24, viper.squawk)
+
+
+def test_an_instance_beside_the_engine_answers_each_track_as_the_in_process_path(
+    client: Any,
+) -> None:
+    """The same tick's picture frame, relayed as the picture bus relays it, gives every track of
+    each party's picture the in-process panel's fields (the sensors, status, callsign and update
+    times included), to the frame's float32 and the JSON's rounding."""
+    from fastapi import FastAPI
+
+    from deconflict.errors import AuthenticationError
+    from deconflict.service.live_picture import encode_picture_frame
+    from deconflict.service.live_tracks import track_detail
+    from deconflict.service.picture_relay import PictureRelay
+    from deconflict.service.relay_map import map_router
+
+    session = client.session
+    by_token = {t: p for p, t in client.tokens.items()}
+
+    def party_of(token: str | None) -> str:
+        if token not in by_token:
+            raise AuthenticationError("unknown token")
+        return by_token[token]
+
+    relay = PictureRelay()
+    app = FastAPI()
+    app.include_router(map_router(relay, party_of))
+    seen_sensors = False
+    with TestClient(app) as instance:
+        for party in ("blue", "red"):
+            relay.put(party, encode_picture_frame(session, party, 1, 0.0))
+            keys = session.engine.view(party)["key"].tolist()
+            assert len(keys) >= 3
+            for key in keys:
+                want = track_detail(session, party, key)
+                r = instance.get(
+                    "/v1/live/track",
+                    params={"key": key},
+                    headers={"Authorization": f"Bearer {client.tokens[party]}"},
+                )
+                assert r.status_code == 200, r.text
+                got = r.json()
+                assert set(got) == set(want), key
+                for name, value in want.items():
+                    if isinstance(value, float) and name != "flight_level":
+                        tol = 2e-5 if name in ("latitude", "longitude") else 0.06
+                        tol = 1e-3 if name.endswith("_s") else tol
+                        assert got[name] == pytest.approx(value, abs=tol), (key, name)
+                    else:
+                        assert (got[name] or None) == (value or None), (key, name)
+                seen_sensors |= bool(want["sensors"]) and want["status"] is not None
+    assert seen_sensors  # the comparison covered tracks with sensors and a status

@@ -36,8 +36,13 @@ MAGIC = b"DCPB"
 ZMAGIC = b"DCPZ"
 SEP = "\x1f"
 NUMERIC = ("latitude", "longitude", "altitude", "groundspeed", "track", "vertical_rate")
-CODED = ("owner", "identity")
-TEXT = ("key", "label", "icao24", "squawk")  # the last two: the map's search and table
+# the info panel's (``GET /v1/live/track`` on an instance beside the engine process): seconds
+# before the picture's time_s (float32 holds an age to the millisecond, not a Unix time)
+AGES = ("first_seen_ago_s", "last_update_ago_s")
+CODED = ("owner", "identity", "status", "sensors")  # sensors: names joined by SENSOR_SEP
+TEXT = ("key", "label", "icao24", "squawk", "callsign")  # icao24, squawk: the map's search
+PANEL = ("status", "sensors", "callsign", *AGES)  # not in the JSON picture message
+SENSOR_SEP = ","
 
 
 def _pad(n: int) -> int:
@@ -46,7 +51,10 @@ def _pad(n: int) -> int:
 
 def strings(col: pd.Series) -> list[str]:
     """A column as text, missing values as empty strings."""
-    return ["" if v is None or v is pd.NA or v != v else str(v) for v in col.tolist()]
+    values = col.tolist()
+    if all(type(v) is str for v in values):  # the usual case: one pass, no conversion
+        return values
+    return ["" if v is None or v is pd.NA or v != v else str(v) for v in values]
 
 
 def encode_frame(head: dict[str, Any], frame: pd.DataFrame) -> bytes:
@@ -55,7 +63,7 @@ def encode_frame(head: dict[str, Any], frame: pd.DataFrame) -> bytes:
     n = len(frame)
     blocks: list[bytes] = []
     columns: list[dict[str, Any]] = []
-    for name in NUMERIC:
+    for name in (*NUMERIC, *AGES):
         if name not in frame.columns:
             continue
         arr = frame[name].to_numpy(dtype=np.float32, na_value=np.nan)
@@ -75,8 +83,11 @@ def encode_frame(head: dict[str, Any], frame: pd.DataFrame) -> bytes:
     for name in TEXT:
         if name not in frame.columns:
             continue
-        values = [s.replace(SEP, " ") for s in strings(frame[name])]
-        blocks.append(SEP.join(values).encode())
+        values = strings(frame[name])
+        text = SEP.join(values)
+        if len(values) > 1 and text.count(SEP) != len(values) - 1:  # a value holds SEP
+            text = SEP.join(s.replace(SEP, " ") for s in values)
+        blocks.append(text.encode())
         columns.append({"name": name, "type": "str"})
     offset = 0
     for c, b in zip(columns, blocks, strict=True):

@@ -28,7 +28,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from deconflict.service.live_routes import bearer_caller
-from deconflict.service.picture_wire import NUMERIC, ZMAGIC, decode_frame
+from deconflict.service.picture_wire import NUMERIC, PANEL, SENSOR_SEP, ZMAGIC, decode_frame
 
 HISTORY_MAX_BYTES = 128 * 2**20
 DECIMALS = {"latitude": 5, "longitude": 5}  # the others to 0.1 (ft, kt, degrees, ft/min)
@@ -106,22 +106,25 @@ class FrameHistory:
         return ring[i - 1] if i else None
 
 
-def picture_message(frame: bytes) -> dict[str, Any]:
+def picture_message(frame: bytes, panel: bool = False) -> dict[str, Any]:
     """The picture message of a frame as ``GET /v1/live/picture`` gives it (the JSON the
-    in-process demo encodes: its head's fields and the tracks in columns, rounded)."""
+    in-process demo encodes: its head's fields and the tracks in columns, rounded); ``panel``:
+    with the info panel's columns the frame carries too (``picture_wire.PANEL``)."""
     msg = decode_frame(frame)
     tracks = msg["tracks"]
     for name in NUMERIC:
         if name in tracks:
             d = DECIMALS.get(name, 1)
             tracks[name] = [None if v is None else round(v, d) for v in tracks[name]]
+    if not panel:
+        msg["tracks"] = {k: v for k, v in tracks.items() if k not in PANEL}
     return msg
 
 
 def track_of(msg: dict[str, Any], key: str) -> dict[str, Any] | None:
-    """One track of a picture message, with the fields of ``live_tracks.track_detail`` the
-    frame holds (the sensors, the callsign and the update times are the engine's: unknown here,
-    None; the map's info panel shows them as unknown)."""
+    """One track of a picture message (``picture_message(frame, panel=True)``) with the fields
+    of ``live_tracks.track_detail``: the status, callsign, sensors and update times come from
+    the frame's panel columns (None, and no sensors, from a frame without them)."""
     tracks = msg["tracks"]
     try:
         i = tracks.get("key", []).index(key)
@@ -129,10 +132,19 @@ def track_of(msg: dict[str, Any], key: str) -> dict[str, Any] | None:
         return None
     row = {name: col[i] for name, col in tracks.items()}
     out: dict[str, Any] = {name: (row.get(name) or None) for name in
-                           ("key", "label", "identity", "owner", "icao24", "squawk")}  # fmt: skip
+                           ("key", "label", "identity", "owner", "status", "icao24", "squawk",
+                            "callsign")}  # fmt: skip
     out |= {name: row.get(name) for name in NUMERIC}
-    out |= {"status": None, "callsign": None, "sensors": [], "first_seen_s": None,
-            "last_update_s": None, "age_s": None, "time_s": msg.get("time_s")}  # fmt: skip
+    now = msg.get("time_s")
+    first_ago, last_ago = row.get("first_seen_ago_s"), row.get("last_update_ago_s")
+    sensors = row.get("sensors") or ""
+    out |= {
+        "sensors": sensors.split(SENSOR_SEP) if sensors else [],
+        "first_seen_s": None if now is None or first_ago is None else now - first_ago,
+        "last_update_s": None if now is None or last_ago is None else now - last_ago,
+        "age_s": None if last_ago is None else max(0.0, last_ago),
+        "time_s": now,
+    }
     alt = out["altitude"]
     out["flight_level"] = None if alt is None else round(alt / 100)
     return out
@@ -151,8 +163,9 @@ class Decoded:
         hit = self.cache.get(party)
         if hit is not None and hit[0] == seq:
             return hit[1], hit[2]
-        msg = await run_in_threadpool(picture_message, frame)
-        text = json.dumps(msg, allow_nan=False, separators=(",", ":"))
+        msg = await run_in_threadpool(picture_message, frame, True)
+        plain = {**msg, "tracks": {k: v for k, v in msg["tracks"].items() if k not in PANEL}}
+        text = json.dumps(plain, allow_nan=False, separators=(",", ":"))
         self.cache[party] = (seq, msg, text)
         return msg, text
 
@@ -199,7 +212,8 @@ def map_router(relay: Any, party_of: Callable[[str | None], str]) -> APIRouter:
 
     @router.get("/track")
     async def track(key: Key, party: str = party_dep) -> dict[str, Any]:
-        """One track of your picture: identity, owner, identifiers, kinematics."""
+        """One track of your picture in detail: identity, owner, identifiers, kinematics, the
+        sensors that reported it and the age of its last update."""
         msg = (await decoded.of(relay.latest.get(party), party))[0]
         got = track_of(msg, key)
         if got is None:

@@ -307,6 +307,24 @@ class Tracker:
         out[ok] = t.squawk[rows[ok]]
         return out
 
+    def panel(self, track_ids: I64) -> tuple[F64, F64, NDArray[np.uint64]]:
+        """Per track, what ``detail`` adds to the picture: first seen and last update (Unix s,
+        NaN where not live) and the mask of the sensors that reported it (their names:
+        ``sensor_names``)."""
+        t = self.table
+        ids = np.asarray(track_ids, dtype=np.int64)
+        rows = t.index_of(ids)
+        ok = rows < t.n
+        ok[ok] = t.ids[rows[ok]] == ids[ok]
+        first, last = np.full(ids.size, np.nan), np.full(ids.size, np.nan)
+        masks = np.zeros(ids.size, dtype=np.uint64)
+        first[ok], last[ok], masks[ok] = t.t_first[rows[ok]], t.t[rows[ok]], t.sensor_mask[rows[ok]]
+        return first, last, masks
+
+    def sensor_names(self, mask: int) -> list[str]:
+        """The ``party/sensor`` names of a sensor mask (sorted)."""
+        return self.index.sensors(mask)
+
     def detail(self, track_id: int) -> dict[str, Any]:
         """One live track's identifiers, its last update (Unix s) and the sensors that reported
         it (``party/sensor``), for an info panel; NotFoundError if there is no such track."""

@@ -1,0 +1,63 @@
+"""What the engine spends per party and tick on the picture frame the bus carries, in parts.
+
+Run: .venv/bin/python bench/picture_frame_cost.py [--aircraft 10000] [--reps 7]
+
+A synthetic scenario of N aircraft (three parties) is ticked until its tracks are confirmed; for
+each party, CPU time (``time.process_time``, median of ``--reps``) of what a user's tick pays,
+``encode_picture_frame`` (the anchor), and of its parts: ``picture_payload`` (the view, squawks,
+alerts) without and with the info panel's columns (``panel_columns``), ``encode_frame`` (the
+columns written) and ``zlib`` level 1 (``compress_frame``); and the frame's bytes without and with
+the panel's columns (``picture_wire.PANEL``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def cpu(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(reps):
+        t0 = time.process_time()
+        out = fn()
+        times.append(time.process_time() - t0)
+    return float(np.median(times)), out
+
+
+def main() -> None:
+    from deconflict.engine.session import Session
+    from deconflict.service.live_picture import encode_picture_frame, picture_payload
+    from deconflict.service.picture_wire import PANEL, compress_frame, encode_frame
+    from deconflict.sim.synthetic import synthetic_scenario
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--aircraft", type=int, default=10_000)
+    ap.add_argument("--reps", type=int, default=7)
+    args = ap.parse_args()
+    session = Session.from_scenario(synthetic_scenario(args.aircraft, seed=1, half_width_deg=15.0))
+    for _ in range(12):
+        session.step(1.0)
+    print(f"{args.aircraft} aircraft, CPU ms per party (median of {args.reps})")
+    print("party   tracks  frame(anchor)  payload  +panel  encode_frame  zlib  kB  kB w/o panel")
+    wall = time.time()
+    for party in session.engine.parties:
+        t_all, frame = cpu(lambda p=party: encode_picture_frame(session, p, 1, wall), args.reps)
+        t_pay, _ = cpu(lambda p=party: picture_payload(session, p), args.reps)
+        t_panel, payload = cpu(lambda p=party: picture_payload(session, p, panel=True), args.reps)
+        pic = payload.pop("frame")
+        head = {"type": "picture", "seq": 1, "tick_wall_s": wall, **payload}
+        t_enc, raw = cpu(lambda h=head, f=pic: encode_frame(h, f), args.reps)
+        t_z, _ = cpu(lambda r=raw: compress_frame(r, {"type": "picture"}), args.reps)
+        bare = compress_frame(encode_frame(head, pic.drop(columns=list(PANEL))), {})
+        print(f"{party:7} {len(pic):6d}  {t_all * 1e3:13.1f}  {t_pay * 1e3:7.1f}  "
+              f"{(t_panel - t_pay) * 1e3:6.1f}  {t_enc * 1e3:12.1f}  {t_z * 1e3:4.1f}  "
+              f"{len(frame) / 1e3:3.0f}  {len(bare) / 1e3:12.0f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
