@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,7 @@ class AreaAlert:
     party: str
     raised_s: float
     last_seen_s: float
+    inherited: bool = False  # taken from the log, its track not seen again yet
 
 
 class Alerts:
@@ -95,6 +96,9 @@ class Alerts:
         self.grace_s = 0.0
         self._graced = True  # whether the inherited state's grace has been anchored
         self.carried_on = 0  # inherited alerts found again (carried on under their id)
+        #: Called (party, track_id, key) when a track is found to be the one an inherited area
+        #: alert is about: the engine names the track by that key from then on.
+        self.on_adopt: Callable[[str, int, str], None] = lambda party, track_id, key: None
         self.cleared_inherited = 0  # inherited alerts not found again, cleared
 
     def inherit(
@@ -271,6 +275,11 @@ class Alerts:
             seen.add(k)
             if k in self.area_alerts:
                 self.area_alerts[k].last_seen_s = now
+                self.area_alerts[k].inherited = False
+                continue
+            adopted = self._adopt_area(scene, row, area_id, now)
+            if adopted is not None:
+                seen.add((adopted.key, area_id))
                 continue
             alert = AreaAlert(digest("area", k, now), k[0], area_id, str(row["party"]), now, now)
             self.area_alerts[k] = alert
@@ -293,6 +302,26 @@ class Alerts:
                 del self.area_alerts[k]
                 payload = {"alert_id": alert.alert_id, "kind": "area", "party": alert.party}
                 self.desk.append("alert.cleared", {**payload, "time_s": now}, (alert.party,))
+
+    def _adopt_area(
+        self, scene: SceneIndex, row: Row, area_id: str, now: float
+    ) -> AreaAlert | None:
+        """The inherited alert of this party and area whose track is gone from the scene (a
+        restart renumbered the tracks), carried on for the track ``row`` entering that area,
+        which takes the alert's key (``on_adopt``); None if there is none. An own aircraft's key
+        is its name, the same across a restart: only an unknown track is adopted."""
+        if row["identity"] == "own":
+            return None
+        for alert in self.area_alerts.values():
+            if (
+                alert.inherited and alert.area == area_id and alert.party == str(row["party"])
+                and alert.key not in scene and now <= alert.last_seen_s
+            ):  # fmt: skip
+                alert.inherited, alert.last_seen_s = False, now
+                self.carried_on += 1
+                self.on_adopt(alert.party, int(row["track_id"]), alert.key)
+                return alert
+        return None
 
     def active(self, party: str, scene: SceneIndex) -> list[dict[str, Any]]:
         """The party's alerts now, with both aircraft's positions for drawing."""

@@ -154,6 +154,8 @@ class Engine:
         self.incidents = IncidentWatch(
             self.desk, self.standard, memory_s=cfg.incident_memory_s, quiet_s=cfg.incident_quiet_s
         )
+        # an inherited area alert's track, found again, keeps the key the log has for it
+        self.alerts.on_adopt = lambda p, track_id, key: self._owners[p].adopt(p, track_id, key)
         # a restart or a new leader carries on what an engine before it left open in the log
         self.recovered = recover(self)
         self.history = History(cfg.history_s, cfg.history_step_s)

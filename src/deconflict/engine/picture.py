@@ -72,7 +72,19 @@ class OwnerCache:
         self.registry = registry
         self._active: tuple[str, ...] | None = None
         self._owner: dict[tuple[str | None, str | None], str] = {}
+        #: track id -> the key it took over from an engine before this one (``adopt``)
+        self.adopted: dict[int, str] = {}
         self._forget()
+
+    def adopt(self, party: str, track_id: int, key: str) -> None:
+        """Name ``party``'s track ``track_id`` by ``key`` from now on, unless it is the party's
+        own aircraft (named by its identifiers): the key the log holds for the same aircraft,
+        taken back after a restart renumbered the tracks (``Alerts.on_adopt``)."""
+        self.adopted[int(track_id)] = key
+        keys, owners = self._last[6], self._last[4]
+        if keys.size:
+            at = np.flatnonzero(self._ids == track_id)
+            keys[at[owners[at] != party]] = key
 
     def _forget(self) -> None:
         self._owner = {}
@@ -124,6 +136,13 @@ class OwnerCache:
         own = owner == party
         if own.any():
             key[own] = np.add(f"{party}/", named[own].astype(str).astype(object))
+        if self.adopted:
+            ids = np.fromiter(self.adopted, dtype=np.int64, count=len(self.adopted))
+            for j in np.flatnonzero(np.isin(track_id[new], ids) & ~own).tolist():
+                key[j] = self.adopted[int(track_id[new[j]])]
+            gone = ids[~np.isin(ids, track_id)].tolist()  # a track that ended keeps nothing
+            for t in gone:
+                del self.adopted[t]
         outs = []
         for prev, fresh in zip(last_out, (icao, cs, owner, named, key), strict=True):
             out = np.empty(n, dtype=object)

@@ -82,10 +82,12 @@ def _advice(d: Mapping[str, Any] | None) -> Advice | None:
     return Advice(str(d["aircraft"]), str(d["manoeuvre"]), float(d["heading_deg"]))
 
 
-def open_alerts(store: Store) -> tuple[list[ConflictAlert], list[AreaAlert], list[Event], int]:
+def open_alerts(
+    store: Store,
+) -> tuple[list[ConflictAlert], list[AreaAlert], list[Event], list[Event], int]:
     """The conflict and area alerts raised and not cleared (for every party alerted), the
     ``alert.raised`` entries of the open conflicts (an incident's record reads its context from
-    the first), and how many entries were read."""
+    the first), every ``alert.raised`` entry, and how many entries were read."""
     raised = log.entries(store, "alert.raised")
     updated = log.entries(store, "alert.updated")
     cleared = {str(e.payload["alert_id"]) for e in log.entries(store, "alert.cleared")}
@@ -101,7 +103,9 @@ def open_alerts(store: Store) -> tuple[list[ConflictAlert], list[AreaAlert], lis
         p = es[0].payload
         t = float(p["time_s"])
         if p.get("kind") == "area":
-            areas.append(AreaAlert(aid, str(p["own_key"]), str(p["area"]), str(p["party"]), t, t))
+            areas.append(
+                AreaAlert(aid, str(p["own_key"]), str(p["area"]), str(p["party"]), t, t, True)
+            )
             continue
         entries += es
         keys = [str(e.payload["own_key"]) for e in es][:2]
@@ -119,7 +123,21 @@ def open_alerts(store: Store) -> tuple[list[ConflictAlert], list[AreaAlert], lis
                 (advice[0], advice[1]), parties,
             )
         )  # fmt: skip
-    return conflicts, areas, entries, len(raised) + len(updated) + len(cleared)
+    return conflicts, areas, entries, raised, len(raised) + len(updated) + len(cleared)
+
+
+def track_numbers(raised: Sequence[Event], parties: Sequence[str]) -> dict[str, int]:
+    """Per party, the highest track number of the keys ``party/T<n>`` its alerts name (the
+    log's ``alert.raised``): the numbers a new engine's tracker starts above, so that a key of
+    the log always means the track that had it, and an area alert's key can be adopted again
+    (``Alerts.on_adopt``) by the track now entering its area without naming another."""
+    out = dict.fromkeys(parties, 0)
+    for e in raised:
+        party, key = str(e.payload.get("party")), str(e.payload.get("own_key", ""))
+        head, _, number = key.partition("/T")
+        if party in out and head == party and number.isdigit():
+            out[party] = max(out[party], int(number))
+    return out
 
 
 def _state(party: str, aircraft: str, other_of_peer: Mapping[str, Any]) -> AircraftState:
@@ -199,7 +217,9 @@ def recover(engine: Engine, grace_s: float = GRACE_S) -> Recovered:
     ``settled_requests`` for ``remember_answers`` (an engine carrying the same traffic on)."""
     t0 = time.perf_counter()
     store = engine.desk.store
-    conflicts, areas, raised, n_alerts = open_alerts(store)
+    conflicts, areas, raised, every_raised, n_alerts = open_alerts(store)
+    for party, number in track_numbers(every_raised, engine.parties).items():
+        engine.trackers[party].number_after(number)
     notices, n_notices = open_notices(store)
     engine.alerts.inherit(conflicts, areas, notices, grace_s)
     requests, resolved, n_requests = engine_requests(store, engine.parties, engine.config.history_s)

@@ -307,6 +307,11 @@ class Tracker:
         out[ok] = t.squawk[rows[ok]]
         return out
 
+    def number_after(self, track_id: int) -> None:
+        """Number the tracks started from now on above ``track_id`` (an engine carrying on
+        after another: its tracks' keys do not take the numbers the log already names)."""
+        self._next_id = max(self._next_id, int(track_id) + 1)
+
     def panel(self, track_ids: I64) -> tuple[F64, F64, NDArray[np.uint64]]:
         """Per track, what ``detail`` adds to the picture: first seen and last update (Unix s,
         NaN where not live) and the mask of the sensors that reported it (their names:
