@@ -15,6 +15,10 @@ per core by default) run meanwhile. Latency = arrival at the client - the end of
 made the picture (``tick_wall_s`` in the frame's uncompressed head; one machine clock): it
 holds the encoding, the bus and the relay. Anchor, same run: the engine's own encoding time per
 tick (all three parties), and its tick time.
+
+It always ends (``_serve``): a client the relay drops is counted, not fatal; every wait is bounded
+and notices a child that died; every child is stopped, then killed, on the way out (also on
+SIGTERM from ``timeout``); a bus whose run failed is reported as FAILED with the reason.
 """
 
 from __future__ import annotations

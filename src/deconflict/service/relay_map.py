@@ -7,7 +7,7 @@ from that ring's times, and ``/v1/live/track`` from the newest frame.
 The ring keeps one frame per ``history_step_s`` of engine time over ``history_s`` (the engine's
 own slider reach, 5 s over 3,600 s by default, both in the scene message), all parties together
 bounded at ``HISTORY_MAX_BYTES`` (128 MiB; past it the oldest frame of the party holding the
-most bytes goes first: a 10,000-track hour is about 720 frames of ~120 kB, ~86 MB). A party
+most bytes goes first: a 10,000-track hour is about 720 frames of ~150 kB, ~110 MB). A party
 reads only its own entries, as on the relay's WebSocket: the token names the party, and every
 store here is keyed by the party the bus named. Times are Unix seconds of engine time; positions
 degrees, altitudes ft, speeds kt (the picture message's units).
