@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -269,6 +270,13 @@ class Alerts:
         )
         seen = set()
         keys = s["key"].to_numpy(dtype=object)
+        # after a restart: the unknown tracks in each (party, area) with no alert yet
+        newcomers: Counter[tuple[str, str]] = Counter()
+        if any(a.inherited for a in self.area_alerts.values()):
+            for i, area_id, _ in entries:
+                row = scene.row(str(keys[i]))
+                if (str(row["key"]), area_id) not in self.area_alerts and row["identity"] != "own":
+                    newcomers[str(row["party"]), area_id] += 1
         for i, area_id, t_entry in entries:
             row = scene.row(str(keys[i]))
             k = (str(row["key"]), area_id)
@@ -277,7 +285,9 @@ class Alerts:
                 self.area_alerts[k].last_seen_s = now
                 self.area_alerts[k].inherited = False
                 continue
-            adopted = self._adopt_area(scene, row, area_id, now)
+            adopted = None
+            if newcomers[str(row["party"]), area_id] == 1:
+                adopted = self._adopt_area(scene, row, area_id, now)
             if adopted is not None:
                 seen.add((adopted.key, area_id))
                 continue
@@ -308,20 +318,26 @@ class Alerts:
     ) -> AreaAlert | None:
         """The inherited alert of this party and area whose track is gone from the scene (a
         restart renumbered the tracks), carried on for the track ``row`` entering that area,
-        which takes the alert's key (``on_adopt``); None if there is none. An own aircraft's key
-        is its name, the same across a restart: only an unknown track is adopted."""
+        which takes the alert's key (``on_adopt``); None if there is none, or more than one (the
+        log holds no position to tell them apart: their tracks get new keys, and the alerts are
+        cleared and raised again). The caller adopts only where ``row`` is the one unknown track
+        of its party in the area without an alert. An own aircraft's key is its name, the same
+        across a restart: only an unknown track is adopted."""
         if row["identity"] == "own":
             return None
-        for alert in self.area_alerts.values():
-            if (
-                alert.inherited and alert.area == area_id and alert.party == str(row["party"])
-                and alert.key not in scene and now <= alert.last_seen_s
-            ):  # fmt: skip
-                alert.inherited, alert.last_seen_s = False, now
-                self.carried_on += 1
-                self.on_adopt(alert.party, int(row["track_id"]), alert.key)
-                return alert
-        return None
+        party = str(row["party"])
+        candidates = [
+            a for a in self.area_alerts.values()
+            if a.inherited and a.area == area_id and a.party == party and a.key not in scene
+            and now <= a.last_seen_s
+        ]  # fmt: skip
+        if len(candidates) != 1:
+            return None
+        [alert] = candidates
+        alert.inherited, alert.last_seen_s = False, now
+        self.carried_on += 1
+        self.on_adopt(alert.party, int(row["track_id"]), alert.key)
+        return alert
 
     def active(self, party: str, scene: SceneIndex) -> list[dict[str, Any]]:
         """The party's alerts now, with both aircraft's positions for drawing."""
