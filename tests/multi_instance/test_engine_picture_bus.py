@@ -104,6 +104,12 @@ async def _frames(url: str, token: str, into: list[bytes], stop: asyncio.Event) 
     async with websockets.connect(
         ws_url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=None
     ) as ws:
+        # the client offers per-message deflate (as browsers do); `deconflict serve` declines it:
+        # a frame is zlib already, and compressing it again per socket costs the relay its CPU
+        offered = ws.request.headers.get("Sec-WebSocket-Extensions") if ws.request else None
+        assert offered is not None and "permessage-deflate" in offered
+        assert ws.response is not None
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
         while not stop.is_set():
             try:
                 into.append(await asyncio.wait_for(ws.recv(), 0.2))  # type: ignore[arg-type]

@@ -60,6 +60,21 @@ def echo_json(payload: Any) -> None:
     sys.stdout.write("\n")
 
 
+def run_server(app: Any, host: str, port: int, log_level: str = "warning") -> None:
+    """Serve ``app`` under uvicorn as every command does: no access log, and no per-message
+    deflate on the WebSockets. A picture frame is zlib already (``service.picture_wire``) and an
+    event a few hundred bytes; with deflate negotiated (browsers and ``websockets`` offer it by
+    default) the server would compress every frame again for every client: a 10,000-track
+    frame costs milliseconds of CPU per socket for no smaller message (``docs/performance.md``,
+    fan-out)."""
+    import uvicorn
+
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, access_log=False,
+        ws_per_message_deflate=False,
+    )  # fmt: skip
+
+
 #: The feed formats of ``deconflict.surveillance`` (decoder keys, then aliases), named here so
 #: that the command line checks, lists and completes them without importing the decoders; a
 #: test checks they are the registered ones.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from deconflict.cli._app import app, echo_json, fail
+from deconflict.cli._app import app, echo_json, fail, run_server
 
 if TYPE_CHECKING:
     from deconflict.engine.session import Session
@@ -150,7 +150,6 @@ def _serve(
     port: int,
     wire: bool = True,
 ) -> None:
-    import uvicorn
 
     from deconflict.service.live_app import live_app
 
@@ -170,10 +169,7 @@ def _serve(
         "which the browser never sends to the server)"
     )
     session.start_thread(speed)
-    uvicorn.run(
-        app_, host=host, port=port, log_level="warning", access_log=False,
-        ws_per_message_deflate=False,
-    )  # fmt: skip
+    run_server(app_, host, port)
     session.stop.set()
     if sensors is not None:
         sensors.close()

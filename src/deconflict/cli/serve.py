@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from deconflict.cli._app import LogLevel, app, fail
+from deconflict.cli._app import LogLevel, app, fail, run_server
 
 
 @app.command("serve")
@@ -52,7 +52,6 @@ def serve(
 
     With --replay, the live picture of the recording is served too, with the map on /.
     """
-    import uvicorn
 
     if replay is not None:
         from deconflict.cli.demo import _serve
@@ -76,20 +75,13 @@ def serve(
             return
     except DeconflictError as exc:
         fail(exc)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        access_log=False,
-    )
+    run_server(create_app(settings), settings.host, settings.port, log_level)
 
 
 def _serve_feeds(
     settings: object, texts: list[str], reference: str | None, pushers: list[str], log_level: str
 ) -> None:
     """The service with host-side feeds (``deconflict.cli.serve_feeds``)."""
-    import uvicorn
 
     from deconflict.cli.decode import make_options
     from deconflict.cli.serve_feeds import feed_app
@@ -117,9 +109,7 @@ def _serve_feeds(
     session.start = pd.Timestamp.now(tz="UTC")
     session.start_thread(1.0)
     try:
-        uvicorn.run(
-            app_, host=settings.host, port=settings.port, log_level=log_level, access_log=False
-        )
+        run_server(app_, settings.host, settings.port, log_level)
     finally:
         session.stop.set()
         source.stop()
