@@ -209,11 +209,35 @@ def acknowledgements(
     return out
 
 
-def messages_of_kinds(store: Store, kinds: Iterable[str]) -> list[Event]:
-    """Every ``message`` entry whose message kind is one of ``kinds``, in order."""
-    where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds))]
+def messages_of_kinds(store: Store, kinds: Iterable[str], *, after: int = -1) -> list[Event]:
+    """Every ``message`` entry whose message kind is one of ``kinds``, seq > ``after``, in
+    order."""
+    where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds)), events.c.seq > after]
     with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(_entries(where))]
+
+
+def entries_at(store: Store, seqs: Sequence[int]) -> list[Event]:
+    """The entries of the log seqs ``seqs``, in order."""
+    out: list[Event] = []
+    wanted = sorted(set(seqs))
+    with store.read_transaction() as conn:
+        for i in range(0, len(wanted), 500):
+            rows = conn.execute(_entries([events.c.seq.in_(wanted[i : i + 500])]))
+            out += [_event(r) for r in rows]
+    return out
+
+
+def repeat_steps(store: Store) -> dict[str, int]:
+    """Message id -> the highest escalation step a ``message.repeat`` entry of it reached."""
+    query = sa.select(_field("message_id"), events.c.payload["step"].as_integer()).where(
+        events.c.kind == REPEAT
+    )
+    reached: dict[str, int] = {}
+    with store.read_transaction() as conn:
+        for mid, step in conn.execute(query):
+            reached[str(mid)] = max(reached.get(str(mid), 0), int(step))
+    return reached
 
 
 def entries(
