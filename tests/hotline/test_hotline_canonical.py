@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 
 from deconflict.errors import InputError
 from deconflict.hotline.canonical import canonical_json, reference_canonical_json
-from deconflict.hotline.log import entry_bytes, entry_hash
+from deconflict.hotline.keys import Signer, generate_private_key
+from deconflict.hotline.log import append_entry, entry_bytes, entry_hash
+from deconflict.hotline.merkle import leaf_hash, root_of
+from deconflict.store.tree import root
 
 
 def _same(value: Any) -> None:
@@ -103,3 +106,22 @@ def test_every_entry_of_a_real_run_is_encoded_as_the_reference_encodes_it() -> N
         assert canonical_json(e.payload) == reference_canonical_json(e.payload)
         assert entry_bytes(record) == reference_canonical_json({**record, "format": 2})
         assert entry_hash(record) == e.hash
+    # the leaves the store wrote as it sealed each entry (their bytes made from the body's)
+    leaves = [leaf_hash(reference_canonical_json({**e.to_dict(), "format": 2})) for e in entries]
+    assert root(engine.desk.store, len(entries)) == root_of(leaves)[1]
+
+
+def test_an_entry_s_bytes_made_from_its_body_s_are_its_canonical_json() -> None:
+    """``entry_bytes`` right after ``entry_hash`` of the same entry; and after the payload was
+    replaced (a different object) it encodes the record afresh."""
+    signer = Signer("host", generate_private_key())
+    first = append_entry(None, signer, time_s=1.0, kind="k", payload={"a": [1.5, "é"]})
+    entry = append_entry(first, signer, time_s=2.0, kind="k", payload={"b": {"c": 2.0}})
+    record = {**entry.to_dict(), "payload": entry.payload}
+    entry_hash(entry.body())
+    assert entry_bytes(record) == reference_canonical_json(entry.to_dict())  # body() copies
+    entry_hash({**entry.body(), "payload": entry.payload})
+    assert entry_bytes(record) == reference_canonical_json(entry.to_dict())  # made from body
+    entry_hash({**entry.body(), "payload": entry.payload})
+    other = {**record, "payload": {"b": {"c": 3.0}}}
+    assert entry_bytes(other) == reference_canonical_json(other)

@@ -69,16 +69,20 @@ class IncidentWatch:
 
     def update(self, scene: pd.DataFrame, conflict_rows: list[Row], now: float) -> None:
         own = scene[(scene["identity"] == "own").to_numpy()] if len(scene) else scene
-        for key, party, lat, lon, alt in zip(
-            own["key"].tolist(), own["party"].tolist(), own["latitude"].tolist(),
-            own["longitude"].tolist(), own["altitude"].tolist(), strict=True,
+        keys = own["key"].tolist()
+        tracklog, oldest = self.tracklog, now - self.memory_s
+        for key, lat, lon, alt in zip(
+            keys, own["latitude"].tolist(), own["longitude"].tolist(), own["altitude"].tolist(),
+            strict=True,
         ):  # fmt: skip
-            points = self.tracklog.setdefault(key, deque())
+            points = tracklog.get(key)
+            if points is None:
+                points = tracklog[key] = deque()
             if not points or points[-1][0] < now:
                 points.append((now, lat, lon, alt * FT))
-            while points[0][0] < now - self.memory_s:
+            while points[0][0] < oldest:
                 points.popleft()
-            self.key_party[key] = party
+        self.key_party.update(zip(keys, own["party"].tolist(), strict=True))
         hmin_nm = self.standard.separation.horizontal_m / 1852.0
         kp = self.key_party
         for row in conflict_rows:
