@@ -28,7 +28,9 @@ that kind, fine for a day's hotline traffic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -215,6 +217,36 @@ def messages_of_kinds(store: Store, kinds: Iterable[str], *, after: int = -1) ->
     where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds)), events.c.seq > after]
     with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(_entries(where))]
+
+
+class _Followed:
+    """What ``followed`` keeps of one store's message entries of some kinds."""
+
+    def __init__(self) -> None:
+        self.after = -1
+        self.rows: list[tuple[Any, ...]] = []
+        self.lock = threading.Lock()
+
+
+_FOLLOWED: weakref.WeakKeyDictionary[Store, dict[str, _Followed]] = weakref.WeakKeyDictionary()
+_FOLLOWED_LOCK: Final = threading.Lock()
+
+
+def followed(
+    store: Store, kinds: Sequence[str], pick: Callable[[Event], tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """``(seq, *pick(entry))`` of every ``message`` entry of the message kinds ``kinds``, in
+    order, each entry read and decoded once: the entries are read on from where the last call
+    with the same kinds stopped (the log only grows). For the checks that run every few seconds
+    over every safety message or request; ``pick`` must be the same for the same kinds."""
+    key = ",".join(sorted(kinds))
+    with _FOLLOWED_LOCK:
+        state = _FOLLOWED.setdefault(store, {}).setdefault(key, _Followed())
+    with state.lock:
+        new = messages_of_kinds(store, kinds, after=state.after)
+        state.rows += [(e.seq, *pick(e)) for e in new]
+        state.after = new[-1].seq if new else state.after
+        return list(state.rows)
 
 
 def entries_at(store: Store, seqs: Sequence[int]) -> list[Event]:

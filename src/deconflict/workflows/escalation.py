@@ -3,8 +3,6 @@ messages (``hotline.escalation``'s rules over the log's entries; times Unix s UT
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any, Final
 
 from deconflict.hotline.escalation import (
@@ -46,44 +44,12 @@ def set_policy(store: Store, policy: EscalationPolicy) -> Event:
     return store.append_events([EventDraft("host", log.POLICY, payload)])[0]
 
 
-_Head = tuple[int, str, float, tuple[str, ...]]  # seq, message id, time s, recipients
-
-
-class _SafetyHeads:
-    """The (seq, message id, time, recipients) of every safety message of one store's log, read
-    on from where the last call stopped (the log only grows): the escalation check, every few
-    seconds, decodes each message entry once, not all of them every time."""
-
-    def __init__(self) -> None:
-        self.after = -1
-        self.heads: list[_Head] = []
-        self.lock = threading.Lock()
-
-    def read(self, store: Store) -> list[_Head]:
-        with self.lock:
-            new = log.messages_of_kinds(store, _SAFETY, after=self.after)
-            self.heads += [
-                (
-                    e.seq,
-                    str(e.payload["message_id"]),
-                    float(e.payload["time_s"]),
-                    tuple(e.payload["recipients"]),
-                )
-                for e in new
-            ]
-            self.after = new[-1].seq if new else self.after
-            return list(self.heads)
-
-
 _SAFETY: Final = sorted(k.value for k in SAFETY_KINDS)
-_HEADS: weakref.WeakKeyDictionary[Store, _SafetyHeads] = weakref.WeakKeyDictionary()
-_HEADS_LOCK: Final = threading.Lock()
 
 
-def _heads(store: Store) -> list[_Head]:
-    with _HEADS_LOCK:
-        heads = _HEADS.setdefault(store, _SafetyHeads())
-    return heads.read(store)
+def _head(e: Event) -> tuple[str, float, tuple[str, ...]]:
+    """Message id, time (s) and recipients of a safety message's entry."""
+    return str(e.payload["message_id"]), float(e.payload["time_s"]), tuple(e.payload["recipients"])
 
 
 def check_escalations(
@@ -93,7 +59,7 @@ def check_escalations(
     parties that have not acknowledged it, and show it to the host from the policy's step on.
     Returns the ``message.repeat`` entries written (none when nothing is due)."""
     policy = current_policy(store) if policy is None else policy
-    heads = _heads(store)
+    heads = log.followed(store, _SAFETY, _head)
     if not heads:
         return []
     acks = log.acknowledgements(store)
