@@ -96,3 +96,27 @@ def test_the_closest_approach_is_the_geometry(incident: Incident) -> None:
     assert incident.horizontal_m < 50.0
     assert incident.vertical_m == pytest.approx(100.0, abs=1.0)
     assert incident.time_s == pytest.approx(1.7e9 + 600, abs=5.0)
+
+
+def test_an_incident_id_is_refused_twice_and_only_where_it_is_the_record_s_own(
+    incident: Incident,
+) -> None:
+    """The duplicate check reads the records whose text holds the id (SQLite): a record that
+    only mentions another's id, or holds it in other letter case, is not that record."""
+    from deconflict.store import open_store
+
+    store = open_store("sqlite://")
+    try:
+        first = incident.to_dict()
+        iid = str(first["incident_id"])
+        mention = {**first, "incident_id": "other1", "severity_reason": f"after {iid}"}
+        upper = {**first, "incident_id": iid.upper()}
+        log.append_incident(store, mention)
+        log.append_incident(store, upper)
+        log.append_incident(store, first)
+        for again in (first, mention, upper):
+            with pytest.raises(InputError, match="already recorded"):
+                log.append_incident(store, again)
+        assert len(log.entries(store, log.INCIDENT)) == 3
+    finally:
+        store.close()

@@ -8,7 +8,7 @@ altitudes m inside.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from deconflict.incidents.detect import IncidentPolicy, detect_incidents
 from deconflict.incidents.geometry import Timeline
 from deconflict.incidents.record import attach_context
 from deconflict.predict.standards import Standard
-from deconflict.store import Event
+from deconflict.store import Event, Store
 from deconflict.store import hotline as log
 from deconflict.units import FT
 
@@ -44,6 +44,7 @@ class IncidentWatch:
         #: aircraft of each, and its loss's start and end (s).
         self.known: list[tuple[frozenset[tuple[str, str]], float, float]] = []
         self.context_after = desk.start_seq  # the log seq the records' context is read after
+        self._read = _ContextLog(self.context_after)  # the log the records cite, read so far
 
     def inherit(self, recorded: Sequence[Mapping[str, Any]], context_after: int) -> None:
         """Take the incidents an engine before this one recorded, so that a loss of separation
@@ -68,16 +69,20 @@ class IncidentWatch:
 
     def update(self, scene: pd.DataFrame, conflict_rows: list[Row], now: float) -> None:
         own = scene[(scene["identity"] == "own").to_numpy()] if len(scene) else scene
-        for key, party, lat, lon, alt in zip(
-            own["key"].tolist(), own["party"].tolist(), own["latitude"].tolist(),
-            own["longitude"].tolist(), own["altitude"].tolist(), strict=True,
+        keys = own["key"].tolist()
+        tracklog, oldest = self.tracklog, now - self.memory_s
+        for key, lat, lon, alt in zip(
+            keys, own["latitude"].tolist(), own["longitude"].tolist(), own["altitude"].tolist(),
+            strict=True,
         ):  # fmt: skip
-            points = self.tracklog.setdefault(key, deque())
+            points = tracklog.get(key)
+            if points is None:
+                points = tracklog[key] = deque()
             if not points or points[-1][0] < now:
                 points.append((now, lat, lon, alt * FT))
-            while points[0][0] < now - self.memory_s:
+            while points[0][0] < oldest:
                 points.popleft()
-            self.key_party[key] = party
+        self.key_party.update(zip(keys, own["party"].tolist(), strict=True))
         hmin_nm = self.standard.separation.horizontal_m / 1852.0
         kp = self.key_party
         for row in conflict_rows:
@@ -103,18 +108,13 @@ class IncidentWatch:
             self.record(pair, context)
         self.lost.clear()
 
-    def _context(self) -> tuple[list[dict[str, Any]], list[Event]]:
+    def _context(self) -> Context:
         """The conflict alerts (payloads, with their kind as ``text``) and the messages written
         after ``context_after`` (the engine's start, or an engine's before it on a restart):
-        what an incident record cites."""
-        store, after = self.desk.store, self.context_after
-        alerts = [
-            dict(e.payload) | {"text": e.kind}
-            for kind in ("alert.raised", "alert.updated")
-            for e in log.entries(store, kind, after=after)
-            if e.payload.get("kind") == "conflict"
-        ]
-        return alerts, log.entries(store, log.MESSAGE, after=after)
+        what an incident record cites. The log is read from where the last call stopped."""
+        if self._read.after != self.context_after:
+            self._read = _ContextLog(self.context_after)
+        return self._read.catch_up(self.desk.store)
 
     def _timeline(self, key: str) -> Timeline | None:
         points = self.tracklog.get(key)
@@ -123,9 +123,7 @@ class IncidentWatch:
         arr = np.array(points)
         return Timeline.from_arrays(self.key_party[key], key.split("/", 1)[-1], *arr.T)
 
-    def record(
-        self, pair: tuple[str, str], context: tuple[list[dict[str, Any]], list[Event]] | None = None
-    ) -> None:
+    def record(self, pair: tuple[str, str], context: Context | None = None) -> None:
         """Record the incidents of ``pair``; ``context`` is ``_context()`` when the caller
         records several at once."""
         ta, tb = self._timeline(pair[0]), self._timeline(pair[1])
@@ -141,27 +139,88 @@ class IncidentWatch:
                 continue  # recorded by an engine before this one
             alerts = [a for a in all_alerts if a.get("own_key") in pair]
             alerts.sort(key=lambda a: float(a.get("time_s", 0.0)))
-            inc = attach_context(inc, alerts, self._messages(messages, who))
+            inc = attach_context(inc, alerts, messages.cited(who))
             if self.desk.record_incident(inc.to_dict()):
                 self.recorded += 1
 
     @staticmethod
     def _messages(entries: list[Event], who: frozenset[tuple[str, str]]) -> list[dict[str, Any]]:
-        """The messages the pair's parties sent or received; of the conflict notices, only those
-        about the pair's own aircraft (a busy sky's notices about other pairs are not this
-        incident's context, and would make its record thousands of messages long)."""
-        parties = {p for p, _ in who}
-        out = []
+        """The messages of ``entries`` an incident of ``who`` cites (``MessageIndex.cited``)."""
+        index = MessageIndex()
+        index.add(entries)
+        return index.cited(who)
+
+
+class MessageIndex:
+    """``message`` entries indexed by who an incident record would cite them for: the messages
+    the pair's parties sent or received; of the conflict notices, only those about the pair's own
+    aircraft (a busy sky's notices about other pairs are not this incident's context, and would
+    make its record thousands of messages long)."""
+
+    def __init__(self) -> None:
+        self.entries: list[Event] = []
+        self._by_party: dict[Any, list[int]] = {}  # sender or recipient -> positions
+        self._notices: dict[tuple[Any, Any], list[int]] = {}  # (recipient, own aircraft) -> ...
+
+    def add(self, entries: Iterable[Event]) -> None:
+        notice = MessageKind.CONFLICT_NOTICE.value
         for e in entries:
+            i = len(self.entries)
+            self.entries.append(e)
             m = e.payload
-            if not (set(m.get("recipients", ())) & parties or m.get("sender") in parties):
-                continue
-            if m.get("kind") == MessageKind.CONFLICT_NOTICE.value and not any(
-                (r, m.get("body", {}).get("own_aircraft")) in who for r in m.get("recipients", ())
-            ):
-                continue
+            recipients = m.get("recipients", ())
+            if m.get("kind") == notice:
+                own = m.get("body", {}).get("own_aircraft")
+                for r in recipients:
+                    self._notices.setdefault((r, own), []).append(i)
+            else:
+                for p in {*recipients, m.get("sender")}:
+                    self._by_party.setdefault(p, []).append(i)
+
+    def cited(self, who: frozenset[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The messages an incident between the aircraft ``who`` ((party, aircraft) each)
+        cites, in log order: time, sender, kind and text."""
+        found: set[int] = set()
+        for party in {p for p, _ in who}:
+            found.update(self._by_party.get(party, ()))
+        for aircraft in who:
+            found.update(self._notices.get(aircraft, ()))
+        out = []
+        for i in sorted(found):
+            m = self.entries[i].payload
             body = m.get("body", {})
             text = str(body.get("text", body.get("resolution", "")))
             out.append({"time_s": m["time_s"], "sender": m["sender"], "kind": m["kind"],
                         "text": text})  # fmt: skip
         return out
+
+
+#: What incident records cite: the conflict alerts, and the messages (``_ContextLog``).
+Context = tuple[list[dict[str, Any]], MessageIndex]
+
+_ALERT_KINDS = ("alert.raised", "alert.updated")
+
+
+class _ContextLog:
+    """The conflict alerts and the messages written after log seq ``after``, read on from
+    where the last ``catch_up`` stopped (the log only grows)."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.cursor = dict.fromkeys((*_ALERT_KINDS, log.MESSAGE), after)
+        self.alerts: dict[str, list[dict[str, Any]]] = {k: [] for k in _ALERT_KINDS}
+        self.messages = MessageIndex()
+
+    def catch_up(self, store: Store) -> Context:
+        for kind in _ALERT_KINDS:
+            new = log.entries(store, kind, after=self.cursor[kind])
+            self.alerts[kind] += [
+                dict(e.payload) | {"text": e.kind}
+                for e in new
+                if e.payload.get("kind") == "conflict"
+            ]
+            self.cursor[kind] = new[-1].seq if new else self.cursor[kind]
+        new = log.entries(store, log.MESSAGE, after=self.cursor[log.MESSAGE])
+        self.messages.add(new)
+        self.cursor[log.MESSAGE] = new[-1].seq if new else self.cursor[log.MESSAGE]
+        return [a for kind in _ALERT_KINDS for a in self.alerts[kind]], self.messages

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -90,19 +91,61 @@ class LogEntry:
         return cls(**fields, format=int(record.get("format", 1)))
 
 
+#: The last body of log format 2 hashed in this thread and its canonical bytes, taken (once) by
+#: the next ``entry_bytes`` of the same entry: the store hashes an entry, then writes its leaf,
+#: and the body (the payload above all) is then encoded once, not twice.
+_last_body = threading.local()
+_BODY_FIELDS_2: Final = (*BODY_FIELDS, "format")
+
+
 def entry_hash(body: Mapping[str, Any], *, check_keys: bool = True) -> str:
     """SHA-256 hex of the canonical JSON of an entry body, in the entry's log format."""
     fmt = body.get("format", 1)
-    fields = BODY_FIELDS if fmt == 1 else (*BODY_FIELDS, "format")
+    fields = BODY_FIELDS if fmt == 1 else _BODY_FIELDS_2
     encode = canonical_json_for(fmt)
-    return sha256_hex(encode({k: body[k] for k in fields}, check_keys=check_keys))
+    data = encode({k: body[k] for k in fields}, check_keys=check_keys)
+    if fmt == 2:
+        _last_body.seen = (tuple(body[k] for k in fields), data)
+    return sha256_hex(data)
 
 
 def entry_bytes(record: Mapping[str, Any]) -> bytes:
     """An entry's bytes: the canonical JSON of its whole dict form (``format`` included, 1 when
     absent) in its log format — its line in an export and its leaf in the log's Merkle tree."""
     fmt = record.get("format", 1)
+    if fmt == 2:
+        made = _bytes_from_body(record)
+        if made is not None:
+            return made
     return canonical_json_for(fmt)({**record, "format": fmt}, check_keys=False)
+
+
+def _bytes_from_body(record: Mapping[str, Any]) -> bytes | None:
+    """``record``'s bytes made from its body's, when ``entry_hash`` has just encoded the body of
+    this very record (the same objects in every body field) in this thread: the hash and the
+    signature go in their places of the sorted members (``"hash"`` after ``"format"``,
+    ``"signature"`` before ``"time_s"``, the last). None otherwise."""
+    seen = getattr(_last_body, "seen", None)
+    _last_body.seen = None
+    if seen is None or len(record) != len(_BODY_FIELDS_2) + 2:
+        return None
+    values, data = seen
+    if any(record.get(k) is not v for k, v in zip(_BODY_FIELDS_2, values, strict=True)):
+        return None
+    digest, signature = record.get("hash"), record.get("signature")
+    if type(digest) is not str or type(signature) is not str:
+        return None
+    encode = canonical_json_for(2)
+    head = b'{"author":' + encode(record["author"]) + b',"format":2,'
+    tail = b'"time_s":' + encode(record["time_s"]) + b"}"
+    if not (data.startswith(head) and data.endswith(tail)):
+        return None
+    return b"".join(
+        (
+            head, b'"hash":', encode(digest), b",", data[len(head) : -len(tail)],
+            b'"signature":', encode(signature), b",", tail,
+        )
+    )  # fmt: skip
 
 
 def append_entry(

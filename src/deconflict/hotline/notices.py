@@ -144,8 +144,9 @@ def update_notices(
     for p in predictions:
         if p.a.party == p.b.party or p.level <= 0:
             continue
-        if p.pair not in current or p.level > current[p.pair].level:
-            current[p.pair] = p
+        key = p.pair
+        if key not in current or p.level > current[key].level:
+            current[key] = p
     state = dict(open_notices)
     out: list[Notice] = []
     for pair in sorted(set(state) | set(current)):

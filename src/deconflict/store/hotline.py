@@ -28,7 +28,9 @@ that kind, fine for a day's hotline traffic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -209,11 +211,65 @@ def acknowledgements(
     return out
 
 
-def messages_of_kinds(store: Store, kinds: Iterable[str]) -> list[Event]:
-    """Every ``message`` entry whose message kind is one of ``kinds``, in order."""
-    where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds))]
+def messages_of_kinds(store: Store, kinds: Iterable[str], *, after: int = -1) -> list[Event]:
+    """Every ``message`` entry whose message kind is one of ``kinds``, seq > ``after``, in
+    order."""
+    where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds)), events.c.seq > after]
     with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(_entries(where))]
+
+
+class _Followed:
+    """What ``followed`` keeps of one store's message entries of some kinds."""
+
+    def __init__(self) -> None:
+        self.after = -1
+        self.rows: list[tuple[Any, ...]] = []
+        self.lock = threading.Lock()
+
+
+_FOLLOWED: weakref.WeakKeyDictionary[Store, dict[str, _Followed]] = weakref.WeakKeyDictionary()
+_FOLLOWED_LOCK: Final = threading.Lock()
+
+
+def followed(
+    store: Store, kinds: Sequence[str], pick: Callable[[Event], tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """``(seq, *pick(entry))`` of every ``message`` entry of the message kinds ``kinds``, in
+    order, each entry read and decoded once: the entries are read on from where the last call
+    with the same kinds stopped (the log only grows). For the checks that run every few seconds
+    over every safety message or request; ``pick`` must be the same for the same kinds."""
+    key = ",".join(sorted(kinds))
+    with _FOLLOWED_LOCK:
+        state = _FOLLOWED.setdefault(store, {}).setdefault(key, _Followed())
+    with state.lock:
+        new = messages_of_kinds(store, kinds, after=state.after)
+        state.rows += [(e.seq, *pick(e)) for e in new]
+        state.after = new[-1].seq if new else state.after
+        return list(state.rows)
+
+
+def entries_at(store: Store, seqs: Sequence[int]) -> list[Event]:
+    """The entries of the log seqs ``seqs``, in order."""
+    out: list[Event] = []
+    wanted = sorted(set(seqs))
+    with store.read_transaction() as conn:
+        for i in range(0, len(wanted), 500):
+            rows = conn.execute(_entries([events.c.seq.in_(wanted[i : i + 500])]))
+            out += [_event(r) for r in rows]
+    return out
+
+
+def repeat_steps(store: Store) -> dict[str, int]:
+    """Message id -> the highest escalation step a ``message.repeat`` entry of it reached."""
+    query = sa.select(_field("message_id"), events.c.payload["step"].as_integer()).where(
+        events.c.kind == REPEAT
+    )
+    reached: dict[str, int] = {}
+    with store.read_transaction() as conn:
+        for mid, step in conn.execute(query):
+            reached[str(mid)] = max(reached.get(str(mid), 0), int(step))
+    return reached
 
 
 def entries(
@@ -269,10 +325,13 @@ def append_incident(store: Store, incident: Mapping[str, Any], *, author: str = 
     known = set(by_name.values())
     ids = {by_name.get(p, p) for p in involved if p in by_name or p in known}
     draft = EventDraft(author, INCIDENT, dict(incident), tuple(sorted(ids | {HOST_ID})))
+    where = [events.c.kind == INCIDENT, _field("incident_id") == incident_id]
+    if store.backend == "sqlite" and incident_id.isalnum() and incident_id.isascii():
+        # the JSON text holds such an id as it is wherever the field does: SQLite reads (as JSON)
+        # only the records whose text holds it, not every record of the run (records are large)
+        where.insert(1, events.c.payload.cast(sa.Text).contains(incident_id, autoescape=True))
     with store.write_transaction() as (conn, head):
-        found = conn.execute(
-            _entries([events.c.kind == INCIDENT, _field("incident_id") == incident_id], limit=1)
-        ).first()
+        found = conn.execute(_entries(where, limit=1)).first()
         if found is not None:
             raise InputError(f"incident {incident_id} is already recorded: incident ids are unique")
         return store.append_entry(conn, head, draft)

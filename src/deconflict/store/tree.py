@@ -48,7 +48,9 @@ _BACKFILL_PAGE = 5000
 def leaf_bytes(entry: Event | dict[str, Any]) -> bytes:
     """The bytes of an entry as a leaf: the canonical JSON of the whole entry in its log format
     (``hotline.log.entry_bytes``), its line in an export."""
-    return entry_bytes(entry if isinstance(entry, dict) else entry.to_dict())
+    if isinstance(entry, dict):
+        return entry_bytes(entry)
+    return entry_bytes({**entry.to_dict(), "payload": entry.payload})  # the payload as sealed
 
 
 _LEVELS = 64  # node key = idx * 64 + level: one indexed integer column

@@ -3,9 +3,14 @@ messages (``hotline.escalation``'s rules over the log's entries; times Unix s UT
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from deconflict.hotline.escalation import ActionKind, EscalationPolicy, escalate
+from deconflict.hotline.escalation import (
+    ActionKind,
+    EscalationPolicy,
+    escalate,
+    escalation_step,
+)
 from deconflict.hotline.messages import (
     SAFETY_KINDS,
     Message,
@@ -39,6 +44,14 @@ def set_policy(store: Store, policy: EscalationPolicy) -> Event:
     return store.append_events([EventDraft("host", log.POLICY, payload)])[0]
 
 
+_SAFETY: Final = sorted(k.value for k in SAFETY_KINDS)
+
+
+def _head(e: Event) -> tuple[str, float, tuple[str, ...]]:
+    """Message id, time (s) and recipients of a safety message's entry."""
+    return str(e.payload["message_id"]), float(e.payload["time_s"]), tuple(e.payload["recipients"])
+
+
 def check_escalations(
     store: Store, now_s: float, policy: EscalationPolicy | None = None
 ) -> list[Event]:
@@ -46,17 +59,21 @@ def check_escalations(
     parties that have not acknowledged it, and show it to the host from the policy's step on.
     Returns the ``message.repeat`` entries written (none when nothing is due)."""
     policy = current_policy(store) if policy is None else policy
-    safety = log.messages_of_kinds(store, [k.value for k in SAFETY_KINDS])
-    if not safety:
+    heads = log.followed(store, _SAFETY, _head)
+    if not heads:
         return []
     acks = log.acknowledgements(store)
-    done: dict[str, int] = {}
-    for e in log.entries(store, log.REPEAT):
-        mid = str(e.payload["message_id"])
-        done[mid] = max(done.get(mid, 0), int(e.payload["step"]))
+    done = log.repeat_steps(store)
+    # only the entries of the messages due are read and parsed (their ids re-derived)
+    due = [
+        seq
+        for seq, mid, time_s, recipients in heads
+        if set(recipients) - set(acks.get(mid, {}))
+        and escalation_step(time_s, now_s, policy) > done.get(mid, 0)
+    ]
     names = log.party_ids(store)
     drafts = []
-    for entry in safety:
+    for entry in log.entries_at(store, due) if due else []:
         message = Message.from_dict(entry.payload)
         mid = message.message_id
         waiting = set(entry.payload["recipients"]) - set(acks.get(mid, {}))

@@ -5,7 +5,7 @@ the log's entries; times Unix s UTC, passed in)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from deconflict.errors import (
     ConflictError,
@@ -281,15 +281,26 @@ def identification_state(
     }
 
 
+_REQUESTS: Final = (MessageKind.IDENTIFICATION_REQUEST.value,)
+
+
+def _request_head(e: Event) -> tuple[Any, float]:
+    """Request id and deadline (s) of an identification request's entry."""
+    body = e.payload["body"]
+    return body["request_id"], float(body["deadline_s"])
+
+
 def check_identifications(store: Store, now_s: float) -> list[Resolution]:
     """Re-evaluate at ``now_s`` the requests still pending whose deadline has passed (time
     changes nothing else; answers are evaluated as they come); log the outcomes that changed."""
     settled = {str(e.payload["request_id"]) for e in log.entries(store, log.ID_RESOLVED)}
     changed = []
-    for entry in log.entries(store, log.MESSAGE, match={"kind": "identification_request"}):
-        body = entry.payload["body"]
-        if body["request_id"] in settled or float(body["deadline_s"]) > now_s:
-            continue
+    due = [
+        seq
+        for seq, request_id, deadline_s in log.followed(store, _REQUESTS, _request_head)
+        if request_id not in settled and not deadline_s > now_s
+    ]  # only these entries are read again
+    for entry in log.entries_at(store, due) if due else []:
         request = request_from_entry(store, entry)
         resolution = _record_resolution(store, request, now_s, observer_of(entry))
         if resolution.outcome is not Outcome.PENDING:
