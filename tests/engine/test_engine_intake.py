@@ -137,3 +137,14 @@ def test_the_real_time_loop_alerts_between_its_ticks() -> None:
     at_s = raised[0].payload["time_s"] - T0_S
     assert 12.3 < at_s < 13.0  # after the confirming report, before the next tick
     assert engine.intakes.count > 15
+
+
+def test_a_simulator_is_polled_at_the_ticks_only() -> None:
+    """A simulator makes its reports when polled, one step per tick: an intake leaves it (and
+    so the demo's traffic and sensors) as the ticks fly it."""
+    session = Session.from_scenario()
+    session.step(1.0)
+    session.step(1.0)
+    assert session.simulator is not None and session.simulator.t_s == 2.0
+    assert session.engine.intake(session.time(2.5)) == 0
+    assert session.simulator.t_s == 2.0

@@ -245,14 +245,17 @@ class Engine:
         return self.intakes.step(self, ts.tz_localize("UTC") if ts.tzinfo is None else ts)
 
     def _track(self, ts: pd.Timestamp, between_ticks: bool = False) -> int:
-        """Poll the sources up to ``ts`` (``between_ticks``: only those whose reports arrive
-        on their own, ``engine.sources``) and feed the reports to the trackers; how many."""
+        """Poll the sources up to ``ts`` and feed the reports to the trackers; how many.
+        ``between_ticks`` (an intake): only the sources whose reports arrive on their own
+        (``engine.sources``), and only the trackers with reports (aging waits for the tick)."""
         now_s = ts.value / 1e9
         sources = [s for s in self.sources if not between_ticks or polled_between_ticks(s)]
         polled = [s.poll(ts) for s in sources]
         frames = [f for f in polled if len(f)]
         reports = pd.concat(frames, ignore_index=True) if frames else empty_reports()
         self.stats.reports += len(reports)
+        if between_ticks and not len(reports):
+            return 0
         party_col = reports["party"].to_numpy(dtype=object)
         if len(reports) and self._frame is None:
             # one local frame for every party's tracker: the reports are converted once
@@ -265,7 +268,7 @@ class Engine:
             batch = report_batch(reports, self._frame)
             for p in self.parties:
                 sel = np.flatnonzero(party_col == p)
-                if sel.size or self._started[p]:
+                if sel.size or (self._started[p] and not between_ticks):
                     self.trackers[p].ingest(batch.take(sel), now_s)
                     self._started[p] = True
         return len(reports)
