@@ -158,7 +158,9 @@ def rs1090_anchor(tr: dict[str, np.ndarray]) -> float:
     return time.process_time() - c0
 
 
-def serve(tr: dict[str, np.ndarray], port: int, http_port: int, db: str) -> tuple[object, str]:
+def serve(
+    tr: dict[str, np.ndarray], port: int, http_port: int, db: str, hold_ms: float | None = None
+) -> tuple[object, str]:
     """The service with alpha's host-side feed and fleet, started; (session, alpha's token)."""
     import uvicorn
 
@@ -170,8 +172,9 @@ def serve(tr: dict[str, np.ndarray], port: int, http_port: int, db: str) -> tupl
     from deconflict.surveillance.source import FeedSource, PartyFeed
 
     fleet = {f"{a:06x}" for a in tr["address"][tr["own"]]}
+    hold = "" if hold_ms is None else f"?hold_ms={hold_ms:g}"
     source = FeedSource(
-        [PartyFeed("alpha", parse_feed(f"beast+tcp-listen://127.0.0.1:{port}"))],
+        [PartyFeed("alpha", parse_feed(f"beast+tcp-listen://127.0.0.1:{port}{hold}"))],
         DecodeOptions(reference=CENTER),
     )
 
@@ -217,6 +220,7 @@ def main() -> None:
     ap.add_argument("--aircraft", type=int, default=1000)
     ap.add_argument("--pairs", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=90)
+    ap.add_argument("--hold-ms", type=float, default=None, help="the feed's batch hold")
     args = ap.parse_args()
     tr = traffic(args.aircraft, args.pairs, args.seconds)
     print(f"{len(tr['t']):,} frames, {len(tr['t']) / args.seconds:,.0f} frames/s, "
@@ -226,7 +230,8 @@ def main() -> None:
         folder = Path(tmp)
         wire, ends, send = frames_file(tr, folder)
         feed_port, http_port = 30500 + os.getpid() % 1000, 31500 + os.getpid() % 1000
-        session, token = serve(tr, feed_port, http_port, f"sqlite:///{folder / 'db.sqlite'}")
+        db = f"sqlite:///{folder / 'db.sqlite'}"
+        session, token = serve(tr, feed_port, http_port, db, args.hold_ms)
         alerts: list[tuple[float, dict]] = []
         c0 = time.process_time()
         sender = subprocess.Popen([sys.executable, "-c", SENDER, str(wire), str(ends), str(send),
