@@ -74,7 +74,7 @@ class PacedCollector:
     ) -> None:
         """Wait until ``deadline`` (monotonic s) or ``stop``; make a full collection on the way
         if one is due and fits after the fan-out's share of the wait. ``work`` (the engine's
-        intake) is called every ``work_every_s`` of the wait, never past the deadline."""
+        intake) is called every ``work_every_s`` of the wait, never started past the deadline."""
         now = time.monotonic()
         due = now - self.last >= self.every_s
         overdue = now - self.last >= self.max_interval_s
