@@ -37,3 +37,16 @@ def test_full_collections_wait_for_the_quiet_part_and_settings_come_back() -> No
         assert 0.04 <= full[0] - t0 < 0.9  # after the fan-out's share, before the next tick
         assert 0.95 <= t1 - t0 < 1.5  # and the wait still ends at the next tick
     assert gc.get_threshold() == before
+
+
+def test_the_wait_runs_the_intakes_and_still_collects_and_ends_at_the_next_tick() -> None:
+    stop = threading.Event()
+    calls: list[float] = []
+    with PacedCollector(every_s=0.0, after_tick_s=0.05) as collector:
+        t0 = time.monotonic()
+        collector.idle_until(t0 + 0.6, stop, lambda: calls.append(time.monotonic()), 0.1)
+        t1 = time.monotonic()
+    assert collector.collections == 1  # the full collection still made between the ticks
+    assert 3 <= len(calls) <= 6  # every 0.1 s of the wait
+    assert all(t0 + 0.09 <= c < t0 + 0.6 for c in calls)  # none after the next tick is due
+    assert 0.6 <= t1 - t0 < 0.9

@@ -8,6 +8,7 @@ import gc
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,16 @@ def test_the_engine_process_ticks_through_the_paced_loop(
     waits: list[tuple[int, float]] = []  # (gc's full-collection threshold, deadline) per tick
 
     class Recording(pacing.PacedCollector):
-        def idle_until(self, deadline: float, stop: threading.Event) -> None:
+        def idle_until(
+            self,
+            deadline: float,
+            stop: threading.Event,
+            work: Callable[[], object] | None = None,
+            work_every_s: float = 0.0,
+        ) -> None:
             waits.append((gc.get_threshold()[2], deadline))
-            super().idle_until(deadline, stop)
+            assert work is not None and work_every_s > 0  # the intakes between the ticks
+            super().idle_until(deadline, stop, work, work_every_s)
 
     monkeypatch.setattr(session, "PacedCollector", Recording)
     monkeypatch.chdir(tmp_path)

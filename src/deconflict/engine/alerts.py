@@ -71,7 +71,8 @@ class AreaAlert:
 
 
 class Alerts:
-    """The open alerts and conflict notices, updated once per tick."""
+    """The open alerts and conflict notices, updated once per tick (new conflict alerts may be
+    raised between two ticks: ``raise_new``)."""
 
     def __init__(
         self,
@@ -142,22 +143,13 @@ class Alerts:
             seen.add(keys)
             ra, rb = scene.row(keys[0]), scene.row(keys[1])
             alert = self.conflicts.get(keys)
+            if alert is None and keys[::-1] in self.conflicts:  # raised by an intake
+                alert = self._turn(keys)
             recipients = tuple(sorted({str(ra["party"]), str(rb["party"])}))
             if alert is None and self.inherited:
                 alert = self._adopt(keys, recipients, ra, rb, data, now)
             if alert is None:
-                adv_a = turn_away(str(ra["label"]), ra, rb)
-                adv_b = turn_away(str(rb["label"]), rb, ra)
-                advice = (
-                    adv_a if ra["identity"] == "own" else None,
-                    adv_b if rb["identity"] == "own" else None,
-                )
-                alert = ConflictAlert(
-                    digest("alert", keys, now), keys, int(data["level"]), now, now, data, advice,
-                    recipients,
-                )  # fmt: skip
-                self.conflicts[keys] = alert
-                self._write("alert.raised", alert, ra, rb, now)
+                self._raise(keys, recipients, ra, rb, data, now)
             else:
                 alert.last_seen_s = now
                 alert.row = data
@@ -173,6 +165,49 @@ class Alerts:
                 del self.inherited[mk]
                 self._clear(alert, now)
                 self.cleared_inherited += 1
+
+    def raise_new(self, scene: SceneIndex, conflict_rows: list[Row], now_s: float) -> int:
+        """Raise the alerts of the conflicts not alerted yet, as ``update`` raises them (between
+        two ticks: ``engine.intake``); updates, clears and notices wait for the tick. Returns
+        how many were raised."""
+        raised = 0
+        for data in conflict_rows:
+            keys = (str(data["a"]), str(data["b"]))
+            if int(data["level"]) <= 0 or keys in self.conflicts or keys[::-1] in self.conflicts:
+                continue
+            ra, rb = scene.row(keys[0]), scene.row(keys[1])
+            recipients = tuple(sorted({str(ra["party"]), str(rb["party"])}))
+            own = tuple(str(r["key"]) if r["identity"] == "own" else "?" for r in (ra, rb))
+            if match_key(own, recipients) in self.inherited:
+                continue  # the tick carries on the alert an engine before this one raised
+            self._raise(keys, recipients, ra, rb, data, now_s)
+            raised += 1
+        return raised
+
+    def _raise(
+        self, keys: tuple[str, str], recipients: tuple[str, ...], ra: Row, rb: Row, data: Row,
+        now: float,
+    ) -> None:  # fmt: skip
+        adv_a = turn_away(str(ra["label"]), ra, rb)
+        adv_b = turn_away(str(rb["label"]), rb, ra)
+        advice = (
+            adv_a if ra["identity"] == "own" else None,
+            adv_b if rb["identity"] == "own" else None,
+        )
+        alert = ConflictAlert(
+            digest("alert", keys, now), keys, int(data["level"]), now, now, data, advice,
+            recipients,
+        )  # fmt: skip
+        self.conflicts[keys] = alert
+        self._write("alert.raised", alert, ra, rb, now)
+
+    def _turn(self, keys: tuple[str, str]) -> ConflictAlert:
+        """The open alert of the pair ``keys`` in the other order (an intake's scene orders its
+        rows otherwise than the tick's), stored in this order with its advice swapped."""
+        alert = self.conflicts.pop((keys[1], keys[0]))
+        alert.keys, alert.advice = keys, (alert.advice[1], alert.advice[0])
+        self.conflicts[keys] = alert
+        return alert
 
     def _clear(self, alert: ConflictAlert, now: float) -> None:
         for party in alert.recipients:

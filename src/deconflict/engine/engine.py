@@ -32,10 +32,12 @@ from pydantic_settings import SettingsConfigDict
 
 from deconflict.engine.alerts import Alerts
 from deconflict.engine.areas import RestrictedArea
+from deconflict.engine.conflicts import no_conflicts, scene_conflicts
 from deconflict.engine.desk import Desk
 from deconflict.engine.history import History
 from deconflict.engine.identification import Identification
 from deconflict.engine.incidents import IncidentWatch
+from deconflict.engine.intake import Intake
 from deconflict.engine.picture import (
     IDENTITIES,
     OwnerCache,
@@ -47,16 +49,13 @@ from deconflict.engine.picture import (
 )
 from deconflict.engine.recovery import recover
 from deconflict.engine.sharing import shared_view
-from deconflict.engine.sources import ReportSource
+from deconflict.engine.sources import ReportSource, polled_between_ticks
 from deconflict.engine.stats import TickStats
 from deconflict.errors import InputError, NotFoundError
 from deconflict.hotline.messages import ALL, MessageKind
 from deconflict.identify.registry import Registry
 from deconflict.incidents.record import Incident
-from deconflict.predict.detect import COLUMNS as CONFLICT_COLUMNS
-from deconflict.predict.detect import detect_states
 from deconflict.predict.standards import get_standard
-from deconflict.predict.states import States
 from deconflict.settings import Declared, Settings, same_as, setting
 from deconflict.store import Event
 from deconflict.store import hotline as log
@@ -64,7 +63,6 @@ from deconflict.surveillance.report import empty_reports
 from deconflict.tracking.batch import report_batch
 from deconflict.tracking.frame import LocalFrame
 from deconflict.tracking.tracker import Tracker
-from deconflict.units import FPM, FT, KT
 
 Hook = Callable[["Engine", pd.Timestamp, Sequence[Event]], None]
 
@@ -96,6 +94,12 @@ class EngineConfig(Declared):
         30.0, "A loss of separation that lasts longer than this is recorded as an incident (s)."
     )
     track_sharing: str = same_as(Settings, "track_sharing")
+    intake_every_s: float = setting(
+        0.25,
+        "How often (engine s) the real-time loop takes the reports that arrived since the "
+        "tick and alerts the conflicts of the tracks they confirmed, between two ticks "
+        "(`engine.intake`); 0: only at the ticks. Fast-time runs never do.",
+    )
     hotline_check_every_s: float = setting(
         5.0,
         "How often (engine s) the engine escalates unacknowledged safety messages and settles "
@@ -142,7 +146,7 @@ class Engine:
         self.pictures: dict[str, pd.DataFrame] = {}
         self.scene = empty_picture()
         self.index = SceneIndex(self.scene)
-        self.conflicts = pd.DataFrame(columns=list(CONFLICT_COLUMNS))
+        self.conflicts = no_conflicts()
         cfg = self.config
         self.alerts = Alerts(
             self.desk, self.standard, areas, clear_after_s=cfg.clear_after_s,
@@ -164,6 +168,7 @@ class Engine:
         self.stats = TickStats()
         self.tick_count = 0
         self._checked_s = float("-inf")
+        self.intakes = Intake()
 
     @property
     def areas(self) -> tuple[RestrictedArea, ...]:
@@ -197,7 +202,7 @@ class Engine:
         self.scene = shared_scene(self.pictures)
         self.index = SceneIndex(self.scene)
         lap("classification")
-        self.conflicts = self._predict(self.scene)
+        self.conflicts = scene_conflicts(self.scene, self.index, self.standard)
         lap("prediction")
         t2 = time.perf_counter()
         conflict_rows = records(self.conflicts)  # read by the alerts and the incidents
@@ -234,11 +239,25 @@ class Engine:
         self.event_counts.update(e.kind for e in news)
         return news
 
-    def _track(self, ts: pd.Timestamp) -> None:
-        polled = [s.poll(ts) for s in self.sources]
+    def intake(self, now: Any) -> int:
+        """Between two ticks (the real-time loop): take the reports up to ``now`` (UTC) and
+        raise the conflict alerts of the tracks they confirmed (``engine.intake``); returns
+        how many alerts were raised. Everything else waits for the next tick."""
+        ts = pd.Timestamp(now)
+        return self.intakes.step(self, ts.tz_localize("UTC") if ts.tzinfo is None else ts)
+
+    def _track(self, ts: pd.Timestamp, between_ticks: bool = False) -> int:
+        """Poll the sources up to ``ts`` and feed the reports to the trackers; how many.
+        ``between_ticks`` (an intake): only the sources whose reports arrive on their own
+        (``engine.sources``), and only the trackers with reports (aging waits for the tick)."""
+        now_s = ts.value / 1e9
+        sources = [s for s in self.sources if not between_ticks or polled_between_ticks(s)]
+        polled = [s.poll(ts) for s in sources]
         frames = [f for f in polled if len(f)]
         reports = pd.concat(frames, ignore_index=True) if frames else empty_reports()
         self.stats.reports += len(reports)
+        if between_ticks and not len(reports):
+            return 0
         party_col = reports["party"].to_numpy(dtype=object)
         if len(reports) and self._frame is None:
             # one local frame for every party's tracker: the reports are converted once
@@ -251,44 +270,15 @@ class Engine:
             batch = report_batch(reports, self._frame)
             for p in self.parties:
                 sel = np.flatnonzero(party_col == p)
-                if sel.size or self._started[p]:
-                    self.trackers[p].ingest(batch.take(sel), self.now_s)
+                if sel.size or (self._started[p] and not between_ticks):
+                    self.trackers[p].ingest(batch.take(sel), now_s)
                     self._started[p] = True
+        return len(reports)
 
     def finish(self) -> list[Event]:
         """Record the incidents still open (end of a run)."""
         self.incidents.finish()
         return self._news()
-
-    def _predict(self, scene: pd.DataFrame) -> pd.DataFrame:
-        n = len(scene)
-        if n < 2:
-            return pd.DataFrame(columns=list(CONFLICT_COLUMNS))
-        states = States(
-            ids=scene["key"].to_numpy(dtype=object),
-            lat_deg=scene["latitude"].to_numpy(float),
-            lon_deg=scene["longitude"].to_numpy(float),
-            alt_m=scene["altitude"].to_numpy(float) * FT,
-            gs_mps=scene["groundspeed"].to_numpy(float) * KT,
-            trk_deg=scene["track"].to_numpy(float),
-            vs_mps=scene["vertical_rate"].to_numpy(float) * FPM,
-            alerter=np.ones(n, dtype=np.int64),
-            zone_h_m=np.zeros(n),
-            zone_v_m=np.zeros(n),
-        )
-        pairs = detect_states(states, self.standard)
-        if not len(pairs):
-            return pairs
-        ia = self.index.rows(pairs["a"].tolist())
-        ib = self.index.rows(pairs["b"].tolist())
-        ident = scene["identity"].to_numpy(dtype=object)
-        party = scene["party"].to_numpy(dtype=object)
-        own_a, own_b = ident[ia] == "own", ident[ib] == "own"
-        cross = own_a & own_b & (party[ia] != party[ib])
-        # an unknown track matters to the party that sees it, against its own aircraft
-        unknown_own = (own_a ^ own_b) & (party[ia] == party[ib])
-        kept: pd.DataFrame = pairs[cross | unknown_own].reset_index(drop=True)
-        return kept
 
     # -- what the crews the engine plays do (the demo) ------------------------------------------
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable
 
 _lock = threading.Lock()
 _users = 0
@@ -64,19 +65,40 @@ class PacedCollector:
     def __exit__(self, *exc: object) -> None:
         _release()
 
-    def idle_until(self, deadline: float, stop: threading.Event) -> None:
+    def idle_until(
+        self,
+        deadline: float,
+        stop: threading.Event,
+        work: Callable[[], object] | None = None,
+        work_every_s: float = 0.0,
+    ) -> None:
         """Wait until ``deadline`` (monotonic s) or ``stop``; make a full collection on the way
-        if one is due and fits after the fan-out's share of the wait."""
+        if one is due and fits after the fan-out's share of the wait. ``work`` (the engine's
+        intake) is called every ``work_every_s`` of the wait, never started past the deadline."""
         now = time.monotonic()
         due = now - self.last >= self.every_s
         overdue = now - self.last >= self.max_interval_s
         start = now + self.after_tick_s
+        collect_at = float("inf")
         if due and (start + self.cost_s <= deadline or overdue):
-            if stop.wait(max(0.0, min(start, deadline - self.cost_s) - now)):
+            collect_at = max(now, min(start, deadline - self.cost_s))
+        every = work_every_s if work is not None and work_every_s > 0 else float("inf")
+        work_at = now + every
+        while True:
+            now = time.monotonic()
+            if now >= collect_at:
+                t0 = now
+                gc.collect()
+                self.last = time.monotonic()
+                self.cost_s = 0.5 * self.cost_s + 0.5 * (self.last - t0)
+                self.collections += 1
+                collect_at = float("inf")
+                continue
+            if now >= deadline:
                 return
-            t0 = time.monotonic()
-            gc.collect()
-            self.last = time.monotonic()
-            self.cost_s = 0.5 * self.cost_s + 0.5 * (self.last - t0)
-            self.collections += 1
-        stop.wait(max(0.0, deadline - time.monotonic()))
+            if work is not None and now >= work_at:
+                work()
+                work_at = max(work_at + every, time.monotonic() + 0.25 * every)
+                continue
+            if stop.wait(max(0.0, min(deadline, collect_at, work_at) - now)):
+                return

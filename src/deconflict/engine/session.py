@@ -3,7 +3,9 @@
 ``Session.from_scenario`` builds the simulator, its source, the scripted crews and the engine;
 ``Session.from_recording`` replays a ``traffic`` recording as one party's feed. ``run_fast``
 ticks as fast as the machine goes (``deconflict demo --headless``, the Monte Carlo);
-``run_realtime`` ticks at ``speed`` times the wall clock until stopped (the served demo).
+``run_realtime`` ticks at ``speed`` times the wall clock until stopped (the served demo), and
+between two ticks takes the reports as they arrive and alerts the new conflicts at once
+(``engine.intake``, every ``EngineConfig.intake_every_s``).
 Scenario times are seconds after the scenario's start; the wall clock is read only by
 ``run_realtime``. At the scenario's end the served demo starts its traffic again (``new_cycle``)
 so that the map keeps a live picture.
@@ -12,6 +14,7 @@ so that the map keeps a live picture.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import threading
 import time
@@ -236,8 +239,22 @@ class Session:
                     self.new_cycle()
                 self.step(1.0)
                 next_wall += 1.0 / speed
-                # full garbage collections wait for the quiet part of the second (pacing)
-                collector.idle_until(next_wall, self.stop)
+                # full garbage collections wait for the quiet part of the second (pacing); the
+                # reports arriving meanwhile are taken, and new conflicts alerted (intakes)
+                every = self.engine.config.intake_every_s
+                collector.idle_until(
+                    next_wall, self.stop, functools.partial(self._intake, next_wall, speed),
+                    every / speed,
+                )  # fmt: skip
+
+    def _intake(self, next_wall: float, speed: float) -> None:
+        """An intake at the engine time the wall clock has reached since the last tick (short
+        of the next tick's)."""
+        into_s = 1.0 - (next_wall - time.monotonic()) * speed
+        if into_s <= 0.0 or into_s >= 1.0:
+            return
+        with self.lock:
+            self.engine.intake(self.time(self.t_s + into_s))
 
     def start_thread(self, speed: float = 1.0, loop: bool = True) -> threading.Thread:
         """``run_realtime`` in a daemon thread (the served demo: the traffic starts again at

@@ -6,7 +6,9 @@ and up to ``now``. ``ReplaySource`` replays a recording — any table ``deconfli
 reads: the ``traffic`` convention or OpenSky's state vectors, a file, a DataFrame or a
 ``traffic`` object — as one party's reports, shifted in time so that the recording starts at
 the engine's start.
-``deconflict.sim.source.SimSource`` is the simulator's.
+``deconflict.sim.source.SimSource`` is the simulator's. A source whose reports arrive on their
+own (``deconflict.surveillance.source.ReportBuffer``) is also polled between two ticks
+(``polled_between_ticks``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ class ReportSource(Protocol):
     """Reports up to ``now``, each once."""
 
     def poll(self, now: pd.Timestamp) -> pd.DataFrame: ...
+
+
+def polled_between_ticks(source: object) -> bool:
+    """Whether the engine's intakes between two ticks poll ``source`` (``engine.intake``):
+    those whose reports arrive on their own (a live feed's buffer) say so with a true
+    ``between_ticks`` attribute; the others (a simulator makes its reports when polled, one
+    step per tick) are polled at the ticks only."""
+    return bool(getattr(source, "between_ticks", False))
 
 
 def read_recording(recording: TableInput) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from deconflict.errors import UnknownNameError
 from deconflict.predict.cylinder import cpa, horizontal_interval, vertical_interval
 from deconflict.predict.pairs import Relative, Scene, relative
-from deconflict.predict.prune import METHODS, candidate_pairs
+from deconflict.predict.prune import METHODS, candidate_pairs, query_pairs
 from deconflict.predict.standards import Standard, Volume, get_standard
 from deconflict.predict.states import States, StatesInput, to_states
 from deconflict.units import FT, NM
@@ -104,10 +104,9 @@ def _levels(
     return level
 
 
-def detect_states(states: States, standard: Standard, pair_search: str = "auto") -> pd.DataFrame:
-    """``detect`` on validated SI states (the kernel; no input checking)."""
-    std = standard
-    scene = Scene.from_states(states)
+def _reaches(states: States, scene: Scene, std: Standard) -> tuple[float, float]:
+    """How far apart (horizontal, vertical; m) two aircraft of the scene may be now and still
+    raise an alert within the lookahead."""
     n = len(states)
     vmax = float(np.linalg.norm(scene.vel_mps, axis=1).max()) if n else 0.0
     vsmax = float(np.abs(states.vs_mps).max()) if n else 0.0
@@ -116,11 +115,29 @@ def detect_states(states: States, standard: Standard, pair_search: str = "auto")
     zone_v = float(states.zone_v_m.max()) if n else 0.0
     reach_h = max(max(v.horizontal_reach_m(2 * vmax) for v in vols), zone_h)
     reach_v = max(max(v.vertical_reach_m(2 * vsmax) for v in vols), zone_v)
-    i, j = candidate_pairs(scene, reach_h, reach_v, std.lookahead_s, method=pair_search)
-    rel = relative(scene, i, j)
+    return reach_h, reach_v
 
+
+def detect_states(
+    states: States, standard: Standard, pair_search: str = "auto", query: I64 | None = None
+) -> pd.DataFrame:
+    """``detect`` on validated SI states (the kernel; no input checking). With ``query`` (row
+    numbers), only the pairs with at least one of those rows: the same rows, for a few aircraft
+    against a scene, at the cost of those few (``prune.query_pairs``)."""
+    scene = Scene.from_states(states)
+    reach_h, reach_v = _reaches(states, scene, standard)
+    if query is None:
+        i, j = candidate_pairs(scene, reach_h, reach_v, standard.lookahead_s, method=pair_search)
+    else:
+        i, j = query_pairs(scene, query, reach_h, reach_v, standard.lookahead_s)
+    return _detect_pairs(states, scene, standard, i, j)
+
+
+def _detect_pairs(states: States, scene: Scene, std: Standard, i: I64, j: I64) -> pd.DataFrame:
+    """The conflict table of the candidate pairs ``i`` < ``j``."""
+    rel = relative(scene, i, j)
     cache: dict[Volume, tuple[F64, F64]] = {}
-    zoned = zone_h > 0.0 or zone_v > 0.0
+    zoned = bool(states.zone_h_m.max() > 0.0 or states.zone_v_m.max() > 0.0) if len(i) else False
 
     def interval(vol: Volume) -> tuple[F64, F64]:
         if not zoned:

@@ -118,6 +118,39 @@ def candidate_pairs(
     return i[keep], j[keep]
 
 
+def query_pairs(
+    scene: Scene,
+    query: I64,
+    horizontal_reach_m: float,
+    vertical_reach_m: float,
+    lookahead_s: float,
+) -> tuple[I64, I64]:
+    """Index pairs (i < j) with at least one of the rows ``query`` that may come within the
+    reaches during [0, lookahead_s]: ``candidate_pairs``' test (the same margins), between the
+    few query rows and every row (cost: len(query) x N, no index)."""
+    n = scene.pos_m.shape[0]
+    q = np.unique(np.asarray(query, dtype=np.int64))
+    if n < 2 or q.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    vmax = float(np.linalg.norm(scene.vel_mps, axis=1).max())
+    reach_h = horizontal_reach_m + horizontal_margin_m(horizontal_reach_m, vmax, lookahead_s)
+    reach_v = vertical_reach_m + 1e-3
+    x, y, vx, vy = scene_plane(scene)
+    z, vz = scene.alt_m, scene.vs_mps
+    found = []
+    for a in q.tolist():
+        near = exact_reach(
+            x - x[a], y - y[a], z - z[a], vx - vx[a], vy - vy[a], vz - vz[a],
+            reach_h, reach_v, lookahead_s,
+        )  # fmt: skip
+        near[a] = False
+        b = np.flatnonzero(near)
+        found.append(np.minimum(a, b) * n + np.maximum(a, b))
+    codes = np.unique(np.concatenate(found))
+    return codes // n, codes % n
+
+
 def exact_reach(
     sx: F64, sy: F64, sz: F64, vx: F64, vy: F64, vz: F64,
     reach_h: float, reach_v: float, lookahead_s: float,

@@ -72,7 +72,10 @@ def parse_party_feeds(texts: Sequence[str]) -> list[PartyFeed]:
 
 class ReportBuffer:
     """Report tables waiting for the engine's next tick (bounded: past ``max_reports`` the
-    oldest are dropped and counted); ``poll(now)`` hands out those due, in time order."""
+    oldest are dropped and counted); ``poll(now)`` hands out those due, in time order. Its
+    reports arrive on their own: the engine polls it between two ticks too (``engine.intake``)."""
+
+    between_ticks = True
 
     def __init__(self, max_reports: int = MAX_REPORTS) -> None:
         self.max_reports = max_reports

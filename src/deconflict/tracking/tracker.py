@@ -282,10 +282,15 @@ class Tracker:
     def _selected(self, live_only: bool) -> I64:
         return self.table.live_rows() if live_only else np.arange(self.table.n)
 
-    def track_rows(self, now_s: float | None = None, live_only: bool = True) -> TrackRows:
-        """Array form of ``tracks``; ``live_only`` keeps confirmed and coasting tracks."""
+    def track_rows(
+        self, now_s: float | None = None, live_only: bool = True, track_ids: I64 | None = None
+    ) -> TrackRows:
+        """Array form of ``tracks``; ``live_only`` keeps confirmed and coasting tracks,
+        ``track_ids`` only those tracks."""
         at = float(self._now) if now_s is None else now_s
         sel = self._selected(live_only)
+        if track_ids is not None:
+            sel = sel[np.isin(self.table.ids[sel], track_ids)]
         return rows_at(
             self.table, sel, np.full(sel.size, at), self.frame, self.config, float(self._now)
         )
