@@ -24,7 +24,8 @@ BLOCK_TICKS = 64
 
 @dataclass
 class _Block:
-    """``BLOCK_TICKS`` ticks of ``width`` slots: which slots were seen at each tick, and where."""
+    """``BLOCK_TICKS`` ticks of ``width`` slots: which slots were seen at each tick, and where
+    (one row per tick, so that a tick is written to contiguous memory)."""
 
     width: int
     t_s: F64 = field(init=False)
@@ -35,7 +36,7 @@ class _Block:
     n: int = 0  # columns written
 
     def __post_init__(self) -> None:
-        shape = (self.width, BLOCK_TICKS)
+        shape = (BLOCK_TICKS, self.width)
         self.t_s = np.full(BLOCK_TICKS, np.nan)
         self.seen = np.zeros(shape, dtype=bool)
         self.lat, self.lon, self.alt_m = np.empty(shape), np.empty(shape), np.empty(shape)
@@ -44,9 +45,9 @@ class _Block:
         if slot >= self.width:
             return _EMPTY
         n = self.n
-        use = self.seen[slot, :n] & (self.t_s[:n] >= oldest_s)
-        return (self.t_s[:n][use], self.lat[slot, :n][use], self.lon[slot, :n][use],
-                self.alt_m[slot, :n][use])  # fmt: skip
+        use = self.seen[:n, slot] & (self.t_s[:n] >= oldest_s)
+        return (self.t_s[:n][use], self.lat[:n, slot][use], self.lon[:n, slot][use],
+                self.alt_m[:n, slot][use])  # fmt: skip
 
 
 _EMPTY: tuple[F64, F64, F64, F64] = (np.empty(0), np.empty(0), np.empty(0), np.empty(0))
@@ -85,13 +86,13 @@ class TrackLog:
         if block.width < width:  # new aircraft at a tick already written: widen its block
             return self._widen_and_append(keys, slots, lat, lon, alt_m)
         col = block.n - 1
-        new = ~block.seen[slots, col]
+        new = ~block.seen[col, slots]
         if not new.all():
             slots, lat, lon, alt_m = slots[new], lat[new], lon[new], alt_m[new]
-        block.seen[slots, col] = True
-        block.lat[slots, col] = lat
-        block.lon[slots, col] = lon
-        block.alt_m[slots, col] = alt_m
+        block.seen[col, slots] = True
+        block.lat[col, slots] = lat
+        block.lon[col, slots] = lon
+        block.alt_m[col, slots] = alt_m
 
     def _widen_and_append(
         self, keys: list[str], slots: I64, lat: F64, lon: F64, alt_m: F64
@@ -101,7 +102,7 @@ class TrackLog:
         block.t_s[:] = old.t_s
         block.n = old.n
         for name in ("seen", "lat", "lon", "alt_m"):
-            getattr(block, name)[: old.width] = getattr(old, name)
+            getattr(block, name)[:, : old.width] = getattr(old, name)
         self.blocks[-1] = block
         self.append(self.now_s, keys, lat, lon, alt_m)
 
