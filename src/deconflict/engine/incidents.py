@@ -36,6 +36,7 @@ class IncidentWatch:
         self.quiet_s = quiet_s
         self.tracklog = TrackLog(memory_s)
         self.key_party: dict[str, str] = {}
+        self._seen: tuple[list[str], list[str]] = ([], [])  # the last update's keys and parties
         self.lost: dict[tuple[str, str], float] = {}  # pair -> last time separation was lost
         self.recorded = 0
         #: Incidents the log holds already (an engine before this one recorded them): the
@@ -65,16 +66,20 @@ class IncidentWatch:
         return self.tracklog.last(key, 30)
 
     def update(self, scene: pd.DataFrame, conflict_rows: list[Row], now: float) -> None:
-        own = scene[(scene["identity"] == "own").to_numpy()] if len(scene) else scene
-        keys = own["key"].tolist()
+        # the own aircraft's columns only (not a copy of the whole scene)
+        own = (scene["identity"] == "own").to_numpy(bool) if len(scene) else slice(None)
+        keys = scene["key"].to_numpy()[own].tolist()
         self.tracklog.append(
             now,
             keys,
-            own["latitude"].to_numpy(np.float64),
-            own["longitude"].to_numpy(np.float64),
-            own["altitude"].to_numpy(np.float64) * FT,
+            scene["latitude"].to_numpy(np.float64)[own],
+            scene["longitude"].to_numpy(np.float64)[own],
+            scene["altitude"].to_numpy(np.float64)[own] * FT,
         )
-        self.key_party.update(zip(keys, own["party"].tolist(), strict=True))
+        parties = scene["party"].to_numpy()[own].tolist()
+        if (keys, parties) != self._seen:  # the same aircraft as the last tick: nothing new
+            self.key_party.update(zip(keys, parties, strict=True))
+            self._seen = (keys, parties)
         hmin_nm = self.standard.separation.horizontal_m / 1852.0
         kp = self.key_party
         for row in conflict_rows:
