@@ -45,30 +45,34 @@ def test_kalman_update_matches_textbook_and_masking(seed: int) -> None:
     x = rng.normal(size=(n, 4)) * 100
     p = np.stack([spd(rng, 4, 20.0) for _ in range(n)])
     z = rng.normal(size=(n, 4)) * 100
-    r = np.stack([spd(rng, 4, 5.0) for _ in range(n)])
-    h = np.broadcast_to(np.eye(4), (n, 4, 4)).copy()
-    xu, pu, _, d2 = kalman_update(x, p, z, h, r)
+    r_var = rng.uniform(1.0, 50.0, size=(n, 4))
+    # a general H (a late plot's rows mix position and velocity), not only the identity
+    h = np.broadcast_to(np.eye(4), (n, 4, 4)) + rng.normal(size=(n, 4, 4)) * 0.5
+    xu, pu, nu_u, d2 = kalman_update(x, p, z, h, r_var)
     for i in range(n):
-        s = h[i] @ p[i] @ h[i].T + r[i]
+        s = h[i] @ p[i] @ h[i].T + np.diag(r_var[i])
         k = p[i] @ h[i].T @ np.linalg.inv(s)
         nu = z[i] - h[i] @ x[i]
+        np.testing.assert_allclose(nu_u[i], nu, rtol=1e-12, atol=1e-9)
         np.testing.assert_allclose(xu[i], x[i] + k @ nu, rtol=1e-9, atol=1e-7)
         np.testing.assert_allclose(pu[i], (np.eye(4) - k @ h[i]) @ p[i], rtol=1e-7, atol=1e-6)
+        np.testing.assert_array_equal(pu[i], pu[i].T)
+        assert np.linalg.eigvalsh(pu[i]).min() > 0.0
         assert d2[i] == pytest.approx(nu @ np.linalg.inv(s) @ nu, rel=1e-9)
     # zero rows of H with zero measurement: the same as a position-only (2 x 4) measurement
     hm = h.copy()
     hm[:, 2:, :] = 0.0
     zm = z.copy()
     zm[:, 2:] = 0.0
-    rm = r.copy()
-    rm[:, :2, 2:] = rm[:, 2:, :2] = 0.0
-    xm, pm, _, _ = kalman_update(x, p, zm, hm, rm)
+    xm, pm, _, d2m = kalman_update(x, p, zm, hm, r_var)
     for i in range(n):
-        h2 = np.eye(4)[:2]
-        s = h2 @ p[i] @ h2.T + r[i][:2, :2]
+        h2 = h[i][:2]
+        s = h2 @ p[i] @ h2.T + np.diag(r_var[i][:2])
         k = p[i] @ h2.T @ np.linalg.inv(s)
-        np.testing.assert_allclose(xm[i], x[i] + k @ (z[i][:2] - h2 @ x[i]), rtol=1e-9, atol=1e-7)
+        nu = z[i][:2] - h2 @ x[i]
+        np.testing.assert_allclose(xm[i], x[i] + k @ nu, rtol=1e-9, atol=1e-7)
         np.testing.assert_allclose(pm[i], (np.eye(4) - k @ h2) @ p[i], rtol=1e-7, atol=1e-6)
+        assert d2m[i] == pytest.approx(nu @ np.linalg.inv(s) @ nu, rel=1e-9)
 
 
 def brute_force(nt: int, nr: int, cost: dict[tuple[int, int], float], miss: float) -> float:

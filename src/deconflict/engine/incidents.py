@@ -7,7 +7,6 @@ altitudes m inside.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from deconflict.engine.desk import Desk
 from deconflict.engine.picture import Row, num
+from deconflict.engine.tracklog import Point, TrackLog
 from deconflict.hotline.messages import MessageKind
 from deconflict.incidents.detect import IncidentPolicy, detect_incidents
 from deconflict.incidents.geometry import Timeline
@@ -24,8 +24,6 @@ from deconflict.predict.standards import Standard
 from deconflict.store import Event, Store
 from deconflict.store import hotline as log
 from deconflict.units import FT
-
-Point = tuple[float, float, float, float]  # time s, latitude, longitude, altitude m
 
 
 class IncidentWatch:
@@ -36,8 +34,9 @@ class IncidentWatch:
         self.standard = standard
         self.memory_s = memory_s
         self.quiet_s = quiet_s
-        self.tracklog: dict[str, deque[Point]] = {}
+        self.tracklog = TrackLog(memory_s)
         self.key_party: dict[str, str] = {}
+        self._seen: tuple[list[str], list[str]] = ([], [])  # the last update's keys and parties
         self.lost: dict[tuple[str, str], float] = {}  # pair -> last time separation was lost
         self.recorded = 0
         #: Incidents the log holds already (an engine before this one recorded them): the
@@ -64,25 +63,23 @@ class IncidentWatch:
 
     def history(self, key: str) -> tuple[Point, ...]:
         """The track's last 30 positions (identification requests carry them)."""
-        points = self.tracklog.get(key)
-        return tuple(list(points)[-30:]) if points else ()
+        return self.tracklog.last(key, 30)
 
     def update(self, scene: pd.DataFrame, conflict_rows: list[Row], now: float) -> None:
-        own = scene[(scene["identity"] == "own").to_numpy()] if len(scene) else scene
-        keys = own["key"].tolist()
-        tracklog, oldest = self.tracklog, now - self.memory_s
-        for key, lat, lon, alt in zip(
-            keys, own["latitude"].tolist(), own["longitude"].tolist(), own["altitude"].tolist(),
-            strict=True,
-        ):  # fmt: skip
-            points = tracklog.get(key)
-            if points is None:
-                points = tracklog[key] = deque()
-            if not points or points[-1][0] < now:
-                points.append((now, lat, lon, alt * FT))
-            while points[0][0] < oldest:
-                points.popleft()
-        self.key_party.update(zip(keys, own["party"].tolist(), strict=True))
+        # the own aircraft's columns only (not a copy of the whole scene)
+        own = (scene["identity"] == "own").to_numpy(bool) if len(scene) else slice(None)
+        keys = scene["key"].to_numpy()[own].tolist()
+        self.tracklog.append(
+            now,
+            keys,
+            scene["latitude"].to_numpy(np.float64)[own],
+            scene["longitude"].to_numpy(np.float64)[own],
+            scene["altitude"].to_numpy(np.float64)[own] * FT,
+        )
+        parties = scene["party"].to_numpy()[own].tolist()
+        if (keys, parties) != self._seen:  # the same aircraft as the last tick: nothing new
+            self.key_party.update(zip(keys, parties, strict=True))
+            self._seen = (keys, parties)
         hmin_nm = self.standard.separation.horizontal_m / 1852.0
         kp = self.key_party
         for row in conflict_rows:
@@ -117,11 +114,10 @@ class IncidentWatch:
         return self._read.catch_up(self.desk.store)
 
     def _timeline(self, key: str) -> Timeline | None:
-        points = self.tracklog.get(key)
-        if not points or len(points) < 2:
+        t, lat, lon, alt_m = self.tracklog.points(key)
+        if t.size < 2:
             return None
-        arr = np.array(points)
-        return Timeline.from_arrays(self.key_party[key], key.split("/", 1)[-1], *arr.T)
+        return Timeline.from_arrays(self.key_party[key], key.split("/", 1)[-1], t, lat, lon, alt_m)
 
     def record(self, pair: tuple[str, str], context: Context | None = None) -> None:
         """Record the incidents of ``pair``; ``context`` is ``_context()`` when the caller

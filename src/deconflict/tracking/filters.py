@@ -62,10 +62,10 @@ def position_update(
     z[:, :2] = b.xy_m[ri]
     z[has_v, 2:] = v[has_v]
     sig = b.sigma_m[ri]
-    r = np.zeros((n, 4, 4))
+    r = np.empty((n, 4))  # variances of the four (independent) components
     # a late plot also carries the motion noise between its time and the state's
-    r[:, 0, 0] = r[:, 1, 1] = sig**2 + table.q[rows] * np.abs(back) ** 3 / 3.0
-    r[:, 2, 2] = r[:, 3, 3] = np.where(has_v, c.velocity_sigma_mps**2, 1.0)
+    r[:, 0] = r[:, 1] = sig**2 + table.q[rows] * np.abs(back) ** 3 / 3.0
+    r[:, 2] = r[:, 3] = np.where(has_v, c.velocity_sigma_mps**2, 1.0)
     x_new, p_new, _, d2 = kalman_update(x, p, z, h, r)
     t_new = np.maximum(table.t[rows], b.t_s[ri])
     if identified:
@@ -168,11 +168,11 @@ def altitude_update(
     z = np.zeros((n, 2))
     z[:, 0] = alt
     z[has_vr, 1] = vr[has_vr]
-    r = np.zeros((n, 2, 2))
-    r[:, 0, 0] = c.altitude_sigma_m**2 + c.q_vertical * np.abs(back) ** 3 / 3.0
-    r[:, 1, 1] = np.where(has_vr, c.vertical_rate_sigma_mps**2, 1.0)
+    r = np.empty((n, 2))  # variances of the altitude and the rate
+    r[:, 0] = c.altitude_sigma_m**2 + c.q_vertical * np.abs(back) ** 3 / 3.0
+    r[:, 1] = np.where(has_vr, c.vertical_rate_sigma_mps**2, 1.0)
     nu0 = alt - (x[:, 0] + back * x[:, 1])
-    s0 = p[:, 0, 0] + 2 * back * p[:, 0, 1] + back**2 * p[:, 1, 1] + r[:, 0, 0]
+    s0 = p[:, 0, 0] + 2 * back * p[:, 0, 1] + back**2 * p[:, 1, 1] + r[:, 0]
     gate = np.maximum(c.altitude_gate_m, 5.0 * np.sqrt(s0))
     ok = np.abs(nu0) <= gate
     if ok.any():

@@ -59,24 +59,29 @@ def cv_predict(x: F64, p: F64, dt_s: F64, q: F64) -> tuple[F64, F64]:
     return x_new, p_new
 
 
-def kalman_update(x: F64, p: F64, z: F64, h: F64, r: F64) -> tuple[F64, F64, F64, F64]:
+def kalman_update(x: F64, p: F64, z: F64, h: F64, r_var: F64) -> tuple[F64, F64, F64, F64]:
     """Kalman update of ``n`` states with measurements ``z`` (``(n, m)``), ``h`` (``(n, m, 2d)``)
-    and noise ``r`` (``(n, m, m)``).
+    and independent measurement noise of variances ``r_var`` (``(n, m)``: a diagonal ``R``).
 
+    With independent components the update is ``m`` scalar updates in turn (the same estimate,
+    with no matrix to invert): each ``P h`` is one batched product, ``S`` a scalar and the
+    covariance update ``P - (P h)(P h)^T / S`` symmetric by construction.
     A measurement row whose ``h`` row is zero and whose ``z`` is zero carries no information and
     leaves the state untouched (that is how optional components such as velocity are masked).
     Returns the updated state and covariance, the innovation and the squared Mahalanobis
-    distance of the innovation (``ν^T S^-1 ν``).
+    distance of the innovation (``ν^T S^-1 ν``, the sum of the scalar updates' ``ν_i² / S_i``).
     """
-    h_t = np.swapaxes(h, 1, 2)
-    nu = z - (h @ x[:, :, None])[:, :, 0]
-    ph_t = p @ h_t
-    s = h @ ph_t + r
-    s_inv = np.linalg.inv(s)
-    k = ph_t @ s_inv
-    x_new = x + (k @ nu[:, :, None])[:, :, 0]
-    # Joseph form keeps P symmetric positive definite under round-off.
-    ikh = np.eye(x.shape[1])[None, :, :] - k @ h
-    p_new = ikh @ p @ np.swapaxes(ikh, 1, 2) + k @ r @ np.swapaxes(k, 1, 2)
-    d2 = (nu[:, None, :] @ s_inv @ nu[:, :, None])[:, 0, 0]
-    return x_new, p_new, nu, d2
+    nu = z - np.einsum("nmd,nd->nm", h, x)
+    d2 = np.zeros(x.shape[0])
+    x = x.copy()
+    p = p.copy()
+    for i in range(z.shape[1]):
+        hi = h[:, i, :]
+        nu_i = z[:, i] - np.einsum("nd,nd->n", hi, x)
+        ph = np.einsum("nij,nj->ni", p, hi)
+        s = np.einsum("nd,nd->n", hi, ph) + r_var[:, i]
+        x += ph * (nu_i / s)[:, None]
+        g = ph / np.sqrt(s)[:, None]
+        p -= np.einsum("ni,nj->nij", g, g)
+        d2 += nu_i * nu_i / s
+    return x, p, nu, d2

@@ -1,0 +1,59 @@
+"""The incidents' track log (``engine.tracklog``) against the per-aircraft point lists it
+replaced: the same points, in order, across block boundaries, new aircraft, aircraft that come
+and go, a tick written twice and the memory's end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deconflict.engine.tracklog import BLOCK_TICKS, TrackLog
+
+Point = tuple[float, float, float, float]
+
+
+def reference(log: dict[str, list[Point]], now: float, keys: list[str], xyz: np.ndarray,
+              memory_s: float) -> None:  # fmt: skip
+    """What ``IncidentWatch`` kept before: a list per aircraft, pruned when it is seen."""
+    for key, (lat, lon, alt) in zip(keys, xyz.tolist(), strict=True):
+        points = log.setdefault(key, [])
+        if not points or points[-1][0] < now:
+            points.append((now, lat, lon, alt))
+        while points[0][0] < now - memory_s:
+            points.pop(0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_track_log_keeps_what_the_point_lists_kept(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    memory_s = 100.0
+    log = TrackLog(memory_s)
+    ref: dict[str, list[Point]] = {}
+    universe = [f"p{i % 3}/ac{i}" for i in range(400)]
+    present = set(universe[:50])
+    for tick in range(int(2.5 * BLOCK_TICKS)):
+        now = 1.7e9 + tick
+        present |= {universe[i] for i in rng.integers(0, 400, size=5)}  # new aircraft
+        present -= {universe[i] for i in rng.integers(0, 400, size=3)}  # some go (for now)
+        keys = sorted(present, key=lambda k: rng.random())  # the scene's order changes
+        xyz = rng.normal(size=(len(keys), 3)) * [10.0, 10.0, 3000.0]
+        xyz[rng.random(len(keys)) < 0.05, 2] = np.nan  # no altitude: still a point
+        log.append(now, keys, *xyz.T.copy())
+        reference(ref, now, keys, xyz, memory_s)
+        if tick % 7 == 0:  # the same tick again, with one more aircraft: only it is added
+            extra = universe[(tick * 13) % 400]
+            again = [*keys[:3], extra]
+            xyz2 = rng.normal(size=(4, 3))
+            log.append(now, again, *xyz2.T.copy())
+            reference(ref, now, again, xyz2, memory_s)
+            present.add(extra)
+        for key in rng.choice(universe, size=20):
+            want = [p for p in ref.get(key, []) if p[0] >= now - memory_s]
+            got = list(zip(*(a.tolist() for a in log.points(key)), strict=True))
+            np.testing.assert_array_equal(np.array(got).reshape(-1, 4),
+                                          np.array(want).reshape(-1, 4))  # fmt: skip
+            np.testing.assert_array_equal(np.array(log.last(key, 30)).reshape(-1, 4),
+                                          np.array(want[-30:]).reshape(-1, 4))  # fmt: skip
+    # blocks older than the memory are dropped
+    assert len(log.blocks) <= -(-int(memory_s) // BLOCK_TICKS) + 1
+    assert log.last("nobody", 30) == ()
