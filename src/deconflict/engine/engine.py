@@ -318,7 +318,8 @@ class Engine:
         """The party's tracks now, classified (columns as ``engine.picture.empty_picture``):
         its own view, before the procedures' track sharing (``view``)."""
         self._check_party(party)
-        return self.pictures.get(party, empty_picture())
+        pic = self.pictures.get(party)
+        return pic if pic is not None else empty_picture()
 
     def view(self, party: str, picture: pd.DataFrame | None = None) -> pd.DataFrame:
         """What ``party`` may see of its picture (now, or ``picture`` from the history) under
