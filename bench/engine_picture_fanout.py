@@ -106,7 +106,7 @@ def run_bus(bus: str, db: str, args: argparse.Namespace) -> dict[str, Any]:
     stop, ready, load_stop, out = ctx.Event(), ctx.Queue(), ctx.Event(), ctx.Queue()
     eng = ctx.Process(target=engine_proc, args=(db, bus, args.aircraft, workdir, ready, stop))
     loaders = [ctx.Process(target=busy, args=(load_stop,), daemon=True) for _ in range(args.load)]
-    cl: Any = None
+    cls: list[Any] = []
     procs: list[subprocess.Popen[bytes]] = []
     try:
         eng.start()
@@ -123,9 +123,18 @@ def run_bus(bus: str, db: str, args: argparse.Namespace) -> dict[str, Any]:
             (urls[i % len(urls)], tokens[parties[i % len(parties)]]) for i in range(args.clients)
         ]
         load0 = os.getloadavg()[0]
-        cl = ctx.Process(target=clients, args=(jobs, args.seconds, args.warmup, out))
-        cl.start()
-        got = get_from(out, cl, args.seconds + args.warmup + 120, f"{bus}: the clients' latencies")
+        k = max(1, min(args.client_processes, len(jobs)))
+        cls = [
+            ctx.Process(target=clients, args=(jobs[i::k], args.seconds, args.warmup, out))
+            for i in range(k)
+        ]
+        for c in cls:
+            c.start()
+        got = {"lat": [], "errors": []}
+        for c in cls:
+            part = get_from(out, c, args.seconds + args.warmup + 120, f"{bus}: clients' latencies")
+            got["lat"] += part["lat"]
+            got["errors"] += part["errors"]
         load1 = os.getloadavg()[0]
         load_stop.set()
         stop.set()
@@ -133,7 +142,7 @@ def run_bus(bus: str, db: str, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         load_stop.set()
         stop.set()
-        for proc in [*loaders, *([cl] if cl is not None else []), eng]:
+        for proc in [*loaders, *cls, eng]:
             if proc.pid is not None:
                 stop_process(proc)
         for popen in procs:
@@ -146,6 +155,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--aircraft", type=int, default=10_000)
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument(
+        "--client-processes", type=int, default=1,
+        help="processes the clients are spread over (1: all in one, whose own queue is then "
+        "part of the latency; 50 browsers are 50 machines)",
+    )  # fmt: skip
     ap.add_argument("--instances", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--warmup", type=float, default=10.0)
