@@ -177,13 +177,10 @@ def publisher(kind: str, db: str, frames_file: str, rounds: int, interval: float
 
 def make_frames(n: int) -> tuple[dict[str, bytes], float]:
     """Each party's picture frame of an N-aircraft scene, and the time to encode all three."""
-    from deconflict.engine.session import Session
+    from _picture import confirmed_sky
     from deconflict.service.live_picture import encode_picture_frame
-    from deconflict.sim.synthetic import synthetic_scenario
 
-    session = Session.from_scenario(synthetic_scenario(n, seed=1, half_width_deg=15.0))
-    for _ in range(12):
-        session.step(1.0)
+    session = confirmed_sky(n)
     times = []
     for _ in range(3):
         t0 = time.perf_counter()

@@ -18,34 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
-from typing import Any
 
-import numpy as np
-
-
-def cpu(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(reps):
-        t0 = time.process_time()
-        out = fn()
-        times.append(time.process_time() - t0)
-    return float(np.median(times)), out
+from _picture import confirmed_sky, cpu
 
 
 def main() -> None:
-    from deconflict.engine.session import Session
     from deconflict.service.live_picture import encode_picture, encode_picture_frame
     from deconflict.service.relay_map import frame_time_s, picture_message
-    from deconflict.sim.synthetic import synthetic_scenario
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--aircraft", type=int, default=10_000)
     ap.add_argument("--reps", type=int, default=5)
     args = ap.parse_args()
-    session = Session.from_scenario(synthetic_scenario(args.aircraft, seed=1, half_width_deg=15.0))
-    for _ in range(12):
-        session.step(1.0)
+    session = confirmed_sky(args.aircraft)
     print(f"{args.aircraft} aircraft, CPU ms per party (median of {args.reps})")
     print("party   tracks  frame_kB  json_kB  frame(anchor)  json(engine/tick)  decode(relay/ask)"
           "  head(relay/frame)  json/decode")  # fmt: skip
