@@ -15,13 +15,12 @@ first tick (the time the new trackers take to find the aircraft again).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deconflict.engine.areas import RestrictedArea, area_entries, compile_areas
+from deconflict.engine.area_alerts import AreaAlert, AreaAlerts, digest
+from deconflict.engine.areas import RestrictedArea
 from deconflict.engine.desk import Desk
 from deconflict.engine.picture import Row, SceneIndex, aircraft_state, kinematics, num
 from deconflict.engine.resolution import Advice, turn_away
@@ -34,10 +33,6 @@ from deconflict.hotline.notices import (
     update_notices,
 )
 from deconflict.predict.standards import Standard
-
-
-def digest(*parts: Any) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def match_key(own_keys: Sequence[str], recipients: Sequence[str]) -> tuple[str, ...]:
@@ -59,17 +54,6 @@ class ConflictAlert:
     recipients: tuple[str, ...]
 
 
-@dataclass
-class AreaAlert:
-    alert_id: str
-    key: str
-    area: str
-    party: str
-    raised_s: float
-    last_seen_s: float
-    inherited: bool = False  # taken from the log, its track not seen again yet
-
-
 class Alerts:
     """The open alerts and conflict notices, updated once per tick (new conflict alerts may be
     raised between two ticks: ``raise_new``)."""
@@ -86,22 +70,43 @@ class Alerts:
         self.desk = desk
         self.standard = standard
         self.level_names = standard.level_names()  # level -> name, read per alert
-        self.areas = tuple(areas)
-        self._compiled_areas = compile_areas(self.areas)
         self.clear_after_s = clear_after_s
-        self.proximity_horizon_s = proximity_horizon_s
+        #: The restricted areas' alerts (``engine.area_alerts``).
+        self.area = AreaAlerts(
+            desk, areas, clear_after_s=clear_after_s, proximity_horizon_s=proximity_horizon_s
+        )
         self.conflicts: dict[tuple[str, str], ConflictAlert] = {}
-        self.area_alerts: dict[tuple[str, str], AreaAlert] = {}
         self.notices: dict[PairKey, OpenNotice] = {}
         #: Conflict alerts taken from the log and not yet seen again, by ``match_key``.
         self.inherited: dict[tuple[str, ...], ConflictAlert] = {}
         self.grace_s = 0.0
         self._graced = True  # whether the inherited state's grace has been anchored
-        self.carried_on = 0  # inherited alerts found again (carried on under their id)
-        #: Called (party, track_id, key) when a track is found to be the one an inherited area
-        #: alert is about: the engine names the track by that key from then on.
-        self.on_adopt: Callable[[str, int, str], None] = lambda party, track_id, key: None
+        self._carried_on = 0  # inherited conflict alerts found again
         self.cleared_inherited = 0  # inherited alerts not found again, cleared
+
+    @property
+    def areas(self) -> tuple[RestrictedArea, ...]:
+        return self.area.areas
+
+    @property
+    def area_alerts(self) -> dict[tuple[str, str], AreaAlert]:
+        """The open area alerts by (track key, area id)."""
+        return self.area.alerts
+
+    @property
+    def carried_on(self) -> int:
+        """Inherited alerts (conflicts and areas) found again, carried on under their id."""
+        return self._carried_on + self.area.carried_on
+
+    @property
+    def on_adopt(self) -> Callable[[str, int, str], None]:
+        """Called (party, track_id, key) when a track is found to be the one an inherited area
+        alert is about: the engine names the track by that key from then on."""
+        return self.area.on_adopt
+
+    @on_adopt.setter
+    def on_adopt(self, fn: Callable[[str, int, str], None]) -> None:
+        self.area.on_adopt = fn
 
     def inherit(
         self,
@@ -113,7 +118,7 @@ class Alerts:
         """Take back the alerts and notices an engine before this one left open (their
         ``last_seen_s`` is set at the first tick to that tick + ``grace_s``)."""
         self.inherited = {match_key(a.keys, a.recipients): a for a in conflicts}
-        self.area_alerts |= {(a.key, a.area): a for a in areas}
+        self.area.alerts |= {(a.key, a.area): a for a in areas}
         self.notices |= dict(notices)
         self.grace_s = grace_s
         self._graced = False
@@ -124,7 +129,7 @@ class Alerts:
             until = now_s + self.grace_s
             for alert in self.inherited.values():
                 alert.last_seen_s = max(alert.last_seen_s, until)
-            for area in self.area_alerts.values():
+            for area in self.area.alerts.values():
                 area.last_seen_s = max(area.last_seen_s, until)
             self.notices = {
                 k: dataclasses.replace(n, last_seen_s=max(n.last_seen_s, until))
@@ -132,7 +137,7 @@ class Alerts:
             }
         self._update_conflicts(scene, conflict_rows, now_s)
         self._update_notices(scene, now_s)
-        self._update_areas(scene, now_s)
+        self.area.update(scene, now_s)
 
     def _update_conflicts(self, scene: SceneIndex, conflict_rows: list[Row], now: float) -> None:
         seen: set[tuple[str, str]] = set()
@@ -233,7 +238,7 @@ class Alerts:
             alert.advice = (alert.advice[1], alert.advice[0])
         alert.keys, alert.row, alert.last_seen_s = keys, data, now
         self.conflicts[keys] = alert
-        self.carried_on += 1
+        self._carried_on += 1
         if int(data["level"]) != alert.level:
             alert.level = int(data["level"])
             self._write("alert.updated", alert, ra, rb, now)
@@ -288,92 +293,6 @@ class Alerts:
         for n in notices:  # made at now (update_notices stamps them so)
             self.desk.notify(notice_message(n))
 
-    def _update_areas(self, scene: SceneIndex, now: float) -> None:
-        if not self.areas:
-            return
-        s = scene.scene
-        entries = area_entries(
-            self._compiled_areas,
-            s["latitude"].to_numpy(float),
-            s["longitude"].to_numpy(float),
-            s["altitude"].to_numpy(float),
-            s["groundspeed"].to_numpy(float),
-            s["track"].to_numpy(float),
-            s["vertical_rate"].to_numpy(float),
-            now,
-            horizon_s=self.proximity_horizon_s,
-        )
-        seen = set()
-        keys = s["key"].to_numpy(dtype=object)
-        # after a restart: the unknown tracks in each (party, area) with no alert yet
-        newcomers: Counter[tuple[str, str]] = Counter()
-        if any(a.inherited for a in self.area_alerts.values()):
-            for i, area_id, _ in entries:
-                row = scene.row(str(keys[i]))
-                if (str(row["key"]), area_id) not in self.area_alerts and row["identity"] != "own":
-                    newcomers[str(row["party"]), area_id] += 1
-        for i, area_id, t_entry in entries:
-            row = scene.row(str(keys[i]))
-            k = (str(row["key"]), area_id)
-            seen.add(k)
-            if k in self.area_alerts:
-                self.area_alerts[k].last_seen_s = now
-                self.area_alerts[k].inherited = False
-                continue
-            adopted = None
-            if newcomers[str(row["party"]), area_id] == 1:
-                adopted = self._adopt_area(scene, row, area_id, now)
-            if adopted is not None:
-                seen.add((adopted.key, area_id))
-                continue
-            alert = AreaAlert(digest("area", k, now), k[0], area_id, str(row["party"]), now, now)
-            self.area_alerts[k] = alert
-            area = next(a for a in self.areas if a.id == area_id)
-            payload = {
-                "alert_id": alert.alert_id,
-                "kind": "area",
-                "party": alert.party,
-                "area": area_id,
-                "area_name": area.name,
-                "own_aircraft": str(row["label"]),
-                "own_key": k[0],
-                "time_to_entry_s": t_entry,
-                "level": 2 if t_entry == 0 else 1,
-                "time_s": now,
-            }
-            self.desk.append("alert.raised", payload, (alert.party,))
-        for k, alert in list(self.area_alerts.items()):
-            if k not in seen and now - alert.last_seen_s >= self.clear_after_s:
-                del self.area_alerts[k]
-                payload = {"alert_id": alert.alert_id, "kind": "area", "party": alert.party}
-                self.desk.append("alert.cleared", {**payload, "time_s": now}, (alert.party,))
-
-    def _adopt_area(
-        self, scene: SceneIndex, row: Row, area_id: str, now: float
-    ) -> AreaAlert | None:
-        """The inherited alert of this party and area whose track is gone from the scene (a
-        restart renumbered the tracks), carried on for the track ``row`` entering that area,
-        which takes the alert's key (``on_adopt``); None if there is none, or more than one (the
-        log holds no position to tell them apart: their tracks get new keys, and the alerts are
-        cleared and raised again). The caller adopts only where ``row`` is the one unknown track
-        of its party in the area without an alert. An own aircraft's key is its name, the same
-        across a restart: only an unknown track is adopted."""
-        if row["identity"] == "own":
-            return None
-        party = str(row["party"])
-        candidates = [
-            a for a in self.area_alerts.values()
-            if a.inherited and a.area == area_id and a.party == party and a.key not in scene
-            and now <= a.last_seen_s
-        ]  # fmt: skip
-        if len(candidates) != 1:
-            return None
-        [alert] = candidates
-        alert.inherited, alert.last_seen_s = False, now
-        self.carried_on += 1
-        self.on_adopt(alert.party, int(row["track_id"]), alert.key)
-        return alert
-
     def active(self, party: str, scene: SceneIndex) -> list[dict[str, Any]]:
         """The party's alerts now, with both aircraft's positions for drawing."""
         out = []
@@ -403,11 +322,7 @@ class Alerts:
                     "raised_s": alert.raised_s,
                 }
             )
-        for a in self.area_alerts.values():
-            if a.party == party:
-                out.append({"alert_id": a.alert_id, "kind": "area", "area": a.area,
-                            "own_key": a.key, "raised_s": a.raised_s, "level": 1})  # fmt: skip
-        return out
+        return out + self.area.active(party)
 
     def in_conflict(self, party: str) -> set[str]:
         """Keys of the tracks an open conflict alert of ``party`` is about (its own and the
@@ -419,4 +334,4 @@ class Alerts:
         return out
 
 
-__all__ = ["Alerts", "AreaAlert", "ConflictAlert", "digest"]
+__all__ = ["Alerts", "ConflictAlert"]

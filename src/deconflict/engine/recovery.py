@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from deconflict.engine.alerts import AreaAlert, ConflictAlert
+from deconflict.engine.alerts import ConflictAlert
+from deconflict.engine.area_alerts import AreaAlert
 from deconflict.engine.resolution import Advice
 from deconflict.hotline.messages import MessageKind
 from deconflict.hotline.notices import AircraftState, ConflictPrediction, OpenNotice, PairKey
