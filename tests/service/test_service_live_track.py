@@ -150,4 +150,7 @@ def test_an_instance_beside_the_engine_answers_each_track_as_the_in_process_path
                     else:
                         assert (got[name] or None) == (value or None), (key, name)
                 seen_sensors |= bool(want["sensors"]) and want["status"] is not None
+                # need to know: the panel names the caller's own sensors only, never another
+                # party's (a party's picture is made of its own reports)
+                assert all(s.split("/")[0] == party for s in got["sensors"]), key
     assert seen_sensors  # the comparison covered tracks with sensors and a status
