@@ -3,6 +3,7 @@ the demo's and a replay's sources); the host reads each feed's counters; parties
 
 from __future__ import annotations
 
+import math
 import socket
 import time
 import warnings
@@ -123,6 +124,7 @@ def test_bad_feed_items_say_what_to_write() -> None:
 
 
 def test_a_flooding_feed_is_bounded_and_leaves_the_others_alone(real_data: Path) -> None:
+    from deconflict.surveillance.feeds import BATCH_BYTES, CHUNK_BYTES
     from deconflict.surveillance.source import FeedSource
 
     sample = (real_data / "traffic" / "sample_dump1090.bin").read_bytes()
@@ -151,6 +153,9 @@ def test_a_flooding_feed_is_bounded_and_leaves_the_others_alone(real_data: Path)
         assert source.waiting() <= 5_000 + 239 * 400  # bounded: the oldest dropped and counted
         assert alpha.get("dropped_reports", 0) + bravo.get("dropped_reports", 0) > 0
         got = source.poll(pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1))
-        assert len(got) <= 5_000 + 20_000  # at most the bound plus the last batches
+        # at most the bound plus the newest batch, which is kept whole: one read of up to
+        # BATCH_BYTES + CHUNK_BYTES, i.e. that many bytes' worth of this stream's frames
+        batch_frames = math.ceil((BATCH_BYTES + CHUNK_BYTES) / len(sample) * 239) + 239
+        assert len(got) <= 5_000 + batch_frames
     finally:
         source.stop()
