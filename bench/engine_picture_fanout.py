@@ -14,7 +14,9 @@ parties and the two instances, each hold ``/v1/live/ws``. ``--load`` busy-loop p
 per core by default) run meanwhile. Latency = arrival at the client - the end of the tick that
 made the picture (``tick_wall_s`` in the frame's uncompressed head; one machine clock): it
 holds the encoding, the bus and the relay. Anchor, same run: the engine's own encoding time per
-tick (all three parties), and its tick time.
+tick (all three parties), and its tick time. Beside the latency: when the tick's last frame was
+handed to the bus (``PicturePublishing.done_after_s``, the engine's part of it), over the same
+window.
 
 It always ends (``_serve``): a client the relay drops is counted, not fatal; every wait is bounded
 and notices a child that died; every child is stopped, then killed, on the way out (also on
@@ -82,6 +84,7 @@ def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop
             "encode_s": hook.encode_s / max(hook.seq, 1),
             "encode_cpu_s": hook.encode_cpu_s / max(hook.seq, 1),
             "publish_s": hook.publish_s / max(hook.seq, 1),
+            "done_after_s": list(hook.done_after_s),
             "failures": hook.failures,
             "cpu_per_tick_s": cpu / max(hook.seq, 1),
             "tick_p50_s": summary["p50_s"],
@@ -128,6 +131,7 @@ def run_bus(bus: str, db: str, args: argparse.Namespace) -> dict[str, Any]:
             ctx.Process(target=clients, args=(jobs[i::k], args.seconds, args.warmup, out))
             for i in range(k)
         ]
+        measure_from = time.time() + args.warmup
         for c in cls:
             c.start()
         got = {"lat": [], "errors": []}
@@ -148,6 +152,10 @@ def run_bus(bus: str, db: str, args: argparse.Namespace) -> dict[str, Any]:
         for popen in procs:
             stop_popen(popen)
     lat = np.concatenate([np.asarray(x, dtype=float) for x in got["lat"]] or [np.zeros(0)])
+    # the engine's part of the latency over the same window as the clients' (after the warm-up)
+    done = np.array([d for wall, d in engine_stats.pop("done_after_s") if wall > measure_from])
+    engine_stats["done_p50_s"] = float(np.median(done)) if done.size else float("nan")
+    engine_stats["done_p99_s"] = float(np.percentile(done, 99)) if done.size else float("nan")
     return {"lat": lat, "errors": got["errors"], "load": (load0, load1), **engine_stats}
 
 
@@ -210,6 +218,10 @@ def main() -> None:
             f"CPU {r['cpu_per_tick_s']:.3f} s per tick; anchor: encoding the three pictures "
             f"{enc:.0f} ms per tick (CPU {r['encode_cpu_s'] * 1000:.0f} ms), publishing {r['publish_s'] * 1000:.1f} ms "
             f"({r['failures']} failed); p50 / anchor {p50 / enc:.1f}, p99 / anchor {p99 / enc:.1f}"
+        )
+        console.print(
+            f"          the tick's last frame on the bus (the engine's part of the latency): "
+            f"p50 {r['done_p50_s'] * 1000:.0f} ms, p99 {r['done_p99_s'] * 1000:.0f} ms after the tick"
         )
     print(json.dumps({b: {k: v for k, v in r.items() if k != "lat"} for b, r in rows.items()}))
     if failed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,72 @@ def test_frame_round_trip_keeps_every_column_and_unknowns() -> None:
     assert (int.from_bytes(raw[4:8], "little") + 8) % 8 == 0
     with pytest.raises(DeconflictError, match="not a picture frame"):
         decode_frame(b'{"type": "picture"}')
+
+
+def test_frame_columns_beside_the_table_and_every_kind_of_missing_text() -> None:
+    """Columns given beside the table (the info panel's), pandas' own string dtype with missing
+    values, numbers in a text column, and a coded column past 256 values (sent as text)."""
+    frame = pd.DataFrame(
+        {
+            "key": pd.array(["a", "b", "c"], dtype="str"),
+            "squawk": pd.array(["7000", None, "1200"], dtype="str"),
+            "icao24": np.array(["3c6444", 17, np.nan], dtype=object),
+            "owner": pd.array([None, "red", "red"], dtype="str"),
+        }
+    )
+    many = np.array([f"s{i}" for i in range(300)], dtype=object)
+    big = pd.DataFrame({"sensors": many, "key": many})
+    extra = {"last_update_ago_s": np.array([0.5, np.nan, 2.0]), "status": np.array(
+        ["confirmed", None, "confirmed"], dtype=object)}  # fmt: skip
+    got = decode_frame(encode_frame({"type": "picture"}, frame, extra))["tracks"]
+    assert got["key"] == ["a", "b", "c"] and got["squawk"] == ["7000", "", "1200"]
+    assert got["icao24"] == ["3c6444", "17", ""] and got["owner"] == ["", "red", "red"]
+    assert got["status"] == ["confirmed", "", "confirmed"]
+    assert got["last_update_ago_s"][0] == 0.5 and got["last_update_ago_s"][1] is None
+    assert decode_frame(encode_frame({}, big))["tracks"]["sensors"] == many.tolist()
+
+
+def test_the_frames_alerts_are_the_engines_made_json_safe_at_once() -> None:
+    """The picture's alerts, made for all of a party's alerts at once (numbers rounded to 5
+    decimals, None where not finite), are what the generic walk makes of each alert's own
+    rows of the scene; the frame's head carries them byte for byte as the standard library
+    writes them."""
+    from deconflict.engine.picture import kinematics, num
+    from deconflict.engine.session import Session
+    from deconflict.service.live_picture import json_safe, picture_payload
+    from deconflict.sim.synthetic import synthetic_scenario
+
+    session = Session.from_scenario(synthetic_scenario(1500, seed=1, half_width_deg=4.0))
+    for _ in range(12):
+        session.step(1.0)
+    eng = session.engine
+    shown = 0
+    for party in eng.parties:
+        alerts = eng.active_alerts(party, 5)
+        assert alerts == json_safe(eng.active_alerts(party), 5)
+        by_id = {c.alert_id: c for c in eng.alerts.conflicts.values()}
+        for a in (a for a in alerts if a["kind"] == "conflict"):
+            c = by_id[a["alert_id"]]
+            own = eng.index.row(a["own_key"])
+            other = eng.index.row(c.keys[1] if c.keys[0] == a["own_key"] else c.keys[0])
+            assert own["party"] == party and a["own_aircraft"] == own["label"]
+            assert a["own"] == json_safe(kinematics(own), 5)
+            assert a["other"] == json_safe(kinematics(other), 5)
+            assert a["dcpa_nm"] == json_safe(num(c.row["dcpa_nm"]), 5)
+            advice = c.advice[0] if c.keys[0] == a["own_key"] else c.advice[1]
+            assert a["resolution"] == json_safe(advice.to_dict() if advice else None, 5)
+            shown += 1
+        payload = picture_payload(session, party, panel=True)
+        frame, panel = payload.pop("frame"), payload.pop("panel")
+        raw = encode_frame(payload, frame, panel)
+        head_len = int.from_bytes(raw[4:8], "little")
+        head = json.loads(raw[8 : 8 + head_len])
+        columns, n = head.pop("columns"), head.pop("n")
+        assert n == len(frame) and {c["name"] for c in columns} >= set(PANEL)
+        assert head == payload
+        std = json.dumps({**payload, "n": n, "columns": columns}, separators=(",", ":"))
+        assert raw[8 : 8 + head_len].rstrip(b" ") == std.encode()
+    assert shown > 20  # a sky busy enough to check many alerts
 
 
 def test_empty_picture_frame() -> None:

@@ -4,7 +4,9 @@ backend; roots and proofs from the stored nodes equal RFC 9162's definitions ove
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -57,6 +59,36 @@ def test_tree_follows_the_log_and_proofs_verify(store: Store) -> None:
     for m in (1, 4, 20, n):
         proof = store_tree.consistency_proof(store, m, n)
         assert verify_consistency(m, n, mth(leaves[:m]), root, proof)
+
+
+def test_one_write_of_many_entries_is_one_insert_per_table(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write of many entries (the engine's tick) goes to the database as one INSERT per table
+    (entries, recipients, tree nodes: one statement of many rows), not three round trips an
+    entry; the chain, the tree and its proofs are those of the entries appended one by one."""
+    fill(store, 5, per_write=1)
+    inserts: list[tuple[str, int]] = []
+    insert_rows = store.insert_rows
+
+    def counted(conn: Any, table: str, rows: Any) -> None:
+        inserts.append((table, len(rows)))
+        insert_rows(conn, table, rows)
+
+    monkeypatch.setattr(store, "insert_rows", counted)
+    store.append_events([EventDraft("host", "note", {"i": i}, ("p1", "p2")) for i in range(40)])
+    monkeypatch.undo()
+    assert sorted(t for t, _ in inserts) == ["event_recipients", "events", "log_tree"]
+    assert dict(inserts)["events"] == 40 and dict(inserts)["event_recipients"] == 80
+    log = store.log(limit=1000)
+    assert [e.seq for e in log] == list(range(len(log))) and len(log) == 45
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(log))
+    assert [e.seq for e in store.events_for("p2")] == [e.seq for e in log[5:]]
+    leaves = leaves_of(store)
+    root = mth(leaves)
+    assert store_tree.root(store, 45) == root
+    for i in (4, 5, 30, 44):
+        assert verify_inclusion(i, 45, leaves[i], store_tree.inclusion_proof(store, i, 45), root)
 
 
 def test_bad_sizes_are_refused_with_the_fix(store: Store) -> None:

@@ -19,10 +19,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from deconflict.engine.area_alerts import AreaAlert, AreaAlerts, digest
 from deconflict.engine.areas import RestrictedArea
 from deconflict.engine.desk import Desk
-from deconflict.engine.picture import Row, SceneIndex, aircraft_state, kinematics, num
+from deconflict.engine.picture import (
+    KINEMATICS,
+    Row,
+    SceneIndex,
+    aircraft_state,
+    kinematics,
+    num,
+    rounded,
+)
 from deconflict.engine.resolution import Advice, turn_away
 from deconflict.hotline.notices import (
     ConflictPrediction,
@@ -293,36 +303,57 @@ class Alerts:
         for n in notices:  # made at now (update_notices stamps them so)
             self.desk.notify(notice_message(n))
 
-    def active(self, party: str, scene: SceneIndex) -> list[dict[str, Any]]:
-        """The party's alerts now, with both aircraft's positions for drawing."""
-        out = []
-        for alert in self.conflicts.values():
-            if party not in alert.recipients:
-                continue
-            if alert.keys[0] not in scene or alert.keys[1] not in scene:
-                continue
-            ra, rb = scene.row(alert.keys[0]), scene.row(alert.keys[1])
-            own, other, adv = (
-                (ra, rb, alert.advice[0]) if ra["party"] == party else (rb, ra, alert.advice[1])
+    def active(
+        self, party: str, scene: SceneIndex, digits: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The party's alerts now, with both aircraft's positions for drawing. ``digits``: every
+        number rounded to that many decimals and None where it is not finite (the picture
+        message's JSON-safe form), made for all the alerts at once (``rounded``)."""
+        shown = [
+            a
+            for a in self.conflicts.values()
+            if party in a.recipients and a.keys[0] in scene and a.keys[1] in scene
+        ]
+        out: list[dict[str, Any]] = []
+        if shown:
+            ia = scene.rows([a.keys[0] for a in shown])
+            ib = scene.rows([a.keys[1] for a in shown])
+            first = scene.cols["party"][ia] == party
+            own, other = np.where(first, ia, ib), np.where(first, ib, ia)
+            cols = [scene.cols[c] for c in KINEMATICS.values()]
+            own_kin = rounded(np.column_stack([c[own] for c in cols]), digits)
+            other_kin = rounded(np.column_stack([c[other] for c in cols]), digits)
+            times = rounded(
+                [[a.row["t_in_s"], a.row["tcpa_s"], a.row["dcpa_nm"], a.raised_s] for a in shown],
+                digits,
             )
-            out.append(
-                {
-                    "alert_id": alert.alert_id,
-                    "kind": "conflict",
-                    "level": alert.level,
-                    "level_name": self.level_names.get(alert.level, ""),
-                    "own_aircraft": str(own["label"]),
-                    "own_key": str(own["key"]),
-                    "own": kinematics(own),
-                    "other": kinematics(other),
-                    "t_in_s": num(alert.row["t_in_s"]),
-                    "tcpa_s": num(alert.row["tcpa_s"]),
-                    "dcpa_nm": num(alert.row["dcpa_nm"]),
-                    "resolution": adv.to_dict() if adv is not None else None,
-                    "raised_s": alert.raised_s,
-                }
-            )
-        return out + self.area.active(party)
+            advice = [a.advice[0] if f else a.advice[1] for a, f in zip(shown, first, strict=True)]
+            heading = rounded([[adv.heading_deg if adv else np.nan] for adv in advice], digits)
+            labels = scene.cols["label"][own].tolist()
+            keys = scene.cols["key"][own].tolist()
+            for j, alert in enumerate(shown):
+                adv = advice[j]
+                t_in, tcpa, dcpa, raised = times[j]
+                out.append(
+                    {
+                        "alert_id": alert.alert_id,
+                        "kind": "conflict",
+                        "level": alert.level,
+                        "level_name": self.level_names.get(alert.level, ""),
+                        "own_aircraft": str(labels[j]),
+                        "own_key": str(keys[j]),
+                        "own": dict(zip(KINEMATICS, own_kin[j], strict=True)),
+                        "other": dict(zip(KINEMATICS, other_kin[j], strict=True)),
+                        "t_in_s": t_in,
+                        "tcpa_s": tcpa,
+                        "dcpa_nm": dcpa,
+                        "resolution": None
+                        if adv is None
+                        else {**adv.to_dict(), "heading_deg": heading[j][0]},
+                        "raised_s": raised,
+                    }
+                )
+        return out + self.area.active(party, digits)
 
     def in_conflict(self, party: str) -> set[str]:
         """Keys of the tracks an open conflict alert of ``party`` is about (its own and the

@@ -140,11 +140,13 @@ class AreaAlerts:
         self.on_adopt(alert.party, int(row["track_id"]), alert.key)
         return alert
 
-    def active(self, party: str) -> list[dict[str, Any]]:
-        """The party's area alerts now, as the picture message shows them."""
+    def active(self, party: str, digits: int | None = None) -> list[dict[str, Any]]:
+        """The party's area alerts now, as the picture message shows them (``raised_s``
+        rounded to ``digits`` decimals when given)."""
         return [
             {"alert_id": a.alert_id, "kind": "area", "area": a.area, "own_key": a.key,
-             "raised_s": a.raised_s, "level": 1}
+             "raised_s": a.raised_s if digits is None else round(a.raised_s, digits),
+             "level": 1}
             for a in self.alerts.values() if a.party == party
         ]  # fmt: skip
 

@@ -346,9 +346,10 @@ class Engine:
         full = pic.assign(aircraft=pic["label"], icao24=None, callsign=None)
         return t, self.view(party, full).drop(columns=["aircraft", "icao24", "callsign"])
 
-    def active_alerts(self, party: str) -> list[dict[str, Any]]:
-        """The party's alerts now, with both aircraft's positions for drawing."""
-        return self.alerts.active(party, self.index)
+    def active_alerts(self, party: str, digits: int | None = None) -> list[dict[str, Any]]:
+        """The party's alerts now, with both aircraft's positions for drawing (numbers rounded
+        to ``digits`` decimals and None where not finite when given: JSON-safe)."""
+        return self.alerts.active(party, self.index, digits)
 
     def summary(self) -> dict[str, Any]:
         """What happened so far, read back from the log: counts and the main decisions."""

@@ -278,15 +278,35 @@ def num(value: Any) -> float | None:
     return v if np.isfinite(v) else None
 
 
+#: An alert's kinematics of an aircraft: its name there -> the scene's column.
+KINEMATICS = {
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "altitude_ft": "altitude",
+    "groundspeed_kt": "groundspeed",
+    "track_deg": "track",
+    "vertical_rate_fpm": "vertical_rate",
+}
+
+
 def kinematics(row: Row) -> dict[str, Any]:
-    return {
-        "latitude": float(row["latitude"]),
-        "longitude": float(row["longitude"]),
-        "altitude_ft": float(row["altitude"]),
-        "groundspeed_kt": float(row["groundspeed"]),
-        "track_deg": float(row["track"]),
-        "vertical_rate_fpm": float(row["vertical_rate"]),
-    }
+    return {name: float(row[col]) for name, col in KINEMATICS.items()}
+
+
+def rounded(values: Any, digits: int | None) -> list[list[float | None]]:
+    """The rows of a 2-D table of numbers as lists of floats, None where not finite (JSON-safe),
+    rounded to ``digits`` decimals when given."""
+    arr = np.asarray(values, dtype=float)
+    if digits is not None:
+        arr = np.round(arr, digits)
+    finite = np.isfinite(arr)
+    if finite.all():
+        out: list[list[float | None]] = arr.tolist()
+        return out
+    obj = arr.astype(object)
+    obj[~finite] = None
+    out = obj.tolist()
+    return out
 
 
 def aircraft_state(row: Row) -> AircraftState:

@@ -15,9 +15,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from deconflict.engine.session import Session
-from deconflict.service.picture_wire import SENSOR_SEP, compress_frame, encode_frame, strings
+from deconflict.service.picture_wire import (
+    SENSOR_SEP,
+    compress_frame,
+    dumps,
+    encode_frame,
+    strings,
+)
 
 DECIMALS = {"latitude": 5, "longitude": 5}
 TRACK_FIELDS = ("key", "owner", "identity", "label", "latitude", "longitude", "altitude",
@@ -134,18 +141,18 @@ def encode_picture(session: Session, party: str, seq: int, wall_s: float) -> str
             text = json.dumps(strings(col))
         parts.append(f'"{f}":{text}')
     head = json.dumps({"type": "picture", "seq": seq, "tick_wall_s": wall_s}, allow_nan=False)
-    rest = json.dumps(payload, allow_nan=False)  # picture_payload made it JSON-safe
+    rest = dumps(payload).decode()  # picture_payload made it JSON-safe
     return head[:-1] + ',"tracks":{' + ",".join(parts) + "}," + rest[1:]
 
 
 def encode_picture_frame(session: Session, party: str, seq: int, wall_s: float) -> bytes:
     """The picture message as one binary frame (``picture_wire``): what the WebSocket sends."""
     payload = picture_payload(session, party, panel=True)
-    frame = payload.pop("frame")
+    frame, panel = payload.pop("frame"), payload.pop("panel")
     head = {"type": "picture", "seq": seq, "tick_wall_s": wall_s, **payload}
     # time_s: the relays' history keeps a frame by its engine time without inflating it
     small = {k: head[k] for k in ("type", "seq", "tick_wall_s", "party", "time_s")}
-    return compress_frame(encode_frame(head, frame), small)
+    return compress_frame(encode_frame(head, frame, panel), small)
 
 
 def picture_payload(session: Session, party: str, panel: bool = False) -> dict[str, Any]:
@@ -153,8 +160,9 @@ def picture_payload(session: Session, party: str, panel: bool = False) -> dict[s
     sharing lets it see them (``Engine.view``) and its alerts — the track table itself under
     ``frame`` (each encoding writes its columns: ``encode_picture``, ``encode_picture_frame``).
     The hotline, identification requests and incidents are read from ``/v1`` like any client.
-    ``panel``: with the info panel's columns too (``panel_columns``: the binary frame carries
-    them, for the instances beside an engine process)."""
+    ``panel``: with the info panel's columns too, under ``panel`` (``panel_columns``, one value
+    per row of the frame: the binary frame carries them, for the instances beside an engine
+    process). The alerts are JSON-safe (``Engine.active_alerts`` with digits)."""
     eng = session.engine
     with session.lock:
         # the map searches and lists squawks too (the tracker keeps them); the track sharing
@@ -162,19 +170,21 @@ def picture_payload(session: Session, party: str, panel: bool = False) -> dict[s
         pic = eng.picture(party)
         pic = pic.assign(squawk=eng.trackers[party].squawks(pic["track_id"].to_numpy()))
         pic = eng.view(party, pic)
-        alerts = eng.active_alerts(party)
+        alerts = eng.active_alerts(party, 5)  # 1 m, 0.00001 kt: more digits are only bytes
         now = eng.now_s
-        if panel:
-            pic = pic.assign(**panel_columns(eng.trackers[party], pic, float(now)))
-    return {
+        extra = panel_columns(eng.trackers[party], pic, float(now)) if panel else None
+    payload: dict[str, Any] = {
         "party": party,
         "time_s": now if np.isfinite(now) else None,
         "frame": pic,
-        "alerts": json_safe(alerts, 5),  # 1 m, 0.00001 kt: more digits are only bytes
+        "alerts": alerts,
     }
+    if extra is not None:
+        payload["panel"] = extra
+    return payload
 
 
-def panel_columns(tracker: Any, pic: pd.DataFrame, now_s: float) -> dict[str, Any]:
+def panel_columns(tracker: Any, pic: pd.DataFrame, now_s: float) -> dict[str, NDArray[Any]]:
     """What the info panel shows beyond the picture's columns (``live_tracks.track_detail``), as
     columns of ``pic``: the seconds since each track was first seen and last updated, and its
     sensors (``party/sensor`` joined by ``SENSOR_SEP``, each distinct set named once)."""

@@ -33,6 +33,7 @@ explicitly that cannot be reached is an error saying what to do. Times are secon
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import hashlib
@@ -353,6 +354,9 @@ class PicturePublishing:
         self.encode_s = 0.0  # wall-clock
         self.encode_cpu_s = 0.0  # CPU time of the ticking thread
         self.publish_s = 0.0
+        # per tick (the newest): its end (Unix s) and the seconds from there to its last frame
+        # handed to the bus, the part of a client's latency spent in this process
+        self.done_after_s: collections.deque[tuple[float, float]] = collections.deque(maxlen=3600)
         self._scenes: dict[str, bytes] = {}
         self._scenes_at = float("-inf")  # monotonic s
 
@@ -376,6 +380,7 @@ class PicturePublishing:
                     log.warning("picture bus (%s): publish failed (%s)", self.publisher.kind, exc)
             self.encode_s += t1 - t0
             self.publish_s += time.perf_counter() - t1
+        self.done_after_s.append((wall, time.time() - wall))
 
     def _publish_scenes(self, session: Any) -> None:
         from deconflict.service.live_routes import scene_message

@@ -95,7 +95,7 @@ class EventLog(Database):
     def append_events(self, drafts: Sequence[EventDraft]) -> list[Event]:
         """Append entries to the log in one transaction."""
         with self.write_transaction() as (conn, head):
-            return [self.append_entry(conn, head, d) for d in drafts]
+            return self.append_entries(conn, head, drafts)
 
     def events_for(self, party_id: str, after: int = -1, limit: int = 500) -> list[Event]:
         """Entries addressed to ``party_id`` with seq > ``after``, oldest first."""

@@ -28,9 +28,7 @@ that kind, fine for a day's hotline traffic.
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -110,6 +108,7 @@ def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
             )
         ).scalars()
         reached: dict[str, int] = {}
+        claimed: list[EventDraft] = []
         for payload in rows:
             mid = str(payload["message_id"])
             reached[mid] = max(reached.get(mid, 0), int(payload["step"]))
@@ -120,7 +119,8 @@ def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
             if step <= reached.get(mid, 0):
                 continue  # another instance claimed this step first
             reached[mid] = step
-            written.append(store.append_entry(conn, head, draft))
+            claimed.append(draft)
+        written = store.append_entries(conn, head, claimed)
     return written
 
 
@@ -217,36 +217,6 @@ def messages_of_kinds(store: Store, kinds: Iterable[str], *, after: int = -1) ->
     where = [events.c.kind == MESSAGE, _field("kind").in_(list(kinds)), events.c.seq > after]
     with store.read_transaction() as conn:
         return [_event(r) for r in conn.execute(_entries(where))]
-
-
-class _Followed:
-    """What ``followed`` keeps of one store's message entries of some kinds."""
-
-    def __init__(self) -> None:
-        self.after = -1
-        self.rows: list[tuple[Any, ...]] = []
-        self.lock = threading.Lock()
-
-
-_FOLLOWED: weakref.WeakKeyDictionary[Store, dict[str, _Followed]] = weakref.WeakKeyDictionary()
-_FOLLOWED_LOCK: Final = threading.Lock()
-
-
-def followed(
-    store: Store, kinds: Sequence[str], pick: Callable[[Event], tuple[Any, ...]]
-) -> list[tuple[Any, ...]]:
-    """``(seq, *pick(entry))`` of every ``message`` entry of the message kinds ``kinds``, in
-    order, each entry read and decoded once: the entries are read on from where the last call
-    with the same kinds stopped (the log only grows). For the checks that run every few seconds
-    over every safety message or request; ``pick`` must be the same for the same kinds."""
-    key = ",".join(sorted(kinds))
-    with _FOLLOWED_LOCK:
-        state = _FOLLOWED.setdefault(store, {}).setdefault(key, _Followed())
-    with state.lock:
-        new = messages_of_kinds(store, kinds, after=state.after)
-        state.rows += [(e.seq, *pick(e)) for e in new]
-        state.after = new[-1].seq if new else state.after
-        return list(state.rows)
 
 
 def entries_at(store: Store, seqs: Sequence[int]) -> list[Event]:
@@ -357,12 +327,18 @@ def append_messages(
                 )
             )
         }
+        new: dict[str, EventDraft] = {}  # each message id once, in order
         for author, payload, recipients in items:
             mid = str(payload["message_id"])
-            if mid in found:
-                out.append((found[mid], False))
-                continue
-            draft = EventDraft(author, MESSAGE, dict(payload), tuple(recipients))
-            found[mid] = store.append_entry(conn, head, draft)
-            out.append((found[mid], True))
+            if mid not in found and mid not in new:
+                new[mid] = EventDraft(author, MESSAGE, dict(payload), tuple(recipients))
+        appended = store.append_entries(conn, head, list(new.values()))
+        written = dict(zip(new, appended, strict=True))
+        seen: set[str] = set()
+        for mid in ids:
+            if mid in written and mid not in seen:
+                seen.add(mid)
+                out.append((written[mid], True))
+            else:
+                out.append((found.get(mid) or written[mid], False))
     return out

@@ -107,6 +107,8 @@ events = sa.Table(
     sa.Column("signature", sa.String(256), nullable=False),
     # the entry's log format (hotline.canonical.LOG_FORMAT); 1: written before format 2 existed
     sa.Column("format", sa.SmallInteger, nullable=False, server_default="1"),
+    # the readers that follow the log by kind (kind = K AND seq > N): migration 0005
+    sa.Index("ix_events_kind_seq", "kind", "seq"),
 )
 
 event_recipients = sa.Table(

@@ -16,7 +16,7 @@ transaction rolled back).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -76,22 +76,27 @@ def _fetch(conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
     return found
 
 
-def append_leaf(store: Database, conn: Connection, entry: Event) -> None:
-    """Write leaf ``entry.seq`` and the nodes it completes, inside the entry's transaction."""
-    index = entry.seq
+def append_leaves(store: Database, conn: Connection, entries: Sequence[Event]) -> None:
+    """Write the leaves of ``entries`` (consecutive, in order) and the nodes they complete,
+    inside the entries' transaction, in one INSERT."""
+    if not entries:
+        return
+    first = entries[0]
     cached = store.tree_tail
-    if cached is not None and cached[0] == index and cached[1] == entry.prev_hash:
+    if cached is not None and cached[0] == first.seq and cached[1] == first.prev_hash:
         known = cached[2]
     else:
-        known = _fetch(conn, frontier(index))
-    written = append_nodes(index, leaf_hash(leaf_bytes(entry)), known.__getitem__)
-    store.insert_rows(
-        conn,
-        "log_tree",
-        [{"node": node_key(node), "hash": h} for node, h in written],
-    )
-    nodes = {**known, **dict(written)}
-    store.tree_tail = (index + 1, entry.hash, {n: nodes[n] for n in frontier(index + 1)})
+        known = _fetch(conn, frontier(first.seq))
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        index = entry.seq
+        written = append_nodes(index, leaf_hash(leaf_bytes(entry)), known.__getitem__)
+        rows += [{"node": node_key(node), "hash": h} for node, h in written]
+        nodes = {**known, **dict(written)}
+        known = {n: nodes[n] for n in frontier(index + 1)}
+    store.insert_rows(conn, "log_tree", rows)
+    last = entries[-1]
+    store.tree_tail = (last.seq + 1, last.hash, known)
 
 
 def tree_size(store: Store) -> int:
@@ -192,5 +197,5 @@ def backfill(store: Store) -> int:
                 .limit(_BACKFILL_PAGE)
             )
             for row in rows:
-                append_leaf(store, conn, _event(row))
+                append_leaves(store, conn, [_event(row)])
                 added += 1

@@ -16,7 +16,7 @@ from deconflict.hotline.messages import (
     Message,
     Priority,
 )
-from deconflict.store import Event, EventDraft, Store
+from deconflict.store import Event, EventDraft, Store, follow
 from deconflict.store import hotline as log
 
 
@@ -59,7 +59,7 @@ def check_escalations(
     parties that have not acknowledged it, and show it to the host from the policy's step on.
     Returns the ``message.repeat`` entries written (none when nothing is due)."""
     policy = current_policy(store) if policy is None else policy
-    heads = log.followed(store, _SAFETY, _head)
+    heads = follow.followed(store, _SAFETY, _head)
     if not heads:
         return []
     acks = log.acknowledgements(store)

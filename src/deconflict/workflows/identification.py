@@ -4,7 +4,7 @@ the log's entries; times Unix s UTC, passed in)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from deconflict.errors import (
@@ -28,7 +28,7 @@ from deconflict.identify.request import (
     open_request,
     record_answer,
 )
-from deconflict.store import Event, EventDraft, Party, Store
+from deconflict.store import Event, EventDraft, Party, Store, follow
 from deconflict.store import hotline as log
 from deconflict.workflows.hotline import (
     observer_of,
@@ -40,14 +40,19 @@ from deconflict.workflows.hotline import (
 
 
 def _request_entry(store: Store, request_id: str) -> Event:
-    match = {"kind": "identification_request", "body.request_id": request_id}
-    for e in log.entries(store, log.MESSAGE, match=match):
+    """The entry that opened ``request_id`` (found through the followed requests, not a query
+    by a payload field over every message)."""
+    rows = follow.followed_by_key(store, _REQUESTS, _request_head, request_id)
+    for e in log.entries_at(store, [int(rows[0][0])]) if rows else []:
         return e
     raise NotFoundError(f"no identification request {request_id}")
 
 
-def request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
-    """The identification request an entry opened, with the answers logged since."""
+def request_from_entry(
+    store: Store, entry: Event, answers: Sequence[Event] | None = None
+) -> IdentificationRequest:
+    """The identification request an entry opened, with the answers logged since (``answers``:
+    their entries, when the caller has read them already)."""
     b = entry.payload["body"]
     track = TrackSnapshot.from_dict(b)
     request = open_request(
@@ -58,12 +63,18 @@ def request_from_entry(store: Store, entry: Event) -> IdentificationRequest:
         now_s=float(b["created_s"]),
         timeout_s=float(b["deadline_s"]) - float(b["created_s"]),
     )
-    match = {"kind": "identification_answer", "body.request_id": request.request_id}
-    answers = [
-        {**e.payload["body"], "party": e.payload["sender"], "time_s": e.payload["time_s"]}
-        for e in log.entries(store, log.MESSAGE, match=match)
-    ]
-    return answers_from_messages(request, answers)
+    if answers is None:  # found through the followed answers, not a query over every message
+        seqs = [
+            r[0] for r in follow.followed_by_key(store, _ANSWERS, _answer_head, request.request_id)
+        ]
+        answers = log.entries_at(store, seqs) if seqs else []
+    return answers_from_messages(
+        request,
+        [
+            {**e.payload["body"], "party": e.payload["sender"], "time_s": e.payload["time_s"]}
+            for e in answers
+        ],
+    )
 
 
 def _askable(store: Store, observer: str | None) -> list[str]:
@@ -160,12 +171,27 @@ def _record_resolution(
     """Evaluate ``request``; log an ``identification.resolved`` entry when its outcome changed
     (addressed to the host, the observer it was opened for, and the claimant of a declared
     track)."""
+    resolution, draft = _resolution_entry(
+        request, now_s, observer, _last_resolution(store, request.request_id), log.party_ids(store)
+    )
+    if draft is not None:
+        store.append_events([draft])
+    return resolution
+
+
+def _resolution_entry(
+    request: IdentificationRequest,
+    now_s: float,
+    observer: str | None,
+    last: str | None,
+    names: Mapping[str, str],
+) -> tuple[Resolution, EventDraft | None]:
+    """``request`` evaluated at ``now_s``, and the ``identification.resolved`` entry to log
+    when its outcome is not ``last`` (the outcome logged before, None: pending)."""
     resolution = evaluate(request, now_s)
-    last = log.latest(store, log.ID_RESOLVED, match={"request_id": request.request_id})
-    before = Outcome.PENDING if last is None else Outcome(last.payload["outcome"])
+    before = Outcome.PENDING if last is None else Outcome(last)
     if resolution.outcome is before:
-        return resolution
-    names = log.party_ids(store)
+        return resolution, None
     to = {log.HOST_ID} | ({names.get(observer, observer)} if observer else set())
     if resolution.outcome is Outcome.DECLARED:
         to |= {names.get(c.party, c.party) for c in resolution.claimants}
@@ -176,8 +202,7 @@ def _record_resolution(
         "latency_s": now_s - request.created_s,
         **_resolution_view(resolution),
     }
-    store.append_events([EventDraft("host", log.ID_RESOLVED, payload, tuple(sorted(to)))])
-    return resolution
+    return resolution, EventDraft("host", log.ID_RESOLVED, payload, tuple(sorted(to)))
 
 
 def answer_identification(
@@ -282,6 +307,7 @@ def identification_state(
 
 
 _REQUESTS: Final = (MessageKind.IDENTIFICATION_REQUEST.value,)
+_ANSWERS: Final = (MessageKind.IDENTIFICATION_ANSWER.value,)
 
 
 def _request_head(e: Event) -> tuple[Any, float]:
@@ -290,19 +316,56 @@ def _request_head(e: Event) -> tuple[Any, float]:
     return body["request_id"], float(body["deadline_s"])
 
 
+def _answer_head(e: Event) -> tuple[str]:
+    """The request id an identification answer's entry answers."""
+    return (str(e.payload["body"]["request_id"]),)
+
+
+def _resolution_head(e: Event) -> tuple[str, str]:
+    """Request id and outcome of an ``identification.resolved`` entry."""
+    return str(e.payload["request_id"]), str(e.payload["outcome"])
+
+
+def _resolutions(store: Store) -> list[tuple[Any, ...]]:
+    """(seq, request id, outcome) of every ``identification.resolved`` entry, in order."""
+    return follow.followed(store, (), _resolution_head, entry_kind=log.ID_RESOLVED)
+
+
+def _last_resolution(store: Store, request_id: str) -> str | None:
+    """The outcome the log last recorded for ``request_id``, or None."""
+    rows = follow.followed_by_key(
+        store, (), _resolution_head, request_id, entry_kind=log.ID_RESOLVED
+    )
+    return str(rows[-1][2]) if rows else None
+
+
 def check_identifications(store: Store, now_s: float) -> list[Resolution]:
     """Re-evaluate at ``now_s`` the requests still pending whose deadline has passed (time
-    changes nothing else; answers are evaluated as they come); log the outcomes that changed."""
-    settled = {str(e.payload["request_id"]) for e in log.entries(store, log.ID_RESOLVED)}
-    changed = []
+    changes nothing else; answers are evaluated as they come); log the outcomes that changed,
+    in one write. Only the due requests' entries and their answers' are read."""
+    settled = {str(row[1]) for row in _resolutions(store)}
     due = [
         seq
-        for seq, request_id, deadline_s in log.followed(store, _REQUESTS, _request_head)
+        for seq, request_id, deadline_s in follow.followed(store, _REQUESTS, _request_head)
         if request_id not in settled and not deadline_s > now_s
-    ]  # only these entries are read again
-    for entry in log.entries_at(store, due) if due else []:
-        request = request_from_entry(store, entry)
-        resolution = _record_resolution(store, request, now_s, observer_of(entry))
+    ]
+    if not due:
+        return []
+    entries = log.entries_at(store, due)
+    by_request = follow.followed_index(store, _ANSWERS, _answer_head)
+    ids = [str(e.payload["body"]["request_id"]) for e in entries]
+    answered = {rid: [r[0] for r in by_request.get(rid, ())] for rid in ids}
+    seqs = [s for found in answered.values() for s in found]
+    answers = {e.seq: e for e in log.entries_at(store, seqs)} if seqs else {}
+    names = log.party_ids(store)
+    changed, drafts = [], []
+    for entry, rid in zip(entries, ids, strict=True):
+        request = request_from_entry(store, entry, [answers[s] for s in answered[rid]])
+        resolution, draft = _resolution_entry(request, now_s, observer_of(entry), None, names)
+        if draft is not None:
+            drafts.append(draft)
         if resolution.outcome is not Outcome.PENDING:
             changed.append(resolution)
+    if drafts:
+        store.append_events(drafts)
     return changed
