@@ -66,3 +66,29 @@ def test_json_columns_and_recipients_read_back_as_written(store: Store) -> None:
                 sa.text("SELECT json_extract(volumes, '$[0].bbox[2]') FROM operations")
             ).scalar_one()
         assert lon == 8.51
+
+
+def test_a_message_is_found_by_its_id_through_the_index(store: Store) -> None:
+    """Posting and finding a message look it up by its payload's id: the expression they query
+    is the one migration 0006 indexed on this backend, so the lookup does not read the log."""
+    from deconflict.store import hotline as log
+
+    store.append_events(
+        [
+            EventDraft("host", log.MESSAGE, {"kind": "chat", "message_id": f"m{i}"})
+            for i in range(300)
+        ]
+        + [EventDraft("host", log.REPEAT, {"message_id": "m7", "step": 1})]
+    )
+    found = log.find_message(store, "m7")
+    assert found is not None and found.kind == log.MESSAGE and found.payload["message_id"] == "m7"
+    assert log.find_message(store, "nope") is None
+    query = log._entries([log.message_id_of(store).in_(["m1", "m2"])])
+    with store._writer.connect() as conn:
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        if store.backend == "sqlite":
+            plan = str(conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).fetchall())
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # whether the index can answer it
+            plan = str(conn.exec_driver_sql("EXPLAIN " + sql).fetchall())
+    assert "ix_events_message_id" in plan

@@ -83,11 +83,9 @@ def append_message(
     same transaction); returns the entry and whether it is new."""
     message_id = str(payload["message_id"])
     with store.write_transaction() as (conn, head):
-        row = conn.execute(
-            _entries([events.c.kind == MESSAGE, _field("message_id") == message_id], limit=1)
-        ).first()
-        if row is not None:
-            return _event(row), False
+        found = _with_message_ids(conn, store, MESSAGE, [message_id])
+        if found:
+            return found[0], False
         draft = EventDraft(author_id, MESSAGE, dict(payload), tuple(recipient_ids))
         return store.append_entry(conn, head, draft), True
 
@@ -102,11 +100,7 @@ def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
         return written
     with store.write_transaction() as (conn, head):
         ids = sorted({str(d.payload["message_id"]) for d in drafts})
-        rows = conn.execute(
-            sa.select(events.c.payload).where(
-                events.c.kind == REPEAT, _field("message_id").in_(ids)
-            )
-        ).scalars()
+        rows = [e.payload for e in _with_message_ids(conn, store, REPEAT, ids)]
         reached: dict[str, int] = {}
         claimed: list[EventDraft] = []
         for payload in rows:
@@ -124,13 +118,32 @@ def append_repeats(store: Store, drafts: Sequence[EventDraft]) -> list[Event]:
     return written
 
 
+#: A payload's ``message_id`` as each backend's index has it (migration 0006): the literal
+#: expression, for a bound path would not match the index.
+_MESSAGE_ID: Final = {
+    "postgresql": sa.literal_column("(events.payload ->> 'message_id')", sa.String),
+    "sqlite": sa.literal_column("json_extract(events.payload, '$.message_id')", sa.String),
+}
+
+
+def message_id_of(store: Store) -> Any:
+    """The column expression of a message entry's id on ``store``'s backend (indexed)."""
+    return _MESSAGE_ID["sqlite" if store.backend == "sqlite" else "postgresql"]
+
+
+def _with_message_ids(conn: Any, store: Store, kind: str, ids: Sequence[str]) -> list[Event]:
+    """The entries of ``kind`` whose payload's ``message_id`` is one of ``ids``, in order: found
+    through the index on the id (the kind is checked here, on the few rows found: asked of the
+    database beside the id, SQLite's planner would read every entry of the kind instead)."""
+    rows = conn.execute(_entries([message_id_of(store).in_(list(ids))]))
+    return [e for e in map(_event, rows) if e.kind == kind]
+
+
 def find_message(store: Store, message_id: str) -> Event | None:
     """The ``message`` entry of ``message_id``, or None."""
     with store.read_transaction() as conn:
-        row = conn.execute(
-            _entries([events.c.kind == MESSAGE, _field("message_id") == message_id], limit=1)
-        ).first()
-    return None if row is None else _event(row)
+        found = _with_message_ids(conn, store, MESSAGE, [message_id])
+    return found[0] if found else None
 
 
 def inbox(store: Store, party_id: str, after: int = -1, limit: int = 500) -> list[Event]:
@@ -318,15 +331,9 @@ def append_messages(
     ids = [str(p["message_id"]) for _, p, _ in items]
     out: list[tuple[Event, bool]] = []
     with store.write_transaction() as (conn, head):
-        found = {
-            str(e.payload["message_id"]): e
-            for e in (
-                _event(r)
-                for r in conn.execute(
-                    _entries([events.c.kind == MESSAGE, _field("message_id").in_(ids)])
-                )
-            )
-        }
+        found: dict[str, Event] = {}
+        for e in _with_message_ids(conn, store, MESSAGE, ids):
+            found.setdefault(str(e.payload["message_id"]), e)
         new: dict[str, EventDraft] = {}  # each message id once, in order
         for author, payload, recipients in items:
             mid = str(payload["message_id"])

@@ -109,6 +109,9 @@ events = sa.Table(
     sa.Column("format", sa.SmallInteger, nullable=False, server_default="1"),
     # the readers that follow the log by kind (kind = K AND seq > N): migration 0005
     sa.Index("ix_events_kind_seq", "kind", "seq"),
+    # a message entry by its id (migration 0006: each backend's own JSON expression; this is
+    # PostgreSQL's, which alembic compares, SQLite's expression indexes it does not reflect)
+    sa.Index("ix_events_message_id", sa.text("(payload ->> 'message_id')")),
 )
 
 event_recipients = sa.Table(
