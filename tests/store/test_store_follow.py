@@ -1,4 +1,4 @@
-"""Reading the log on (``store.hotline.followed``): each entry read once, from where the last
+"""Reading the log on (``store.follow``): each entry read once, from where the last
 read stopped, by any instance of the store; ``followed_by_key`` answers by key without a query
 over a payload field."""
 

@@ -1,11 +1,11 @@
 """The log's entries by kind in order: an index on ``events (kind, seq)`` (additive).
 
-Every reader that follows the log by kind (``store.hotline.followed`` and ``entries``: the
-identification and escalation checks of the engine and of every instance, the alerts and
-incidents the engine reads on) asks for ``kind = K AND seq > N``. Without the index that read
-is a scan of the whole log whatever N is: PostgreSQL's generic plan for the prepared query
-cannot know that N is near the end, so each read costs the log's size, and a day's log makes
-the checks slower every minute.
+The readers that follow the log by kind (``store.follow.followed``, ``store.hotline.entries``:
+the identification and escalation checks of the engine and of every instance, the alerts and
+incidents the engine reads on, the recovery of an engine that restarts) ask for ``kind = K``
+and, once they have read on, ``seq > N``. Without the index a first read (and every read of a
+kind's whole history) reads every entry of the log, and a read on reads every entry after N
+whatever its kind; with it, only the entries of the kind.
 
 Revision ID: 0005_events_kind_seq
 Revises: 0004_f3548_dss
