@@ -77,13 +77,7 @@ def _joined(values: NDArray[Any]) -> bytes:
     try:  # the usual case: every value text already, joined in one pass
         text = SEP.join(values.tolist())
     except TypeError:  # a missing value (None, NaN, NA) or a number
-        missing = pd.isna(values)
-        values = values.copy()
-        values[missing] = ""
-        try:
-            text = SEP.join(values.tolist())
-        except TypeError:
-            text = SEP.join(map(str, values.tolist()))
+        text = SEP.join(_text(values))
     if n > 1 and text.count(SEP) != n - 1:  # a value holds SEP
         text = SEP.join(s.replace(SEP, " ") for s in _text(values))
     return text.encode()

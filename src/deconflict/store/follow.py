@@ -22,7 +22,8 @@ class _Followed:
     def __init__(self) -> None:
         self.after = -1
         self.rows: list[tuple[Any, ...]] = []
-        self.by_key: dict[Any, list[tuple[Any, ...]]] = {}  # pick's first field -> its rows
+        # pick's first field -> its rows; made when first asked for (``followed_index``)
+        self.by_key: dict[Any, list[tuple[Any, ...]]] | None = None
         self.lock = threading.Lock()
 
 
@@ -31,15 +32,23 @@ _FOLLOWED_LOCK: Final = threading.Lock()
 
 
 def _follow(
-    store: Store, kinds: Sequence[str], pick: Callable[[Event], tuple[Any, ...]], entry_kind: str
+    store: Store,
+    kinds: Sequence[str],
+    pick: Callable[[Event], tuple[Any, ...]],
+    entry_kind: str,
+    indexed: bool = False,
 ) -> _Followed:
     """The follower of ``store``'s entries of ``entry_kind`` (and, for messages, of the message
-    kinds ``kinds``), read on to the log's end. Its rows only grow: copying them (``list``) or
-    looking one up needs no lock."""
+    kinds ``kinds``), read on to the log's end; ``indexed``: with its index by key from now on.
+    Its rows only grow: copying them (``list``) or looking one up needs no lock."""
     key = entry_kind + ":" + ",".join(sorted(kinds))
     with _FOLLOWED_LOCK:
         state = _FOLLOWED.setdefault(store, {}).setdefault(key, _Followed())
     with state.lock:
+        if indexed and state.by_key is None:
+            state.by_key = {}
+            for row in state.rows:
+                state.by_key.setdefault(row[1], []).append(row)
         if entry_kind == MESSAGE:
             new = messages_of_kinds(store, kinds, after=state.after)
         else:
@@ -47,7 +56,7 @@ def _follow(
         for e in new:
             row = (e.seq, *pick(e))
             state.rows.append(row)
-            if len(row) > 1:
+            if state.by_key is not None:
                 state.by_key.setdefault(row[1], []).append(row)
         state.after = new[-1].seq if new else state.after
     return state
@@ -92,4 +101,6 @@ def followed_index(
     """The rows of ``followed`` by their first picked field, read on to the log's end once for
     many lookups: the follower's own index, to be read there and then (it grows as the log is
     read on), never changed."""
-    return _follow(store, kinds, pick, entry_kind).by_key
+    by_key = _follow(store, kinds, pick, entry_kind, indexed=True).by_key
+    assert by_key is not None
+    return by_key

@@ -4,7 +4,8 @@ the log's entries; times Unix s UTC, passed in)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from deconflict.errors import (
@@ -171,8 +172,9 @@ def _record_resolution(
     """Evaluate ``request``; log an ``identification.resolved`` entry when its outcome changed
     (addressed to the host, the observer it was opened for, and the claimant of a declared
     track)."""
+    last = _last_resolution(store, request.request_id)
     resolution, draft = _resolution_entry(
-        request, now_s, observer, _last_resolution(store, request.request_id), log.party_ids(store)
+        request, now_s, observer, last, lambda: log.party_ids(store)
     )
     if draft is not None:
         store.append_events([draft])
@@ -184,14 +186,16 @@ def _resolution_entry(
     now_s: float,
     observer: str | None,
     last: str | None,
-    names: Mapping[str, str],
+    party_ids: Callable[[], Mapping[str, str]],
 ) -> tuple[Resolution, EventDraft | None]:
     """``request`` evaluated at ``now_s``, and the ``identification.resolved`` entry to log
-    when its outcome is not ``last`` (the outcome logged before, None: pending)."""
+    when its outcome is not ``last`` (the outcome logged before, None: pending); ``party_ids``
+    is asked only for an entry to write."""
     resolution = evaluate(request, now_s)
     before = Outcome.PENDING if last is None else Outcome(last)
     if resolution.outcome is before:
         return resolution, None
+    names = party_ids()
     to = {log.HOST_ID} | ({names.get(observer, observer)} if observer else set())
     if resolution.outcome is Outcome.DECLARED:
         to |= {names.get(c.party, c.party) for c in resolution.claimants}
@@ -326,11 +330,6 @@ def _resolution_head(e: Event) -> tuple[str, str]:
     return str(e.payload["request_id"]), str(e.payload["outcome"])
 
 
-def _resolutions(store: Store) -> list[tuple[Any, ...]]:
-    """(seq, request id, outcome) of every ``identification.resolved`` entry, in order."""
-    return follow.followed(store, (), _resolution_head, entry_kind=log.ID_RESOLVED)
-
-
 def _last_resolution(store: Store, request_id: str) -> str | None:
     """The outcome the log last recorded for ``request_id``, or None."""
     rows = follow.followed_by_key(
@@ -343,7 +342,7 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
     """Re-evaluate at ``now_s`` the requests still pending whose deadline has passed (time
     changes nothing else; answers are evaluated as they come); log the outcomes that changed,
     in one write. Only the due requests' entries and their answers' are read."""
-    settled = {str(row[1]) for row in _resolutions(store)}
+    settled = follow.followed_index(store, (), _resolution_head, entry_kind=log.ID_RESOLVED)
     due = [
         seq
         for seq, request_id, deadline_s in follow.followed(store, _REQUESTS, _request_head)
@@ -357,7 +356,7 @@ def check_identifications(store: Store, now_s: float) -> list[Resolution]:
     answered = {rid: [r[0] for r in by_request.get(rid, ())] for rid in ids}
     seqs = [s for found in answered.values() for s in found]
     answers = {e.seq: e for e in log.entries_at(store, seqs)} if seqs else {}
-    names = log.party_ids(store)
+    names = functools.cache(lambda: log.party_ids(store))  # read once, if an entry is written
     changed, drafts = [], []
     for entry, rid in zip(entries, ids, strict=True):
         request = request_from_entry(store, entry, [answers[s] for s in answered[rid]])
