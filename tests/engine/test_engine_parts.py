@@ -229,15 +229,20 @@ def test_a_restarted_engine_follows_the_requests_the_last_one_opened(tmp_path: P
 
 
 def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
-    """In a busy sky the parties' log holds notices about many pairs: an incident record cites
-    the notices about the pair's own aircraft, and the other messages the parties exchanged."""
+    """In a busy sky the parties' log holds notices about many pairs and identification
+    requests about many tracks: an incident record cites the notices about the pair's own
+    aircraft, the requests (with their answers) a party answered with one of the pair's
+    aircraft, and the other messages the parties exchanged."""
     from deconflict.engine.incidents import IncidentWatch
     from deconflict.store import Event
 
-    def message(seq: int, kind: str, to: str, body: dict[str, object]) -> Event:
-        payload = {"kind": kind, "sender": "host", "recipients": [to], "time_s": float(seq),
-                   "body": body}  # fmt: skip
-        return Event(seq, float(seq), "host", "k", "message", payload, "", "", "")
+    def message(
+        seq: int, kind: str, to: str | list[str], body: dict[str, object], sender: str = "host"
+    ) -> Event:
+        recipients = [to] if isinstance(to, str) else to
+        payload = {"kind": kind, "sender": sender, "recipients": recipients,
+                   "time_s": float(seq), "body": body}  # fmt: skip
+        return Event(seq, float(seq), sender, "k", "message", payload, "", "", "")
 
     notice = MessageKind.CONFLICT_NOTICE.value
     entries = [
@@ -248,6 +253,15 @@ def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
         message(5, MessageKind.FREE_TEXT.value, "red", {"text": "VIPER11 is ours"}),
         message(6, MessageKind.FREE_TEXT.value, "civil", {"text": "not theirs"}),
     ]
+    request, answer = MessageKind.IDENTIFICATION_REQUEST.value, MessageKind.IDENTIFICATION_ANSWER
+    for seq, rid in ((7, "r1"), (8, "r2"), (9, "r3")):  # the host asks every party
+        entries.append(message(seq, request, ["blue", "red", "civil"], {"request_id": rid}))
+    for seq, rid, party, aircraft in ((10, "r1", "red", "FALCON21"), (11, "r2", "red", "FALCON99"),
+                                      (12, "r1", "civil", "")):  # fmt: skip
+        body = {"request_id": rid, "answer": "ours" if aircraft else "not ours",
+                "aircraft": aircraft}  # fmt: skip
+        entries.append(message(seq, answer.value, "host", body, sender=party))
     who = frozenset({("blue", "VIPER11"), ("red", "FALCON21")})
     cited = IncidentWatch._messages(entries, who)
-    assert [m["time_s"] for m in cited] == [1.0, 3.0, 5.0]
+    assert [m["time_s"] for m in cited] == [1.0, 3.0, 5.0, 7.0, 10.0, 12.0]
+    assert [m["text"] for m in cited[-2:]] == ["ours", "not ours"]

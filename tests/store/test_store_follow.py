@@ -48,3 +48,50 @@ def test_another_instances_entries_are_followed_newest_first(tmp_path: Path) -> 
     finally:
         writer.close()
         reader.close()
+
+
+def _kind(e: Event) -> tuple[Any, ...]:
+    return (str(e.payload["kind"]),)
+
+
+def test_offered_entries_are_taken_without_reading_the_log_again(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A reader of the whole log (the engine's desk) offers what it read: a follower whose read
+    stopped within it takes its kinds' entries from it and reads the log no more for them; one
+    behind the offered entries (a gap it has not read) is left to read the log itself."""
+    store = open_store(f"sqlite:///{tmp_path / 'offer.db'}")
+    try:
+
+        def message(kind: str) -> EventDraft:
+            return EventDraft("host", log.MESSAGE, {"kind": kind, "body": {}})
+
+        first = store.append_events([message("conflict_notice")])[0].seq
+        assert [r[1] for r in follow.followed(store, ("conflict_notice",), _kind)] == [
+            "conflict_notice"
+        ]
+        start = store.head()[0]
+        store.append_events(
+            [message("conflict_notice"), message("free_text"), message("conflict_notice")]
+        )
+        read = store.log(after=start)
+        follow.offer(store, start, read)
+        reads: list[int] = []
+        real = log.messages_of_kinds
+
+        def counted(*args: Any, **kwargs: Any) -> list[Event]:
+            got = real(*args, **kwargs)
+            reads.append(len(got))
+            return got
+
+        monkeypatch.setattr(follow, "messages_of_kinds", counted)
+        rows = follow.followed(store, ("conflict_notice",), _kind)
+        assert [r[0] for r in rows] == [first, read[0].seq, read[2].seq]  # each once, in order
+        assert reads == [0]  # the offered entries were not read again
+        # a follower that has read nothing yet is behind the offered entries: it reads itself
+        free = follow.followed(store, ("free_text",), _kind)
+        assert [r[0] for r in free] == [read[1].seq] and reads == [0, 1]
+        follow.offer(store, start, read)  # offered again: nothing new for anyone
+        assert len(follow.followed(store, ("conflict_notice",), _kind)) == 3
+    finally:
+        store.close()

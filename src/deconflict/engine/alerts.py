@@ -152,12 +152,16 @@ class Alerts:
     def _update_conflicts(self, scene: SceneIndex, conflict_rows: list[Row], now: float) -> None:
         seen: set[tuple[str, str]] = set()
         for data in conflict_rows:
-            if int(data["level"]) <= 0:
+            level = int(data["level"])
+            if level <= 0:
                 continue
             keys = (str(data["a"]), str(data["b"]))
             seen.add(keys)
-            ra, rb = scene.row(keys[0]), scene.row(keys[1])
             alert = self.conflicts.get(keys)
+            if alert is not None and level == alert.level:  # the usual case: nothing to write
+                alert.last_seen_s, alert.row = now, data
+                continue
+            ra, rb = scene.row(keys[0]), scene.row(keys[1])
             if alert is None and keys[::-1] in self.conflicts:  # raised by an intake
                 alert = self._turn(keys)
             recipients = tuple(sorted({str(ra["party"]), str(rb["party"])}))
@@ -168,8 +172,8 @@ class Alerts:
             else:
                 alert.last_seen_s = now
                 alert.row = data
-                if int(data["level"]) != alert.level:
-                    alert.level = int(data["level"])
+                if level != alert.level:
+                    alert.level = level
                     self._write("alert.updated", alert, ra, rb, now)
         for keys, alert in list(self.conflicts.items()):
             if keys not in seen and now - alert.last_seen_s >= self.clear_after_s:
@@ -280,13 +284,25 @@ class Alerts:
             self.desk.append(kind, payload, (party,))
 
     def _update_notices(self, scene: SceneIndex, now: float) -> None:
+        """The notices of the conflicts seen now between own aircraft of two parties. A pair
+        whose notice is open at this level or above is predicted with the notice's last
+        prediction (``update_notices`` sends nothing for it): the aircraft's states are made
+        only for the pairs with something to send."""
+        index, identity = scene.index, scene.cols["identity"]
+        party, label = scene.cols["party"], scene.cols["label"]
         predictions = []
         for keys, alert in self.conflicts.items():
             if alert.last_seen_s != now:
                 continue
-            ra, rb = scene.row(keys[0]), scene.row(keys[1])
-            if ra["identity"] != "own" or rb["identity"] != "own":
+            ia, ib = index[keys[0]], index[keys[1]]
+            if identity[ia] != "own" or identity[ib] != "own":
                 continue
+            one, two = (str(party[ia]), str(label[ia])), (str(party[ib]), str(label[ib]))
+            was = self.notices.get((one, two) if one <= two else (two, one))
+            if was is not None and alert.level <= was.level:
+                predictions.append(was.last)
+                continue
+            ra, rb = scene.row(keys[0]), scene.row(keys[1])
             predictions.append(
                 ConflictPrediction(
                     aircraft_state(ra),

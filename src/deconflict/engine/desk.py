@@ -25,7 +25,7 @@ from deconflict.hotline.authorship import (
 from deconflict.hotline.keys import Signer, generate_private_key, public_key_to_b64
 from deconflict.hotline.messages import Message, MessageKind, make_message
 from deconflict.identify.request import TrackSnapshot
-from deconflict.store import Event, EventDraft, Party, Store, open_store
+from deconflict.store import Event, EventDraft, Party, Store, follow, open_store
 from deconflict.store import hotline as log
 from deconflict.workflows import escalation, hotline, identification
 
@@ -239,9 +239,11 @@ class Desk:
     def news(self) -> list[Event]:
         """The log's entries since the last call (the engine's own and every client's)."""
         out: list[Event] = []
+        start = self.cursor
         while page := self.store.log(after=self.cursor, limit=5000):
             out += page
             self.cursor = page[-1].seq
+        follow.offer(self.store, start, out)  # the checks' followers take theirs from these
         return out
 
     def entries_since_start(self, kind: str) -> list[Event]:

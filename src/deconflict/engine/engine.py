@@ -214,13 +214,13 @@ class Engine:
         lap("incidents")
         self.history.record(self.now_s, self.pictures)
         lap("history")
-        self.desk.flush()
+        events = earlier + self._news()  # the tick's own entries, read once (the checks too)
         every = self.config.hotline_check_every_s
         if every > 0 and (self.now_s - self._checked_s >= every or ident.due(self.now_s)):
             self._checked_s = self.now_s
             self.desk.check(self.now_s)
+            events += self._news()
         self.tick_count += 1
-        events = earlier + self._news()
         lap("store")
         for hook in self.hooks:
             hook(self, ts, events)
@@ -234,8 +234,10 @@ class Engine:
 
     def _news(self) -> list[Event]:
         self.desk.flush()
+        after = self.desk.cursor
         news = self.desk.news()
         self.identification.learn(news)
+        self.incidents.learn(after, news)
         self.event_counts.update(e.kind for e in news)
         return news
 

@@ -178,23 +178,22 @@ class Identification:
                     due.append(int(i))
             if not due:
                 continue
-            col = {c: pic[c].to_numpy()[due] for c in
-                   ("key", "latitude", "longitude", "altitude", "groundspeed", "track",
-                    "vertical_rate")}  # fmt: skip
+            # each column as Python values at once (SI), not an element of an array at a time
+            keys_due = [str(k) for k in keys[due].tolist()]
+            lat = pic["latitude"].to_numpy(np.float64)[due].tolist()
+            lon = pic["longitude"].to_numpy(np.float64)[due].tolist()
+            alt_m = (pic["altitude"].to_numpy(np.float64)[due] * FT).tolist()
+            gs_ms = (pic["groundspeed"].to_numpy(np.float64)[due] * KT).tolist()
+            trk = pic["track"].to_numpy(np.float64)[due].tolist()
+            vr_ms = (np.nan_to_num(pic["vertical_rate"].to_numpy(np.float64)[due]) * FPM).tolist()
             tracks = [
                 (
-                    str(col["key"][j]),
+                    k,
                     TrackSnapshot.from_ground_track(
-                        float(col["latitude"][j]),
-                        float(col["longitude"][j]),
-                        float(col["altitude"][j]) * FT,
-                        float(col["groundspeed"][j]) * KT,
-                        float(col["track"][j]),
-                        float(np.nan_to_num(col["vertical_rate"][j])) * FPM,
-                        history(str(col["key"][j])),
+                        lat[j], lon[j], alt_m[j], gs_ms[j], trk[j], vr_ms[j], history(k)
                     ),
                 )
-                for j in range(len(due))
+                for j, k in enumerate(keys_due)
             ]
             opened = self.desk.open_requests(p, tracks, now_s=now, timeout_s=self.timeout_s)
             if not opened:  # no other party to ask

@@ -113,6 +113,12 @@ class IncidentWatch:
             self._read = _ContextLog(self.context_after)
         return self._read.catch_up(self.desk.store)
 
+    def learn(self, after: int, read: Sequence[Event]) -> None:
+        """What the engine read of the log (every entry with seq > ``after``, in order): the
+        records' context takes its alerts and messages from it, not from the log again."""
+        if self._read.after == self.context_after:
+            self._read.take(after, read)
+
     def _timeline(self, key: str) -> Timeline | None:
         t, lat, lon, alt_m = self.tracklog.points(key)
         if t.size < 2:
@@ -125,7 +131,7 @@ class IncidentWatch:
         ta, tb = self._timeline(pair[0]), self._timeline(pair[1])
         if ta is None or tb is None:
             return
-        all_alerts, messages = context or self._context()
+        alerts_log, messages = context or self._context()
         policy = IncidentPolicy.from_standard(self.standard)
         for inc in detect_incidents(ta, tb, policy):
             who = frozenset((t.party, t.aircraft_id) for t in (ta, tb))
@@ -133,9 +139,7 @@ class IncidentWatch:
             if self._known(who, inc.time_s if start is None else start,
                            inc.time_s if end is None else end):  # fmt: skip
                 continue  # recorded by an engine before this one
-            alerts = [a for a in all_alerts if a.get("own_key") in pair]
-            alerts.sort(key=lambda a: float(a.get("time_s", 0.0)))
-            inc = attach_context(inc, alerts, messages.cited(who))
+            inc = attach_context(inc, alerts_log.alerts(pair), messages.cited(who))
             if self.desk.record_incident(inc.to_dict()):
                 self.recorded += 1
 
@@ -149,26 +153,38 @@ class IncidentWatch:
 
 class MessageIndex:
     """``message`` entries indexed by who an incident record would cite them for: the messages
-    the pair's parties sent or received; of the conflict notices, only those about the pair's own
-    aircraft (a busy sky's notices about other pairs are not this incident's context, and would
-    make its record thousands of messages long)."""
+    the pair's parties sent or received, except those a busy sky sends about other aircraft
+    (they are not this incident's context, and would make its record thousands of messages
+    long): of the conflict notices, only those about the pair's own aircraft; of the
+    identification requests (each asks every party) and their answers, only those of a
+    request a party answered with one of the pair's aircraft."""
 
     def __init__(self) -> None:
         self.entries: list[Event] = []
         self._by_party: dict[Any, list[int]] = {}  # sender or recipient -> positions
         self._notices: dict[tuple[Any, Any], list[int]] = {}  # (recipient, own aircraft) -> ...
+        self._requests: dict[Any, list[int]] = {}  # request id -> its request and answers
+        self._claimed: dict[tuple[Any, Any], set[Any]] = {}  # (party, aircraft) -> request ids
 
     def add(self, entries: Iterable[Event]) -> None:
         notice = MessageKind.CONFLICT_NOTICE.value
+        request = MessageKind.IDENTIFICATION_REQUEST.value
+        answer = MessageKind.IDENTIFICATION_ANSWER.value
         for e in entries:
             i = len(self.entries)
             self.entries.append(e)
             m = e.payload
+            kind, body = m.get("kind"), m.get("body", {})
             recipients = m.get("recipients", ())
-            if m.get("kind") == notice:
-                own = m.get("body", {}).get("own_aircraft")
+            if kind == notice:
+                own = body.get("own_aircraft")
                 for r in recipients:
                     self._notices.setdefault((r, own), []).append(i)
+            elif kind in (request, answer):
+                self._requests.setdefault(body.get("request_id"), []).append(i)
+                if kind == answer and body.get("aircraft"):
+                    claim = (m.get("sender"), body["aircraft"])
+                    self._claimed.setdefault(claim, set()).add(body.get("request_id"))
             else:
                 for p in {*recipients, m.get("sender")}:
                     self._by_party.setdefault(p, []).append(i)
@@ -181,42 +197,68 @@ class MessageIndex:
             found.update(self._by_party.get(party, ()))
         for aircraft in who:
             found.update(self._notices.get(aircraft, ()))
+            for request_id in self._claimed.get(aircraft, ()):
+                found.update(self._requests.get(request_id, ()))
         out = []
         for i in sorted(found):
             m = self.entries[i].payload
             body = m.get("body", {})
-            text = str(body.get("text", body.get("resolution", "")))
+            text = str(body.get("text", body.get("resolution", body.get("answer", ""))))
             out.append({"time_s": m["time_s"], "sender": m["sender"], "kind": m["kind"],
                         "text": text})  # fmt: skip
         return out
 
 
-#: What incident records cite: the conflict alerts, and the messages (``_ContextLog``).
-Context = tuple[list[dict[str, Any]], MessageIndex]
+#: What incident records cite: the conflict alerts (``_ContextLog.alerts``), and the messages.
+Context = tuple["_ContextLog", MessageIndex]
 
 _ALERT_KINDS = ("alert.raised", "alert.updated")
 
 
 class _ContextLog:
     """The conflict alerts and the messages written after log seq ``after``, read on from
-    where the last ``catch_up`` stopped (the log only grows)."""
+    where the last ``catch_up`` stopped (the log only grows), or taken from what the engine read
+    of the log (``take``); the alerts indexed by the own aircraft they were raised for."""
 
     def __init__(self, after: int) -> None:
         self.after = after
         self.cursor = dict.fromkeys((*_ALERT_KINDS, log.MESSAGE), after)
-        self.alerts: dict[str, list[dict[str, Any]]] = {k: [] for k in _ALERT_KINDS}
+        #: own aircraft key -> (kind's place in ``_ALERT_KINDS``, seq, payload with its kind
+        #: as ``text``) of each conflict alert about it
+        self.by_key: dict[str, list[tuple[int, int, dict[str, Any]]]] = {}
         self.messages = MessageIndex()
 
+    def _add(self, kind: str, new: Sequence[Event]) -> None:
+        if kind == log.MESSAGE:
+            self.messages.add(new)
+            return
+        place = _ALERT_KINDS.index(kind)
+        for e in new:
+            if e.payload.get("kind") == "conflict":
+                alert = dict(e.payload) | {"text": e.kind}
+                self.by_key.setdefault(str(alert.get("own_key")), []).append((place, e.seq, alert))
+
     def catch_up(self, store: Store) -> Context:
-        for kind in _ALERT_KINDS:
+        for kind in self.cursor:
             new = log.entries(store, kind, after=self.cursor[kind])
-            self.alerts[kind] += [
-                dict(e.payload) | {"text": e.kind}
-                for e in new
-                if e.payload.get("kind") == "conflict"
-            ]
+            self._add(kind, new)
             self.cursor[kind] = new[-1].seq if new else self.cursor[kind]
-        new = log.entries(store, log.MESSAGE, after=self.cursor[log.MESSAGE])
-        self.messages.add(new)
-        self.cursor[log.MESSAGE] = new[-1].seq if new else self.cursor[log.MESSAGE]
-        return [a for kind in _ALERT_KINDS for a in self.alerts[kind]], self.messages
+        return self, self.messages
+
+    def take(self, after: int, read: Sequence[Event]) -> None:
+        """Every entry of the log with seq > ``after``, in order, as the engine read them: each
+        kind whose read stopped within them takes its entries from them (``store.follow.offer``
+        does the same for the checks' followers)."""
+        if not read:
+            return
+        for kind, cursor in self.cursor.items():
+            if after <= cursor < read[-1].seq:
+                self._add(kind, [e for e in read if e.seq > cursor and e.kind == kind])
+                self.cursor[kind] = read[-1].seq
+
+    def alerts(self, keys: Iterable[str]) -> list[dict[str, Any]]:
+        """The conflict alerts about the own aircraft ``keys``, in time order (raised before
+        updated, then in log order, at one time)."""
+        found = sorted(a for k in set(keys) for a in self.by_key.get(k, ()))
+        found.sort(key=lambda a: float(a[2].get("time_s", 0.0)))
+        return [a[2] for a in found]

@@ -71,7 +71,7 @@ class OpenNotice:
     level: int  # highest level notified
     opened_s: float
     last_seen_s: float
-    last: ConflictPrediction
+    last: ConflictPrediction  # the prediction last notified (what its close names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +137,9 @@ def update_notices(
     """Advance the notice state by one tick; return the new state and the notices to send.
 
     Predictions between two aircraft of the same party are ignored (not a cross-party conflict).
-    When one pair is predicted twice in a tick, the higher level counts.
+    When one pair is predicted twice in a tick, the higher level counts. A notice keeps as
+    ``last`` the prediction it last notified: a caller may predict a pair whose level has not
+    risen with that one again (nothing is sent for it), sparing the aircraft's states.
     """
     policy = policy or NoticePolicy()
     current: dict[PairKey, ConflictPrediction] = {}
@@ -148,27 +150,28 @@ def update_notices(
         if key not in current or p.level > current[key].level:
             current[key] = p
     state = dict(open_notices)
-    out: list[Notice] = []
-    for pair in sorted(set(state) | set(current)):
+    acting: list[tuple[PairKey, NoticeAction, OpenNotice]] = []
+    for pair, now in current.items():
         was = state.get(pair)
-        now = current.get(pair)
-        absent = 0.0 if was is None else now_s - was.last_seen_s
-        action = decide(
-            None if was is None else was.level, None if now is None else now.level, absent, policy
-        )
-        if now is not None:
-            if was is None:
-                nid = sha256_hex(canonical_json([list(map(list, pair)), now_s]))[:24]
-                state[pair] = OpenNotice(nid, now.level, now_s, now_s, now)
-            else:
-                state[pair] = OpenNotice(
-                    was.notice_id, max(was.level, now.level), was.opened_s, now_s, now
-                )
-        if action is None:
-            continue
-        notice = state[pair]
-        if action is NoticeAction.CLOSE:
-            del state[pair]
+        action = decide(None if was is None else was.level, now.level, 0.0, policy)
+        if was is None:
+            nid = sha256_hex(canonical_json([list(map(list, pair)), now_s]))[:24]
+            state[pair] = OpenNotice(nid, now.level, now_s, now_s, now)
+        else:  # the prediction last notified stays the notice's ``last`` until another is
+            last = now if action is not None else was.last
+            state[pair] = OpenNotice(
+                was.notice_id, max(was.level, now.level), was.opened_s, now_s, last
+            )
+        if action is not None:
+            acting.append((pair, action, state[pair]))
+    for pair, was in open_notices.items():
+        if pair not in current:
+            action = decide(was.level, None, now_s - was.last_seen_s, policy)
+            if action is not None:  # CLOSE
+                del state[pair]
+                acting.append((pair, action, was))
+    out: list[Notice] = []
+    for _pair, action, notice in sorted(acting, key=lambda a: a[0]):  # in the pairs' order
         out += _notices(notice.notice_id, action, notice.last, notice.level, now_s)
     return state, out
 

@@ -19,7 +19,12 @@ from deconflict.store.store import Store
 class _Followed:
     """What ``followed`` keeps of one store's entries of some kinds."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, kinds: Sequence[str], pick: Callable[[Event], tuple[Any, ...]], entry_kind: str
+    ) -> None:
+        self.kinds = frozenset(kinds)
+        self.pick = pick
+        self.entry_kind = entry_kind
         self.after = -1
         self.rows: list[tuple[Any, ...]] = []
         # pick's first field -> its rows; made when first asked for (``followed_index``)
@@ -43,7 +48,10 @@ def _follow(
     Its rows only grow: copying them (``list``) or looking one up needs no lock."""
     key = entry_kind + ":" + ",".join(sorted(kinds))
     with _FOLLOWED_LOCK:
-        state = _FOLLOWED.setdefault(store, {}).setdefault(key, _Followed())
+        followers = _FOLLOWED.setdefault(store, {})
+        state = followers.get(key)
+        if state is None:
+            state = followers[key] = _Followed(kinds, pick, entry_kind)
     with state.lock:
         if indexed and state.by_key is None:
             state.by_key = {}
@@ -53,13 +61,44 @@ def _follow(
             new = messages_of_kinds(store, kinds, after=state.after)
         else:
             new = entries(store, entry_kind, after=state.after)
-        for e in new:
-            row = (e.seq, *pick(e))
-            state.rows.append(row)
-            if state.by_key is not None:
-                state.by_key.setdefault(row[1], []).append(row)
-        state.after = new[-1].seq if new else state.after
+        _take(state, new, new[-1].seq if new else state.after)
     return state
+
+
+def _take(state: _Followed, new: Sequence[Event], last_seq: int) -> None:
+    """Add ``new`` (the follower's kinds' entries after ``state.after``, in order) and read on to
+    ``last_seq``. The caller holds ``state.lock``."""
+    for e in new:
+        row = (e.seq, *state.pick(e))
+        state.rows.append(row)
+        if state.by_key is not None:
+            state.by_key.setdefault(row[1], []).append(row)
+    state.after = max(state.after, last_seq)
+
+
+def offer(store: Store, after: int, read: Sequence[Event]) -> None:
+    """Entries a reader of the whole log has just read and decoded: ``read`` is every entry of
+    ``store`` with seq > ``after``, in order (``Store.log`` from ``after``, none left out). Each
+    follower of ``store`` whose read stopped within them takes its kinds' entries from them,
+    and the next ``followed`` call reads on from their end instead of decoding them again (the
+    engine reads every new entry each tick; its checks follow some kinds of the same)."""
+    if not read:
+        return
+    with _FOLLOWED_LOCK:
+        states = list(_FOLLOWED.get(store, {}).values())
+    for state in states:
+        with state.lock:
+            if not after <= state.after < read[-1].seq:
+                continue  # entries between its read and ``read`` unseen, or nothing new
+            if state.entry_kind == MESSAGE:
+                kinds = state.kinds
+                new = [
+                    e for e in read if e.seq > state.after and e.kind == MESSAGE
+                    and e.payload.get("kind") in kinds
+                ]  # fmt: skip
+            else:
+                new = [e for e in read if e.seq > state.after and e.kind == state.entry_kind]
+            _take(state, new, read[-1].seq)
 
 
 def followed(
