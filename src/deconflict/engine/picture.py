@@ -168,6 +168,9 @@ def _object_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
     )
 
 
+_IDENTITIES = np.array(["own", "declared", "unknown"], dtype=object)
+
+
 def classify_picture(
     party: str,
     tr: TrackRows,
@@ -187,9 +190,10 @@ def classify_picture(
     cache = owners or OwnerCache(registry)
     icao, cs, owner, named, key = cache.identify(party, tr.track_id, tr.icao24, tr.callsign, now_s)
     owner = owner.copy()  # declared answers are written into these
-    aircraft = np.where(owner != "", named, "").astype(object)
+    aircraft = np.where(owner != "", named, "").astype(object, copy=False)
     own = owner == party
-    identity = np.where(own, "own", np.where(owner != "", "declared", "unknown")).astype(object)
+    # the identities' names taken from one array of three (no str made per track)
+    identity = _IDENTITIES[np.where(own, 0, np.where(owner != "", 1, 2))]
     if declared or pending:
         rest = np.flatnonzero(owner == "")
         rest_keys = key[rest].tolist()
@@ -208,7 +212,7 @@ def classify_picture(
             "owner": owner,
             "identity": identity,
             "aircraft": aircraft,
-            "label": label.astype(object),
+            "label": label.astype(object, copy=False),
             "icao24": icao,
             "callsign": cs,
             "status": np.asarray(STATUS_NAMES, dtype=object)[tr.status.astype(np.int64)],

@@ -98,10 +98,12 @@ TrackRows_fields: Final = (
 def identity_state(table: TrackTable, rows: I64, now_s: float, stale_after_s: float) -> Obj:
     """``fresh``, ``stale`` or ``none``: how recently each row's icao24 or callsign was heard."""
     last = np.fmax(table.icao24_t[rows], table.callsign_t[rows])
-    out = np.full(rows.size, "none", dtype=object)
-    known = np.isfinite(last)
-    out[known] = np.where(now_s - last[known] <= stale_after_s, "fresh", "stale")
-    return out
+    code = np.where(now_s - last <= stale_after_s, 0, 1)  # NaN compares False: stale
+    code[~np.isfinite(last)] = 2
+    return _IDENTITY_STATES[code]  # the three str objects, not a new one per row
+
+
+_IDENTITY_STATES = np.array(["fresh", "stale", "none"], dtype=object)
 
 
 def rows_at(
