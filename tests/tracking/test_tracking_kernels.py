@@ -3,7 +3,9 @@ assignment, the local frame and OSPA."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -11,9 +13,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconflict.geo import local_xy_m
-from deconflict.tracking import LocalFrame, ospa
+from deconflict.tracking import LocalFrame, kalman, ospa
 from deconflict.tracking.assign import candidate_pairs, gnn_assign
 from deconflict.tracking.kalman import cv_predict, kalman_update
+
+KERNELS = ("numpy", "compiled")
+
+
+@contextlib.contextmanager
+def kernels(kind: str) -> Iterator[None]:
+    """The Kalman kernels in numpy or compiled (numba), whatever the batch's size."""
+    saved = kalman.JIT_MIN_ROWS
+    kalman.JIT_MIN_ROWS = 0 if kind == "compiled" else 2**62
+    try:
+        yield
+    finally:
+        kalman.JIT_MIN_ROWS = saved
 
 
 def spd(rng: np.random.Generator, n: int, scale: float) -> np.ndarray:
@@ -21,8 +36,10 @@ def spd(rng: np.random.Generator, n: int, scale: float) -> np.ndarray:
     return a @ a.T + np.eye(n) * scale**2
 
 
+@pytest.mark.parametrize("kind", KERNELS)
+@settings(deadline=None)  # the first example of "compiled" loads (or compiles) the kernels
 @given(st.integers(0, 2**32 - 1), st.floats(0.0, 30.0), st.floats(0.01, 50.0))
-def test_cv_predict_is_f_p_ft_plus_q(seed: int, dt: float, q: float) -> None:
+def test_cv_predict_is_f_p_ft_plus_q(kind: str, seed: int, dt: float, q: float) -> None:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=4) * 100
     p = spd(rng, 4, 10.0)
@@ -32,14 +49,16 @@ def test_cv_predict_is_f_p_ft_plus_q(seed: int, dt: float, q: float) -> None:
     qm = np.zeros((4, 4))
     qm[np.ix_([0, 2], [0, 2])] = q1
     qm[np.ix_([1, 3], [1, 3])] = q1
-    xp, pp = cv_predict(x[None], p[None], np.array([dt]), np.array([q]))
+    with kernels(kind):
+        xp, pp = cv_predict(x[None], p[None], np.array([dt]), np.array([q]))
     np.testing.assert_allclose(xp[0], f @ x, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(pp[0], f @ p @ f.T + qm, rtol=1e-10, atol=1e-8)
 
 
-@settings(max_examples=50)
+@pytest.mark.parametrize("kind", KERNELS)
+@settings(max_examples=50, deadline=None)
 @given(st.integers(0, 2**32 - 1))
-def test_kalman_update_matches_textbook_and_masking(seed: int) -> None:
+def test_kalman_update_matches_textbook_and_masking(kind: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = 5
     x = rng.normal(size=(n, 4)) * 100
@@ -48,7 +67,8 @@ def test_kalman_update_matches_textbook_and_masking(seed: int) -> None:
     r_var = rng.uniform(1.0, 50.0, size=(n, 4))
     # a general H (a late plot's rows mix position and velocity), not only the identity
     h = np.broadcast_to(np.eye(4), (n, 4, 4)) + rng.normal(size=(n, 4, 4)) * 0.5
-    xu, pu, nu_u, d2 = kalman_update(x, p, z, h, r_var)
+    with kernels(kind):
+        xu, pu, nu_u, d2 = kalman_update(x, p, z, h, r_var)
     for i in range(n):
         s = h[i] @ p[i] @ h[i].T + np.diag(r_var[i])
         k = p[i] @ h[i].T @ np.linalg.inv(s)
@@ -64,7 +84,8 @@ def test_kalman_update_matches_textbook_and_masking(seed: int) -> None:
     hm[:, 2:, :] = 0.0
     zm = z.copy()
     zm[:, 2:] = 0.0
-    xm, pm, _, d2m = kalman_update(x, p, zm, hm, r_var)
+    with kernels(kind):
+        xm, pm, _, d2m = kalman_update(x, p, zm, hm, r_var)
     for i in range(n):
         h2 = h[i][:2]
         s = h2 @ p[i] @ h2.T + np.diag(r_var[i][:2])
@@ -73,6 +94,38 @@ def test_kalman_update_matches_textbook_and_masking(seed: int) -> None:
         np.testing.assert_allclose(xm[i], x[i] + k @ nu, rtol=1e-9, atol=1e-7)
         np.testing.assert_allclose(pm[i], (np.eye(4) - k @ h2) @ p[i], rtol=1e-7, atol=1e-6)
         assert d2m[i] == pytest.approx(nu @ np.linalg.inv(s) @ nu, rel=1e-9)
+
+
+def test_compiled_kernels_equal_numpy_on_a_tracker_batch() -> None:
+    """The compiled kernels (from ``JIT_MIN_ROWS`` rows on) give the numpy forms' results on a
+    batch as the tracker makes it: 3,000 rows, dt from 0 (a report at its track's time) up, a
+    late plot's negative offset in ``H`` on some rows, velocity masked on others, 1-D and 2-D
+    states; the covariances stay exactly symmetric."""
+    rng = np.random.default_rng(7)
+    for ndim in (1, 2):
+        n, d = 3_000, 2 * ndim
+        x = rng.normal(size=(n, d)) * 1e4
+        p = np.stack([spd(rng, d, 30.0) for _ in range(n)])
+        dt = np.where(rng.uniform(size=n) < 0.1, 0.0, rng.uniform(0.0, 5.0, size=n))
+        q = rng.uniform(0.1, 10.0, size=n)
+        h = np.broadcast_to(np.eye(d), (n, d, d)).copy()
+        h[:, :ndim, ndim:] = np.where(rng.uniform(size=n) < 0.1, -rng.uniform(size=n), 0.0)[
+            :, None, None
+        ] * np.eye(ndim)  # fmt: skip
+        masked = rng.uniform(size=n) < 0.4
+        h[masked, ndim:, :] = 0.0
+        z = rng.normal(size=(n, d)) * 1e4
+        z[masked, ndim:] = 0.0
+        r = rng.uniform(1.0, 100.0, size=(n, d))
+        results = {}
+        for kind in KERNELS:
+            with kernels(kind):
+                xp, pp = cv_predict(x, p, dt, q)
+                results[kind] = (xp, pp, *kalman_update(xp, pp, z, h, r))
+        for got, want in zip(results["compiled"], results["numpy"], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+        p_out = results["compiled"][3]
+        np.testing.assert_array_equal(p_out, p_out.transpose(0, 2, 1))
 
 
 def brute_force(nt: int, nr: int, cost: dict[tuple[int, int], float], miss: float) -> float:

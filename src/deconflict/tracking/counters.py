@@ -71,7 +71,11 @@ class TrackerLog:
         self, kind: str, b: ReportBatch, ri: I64, which: I64, detail: Callable[[int], str]
     ) -> None:
         """Record an error of ``kind`` about each report ``ri[j]`` for ``j`` in ``which``, at
-        the report's own time, described by ``detail(j)``."""
+        the report's own time, described by ``detail(j)``. Only the newest ``max_records``
+        are kept, so only they are described."""
+        keep = self._records.maxlen
+        if keep is not None and which.size > keep:
+            which = which[which.size - keep :]
         for j in which.tolist():
             i = int(ri[j])
             self.error(kind, float(b.t_s[i]), b, i, detail(j))

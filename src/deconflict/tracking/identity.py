@@ -9,6 +9,7 @@ share the last bit).
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,9 @@ class IdentityIndex:
     def lookup(self, b: ReportBatch, idx: I64) -> tuple[I64, NDArray[np.bool_]]:
         """The track id of each report ``idx`` by icao24, else by sensor track number (-1 if
         none), and whether it was found by number."""
-        get = self.by_icao24.get
+        # dict.get over the list in C (None is never a key: -1)
         ids = np.fromiter(
-            (-1 if ic is None else get(ic, -1) for ic in b.icao24[idx].tolist()),
+            map(self.by_icao24.get, b.icao24[idx].tolist(), repeat(-1)),
             dtype=np.int64,
             count=idx.size,
         )
@@ -111,16 +112,18 @@ class IdentityIndex:
         self, table: TrackTable, rows: I64, vals: NDArray[np.object_], log: TrackerLog, now_s: float
     ) -> None:
         by_icao24 = self.by_icao24
-        olds = table.icao24[rows].tolist()
-        tids = table.ids[rows].tolist()
+        old_arr = table.icao24[rows]
+        tid_arr = table.ids[rows]
         values = vals.tolist()
         # the usual case: the track already holds its address and the index points at it
-        get = by_icao24.get
-        change = [
-            j
-            for j, (old, val, tid) in enumerate(zip(olds, values, tids, strict=True))
-            if old != val or get(val) != tid
-        ]
+        # (compared as arrays; the index read with dict.get over the list in C)
+        bound = np.fromiter(
+            map(by_icao24.get, values, repeat(-1)), dtype=np.int64, count=len(values)
+        )
+        change = np.flatnonzero((old_arr != vals) | (bound != tid_arr)).tolist()
+        if not change:
+            return
+        olds, tids = old_arr.tolist(), tid_arr.tolist()
         for j in change:
             old, val, tid = olds[j], values[j], tids[j]
             prev = by_icao24.get(val)

@@ -7,7 +7,10 @@ constant-velocity model: ``F(dt) = [[I, dt I], [0, I]]`` and
 state is ``[h, hdot]`` (m, m/s) with the same model in one dimension.
 
 Every function takes arrays with a leading batch axis (one row per track or per track-report
-pair) and never loops in Python over that axis.
+pair) and never loops in Python over that axis. From ``JIT_MIN_ROWS`` rows on, ``cv_predict`` and
+``kalman_update`` run in compiled code (``tracking._kalman_nb``: one loop over the rows, with the
+same arithmetic; equal within a few units in the last place, tested); below it, in numpy, where
+numba's import would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from numpy.typing import NDArray
 
 F64 = NDArray[np.float64]
 
+#: From this many rows on, the kernels run compiled (``bench/kalman_kernels.py`` measures both).
+JIT_MIN_ROWS = 1_000
+
 __all__ = [
+    "JIT_MIN_ROWS",
     "cv_predict",
     "kalman_update",
     "process_noise",
@@ -41,6 +48,13 @@ def process_noise(dt_s: F64, q: F64, ndim: int = 2) -> F64:
 
 def cv_predict(x: F64, p: F64, dt_s: F64, q: F64) -> tuple[F64, F64]:
     """Predict states ``x`` (``(n, 2d)``) and covariances ``p`` (``(n, 2d, 2d)``) by ``dt_s``."""
+    if x.shape[0] >= JIT_MIN_ROWS:
+        from deconflict.tracking._kalman_nb import cv_predict_rows
+
+        x_new, p_new = np.empty(x.shape), np.empty(p.shape)
+        xc, pc, dtc, qc = _f64(x, p, dt_s, q)
+        cv_predict_rows(xc, pc, dtc, qc, x_new, p_new)
+        return x_new, p_new
     ndim = x.shape[1] // 2
     x_new = x.copy()
     x_new[:, :ndim] += dt_s[:, None] * x[:, ndim:]
@@ -71,6 +85,14 @@ def kalman_update(x: F64, p: F64, z: F64, h: F64, r_var: F64) -> tuple[F64, F64,
     Returns the updated state and covariance, the innovation and the squared Mahalanobis
     distance of the innovation (``ν^T S^-1 ν``, the sum of the scalar updates' ``ν_i² / S_i``).
     """
+    if x.shape[0] >= JIT_MIN_ROWS:
+        from deconflict.tracking._kalman_nb import kalman_update_rows
+
+        x_new, p_new, nu = np.empty(x.shape), np.empty(p.shape), np.empty(z.shape)
+        d2 = np.empty(x.shape[0])
+        xc, pc, zc, hc, rc = _f64(x, p, z, h, r_var)
+        kalman_update_rows(xc, pc, zc, hc, rc, x_new, p_new, nu, d2)
+        return x_new, p_new, nu, d2
     nu = z - np.einsum("nmd,nd->nm", h, x)
     d2 = np.zeros(x.shape[0])
     x = x.copy()
@@ -85,3 +107,8 @@ def kalman_update(x: F64, p: F64, z: F64, h: F64, r_var: F64) -> tuple[F64, F64,
         p -= np.einsum("ni,nj->nij", g, g)
         d2 += nu_i * nu_i / s
     return x, p, nu, d2
+
+
+def _f64(*arrays: F64) -> list[F64]:
+    """C-contiguous float64 arrays (the compiled kernels' one signature)."""
+    return [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
