@@ -83,3 +83,20 @@ def test_error_records_carry_each_report_s_own_time(first_half_hour: pd.DataFram
     expected = pd.to_datetime(q.loc[rejected["row"], "timestamp"], utc=True).to_numpy()
     assert (rejected["time"].to_numpy() == expected).all()
     assert rejected["detail"].str.contains("ft").all()
+
+
+def test_party_and_sensor_text_is_cleaned_once_per_value() -> None:
+    """A report table's party and sensor columns (pandas' string dtype, few distinct values)
+    are cleaned per distinct value: the same text as the general path (stripped; empty and
+    missing become None), one str object per value; an object column takes the general path."""
+    from deconflict.tracking.batch import _strings
+
+    values = ["p0", " p1 ", None, "", "p0", pd.NA, "p1", "  "]
+    col = pd.Series(values, dtype=pd.StringDtype())
+    few, general = _strings(col, len(col), few=True), _strings(col, len(col))
+    assert list(few) == list(general) == ["p0", "p1", None, None, "p0", None, "p1", None]
+    assert few[0] is few[4]  # one object per raw value
+    lower = _strings(pd.Series(["AB", "ab "], dtype=pd.StringDtype()), 2, lower=True, few=True)
+    assert list(lower) == ["ab", "ab"]
+    mixed = pd.Series([1, "1", 1.0, None], dtype=object)  # not text only: equal keys differ
+    assert list(_strings(mixed, 4, few=True)) == list(_strings(mixed, 4)) == ["1", "1", "1.0", None]

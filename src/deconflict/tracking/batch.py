@@ -65,10 +65,17 @@ def seconds(ts: Any) -> float:
     return float(stamp.value) / 1e9
 
 
-def _strings(col: pd.Series | None, n: int, lower: bool = False) -> Obj:
+def _strings(col: pd.Series | None, n: int, lower: bool = False, few: bool = False) -> Obj:
+    """A text column as stripped str (lowercase with ``lower``) or None. ``few``: a column of
+    few distinct values (a party, a sensor) is cleaned once per distinct value and each row
+    given that value's one str object, when it holds only text (pandas' string dtype)."""
     out = np.full(n, None, dtype=object)
     if col is None:
         return out
+    if few and isinstance(col.dtype, pd.StringDtype):
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)  # missing: -1
+        table = np.append(_strings(pd.Series(uniques, dtype=col.dtype), len(uniques), lower), None)
+        return np.asarray(table[codes], dtype=object)
     s = col.astype("string").str.strip()
     if lower:
         s = s.str.lower()
@@ -164,8 +171,8 @@ def report_batch(frame: pd.DataFrame, frame_of: LocalFrame) -> ReportBatch:
         icao24=_strings(icao_col, n, lower=True),
         callsign=_strings(frame.get("callsign"), n),
         squawk=_squawks(frame.get("squawk"), n),
-        party=_strings(frame.get("party"), n),
-        sensor=_strings(frame.get("sensor"), n),
+        party=_strings(frame.get("party"), n, few=True),
+        sensor=_strings(frame.get("sensor"), n, few=True),
         track_number=np.asarray(tn.fillna(-1), dtype=np.float64).astype(np.int64),
         row=np.arange(n, dtype=np.int64),
     )
