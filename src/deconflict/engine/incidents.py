@@ -160,10 +160,13 @@ class MessageIndex:
     request a party answered with one of the pair's aircraft."""
 
     def __init__(self) -> None:
-        self.entries: list[Event] = []
+        #: what a record cites of each message, in log order: (time s, sender, kind, text)
+        #: (atomic tuples, not the entries: a day of messages held without their payloads,
+        #: and out of the garbage collector's walks)
+        self.rows: list[tuple[Any, Any, Any, str]] = []
         self._by_party: dict[Any, list[int]] = {}  # sender or recipient -> positions
         self._notices: dict[tuple[Any, Any], list[int]] = {}  # (recipient, own aircraft) -> ...
-        self._requests: dict[Any, list[int]] = {}  # request id -> its request and answers
+        self._requests: dict[Any, tuple[int, ...]] = {}  # request id -> request and answers
         self._claimed: dict[tuple[Any, Any], set[Any]] = {}  # (party, aircraft) -> request ids
 
     def add(self, entries: Iterable[Event]) -> None:
@@ -171,17 +174,19 @@ class MessageIndex:
         request = MessageKind.IDENTIFICATION_REQUEST.value
         answer = MessageKind.IDENTIFICATION_ANSWER.value
         for e in entries:
-            i = len(self.entries)
-            self.entries.append(e)
+            i = len(self.rows)
             m = e.payload
             kind, body = m.get("kind"), m.get("body", {})
+            text = str(body.get("text", body.get("resolution", body.get("answer", ""))))
+            self.rows.append((m["time_s"], m["sender"], kind, text))
             recipients = m.get("recipients", ())
             if kind == notice:
                 own = body.get("own_aircraft")
                 for r in recipients:
                     self._notices.setdefault((r, own), []).append(i)
             elif kind in (request, answer):
-                self._requests.setdefault(body.get("request_id"), []).append(i)
+                rid = body.get("request_id")
+                self._requests[rid] = (*self._requests.get(rid, ()), i)
                 if kind == answer and body.get("aircraft"):
                     claim = (m.get("sender"), body["aircraft"])
                     self._claimed.setdefault(claim, set()).add(body.get("request_id"))
@@ -199,14 +204,8 @@ class MessageIndex:
             found.update(self._notices.get(aircraft, ()))
             for request_id in self._claimed.get(aircraft, ()):
                 found.update(self._requests.get(request_id, ()))
-        out = []
-        for i in sorted(found):
-            m = self.entries[i].payload
-            body = m.get("body", {})
-            text = str(body.get("text", body.get("resolution", body.get("answer", ""))))
-            out.append({"time_s": m["time_s"], "sender": m["sender"], "kind": m["kind"],
-                        "text": text})  # fmt: skip
-        return out
+        names = ("time_s", "sender", "kind", "text")
+        return [dict(zip(names, self.rows[i], strict=True)) for i in sorted(found)]
 
 
 #: What incident records cite: the conflict alerts (``_ContextLog.alerts``), and the messages.

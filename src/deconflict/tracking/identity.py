@@ -34,7 +34,8 @@ class IdentityIndex:
     def __init__(self) -> None:
         self.by_icao24: dict[str, int] = {}  # icao24 -> track id
         self.by_sensor_track: dict[SensorTrack, int] = {}  # (party, sensor, number) -> track id
-        self._sensor_keys: dict[int, list[SensorTrack]] = {}  # track id -> its numbers
+        # track id -> its numbers (tuples: out of the garbage collector's walks once seen)
+        self._sensor_keys: dict[int, tuple[SensorTrack, ...]] = {}
         self.sensor_bits: dict[tuple[Any, Any], int] = {}  # (party, sensor) -> bit
 
     def lookup(self, b: ReportBatch, idx: I64) -> tuple[I64, NDArray[np.bool_]]:
@@ -106,7 +107,7 @@ class IdentityIndex:
         for key, tid in zip(keys, table.ids[rows[has]].tolist(), strict=True):
             if by_number.get(key) != tid:
                 by_number[key] = tid
-                self._sensor_keys.setdefault(tid, []).append(key)
+                self._sensor_keys[tid] = (*self._sensor_keys.get(tid, ()), key)
 
     def _bind_icao24(
         self, table: TrackTable, rows: I64, vals: NDArray[np.object_], log: TrackerLog, now_s: float
@@ -177,9 +178,11 @@ class IdentityIndex:
         keep_id, gone_id = int(table.ids[keep]), int(table.ids[gone])
         if table.icao24[keep] is not None:
             self.by_icao24[table.icao24[keep]] = keep_id
-        for key in self._sensor_keys.pop(gone_id, []):
+        moved = self._sensor_keys.pop(gone_id, ())
+        for key in moved:
             self.by_sensor_track[key] = keep_id
-            self._sensor_keys.setdefault(keep_id, []).append(key)
+        if moved:
+            self._sensor_keys[keep_id] = (*self._sensor_keys.get(keep_id, ()), *moved)
 
     def dropped(self, table: TrackTable, rows: I64) -> None:
         """Forget what points at the track rows ``rows`` (about to be removed)."""
@@ -188,7 +191,7 @@ class IdentityIndex:
             ic = table.icao24[r]
             if ic is not None and self.by_icao24.get(ic) == tid:
                 del self.by_icao24[ic]
-            for key in self._sensor_keys.pop(tid, []):
+            for key in self._sensor_keys.pop(tid, ()):
                 if self.by_sensor_track.get(key) == tid:
                     del self.by_sensor_track[key]
 
