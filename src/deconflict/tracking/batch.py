@@ -74,7 +74,8 @@ def _strings(col: pd.Series | None, n: int, lower: bool = False, few: bool = Fal
         return out
     if few and isinstance(col.dtype, pd.StringDtype):
         codes, uniques = pd.factorize(col, use_na_sentinel=True)  # missing: -1
-        table = np.append(_strings(pd.Series(uniques, dtype=col.dtype), len(uniques), lower), None)
+        table = np.full(len(uniques) + 1, None, dtype=object)  # the last for code -1
+        table[:-1] = _strings(pd.Series(uniques, dtype=col.dtype), len(uniques), lower)
         return np.asarray(table[codes], dtype=object)
     s = col.astype("string").str.strip()
     if lower:
