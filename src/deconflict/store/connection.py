@@ -22,7 +22,7 @@ from sqlalchemy.pool import StaticPool
 
 from deconflict.errors import StorageError
 from deconflict.hotline.canonical import LOG_FORMAT
-from deconflict.hotline.log import entry_hash
+from deconflict.hotline.log import entry_bytes, entry_hash
 from deconflict.store import tree
 from deconflict.store.driver import postgres_url
 from deconflict.store.records import (
@@ -252,6 +252,7 @@ class Database:
         rows: list[dict[str, Any]] = []
         recipients: list[dict[str, Any]] = []
         entries: list[Event] = []
+        leaves: list[bytes] = []
         for draft in drafts:
             body: dict[str, Any] = {
                 "seq": int(head[0]) + 1,
@@ -266,14 +267,17 @@ class Database:
                 "format": LOG_FORMAT,
             }
             digest, signature = self.sealer.seal(body)
-            rows.append({**body, "hash": digest, "signature": signature})
+            row = {**body, "hash": digest, "signature": signature}
+            rows.append(row)
+            # its leaf now, while the body's bytes the seal just made can be reused
+            leaves.append(entry_bytes(row))
             seq = int(body["seq"])
             recipients += [{"party_id": p, "event_seq": seq} for p in sorted(set(draft.recipients))]
             head[0], head[1] = seq, digest
             entries.append(Event(**body, hash=digest, signature=signature))
         self.insert_rows(conn, "events", rows)
         self.insert_rows(conn, "event_recipients", recipients)
-        tree.append_leaves(self, conn, entries)
+        tree.append_leaves(self, conn, entries, leaves)
         return entries
 
 

@@ -76,9 +76,15 @@ def _fetch(conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
     return found
 
 
-def append_leaves(store: Database, conn: Connection, entries: Sequence[Event]) -> None:
+def append_leaves(
+    store: Database,
+    conn: Connection,
+    entries: Sequence[Event],
+    leaves: Sequence[bytes] | None = None,
+) -> None:
     """Write the leaves of ``entries`` (consecutive, in order) and the nodes they complete,
-    inside the entries' transaction, in one INSERT."""
+    inside the entries' transaction, in one INSERT. ``leaves``: each entry's bytes
+    (``leaf_bytes``), when the caller made them as it sealed the entries."""
     if not entries:
         return
     first = entries[0]
@@ -88,9 +94,10 @@ def append_leaves(store: Database, conn: Connection, entries: Sequence[Event]) -
     else:
         known = _fetch(conn, frontier(first.seq))
     rows: list[dict[str, Any]] = []
-    for entry in entries:
+    for k, entry in enumerate(entries):
         index = entry.seq
-        written = append_nodes(index, leaf_hash(leaf_bytes(entry)), known.__getitem__)
+        data = leaves[k] if leaves is not None else leaf_bytes(entry)
+        written = append_nodes(index, leaf_hash(data), known.__getitem__)
         rows += [{"node": node_key(node), "hash": h} for node, h in written]
         nodes = {**known, **dict(written)}
         known = {n: nodes[n] for n in frontier(index + 1)}
