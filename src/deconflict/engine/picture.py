@@ -123,9 +123,9 @@ class OwnerCache:
                 0, self._ids.size - 1
             )
             at = self._order[pos]
-            same = self._ids[at] == track_id
-            same[same] = (last_icao[at[same]] == icao24[same]) & (
-                last_cs[at[same]] == callsign[same]
+            # over every row (most are the same): no masked copies of object arrays
+            same = (
+                (self._ids[at] == track_id) & (last_icao[at] == icao24) & (last_cs[at] == callsign)
             )
         new = np.flatnonzero(~same)
         icao = _identifiers(icao24[new])
@@ -145,9 +145,8 @@ class OwnerCache:
                 del self.adopted[t]
         outs = []
         for prev, fresh in zip(last_out, (icao, cs, owner, named, key), strict=True):
-            out = np.empty(n, dtype=object)
-            out[same] = prev[at[same]]
-            out[new] = fresh
+            out = prev[at] if prev.size else np.empty(n, dtype=object)  # every row taken,
+            out[new] = fresh  # then the new ones (where ``at`` is no row of theirs) overwritten
             outs.append(out)
         self._ids = track_id.copy()
         self._order = np.argsort(self._ids, kind="stable")
