@@ -261,6 +261,8 @@ def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
         body = {"request_id": rid, "answer": "ours" if aircraft else "not ours",
                 "aircraft": aircraft}  # fmt: skip
         entries.append(message(seq, answer.value, "host", body, sender=party))
+    # an entry a message's shape does not hold (no time) is left out, not a failure
+    entries.append(Event(13, 13.0, "host", "k", "message", {"kind": "free_text"}, "", "", ""))
     who = frozenset({("blue", "VIPER11"), ("red", "FALCON21")})
     cited = IncidentWatch._messages(entries, who)
     assert [m["time_s"] for m in cited] == [1.0, 3.0, 5.0, 7.0, 10.0, 12.0]

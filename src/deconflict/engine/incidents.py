@@ -174,11 +174,13 @@ class MessageIndex:
         request = MessageKind.IDENTIFICATION_REQUEST.value
         answer = MessageKind.IDENTIFICATION_ANSWER.value
         for e in entries:
-            i = len(self.rows)
             m = e.payload
-            kind, body = m.get("kind"), m.get("body", {})
+            if not isinstance(m.get("time_s"), int | float):
+                continue  # no time to place it by: no record cites it (nor stops the engine)
+            i = len(self.rows)
+            kind, body = m.get("kind"), m.get("body") or {}
             text = str(body.get("text", body.get("resolution", body.get("answer", ""))))
-            self.rows.append((m["time_s"], m["sender"], kind, text))
+            self.rows.append((m["time_s"], m.get("sender"), kind, text))
             recipients = m.get("recipients", ())
             if kind == notice:
                 own = body.get("own_aircraft")
