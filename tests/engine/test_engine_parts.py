@@ -233,7 +233,7 @@ def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
     requests about many tracks: an incident record cites the notices about the pair's own
     aircraft, the requests (with their answers) a party answered with one of the pair's
     aircraft, and the other messages the parties exchanged."""
-    from deconflict.engine.incidents import IncidentWatch
+    from deconflict.engine.incidents import IncidentWatch, MessageIndex
     from deconflict.store import Event
 
     def message(
@@ -267,3 +267,57 @@ def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
     cited = IncidentWatch._messages(entries, who)
     assert [m["time_s"] for m in cited] == [1.0, 3.0, 5.0, 7.0, 10.0, 12.0]
     assert [m["text"] for m in cited[-2:]] == ["ours", "not ours"]
+    # forgetting what was sent before 8 s keeps the answers of r1 (its request is gone)
+    index = MessageIndex()
+    index.add(entries)
+    index.prune(8.0)
+    assert [m["time_s"] for m in index.cited(who)] == [10.0, 12.0]
+    index.prune(11.0)
+    assert [m["time_s"] for m in index.cited(who)] == [12.0]
+    assert sorted(t for t, *_ in index.rows.values()) == [11.0, 12.0]
+
+
+def test_the_incidents_context_forgets_what_no_record_can_cite(tmp_path: Path) -> None:
+    """A day of alerts and messages does not stay in the incidents' context: what is older
+    than the track log's memory and the records' window is forgotten, and what a record can
+    still cite is kept."""
+    from deconflict.engine.incidents import PRUNE_EVERY_S, IncidentWatch
+    from deconflict.hotline.keys import Signer, generate_private_key
+    from deconflict.incidents.record import CONTEXT_WINDOW_S
+    from deconflict.predict.standards import get_standard
+
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        keys = {p: Signer(p, generate_private_key()) for p in ("blue", "red")}
+        parties, _ = register_parties(store, keys)
+        desk = Desk(store, parties, keys)
+        memory_s = 120.0
+        watch = IncidentWatch(desk, get_standard("icao-5nm"), memory_s=memory_s, quiet_s=10.0)
+        empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in
+                              {"key": object, "party": object, "identity": object,
+                               "latitude": float, "longitude": float,
+                               "altitude": float}.items()})  # fmt: skip
+        sizes = []
+        for now in np.arange(0.0, 3600.0, 10.0):
+            alert = {"kind": "conflict", "alert_id": f"a{now}", "own_key": "blue/VIPER11",
+                     "time_s": float(now)}  # fmt: skip
+            desk.append("alert.raised", alert, ("blue",))
+            desk.post("blue", "red", MessageKind.FREE_TEXT, {"text": f"t{now}"}, now_s=now)
+            desk.flush()
+            after = desk.cursor
+            watch.learn(after, desk.news())
+            watch.update(empty, [], float(now))
+            sizes.append(len(watch._read.messages.rows))
+            if now == 1800.0:  # what a record of an approach at the log's start may cite
+                horizon = now - memory_s - CONTEXT_WINDOW_S
+                messages = watch._read.messages.cited(frozenset({("blue", "VIPER11")}))
+                alerts = watch._read.alerts(["blue/VIPER11"])
+                assert min(m["time_s"] for m in messages) >= horizon - PRUNE_EVERY_S
+                assert min(m["time_s"] for m in messages) <= horizon
+                assert [a["time_s"] for a in alerts] == [m["time_s"] for m in messages]
+                assert max(m["time_s"] for m in messages) == now
+        # bounded: the window and the memory, plus one pruning period, at one message per 10 s
+        assert max(sizes) <= (memory_s + CONTEXT_WINDOW_S + PRUNE_EVERY_S) / 10 + 1
+        assert sizes[-1] >= (memory_s + CONTEXT_WINDOW_S) / 10
+    finally:
+        store.close()

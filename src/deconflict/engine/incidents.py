@@ -8,7 +8,7 @@ altitudes m inside.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,16 @@ from deconflict.engine.tracklog import Point, TrackLog
 from deconflict.hotline.messages import MessageKind
 from deconflict.incidents.detect import IncidentPolicy, detect_incidents
 from deconflict.incidents.geometry import Timeline
-from deconflict.incidents.record import attach_context
+from deconflict.incidents.record import CONTEXT_WINDOW_S, attach_context
 from deconflict.predict.standards import Standard
-from deconflict.store import Event, Store
+from deconflict.store import Event, Store, follow
 from deconflict.store import hotline as log
 from deconflict.units import FT
+
+_K = TypeVar("_K")
+
+#: How often (s of the picture's time) the incidents' context forgets what no record can cite.
+PRUNE_EVERY_S = 60.0
 
 
 class IncidentWatch:
@@ -44,6 +49,7 @@ class IncidentWatch:
         self.known: list[tuple[frozenset[tuple[str, str]], float, float]] = []
         self.context_after = desk.start_seq  # the log seq the records' context is read after
         self._read = _ContextLog(self.context_after)  # the log the records cite, read so far
+        self._pruned_s = -np.inf  # when the context was last pruned (s)
 
     def inherit(self, recorded: Sequence[Mapping[str, Any]], context_after: int) -> None:
         """Take the incidents an engine before this one recorded, so that a loss of separation
@@ -97,6 +103,15 @@ class IncidentWatch:
         for pair in due:
             self.record(pair, context)
             del self.lost[pair]
+        if now - self._pruned_s >= PRUNE_EVERY_S:
+            self.prune(now)
+
+    def prune(self, now: float) -> None:
+        """Forget the context no record can cite any more: a record's closest approach lies in
+        the track log (the last ``memory_s``), and it cites what was sent within
+        ``CONTEXT_WINDOW_S`` of it; what is older than both, by the time ``now`` (s), goes."""
+        self._read.prune(now - self.memory_s - CONTEXT_WINDOW_S)
+        self._pruned_s = now
 
     def finish(self) -> None:
         """Record the losses still open (end of a run)."""
@@ -160,10 +175,11 @@ class MessageIndex:
     request a party answered with one of the pair's aircraft."""
 
     def __init__(self) -> None:
-        #: what a record cites of each message, in log order: (time s, sender, kind, text)
-        #: (atomic tuples, not the entries: a day of messages held without their payloads,
-        #: and out of the garbage collector's walks)
-        self.rows: list[tuple[Any, Any, Any, str]] = []
+        #: what a record cites of each message, by its place in log order: (time s, sender,
+        #: kind, text) (atomic tuples, not the entries: held without their payloads, and out of
+        #: the garbage collector's walks); ``prune`` drops those no record can cite any more
+        self.rows: dict[int, tuple[float, Any, Any, str]] = {}
+        self._next = 0  # the next message's place
         self._by_party: dict[Any, list[int]] = {}  # sender or recipient -> positions
         self._notices: dict[tuple[Any, Any], list[int]] = {}  # (recipient, own aircraft) -> ...
         self._requests: dict[Any, tuple[int, ...]] = {}  # request id -> request and answers
@@ -177,10 +193,11 @@ class MessageIndex:
             m = e.payload
             if not isinstance(m.get("time_s"), int | float):
                 continue  # no time to place it by: no record cites it (nor stops the engine)
-            i = len(self.rows)
+            i = self._next
+            self._next += 1
             kind, body = m.get("kind"), m.get("body") or {}
             text = str(body.get("text", body.get("resolution", body.get("answer", ""))))
-            self.rows.append((m["time_s"], m.get("sender"), kind, text))
+            self.rows[i] = (float(m["time_s"]), m.get("sender"), kind, text)
             recipients = m.get("recipients", ())
             if kind == notice:
                 own = body.get("own_aircraft")
@@ -191,7 +208,7 @@ class MessageIndex:
                 self._requests[rid] = (*self._requests.get(rid, ()), i)
                 if kind == answer and body.get("aircraft"):
                     claim = (m.get("sender"), body["aircraft"])
-                    self._claimed.setdefault(claim, set()).add(body.get("request_id"))
+                    self._claimed.setdefault(claim, set()).add(rid)
             else:
                 for p in {*recipients, m.get("sender")}:
                     self._by_party.setdefault(p, []).append(i)
@@ -208,6 +225,31 @@ class MessageIndex:
                 found.update(self._requests.get(request_id, ()))
         names = ("time_s", "sender", "kind", "text")
         return [dict(zip(names, self.rows[i], strict=True)) for i in sorted(found)]
+
+    def prune(self, before_s: float) -> None:
+        """Forget the messages sent before ``before_s`` (s): a record cites none of them."""
+        old = {i for i, row in self.rows.items() if row[0] < before_s}
+        if not old:
+            return
+        for i in old:
+            del self.rows[i]
+        _drop_places(self._by_party, old)
+        _drop_places(self._notices, old)
+        _drop_places(self._requests, old)
+        for claim in list(self._claimed):
+            self._claimed[claim] &= self._requests.keys()
+            if not self._claimed[claim]:
+                del self._claimed[claim]
+
+
+def _drop_places(index: dict[_K, Any], old: set[int]) -> None:
+    """Take the places ``old`` out of each key's places in ``index``, and keys left with none."""
+    for key, places in list(index.items()):
+        kept = [i for i in places if i not in old]
+        if not kept:
+            del index[key]
+        elif len(kept) < len(places):
+            index[key] = type(places)(kept)
 
 
 #: What incident records cite: the conflict alerts (``_ContextLog.alerts``), and the messages.
@@ -248,14 +290,23 @@ class _ContextLog:
 
     def take(self, after: int, read: Sequence[Event]) -> None:
         """Every entry of the log with seq > ``after``, in order, as the engine read them: each
-        kind whose read stopped within them takes its entries from them (``store.follow.offer``
-        does the same for the checks' followers)."""
-        if not read:
-            return
+        kind whose read stopped within them takes its entries from them (``follow.taken_from``,
+        as the checks' followers do)."""
         for kind, cursor in self.cursor.items():
-            if after <= cursor < read[-1].seq:
-                self._add(kind, [e for e in read if e.seq > cursor and e.kind == kind])
+            new = follow.taken_from(cursor, after, read, kind)
+            if new is not None:
+                self._add(kind, new)
                 self.cursor[kind] = read[-1].seq
+
+    def prune(self, before_s: float) -> None:
+        """Forget the alerts and messages of before ``before_s`` (s): a record cites none."""
+        for key, alerts in list(self.by_key.items()):
+            kept = [a for a in alerts if float(a[2].get("time_s", 0.0)) >= before_s]
+            if not kept:
+                del self.by_key[key]
+            elif len(kept) < len(alerts):
+                self.by_key[key] = kept
+        self.messages.prune(before_s)
 
     def alerts(self, keys: Iterable[str]) -> list[dict[str, Any]]:
         """The conflict alerts about the own aircraft ``keys``, in time order (raised before

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -21,6 +21,10 @@ from deconflict.errors import InputError
 from deconflict.incidents.geometry import Separation, Timeline
 from deconflict.incidents.severity import Severity
 from deconflict.units import FT
+
+#: How far (s) from its closest approach an incident record cites the messages sent (before and
+#: after) and the alerts raised (before).
+CONTEXT_WINDOW_S: Final = 300.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,7 +190,7 @@ def attach_context(
     alerts: Iterable[Mapping[str, Any]] = (),
     messages: Iterable[Mapping[str, Any]] = (),
     *,
-    window_s: float = 300.0,
+    window_s: float = CONTEXT_WINDOW_S,
 ) -> Incident:
     """The incident with the alerts raised in the ``window_s`` before its closest approach and
     the messages exchanged within ±``window_s`` of it, in time order."""

@@ -76,6 +76,16 @@ def _take(state: _Followed, new: Sequence[Event], last_seq: int) -> None:
     state.after = max(state.after, last_seq)
 
 
+def taken_from(cursor: int, after: int, read: Sequence[Event], kind: str) -> list[Event] | None:
+    """What a reader of ``kind`` entries whose read stopped at seq ``cursor`` takes from
+    ``read`` (every entry with seq > ``after``, in order, none left out): its kind's entries
+    after ``cursor``, after which it has read to ``read[-1].seq``; None when it cannot take
+    them (entries between ``cursor`` and ``read`` unseen, or nothing new)."""
+    if not read or not after <= cursor < read[-1].seq:
+        return None
+    return [e for e in read if e.seq > cursor and e.kind == kind]
+
+
 def offer(store: Store, after: int, read: Sequence[Event]) -> None:
     """Entries a reader of the whole log has just read and decoded: ``read`` is every entry of
     ``store`` with seq > ``after``, in order (``Store.log`` from ``after``, none left out). Each
@@ -88,16 +98,11 @@ def offer(store: Store, after: int, read: Sequence[Event]) -> None:
         states = list(_FOLLOWED.get(store, {}).values())
     for state in states:
         with state.lock:
-            if not after <= state.after < read[-1].seq:
-                continue  # entries between its read and ``read`` unseen, or nothing new
+            new = taken_from(state.after, after, read, state.entry_kind)
+            if new is None:
+                continue
             if state.entry_kind == MESSAGE:
-                kinds = state.kinds
-                new = [
-                    e for e in read if e.seq > state.after and e.kind == MESSAGE
-                    and e.payload.get("kind") in kinds
-                ]  # fmt: skip
-            else:
-                new = [e for e in read if e.seq > state.after and e.kind == state.entry_kind]
+                new = [e for e in new if e.payload.get("kind") in state.kinds]
             _take(state, new, read[-1].seq)
 
 
