@@ -80,3 +80,50 @@ def test_remembered_owners_equal_a_fresh_classification(traffic: pd.DataFrame) -
     before, during, after = owners_b[25], owners_b[45], owners_b[-1]
     assert during > before and during > after
     assert (kept["identity"] == "own").sum() >= 6
+
+
+def test_the_same_tracks_again_take_the_remembered_answers(traffic: pd.DataFrame) -> None:
+    """The usual tick: the same tracks in the same order. The cache answers from what it
+    remembers, a changed identifier is decided again, and a key taken over later (``adopt``)
+    names its track from then on and changes none of the cache's other answers."""
+    from dataclasses import replace
+
+    icaos = traffic["icao24"].dropna().unique().tolist()
+    registry = Registry((PartyIdentifiers("a", frozenset(icaos[:6])),), ())
+    trk = Tracker(TrackerConfig())
+    frame = trk.ensure_frame(
+        traffic["latitude"].to_numpy(float), traffic["longitude"].to_numpy(float)
+    )
+    t_min = traffic["timestamp"].min().timestamp()
+    batch = report_batch(traffic, frame)
+    now = t_min + 120.0
+    trk.ingest(batch.take(np.flatnonzero(batch.t_s < now)), now)
+    rows = trk.track_rows(now)
+    cache = OwnerCache(registry)
+
+    def both(r: object) -> pd.DataFrame:
+        kept = classify_picture("a", r, registry, now, declared={}, pending=set(), owners=cache)  # type: ignore[arg-type]
+        fresh = classify_picture("a", r, registry, now, declared={}, pending=set())  # type: ignore[arg-type]
+        pd.testing.assert_frame_equal(kept, fresh)
+        return kept
+
+    first = both(rows)
+    second = both(rows)
+    assert second["key"].tolist() == first["key"].tolist()
+    # one of the party's own aircraft loses its address, one track gains one of them
+    own = np.flatnonzero(first["identity"].to_numpy() == "own")
+    other = np.flatnonzero(first["identity"].to_numpy() != "own")
+    assert own.size and other.size
+    icao24 = rows.icao24.copy()
+    icao24[own[0]], icao24[other[0]] = None, icaos[0]
+    changed = both(replace(rows, icao24=icao24))
+    assert changed["identity"].iloc[other[0]] == "own"
+    track = int(rows.track_id[other[1]])
+    cache.adopt("a", track, "a/T-OLD")
+    after = classify_picture(
+        "a", replace(rows, icao24=icao24), registry, now, declared={}, pending=set(), owners=cache
+    )
+    assert after["key"].iloc[other[1]] == "a/T-OLD"
+    assert (
+        after["key"].drop(index=other[1]).tolist() == changed["key"].drop(index=other[1]).tolist()
+    )

@@ -260,7 +260,9 @@ class Engine:
         self.stats.reports += len(reports)
         if between_ticks and not len(reports):
             return 0
-        party_col = reports["party"].to_numpy(dtype=object)
+        # each report's party as a code (one hash pass; no text compared per party)
+        party_code, party_names = pd.factorize(reports["party"])
+        code_of = {str(name): k for k, name in enumerate(party_names.tolist())}
         if len(reports) and self._frame is None:
             # one local frame for every party's tracker: the reports are converted once
             lat = reports["latitude"].to_numpy(dtype=float)
@@ -271,7 +273,7 @@ class Engine:
         if self._frame is not None:
             batch = report_batch(reports, self._frame)
             for p in self.parties:
-                sel = np.flatnonzero(party_col == p)
+                sel = np.flatnonzero(party_code == code_of.get(p, -2))
                 if sel.size or (self._started[p] and not between_ticks):
                     self.trackers[p].ingest(batch.take(sel), now_s)
                     self._started[p] = True

@@ -74,6 +74,9 @@ class OwnerCache:
         self._owner: dict[tuple[str | None, str | None], str] = {}
         #: track id -> the key it took over from an engine before this one (``adopt``)
         self.adopted: dict[int, str] = {}
+        self._ids = np.empty(0, dtype=np.int64)
+        self._order = np.empty(0, dtype=np.int64)
+        self._last: tuple[Obj, ...] = ()  # raw icao24, raw callsign, then the outputs
         self._forget()
 
     def adopt(self, party: str, track_id: int, key: str) -> None:
@@ -91,7 +94,7 @@ class OwnerCache:
         empty = np.empty(0, dtype=object)
         self._ids = np.empty(0, dtype=np.int64)
         self._order = np.empty(0, dtype=np.int64)
-        self._last: tuple[Obj, ...] = (empty,) * 7  # raw icao24, raw callsign, then the outputs
+        self._last = (empty,) * 7
 
     def _owners(self, icao24: Obj, callsign: Obj, now_s: float) -> Obj:
         known = self._owner
@@ -109,7 +112,8 @@ class OwnerCache:
         self, party: str, track_id: NDArray[np.int64], icao24: Obj, callsign: Obj, now_s: float
     ) -> tuple[Obj, Obj, Obj, Obj, Obj]:
         """Per track: icao24 and callsign (str or None), owner ("" where none), the name it is
-        known by (callsign, else icao24) and its key in the party's picture."""
+        known by (callsign, else icao24) and its key in the party's picture: arrays the caller
+        reads, and copies before changing (the same tracks again may get the same arrays)."""
         active = tuple(o.operation_id for o in self.registry.operations if o.active(now_s))
         if active != self._active or len(self._owner) > self.MAX_PAIRS:
             self._forget()
@@ -117,8 +121,13 @@ class OwnerCache:
         n = track_id.size
         last_icao, last_cs, *last_out = self._last
         same = np.zeros(n, dtype=bool)
-        at = np.zeros(n, dtype=np.int64)
-        if self._ids.size and n:
+        at: NDArray[np.int64] | None = np.zeros(n, dtype=np.int64)
+        if n and n == self._ids.size and np.array_equal(self._ids, track_id):
+            at = None  # the same tracks in the same order (the usual tick): no rows to take
+            same = (last_icao == icao24) & (last_cs == callsign)
+            if same.all():  # and the same identifiers: the same answers, as they are
+                return last_out[0], last_out[1], last_out[2], last_out[3], last_out[4]
+        elif self._ids.size and n:
             pos = np.searchsorted(self._ids, track_id, sorter=self._order).clip(
                 0, self._ids.size - 1
             )
@@ -145,11 +154,16 @@ class OwnerCache:
                 del self.adopted[t]
         outs = []
         for prev, fresh in zip(last_out, (icao, cs, owner, named, key), strict=True):
-            out = prev[at] if prev.size else np.empty(n, dtype=object)  # every row taken,
-            out[new] = fresh  # then the new ones (where ``at`` is no row of theirs) overwritten
+            # every row taken, then the new ones (where ``at`` is no row of theirs) overwritten
+            if not prev.size:
+                out = np.empty(n, dtype=object)
+            else:
+                out = prev.copy() if at is None else prev[at]
+            out[new] = fresh
             outs.append(out)
-        self._ids = track_id.copy()
-        self._order = np.argsort(self._ids, kind="stable")
+        if at is not None:
+            self._ids = track_id.copy()
+            self._order = np.argsort(self._ids, kind="stable")
         self._last = (icao24.copy(), callsign.copy(), *outs)
         return outs[0], outs[1], outs[2], outs[3], outs[4]
 

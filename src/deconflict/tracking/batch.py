@@ -15,6 +15,8 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
@@ -53,6 +55,7 @@ TRACK_UPDATE_DTYPES: Final[dict[str, str]] = {
 TRACK_UPDATE_COLUMNS: Final[tuple[str, ...]] = tuple(TRACK_UPDATE_DTYPES)
 
 _REQUIRED: Final = ("timestamp", "latitude", "longitude")
+_NULL_TEXT: Final = pa.scalar(None, pa.string())
 
 
 def seconds(ts: Any) -> float:
@@ -69,20 +72,28 @@ def _strings(col: pd.Series | None, n: int, lower: bool = False, few: bool = Fal
     """A text column as stripped str (lowercase with ``lower``) or None. ``few``: a column of
     few distinct values (a party, a sensor) is cleaned once per distinct value and each row
     given that value's one str object, when it holds only text (pandas' string dtype)."""
-    out = np.full(n, None, dtype=object)
     if col is None:
-        return out
+        return np.full(n, None, dtype=object)
     if few and isinstance(col.dtype, pd.StringDtype):
         codes, uniques = pd.factorize(col, use_na_sentinel=True)  # missing: -1
         table = np.full(len(uniques) + 1, None, dtype=object)  # the last for code -1
         table[:-1] = _strings(pd.Series(uniques, dtype=col.dtype), len(uniques), lower)
         return np.asarray(table[codes], dtype=object)
-    s = col.astype("string").str.strip()
+    return _objects(_clean_text(col, lower))
+
+
+def _clean_text(col: pd.Series, lower: bool = False) -> Any:
+    """A column as an Arrow string array, stripped (lowercase with ``lower``), empty as null:
+    cleaned in Arrow's compute kernels, with no str object made per step."""
+    text = pc.utf8_trim_whitespace(pa.array(col.astype("string[pyarrow]")))
     if lower:
-        s = s.str.lower()
-    ok = s.notna() & (s != "")
-    out[ok.to_numpy()] = s[ok].to_numpy(dtype=object)
-    return out
+        text = pc.utf8_lower(text)
+    return pc.if_else(pc.equal(text, ""), _NULL_TEXT, text)
+
+
+def _objects(text: Any) -> Obj:
+    """An Arrow string array as str objects, None where null."""
+    return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _floats(frame: pd.DataFrame, name: str, n: int) -> F64:
@@ -181,14 +192,13 @@ def report_batch(frame: pd.DataFrame, frame_of: LocalFrame) -> ReportBatch:
 
 def _squawks(col: pd.Series | None, n: int) -> Obj:
     """Squawks as 4-digit octal strings; integer columns lost their leading zeros."""
-    out = _strings(col, n)
-    has = out != None  # noqa: E711 - elementwise comparison
-    if col is None or not has.any():
-        return out
+    if col is None:
+        return np.full(n, None, dtype=object)
+    text = _clean_text(col)
+    out = _objects(text)
     # the usual case, four octal digits already, is checked for the whole column at once
-    text = pd.Series(out[has], dtype="string")
-    done = text.str.fullmatch("[0-7]{4}").to_numpy(dtype=bool)
-    for i in np.flatnonzero(has)[~done]:
+    odd = pc.invert(pc.fill_null(pc.match_substring_regex(text, "^[0-7]{4}$"), True))
+    for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)).tolist():
         code = str(out[i]).split(".")[0].zfill(4)
         out[i] = code if len(code) == 4 and set(code) <= set("01234567") else None
     return out

@@ -96,8 +96,10 @@ def merge_tracks(
         return
     dt = now_s - table.t[live]
     pos = table.x[live, :2] + dt[:, None] * table.x[live, 2:]
-    # an unbalanced tree (split at the midpoint) builds faster and finds the same pairs
-    pairs = cKDTree(pos, balanced_tree=False).query_pairs(c.merge_radius_m, output_type="ndarray")
+    # an unbalanced tree (split at the midpoint) with uncompacted nodes builds faster and finds
+    # the same pairs
+    tree = cKDTree(pos, balanced_tree=False, compact_nodes=False)
+    pairs = tree.query_pairs(c.merge_radius_m, output_type="ndarray")
     if pairs.size == 0:
         return
     a, bb = live[pairs[:, 0]], live[pairs[:, 1]]
