@@ -111,7 +111,8 @@ ROOMS: dict[str, Room] = {
         "(`workflows.identification`), the audit export (`workflows.audit`), what one party may "
         "list (`workflows.views`); the host's side of the blind check "
         "(`workflows.blind`, `workflows.blind_relay`), the F3548 DSS workflows "
-        "(`workflows.dss`), the transparency log's checkpoints (`workflows.transparency`)",
+        "(`workflows.dss`, `workflows.dss_subscriptions`, `workflows.dss_constraints`, "
+        "`workflows.dss_volumes`), the transparency log's checkpoints (`workflows.transparency`)",
         "blind",
         "hotline",
         "identify",
