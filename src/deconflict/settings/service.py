@@ -1,28 +1,19 @@
-"""Every setting of Deconflict declared once, as data (name, type, default, env var, help).
+"""The shared service's and its feeds' configuration, :class:`Settings` (env ``DECONFLICT_*``).
 
-The configurations are pydantic-settings models (:class:`Declared`): the shared service's and its
-feeds' (:class:`Settings`, env ``DECONFLICT_*``), the live engine's
-(``deconflict.engine.engine.EngineConfig``, ``DECONFLICT_ENGINE_*``) and the tracker's
-(``deconflict.tracking.config.TrackerConfig``, ``DECONFLICT_TRACKER_*``). Each field carries its
-help in its description; :func:`settings_rows` reads them back, ``docs/settings.md`` is generated
-from them by :func:`render_markdown` (a test keeps the two in step), and ``from_env`` reads the
-environment (or a given mapping) then explicit overrides. Lengths are metres and times seconds,
-as everywhere inside Deconflict.
+Every setting of the host is declared here once, as data (name, type, default, help, choices),
+with the checks that span settings; :func:`picture_outputs` reads the picture-output settings'
+``PARTY=HOST:PORT`` items. Lengths are metres and times seconds, as everywhere inside Deconflict.
 """
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
-import os
-from collections.abc import Mapping
-from typing import Any, Self
+from typing import Self
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic import model_validator
 
 from deconflict.errors import ConfigError
+from deconflict.settings.declared import Declared, setting
 
 CONFLICT_RULES = ("reject", "accept-by-priority")
 CONSTRAINT_RULES = ("reject", "flag")
@@ -32,122 +23,6 @@ SQLITE_SYNCHRONOUS = ("full", "normal")
 IDENTIFICATION_DISCLOSURES = ("involved", "declared")
 DISCLOSURES = ("open", "blind")
 TRACK_SHARING = ("full", "anonymised", "in_conflict")
-
-#: the configurations docs/settings.md lists, in its order: (title, "module:class")
-CONFIGURATIONS = (
-    ("The shared service and its feeds", "deconflict.settings:Settings"),
-    ("The live engine", "deconflict.engine.engine:EngineConfig"),
-    ("The tracker", "deconflict.tracking.config:TrackerConfig"),
-)
-
-
-def setting(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
-    """A field of a configuration: its default, its help (docs/settings.md) and its choices."""
-    return Field(default=default, description=help, json_schema_extra={"choices": list(choices)})
-
-
-def same_as(owner: type[Declared], name: str, field_name: str | None = None) -> Any:
-    """A field of another configuration that is ``owner``'s setting ``name``: the same default,
-    choices and environment variable, declared there once."""
-    f = owner.model_fields[name]
-    return Field(
-        default=f.default,
-        description=f"As `{owner.__name__}.{name}` (one variable for both).",
-        json_schema_extra={"choices": list(_choices(f))},
-        validation_alias=AliasChoices(field_name or name, owner.env_name(name)),
-    )
-
-
-class _Environment(EnvSettingsSource):
-    """pydantic-settings' environment source over a given mapping instead of ``os.environ``."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(
-            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
-        )
-
-
-class Declared(BaseSettings):
-    """Base of every configuration: frozen, unknown names refused, each field's environment
-    variable its class's ``env_prefix`` and its name in capitals, choices checked, and every bad
-    value a :class:`ConfigError` naming the setting, its variable and what to give."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="DECONFLICT_", frozen=True, extra="forbid", env_ignore_empty=True
-    )
-
-    def __init__(self, **values: Any) -> None:
-        try:
-            super().__init__(**values)
-        except ValidationError as exc:
-            raise _config_error(type(self), exc) from None
-
-    @classmethod
-    def env_name(cls, name: str) -> str:
-        """The environment variable of setting ``name``."""
-        alias = cls.model_fields[name].validation_alias
-        if isinstance(alias, AliasChoices):
-            return str(alias.choices[-1])
-        return f"{cls.model_config.get('env_prefix', '')}{name}".upper()
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
-        """The settings from the environment (``os.environ`` or ``environ``), then
-        ``overrides`` (those not None); defaults for the rest."""
-        values = _Environment(cls, os.environ if environ is None else environ)()
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.validated(values)
-
-    @classmethod
-    def validated(cls, values: Mapping[str, Any]) -> Self:
-        """The settings from exactly ``values`` (no environment), checked."""
-        try:
-            return cls.model_validate(dict(values))
-        except ValidationError as exc:
-            raise _config_error(cls, exc) from None
-
-    def replace(self, **changes: Any) -> Self:
-        """A copy with ``changes``, checked as new settings are."""
-        return self.validated({**self.model_dump(), **changes})
-
-    @model_validator(mode="after")
-    def _check_choices(self) -> Self:
-        for name, f in type(self).model_fields.items():
-            choices = _choices(f)
-            value = getattr(self, name)
-            if choices and value not in choices:
-                raise ConfigError(
-                    f"setting {name} ({type(self).env_name(name)}) is {value!r}; "
-                    f"choose one of {', '.join(choices)}"
-                )
-        return self
-
-
-def _choices(f: Any) -> tuple[str, ...]:
-    extra = f.json_schema_extra
-    return tuple(extra.get("choices", ())) if isinstance(extra, dict) else ()
-
-
-def _config_error(cls: type[Declared], exc: ValidationError) -> ConfigError:
-    parts = []
-    for err in exc.errors():
-        name = str(err["loc"][0]) if err["loc"] else ""
-        if name in cls.model_fields:
-            kind = getattr(cls.model_fields[name].annotation, "__name__", "value")
-            parts.append(
-                f"setting {name} ({cls.env_name(name)}) is {err.get('input')!r}: "
-                f"{err['msg'].lower()}; give a value of type {kind}"
-            )
-        else:
-            parts.append(
-                f"{name!r} is not a setting of {cls.__name__}: {err['msg'].lower()}; see "
-                "docs/settings.md for the names"
-            )
-    return ConfigError("; ".join(parts))
 
 
 class Settings(Declared):
@@ -436,64 +311,3 @@ def picture_outputs(text: str, name: str, *, need_host: bool) -> list[tuple[str,
             raise ConfigError(f"setting {name}: port {port} in {item!r}; use 1-65535")
         out.append((party, host, port))
     return out
-
-
-def configurations() -> list[tuple[str, type[Declared]]]:
-    """(title, class) of every configuration, in docs/settings.md's order."""
-    out = []
-    for title, where in CONFIGURATIONS:
-        module, _, name = where.partition(":")
-        out.append((title, getattr(importlib.import_module(module), name)))
-    return out
-
-
-def settings_rows(cls: type[Declared] = Settings) -> list[dict[str, str]]:
-    """One row per setting of ``cls``: name, env, type, default, help (choices in the help)."""
-    rows = []
-    for name, f in cls.model_fields.items():
-        kind = getattr(f.annotation, "__name__", None) or str(f.annotation)
-        help_text = f.description or ""
-        if _choices(f):
-            help_text += " One of: " + ", ".join(f"`{c}`" for c in _choices(f)) + "."
-        rows.append(
-            {
-                "name": name,
-                "env": cls.env_name(name),
-                "type": kind.replace(" | None", " or None"),
-                "default": repr(f.default),
-                "help": help_text,
-            }
-        )
-    return rows
-
-
-def render_markdown() -> str:
-    """The text of docs/settings.md."""
-    lines = [
-        "# Settings",
-        "",
-        "Every configuration of Deconflict, declared once with pydantic-settings in the class",
-        "named under each title. Each setting is read from its environment variable; options of",
-        "the command line and arguments given in code override it. Generated from",
-        "`deconflict.settings` by `python -m deconflict.settings > docs/settings.md`.",
-    ]
-    for title, cls in configurations():
-        lines += [
-            "",
-            f"## {title}",
-            "",
-            f"`{cls.__module__}.{cls.__qualname__}`: {(cls.__doc__ or '').splitlines()[0]}",
-            "",
-            "| setting | environment variable | type | default | meaning |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for row in settings_rows(cls):
-            lines.append(
-                f"| `{row['name']}` | `{row['env']}` | {row['type']} | `{row['default']}` "
-                f"| {row['help']} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    print(render_markdown(), end="")
