@@ -243,18 +243,6 @@ def entries_at(store: Store, seqs: Sequence[int]) -> list[Event]:
     return out
 
 
-def repeat_steps(store: Store) -> dict[str, int]:
-    """Message id -> the highest escalation step a ``message.repeat`` entry of it reached."""
-    query = sa.select(_field("message_id"), events.c.payload["step"].as_integer()).where(
-        events.c.kind == REPEAT
-    )
-    reached: dict[str, int] = {}
-    with store.read_transaction() as conn:
-        for mid, step in conn.execute(query):
-            reached[str(mid)] = max(reached.get(str(mid), 0), int(step))
-    return reached
-
-
 def entries(
     store: Store, kind: str, *, match: Mapping[str, str] | None = None, after: int = -1
 ) -> list[Event]:

@@ -52,6 +52,21 @@ def _head(e: Event) -> tuple[str, float, tuple[str, ...]]:
     return str(e.payload["message_id"]), float(e.payload["time_s"]), tuple(e.payload["recipients"])
 
 
+_ACKNOWLEDGING: Final = sorted(log.ACKNOWLEDGING_KINDS)
+
+
+def _ack_head(e: Event) -> tuple[str | None, str]:
+    """The message an acknowledgement (or identification answer) acknowledges (its
+    ``body.ref``, None when it names none) and the party that sent it."""
+    ref = (e.payload.get("body") or {}).get("ref")
+    return (None if ref is None else str(ref)), str(e.payload["sender"])
+
+
+def _repeat_head(e: Event) -> tuple[str, int]:
+    """Message id and escalation step of a ``message.repeat`` entry."""
+    return str(e.payload["message_id"]), int(e.payload["step"])
+
+
 def check_escalations(
     store: Store, now_s: float, policy: EscalationPolicy | None = None
 ) -> list[Event]:
@@ -62,22 +77,30 @@ def check_escalations(
     heads = follow.followed(store, _SAFETY, _head)
     if not heads:
         return []
-    acks = log.acknowledgements(store)
-    done = log.repeat_steps(store)
+    # the acknowledgements and the steps taken, each entry read and decoded once (followed),
+    # not every acknowledgement of the log at every check
+    acks = follow.followed_index(store, _ACKNOWLEDGING, _ack_head)
+    steps = follow.followed_index(store, (), _repeat_head, entry_kind=log.REPEAT)
+
+    def acked(mid: str) -> set[str]:
+        return {party for _, _, party in acks.get(mid, ())}
+
+    def done(mid: str) -> int:
+        return max((step for _, _, step in steps.get(mid, ())), default=0)
+
     # only the entries of the messages due are read and parsed (their ids re-derived)
     due = [
         seq
         for seq, mid, time_s, recipients in heads
-        if set(recipients) - set(acks.get(mid, {}))
-        and escalation_step(time_s, now_s, policy) > done.get(mid, 0)
+        if set(recipients) - acked(mid) and escalation_step(time_s, now_s, policy) > done(mid)
     ]
     names = log.party_ids(store)
     drafts = []
     for entry in log.entries_at(store, due) if due else []:
         message = Message.from_dict(entry.payload)
         mid = message.message_id
-        waiting = set(entry.payload["recipients"]) - set(acks.get(mid, {}))
-        result = escalate(message, waiting, now_s, policy, done.get(mid, 0))
+        waiting = set(entry.payload["recipients"]) - acked(mid)
+        result = escalate(message, waiting, now_s, policy, done(mid))
         if not result.actions:
             continue
         repeat = result.actions[0]
