@@ -14,6 +14,7 @@ from typing import Any
 
 from deconflict.montecarlo import model
 from deconflict.montecarlo.procedures import BUILTIN_PROCEDURES, load_procedures
+from deconflict.montecarlo.study import Study, prepare
 from deconflict.sim.scenario import load_scenario
 
 
@@ -25,7 +26,7 @@ def main() -> None:
     prepare_s = []
     for _ in range(5):
         t0 = time.perf_counter()
-        prepared = model.prepare(scenario)
+        prepared = prepare(scenario)
         prepare_s.append(time.perf_counter() - t0)
 
     calls: list[float] = []
@@ -48,7 +49,7 @@ def main() -> None:
 
     model.detect_states = timed  # type: ignore[assignment]
     model.step = counted  # type: ignore[assignment]
-    study = model.Study()
+    study = Study()
     t0 = time.perf_counter()
     for name in BUILTIN_PROCEDURES:
         procedures = load_procedures(name)

@@ -35,9 +35,10 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
-    from deconflict.montecarlo.model import Study, prepare, simulate_run
+    from deconflict.montecarlo.model import simulate_run
     from deconflict.montecarlo.procedures import BUILTIN_PROCEDURES, load_procedures
     from deconflict.montecarlo.runner import run_study
+    from deconflict.montecarlo.study import Study, prepare
     from deconflict.sim.scenario import load_scenario
 
     scenario = load_scenario()

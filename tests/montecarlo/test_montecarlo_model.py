@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deconflict.montecarlo.model import Study, prepare, simulate_run
+from deconflict.montecarlo.model import simulate_run
 from deconflict.montecarlo.procedures import Distribution, Procedures, load_procedures
+from deconflict.montecarlo.study import Study, prepare
 from deconflict.sim.scenario import load_scenario, parse_scenario
 from deconflict.units import FT, KT, NM
 

@@ -13,9 +13,9 @@ import pytest
 from deconflict.analysis.run import ClusterError
 from deconflict.errors import InputError
 from deconflict.montecarlo import runner
-from deconflict.montecarlo.model import Study
 from deconflict.montecarlo.procedures import Distribution, Procedures
 from deconflict.montecarlo.runner import Batch, StudyError, run_study
+from deconflict.montecarlo.study import Study
 from deconflict.sim.scenario import parse_scenario
 
 SCENE = parse_scenario(

@@ -52,9 +52,9 @@ def montecarlo(
     """Run SCENARIO many times with randomised timing and routes under each set of procedures;
     rates of losses of separation, NMACs and unresolved unknown tracks per flight hour."""
     from deconflict.errors import DeconflictError
-    from deconflict.montecarlo.model import Study
     from deconflict.montecarlo.procedures import BUILTIN_PROCEDURES, load_procedures
     from deconflict.montecarlo.runner import run_montecarlo
+    from deconflict.montecarlo.study import Study
     from deconflict.sim.scenario import BUILTIN_SCENARIO, builtin_scenario_path, load_scenario
     from deconflict.units import NM
 

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from deconflict.montecarlo.metrics import COUNTS, LABELS, compare, summarise
-from deconflict.montecarlo.model import Study
 from deconflict.montecarlo.procedures import Procedures
+from deconflict.montecarlo.study import Study
 from deconflict.units import NM
 
 

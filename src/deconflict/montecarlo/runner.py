@@ -29,8 +29,9 @@ import pandas as pd
 
 from deconflict.cluster import dask_client, is_cluster_failure, write_parquet_atomic
 from deconflict.errors import ClusterError, DeconflictError, InputError
-from deconflict.montecarlo.model import RUN_COLUMNS, Prepared, Study, prepare, simulate_run
+from deconflict.montecarlo.model import RUN_COLUMNS, simulate_run
 from deconflict.montecarlo.procedures import Procedures
+from deconflict.montecarlo.study import Prepared, Study, prepare
 from deconflict.sim.scenario import Scenario
 
 Engine = Literal["local", "dask"]
