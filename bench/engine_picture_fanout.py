@@ -8,7 +8,7 @@ Per bus (``DECONFLICT_PICTURE_BUS``), on a fresh PostgreSQL database: an engine 
 the 10,000-aircraft synthetic scenario (three parties, about 19,000 tracks over their pictures)
 on the store through its workflows, as ``deconflict engine`` does (``open_demo_store``, the
 session ticking at 1 Hz with ``Session.run_realtime``, the picture published by
-``picture_bus.attach_publisher``: each party's frame encoded once per tick). Two ``deconflict
+``picture_publisher.attach_publisher``: each party's frame encoded once per tick). Two ``deconflict
 serve --db`` processes relay the frames; 50 clients in another process, spread over the three
 parties and the two instances, each hold ``/v1/live/ws``. ``--load`` busy-loop processes (one
 per core by default) run meanwhile. Latency = arrival at the client - the end of the tick that
@@ -57,7 +57,7 @@ def engine_proc(db: str, bus: str, aircraft: int, workdir: str, ready: Any, stop
     from deconflict.engine.engine import EngineConfig
     from deconflict.engine.session import Session
     from deconflict.service.live_app import open_demo_store
-    from deconflict.service.picture_bus import (
+    from deconflict.service.picture_publisher import (
         PicturePublishing,
         attach_publisher,
         open_publisher,

@@ -6,7 +6,7 @@ Run: .venv/bin/python bench/picture_bus_fanout.py [--aircraft 10000] [--rounds 6
 
 The frames are real ones: a synthetic scenario of N aircraft (three parties) is ticked until its
 tracks are confirmed and each party's picture is encoded once (``picture_wire``, 0.1-0.2 MB
-each). A publisher process (``picture_bus.NatsPublisher`` or ``PostgresPublisher``, as
+each). A publisher process (``picture_publisher.NatsPublisher`` or ``PostgresPublisher``, as
 ``deconflict engine`` uses them) publishes the three frames every ``--interval`` s; before each
 round it rewrites only the frames' small uncompressed head with the wall time (the compressed
 picture is the same bytes). ``--instances`` subscriber processes (``picture_relay``'s
@@ -154,7 +154,7 @@ def subscriber(kind: str, db: str, ready: Any, stop: Any, out: Any) -> None:
 
 
 def publisher(kind: str, db: str, frames_file: str, rounds: int, interval: float, out: Any) -> None:
-    from deconflict.service.picture_bus import NatsPublisher, PostgresPublisher
+    from deconflict.service.picture_publisher import NatsPublisher, PostgresPublisher
     from deconflict.settings import Settings
 
     frames: dict[str, bytes] = pickle.loads(Path(frames_file).read_bytes())

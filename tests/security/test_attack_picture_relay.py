@@ -18,7 +18,8 @@ from routes_access import ACCESS, LIVE_ACCESS, walk
 from security_helpers import ADMIN_HEADERS, make_client, register
 from starlette.websockets import WebSocketDisconnect
 
-from deconflict.service.picture_bus import PostgresPublisher, party_of_token, subject_token
+from deconflict.service.picture_bus import party_of_token, subject_token
+from deconflict.service.picture_publisher import PostgresPublisher
 from deconflict.service.picture_wire import compress_frame, decode_frame, encode_frame
 
 pytestmark = pytest.mark.postgres

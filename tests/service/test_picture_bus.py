@@ -12,12 +12,8 @@ from fastapi.testclient import TestClient
 
 from deconflict.errors import ConfigError
 from deconflict.service import create_app
-from deconflict.service.picture_bus import (
-    NatsPublisher,
-    PostgresPublisher,
-    bus_kinds,
-    open_publisher,
-)
+from deconflict.service.picture_bus import bus_kinds
+from deconflict.service.picture_publisher import NatsPublisher, PostgresPublisher, open_publisher
 from deconflict.service.picture_relay import NatsSubscriber, PictureRelay, PostgresSubscriber
 from deconflict.settings import Settings
 

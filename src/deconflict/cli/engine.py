@@ -62,7 +62,7 @@ def engine(
     """
     from deconflict.engine.leader import Leadership
     from deconflict.errors import DeconflictError
-    from deconflict.service.picture_bus import attach_publisher, open_publisher
+    from deconflict.service.picture_publisher import attach_publisher, open_publisher
     from deconflict.settings import Settings
 
     if speed <= 0:
