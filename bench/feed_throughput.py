@@ -35,7 +35,8 @@ import rs1090
 from deconflict.surveillance import DecodeOptions
 from deconflict.surveillance.base import DecodeResult
 from deconflict.surveillance.beast import BeastStream
-from deconflict.surveillance.feeds import FeedStats, parse_feed, run_feed
+from deconflict.surveillance.feed_urls import parse_feed
+from deconflict.surveillance.feeds import FeedStats, run_feed
 
 REPO = Path(__file__).resolve().parent.parent
 TOOL = REPO.parent / "shared" / "tools" / "fleet_frames.py"

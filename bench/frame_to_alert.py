@@ -168,7 +168,7 @@ def serve(
     from deconflict.engine.session import Session
     from deconflict.service.live_app import live_app
     from deconflict.surveillance.base import DecodeOptions
-    from deconflict.surveillance.feeds import parse_feed
+    from deconflict.surveillance.feed_urls import parse_feed
     from deconflict.surveillance.source import FeedSource, PartyFeed
 
     fleet = {f"{a:06x}" for a in tr["address"][tr["own"]]}

@@ -19,7 +19,7 @@ from deconflict.sim.simulator import Simulator
 from deconflict.sim.source import SimSource
 from deconflict.sim.wire import WireSimSource
 from deconflict.store import Event
-from deconflict.surveillance.feeds import parse_feed
+from deconflict.surveillance.feed_urls import parse_feed
 
 DURATION_S = 800
 DECISIONS = ("alert.raised", "alert.updated", "alert.cleared", "incident",

@@ -27,7 +27,8 @@ import pytest
 
 from deconflict.surveillance import DecodeOptions, DecodeResult
 from deconflict.surveillance.cpr import distance_nm
-from deconflict.surveillance.feeds import FeedStats, parse_feed, run_feed
+from deconflict.surveillance.feed_urls import parse_feed
+from deconflict.surveillance.feeds import FeedStats, run_feed
 
 LAG_P99_S = 5.0  # receive time minus the Beast time, 99th percentile (s)
 

@@ -12,9 +12,9 @@ import pytest
 from deconflict.errors import DeconflictError, InputError
 from deconflict.surveillance import DecodeOptions, DecodeResult
 from deconflict.surveillance.base import ErrorLog
+from deconflict.surveillance.feed_urls import parse_feed
 from deconflict.surveillance.feeds import (
     FeedStats,
-    parse_feed,
     replay_file,
     tcp_client,
     tcp_server,

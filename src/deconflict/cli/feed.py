@@ -15,7 +15,7 @@ from deconflict.errors import DeconflictError
 
 if TYPE_CHECKING:
     from deconflict.surveillance.base import DecodeOptions
-    from deconflict.surveillance.feeds import FeedSpec
+    from deconflict.surveillance.feed_urls import FeedSpec
     from deconflict.surveillance.push import Pusher, ShareFilter
 
 
@@ -89,7 +89,7 @@ def feed_command(
     service, resuming after a dropped connection with none lost or applied twice), and a
     summary when stopped."""
     from deconflict.cli.decode import make_options
-    from deconflict.surveillance.feeds import parse_feed
+    from deconflict.surveillance.feed_urls import parse_feed
 
     if speed < 0 or queue_size < 1 or max_backoff <= 0:
         fail("--speed must be >= 0, --queue-size >= 1 and --max-backoff > 0")

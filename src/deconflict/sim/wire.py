@@ -46,7 +46,7 @@ from deconflict.surveillance import modes_out
 from deconflict.surveillance.asterix_fields import hex24, squawk_codes
 from deconflict.surveillance.base import DecodeOptions
 from deconflict.surveillance.cat048_out import encode_cat048
-from deconflict.surveillance.feeds import parse_feed
+from deconflict.surveillance.feed_urls import parse_feed
 from deconflict.surveillance.picture_columns import float_column, text_column
 from deconflict.surveillance.sensors import SensorConfig, SensorSite
 from deconflict.surveillance.source import FeedSource, PartyFeed

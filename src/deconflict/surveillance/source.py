@@ -1,7 +1,7 @@
 """Host-side feeds as one report source of the live engine: ``poll(now)`` gives every report
 decoded from the feeds since the last poll and timestamped up to ``now`` (UTC), in time order.
 
-Each feed (a URL of ``deconflict.surveillance.feeds``: ``tcp://`` with reconnection,
+Each feed (a URL of ``deconflict.surveillance.feed_urls``: ``tcp://`` with reconnection,
 ``tcp-listen://``, ``udp://`` with multicast, ``FORMAT+tcp://``) belongs to one party: its reports
 carry that party (and the feed's URL as their sensor), so they enter that party's picture by the
 same path as the simulator's and a replay's (the engine's sources). The feeds run on an asyncio
@@ -25,13 +25,8 @@ import pandas as pd
 
 from deconflict.errors import InputError
 from deconflict.surveillance.base import DecodeOptions, DecodeResult
-from deconflict.surveillance.feeds import (
-    MAX_BACKOFF_S,
-    FeedSpec,
-    FeedStats,
-    parse_feed,
-    run_feed,
-)
+from deconflict.surveillance.feed_urls import FeedSpec, parse_feed
+from deconflict.surveillance.feeds import MAX_BACKOFF_S, FeedStats, run_feed
 from deconflict.surveillance.report import empty_reports
 
 MAX_REPORTS: Final = 500_000
