@@ -46,12 +46,8 @@ from deconflict.store import Decision, OperationDraft, OperationRecord, WriteVie
 from deconflict.strategic.index import brute_force_conflicts, conflicting_ids
 from deconflict.strategic.model import Operation, parse_operation
 from deconflict.workflows.declarations import signed_declaration
-from deconflict.workflows.deconfliction import (
-    Deconflictor,
-    draft_for,
-    footprint_bbox,
-    operation_of,
-)
+from deconflict.workflows.deconfliction import Deconflictor
+from deconflict.workflows.strategic_records import draft_for, footprint_bbox, operation_of
 from operations_write import ADMIN, call, free_port, start_server
 
 T0 = datetime(2031, 6, 1, tzinfo=UTC)

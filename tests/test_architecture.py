@@ -105,6 +105,7 @@ ROOMS: dict[str, Room] = {
     "workflows": _r(
         "the shared service's domain workflows on the store, one for each thing a party or the "
         "engine does: strategic checks in the write transaction (`workflows.deconfliction`), "
+        "the store's records in the strategic model (`workflows.strategic_records`), "
         "party-signed declarations (`workflows.declarations`), need-to-know views "
         "(`workflows.disclosure`), hotline messages and receipts (`workflows.hotline`), "
         "escalation (`workflows.escalation`), identification requests "

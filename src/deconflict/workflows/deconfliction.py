@@ -23,12 +23,14 @@ The rules applied, as the procedures (``Settings``) set them:
   is refused (413) before anything is shown; each operation shown in a 409 gets an
   ``operation.disclosed`` entry to its owner (who was shown which parts), and a conflict's
   ``operation.conflict`` entries tell each owner what the other was shown.
+
+The conversions between the store's records and the strategic model (drafts, models,
+footprint boxes) are in ``workflows.strategic_records``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -38,7 +40,6 @@ from deconflict.errors import AwarenessError, ConflictError, NotFoundError
 from deconflict.hotline.authorship import DECLARED_BY_FIELD, VIA_F3548, VIA_FIELD
 from deconflict.settings import Settings
 from deconflict.store import (
-    BBox,
     ConstraintRecord,
     Decision,
     EventDraft,
@@ -50,27 +51,14 @@ from deconflict.store import (
 )
 from deconflict.store.dss import DssTx
 from deconflict.strategic import rules
-from deconflict.strategic.constraints import (
-    Constraint,
-    ConstraintKind,
-    ConstraintRule,
-    ConstraintSet,
-    check_operation,
-)
+from deconflict.strategic.constraints import ConstraintRule, ConstraintSet, check_operation
 from deconflict.strategic.index import OperationIndex, conflicting_ids
-from deconflict.strategic.model import (
-    NO_BUFFERS,
-    Buffers,
-    Operation,
-    parse_operation,
-    parse_volume,
-)
+from deconflict.strategic.model import NO_BUFFERS, Buffers, Operation
 from deconflict.strategic.need_to_know import DisclosureBound
 from deconflict.strategic.states import OperationState, check_transition
 from deconflict.workflows.declarations import Signed, check_declaration
 from deconflict.workflows.disclosure import disclosed_entry, too_large
-
-_M_PER_DEG = 111_320.0
+from deconflict.workflows.strategic_records import constraint_of, draft_for, operation_of
 
 
 def buffers_for(settings: Settings) -> Buffers:
@@ -82,91 +70,12 @@ def buffers_for(settings: Settings) -> Buffers:
     return Buffers.from_standard(get_standard(settings.separation_standard))
 
 
-def footprint_bbox(volumes: Iterable[Any], margin_m: float = 0.0) -> BBox:
-    """Longitude/latitude box (degrees) around volumes, widened by ``margin_m``.
-
-    A footprint crossing the antimeridian gets the whole band of longitudes (a superset, so
-    nothing is missed); so does one within reach of a pole.
-    """
-    lons: list[float] = []
-    lats: list[float] = []
-    pad_lat = margin_m / _M_PER_DEG
-    for v in volumes:
-        if v.circle is not None:
-            c = v.circle
-            r = (c.radius_m + margin_m) / _M_PER_DEG
-            lats += [c.latitude - r, c.latitude + r]
-            cos = math.cos(math.radians(min(abs(c.latitude) + r, 90.0)))
-            dl = 360.0 if cos < 1e-6 else r / cos
-            lon = (c.longitude + 180.0) % 360.0 - 180.0
-            lons += [lon - dl, lon + dl]
-        else:
-            ring = v.polygon[0]
-            for lon, lat in ring:
-                lats += [lat - pad_lat, lat + pad_lat]
-                cos = math.cos(math.radians(min(abs(lat) + pad_lat, 90.0)))
-                dl = 360.0 if cos < 1e-6 else pad_lat / cos
-                w = (lon + 180.0) % 360.0 - 180.0
-                lons += [w - dl, w + dl]
-            wrapped = [(lon + 180.0) % 360.0 - 180.0 for lon, _ in ring]
-            if max(wrapped) - min(wrapped) > 180.0:  # crosses the antimeridian
-                lons += [-180.0, 180.0]
-    lo_lon, hi_lon = min(lons), max(lons)
-    if lo_lon < -180.0 or hi_lon > 180.0:
-        lo_lon, hi_lon = -180.0, 180.0
-    return (lo_lon, max(min(lats), -90.0), hi_lon, min(max(lats), 90.0))
-
-
-def draft_for(op: Operation, owner: Party, op_id: str | None) -> OperationDraft:
-    """What the store keeps of a validated operation."""
-    return OperationDraft(
-        owner_id=owner.id,
-        state=op.state.value,
-        priority=op.priority,
-        volumes=[v.model_dump(mode="json") for v in op.volumes],
-        aircraft=list(op.aircraft_ids),
-        time_start_s=min(v.start_s for v in op.volumes),
-        time_end_s=max(v.end_s for v in op.volumes),
-        alt_lower_m=min(v.altitude_lower.m for v in op.volumes),
-        alt_upper_m=max(v.altitude_upper.m for v in op.volumes),
-        bbox=footprint_bbox(op.volumes),
-        id=op_id,
-    )
-
-
-def operation_of(record: OperationRecord, contact: str = "") -> Operation:
-    """The strategic model of a stored operation."""
-    return parse_operation(
-        {
-            "id": record.id,
-            "owner": record.owner_id,
-            "contact": contact,
-            "volumes": record.volumes,
-            "priority": record.priority,
-            "aircraft_ids": record.aircraft,
-            "state": record.state,
-            "version": record.version,
-            "token": record.token,
-        }
-    )
-
-
 class ConstraintError(ConflictError):
     """The operation enters an airspace constraint that the procedures close to it (409)."""
 
 
 def _action(rule: str) -> Literal["reject", "flag"]:
     return "reject" if rule == "reject" else "flag"
-
-
-def constraint_of(record: ConstraintRecord) -> Constraint:
-    """The strategic model of a stored constraint."""
-    return Constraint(
-        id=record.id,
-        name=record.name,
-        kind=ConstraintKind(record.kind),
-        volume=parse_volume(record.volume),
-    )
 
 
 SharedView = Callable[

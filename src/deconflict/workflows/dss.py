@@ -33,11 +33,12 @@ from deconflict.store.records import EventDraft
 from deconflict.strategic.model import Operation, Volume4D
 from deconflict.strategic.states import OperationState
 from deconflict.workflows import dss_constraints, dss_subscriptions
-from deconflict.workflows.deconfliction import Deconflictor, footprint_bbox, operation_of
+from deconflict.workflows.deconfliction import Deconflictor
 from deconflict.workflows.dss_subscriptions import (  # re-exported: the routes' import
     SubscriptionRequest as SubscriptionRequest,
 )
 from deconflict.workflows.dss_volumes import CompiledCache, meets, span, volumes_of
+from deconflict.workflows.strategic_records import footprint_bbox, operation_of
 
 #: F3548's "no subscription" id (InterUSS's NullV4UUID).
 NULL_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"

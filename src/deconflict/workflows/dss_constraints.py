@@ -22,9 +22,9 @@ from deconflict.store.dss import (
 from deconflict.store.records import EventDraft
 from deconflict.strategic.model import Volume4D
 from deconflict.strategic.volumes import VolumeArrays
-from deconflict.workflows.deconfliction import footprint_bbox
 from deconflict.workflows.dss_subscriptions import notify
 from deconflict.workflows.dss_volumes import CompiledCache, meets, span, volumes_of
+from deconflict.workflows.strategic_records import footprint_bbox
 
 
 def constraint_ref_volumes(compiled: CompiledCache, c: ConstraintReferenceRecord) -> VolumeArrays:

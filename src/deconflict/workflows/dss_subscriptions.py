@@ -22,8 +22,8 @@ from deconflict.store.dss import DssStore, DssTx, IntentWire, SubscriptionRecord
 from deconflict.store.records import EventDraft
 from deconflict.strategic.model import Operation, Volume4D
 from deconflict.strategic.volumes import VolumeArrays, compile_volumes
-from deconflict.workflows.deconfliction import footprint_bbox
 from deconflict.workflows.dss_volumes import CompiledCache, covers, meets, span
+from deconflict.workflows.strategic_records import footprint_bbox
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from deconflict.strategic.model import Operation, parse_operation
 from deconflict.strategic.states import OperationState
 from deconflict.workflows.blind import require_open
 from deconflict.workflows.declarations import Signed
-from deconflict.workflows.deconfliction import Deconflictor, footprint_bbox
+from deconflict.workflows.deconfliction import Deconflictor
 from deconflict.workflows.disclosure import Disclosure, shared_with
+from deconflict.workflows.strategic_records import footprint_bbox
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
