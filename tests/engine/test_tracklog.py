@@ -57,3 +57,35 @@ def test_track_log_keeps_what_the_point_lists_kept(seed: int) -> None:
     # blocks older than the memory are dropped
     assert len(log.blocks) <= -(-int(memory_s) // BLOCK_TICKS) + 1
     assert log.last("nobody", 30) == ()
+
+
+def test_a_day_of_aircraft_coming_and_going_keeps_the_slots_of_the_last_memory() -> None:
+    """Aircraft that each fly 200 s, 20 at a time, for 3,000 s: the log holds slots for the
+    aircraft of the last ``memory_s`` (and a block), not for the 300 of the whole run, and a
+    slot given back never shows its old aircraft's points under the new one."""
+    rng = np.random.default_rng(7)
+    memory_s, life_s, at_once = 100.0, 200, 20
+    log = TrackLog(memory_s)
+    ref: dict[str, list[Point]] = {}
+    widths = []
+    for tick in range(3000):
+        now = 1.7e9 + tick
+        # aircraft k flies from k * 10 s for 200 s: 20 in the air at any time
+        first = max(0, (tick - life_s) // 10 + 1)
+        keys = [f"p0/ac{k}" for k in range(first, tick // 10 + 1)]
+        xyz = rng.normal(size=(len(keys), 3))
+        log.append(now, keys, *xyz.T.copy())
+        reference(ref, now, keys, xyz, memory_s)
+        widths.append(log.blocks[-1].width)
+        if tick % 97 == 0:  # the ones flying and the ones that landed within the memory
+            for key in {*keys, f"p0/ac{max(0, first - 3)}", f"p0/ac{max(0, first - 12)}"}:
+                want = [p for p in ref.get(key, []) if p[0] >= now - memory_s]
+                got = list(zip(*(a.tolist() for a in log.points(key)), strict=True))
+                np.testing.assert_array_equal(np.array(got).reshape(-1, 4),
+                                              np.array(want).reshape(-1, 4))  # fmt: skip
+    assert len(keys) == at_once
+    # in the air, plus those that landed within the memory and a block's ticks: under 50 slots
+    live = at_once + int((memory_s + BLOCK_TICKS) / 10) + 1
+    assert len(log.slot) <= live
+    assert max(widths) <= int(live * 1.25) + 64
+    assert len(log.slot) < len(ref) / 5  # 300 aircraft flew

@@ -4,7 +4,10 @@ altitude in m), written with a few array operations per tick rather than a point
 
 Each aircraft key gets a slot (a row) the first time it is seen; ticks are stored in blocks of
 ``BLOCK_TICKS`` columns; a block older than ``memory_s`` is dropped whole, and what is read back
-is the points of the last ``memory_s`` before the newest tick.
+is the points of the last ``memory_s`` before the newest tick. A key not seen for longer than
+``memory_s`` gives its slot back when the next block starts (its points there are all older than
+any read will take), and a new key takes it: a day of aircraft coming and going costs the slots
+of the aircraft of the last ``memory_s``, not of every aircraft of the day.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ class TrackLog:
         self.now_s = -np.inf
         self._keys: list[str] = []
         self._slots: I64 = np.empty(0, dtype=np.int64)
+        self._key_of: list[str | None] = []  # slot -> its key (None: free)
+        self._seen_s: F64 = np.empty(0)  # slot -> when its key was last written (s)
+        self._free: list[int] = []  # slots given back, the lowest taken first
 
     def append(self, now_s: float, keys: list[str], lat: F64, lon: F64, alt_m: F64) -> None:
         """The positions of aircraft ``keys`` at ``now_s``; a tick older than the newest is
@@ -74,6 +80,7 @@ class TrackLog:
         if now_s > self.now_s:
             last = self.blocks[-1] if self.blocks else None
             if last is None or last.n == BLOCK_TICKS or last.width < width:
+                self._recycle(now_s)
                 last = _Block(int(width * 1.25) + 64)
                 self.blocks.append(last)
             last.t_s[last.n] = now_s
@@ -93,6 +100,23 @@ class TrackLog:
         block.lat[col, slots] = lat
         block.lon[col, slots] = lon
         block.alt_m[col, slots] = alt_m
+        self._seen_s[slots] = now_s
+
+    def _recycle(self, now_s: float) -> None:
+        """Give back the slots of the keys not seen for longer than ``memory_s``."""
+        n = len(self._key_of)
+        stale = np.flatnonzero(self._seen_s[:n] < now_s - self.memory_s).tolist()
+        if not stale:
+            return
+        for slot in stale:
+            key = self._key_of[slot]
+            if key is not None:
+                del self.slot[key]
+                self._key_of[slot] = None
+                self._free.append(slot)
+        self._seen_s[stale] = np.inf  # free: never stale again until taken
+        self._free.sort(reverse=True)  # popped from the end: the lowest slot first
+        self._keys = []  # the cached slots of the last keys may name a slot given back
 
     def _widen_and_append(
         self, keys: list[str], slots: I64, lat: F64, lon: F64, alt_m: F64
@@ -114,9 +138,25 @@ class TrackLog:
         if -1 in found:
             for i, s in enumerate(found):
                 if s == -1:
-                    found[i] = self.slot.setdefault(keys[i], len(self.slot))
+                    found[i] = self._take_slot(keys[i])
         self._keys, self._slots = list(keys), np.array(found, dtype=np.int64)
         return self._slots
+
+    def _take_slot(self, key: str) -> int:
+        """A slot for a key seen for the first time (or again after giving its slot back)."""
+        slot = self.slot.get(key)
+        if slot is not None:  # the same key twice in one call
+            return slot
+        if self._free:
+            slot = self._free.pop()
+            self._key_of[slot] = key
+        else:
+            slot = len(self._key_of)
+            self._key_of.append(key)
+            if slot >= self._seen_s.size:
+                self._seen_s = np.concatenate((self._seen_s, np.full(slot + 1024, np.inf)))
+        self.slot[key] = slot
+        return slot
 
     def points(self, key: str) -> tuple[F64, F64, F64, F64]:
         """Times (s), latitudes, longitudes and altitudes (m) of ``key``, oldest first."""
