@@ -233,7 +233,7 @@ def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
     requests about many tracks: an incident record cites the notices about the pair's own
     aircraft, the requests (with their answers) a party answered with one of the pair's
     aircraft, and the other messages the parties exchanged."""
-    from deconflict.engine.incidents import IncidentWatch, MessageIndex
+    from deconflict.engine.incidents import MessageIndex
     from deconflict.store import Event
 
     def message(
@@ -264,12 +264,12 @@ def test_an_incident_cites_the_notices_about_its_own_aircraft_only() -> None:
     # an entry a message's shape does not hold (no time) is left out, not a failure
     entries.append(Event(13, 13.0, "host", "k", "message", {"kind": "free_text"}, "", "", ""))
     who = frozenset({("blue", "VIPER11"), ("red", "FALCON21")})
-    cited = IncidentWatch._messages(entries, who)
+    index = MessageIndex()
+    index.add(entries)
+    cited = index.cited(who)
     assert [m["time_s"] for m in cited] == [1.0, 3.0, 5.0, 7.0, 10.0, 12.0]
     assert [m["text"] for m in cited[-2:]] == ["ours", "not ours"]
     # forgetting what was sent before 8 s keeps the answers of r1 (its request is gone)
-    index = MessageIndex()
-    index.add(entries)
     index.prune(8.0)
     assert [m["time_s"] for m in index.cited(who)] == [10.0, 12.0]
     index.prune(11.0)

@@ -158,13 +158,6 @@ class IncidentWatch:
             if self.desk.record_incident(inc.to_dict()):
                 self.recorded += 1
 
-    @staticmethod
-    def _messages(entries: list[Event], who: frozenset[tuple[str, str]]) -> list[dict[str, Any]]:
-        """The messages of ``entries`` an incident of ``who`` cites (``MessageIndex.cited``)."""
-        index = MessageIndex()
-        index.add(entries)
-        return index.cited(who)
-
 
 class MessageIndex:
     """``message`` entries indexed by who an incident record would cite them for: the messages

@@ -22,7 +22,7 @@ from sqlalchemy.pool import StaticPool
 
 from deconflict.errors import StorageError
 from deconflict.hotline.canonical import LOG_FORMAT
-from deconflict.hotline.log import entry_bytes, entry_hash
+from deconflict.hotline.log import entry_hash
 from deconflict.store import tree
 from deconflict.store.driver import postgres_url
 from deconflict.store.records import (
@@ -270,7 +270,7 @@ class Database:
             row = {**body, "hash": digest, "signature": signature}
             rows.append(row)
             # its leaf now, while the body's bytes the seal just made can be reused
-            leaves.append(entry_bytes(row))
+            leaves.append(tree.leaf_bytes(row))
             seq = int(body["seq"])
             recipients += [{"party_id": p, "event_seq": seq} for p in sorted(set(draft.recipients))]
             head[0], head[1] = seq, digest
